@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text;
+
+namespace Selene.Contracts;
+
+/// <summary>
+/// The bounded journal payload of PH1.J (reference §12.1): at most 16 entries, keys lower_snake ASCII of at
+/// most 64 characters, values 1..256 characters, keys and values together at most 2048 UTF-8 bytes. Evidence
+/// goes in by reference (ids, hashes), never as free text.
+/// </summary>
+public sealed class JournalPayload
+{
+    public const int MaxEntries = 16;
+    public const int MaxKeyLength = 64;
+    public const int MaxValueLength = 256;
+    public const int MaxTotalBytes = 2048;
+
+    private JournalPayload(SortedDictionary<string, string> entries) => Entries = entries;
+
+    public IReadOnlyDictionary<string, string> Entries { get; }
+
+    public static JournalPayload Empty { get; } = new(new SortedDictionary<string, string>(StringComparer.Ordinal));
+
+    /// <summary>Validates and builds a payload; a bound that does not hold is a bug of the caller.</summary>
+    public static JournalPayload Create(IEnumerable<KeyValuePair<string, string>> entries)
+    {
+        var error = Validate(entries, out var payload);
+        return error is null ? payload! : throw new ArgumentException(error, nameof(entries));
+    }
+
+    public static JournalPayload Create(params (string Key, string Value)[] entries) =>
+        Create(entries.Select(e => KeyValuePair.Create(e.Key, e.Value)));
+
+    /// <summary>Returns null when valid, else why not.</summary>
+    public static string? Validate(IEnumerable<KeyValuePair<string, string>> entries, out JournalPayload? payload)
+    {
+        payload = null;
+        var sorted = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var total = 0;
+        foreach (var (key, value) in entries)
+        {
+            if (!IsValidKey(key)) return $"payload key '{key}' is not lower_snake ASCII of at most {MaxKeyLength} chars";
+            if (string.IsNullOrEmpty(value) || value.Length > MaxValueLength) return $"payload value of '{key}' must be 1..{MaxValueLength} chars";
+            if (!sorted.TryAdd(key, value)) return $"payload key '{key}' appears twice";
+            total += Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value);
+        }
+        if (sorted.Count > MaxEntries) return $"payload has more than {MaxEntries} entries";
+        if (total > MaxTotalBytes) return $"payload exceeds {MaxTotalBytes} bytes";
+        payload = new JournalPayload(sorted);
+        return null;
+    }
+
+    private static bool IsValidKey(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Length > MaxKeyLength || key[0] < 'a' || key[0] > 'z') return false;
+        return key.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+    }
+}
+
+/// <summary>A journal entry before it is chained: what happened, to whom, and why.</summary>
+public sealed record JournalEntry(
+    CorrelationId CorrelationId,
+    TurnId TurnId,
+    string Engine,
+    string EventType,
+    ReasonCode Reason,
+    JournalPayload Payload,
+    string? ActorUserId,
+    string? IdempotencyKey);
+
+/// <summary>A stored journal entry with its place in the tenant's hash chain.</summary>
+public sealed record JournalRecord(
+    string TenantId,
+    long Seq,
+    string CorrelationId,
+    long TurnId,
+    string Engine,
+    string EventType,
+    string ReasonCode,
+    long ReasonCodeId,
+    string PayloadJson,
+    string? ActorUserId,
+    string? IdempotencyKey,
+    long CreatedAt,
+    string PrevHash,
+    string Hash);
+
+/// <summary>
+/// The per-tenant hash chain (PH1.J): each entry's hash is SHA-256 over the canonical JSON of its fields and
+/// the previous entry's hash. The first entry of a tenant chains to <see cref="GenesisHash"/>.
+/// </summary>
+public static class JournalChain
+{
+    public static readonly string GenesisHash = new('0', 64);
+
+    public static string CanonicalPayloadJson(JournalPayload payload)
+    {
+        var json = StrictJson.SerializeToUtf8(payload.Entries);
+        return Encoding.UTF8.GetString(CanonicalJson.Canonicalize(json));
+    }
+
+    /// <summary>The bytes that are hashed: every field of the record except the hash itself.</summary>
+    public static byte[] HashInput(
+        string tenantId, long seq, string correlationId, long turnId, string engine, string eventType,
+        string reasonCode, long reasonCodeId, string payloadJson, string? actorUserId, string? idempotencyKey,
+        long createdAt, string prevHash)
+    {
+        var fields = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["tenant_id"] = tenantId,
+            ["seq"] = seq.ToString(CultureInfo.InvariantCulture),
+            ["correlation_id"] = correlationId,
+            ["turn_id"] = turnId.ToString(CultureInfo.InvariantCulture),
+            ["engine"] = engine,
+            ["event_type"] = eventType,
+            ["reason_code"] = reasonCode,
+            ["reason_code_id"] = reasonCodeId.ToString(CultureInfo.InvariantCulture),
+            ["payload"] = payloadJson,
+            ["actor_user_id"] = actorUserId,
+            ["idempotency_key"] = idempotencyKey,
+            ["created_at"] = createdAt.ToString(CultureInfo.InvariantCulture),
+            ["prev_hash"] = prevHash,
+        };
+        return CanonicalJson.Serialize(fields);
+    }
+
+    public static string ComputeHash(JournalRecord r) => Hashing.Sha256Hex(HashInput(
+        r.TenantId, r.Seq, r.CorrelationId, r.TurnId, r.Engine, r.EventType, r.ReasonCode, r.ReasonCodeId,
+        r.PayloadJson, r.ActorUserId, r.IdempotencyKey, r.CreatedAt, r.PrevHash));
+
+    /// <summary>
+    /// Walks records of one tenant in seq order and returns the first broken link, or null when the chain holds.
+    /// A link is broken when its seq is not the next one, its prev_hash is not the previous hash, or its stored
+    /// hash does not match its content.
+    /// </summary>
+    public static JournalBreak? Verify(IEnumerable<JournalRecord> records)
+    {
+        var expectedPrev = GenesisHash;
+        long expectedSeq = 1;
+        foreach (var r in records)
+        {
+            if (r.Seq != expectedSeq) return new JournalBreak(r.TenantId, r.Seq, $"expected seq {expectedSeq}, found {r.Seq}");
+            if (!string.Equals(r.PrevHash, expectedPrev, StringComparison.Ordinal))
+                return new JournalBreak(r.TenantId, r.Seq, "prev_hash does not match the previous entry's hash");
+            if (!string.Equals(ComputeHash(r), r.Hash, StringComparison.Ordinal))
+                return new JournalBreak(r.TenantId, r.Seq, "hash does not match the entry's content");
+            expectedPrev = r.Hash;
+            expectedSeq++;
+        }
+        return null;
+    }
+}
+
+/// <summary>The first place a tenant's journal chain does not hold.</summary>
+public sealed record JournalBreak(string TenantId, long Seq, string Why);

@@ -1,0 +1,124 @@
+using System.Collections.Frozen;
+
+namespace Selene.Contracts;
+
+/// <summary>How bad an outcome is. Mirrors the PH1.J severity vocabulary (INFO | WARN | ERROR).</summary>
+public enum Severity
+{
+    /// <summary>An expected, successful outcome.</summary>
+    Info,
+    /// <summary>A refusal: the caller asked for something that is not allowed or not valid now.</summary>
+    Warn,
+    /// <summary>A failure of Selene or its infrastructure.</summary>
+    Error,
+}
+
+/// <summary>
+/// One registered reason code (ARCHITECTURE.md law 7). The name is the contract (UPPER_SNAKE, never reused);
+/// the numeric id is stable once allocated; <see cref="Engine"/> names the engine that owns the code.
+/// Codes are only ever obtained from <see cref="ReasonCodes"/>, so an unregistered code cannot be emitted.
+/// </summary>
+public sealed record ReasonCode
+{
+    internal ReasonCode(string name, uint id, string engine, Severity severity, bool retryable)
+    {
+        Name = name;
+        Id = id;
+        Engine = engine;
+        Severity = severity;
+        Retryable = retryable;
+    }
+
+    public string Name { get; }
+    public uint Id { get; }
+    public string Engine { get; }
+    public Severity Severity { get; }
+    public bool Retryable { get; }
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The reason-code registry, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of
+/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 6xxx PH1.CAPREQ.
+/// Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
+/// </summary>
+public static class ReasonCodes
+{
+    public const string EngineApi = "SELENE.API";
+    public const string EngineJournal = "PH1.J";
+    public const string EngineStorage = "PH1.F";
+    public const string EngineCapreq = "PH1.CAPREQ";
+
+    // ---- Edge / API (1xxx) -------------------------------------------------------------------------
+    public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, false);
+    public static readonly ReasonCode QueryOk = new("QUERY_OK", 1002, EngineApi, Severity.Info, false);
+    public static readonly ReasonCode InputSchemaInvalid = new("INPUT_SCHEMA_INVALID", 1101, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode InputUnknownField = new("INPUT_UNKNOWN_FIELD", 1102, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode InputFieldInvalid = new("INPUT_FIELD_INVALID", 1103, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode InputPayloadTooLarge = new("INPUT_PAYLOAD_TOO_LARGE", 1104, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode InputMediaTypeUnsupported = new("INPUT_MEDIA_TYPE_UNSUPPORTED", 1105, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode QueryParameterInvalid = new("QUERY_PARAMETER_INVALID", 1106, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode AuthKeyMissing = new("AUTH_KEY_MISSING", 1111, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode AuthKeyInvalid = new("AUTH_KEY_INVALID", 1112, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode TenantScopeViolation = new("TENANT_SCOPE_VIOLATION", 1113, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode SimulationUnknown = new("SIMULATION_UNKNOWN", 1121, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode IdempotencyKeyMissing = new("IDEMPOTENCY_KEY_MISSING", 1131, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, true);
+    public static readonly ReasonCode StorageUnavailable = new("STORAGE_UNAVAILABLE", 1902, EngineApi, Severity.Error, true);
+
+    // ---- PH1.J audit journal (2xxx) ----------------------------------------------------------------
+    public static readonly ReasonCode JournalAppended = new("PH1_J_OK_APPEND", 2001, EngineJournal, Severity.Info, false);
+    public static readonly ReasonCode JournalChainVerified = new("J_CHAIN_VERIFIED", 2002, EngineJournal, Severity.Info, false);
+    public static readonly ReasonCode JournalContractValidationFailed = new("J_CONTRACT_VALIDATION_FAILED", 2101, EngineJournal, Severity.Error, false);
+    public static readonly ReasonCode JournalAppendOnlyViolation = new("J_APPEND_ONLY_VIOLATION", 2102, EngineJournal, Severity.Error, false);
+    public static readonly ReasonCode JournalChainBroken = new("J_CHAIN_BROKEN", 2103, EngineJournal, Severity.Error, false);
+
+    // ---- PH1.F storage foundation (3xxx) -----------------------------------------------------------
+    public static readonly ReasonCode StorageIdempotencyReplay = new("F_IDEMPOTENCY_REPLAY", 3001, EngineStorage, Severity.Info, false);
+    public static readonly ReasonCode StorageProjectionRebuilt = new("F_PROJECTION_REBUILT", 3002, EngineStorage, Severity.Info, false);
+    public static readonly ReasonCode StorageAppendOnlyViolation = new("F_APPEND_ONLY_VIOLATION", 3101, EngineStorage, Severity.Error, false);
+    public static readonly ReasonCode StorageTenantScopeViolation = new("F_TENANT_SCOPE_VIOLATION", 3102, EngineStorage, Severity.Error, false);
+    public static readonly ReasonCode StorageMigrationChecksumMismatch = new("F_MIGRATION_CHECKSUM_MISMATCH", 3103, EngineStorage, Severity.Error, false);
+    public static readonly ReasonCode StorageSerializationRetry = new("F_SERIALIZATION_RETRY", 3104, EngineStorage, Severity.Error, true);
+    public static readonly ReasonCode StorageProjectionMismatch = new("F_PROJECTION_MISMATCH", 3105, EngineStorage, Severity.Error, false);
+
+    // ---- PH1.CAPREQ capability requests (6xxx) -----------------------------------------------------
+    public static readonly ReasonCode CapreqCreated = new("CAPREQ_CREATED", 6001, EngineCapreq, Severity.Info, false);
+    public static readonly ReasonCode CapreqSubmitted = new("CAPREQ_SUBMITTED", 6002, EngineCapreq, Severity.Info, false);
+    public static readonly ReasonCode CapreqApproved = new("CAPREQ_APPROVED", 6003, EngineCapreq, Severity.Info, false);
+    public static readonly ReasonCode CapreqRejected = new("CAPREQ_REJECTED", 6004, EngineCapreq, Severity.Info, false);
+    public static readonly ReasonCode CapreqFulfilled = new("CAPREQ_FULFILLED", 6005, EngineCapreq, Severity.Info, false);
+    public static readonly ReasonCode CapreqCanceled = new("CAPREQ_CANCELED", 6006, EngineCapreq, Severity.Info, false);
+    public static readonly ReasonCode CapreqTransitionInvalid = new("CAPREQ_TRANSITION_INVALID", 6101, EngineCapreq, Severity.Warn, false);
+    public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, false);
+    public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, false);
+    public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, false);
+
+    /// <summary>Every registered code, in id order.</summary>
+    public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)
+        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+        .Where(f => f.FieldType == typeof(ReasonCode))
+        .Select(f => (ReasonCode)f.GetValue(null)!)
+        .OrderBy(c => c.Id)
+        .ToArray();
+
+    private static readonly FrozenDictionary<string, ReasonCode> ByName =
+        All.GroupBy(c => c.Name, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+    /// <summary>Looks a code up by name (for reading back journals and stored results).</summary>
+    public static bool TryGet(string name, out ReasonCode code)
+    {
+        if (ByName.TryGetValue(name, out var found))
+        {
+            code = found;
+            return true;
+        }
+        code = InternalError;
+        return false;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Selene.Engines.CapReq;
+
+/// <summary>The six PH1.CAPREQ lifecycle simulations (reference §6.3), all ACTIVE.</summary>
+public static class CapreqSimulations
+{
+    public const string CreateDraft = "CAPREQ_CREATE_DRAFT";
+    public const string SubmitForApproval = "CAPREQ_SUBMIT_FOR_APPROVAL_COMMIT";
+    public const string Approve = "CAPREQ_APPROVE_COMMIT";
+    public const string Reject = "CAPREQ_REJECT_COMMIT";
+    public const string Fulfill = "CAPREQ_FULFILL_COMMIT";
+    public const string CancelRevoke = "CAPREQ_CANCEL_REVOKE";
+
+    public static IReadOnlyList<SimulationRecord> All { get; } =
+    [
+        new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+            [ReasonCodes.CapreqCreated, ReasonCodes.CapreqTransitionInvalid]),
+        new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+            [ReasonCodes.CapreqSubmitted, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
+        new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+            [ReasonCodes.CapreqApproved, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
+        new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+            [ReasonCodes.CapreqRejected, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
+        new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+            [ReasonCodes.CapreqFulfilled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
+        new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+            [ReasonCodes.CapreqCanceled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
+    ];
+}

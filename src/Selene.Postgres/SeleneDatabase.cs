@@ -1,0 +1,159 @@
+using Npgsql;
+using Selene.Postgres.Embedded;
+
+namespace Selene.Postgres;
+
+/// <summary>Where Selene's data lives: an existing server (SELENE_DB) or the embedded cluster in a data directory.</summary>
+/// <param name="ConnectionString">SELENE_DB: a connection string for a role that may create roles and databases.</param>
+/// <param name="DataDir">The data directory of the embedded cluster (used when no connection string is given).</param>
+/// <param name="Database">The database name.</param>
+/// <param name="Register">Count this process as a user of the embedded cluster (see <see cref="EmbeddedCluster"/>).</param>
+/// <param name="Durable">false: fsync off, for throwaway test clusters.</param>
+public sealed record DatabaseOptions(
+    string? ConnectionString,
+    string DataDir,
+    string Database = "selene",
+    bool Register = true,
+    bool Durable = true);
+
+/// <summary>
+/// The process's handle on PostgreSQL: one data source per role (ARCHITECTURE.md §5: one NpgsqlDataSource per
+/// process and role). Opening it bootstraps roles, creates the database and applies migrations.
+/// </summary>
+public sealed class SeleneDatabase : IAsyncDisposable
+{
+    private readonly ClusterLease? _lease;
+
+    private SeleneDatabase(NpgsqlDataSource app, NpgsqlDataSource owner, NpgsqlDataSource reader, string superuser, EmbeddedCluster? cluster, ClusterLease? lease, string database)
+    {
+        App = app;
+        Owner = owner;
+        Reader = reader;
+        SuperuserConnectionString = superuser;
+        Cluster = cluster;
+        _lease = lease;
+        Database = database;
+    }
+
+    /// <summary>The runtime's role: no DDL, append-only ledgers, row-level security enforced.</summary>
+    public NpgsqlDataSource App { get; }
+    /// <summary>Migrations and maintenance (rebuild, audit verify, key management).</summary>
+    public NpgsqlDataSource Owner { get; }
+    /// <summary>Read-only.</summary>
+    public NpgsqlDataSource Reader { get; }
+    public string SuperuserConnectionString { get; }
+    public EmbeddedCluster? Cluster { get; }
+    public string Database { get; }
+
+    public static async Task<SeleneDatabase> OpenAsync(DatabaseOptions options, CancellationToken ct = default)
+    {
+        EmbeddedCluster? cluster = null;
+        ClusterLease? lease = null;
+        string superuser;
+        Func<string, string> forRole;
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            cluster = new EmbeddedCluster(new EmbeddedClusterOptions(options.DataDir, options.Durable));
+            lease = await cluster.AcquireAsync(options.Register, ct);
+            superuser = cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres");
+            forRole = role => cluster.NpgsqlConnectionString(role, options.Database);
+        }
+        else
+        {
+            // An existing server: the given login bootstraps, then works through SET ROLE at connect time,
+            // so the runtime's privileges are exactly selene_app's.
+            superuser = options.ConnectionString;
+            forRole = role => new NpgsqlConnectionStringBuilder(options.ConnectionString)
+            {
+                Database = options.Database,
+                SearchPath = "selene",
+                Options = $"-c role={role}",
+            }.ConnectionString;
+        }
+
+        try
+        {
+            await Bootstrap.EnsureAsync(superuser, options.Database, ct);
+            if (cluster is null) await GrantMembershipAsync(superuser, ct);
+            var owner = NpgsqlDataSource.Create(forRole(Bootstrap.OwnerRole));
+            await Migrator.MigrateAsync(owner, ct: ct);
+            var app = NpgsqlDataSource.Create(forRole(Bootstrap.AppRole));
+            var reader = NpgsqlDataSource.Create(forRole(Bootstrap.ReaderRole));
+            return new SeleneDatabase(app, owner, reader, superuser, cluster, lease, options.Database);
+        }
+        catch
+        {
+            if (lease is not null) await lease.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an already bootstrapped and migrated database (tests: a clone of a migrated template).</summary>
+    public static SeleneDatabase Attach(EmbeddedCluster cluster, string database) => new(
+        NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.AppRole, database)),
+        NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.OwnerRole, database)),
+        NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.ReaderRole, database)),
+        cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres"),
+        cluster, null, database);
+
+    private static async Task GrantMembershipAsync(string superuser, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(superuser);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand("SELECT current_user", conn);
+        var me = (string)(await cmd.ExecuteScalarAsync(ct))!;
+        await using var grant = new NpgsqlCommand($"GRANT selene_owner, selene_app, selene_reader TO \"{me.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", conn);
+        await grant.ExecuteNonQueryAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await Owner.DisposeAsync();
+        await Reader.DisposeAsync();
+        if (_lease is not null) await _lease.DisposeAsync();
+    }
+}
+
+/// <summary>A transaction scoped to one tenant: row-level security sees only that tenant's rows.</summary>
+public sealed class TenantTransaction : IAsyncDisposable
+{
+    private TenantTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId)
+    {
+        Connection = connection;
+        Transaction = transaction;
+        TenantId = tenantId;
+    }
+
+    public NpgsqlConnection Connection { get; }
+    public NpgsqlTransaction Transaction { get; }
+    public string TenantId { get; }
+
+    public static async Task<TenantTransaction> BeginAsync(NpgsqlDataSource dataSource, string tenantId, CancellationToken ct = default)
+    {
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            var tx = await conn.BeginTransactionAsync(ct);
+            await using var cmd = new NpgsqlCommand("SELECT set_config('selene.tenant_id', $1, true)", conn, tx);
+            cmd.Parameters.Add(new() { Value = tenantId });
+            await cmd.ExecuteNonQueryAsync(ct);
+            return new TenantTransaction(conn, tx, tenantId);
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+
+    public Task CommitAsync(CancellationToken ct = default) => Transaction.CommitAsync(ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Transaction.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
+}

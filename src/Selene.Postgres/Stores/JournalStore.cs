@@ -1,0 +1,127 @@
+using System.Globalization;
+using Npgsql;
+using Selene.Contracts;
+
+namespace Selene.Postgres.Stores;
+
+/// <summary>The PH1.J journal: per-tenant hash chain, appended inside the caller's transaction.</summary>
+public static class JournalStore
+{
+    /// <summary>
+    /// Appends entries to the tenant's chain. Locks the chain head (serializing appends within the tenant until
+    /// commit), computes each hash in order, inserts, and moves the head. Returns the stored records.
+    /// </summary>
+    public static async Task<IReadOnlyList<JournalRecord>> AppendAsync(TenantTransaction tx, IReadOnlyList<JournalEntry> entries, long now, CancellationToken ct)
+    {
+        if (entries.Count == 0) return [];
+        long lastSeq;
+        string lastHash;
+        await using (var head = tx.Command("""
+            INSERT INTO selene.journal_heads (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2)
+            ON CONFLICT (tenant_id) DO UPDATE SET last_seq = selene.journal_heads.last_seq
+            RETURNING last_seq, last_hash
+            """))
+        {
+            // The no-op DO UPDATE takes the row lock in the same round trip as the read.
+            head.Parameters.Add(new() { Value = tx.TenantId });
+            head.Parameters.Add(new() { Value = JournalChain.GenesisHash });
+            await using var reader = await head.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            lastSeq = reader.GetInt64(0);
+            lastHash = reader.GetString(1);
+        }
+
+        var records = new List<JournalRecord>(entries.Count);
+        foreach (var e in entries)
+        {
+            var seq = lastSeq + 1;
+            var payloadJson = JournalChain.CanonicalPayloadJson(e.Payload);
+            var partial = new JournalRecord(tx.TenantId, seq, e.CorrelationId.ToString(), checked((long)e.TurnId.Value), e.Engine, e.EventType,
+                e.Reason.Name, e.Reason.Id, payloadJson, e.ActorUserId, e.IdempotencyKey, now, lastHash, "");
+            var record = partial with { Hash = JournalChain.ComputeHash(partial) };
+            records.Add(record);
+            lastSeq = seq;
+            lastHash = record.Hash;
+        }
+
+        var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        foreach (var r in records)
+        {
+            var cmd = new NpgsqlBatchCommand("""
+                INSERT INTO selene.journal (tenant_id, seq, correlation_id, turn_id, engine, event_type, reason_code, reason_code_id,
+                    payload, actor_user_id, idempotency_key, created_at, prev_hash, hash)
+                VALUES ($1, $2, $3::numeric, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                """);
+            cmd.Parameters.Add(new() { Value = r.TenantId });
+            cmd.Parameters.Add(new() { Value = r.Seq });
+            cmd.Parameters.Add(new() { Value = r.CorrelationId });
+            cmd.Parameters.Add(new() { Value = r.TurnId });
+            cmd.Parameters.Add(new() { Value = r.Engine });
+            cmd.Parameters.Add(new() { Value = r.EventType });
+            cmd.Parameters.Add(new() { Value = r.ReasonCode });
+            cmd.Parameters.Add(new() { Value = r.ReasonCodeId });
+            cmd.Parameters.Add(new() { Value = r.PayloadJson });
+            cmd.Parameters.Add(new() { Value = (object?)r.ActorUserId ?? DBNull.Value });
+            cmd.Parameters.Add(new() { Value = (object?)r.IdempotencyKey ?? DBNull.Value });
+            cmd.Parameters.Add(new() { Value = r.CreatedAt });
+            cmd.Parameters.Add(new() { Value = r.PrevHash });
+            cmd.Parameters.Add(new() { Value = r.Hash });
+            batch.BatchCommands.Add(cmd);
+        }
+        var move = new NpgsqlBatchCommand("UPDATE selene.journal_heads SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1");
+        move.Parameters.Add(new() { Value = tx.TenantId });
+        move.Parameters.Add(new() { Value = lastSeq });
+        move.Parameters.Add(new() { Value = lastHash });
+        batch.BatchCommands.Add(move);
+        await using (batch) await batch.ExecuteNonQueryAsync(ct);
+        return records;
+    }
+
+    private const string SelectColumns = """
+        SELECT tenant_id, seq, correlation_id::text, turn_id, engine, event_type, reason_code, reason_code_id, payload,
+               actor_user_id, idempotency_key, created_at, prev_hash, hash
+        FROM selene.journal
+        """;
+
+    public static async Task<IReadOnlyList<JournalRecord>> ByCorrelationAsync(TenantTransaction tx, CorrelationId correlation, int limit, CancellationToken ct)
+    {
+        await using var cmd = tx.Command(SelectColumns + " WHERE tenant_id = $1 AND correlation_id = $2::numeric ORDER BY seq LIMIT $3");
+        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        cmd.Parameters.Add(new() { Value = correlation.ToString() });
+        cmd.Parameters.Add(new() { Value = limit });
+        return await ReadAllAsync(cmd, ct);
+    }
+
+    /// <summary>Streams the tenant's whole chain in seq order, in pages (audit verify).</summary>
+    public static async IAsyncEnumerable<JournalRecord> ChainAsync(TenantTransaction tx, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        long after = 0;
+        while (true)
+        {
+            await using var cmd = tx.Command(SelectColumns + " WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000");
+            cmd.Parameters.Add(new() { Value = tx.TenantId });
+            cmd.Parameters.Add(new() { Value = after });
+            var page = await ReadAllAsync(cmd, ct);
+            foreach (var r in page) yield return r;
+            if (page.Count < 1000) yield break;
+            after = page[^1].Seq;
+        }
+    }
+
+    private static async Task<IReadOnlyList<JournalRecord>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        var list = new List<JournalRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            list.Add(new JournalRecord(
+                reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.GetInt64(7), reader.GetString(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                reader.GetInt64(11), reader.GetString(12), reader.GetString(13)));
+        }
+        return list;
+    }
+
+    internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,67 @@
+using System.Security.Cryptography;
+using Selene.Contracts;
+
+namespace Selene.Postgres.Stores;
+
+/// <summary>
+/// Tenants, identities and API keys. Keys are random, shown once, and stored only as SHA-256 hashes. Creating
+/// them is an operator action (owner role); resolving them is the runtime's (selene_app, through a
+/// SECURITY DEFINER function that reveals nothing but the (tenant, user) of a matching hash).
+/// </summary>
+public static class KeyStore
+{
+    public const string KeyPrefix = "sel_";
+
+    /// <summary>Creates the tenant and identity when missing and a new key for them; returns the key (plain, once).</summary>
+    public static async Task<string> CreateKeyAsync(SeleneDatabase db, TenantId tenant, UserId user, long now, CancellationToken ct)
+    {
+        var key = KeyPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
+        await using (var t = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+        {
+            t.Parameters.Add(new() { Value = tenant.Value });
+            t.Parameters.Add(new() { Value = now });
+            await t.ExecuteNonQueryAsync(ct);
+        }
+        await using (var i = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
+        {
+            i.Parameters.Add(new() { Value = tenant.Value });
+            i.Parameters.Add(new() { Value = user.Value });
+            i.Parameters.Add(new() { Value = now });
+            await i.ExecuteNonQueryAsync(ct);
+        }
+        await using (var k = tx.Command("INSERT INTO selene.api_keys (key_hash, key_prefix, tenant_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)"))
+        {
+            k.Parameters.Add(new() { Value = HashKey(key) });
+            k.Parameters.Add(new() { Value = key[..10] });
+            k.Parameters.Add(new() { Value = tenant.Value });
+            k.Parameters.Add(new() { Value = user.Value });
+            k.Parameters.Add(new() { Value = now });
+            await k.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return key;
+    }
+
+    public static string HashKey(string key) => Hashing.Sha256Hex(key);
+
+    /// <summary>The (tenant, user) of a key, or null when the key is unknown or revoked.</summary>
+    public static async Task<(TenantId Tenant, UserId User)?> ResolveAsync(SeleneDatabase db, string key, CancellationToken ct)
+    {
+        await using var cmd = db.App.CreateCommand("SELECT tenant_id, user_id FROM selene.resolve_api_key($1)");
+        cmd.Parameters.Add(new() { Value = HashKey(key) });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        return (new TenantId(reader.GetString(0)), new UserId(reader.GetString(1)));
+    }
+
+    /// <summary>Every tenant id (owner role), for maintenance that walks tenant by tenant.</summary>
+    public static async Task<IReadOnlyList<string>> TenantsAsync(SeleneDatabase db, CancellationToken ct)
+    {
+        await using var cmd = db.Owner.CreateCommand("SELECT tenant_id FROM selene.tenants ORDER BY tenant_id");
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var list = new List<string>();
+        while (await reader.ReadAsync(ct)) list.Add(reader.GetString(0));
+        return list;
+    }
+}
