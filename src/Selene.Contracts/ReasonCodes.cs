@@ -63,6 +63,7 @@ public static class ReasonCodes
     public static readonly ReasonCode AuthKeyInvalid = new("AUTH_KEY_INVALID", 1112, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode TenantScopeViolation = new("TENANT_SCOPE_VIOLATION", 1113, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode SimulationUnknown = new("SIMULATION_UNKNOWN", 1121, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode SimulationNotActive = new("SIMULATION_NOT_ACTIVE", 1122, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdempotencyKeyMissing = new("IDEMPOTENCY_KEY_MISSING", 1131, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, false);

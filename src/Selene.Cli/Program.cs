@@ -1,0 +1,154 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Selene.Cli;
+using Selene.Postgres;
+using Selene.Postgres.Embedded;
+using Selene.Postgres.Stores;
+using Selene.Runtime;
+using Selene.Server;
+
+var dataDirOption = new Option<string?>("--data-dir")
+{
+    Description = "Selene's data directory (default: $SELENE_DATA_DIR, else ~/.local/share/selene; /var/lib/selene for root)",
+    Recursive = true,
+};
+
+var root = new RootCommand("Selene: a deterministic, fail-closed execution kernel for enterprise AI assistants.");
+root.Options.Add(dataDirOption);
+
+// selene serve -------------------------------------------------------------------------------------------
+var urlsOption = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption };
+serve.SetAction(async (parse, ct) =>
+{
+    var started = Stopwatch.StartNew();
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!));
+    await app.StartAsync(ct);
+    Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
+    await app.WaitForShutdownAsync(ct);
+    return 0;
+});
+root.Subcommands.Add(serve);
+
+// selene keys create --------------------------------------------------------------------------------------
+var tenantOption = new Option<string>("--tenant") { Description = "Tenant id", Required = true };
+var userOption = new Option<string>("--user") { Description = "User id", Required = true };
+var keysCreate = new Command("create", "Create an API key for (tenant, user); the key is printed once and stored only as a hash") { tenantOption, userOption };
+keysCreate.SetAction(async (parse, ct) =>
+{
+    var tenant = parse.GetValue(tenantOption)!;
+    var user = parse.GetValue(userOption)!;
+    if (!TenantId.IsValid(tenant) || !UserId.IsValid(user))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var key = await KeyStore.CreateKeyAsync(db, new TenantId(tenant), new UserId(user), UnixNanos.FromDateTimeOffset(DateTimeOffset.UtcNow).Value, ct);
+    Console.WriteLine(key);
+    return 0;
+});
+root.Subcommands.Add(new Command("keys", "API keys") { keysCreate });
+
+// selene db status | url | start | stop --------------------------------------------------------------------
+var dbStatus = new Command("status", "Show the embedded cluster's state and applied migrations");
+dbStatus.SetAction(async (parse, ct) =>
+{
+    if (Cli.ExternalDatabase is not null)
+    {
+        Console.WriteLine("database: SELENE_DB (external server)");
+        return 0;
+    }
+    var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(Cli.DataDir(parse.GetValue(dataDirOption))));
+    var running = await cluster.IsRunningAsync(ct);
+    Console.WriteLine($"data directory: {cluster.DataDir}");
+    Console.WriteLine($"server binaries: {cluster.BinDir}");
+    Console.WriteLine($"cluster: {(cluster.IsInitialized ? running ? "running" : "stopped" : "not created yet")}");
+    Console.WriteLine($"socket: {cluster.SocketDir} (unix socket only, port {EmbeddedCluster.Port})");
+    if (running)
+    {
+        await using var db = SeleneDatabase.Attach(cluster, "selene");
+        foreach (var (version, name, checksum) in await Migrator.AppliedAsync(db.Owner, ct))
+            Console.WriteLine($"migration {version:0000} {name} {checksum[..12]}");
+    }
+    return 0;
+});
+var roleOption = new Option<string>("--role") { Description = "owner | app | reader", DefaultValueFactory = _ => "owner" };
+roleOption.AcceptOnlyFromAmong("owner", "app", "reader");
+var dbUrl = new Command("url", "Print a libpq connection string (psql accepts it); starts the cluster if needed and leaves it running") { roleOption };
+dbUrl.SetAction(async (parse, ct) =>
+{
+    if (Cli.ExternalDatabase is not null)
+    {
+        Console.WriteLine(Cli.ExternalDatabase);
+        return 0;
+    }
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: false, ct);
+    Console.WriteLine(db.Cluster!.LibpqConnectionString("selene_" + parse.GetValue(roleOption)));
+    return 0;
+});
+var dbStart = new Command("start", "Start the embedded cluster and leave it running until `selene db stop`");
+dbStart.SetAction(async (parse, ct) =>
+{
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: false, ct);
+    Console.WriteLine($"embedded PostgreSQL running at {db.Cluster?.SocketDir}");
+    return 0;
+});
+var dbStop = new Command("stop", "Stop the embedded cluster");
+dbStop.SetAction(async (parse, ct) =>
+{
+    var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(Cli.DataDir(parse.GetValue(dataDirOption))));
+    await cluster.StopAsync(ct);
+    Console.WriteLine("embedded PostgreSQL stopped");
+    return 0;
+});
+root.Subcommands.Add(new Command("db", "The embedded database") { dbStatus, dbUrl, dbStart, dbStop });
+
+// selene capreq rebuild ------------------------------------------------------------------------------------
+var onlyTenant = new Option<string?>("--tenant") { Description = "Only this tenant" };
+var checkOnly = new Option<bool>("--check") { Description = "Compare only; do not replace the live projection" };
+var rebuild = new Command("rebuild", "Rebuild capreq_current from capreq_ledger and compare it with the live projection") { onlyTenant, checkOnly };
+rebuild.SetAction(async (parse, ct) =>
+{
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var reports = await new Maintenance(db, TimeProvider.System).RebuildCapreqAsync(parse.GetValue(onlyTenant), apply: !parse.GetValue(checkOnly), ct);
+    foreach (var r in reports)
+    {
+        Console.WriteLine($"tenant {r.TenantId}: {r.Rows} requests from {r.LedgerEvents} ledger events; " +
+            (r.Identical ? "identical to the live projection" : $"differs from the live projection in {string.Join(", ", r.Differences)}") +
+            (r.Applied ? "; projection replaced" : ""));
+    }
+    Console.WriteLine($"{reports.Count} tenant(s) rebuilt");
+    return parse.GetValue(checkOnly) && reports.Any(r => !r.Identical) ? 1 : 0;
+});
+root.Subcommands.Add(new Command("capreq", "Capability requests") { rebuild });
+
+// selene audit verify --------------------------------------------------------------------------------------
+var verify = new Command("verify", "Walk every tenant's journal hash chain and report the first broken link") { onlyTenant };
+verify.SetAction(async (parse, ct) =>
+{
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var reports = await new Maintenance(db, TimeProvider.System).VerifyJournalAsync(parse.GetValue(onlyTenant), ct);
+    foreach (var r in reports)
+    {
+        Console.WriteLine(r.Intact
+            ? $"tenant {r.TenantId}: {r.Entries} entries, chain intact ({ReasonCodes.JournalChainVerified.Name})"
+            : $"tenant {r.TenantId}: BROKEN at seq {r.Break!.Seq}: {r.Break.Why} ({ReasonCodes.JournalChainBroken.Name})");
+    }
+    var broken = reports.Count(r => !r.Intact);
+    Console.WriteLine(broken == 0 ? $"audit verify: {reports.Count} tenant chain(s) intact" : $"audit verify: {broken} of {reports.Count} tenant chain(s) broken");
+    return broken == 0 ? 0 : 1;
+});
+root.Subcommands.Add(new Command("audit", "The audit journal") { verify });
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+catch (EmbeddedClusterException ex)
+{
+    return Cli.Fail(ReasonCodes.StorageUnavailable, ex.Message);
+}
+catch (MigrationChecksumException ex)
+{
+    return Cli.Fail(ReasonCodes.StorageMigrationChecksumMismatch, ex.Message);
+}

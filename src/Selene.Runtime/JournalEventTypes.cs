@@ -1,0 +1,12 @@
+namespace Selene.Runtime;
+
+/// <summary>The journal event types Selene writes (an extensible registry, reference §12.1).</summary>
+public static class JournalEventTypes
+{
+    /// <summary>A simulation changed an engine's state (payload: state_from, state_to and the ledger reference).</summary>
+    public const string StateTransition = "STATE_TRANSITION";
+    /// <summary>A simulation was refused by its engine; nothing changed.</summary>
+    public const string SimulationRefused = "SIMULATION_REFUSED";
+    /// <summary>An operator rebuilt a projection from its ledger.</summary>
+    public const string ProjectionRebuilt = "PROJECTION_REBUILT";
+}

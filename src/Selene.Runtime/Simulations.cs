@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Selene.Postgres;
+
+namespace Selene.Runtime;
+
+/// <summary>Who acts, for which tenant, in which correlation and turn, and when.</summary>
+public sealed record ExecutionContext(
+    TenantId Tenant,
+    UserId Actor,
+    CorrelationId Correlation,
+    TurnId Turn,
+    IdempotencyKey IdempotencyKey,
+    UnixNanos Now);
+
+/// <summary>A journal entry as a handler describes it; the executor adds correlation, turn, actor and key.</summary>
+public sealed record JournalDraft(string Engine, string EventType, ReasonCode Reason, JournalPayload Payload);
+
+/// <summary>What a simulation handler decided inside the executor's transaction.</summary>
+public abstract record HandlerOutcome
+{
+    private HandlerOutcome() { }
+
+    /// <summary>Effects were written; the executor journals, enqueues and stores the result, then commits.</summary>
+    public sealed record Accepted(ReasonCode Reason, JsonObject Result, IReadOnlyList<JournalDraft> Journal, IReadOnlyList<OutboxMessage> Outbox)
+        : HandlerOutcome;
+
+    /// <summary>Refused: the executor rolls back everything and journals the refusal on its own.</summary>
+    public sealed record Rejected(ReasonCode Reason, string Detail, JournalDraft Journal) : HandlerOutcome;
+}
+
+/// <summary>
+/// One registered simulation: its catalog record, how to read and validate its inputs (pure, before any
+/// storage), and how to run its decider against storage inside the executor's transaction.
+/// </summary>
+public interface ISimulationHandler
+{
+    SimulationRecord Record { get; }
+
+    /// <summary>Reads and validates the body (tenant_id already checked and removed). No I/O.</summary>
+    bool TryPrepare(JsonElement body, out object? input, out JsonInputError? error);
+
+    /// <summary>Loads state, decides, and writes ledger and projection inside <paramref name="tx"/>.</summary>
+    Task<HandlerOutcome> ExecuteAsync(TenantTransaction tx, object input, ExecutionContext context, CancellationToken ct);
+}
+
+/// <summary>The simulations this process can execute, by id.</summary>
+public sealed class SimulationRegistry
+{
+    private readonly Dictionary<string, ISimulationHandler> _handlers;
+
+    public SimulationRegistry(IEnumerable<ISimulationHandler> handlers) =>
+        _handlers = handlers.ToDictionary(h => h.Record.SimulationId, StringComparer.Ordinal);
+
+    public static SimulationRegistry Default { get; } = new(CapReq.CapreqHandlers.All);
+
+    public bool TryGet(string simulationId, out ISimulationHandler handler) => _handlers.TryGetValue(simulationId, out handler!);
+
+    public IEnumerable<SimulationRecord> Records => _handlers.Values.Select(h => h.Record).OrderBy(r => r.SimulationId, StringComparer.Ordinal);
+}

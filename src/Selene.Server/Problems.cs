@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Selene.Server;
+
+/// <summary>
+/// Reason codes at the HTTP edge: the status each maps to, and RFC 7807 problem details that always carry
+/// <c>reason_code</c>. Exceptions never cross this edge as anything but a reason-coded problem.
+/// </summary>
+public static class Problems
+{
+    public const string ProblemContentType = "application/problem+json";
+
+    private static readonly Dictionary<ReasonCode, int> Statuses = new()
+    {
+        [ReasonCodes.InputPayloadTooLarge] = StatusCodes.Status413PayloadTooLarge,
+        [ReasonCodes.InputMediaTypeUnsupported] = StatusCodes.Status415UnsupportedMediaType,
+        [ReasonCodes.AuthKeyMissing] = StatusCodes.Status401Unauthorized,
+        [ReasonCodes.AuthKeyInvalid] = StatusCodes.Status401Unauthorized,
+        [ReasonCodes.TenantScopeViolation] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.CapreqRequesterMismatch] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.SimulationUnknown] = StatusCodes.Status404NotFound,
+        [ReasonCodes.RouteNotFound] = StatusCodes.Status404NotFound,
+        [ReasonCodes.CapreqNotFound] = StatusCodes.Status404NotFound,
+        [ReasonCodes.MethodNotAllowed] = StatusCodes.Status405MethodNotAllowed,
+        [ReasonCodes.IdempotencyKeyReused] = StatusCodes.Status409Conflict,
+        [ReasonCodes.CapreqTransitionInvalid] = StatusCodes.Status409Conflict,
+        [ReasonCodes.SimulationNotActive] = StatusCodes.Status409Conflict,
+        [ReasonCodes.StorageUnavailable] = StatusCodes.Status503ServiceUnavailable,
+        [ReasonCodes.StorageSerializationRetry] = StatusCodes.Status503ServiceUnavailable,
+    };
+
+    /// <summary>The HTTP status of a reason code: the table above, else 200 for INFO, 500 for ERROR, 400 for WARN.</summary>
+    public static int StatusFor(ReasonCode reason) =>
+        Statuses.TryGetValue(reason, out var status) ? status : reason.Severity switch
+        {
+            Severity.Info => StatusCodes.Status200OK,
+            Severity.Error => StatusCodes.Status500InternalServerError,
+            _ => StatusCodes.Status400BadRequest,
+        };
+
+    public static IResult Result(ReasonCode reason, string detail, string? correlationId = null) =>
+        new ProblemResult(StatusFor(reason), Body(reason, detail, correlationId));
+
+    public static JsonObject Body(ReasonCode reason, string detail, string? correlationId)
+    {
+        var body = new JsonObject
+        {
+            ["type"] = "urn:selene:reason:" + reason.Name,
+            ["title"] = reason.Name,
+            ["status"] = StatusFor(reason),
+            ["detail"] = detail,
+            ["reason_code"] = reason.Name,
+            ["reason_code_id"] = reason.Id,
+            ["retryable"] = reason.Retryable,
+        };
+        if (correlationId is not null) body["correlation_id"] = correlationId;
+        return body;
+    }
+
+    public static Task WriteAsync(HttpContext context, ReasonCode reason, string detail)
+    {
+        context.Response.StatusCode = StatusFor(reason);
+        context.Response.ContentType = ProblemContentType;
+        return context.Response.WriteAsync(Body(reason, detail, null).ToJsonString(StrictJson.Options));
+    }
+
+    private sealed class ProblemResult(int status, JsonObject body) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = status;
+            httpContext.Response.ContentType = ProblemContentType;
+            return httpContext.Response.WriteAsync(body.ToJsonString(StrictJson.Options));
+        }
+    }
+}

@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Selene.Engines.CapReq;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+using Selene.Runtime;
+using Selene.Runtime.CapReq;
+
+namespace Selene.Server;
+
+/// <summary>Settings of the HTTP server.</summary>
+/// <param name="Urls">Where to listen (default http://127.0.0.1:5080).</param>
+/// <param name="MaxBodyBytes">Largest accepted request body.</param>
+public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024);
+
+/// <summary>The caller behind a request, established from its API key.</summary>
+public sealed record Caller(TenantId Tenant, UserId User);
+
+/// <summary>
+/// Selene's HTTP doors (ARCHITECTURE.md §8): minimal APIs, strict JSON in, canonical JSON out, every success
+/// with a <c>reason_code</c> and every error a problem detail with one.
+/// </summary>
+public static class SeleneApp
+{
+    private const string CallerItem = "selene.caller";
+
+    public static WebApplication Build(SeleneDatabase db, ServerOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // Kestrel's own cap sits above ours so that an oversized body still gets a reason-coded answer.
+            k.Limits.MaxRequestBodySize = Math.Max(options.MaxBodyBytes * 16L, 1024 * 1024);
+            k.AddServerHeader = false;
+        });
+        builder.Logging.ClearProviders();
+        if (logging is not null) logging(builder.Logging);
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddSingleton(db);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(SimulationRegistry.Default);
+        builder.Services.AddSingleton<SimulationExecutor>();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Selene";
+            doc.Info.Description = "Deterministic, fail-closed execution kernel. Every success carries reason_code; every error is a problem detail with reason_code.";
+            return Task.CompletedTask;
+        }));
+
+        var app = builder.Build();
+        app.UseExceptionHandler(handler => handler.Run(HandleException));
+        app.UseStatusCodePages(async ctx =>
+        {
+            var response = ctx.HttpContext.Response;
+            if (response.HasStarted || response.ContentLength > 0) return;
+            var reason = response.StatusCode switch
+            {
+                StatusCodes.Status405MethodNotAllowed => ReasonCodes.MethodNotAllowed,
+                StatusCodes.Status413PayloadTooLarge => ReasonCodes.InputPayloadTooLarge,
+                StatusCodes.Status415UnsupportedMediaType => ReasonCodes.InputMediaTypeUnsupported,
+                StatusCodes.Status400BadRequest => ReasonCodes.InputSchemaInvalid,
+                _ => ReasonCodes.RouteNotFound,
+            };
+            await Problems.WriteAsync(ctx.HttpContext, reason, reason == ReasonCodes.RouteNotFound ? "no such route" : "the request was not accepted");
+        });
+        app.Use(Authenticate);
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapGet("/healthz", HealthAsync).WithName("Health").Produces<JsonObject>();
+
+        var v1 = app.MapGroup("/v1");
+        v1.MapPost("/simulations/{simulation_id}", ExecuteSimulationAsync)
+            .WithName("ExecuteSimulation")
+            .WithSummary("Run one registered simulation. Header Idempotency-Key is required; the body is the simulation's inputs.")
+            .Accepts<JsonObject>("application/json")
+            .Produces<JsonObject>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        v1.MapGet("/capreqs/{capreq_id}", GetCapreqAsync).WithName("GetCapreq")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
+        v1.MapGet("/capreqs", ListCapreqsAsync).WithName("ListCapreqs")
+            .WithSummary("List capability requests; optional status=DRAFT|PENDING_APPROVAL|APPROVED|REJECTED|FULFILLED|CANCELED, after, limit (1..500).")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
+            .WithSummary("Journal entries of one correlation id, in chain order.")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        app.MapFallback((HttpContext ctx) => Problems.Result(ReasonCodes.RouteNotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
+        return app;
+    }
+
+    private static async Task HandleException(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (reason, detail) = error switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (ReasonCodes.InputPayloadTooLarge, "the request body is too large"),
+            BadHttpRequestException => (ReasonCodes.InputSchemaInvalid, "the request could not be read"),
+            NpgsqlException { IsTransient: true } => (ReasonCodes.StorageUnavailable, "the database is unavailable; retry later"),
+            _ => (ReasonCodes.InternalError, "an internal error occurred; it has been logged"),
+        };
+        if (reason == ReasonCodes.InternalError)
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene").LogError(error, "unhandled error");
+        await Problems.WriteAsync(context, reason, detail);
+    }
+
+    /// <summary>Bearer API keys for everything under /v1; the key decides the tenant and the acting user.</summary>
+    private static async Task Authenticate(HttpContext context, RequestDelegate next)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+        {
+            await next(context);
+            return;
+        }
+        var header = context.Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header))
+        {
+            await Problems.WriteAsync(context, ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>");
+            return;
+        }
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || header.Length > 256)
+        {
+            await Problems.WriteAsync(context, ReasonCodes.AuthKeyInvalid, "the API key is not valid");
+            return;
+        }
+        var db = context.RequestServices.GetRequiredService<SeleneDatabase>();
+        var resolved = await KeyStore.ResolveAsync(db, header[scheme.Length..].Trim(), context.RequestAborted);
+        if (resolved is null)
+        {
+            await Problems.WriteAsync(context, ReasonCodes.AuthKeyInvalid, "the API key is not valid");
+            return;
+        }
+        context.Items[CallerItem] = new Caller(resolved.Value.Tenant, resolved.Value.User);
+        await next(context);
+    }
+
+    private static Caller CallerOf(HttpContext context) => (Caller)context.Items[CallerItem]!;
+
+    private static async Task<IResult> HealthAsync(SeleneDatabase db, CancellationToken ct)
+    {
+        await using var cmd = db.App.CreateCommand("SELECT 1");
+        await cmd.ExecuteScalarAsync(ct);
+        return Json(new JsonObject { ["status"] = "ok", ["database"] = "ok" }, ReasonCodes.HealthOk);
+    }
+
+    private static async Task<IResult> ExecuteSimulationAsync(HttpContext context, string simulation_id, SimulationExecutor executor, ServerOptions options)
+    {
+        var caller = CallerOf(context);
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+            return Problems.Result(ReasonCodes.InputMediaTypeUnsupported, "send the inputs as application/json");
+        if (request.ContentLength > options.MaxBodyBytes)
+            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
+
+        var body = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = StrictJson.MaxDepth, AllowDuplicateProperties = false });
+        }
+        catch (JsonException)
+        {
+            return Problems.Result(ReasonCodes.InputSchemaInvalid, "the body is not well-formed JSON (or nests deeper than allowed, or repeats a member)");
+        }
+
+        var idempotencyKey = request.Headers["Idempotency-Key"].Count switch
+        {
+            0 => null,
+            1 => request.Headers["Idempotency-Key"][0],
+            _ => "\u0000", // several keys: invalid
+        };
+        var correlation = CorrelationFor(request, caller, simulation_id, idempotencyKey);
+        if (correlation is null)
+            return Problems.Result(ReasonCodes.InputFieldInvalid, "X-Correlation-Id must be a decimal number between 1 and 2^128-1");
+        var turn = TurnFor(request);
+        if (turn is null)
+            return Problems.Result(ReasonCodes.InputFieldInvalid, "X-Turn-Id must be a decimal number between 1 and 2^63-1");
+
+        using (document)
+        {
+            var result = await executor.ExecuteAsync(new ExecutionRequest(caller.Tenant, caller.User, simulation_id, idempotencyKey,
+                document.RootElement, correlation.Value, turn.Value), context.RequestAborted);
+            if (!result.Succeeded)
+                return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation.ToString());
+            if (result.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
+            return Results.Bytes(result.Body!, "application/json");
+        }
+    }
+
+    private static async Task<IResult> GetCapreqAsync(HttpContext context, string capreq_id, SeleneDatabase db)
+    {
+        var caller = CallerOf(context);
+        if (!CapreqIds.IsWellFormed(capreq_id))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "capreq_id must look like capreq_<16 hex>");
+        await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
+        var row = await CapreqStore.GetAsync(tx, capreq_id, context.RequestAborted);
+        return row is null
+            ? Problems.Result(ReasonCodes.CapreqNotFound, $"no capability request {capreq_id} in this tenant")
+            : Json(new JsonObject { ["capreq"] = CapreqMapping.ToJson(row) }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> ListCapreqsAsync(HttpContext context, SeleneDatabase db)
+    {
+        var caller = CallerOf(context);
+        var query = context.Request.Query;
+        if (query.Keys.Except(["status", "after", "limit"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{Truncate(unknown)}'");
+        string? status = query["status"].Count == 0 ? null : query["status"].ToString();
+        if (status is not null && !CapreqNames.TryParseStatus(status, out _))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "status must be DRAFT, PENDING_APPROVAL, APPROVED, REJECTED, FULFILLED or CANCELED");
+        string? after = query["after"].Count == 0 ? null : query["after"].ToString();
+        if (after is not null && !CapreqIds.IsWellFormed(after))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "after must be a capreq id");
+        var limit = 100;
+        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
+
+        await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
+        var rows = await CapreqStore.ListAsync(tx, status, after, limit, context.RequestAborted);
+        var body = new JsonObject { ["capreqs"] = new JsonArray(rows.Select(r => (JsonNode)CapreqMapping.ToJson(r)).ToArray()) };
+        if (rows.Count == limit) body["next_after"] = rows[^1].CapreqId;
+        return Json(body, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> JournalAsync(HttpContext context, SeleneDatabase db)
+    {
+        var caller = CallerOf(context);
+        var query = context.Request.Query;
+        if (query.Keys.Except(["correlation_id"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{Truncate(unknown)}'");
+        if (!CorrelationId.TryParse(query["correlation_id"].ToString(), out var correlation))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "correlation_id is required: a decimal number between 1 and 2^128-1");
+        await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
+        var records = await JournalStore.ByCorrelationAsync(tx, correlation, 1000, context.RequestAborted);
+        var entries = new JsonArray(records.Select(r => (JsonNode)new JsonObject
+        {
+            ["seq"] = r.Seq,
+            ["correlation_id"] = r.CorrelationId,
+            ["turn_id"] = r.TurnId,
+            ["engine"] = r.Engine,
+            ["event_type"] = r.EventType,
+            ["reason_code"] = r.ReasonCode,
+            ["reason_code_id"] = r.ReasonCodeId,
+            ["payload"] = JsonNode.Parse(r.PayloadJson),
+            ["actor_user_id"] = r.ActorUserId,
+            ["idempotency_key"] = r.IdempotencyKey,
+            ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
+            ["prev_hash"] = r.PrevHash,
+            ["hash"] = r.Hash,
+        }).ToArray());
+        return Json(new JsonObject { ["correlation_id"] = correlation.ToString(), ["entries"] = entries }, ReasonCodes.QueryOk);
+    }
+
+    private static IResult Json(JsonObject body, ReasonCode reason)
+    {
+        body["reason_code"] = reason.Name;
+        body["reason_code_id"] = reason.Id;
+        return Results.Bytes(CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(body.ToJsonString())), "application/json");
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
+                                    (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) &&
+                                     contentType.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>Reads at most <paramref name="max"/> bytes; null when the body is longer.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(max + 1);
+        try
+        {
+            var total = 0;
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(total, max + 1 - total), ct)) > 0)
+            {
+                total += read;
+                if (total > max) return null;
+            }
+            return buffer.AsSpan(0, total).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>X-Correlation-Id when given; otherwise derived from (tenant, actor, simulation, key) so that a retry keeps its correlation.</summary>
+    private static CorrelationId? CorrelationFor(HttpRequest request, Caller caller, string simulationId, string? idempotencyKey)
+    {
+        var header = request.Headers["X-Correlation-Id"];
+        if (header.Count > 0) return CorrelationId.TryParse(header.ToString(), out var given) ? given : null;
+        var seed = idempotencyKey is null
+            ? RandomNumberGenerator.GetBytes(32)
+            : Encoding.UTF8.GetBytes($"{caller.Tenant.Value}|{caller.User.Value}|{simulationId}|{idempotencyKey}");
+        return CorrelationId.FromDigest(SHA256.HashData(seed));
+    }
+
+    private static TurnId? TurnFor(HttpRequest request)
+    {
+        var header = request.Headers["X-Turn-Id"];
+        if (header.Count == 0) return new TurnId(1);
+        return ulong.TryParse(header.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v is > 0 and <= long.MaxValue
+            ? new TurnId(v) : null;
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+}
