@@ -1,0 +1,63 @@
+namespace Selene.Postgres.Tests;
+
+/// <summary>Ledgers and the journal are append-only for selene_app: by grants, and by trigger for everyone else.</summary>
+public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<StorageFixture>
+{
+    public static TheoryData<string, string> Mutations => new()
+    {
+        { "capreq_ledger", "UPDATE selene.capreq_ledger SET status = 'APPROVED'" },
+        { "capreq_ledger", "DELETE FROM selene.capreq_ledger" },
+        { "capreq_ledger", "TRUNCATE selene.capreq_ledger CASCADE" },
+        { "journal", "UPDATE selene.journal SET reason_code = 'X'" },
+        { "journal", "DELETE FROM selene.journal" },
+        { "journal", "TRUNCATE selene.journal" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Mutations))]
+    public async Task AppRole_MutatingLedgerOrJournal_IsDeniedAndChangesNothing(string table, string sql)
+    {
+        var before = await Sql.CountAsync(fixture.Db.Owner, "acme", table);
+        var error = await Sql.FailsAsync(fixture.Db.App, "acme", sql);
+        Assert.Equal("42501", error.SqlState); // insufficient_privilege: the grants say no
+        Assert.Equal(before, await Sql.CountAsync(fixture.Db.Owner, "acme", table));
+    }
+
+    [Theory]
+    [MemberData(nameof(Mutations))]
+    public async Task OwnerRole_MutatingLedgerOrJournal_IsStoppedByTheTrigger(string table, string sql)
+    {
+        var before = await Sql.CountAsync(fixture.Db.Owner, "acme", table);
+        var error = await Sql.FailsAsync(fixture.Db.Owner, "acme", sql);
+        Assert.Equal("SE001", error.SqlState);
+        Assert.Contains(table == "journal" ? "SELENE:J_APPEND_ONLY_VIOLATION" : "SELENE:F_APPEND_ONLY_VIOLATION", error.MessageText, StringComparison.Ordinal);
+        Assert.Equal(before, await Sql.CountAsync(fixture.Db.Owner, "acme", table));
+    }
+
+    [Fact]
+    public async Task AppRole_InsertIntoLedger_IsAllowed()
+    {
+        await Sql.ExecAsync(fixture.Db.App, "acme", """
+            INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
+            VALUES ('acme', 'capreq_00000000000000b2', 'u1', 'APPROVE', 'APPROVED', 'CAPREQ_APPROVED', 'h', 9, 2)
+            """);
+        Assert.True(await Sql.CountAsync(fixture.Db.App, "acme", "capreq_ledger") >= 2);
+    }
+
+    [Fact]
+    public async Task CompletedIdempotencyResult_CannotBeRewritten()
+    {
+        var error = await Sql.FailsAsync(fixture.Db.App, "acme", "UPDATE selene.idempotency_keys SET result_body = '{\"x\":1}'");
+        Assert.Equal("SE001", error.SqlState);
+    }
+
+    [Fact]
+    public async Task OutboxPayload_IsImmutable_ButStatusMayChange()
+    {
+        var error = await Sql.FailsAsync(fixture.Db.App, "acme", "UPDATE selene.outbox SET payload = '{\"a\":\"c\"}'");
+        Assert.Equal("SE001", error.SqlState);
+        await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.outbox SET status = 'SENT', attempt_count = 1");
+        var delete = await Sql.FailsAsync(fixture.Db.App, "acme", "DELETE FROM selene.outbox");
+        Assert.Equal("42501", delete.SqlState);
+    }
+}

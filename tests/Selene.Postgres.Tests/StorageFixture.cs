@@ -1,0 +1,34 @@
+using Selene.Contracts;
+using Selene.Postgres.Stores;
+using Selene.Testing;
+
+namespace Selene.Postgres.Tests;
+
+/// <summary>A database of its own with two tenants, each with a user, a ledger row, a journal entry and an outbox row.</summary>
+public sealed class StorageFixture : IAsyncLifetime
+{
+    public SeleneDatabase Db { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Db = await TestCluster.CreateDatabaseAsync();
+        foreach (var tenant in new[] { "acme", "globex" })
+        {
+            await KeyStore.CreateKeyAsync(Db, new TenantId(tenant), new UserId("u1"), 1, default);
+            await using var tx = await TenantTransaction.BeginAsync(Db.App, tenant);
+            var id = await CapreqStore.AppendAsync(tx, new CapreqLedgerRow(0, tenant, "capreq_00000000000000a1", "u1", "CREATE_DRAFT", "DRAFT",
+                "CAPREQ_CREATED", "h", "cap", "scope", "why", null, "7", "k1", 1), default);
+            await CapreqStore.UpsertAsync(tx, new CapreqCurrentRow(tenant, "capreq_00000000000000a1", "u1", "cap", "scope", "why", "DRAFT",
+                "CREATE_DRAFT", "u1", "h", id, "CAPREQ_CREATED", 1, 1), default);
+            await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
+                ReasonCodes.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
+            await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",
+                new Dictionary<string, string> { ["a"] = "b" })], 1, default);
+            await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
+            await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
+            await tx.CommitAsync();
+        }
+    }
+
+    public async Task DisposeAsync() => await Db.DisposeAsync();
+}

@@ -1,0 +1,74 @@
+using Selene.Contracts;
+using Selene.Postgres.Stores;
+using Selene.Testing;
+
+namespace Selene.Postgres.Tests;
+
+public sealed class StoreTests
+{
+    [Fact]
+    public async Task Outbox_SameIdempotencyKeyTwice_EnqueuesOnce()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("u1"), 1, default);
+        var message = new OutboxMessage("SIMULATION_COMMIT", "handoff:1", "POSITION_REQUIREMENTS_ACTIVATED", new Dictionary<string, string> { ["position_id"] = "p1" });
+        for (var i = 0; i < 2; i++)
+        {
+            await using var tx = await TenantTransaction.BeginAsync(db.App, "acme");
+            var added = await OutboxStore.EnqueueAsync(tx, new CorrelationId(5), [message], 10 + i, default);
+            Assert.Equal(i == 0 ? 1 : 0, added);
+            await tx.CommitAsync();
+        }
+        await using var read = await TenantTransaction.BeginAsync(db.App, "acme");
+        var row = Assert.Single(await OutboxStore.ListAsync(read, default));
+        Assert.Equal("PENDING", row.Status);
+        Assert.Equal("{\"position_id\":\"p1\"}", row.Payload);
+    }
+
+    [Fact]
+    public async Task Journal_Appends_FormOneVerifiableChainPerTenant()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        foreach (var tenant in new[] { "acme", "globex" })
+        {
+            await KeyStore.CreateKeyAsync(db, new TenantId(tenant), new UserId("u1"), 1, default);
+            for (var i = 0; i < 3; i++)
+            {
+                await using var tx = await TenantTransaction.BeginAsync(db.App, tenant);
+                await JournalStore.AppendAsync(tx, [
+                    new JournalEntry(new CorrelationId(9), new TurnId((ulong)i + 1), "PH1.CAPREQ", "STATE_TRANSITION", ReasonCodes.CapreqCreated,
+                        JournalPayload.Create(("n", i.ToString(System.Globalization.CultureInfo.InvariantCulture))), "u1", null),
+                    new JournalEntry(new CorrelationId(10), new TurnId(1), "PH1.CAPREQ", "SIMULATION_REFUSED", ReasonCodes.CapreqTransitionInvalid,
+                        JournalPayload.Empty, "u1", "k")], 100 + i, default);
+                await tx.CommitAsync();
+            }
+        }
+
+        foreach (var tenant in new[] { "acme", "globex" })
+        {
+            await using var tx = await TenantTransaction.BeginAsync(db.App, tenant);
+            var chain = new List<JournalRecord>();
+            await foreach (var r in JournalStore.ChainAsync(tx, default)) chain.Add(r);
+            Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), chain.Select(r => r.Seq));
+            Assert.Null(JournalChain.Verify(chain));
+            Assert.All(chain, r => Assert.Equal(tenant, r.TenantId));
+            var byCorrelation = await JournalStore.ByCorrelationAsync(tx, new CorrelationId(9), 100, default);
+            Assert.Equal(3, byCorrelation.Count);
+        }
+    }
+
+    [Fact]
+    public async Task ApiKey_ResolvesToItsTenantAndUser_AndIsStoredOnlyAsAHash()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        var key = await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("alice"), 1, default);
+        var resolved = await KeyStore.ResolveAsync(db, key, default);
+        Assert.Equal(("acme", "alice"), (resolved!.Value.Tenant.Value, resolved.Value.User.Value));
+        Assert.Null(await KeyStore.ResolveAsync(db, key + "x", default));
+
+        await using var cmd = db.Owner.CreateCommand("SELECT count(*) FROM selene.api_keys WHERE key_hash = $1 AND position($2 in key_hash) = 0");
+        cmd.Parameters.Add(new() { Value = KeyStore.HashKey(key) });
+        cmd.Parameters.Add(new() { Value = key });
+        Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Npgsql;
+using Selene.Postgres;
+using Selene.Postgres.Embedded;
+
+namespace Selene.Testing;
+
+/// <summary>
+/// One embedded PostgreSQL cluster per test process (the same mechanism Selene uses, fsync off), with a
+/// migrated template database; each test class clones its own database from the template
+/// (CONVENTIONS.md: isolated per test class, own database cloned from a migrated template).
+/// </summary>
+public static class TestCluster
+{
+    private const string Template = "selene_template";
+    private static readonly SemaphoreSlim CloneGate = new(1, 1);
+    private static readonly Lazy<Task<(EmbeddedCluster Cluster, ClusterLease Lease)>> Shared = new(StartAsync);
+    private static int _counter;
+
+    public static async Task<EmbeddedCluster> ClusterAsync() => (await Shared.Value).Cluster;
+
+    /// <summary>A fresh, migrated database of its own, opened with the runtime's roles.</summary>
+    public static async Task<SeleneDatabase> CreateDatabaseAsync()
+    {
+        var cluster = await ClusterAsync();
+        var name = "t_" + Interlocked.Increment(ref _counter).ToString(CultureInfo.InvariantCulture) + "_" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        await CloneGate.WaitAsync();
+        try
+        {
+            await Bootstrap.CloneDatabaseAsync(cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres"), Template, name);
+        }
+        finally
+        {
+            CloneGate.Release();
+        }
+        return SeleneDatabase.Attach(cluster, name);
+    }
+
+    /// <summary>A bootstrapped database with no migrations applied (for migration tests).</summary>
+    public static async Task<(string Name, string OwnerConnectionString)> CreateEmptyDatabaseAsync()
+    {
+        var cluster = await ClusterAsync();
+        var name = "e_" + Interlocked.Increment(ref _counter).ToString(CultureInfo.InvariantCulture) + "_" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        await Bootstrap.EnsureAsync(cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres"), name);
+        return (name, cluster.NpgsqlConnectionString(Bootstrap.OwnerRole, name));
+    }
+
+    public static async Task<string> SuperuserConnectionStringAsync(string database) =>
+        (await ClusterAsync()).NpgsqlConnectionString(EmbeddedCluster.SuperUser, database);
+
+    private static async Task<(EmbeddedCluster, ClusterLease)> StartAsync()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "stc-" + Guid.NewGuid().ToString("N")[..8]);
+        var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(dir, Durable: false));
+        var lease = await cluster.AcquireAsync(register: true);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            NpgsqlConnection.ClearAllPools();
+            lease.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a temp directory left behind is harmless.
+            }
+        };
+
+        var superuser = cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres");
+        await Bootstrap.EnsureAsync(superuser, Template);
+        await using (var owner = NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.OwnerRole, Template) + ";Pooling=false"))
+        {
+            await Migrator.MigrateAsync(owner);
+        }
+        return (cluster, lease);
+    }
+}
