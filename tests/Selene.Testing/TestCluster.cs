@@ -61,7 +61,7 @@ public static class TestCluster
             {
                 Directory.Delete(dir, recursive: true);
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // Best effort: a temp directory left behind is harmless.
             }

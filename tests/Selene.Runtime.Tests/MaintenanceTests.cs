@@ -1,0 +1,118 @@
+using Selene.Engines.CapReq;
+using static Selene.Runtime.Tests.RuntimeFixture;
+
+namespace Selene.Runtime.Tests;
+
+public sealed class MaintenanceTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
+{
+    /// <summary>Drives a seeded mix of lifecycles (legal and illegal moves) across two tenants.</summary>
+    private async Task DriveAsync(int seed, int requests)
+    {
+        var random = new Random(seed);
+        string[] sims = [CapreqSimulations.SubmitForApproval, CapreqSimulations.Approve, CapreqSimulations.Reject, CapreqSimulations.Fulfill, CapreqSimulations.CancelRevoke];
+        for (var i = 0; i < requests; i++)
+        {
+            var (tenant, requester, approver) = i % 3 == 0 ? ("globex", "carol", "carol") : ("acme", "alice", "bob");
+            var created = await f.RunAsync(requester, CapreqSimulations.CreateDraft, Key("d"), CreateBody($"cap{seed}.{i}"), tenant: tenant);
+            var id = CapreqIdOf(created);
+            for (var step = random.Next(0, 5); step > 0; step--)
+            {
+                var sim = sims[random.Next(sims.Length)];
+                var actor = sim is CapreqSimulations.SubmitForApproval or CapreqSimulations.CancelRevoke ? requester : approver;
+                await f.RunAsync(actor, sim, Key("m"), IdBody(id), tenant: tenant);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RebuildCapreq_AfterManyLifecycles_ReproducesTheLiveProjection()
+    {
+        await DriveAsync(seed: 7, requests: 24);
+        var reports = await f.Maintenance.RebuildCapreqAsync(null, apply: false);
+        Assert.Contains(reports, r => r.TenantId == "acme" && r.Rows > 0);
+        Assert.Contains(reports, r => r.TenantId == "globex" && r.Rows > 0);
+        Assert.All(reports, r => Assert.True(r.Identical, $"{r.TenantId}: {string.Join(",", r.Differences)}"));
+        Assert.All(reports, r => Assert.Equal(r.Rows, (int)f.CountAsync(r.TenantId, "capreq_current").GetAwaiter().GetResult()));
+    }
+
+    [Fact]
+    public async Task RebuildCapreq_ProjectionDrift_IsFoundAndRepaired()
+    {
+        await DriveAsync(seed: 11, requests: 6);
+        await f.OwnerExecAsync("acme", "UPDATE selene.capreq_current SET status = 'FULFILLED' WHERE capreq_id = (SELECT min(capreq_id) FROM selene.capreq_current)");
+
+        var check = Assert.Single(await f.Maintenance.RebuildCapreqAsync("acme", apply: false));
+        Assert.False(check.Identical);
+        Assert.Single(check.Differences);
+
+        var repaired = Assert.Single(await f.Maintenance.RebuildCapreqAsync("acme", apply: true));
+        Assert.True(repaired.Applied);
+        Assert.True(Assert.Single(await f.Maintenance.RebuildCapreqAsync("acme", apply: false)).Identical);
+        Assert.Equal(1, await f.CountAsync("acme", "journal", "event_type = 'PROJECTION_REBUILT'"));
+    }
+
+    [Fact]
+    public async Task VerifyJournal_UntouchedChains_AreIntact()
+    {
+        await DriveAsync(seed: 3, requests: 6);
+        var reports = await f.Maintenance.VerifyJournalAsync(null);
+        Assert.All(reports, r => Assert.True(r.Intact, r.Break?.Why));
+        Assert.Contains(reports, r => r.TenantId == "acme" && r.Entries > 0);
+    }
+}
+
+/// <summary>Tampering needs its own database: it breaks the chain for good.</summary>
+public sealed class TamperTests : IAsyncLifetime
+{
+    private readonly RuntimeFixture _f = new();
+
+    public Task InitializeAsync() => _f.InitializeAsync();
+
+    public Task DisposeAsync() => _f.DisposeAsync();
+
+    private async Task<long> JournalSomeAsync()
+    {
+        var id = CapreqIdOf(await _f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("tamper.cap")));
+        await _f.RunAsync("alice", CapreqSimulations.SubmitForApproval, Key("s"), IdBody(id));
+        await _f.RunAsync("alice", CapreqSimulations.Fulfill, Key("f"), IdBody(id)); // refused: journaled too
+        await _f.RunAsync("bob", CapreqSimulations.Approve, Key("a"), IdBody(id));
+        await _f.RunAsync("bob", CapreqSimulations.Fulfill, Key("f"), IdBody(id));
+        Assert.True(Assert.Single(await _f.Maintenance.VerifyJournalAsync("acme")).Intact);
+        return await _f.CountAsync("acme", "journal");
+    }
+
+    [Theory]
+    [InlineData("payload = '{\"state_to\":\"APPROVED\"}'")]
+    [InlineData("reason_code = 'CAPREQ_REJECTED'")]
+    [InlineData("actor_user_id = 'mallory'")]
+    [InlineData("created_at = created_at + 1")]
+    public async Task VerifyJournal_RowAlteredThroughTheOwnerRole_FailsAtThatEntry(string change)
+    {
+        var entries = await JournalSomeAsync();
+        Assert.True(entries >= 5);
+        // The owner can switch the append-only trigger off: the hash chain still tells.
+        await _f.OwnerExecAsync("acme", $"""
+            ALTER TABLE selene.journal DISABLE TRIGGER append_only_row;
+            UPDATE selene.journal SET {change} WHERE seq = 3;
+            ALTER TABLE selene.journal ENABLE TRIGGER append_only_row;
+            """);
+        var report = Assert.Single(await _f.Maintenance.VerifyJournalAsync("acme"));
+        Assert.False(report.Intact);
+        Assert.Equal(3, report.Break!.Seq);
+        Assert.True(Assert.Single(await _f.Maintenance.VerifyJournalAsync("globex")).Intact);
+    }
+
+    [Fact]
+    public async Task VerifyJournal_TailDeletedThroughTheOwnerRole_IsDetected()
+    {
+        var entries = await JournalSomeAsync();
+        await _f.OwnerExecAsync("acme", $"""
+            ALTER TABLE selene.journal DISABLE TRIGGER append_only_row;
+            DELETE FROM selene.journal WHERE seq = {entries};
+            ALTER TABLE selene.journal ENABLE TRIGGER append_only_row;
+            """);
+        var report = Assert.Single(await _f.Maintenance.VerifyJournalAsync("acme"));
+        Assert.False(report.Intact);
+        Assert.Equal(entries, report.Break!.Seq);
+    }
+}
