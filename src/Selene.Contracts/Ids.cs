@@ -17,6 +17,17 @@ public static class IdRules
         return true;
     }
 
+    /// <summary>False when <paramref name="text"/> holds an unpaired surrogate (text that cannot be encoded as UTF-8).</summary>
+    public static bool IsWellFormedUtf16(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return false;
+        }
+        return true;
+    }
+
     /// <summary>Idempotency keys: 1..128 printable ASCII characters, no spaces (reference §13.1).</summary>
     public static bool IsValidIdempotencyKey(string? value)
     {

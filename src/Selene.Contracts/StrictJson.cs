@@ -50,8 +50,21 @@ public static class StrictJson
     public static bool TryRead<T>(ReadOnlySpan<byte> utf8, out T? value, out JsonInputError? error) where T : class
     {
         value = null;
+        if (!TryParse(utf8, out var document, out error)) return false;
+        using (document)
+        {
+            return TryRead(document!.RootElement, out value, out error);
+        }
+    }
+
+    /// <summary>
+    /// Parses a strict JSON document: well-formed, depth ≤ <see cref="MaxDepth"/>, no duplicate members, no
+    /// comments or trailing commas, and only well-formed Unicode text. The caller disposes the document.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> utf8, out JsonDocument? document, out JsonInputError? error)
+    {
+        document = null;
         error = null;
-        JsonDocument document;
         try
         {
             document = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions
@@ -62,16 +75,21 @@ public static class StrictJson
                 AllowDuplicateProperties = false,
             });
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body is not well-formed JSON");
+            // InvalidOperationException: the duplicate-member check met text it cannot transcode.
+            error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body is not well-formed JSON (or nests too deep, or repeats a member)");
             return false;
         }
 
-        using (document)
+        if (!HasWellFormedText(document.RootElement))
         {
-            return TryRead(document.RootElement, out value, out error);
+            document.Dispose();
+            document = null;
+            error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
+            return false;
         }
+        return true;
     }
 
     /// <summary>Reads <typeparamref name="T"/> from an already parsed element (see the byte overload).</summary>
@@ -82,6 +100,12 @@ public static class StrictJson
         if (element.ValueKind != JsonValueKind.Object)
         {
             error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
+            return false;
+        }
+
+        if (!HasWellFormedText(element))
+        {
+            error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
             return false;
         }
 
@@ -113,6 +137,45 @@ public static class StrictJson
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// True when every member name and string value decodes to well-formed UTF-16 (no lone surrogates, no invalid
+    /// UTF-8). JsonDocument checks these lazily, so a body must pass this before anything reads its text.
+    /// </summary>
+    public static bool HasWellFormedText(JsonElement element)
+    {
+        try
+        {
+            return Walk(element);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // the reader could not transcode the text
+        }
+
+        static bool Walk(JsonElement e)
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        if (!IdRules.IsWellFormedUtf16(p.Name) || !Walk(p.Value)) return false;
+                    }
+                    return true;
+                case JsonValueKind.Array:
+                    foreach (var item in e.EnumerateArray())
+                    {
+                        if (!Walk(item)) return false;
+                    }
+                    return true;
+                case JsonValueKind.String:
+                    return IdRules.IsWellFormedUtf16(e.GetString()!);
+                default:
+                    return true;
+            }
+        }
     }
 
     public static byte[] SerializeToUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);

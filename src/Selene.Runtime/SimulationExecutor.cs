@@ -59,6 +59,8 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
             return Invalid(request, ReasonCodes.IdempotencyKeyInvalid, "an Idempotency-Key is 1..128 printable ASCII characters without spaces");
         if (request.Body.ValueKind != JsonValueKind.Object)
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
+        if (!StrictJson.HasWellFormedText(request.Body))
+            return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
 
         // The tenant comes from the key; a body that names another tenant is refused, one that names the same is accepted.
         var body = JsonObject.Create(request.Body)!;

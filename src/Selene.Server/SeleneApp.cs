@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -173,15 +172,8 @@ public static class SeleneApp
         if (body is null)
             return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
 
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = StrictJson.MaxDepth, AllowDuplicateProperties = false });
-        }
-        catch (JsonException)
-        {
-            return Problems.Result(ReasonCodes.InputSchemaInvalid, "the body is not well-formed JSON (or nests deeper than allowed, or repeats a member)");
-        }
+        if (!StrictJson.TryParse(body, out var document, out var parseError))
+            return Problems.Result(parseError!.Reason, parseError.Detail);
 
         var idempotencyKey = request.Headers["Idempotency-Key"].Count switch
         {
@@ -199,7 +191,7 @@ public static class SeleneApp
         using (document)
         {
             var result = await executor.ExecuteAsync(new ExecutionRequest(caller.Tenant, caller.User, simulation_id, idempotencyKey,
-                document.RootElement, correlation.Value, turn.Value), context.RequestAborted);
+                document!.RootElement, correlation.Value, turn.Value), context.RequestAborted);
             if (!result.Succeeded)
                 return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation.ToString());
             if (result.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";

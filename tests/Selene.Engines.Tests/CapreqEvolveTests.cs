@@ -94,5 +94,15 @@ public sealed class CapreqEvolveTests
         Assert.Contains("5", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Evolve_SecondCreateForAnExistingRequest_Throws()
+    {
+        // A corrupt ledger must not silently turn a finished request back into a draft on rebuild.
+        var create = Decided(null, Draft(), Requester, 100);
+        var created = CapreqDecider.Evolve(null, create, 11);
+        var ex = Assert.Throws<InvalidOperationException>(() => CapreqDecider.Evolve(created, create, 12));
+        Assert.Contains("already exists", ex.Message, StringComparison.Ordinal);
+    }
+
     private static CapreqStatus Guards(CapreqAction action) => CapreqDecider.RequiredStatuses(action)[0];
 }

@@ -93,6 +93,8 @@ public static class CapreqDecider
             return new CapreqState(e.TenantId, e.CapreqId, e.ActorUserId, e.RequestedCapabilityId!, e.TargetScopeRef!,
                 e.Justification!, e.Status, e.Action, e.ActorUserId, e.PayloadHash, eventId, e.ReasonCode, e.CreatedAt, e.CreatedAt);
         }
+        if (e.Action == CapreqAction.CreateDraft)
+            throw new InvalidOperationException($"ledger event {eventId} creates {e.CapreqId}, which already exists");
         return state with
         {
             Status = e.Status,
@@ -140,7 +142,7 @@ public static class CapreqDecider
     };
 
     private static bool IsBoundedText(string? text, int max) =>
-        !string.IsNullOrWhiteSpace(text) && text.Length <= max && !text.Any(char.IsControl);
+        !string.IsNullOrWhiteSpace(text) && text.Length <= max && !text.Any(char.IsControl) && IdRules.IsWellFormedUtf16(text);
 
     private static Decision<CapreqEvent>.Rejected Invalid(ReasonCode reason, string detail) => new(reason, detail);
 }
