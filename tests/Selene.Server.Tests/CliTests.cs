@@ -1,0 +1,133 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static Selene.Server.Tests.Capreqs;
+
+namespace Selene.Server.Tests;
+
+/// <summary>The CLI attaching to the cluster that the running server started (same collection, same data directory).</summary>
+[Collection(SeleneServerCollection.Name)]
+public class CliTests(SeleneServerFixture f)
+{
+    [Fact]
+    public async Task CapreqRebuild_CheckAfterTraffic_ExitsZeroReportsIdenticalAndChangesNothing()
+    {
+        await MakeTrafficAsync();
+        var before = await f.CountsAsync();
+
+        var result = await f.SeleneAsync("capreq", "rebuild", "--check");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"tenant acme: \d+ requests from \d+ ledger events; identical to the live projection", result.StandardOutput);
+        Assert.Contains("tenant globex:", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("differs", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("projection replaced", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(before, await f.CountsAsync());
+    }
+
+    [Fact]
+    public async Task AuditVerify_AfterTraffic_ExitsZeroWithEveryChainIntact()
+    {
+        await MakeTrafficAsync();
+
+        var all = await f.SeleneAsync("audit", "verify");
+
+        Assert.True(all.ExitCode == 0, all.ToString());
+        Assert.Matches(@"tenant acme: \d+ entries, chain intact \(J_CHAIN_VERIFIED\)", all.StandardOutput);
+        Assert.Matches(@"tenant globex: \d+ entries, chain intact \(J_CHAIN_VERIFIED\)", all.StandardOutput);
+        Assert.Contains("tenant chain(s) intact", all.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("BROKEN", all.StandardOutput, StringComparison.Ordinal);
+
+        var acme = await f.SeleneAsync("audit", "verify", "--tenant", "acme");
+        Assert.True(acme.ExitCode == 0, acme.ToString());
+        Assert.Contains("tenant acme:", acme.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("globex", acme.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("audit verify: 1 tenant chain(s) intact", acme.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [PsqlFact]
+    public async Task DbUrl_ReaderRole_ConnectsWithPsql()
+    {
+        var url = await f.SeleneAsync("db", "url", "--role", "reader");
+        Assert.True(url.ExitCode == 0, url.ToString());
+        var connection = url.StandardOutput.Trim();
+        Assert.DoesNotContain('\n', connection);
+        Assert.Contains("user=selene_reader", connection, StringComparison.Ordinal);
+
+        var select = await ChildProcess.RunAsync(PsqlFactAttribute.Psql, [connection, "-c", "select 1"], TimeSpan.FromSeconds(30));
+        Assert.True(select.ExitCode == 0, select.ToString());
+        Assert.Contains("(1 row)", select.StandardOutput, StringComparison.Ordinal);
+
+        var who = await ChildProcess.RunAsync(PsqlFactAttribute.Psql, [connection, "-tAc", "select current_user"], TimeSpan.FromSeconds(30));
+        Assert.True(who.ExitCode == 0, who.ToString());
+        Assert.Equal("selene_reader", who.StandardOutput.Trim());
+
+        // `db url` leaves the cluster running; the server still answers.
+        AssertSuccess(await f.Api.GetAsync(null, "/healthz"), "HEALTH_OK");
+    }
+
+    [Fact]
+    public async Task DbStatus_WhileServing_ReportsRunningClusterAndMigrations()
+    {
+        var status = await f.SeleneAsync("db", "status");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Contains("cluster: running", status.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"data directory: {f.DataDir}", status.StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"migration 0001 ", status.StandardOutput);
+    }
+
+    [Fact]
+    public async Task KeysCreate_InvalidTenant_ExitsTwoWithInputFieldInvalid()
+    {
+        var result = await f.SeleneAsync("keys", "create", "--tenant", "no spaces allowed", "--user", "alice");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("INPUT_FIELD_INVALID", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal("", result.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Serve_SecondServerOnSameCluster_StopsOnSigtermAndLeavesClusterToTheFirst()
+    {
+        var id = await f.DraftAsync();
+        var address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
+        using var second = RunningProcess.Start(ChildProcess.DotnetHost,
+            [ChildProcess.SeleneDll, "--data-dir", f.DataDir, "serve", "--urls", address.ToString().TrimEnd('/')]);
+        try
+        {
+            await SeleneServerFixture.WaitUntilHealthyAsync(second, address);
+            using var api = new SeleneApi(address);
+            var row = await api.GetCapreqAsync(f.AliceKey, id);
+            AssertSuccess(row, "QUERY_OK");
+            Assert.True(JsonNode.DeepEquals((await f.RowAsync(id)), row.Capreq));
+        }
+        finally
+        {
+            Assert.True(await second.StopAsync(TimeSpan.FromSeconds(30)), $"the second server ignored SIGTERM:\n{second.Output}");
+        }
+        Assert.True(second.Process.ExitCode == 0, $"exit {second.Process.ExitCode}:\n{second.Output}");
+
+        // The cluster belongs to the first server, which keeps working.
+        AssertSuccess(await f.Api.GetAsync(null, "/healthz"), "HEALTH_OK");
+        Assert.Equal(HttpStatusCode.OK, (await f.Api.GetCapreqAsync(f.AliceKey, id)).Status);
+    }
+
+    /// <summary>A full lifecycle, a rejection, a refusal and a globex request, so that both tenants have history.</summary>
+    private async Task MakeTrafficAsync()
+    {
+        await f.FulfilledAsync();
+        var pending = await f.PendingAsync();
+        await f.RunAsync(f.BobKey, Reject, On(pending), "CAPREQ_REJECTED");
+        AssertProblem(await f.Api.SimulateAsync(f.BobKey, Approve, On(pending)), HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID");
+        await f.RunAsync(f.CarolKey, Create, NewDraft(), "CAPREQ_CREATED");
+    }
+}
+
+/// <summary>A fact that is skipped, with a reason, when psql is not installed.</summary>
+public sealed class PsqlFactAttribute : FactAttribute
+{
+    public const string Psql = "/usr/bin/psql";
+
+    public PsqlFactAttribute()
+    {
+        if (!File.Exists(Psql)) Skip = $"psql is not installed at {Psql}; install postgresql-client to run this test";
+    }
+}

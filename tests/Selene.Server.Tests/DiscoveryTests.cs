@@ -1,0 +1,42 @@
+using System.Net;
+using System.Text.Json;
+using static Selene.Server.Tests.Capreqs;
+
+namespace Selene.Server.Tests;
+
+[Collection(SeleneServerCollection.Name)]
+public class DiscoveryTests(SeleneServerFixture f)
+{
+    [Fact]
+    public async Task Healthz_WithoutApiKey_Is200HealthOk()
+    {
+        var reply = await f.Api.GetAsync(null, "/healthz");
+        AssertSuccess(reply, "HEALTH_OK");
+        Assert.Equal("ok", reply.Json["status"]!.GetValue<string>());
+        Assert.Equal("ok", reply.Json["database"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task OpenApi_Document_IsJsonListingTheSimulationPath()
+    {
+        var reply = await f.Api.GetAsync(null, "/openapi/v1.json");
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+        Assert.Equal(SeleneApi.Json, reply.MediaType);
+
+        using var document = JsonDocument.Parse(reply.Bytes);
+        var paths = document.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/v1/simulations/{simulation_id}", out var simulation), "paths lacks /v1/simulations/{simulation_id}");
+        Assert.True(simulation.TryGetProperty("post", out _));
+        Assert.True(paths.TryGetProperty("/v1/capreqs/{capreq_id}", out _));
+        Assert.True(paths.TryGetProperty("/v1/journal", out _));
+        Assert.StartsWith("3.", document.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Problem_UnknownRouteOutsideV1_Is404RouteNotFoundWithoutApiKey()
+    {
+        var reply = await f.Api.GetAsync(null, "/nowhere");
+        AssertProblem(reply, HttpStatusCode.NotFound, "ROUTE_NOT_FOUND");
+        Assert.Equal("urn:selene:reason:ROUTE_NOT_FOUND", reply.Json["type"]!.GetValue<string>());
+    }
+}

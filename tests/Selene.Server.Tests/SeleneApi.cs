@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Selene.Server.Tests;
+
+/// <summary>One HTTP answer, read completely.</summary>
+public sealed class Reply(HttpStatusCode status, string? mediaType, byte[] body, bool replayed)
+{
+    public HttpStatusCode Status { get; } = status;
+    public string? MediaType { get; } = mediaType;
+    public bool Replayed { get; } = replayed;
+    public ReadOnlyMemory<byte> Bytes { get; } = body;
+    public string Text => Encoding.UTF8.GetString(Bytes.Span);
+    public JsonNode Json => JsonNode.Parse(Bytes.Span) ?? throw new InvalidOperationException("the body is JSON null");
+    public string? ReasonCode => Json["reason_code"]?.GetValue<string>();
+
+    /// <summary>The capreq row of a simulation result or a GET.</summary>
+    public JsonNode Capreq => Json["capreq"] ?? throw new InvalidOperationException($"no capreq in {Text}");
+
+    public override string ToString() => $"{(int)Status} {MediaType} {Text}";
+}
+
+/// <summary>Selene's HTTP surface as the tests use it.</summary>
+public sealed class SeleneApi(Uri baseAddress) : IDisposable
+{
+    public const string Json = "application/json";
+    public const string ProblemJson = "application/problem+json";
+
+    private readonly HttpClient _http = new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    public static string NewIdempotencyKey() => "e2e-" + Guid.NewGuid().ToString("N");
+
+    /// <summary>POST /v1/simulations/{simulation} with a fresh Idempotency-Key unless one is given.</summary>
+    public Task<Reply> SimulateAsync(string apiKey, string simulation, JsonObject body, string? idempotencyKey = null) =>
+        SimulateRawAsync(apiKey, simulation, body.ToJsonString(), idempotencyKey ?? NewIdempotencyKey());
+
+    public Task<Reply> SimulateRawAsync(string apiKey, string simulation, string body, string idempotencyKey)
+    {
+        var request = SimulationRequest(apiKey, simulation, Encoding.UTF8.GetBytes(body), Json);
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        return SendAsync(request);
+    }
+
+    /// <summary>A simulation request with the given body and content type (null: no Content-Type header).</summary>
+    public static HttpRequestMessage SimulationRequest(string? apiKey, string simulation, byte[] body, string? contentType)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"/v1/simulations/{simulation}", UriKind.Relative))
+        {
+            Content = new ByteArrayContent(body),
+        };
+        if (contentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return request;
+    }
+
+    public Task<Reply> GetAsync(string? apiKey, string pathAndQuery)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(pathAndQuery, UriKind.Relative));
+        if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return SendAsync(request);
+    }
+
+    public async Task<Reply> SendAsync(HttpRequestMessage request)
+    {
+        using (request)
+        {
+            using var response = await _http.SendAsync(request);
+            var body = await response.Content.ReadAsByteArrayAsync();
+            var replayed = response.Headers.TryGetValues("Idempotent-Replayed", out var values) && values.Contains("true");
+            return new Reply(response.StatusCode, response.Content.Headers.ContentType?.MediaType, body, replayed);
+        }
+    }
+
+    /// <summary>GET /v1/capreqs/{id}.</summary>
+    public Task<Reply> GetCapreqAsync(string apiKey, string capreqId) => GetAsync(apiKey, $"/v1/capreqs/{capreqId}");
+
+    /// <summary>All capreqs the key's tenant can see (limit 500; the tests stay far below it).</summary>
+    public async Task<JsonArray> ListAsync(string apiKey, string? status = null)
+    {
+        var reply = await GetAsync(apiKey, status is null ? "/v1/capreqs?limit=500" : $"/v1/capreqs?limit=500&status={status}");
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+        Assert.Equal("QUERY_OK", reply.ReasonCode);
+        return reply.Json["capreqs"]!.AsArray();
+    }
+
+    /// <summary>GET /v1/journal?correlation_id=… : the entries, in chain order.</summary>
+    public async Task<JsonArray> JournalAsync(string apiKey, string correlationId)
+    {
+        var reply = await GetAsync(apiKey, $"/v1/journal?correlation_id={correlationId}");
+        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+        Assert.Equal("QUERY_OK", reply.ReasonCode);
+        return reply.Json["entries"]!.AsArray();
+    }
+
+    public void Dispose() => _http.Dispose();
+}

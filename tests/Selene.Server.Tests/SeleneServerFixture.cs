@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace Selene.Server.Tests;
+
+/// <summary>Every end-to-end test class joins this collection: one data directory, one server, run one test at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class SeleneServerCollection : ICollectionFixture<SeleneServerFixture>
+{
+    public const string Name = "selene server";
+}
+
+/// <summary>Row counts of the tables a request can write, across all tenants (read as the cluster's superuser).</summary>
+public sealed record StorageCounts(long Journal, long CapreqLedger, long CapreqCurrent, long IdempotencyKeys, long Outbox);
+
+/// <summary>
+/// A fresh data directory under /tmp, a real <c>selene serve</c> child process on a free port, and API keys made
+/// with the CLI: acme/alice, acme/bob and globex/carol. Disposing sends SIGTERM, waits for the server to exit,
+/// runs <c>selene db stop</c> and deletes the directory.
+/// </summary>
+public sealed class SeleneServerFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(60);
+    private RunningProcess? _server;
+
+    /// <summary>Short on purpose: the cluster's unix socket path must stay under 100 characters.</summary>
+    public string DataDir { get; } = "/tmp/sst-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    public Uri BaseAddress { get; private set; } = null!;
+    public SeleneApi Api { get; private set; } = null!;
+    public string AliceKey { get; private set; } = "";
+    public string BobKey { get; private set; } = "";
+    public string CarolKey { get; private set; } = "";
+
+    /// <summary>The server's console output so far (for failure messages).</summary>
+    public string ServerOutput => _server?.Output ?? "";
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            Assert.True(File.Exists(ChildProcess.SeleneDll), $"selene.dll is missing next to the tests: {ChildProcess.SeleneDll}");
+            BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+            _server = RunningProcess.Start(ChildProcess.DotnetHost,
+                [ChildProcess.SeleneDll, "--data-dir", DataDir, "serve", "--urls", BaseAddress.ToString().TrimEnd('/')]);
+            Api = new SeleneApi(BaseAddress);
+            await WaitUntilHealthyAsync(_server, BaseAddress);
+
+            // The CLI attaches to the cluster the server started; the server resolves keys per request.
+            AliceKey = await CreateKeyAsync("acme", "alice");
+            BobKey = await CreateKeyAsync("acme", "bob");
+            CarolKey = await CreateKeyAsync("globex", "carol");
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        var problems = new List<string>();
+        if (_server is not null)
+        {
+            if (!await _server.StopAsync(TimeSpan.FromSeconds(30)))
+                problems.Add($"selene serve did not exit within 30 s of SIGTERM:\n{_server.Output}");
+            else if (_server.Process.ExitCode != 0)
+                problems.Add($"selene serve exited with {_server.Process.ExitCode} after SIGTERM:\n{_server.Output}");
+            // No request of the whole run may have ended in an unhandled error (logged as fail:/crit:).
+            if (_server.Output.Contains("fail:", StringComparison.Ordinal) || _server.Output.Contains("crit:", StringComparison.Ordinal))
+                problems.Add($"selene serve logged errors during the run:\n{_server.Output}");
+            _server.Dispose();
+        }
+        if (File.Exists(Path.Combine(DataDir, "pg", "PG_VERSION")))
+        {
+            var stop = await ChildProcess.SeleneAsync(DataDir, "db", "stop");
+            if (stop.ExitCode != 0) problems.Add($"selene db stop failed: {stop}");
+        }
+        if (Directory.Exists(DataDir)) Directory.Delete(DataDir, recursive: true);
+        if (problems.Count > 0) throw new InvalidOperationException(string.Join("\n", problems));
+    }
+
+    /// <summary>Runs the CLI against this fixture's data directory.</summary>
+    public Task<ProcessResult> SeleneAsync(params string[] args) => ChildProcess.SeleneAsync(DataDir, args);
+
+    /// <summary>Counts rows in every table a simulation writes (superuser: row-level security does not hide rows).</summary>
+    public async Task<StorageCounts> CountsAsync()
+    {
+        await using var conn = new NpgsqlConnection($"Host={DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM selene.journal), (SELECT count(*) FROM selene.capreq_ledger),
+                   (SELECT count(*) FROM selene.capreq_current), (SELECT count(*) FROM selene.idempotency_keys),
+                   (SELECT count(*) FROM selene.outbox)
+            """, conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new StorageCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
+    }
+
+    /// <summary>Ledger events of one capability request (superuser read).</summary>
+    public async Task<long> LedgerEventsOfAsync(string capreqId)
+    {
+        await using var conn = new NpgsqlConnection($"Host={DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM selene.capreq_ledger WHERE capreq_id = $1", conn);
+        cmd.Parameters.Add(new() { Value = capreqId });
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private async Task<string> CreateKeyAsync(string tenant, string user)
+    {
+        var result = await SeleneAsync("keys", "create", "--tenant", tenant, "--user", user);
+        Assert.True(result.ExitCode == 0, $"selene keys create --tenant {tenant} --user {user} failed: {result}");
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"keys create should print exactly one line: {result}");
+        return lines[0];
+    }
+
+    /// <summary>Polls GET /healthz until it answers 200 (bounded by a deadline; fails fast if the server exits).</summary>
+    public static async Task WaitUntilHealthyAsync(RunningProcess server, Uri baseAddress)
+    {
+        var deadline = DateTime.UtcNow + StartupDeadline;
+        using var probe = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
+        {
+            if (server.Process.HasExited)
+                throw new InvalidOperationException($"selene serve exited with {server.Process.ExitCode} before it became healthy:\n{server.Output}");
+            try
+            {
+                using var response = await probe.GetAsync(new Uri("/healthz", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // the probe timed out; try again until the deadline
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"selene serve was not healthy within {StartupDeadline.TotalSeconds} s:\n{server.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
