@@ -100,7 +100,9 @@ public static class SeleneApp
         v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
             .WithSummary("Journal entries of one correlation id, in chain order.")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
-        app.MapFallback((HttpContext ctx) => Problems.Result(ReasonCodes.RouteNotFound, $"no route {ctx.Request.Method} {ctx.Request.Path}"));
+        // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
+        // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
+        // reason-coded problem.
         return app;
     }
 
