@@ -40,7 +40,7 @@ public sealed record ReasonCode
 
 /// <summary>
 /// The reason-code registry, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of
-/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 6xxx PH1.CAPREQ.
+/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS.
 /// Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
 /// </summary>
 public static class ReasonCodes
@@ -49,6 +49,7 @@ public static class ReasonCodes
     public const string EngineJournal = "PH1.J";
     public const string EngineStorage = "PH1.F";
     public const string EngineCapreq = "PH1.CAPREQ";
+    public const string EngineAccess = "PH1.ACCESS";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
     public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, false);
@@ -99,6 +100,17 @@ public static class ReasonCodes
     public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, false);
     public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, false);
     public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, false);
+
+    // ---- PH1.ACCESS.001 / PH2.ACCESS.002 access gate and access truth (7xxx) ---------------------------
+    public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessDenied = new("ACCESS_DENIED", 7101, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessEscalateRequired = new("ACCESS_ESCALATE_REQUIRED", 7102, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessInstanceMissing = new("ACCESS_INSTANCE_MISSING", 7103, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessScopeMismatch = new("ACCESS_SCOPE_MISMATCH", 7104, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessApRequired = new("ACCESS_AP_REQUIRED", 7105, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessScopeViolation = new("ACCESS_SCOPE_VIOLATION", 7108, EngineAccess, Severity.Warn, false);
 
     /// <summary>Every registered code, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)
