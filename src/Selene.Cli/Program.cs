@@ -74,7 +74,7 @@ dbStatus.SetAction(async (parse, ct) =>
 });
 var roleOption = new Option<string>("--role") { Description = "owner | app | reader", DefaultValueFactory = _ => "owner" };
 roleOption.AcceptOnlyFromAmong("owner", "app", "reader");
-var dbUrl = new Command("url", "Print a libpq connection string (psql accepts it); starts the cluster if needed and leaves it running") { roleOption };
+var dbUrl = new Command("url", "Print a libpq connection string (psql accepts it); a stopped cluster is started and left running until `selene db stop`") { roleOption };
 dbUrl.SetAction(async (parse, ct) =>
 {
     if (Cli.ExternalDatabase is not null)
@@ -82,8 +82,15 @@ dbUrl.SetAction(async (parse, ct) =>
         Console.WriteLine(Cli.ExternalDatabase);
         return 0;
     }
+    var role = "selene_" + parse.GetValue(roleOption);
+    var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(Cli.DataDir(parse.GetValue(dataDirOption))));
+    if (await cluster.IsRunningAsync(ct))
+    {
+        Console.WriteLine(cluster.LibpqConnectionString(role)); // running: its lifetime stays as it is
+        return 0;
+    }
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: false, ct);
-    Console.WriteLine(db.Cluster!.LibpqConnectionString("selene_" + parse.GetValue(roleOption)));
+    Console.WriteLine(db.Cluster!.LibpqConnectionString(role));
     return 0;
 });
 var dbStart = new Command("start", "Start the embedded cluster and leave it running until `selene db stop`");
@@ -131,7 +138,7 @@ verify.SetAction(async (parse, ct) =>
     foreach (var r in reports)
     {
         Console.WriteLine(r.Intact
-            ? $"tenant {r.TenantId}: {r.Entries} entries, chain intact ({ReasonCodes.JournalChainVerified.Name})"
+            ? $"tenant {r.TenantId}: {r.Entries} entries, chain intact ({ReasonCodes.JournalChainVerified.Name}); head {r.HeadHash}"
             : $"tenant {r.TenantId}: BROKEN at seq {r.Break!.Seq}: {r.Break.Why} ({ReasonCodes.JournalChainBroken.Name})");
     }
     var broken = reports.Count(r => !r.Intact);

@@ -13,6 +13,8 @@ public static class Bootstrap
     public const string ReaderRole = "selene_reader";
     public const string BreakGlassRole = "selene_breakglass";
 
+    private const long AdvisoryLockKey = 0x53454C424F4F54; // "SELBOOT"
+
     /// <summary>Roles: owner runs migrations; app is the runtime; reader reads; break-glass cannot log in.</summary>
     private const string RolesSql = """
         DO $$
@@ -40,13 +42,18 @@ public static class Bootstrap
         GRANT USAGE ON SCHEMA selene TO selene_app, selene_reader;
         """;
 
-    /// <summary>Ensures roles, the database <paramref name="database"/> and its schema exist.</summary>
+    /// <summary>
+    /// Ensures roles, the database <paramref name="database"/> and its schema exist. Two processes starting at once
+    /// are serialized by a cluster-wide advisory lock, so the check-then-create steps cannot race.
+    /// </summary>
     public static async Task EnsureAsync(string superuserConnectionString, string database, CancellationToken ct = default)
     {
         var builder = new NpgsqlConnectionStringBuilder(superuserConnectionString) { Database = "postgres", Pooling = false };
-        await using (var conn = new NpgsqlConnection(builder.ConnectionString))
+        await using var conn = new NpgsqlConnection(builder.ConnectionString);
+        await conn.OpenAsync(ct);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({AdvisoryLockKey})", conn)) await take.ExecuteNonQueryAsync(ct);
+        try
         {
-            await conn.OpenAsync(ct);
             await using (var roles = new NpgsqlCommand(RolesSql, conn)) await roles.ExecuteNonQueryAsync(ct);
             await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", conn) { Parameters = { new() { Value = database } } };
             if (await exists.ExecuteScalarAsync(ct) is null)
@@ -54,14 +61,17 @@ public static class Bootstrap
                 await using var create = new NpgsqlCommand($"CREATE DATABASE {Quote(database)} OWNER selene_owner ENCODING 'UTF8' TEMPLATE template0", conn);
                 await create.ExecuteNonQueryAsync(ct);
             }
-        }
 
-        builder.Database = database;
-        await using (var conn = new NpgsqlConnection(builder.ConnectionString))
-        {
-            await conn.OpenAsync(ct);
-            await using var schema = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, SchemaSql, Quote(database)), conn);
+            builder.Database = database;
+            await using var inDatabase = new NpgsqlConnection(builder.ConnectionString);
+            await inDatabase.OpenAsync(ct);
+            await using var schema = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, SchemaSql, Quote(database)), inDatabase);
             await schema.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({AdvisoryLockKey})", conn);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
 

@@ -129,12 +129,13 @@ public sealed class TenantTransaction : IAsyncDisposable
     public NpgsqlTransaction Transaction { get; }
     public string TenantId { get; }
 
-    public static async Task<TenantTransaction> BeginAsync(NpgsqlDataSource dataSource, string tenantId, CancellationToken ct = default)
+    public static async Task<TenantTransaction> BeginAsync(NpgsqlDataSource dataSource, string tenantId, CancellationToken ct = default,
+        System.Data.IsolationLevel isolation = System.Data.IsolationLevel.ReadCommitted)
     {
         var conn = await dataSource.OpenConnectionAsync(ct);
         try
         {
-            var tx = await conn.BeginTransactionAsync(ct);
+            var tx = await conn.BeginTransactionAsync(isolation, ct);
             await using var cmd = new NpgsqlCommand("SELECT set_config('selene.tenant_id', $1, true)", conn, tx);
             cmd.Parameters.Add(new() { Value = tenantId });
             await cmd.ExecuteNonQueryAsync(ct);

@@ -12,7 +12,8 @@ namespace Selene.Runtime;
 public sealed record RebuildReport(string TenantId, int LedgerEvents, int Rows, bool Identical, IReadOnlyList<string> Differences, bool Applied);
 
 /// <summary>The outcome of walking one tenant's journal chain.</summary>
-public sealed record AuditReport(string TenantId, long Entries, JournalBreak? Break)
+/// <param name="HeadHash">The hash of the last entry: record it outside the database to anchor the chain.</param>
+public sealed record AuditReport(string TenantId, long Entries, JournalBreak? Break, string HeadHash)
 {
     public bool Intact => Break is null;
 }
@@ -42,6 +43,10 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         foreach (var t in await TenantsAsync(tenant, ct))
         {
             await using var tx = await TenantTransaction.BeginAsync(db.Owner, t, ct);
+            // Writers wait while the ledger is read and, when applying, while the projection is replaced: a
+            // transition committing in between would otherwise be overwritten by the older state.
+            await using (var hold = tx.Command($"LOCK TABLE selene.capreq_ledger, selene.capreq_current IN {(apply ? "EXCLUSIVE" : "SHARE")} MODE"))
+                await hold.ExecuteNonQueryAsync(ct);
             var ledger = await CapreqStore.LedgerAsync(tx, ct);
             var rebuilt = FoldCapreqLedger(ledger);
             var live = await CapreqStore.AllCurrentAsync(tx, ct);
@@ -71,7 +76,8 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         var reports = new List<AuditReport>();
         foreach (var t in await TenantsAsync(tenant, ct))
         {
-            await using var tx = await TenantTransaction.BeginAsync(db.Owner, t, ct);
+            // One snapshot for the chain and its head, so live appends cannot look like a cut tail.
+            await using var tx = await TenantTransaction.BeginAsync(db.Owner, t, ct, System.Data.IsolationLevel.RepeatableRead);
             var records = new List<JournalRecord>();
             await foreach (var r in JournalStore.ChainAsync(tx, ct)) records.Add(r);
             var broken = JournalChain.Verify(records);
@@ -87,7 +93,7 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
                 if (lastSeq != tailSeq || !string.Equals(lastHash, tailHash, StringComparison.Ordinal))
                     broken = new JournalBreak(t, Math.Min(lastSeq, tailSeq) + 1, $"the chain head records seq {lastSeq} but the journal ends at seq {tailSeq}");
             }
-            reports.Add(new AuditReport(t, records.Count, broken));
+            reports.Add(new AuditReport(t, records.Count, broken, records.Count == 0 ? JournalChain.GenesisHash : records[^1].Hash));
         }
         return reports;
     }

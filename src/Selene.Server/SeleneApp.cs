@@ -80,7 +80,11 @@ public static class SeleneApp
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/healthz", HealthAsync).WithName("Health").Produces<JsonObject>();
 
-        var v1 = app.MapGroup("/v1");
+        // Second line of defence: no /v1 endpoint runs without a caller established by Authenticate.
+        var v1 = app.MapGroup("/v1").AddEndpointFilter(async (invocation, next) =>
+            invocation.HttpContext.Items.ContainsKey(CallerItem)
+                ? await next(invocation)
+                : Problems.Result(ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>"));
         v1.MapPost("/simulations/{simulation_id}", ExecuteSimulationAsync)
             .WithName("ExecuteSimulation")
             .WithSummary("Run one registered simulation. Header Idempotency-Key is required; the body is the simulation's inputs.")
@@ -124,7 +128,8 @@ public static class SeleneApp
     /// <summary>Bearer API keys for everything under /v1; the key decides the tenant and the acting user.</summary>
     private static async Task Authenticate(HttpContext context, RequestDelegate next)
     {
-        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+        // Routing matches paths case-insensitively, so this check must too (/V1/… is /v1/…).
+        if (!context.Request.Path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase))
         {
             await next(context);
             return;

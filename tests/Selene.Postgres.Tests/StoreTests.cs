@@ -72,3 +72,47 @@ public sealed class StoreTests
         Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
     }
 }
+
+public sealed class HardeningTests
+{
+    [Fact]
+    public async Task ApiKey_OfADisabledIdentity_NoLongerResolves()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        var key = await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("alice"), 1, default);
+        Assert.NotNull(await KeyStore.ResolveAsync(db, key, default));
+        await Sql.ExecAsync(db.Owner, "acme", "UPDATE selene.identities SET status = 'DISABLED' WHERE user_id = 'alice'");
+        Assert.Null(await KeyStore.ResolveAsync(db, key, default));
+    }
+
+    [Fact]
+    public async Task JournalHead_CannotBePointedAwayFromTheChainsLastEntry()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("u1"), 1, default);
+        for (var i = 0; i < 2; i++)
+        {
+            await using var tx = await TenantTransaction.BeginAsync(db.App, "acme");
+            await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(3), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
+                ReasonCodes.CapreqCreated, JournalPayload.Empty, "u1", null)], 10 + i, default);
+            await tx.CommitAsync();
+        }
+        foreach (var change in new[] { "last_seq = 1", "last_seq = 7", "last_hash = repeat('a', 64)" })
+        {
+            var error = await Sql.FailsAsync(db.App, "acme", $"UPDATE selene.journal_heads SET {change}");
+            Assert.Equal("SE001", error.SqlState);
+        }
+    }
+
+    [Fact]
+    public async Task Bootstrap_ConcurrentFirstRuns_DoNotRace()
+    {
+        var superuser = await TestCluster.SuperuserConnectionStringAsync("postgres");
+        var name = "race_" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Bootstrap.EnsureAsync(superuser, name))));
+        await using var conn = new Npgsql.NpgsqlConnection(await TestCluster.SuperuserConnectionStringAsync(name));
+        await conn.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_namespace WHERE nspname = 'selene'", conn);
+        Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
+    }
+}

@@ -116,3 +116,73 @@ public sealed class TamperTests : IAsyncLifetime
         Assert.Equal(entries, report.Break!.Seq);
     }
 }
+
+/// <summary>Maintenance while the runtime is writing.</summary>
+public sealed class LiveMaintenanceTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
+{
+    [Fact]
+    public async Task RebuildCapreq_WhileATransitionIsInFlight_WaitsAndKeepsIt()
+    {
+        var id = CapreqIdOf(await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("live.cap")));
+
+        // A writer holds an uncommitted SUBMIT (ledger row + projection update), as the executor would.
+        await using var writer = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
+        await using (var cmd = writer.Command($"""
+            INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
+            VALUES ('acme', '{id}', 'alice', 'SUBMIT_FOR_APPROVAL', 'PENDING_APPROVAL', 'CAPREQ_SUBMITTED', 'h', 5, 2);
+            UPDATE selene.capreq_current SET status = 'PENDING_APPROVAL', last_action = 'SUBMIT_FOR_APPROVAL', last_reason_code = 'CAPREQ_SUBMITTED',
+                payload_hash = 'h', updated_at = 2,
+                source_event_id = (SELECT max(capreq_event_id) FROM selene.capreq_ledger WHERE capreq_id = '{id}')
+            WHERE capreq_id = '{id}';
+            """)) await cmd.ExecuteNonQueryAsync();
+
+        var rebuild = f.Maintenance.RebuildCapreqAsync("acme", apply: true);
+        await WaitUntilBlockedOnALockAsync();
+        Assert.False(rebuild.IsCompleted);
+        await writer.CommitAsync();
+
+        var report = Assert.Single(await rebuild);
+        Assert.True(report.Identical, string.Join(",", report.Differences));
+        await using var read = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
+        await using var status = read.Command($"SELECT status FROM selene.capreq_current WHERE capreq_id = '{id}'");
+        Assert.Equal("PENDING_APPROVAL", (string)(await status.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task VerifyJournal_DuringLiveAppends_NeverReportsABreak()
+    {
+        var traffic = Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+        {
+            var id = CapreqIdOf(await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("v"), CreateBody($"verify.{i}")));
+            await f.RunAsync("bob", CapreqSimulations.Approve, Key("x"), IdBody(id)); // refused: journaled on its own
+        })));
+        var verifications = new List<AuditReport>();
+        while (!traffic.IsCompleted) verifications.AddRange(await f.Maintenance.VerifyJournalAsync("acme"));
+        await traffic;
+        verifications.AddRange(await f.Maintenance.VerifyJournalAsync("acme"));
+        Assert.True(verifications.Count > 1);
+        Assert.All(verifications, r => Assert.True(r.Intact, r.Break?.Why));
+    }
+
+    [Fact]
+    public async Task SameKey_ForTwoDifferentActionsOnOneRequest_ExecutesBoth()
+    {
+        var id = CapreqIdOf(await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("shared.key")));
+        var key = Key("shared");
+        Assert.Equal(ExecutionOutcome.Executed, (await f.RunAsync("alice", CapreqSimulations.SubmitForApproval, key, IdBody(id))).Outcome);
+        Assert.Equal(ExecutionOutcome.Executed, (await f.RunAsync("bob", CapreqSimulations.Approve, key, IdBody(id))).Outcome);
+    }
+
+    private async Task WaitUntilBlockedOnALockAsync()
+    {
+        await using var super = Superuser(f.Db.Database);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            await using var cmd = super.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE selene.capreq_ledger%'");
+            if ((long)(await cmd.ExecuteScalarAsync())! > 0) return;
+            await Task.Delay(20);
+        }
+        Assert.Fail("the rebuild never waited for the in-flight writer");
+    }
+}

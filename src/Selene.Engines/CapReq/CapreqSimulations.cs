@@ -10,19 +10,22 @@ public static class CapreqSimulations
     public const string Fulfill = "CAPREQ_FULFILL_COMMIT";
     public const string CancelRevoke = "CAPREQ_CANCEL_REVOKE";
 
+    /// <summary>Keys are claimed per (tenant, simulation); the ledger's backstop is (tenant, capreq_id, action, key).</summary>
+    public const string IdempotencyScope = "tenant+simulation_id+key";
+
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
-        new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+        new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
             [ReasonCodes.CapreqCreated, ReasonCodes.CapreqTransitionInvalid]),
-        new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+        new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
             [ReasonCodes.CapreqSubmitted, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
-        new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+        new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
             [ReasonCodes.CapreqApproved, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
-        new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+        new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
             [ReasonCodes.CapreqRejected, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
-        new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+        new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
             [ReasonCodes.CapreqFulfilled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
-        new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", "tenant+capreq_id+key",
+        new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
             [ReasonCodes.CapreqCanceled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
     ];
 }

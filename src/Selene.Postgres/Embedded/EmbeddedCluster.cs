@@ -13,8 +13,10 @@ public sealed record EmbeddedClusterOptions(string DataDir, bool Durable = true,
 /// server binaries, reused afterwards, reachable only through a unix socket in a 0700 directory (no TCP), and
 /// run as an unprivileged OS user when Selene runs as root, because PostgreSQL refuses root.
 /// <para>
-/// Lifetime rule: a process that starts the cluster stops it when it is done, unless another live process still
-/// uses it; <c>selene db stop</c> stops it regardless. Start and stop are serialized by a lock file.
+/// Lifetime rule: a cluster that a registered process started ("auto-started", marked by a file in run/) is
+/// stopped by the last registered process to leave, whichever it is; a cluster started by an unregistered
+/// caller (<c>selene db start</c>, <c>selene db url</c>) stays up until <c>selene db stop</c>. Start, stop and
+/// registration are serialized by a lock file.
 /// </para>
 /// </summary>
 public sealed class EmbeddedCluster
@@ -41,6 +43,7 @@ public sealed class EmbeddedCluster
     public string LogFile => Path.Combine(DataDir, "log", "postgresql.log");
     public string BinDir => _binDir;
     private string UsersDir => Path.Combine(DataDir, "users");
+    private string AutoStartedMarker => Path.Combine(DataDir, "auto-started");
     private string LockFile => Path.Combine(DataDir, "cluster.lock");
 
     /// <summary>The default data directory: $XDG_DATA_HOME/selene or ~/.local/share/selene; /var/lib/selene for root.</summary>
@@ -74,20 +77,23 @@ public sealed class EmbeddedCluster
 
     /// <summary>
     /// Makes sure the cluster exists and runs. With <paramref name="register"/> the calling process counts as a
-    /// user until the returned lease is disposed; the lease stops the cluster if this process started it and
-    /// no other registered process is alive.
+    /// user until the returned lease is disposed, and a cluster it starts is auto-started: the last registered
+    /// user to leave stops it. Without, a cluster it starts (or finds auto-started) stays up until stopped.
     /// </summary>
     public async Task<ClusterLease> AcquireAsync(bool register = true, CancellationToken ct = default)
     {
-        bool started;
         using (await FileLock.AcquireAsync(EnsureLockDir(), ct))
         {
             if (!IsInitialized) await InitializeAsync(ct);
-            started = false;
             if (!await IsRunningAsync(ct))
             {
                 await StartAsync(ct);
-                started = true;
+                if (register) await File.WriteAllTextAsync(AutoStartedMarker, "", ct);
+                else File.Delete(AutoStartedMarker);
+            }
+            else if (!register)
+            {
+                File.Delete(AutoStartedMarker); // asked to keep it running: no one stops it automatically now
             }
             if (register)
             {
@@ -95,7 +101,7 @@ public sealed class EmbeddedCluster
                 await File.WriteAllTextAsync(Path.Combine(UsersDir, Environment.ProcessId.ToString(CultureInfo.InvariantCulture)), "", ct);
             }
         }
-        return new ClusterLease(this, started, register);
+        return new ClusterLease(this, register);
     }
 
     /// <summary>Stops the cluster (fast shutdown: running transactions are rolled back, nothing committed is lost).</summary>
@@ -107,12 +113,13 @@ public sealed class EmbeddedCluster
         }
     }
 
-    internal async Task ReleaseAsync(bool startedHere, bool registered)
+    internal async Task ReleaseAsync(bool registered)
     {
+        if (!registered) return;
         using (await FileLock.AcquireAsync(EnsureLockDir(), CancellationToken.None))
         {
-            if (registered) File.Delete(Path.Combine(UsersDir, Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
-            if (startedHere && !OtherLiveUsers().Any()) await StopUnlockedAsync(CancellationToken.None);
+            File.Delete(Path.Combine(UsersDir, Environment.ProcessId.ToString(CultureInfo.InvariantCulture)));
+            if (File.Exists(AutoStartedMarker) && !OtherLiveUsers().Any()) await StopUnlockedAsync(CancellationToken.None);
         }
     }
 
@@ -130,6 +137,7 @@ public sealed class EmbeddedCluster
 
     private async Task StopUnlockedAsync(CancellationToken ct)
     {
+        File.Delete(AutoStartedMarker);
         if (!await IsRunningAsync(ct)) return;
         var result = await PgCtlAsync(["stop", "-D", PgData, "-m", "fast", "-w", "-t", "60"], ct);
         if (result.ExitCode != 0) throw new EmbeddedClusterException($"pg_ctl stop failed:\n{result.Output}");
@@ -253,24 +261,21 @@ public sealed class EmbeddedCluster
 public sealed class ClusterLease : IAsyncDisposable
 {
     private readonly EmbeddedCluster _cluster;
-    private readonly bool _startedHere;
     private readonly bool _registered;
     private int _disposed;
 
-    internal ClusterLease(EmbeddedCluster cluster, bool startedHere, bool registered)
+    internal ClusterLease(EmbeddedCluster cluster, bool registered)
     {
         _cluster = cluster;
-        _startedHere = startedHere;
         _registered = registered;
     }
 
     public EmbeddedCluster Cluster => _cluster;
-    public bool StartedHere => _startedHere;
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        await _cluster.ReleaseAsync(_startedHere, _registered);
+        await _cluster.ReleaseAsync(_registered);
     }
 }
 
