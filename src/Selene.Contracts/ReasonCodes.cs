@@ -40,7 +40,7 @@ public sealed record ReasonCode
 
 /// <summary>
 /// The reason-code registry, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of
-/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS.
+/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 5xxx PH1.POSITION, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS.
 /// Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
 /// </summary>
 public static class ReasonCodes
@@ -50,6 +50,7 @@ public static class ReasonCodes
     public const string EngineStorage = "PH1.F";
     public const string EngineCapreq = "PH1.CAPREQ";
     public const string EngineAccess = "PH1.ACCESS";
+    public const string EnginePosition = "PH1.POSITION";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
     public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, false);
@@ -100,6 +101,22 @@ public static class ReasonCodes
     public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, false);
     public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, false);
     public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, false);
+
+    // ---- PH1.POSITION positions and requirement schemas (5xxx) ------------------------------------------
+    public static readonly ReasonCode PositionCreated = new("POSITION_OK_CREATE_DRAFT", 5001, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionActivated = new("POSITION_OK_ACTIVATE_COMMIT", 5002, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionRetiredOrSuspended = new("POSITION_OK_RETIRE_OR_SUSPEND_COMMIT", 5003, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionSchemaDrafted = new("POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT", 5004, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionSchemaUpdated = new("POSITION_OK_REQUIREMENTS_SCHEMA_UPDATE_COMMIT", 5005, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionSchemaActivated = new("POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", 5006, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionAuthCompanyInvalid = new("POSITION_AUTH_COMPANY_INVALID", 5104, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionSchemaScopeInvalid = new("POSITION_SCHEMA_SCOPE_INVALID", 5105, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionSchemaVersionNotFound = new("POSITION_SCHEMA_VERSION_NOT_FOUND", 5106, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionSchemaVersionExists = new("POSITION_SCHEMA_VERSION_EXISTS", 5107, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionSchemaAlreadyActive = new("POSITION_SCHEMA_ALREADY_ACTIVE", 5108, EnginePosition, Severity.Warn, false);
 
     // ---- PH1.ACCESS.001 / PH2.ACCESS.002 access gate and access truth (7xxx) ---------------------------
     public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, false);

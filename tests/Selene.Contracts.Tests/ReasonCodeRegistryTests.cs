@@ -4,12 +4,13 @@ namespace Selene.Contracts.Tests;
 
 public sealed partial class ReasonCodeRegistryTests
 {
-    /// <summary>The id block of each engine (ReasonCodes.cs: 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS).</summary>
+    /// <summary>The id block of each engine (ReasonCodes.cs: 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 5xxx PH1.POSITION, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS).</summary>
     internal static readonly IReadOnlyDictionary<string, uint> EngineBlocks = new Dictionary<string, uint>(StringComparer.Ordinal)
     {
         [ReasonCodes.EngineApi] = 1,
         [ReasonCodes.EngineJournal] = 2,
         [ReasonCodes.EngineStorage] = 3,
+        [ReasonCodes.EnginePosition] = 5,
         [ReasonCodes.EngineCapreq] = 6,
         [ReasonCodes.EngineAccess] = 7,
     };

@@ -1,0 +1,47 @@
+namespace Selene.Engines.Position;
+
+/// <summary>A PH1.POSITION command: one per simulation that changes truth (reference §5.3).</summary>
+public abstract record PositionCommand;
+
+/// <summary>POSITION_SIM_001_CREATE_DRAFT.</summary>
+public sealed record CreatePosition(
+    string CompanyId, string Title, string Department, string Jurisdiction, ScheduleType ScheduleType,
+    string PermissionProfileRef, string CompensationBandRef) : PositionCommand;
+
+/// <summary>POSITION_SIM_004_ACTIVATE_COMMIT.</summary>
+public sealed record ActivatePosition(string PositionId) : PositionCommand;
+
+/// <summary>POSITION_SIM_005_RETIRE_OR_SUSPEND_COMMIT; <see cref="RequestedState"/> is SUSPENDED or RETIRED.</summary>
+public sealed record RetireOrSuspendPosition(string PositionId, PositionLifecycle RequestedState) : PositionCommand;
+
+/// <summary>POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT.</summary>
+public sealed record CreateSchemaDraft(string PositionId, string CompanyId, string SchemaVersionId, SchemaSelectors Selectors, IReadOnlyList<FieldSpec> FieldSpecs)
+    : PositionCommand;
+
+/// <summary>POSITION_REQUIREMENTS_SCHEMA_UPDATE_COMMIT.</summary>
+public sealed record UpdateSchema(string PositionId, string CompanyId, string SchemaVersionId, SchemaSelectors Selectors, IReadOnlyList<FieldSpec> FieldSpecs, string ChangeReason)
+    : PositionCommand;
+
+/// <summary>POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT.</summary>
+public sealed record ActivateSchema(string PositionId, string CompanyId, string SchemaVersionId, ApplyScope ApplyScope) : PositionCommand;
+
+/// <summary>A PH1.POSITION ledger event.</summary>
+public abstract record PositionEvent(string TenantId, string PositionId, string ActorUserId, long At);
+
+/// <summary>The position was created as a draft.</summary>
+public sealed record PositionCreated(string TenantId, string PositionId, string ActorUserId, long At, string CompanyId, string Title, string Department,
+    string Jurisdiction, ScheduleType ScheduleType, string PermissionProfileRef, string CompensationBandRef)
+    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+
+/// <summary>The position moved from one lifecycle state to another.</summary>
+public sealed record PositionLifecycleChanged(string TenantId, string PositionId, string ActorUserId, long At, PositionLifecycle From, PositionLifecycle To)
+    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+
+/// <summary>A schema version was drafted or its draft updated (<see cref="ChangeReason"/> set on update).</summary>
+public sealed record SchemaVersionWritten(string TenantId, string PositionId, string ActorUserId, long At, string SchemaVersionId,
+    SchemaSelectors Selectors, IReadOnlyList<FieldSpec> FieldSpecs, string? ChangeReason)
+    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+
+/// <summary>A schema version became the active one.</summary>
+public sealed record SchemaVersionActivated(string TenantId, string PositionId, string ActorUserId, long At, string SchemaVersionId, ApplyScope ApplyScope)
+    : PositionEvent(TenantId, PositionId, ActorUserId, At);
