@@ -109,6 +109,7 @@ public static class ReasonCodes
     public static readonly ReasonCode PositionSchemaDrafted = new("POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT", 5004, EnginePosition, Severity.Info, false);
     public static readonly ReasonCode PositionSchemaUpdated = new("POSITION_OK_REQUIREMENTS_SCHEMA_UPDATE_COMMIT", 5005, EnginePosition, Severity.Info, false);
     public static readonly ReasonCode PositionSchemaActivated = new("POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", 5006, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode CompanyUpserted = new("TENANT_COMPANY_OK_UPSERT", 5007, EnginePosition, Severity.Info, false);
     public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EnginePosition, Severity.Warn, false);
     public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EnginePosition, Severity.Warn, false);
     public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EnginePosition, Severity.Warn, false);

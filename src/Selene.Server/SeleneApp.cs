@@ -15,6 +15,7 @@ using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime;
 using Selene.Runtime.CapReq;
+using Selene.Runtime.Position;
 
 namespace Selene.Server;
 
@@ -101,6 +102,13 @@ public static class SeleneApp
         v1.MapGet("/capreqs", ListCapreqsAsync).WithName("ListCapreqs")
             .WithSummary("List capability requests; optional status=DRAFT|PENDING_APPROVAL|APPROVED|REJECTED|FULFILLED|CANCELED, after, limit (1..500).")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        v1.MapGet("/companies", ListCompaniesAsync).WithName("ListCompanies").Produces<JsonObject>();
+        v1.MapGet("/positions", ListPositionsAsync).WithName("ListPositions").Produces<JsonObject>();
+        v1.MapGet("/positions/{position_id}", GetPositionAsync).WithName("GetPosition")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
+        v1.MapGet("/positions/{position_id}/schema", GetActiveSchemaAsync).WithName("GetActiveSchema")
+            .WithSummary("The active requirement schema of a position.")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
             .WithSummary("Journal entries of one correlation id, in chain order.")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
@@ -239,6 +247,38 @@ public static class SeleneApp
         var body = new JsonObject { ["capreqs"] = new JsonArray(rows.Select(r => (JsonNode)CapreqMapping.ToJson(r)).ToArray()) };
         if (rows.Count == limit) body["next_after"] = rows[^1].CapreqId;
         return Json(body, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> ListCompaniesAsync(HttpContext context, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var rows = await PositionStore.ListCompaniesAsync(tx, context.RequestAborted);
+        return Json(new JsonObject { ["companies"] = new JsonArray(rows.Select(r => (JsonNode)PositionViews.Company(r)).ToArray()) }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> ListPositionsAsync(HttpContext context, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var rows = await PositionStore.ListPositionsAsync(tx, context.RequestAborted);
+        return Json(new JsonObject { ["positions"] = new JsonArray(rows.Select(r => (JsonNode)PositionViews.Position(r)).ToArray()) }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> GetPositionAsync(HttpContext context, string position_id, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var row = await PositionStore.GetPositionAsync(tx, position_id, context.RequestAborted);
+        return row is null
+            ? Problems.Result(ReasonCodes.PositionNotFound, "no such position in this tenant")
+            : Json(new JsonObject { ["position"] = PositionViews.Position(row) }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> GetActiveSchemaAsync(HttpContext context, string position_id, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var row = await PositionStore.GetActiveSchemaAsync(tx, position_id, context.RequestAborted);
+        return row is null
+            ? Problems.Result(ReasonCodes.PositionSchemaVersionNotFound, "the position has no active requirement schema")
+            : Json(new JsonObject { ["schema"] = PositionViews.ActiveSchema(row) }, ReasonCodes.QueryOk);
     }
 
     private static async Task<IResult> JournalAsync(HttpContext context, SeleneDatabase db)

@@ -16,8 +16,8 @@ public sealed class PositionDeciderTests
         Fold(null, Accepted(PositionDecider.Decide(null, PositionSchemas.Empty, Create(), Ctx()))) with { Lifecycle = lifecycle };
 
     private static FieldSpec Spec(string key = "licence_number", RequiredRule rule = RequiredRule.Always, string? predicate = null) =>
-        new(key, FieldType.String, rule, predicate, Sensitivity.Private, ExposureRule.TextOnly, EvidenceMode.DocRequired,
-            "Licence number?", "Please type the number printed on your forklift licence.");
+        new(key, FieldType.String, rule, Sensitivity.Private, ExposureRule.TextOnly, EvidenceMode.DocRequired,
+            "Licence number?", "Please type the number printed on your forklift licence.", predicate);
 
     private static Decision<PositionEvent>.Accepted Accepted(Decision<PositionEvent> d) =>
         Assert.IsType<Decision<PositionEvent>.Accepted>(d);

@@ -11,6 +11,10 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "journal", "UPDATE selene.journal SET reason_code = 'X'" },
         { "journal", "DELETE FROM selene.journal" },
         { "journal", "TRUNCATE selene.journal" },
+        { "tenant_company_ledger", "UPDATE selene.tenant_company_ledger SET legal_name = 'x'" },
+        { "position_lifecycle_events", "DELETE FROM selene.position_lifecycle_events" },
+        { "position_requirements_schema_ledger", "UPDATE selene.position_requirements_schema_ledger SET change_reason = 'x'" },
+        { "position_requirements_schema_ledger", "TRUNCATE selene.position_requirements_schema_ledger CASCADE" },
     };
 
     [Theory]

@@ -8,7 +8,9 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
     /// <summary>The global tables that hold no tenant data visible to the runtime.</summary>
     private static readonly string[] GlobalTables = ["tenants", "api_keys", "schema_migrations"];
 
-    private static readonly string[] TenantTableNames = ["identities", "idempotency_keys", "journal", "journal_heads", "outbox", "capreq_ledger", "capreq_current"];
+    private static readonly string[] TenantTableNames = ["identities", "idempotency_keys", "journal", "journal_heads", "outbox", "capreq_ledger", "capreq_current",
+        "tenant_company_ledger", "tenant_companies", "position_lifecycle_events", "positions", "position_requirements_schema_ledger",
+        "position_requirements_schema_current"];
 
     public static TheoryData<string> TenantTables => new(TenantTableNames);
 

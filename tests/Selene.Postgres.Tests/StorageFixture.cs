@@ -24,6 +24,13 @@ public sealed class StorageFixture : IAsyncLifetime
                 ReasonCodes.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",
                 new Dictionary<string, string> { ["a"] = "b" })], 1, default);
+            await PositionStore.WriteCompanyAsync(tx, "co1", "Company One", "DE", "ACTIVE", "u1", "7", "k1", 1, default);
+            await PositionStore.WritePositionAsync(tx,
+                new PositionLifecycleRow("pos_00000000000000a1", "CREATE_DRAFT", null, "DRAFT", "{}", "POSITION_OK_CREATE_DRAFT", "POSITION_SIM_001_CREATE_DRAFT", "u1", "7", "k1", 1),
+                new PositionRow(tenant, "pos_00000000000000a1", "co1", "Driver", "Logistics", "DE", "SHIFT", "ap", "band", "DRAFT", 0, 1, 1), default);
+            await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, "pos_00000000000000a1", "v1", "CREATE_DRAFT", "{}", "[]", null, null, "u1", "7", "k1", 1), default);
+            var activated = await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, "pos_00000000000000a1", "v1", "ACTIVATE_COMMIT", null, null, null, "NEW_HIRES_ONLY", "u1", "7", "k2", 1), default);
+            await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(tenant, "pos_00000000000000a1", "v1", "NEW_HIRES_ONLY", "{}", "[]", activated, 1), default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();

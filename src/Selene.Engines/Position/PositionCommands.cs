@@ -45,3 +45,9 @@ public sealed record SchemaVersionWritten(string TenantId, string PositionId, st
 /// <summary>A schema version became the active one.</summary>
 public sealed record SchemaVersionActivated(string TenantId, string PositionId, string ActorUserId, long At, string SchemaVersionId, ApplyScope ApplyScope)
     : PositionEvent(TenantId, PositionId, ActorUserId, At);
+
+/// <summary>TENANT_COMPANY_UPSERT_COMMIT: create a tenant company or change its name, jurisdiction or lifecycle.</summary>
+public sealed record UpsertCompany(string CompanyId, string LegalName, string Jurisdiction, CompanyLifecycle Lifecycle);
+
+/// <summary>A company's row after an upsert.</summary>
+public sealed record CompanyWritten(string TenantId, string CompanyId, string LegalName, string Jurisdiction, CompanyLifecycle Lifecycle, string ActorUserId, long At);

@@ -110,16 +110,17 @@ public enum ApplyScope
 }
 
 /// <summary>One requirement field (reference §5.1). Prompts come from here, never from code.</summary>
+/// <param name="RequiredPredicateRef">Required exactly when <see cref="RequiredRule"/> is CONDITIONAL.</param>
 public sealed record FieldSpec(
     string FieldKey,
     FieldType FieldType,
     RequiredRule RequiredRule,
-    string? RequiredPredicateRef,
     Sensitivity Sensitivity,
     ExposureRule ExposureRule,
     EvidenceMode EvidenceMode,
     string PromptShort,
     string PromptLong,
+    string? RequiredPredicateRef = null,
     string? ValidationRef = null);
 
 /// <summary>The selector snapshot a schema is written for.</summary>

@@ -1,0 +1,22 @@
+namespace Selene.Engines.Position;
+
+/// <summary>Tenant companies (reference §5.1 TenantCompany): upsert with a monotone lifecycle; RETIRED is terminal.</summary>
+public static class CompanyDecider
+{
+    public static Decision<CompanyWritten> Decide(CompanyView? existing, UpsertCompany command, string tenantId, string actorUserId, UnixNanos now)
+    {
+        if (!IdRules.IsValidName(command.CompanyId))
+            return new Decision<CompanyWritten>.Rejected(ReasonCodes.InputFieldInvalid, "company_id must be 1..64 of [A-Za-z0-9_.-]");
+        if (string.IsNullOrWhiteSpace(command.LegalName) || command.LegalName.Length > 256 || command.LegalName.Any(char.IsControl) || !IdRules.IsWellFormedUtf16(command.LegalName))
+            return new Decision<CompanyWritten>.Rejected(ReasonCodes.InputFieldInvalid, "legal_name must be 1..256 printable chars");
+        if (string.IsNullOrWhiteSpace(command.Jurisdiction) || command.Jurisdiction.Length > 64 || command.Jurisdiction.Any(char.IsControl))
+            return new Decision<CompanyWritten>.Rejected(ReasonCodes.InputFieldInvalid, "jurisdiction must be 1..64 printable chars");
+        if (existing is { Lifecycle: CompanyLifecycle.Retired })
+            return new Decision<CompanyWritten>.Rejected(ReasonCodes.PositionTransitionInvalid, $"company {command.CompanyId} is retired");
+        if (existing is not null && command.Lifecycle == CompanyLifecycle.Draft && existing.Lifecycle != CompanyLifecycle.Draft)
+            return new Decision<CompanyWritten>.Rejected(ReasonCodes.PositionTransitionInvalid, "a company never returns to DRAFT");
+        return new Decision<CompanyWritten>.Accepted(
+            new CompanyWritten(tenantId, command.CompanyId, command.LegalName, command.Jurisdiction, command.Lifecycle, actorUserId, now.Value),
+            ReasonCodes.CompanyUpserted);
+    }
+}

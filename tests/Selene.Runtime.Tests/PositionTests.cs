@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Selene.Runtime.Position;
+using static Selene.Runtime.Tests.RuntimeFixture;
+
+namespace Selene.Runtime.Tests;
+
+public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
+{
+    private const string Spec = """
+        {"field_key":"licence_number","field_type":"STRING","required_rule":"ALWAYS","sensitivity":"PRIVATE","exposure_rule":"TEXT_ONLY",
+         "evidence_mode":"DOC_REQUIRED","prompt_short":"Licence number?","prompt_long":"Please type the number on your forklift licence."}
+        """;
+
+    private const string ConditionalSpec = """
+        {"field_key":"hazmat_cert","field_type":"STRING","required_rule":"CONDITIONAL","required_predicate_ref":"jurisdiction=DE-BY",
+         "sensitivity":"SAFE","exposure_rule":"SPEAK","evidence_mode":"ATTESTATION","prompt_short":"Hazmat?","prompt_long":"Do you hold a hazmat certificate?"}
+        """;
+
+    private async Task<string> ActivePositionAsync(string company, string title)
+    {
+        await Ok(PositionHandlers.CompanyUpsert, $$"""{"company_id":"{{company}}","legal_name":"{{company}} GmbH","jurisdiction":"DE-BY","lifecycle_state":"ACTIVE"}""");
+        var created = await Ok(PositionHandlers.CreateDraft, $$"""
+            {"company_id":"{{company}}","position_title":"{{title}}","department":"Logistics","jurisdiction":"DE-BY","schedule_type":"SHIFT",
+             "permission_profile_ref":"ap.driver","compensation_band_ref":"band.b2"}
+            """);
+        var id = Field(created, "position", "position_id");
+        await Ok(PositionHandlers.Activate, $$"""{"position_id":"{{id}}"}""");
+        return id;
+    }
+
+    private async Task<ExecutionResult> Ok(string simulation, string body, string? key = null)
+    {
+        var result = await f.RunAsync("alice", simulation, key ?? Key("p"), body);
+        Assert.True(result.Succeeded, $"{simulation}: {result.Reason.Name} {result.Detail}");
+        return result;
+    }
+
+    private static string Field(ExecutionResult r, string obj, string field)
+    {
+        using var doc = JsonDocument.Parse(r.Body!);
+        return doc.RootElement.GetProperty(obj).GetProperty(field).ToString();
+    }
+
+    [Fact]
+    public async Task Schema_DraftUpdateActivateCurrentAndNew_WritesExactlyOneHandoffEvenWhenRetried()
+    {
+        var id = await ActivePositionAsync("acme-logistics", "Forklift Driver");
+        await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+        var updated = await Ok(PositionHandlers.SchemaUpdate, $$"""
+            {"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}},{{ConditionalSpec}}],
+             "change_reason":"hazmat rule","selectors":{"jurisdiction":"DE-BY"} }
+            """);
+        Assert.Equal("2", Field(updated, "schema", "field_count"));
+
+        var key = Key("activate");
+        var body = $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""";
+        var first = await Ok(PositionHandlers.SchemaActivate, body, key);
+        var retry = await Ok(PositionHandlers.SchemaActivate, body, key);
+        Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
+        Assert.Equal(first.Body, retry.Body);
+        using (var doc = JsonDocument.Parse(first.Body!))
+        {
+            Assert.True(doc.RootElement.GetProperty("backfill_handoff_required").GetBoolean());
+            Assert.Equal("CURRENT_AND_NEW", doc.RootElement.GetProperty("schema").GetProperty("apply_scope").GetString());
+        }
+
+        Assert.Equal(1, await f.CountAsync("acme", "outbox", $"event_type = 'POSITION_REQUIREMENTS_ACTIVATED' AND payload LIKE '%{id}%'"));
+        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND active_schema_version_id = 'v1'"));
+        Assert.Equal(3, await f.CountAsync("acme", "position_requirements_schema_ledger", $"position_id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task Schema_ActivateNewHiresOnly_HandsOffNothing_AndASecondVersionReplacesTheFirst()
+    {
+        var id = await ActivePositionAsync("acme-retail", "Cashier");
+        foreach (var v in new[] { "v1", "v2" })
+        {
+            await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"acme-retail","position_id":"{{id}}","schema_version_id":"{{v}}","field_specs":[{{Spec}}]}""");
+            await Ok(PositionHandlers.SchemaActivate, $$"""{"company_id":"acme-retail","position_id":"{{id}}","schema_version_id":"{{v}}","apply_scope":"NEW_HIRES_ONLY"}""");
+        }
+        Assert.Equal(0, await f.CountAsync("acme", "outbox", $"payload LIKE '%{id}%'"));
+        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND active_schema_version_id = 'v2'"));
+    }
+
+    public static TheoryData<string, string, ReasonCode> Refusals => new()
+    {
+        { PositionHandlers.Activate, "ACTIVE position activated again", ReasonCodes.PositionTransitionInvalid },
+        { PositionHandlers.SchemaUpdate, "update of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
+        { PositionHandlers.SchemaActivate, "activation of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
+        { PositionHandlers.CreateDraft, "the same position twice", ReasonCodes.PositionDuplicate },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task IllegalPositionMoves_AreRefusedAndJournaledWithoutEffect(string simulation, string scenario, ReasonCode expected)
+    {
+        var company = "co-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await ActivePositionAsync(company, "Picker");
+        var body = simulation switch
+        {
+            PositionHandlers.Activate => $$"""{"position_id":"{{id}}"}""",
+            PositionHandlers.SchemaUpdate => $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v7","field_specs":[{{Spec}}],"change_reason":"x"}""",
+            PositionHandlers.SchemaActivate => $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v7","apply_scope":"NEW_HIRES_ONLY"}""",
+            _ => $$"""
+                {"company_id":"{{company}}","position_title":"Picker","department":"Logistics","jurisdiction":"DE-BY","schedule_type":"SHIFT",
+                 "permission_profile_ref":"ap.driver","compensation_band_ref":"band.b2"}
+                """,
+        };
+        var lifecycle = await f.CountAsync("acme", "position_lifecycle_events");
+        var schema = await f.CountAsync("acme", "position_requirements_schema_ledger");
+        var result = await f.RunAsync("alice", simulation, Key("bad"), body);
+        Assert.True(result.Outcome == ExecutionOutcome.Refused, scenario);
+        Assert.Equal(expected, result.Reason);
+        Assert.Equal(lifecycle, await f.CountAsync("acme", "position_lifecycle_events"));
+        Assert.Equal(schema, await f.CountAsync("acme", "position_requirements_schema_ledger"));
+    }
+
+    [Fact]
+    public async Task CreatePosition_UnderAMissingCompany_IsRefused()
+    {
+        var result = await f.RunAsync("alice", PositionHandlers.CreateDraft, Key("p"), """
+            {"company_id":"nobody-co","position_title":"Ghost","department":"None","jurisdiction":"DE","schedule_type":"FULL_TIME",
+             "permission_profile_ref":"ap","compensation_band_ref":"band"}
+            """);
+        Assert.Equal(ReasonCodes.PositionAuthCompanyInvalid, result.Reason);
+    }
+
+    [Fact]
+    public async Task SchemaDraft_WithAnInvalidFieldSpec_IsRefusedBeforeStorage()
+    {
+        var id = await ActivePositionAsync("acme-bad-spec", "Loader");
+        var result = await f.RunAsync("alice", PositionHandlers.SchemaCreateDraft, Key("p"), $$"""
+            {"company_id":"acme-bad-spec","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec.Replace("ALWAYS", "CONDITIONAL", StringComparison.Ordinal)}}]}
+            """);
+        Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
+        Assert.Equal(ReasonCodes.PositionSchemaScopeInvalid, result.Reason);
+    }
+}
