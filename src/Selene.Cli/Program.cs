@@ -6,6 +6,7 @@ using Selene.Postgres;
 using Selene.Postgres.Embedded;
 using Selene.Postgres.Stores;
 using Selene.Runtime;
+using Selene.Runtime.Access;
 using Selene.Server;
 
 var dataDirOption = new Option<string?>("--data-dir")
@@ -48,6 +49,47 @@ keysCreate.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(new Command("keys", "API keys") { keysCreate });
+
+// selene tenant create ------------------------------------------------------------------------------------
+var adminOption = new Option<string>("--admin") { Description = "User id of the tenant's first administrator", Required = true };
+var tenantCreate = new Command("create", "Create a tenant, its first administrator (ACTIVE access instance with full authority) and an API key") { tenantOption, adminOption };
+tenantCreate.SetAction(async (parse, ct) =>
+{
+    var tenant = parse.GetValue(tenantOption)!;
+    var admin = parse.GetValue(adminOption)!;
+    if (!TenantId.IsValid(tenant) || !UserId.IsValid(admin))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var created = await new TenantBootstrap(db, TimeProvider.System).CreateAsync(new TenantId(tenant), new UserId(admin), ct);
+    if (!created.Created) return Cli.Fail(created.Reason, $"tenant {tenant} exists already");
+    Console.WriteLine(created.AdminKey);
+    return 0;
+});
+root.Subcommands.Add(new Command("tenant", "Tenants") { tenantCreate });
+
+// selene access check ---------------------------------------------------------------------------------------
+var checkTenant = new Option<string>("--tenant") { Description = "Tenant id", Required = true };
+var actionOption = new Option<string>("--action") { Description = "The requested_action, e.g. CAPREQ_MANAGE", Required = true };
+var modeOption = new Option<string>("--mode") { Description = "R | W | A | X", DefaultValueFactory = _ => "A" };
+modeOption.AcceptOnlyFromAmong("R", "W", "A", "X");
+var accessCheck = new Command("check", "Print the ACCESS gate's decision for a user and an action, with its reason code and the rule that decided") { checkTenant, userOption, actionOption, modeOption };
+accessCheck.SetAction(async (parse, ct) =>
+{
+    var tenant = parse.GetValue(checkTenant)!;
+    var user = parse.GetValue(userOption)!;
+    if (!TenantId.IsValid(tenant) || !UserId.IsValid(user))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var decision = await new AccessCheck(db, TimeProvider.System).CheckAsync(new TenantId(tenant), new UserId(user), parse.GetValue(actionOption)!,
+        Enum.Parse<Selene.Kernel.Access.AccessMode>(parse.GetValue(modeOption)!), ct: ct);
+    static string Upper(object value) => System.Text.Json.JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString()!);
+    Console.WriteLine($"{Upper(decision.Decision)} {decision.Reason.Name} (step {decision.Step}: {decision.Rule})" +
+        (decision.EffectiveMode is { } mode ? $"; effective mode {mode}" : "") +
+        (decision.RestrictionFlags.Count > 0 ? $"; flags {string.Join(",", decision.RestrictionFlags.Select(f => Upper(f)))}" : "") +
+        (decision.Trigger is { } trigger ? $"; escalation {Upper(trigger)}" : ""));
+    return 0;
+});
+root.Subcommands.Add(new Command("access", "The access gate") { accessCheck });
 
 // selene db status | url | start | stop --------------------------------------------------------------------
 var dbStatus = new Command("status", "Show the embedded cluster's state and applied migrations");

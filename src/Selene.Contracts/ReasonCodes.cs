@@ -69,6 +69,7 @@ public static class ReasonCodes
     public static readonly ReasonCode IdempotencyKeyMissing = new("IDEMPOTENCY_KEY_MISSING", 1131, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode TenantExists = new("TENANT_EXISTS", 1151, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, true);
@@ -121,6 +122,7 @@ public static class ReasonCodes
 
     // ---- PH1.ACCESS.001 / PH2.ACCESS.002 access gate and access truth (7xxx) ---------------------------
     public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessInstanceBootstrapped = new("ACCESS_INSTANCE_BOOTSTRAPPED", 7002, EngineAccess, Severity.Info, false);
     public static readonly ReasonCode AccessDenied = new("ACCESS_DENIED", 7101, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessEscalateRequired = new("ACCESS_ESCALATE_REQUIRED", 7102, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessInstanceMissing = new("ACCESS_INSTANCE_MISSING", 7103, EngineAccess, Severity.Warn, false);

@@ -23,6 +23,7 @@ public static class Problems
         [ReasonCodes.RouteNotFound] = StatusCodes.Status404NotFound,
         [ReasonCodes.CapreqNotFound] = StatusCodes.Status404NotFound,
         [ReasonCodes.PositionNotFound] = StatusCodes.Status404NotFound,
+        [ReasonCodes.AccessInstanceMissing] = StatusCodes.Status404NotFound,
         [ReasonCodes.PositionSchemaVersionNotFound] = StatusCodes.Status404NotFound,
         [ReasonCodes.MethodNotAllowed] = StatusCodes.Status405MethodNotAllowed,
         [ReasonCodes.IdempotencyKeyReused] = StatusCodes.Status409Conflict,

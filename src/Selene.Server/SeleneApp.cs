@@ -14,6 +14,7 @@ using Selene.Engines.CapReq;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime;
+using Selene.Runtime.Access;
 using Selene.Runtime.CapReq;
 using Selene.Runtime.Position;
 
@@ -108,6 +109,9 @@ public static class SeleneApp
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/positions/{position_id}/schema", GetActiveSchemaAsync).WithName("GetActiveSchema")
             .WithSummary("The active requirement schema of a position.")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
+        v1.MapGet("/access/instances", ListAccessInstancesAsync).WithName("ListAccessInstances").Produces<JsonObject>();
+        v1.MapGet("/access/instances/{user_id}", GetAccessInstanceAsync).WithName("GetAccessInstance")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
             .WithSummary("Journal entries of one correlation id, in chain order.")
@@ -247,6 +251,22 @@ public static class SeleneApp
         var body = new JsonObject { ["capreqs"] = new JsonArray(rows.Select(r => (JsonNode)CapreqMapping.ToJson(r)).ToArray()) };
         if (rows.Count == limit) body["next_after"] = rows[^1].CapreqId;
         return Json(body, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> ListAccessInstancesAsync(HttpContext context, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var rows = await AccessStore.ListAsync(tx, context.RequestAborted);
+        return Json(new JsonObject { ["access_instances"] = new JsonArray(rows.Select(r => (JsonNode)AccessCheck.ToJson(r)).ToArray()) }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> GetAccessInstanceAsync(HttpContext context, string user_id, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var row = await AccessStore.GetByUserAsync(tx, user_id, context.RequestAborted);
+        return row is null
+            ? Problems.Result(ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant")
+            : Json(new JsonObject { ["access_instance"] = AccessCheck.ToJson(row) }, ReasonCodes.QueryOk);
     }
 
     private static async Task<IResult> ListCompaniesAsync(HttpContext context, SeleneDatabase db)

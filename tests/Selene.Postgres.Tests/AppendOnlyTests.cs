@@ -15,6 +15,8 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "position_lifecycle_events", "DELETE FROM selene.position_lifecycle_events" },
         { "position_requirements_schema_ledger", "UPDATE selene.position_requirements_schema_ledger SET change_reason = 'x'" },
         { "position_requirements_schema_ledger", "TRUNCATE selene.position_requirements_schema_ledger CASCADE" },
+        { "access_instance_ledger", "UPDATE selene.access_instance_ledger SET access_mode = 'X'" },
+        { "access_instance_ledger", "DELETE FROM selene.access_instance_ledger" },
     };
 
     [Theory]

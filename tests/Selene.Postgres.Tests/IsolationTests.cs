@@ -10,7 +10,7 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
 
     private static readonly string[] TenantTableNames = ["identities", "idempotency_keys", "journal", "journal_heads", "outbox", "capreq_ledger", "capreq_current",
         "tenant_company_ledger", "tenant_companies", "position_lifecycle_events", "positions", "position_requirements_schema_ledger",
-        "position_requirements_schema_current"];
+        "position_requirements_schema_current", "access_instance_ledger", "access_instances"];
 
     public static TheoryData<string> TenantTables => new(TenantTableNames);
 

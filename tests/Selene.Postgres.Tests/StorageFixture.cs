@@ -31,6 +31,8 @@ public sealed class StorageFixture : IAsyncLifetime
             await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, "pos_00000000000000a1", "v1", "CREATE_DRAFT", "{}", "[]", null, null, "u1", "7", "k1", 1), default);
             var activated = await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, "pos_00000000000000a1", "v1", "ACTIVATE_COMMIT", null, null, null, "NEW_HIRES_ONLY", "u1", "7", "k2", 1), default);
             await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(tenant, "pos_00000000000000a1", "v1", "NEW_HIRES_ONLY", "{}", "[]", activated, 1), default);
+            await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant, "ai_00000000000000a1", "u1", "tenant_admin", "X", "{}", true, "STEP_UP",
+                "DTL4", "ACTIVE", 0, 1, 1), "BOOTSTRAP_ADMIN", "ACCESS_INSTANCE_BOOTSTRAPPED", null, null, "7", null, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();

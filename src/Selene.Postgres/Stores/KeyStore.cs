@@ -15,7 +15,7 @@ public static class KeyStore
     /// <summary>Creates the tenant and identity when missing and a new key for them; returns the key (plain, once).</summary>
     public static async Task<string> CreateKeyAsync(SeleneDatabase db, TenantId tenant, UserId user, long now, CancellationToken ct)
     {
-        var key = KeyPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        var key = NewKey();
         await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
         await using (var t = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
         {
@@ -30,18 +30,26 @@ public static class KeyStore
             i.Parameters.Add(new() { Value = now });
             await i.ExecuteNonQueryAsync(ct);
         }
-        await using (var k = tx.Command("INSERT INTO selene.api_keys (key_hash, key_prefix, tenant_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)"))
-        {
-            k.Parameters.Add(new() { Value = HashKey(key) });
-            k.Parameters.Add(new() { Value = key[..10] });
-            k.Parameters.Add(new() { Value = tenant.Value });
-            k.Parameters.Add(new() { Value = user.Value });
-            k.Parameters.Add(new() { Value = now });
-            await k.ExecuteNonQueryAsync(ct);
-        }
+        await InsertKeyAsync(tx, key, user, now, ct);
         await tx.CommitAsync(ct);
         return key;
     }
+
+    /// <summary>Stores the hash of <paramref name="key"/> for (the transaction's tenant, user).</summary>
+    public static async Task InsertKeyAsync(TenantTransaction tx, string key, UserId user, long now, CancellationToken ct)
+    {
+        await using var k = tx.Command("INSERT INTO selene.api_keys (key_hash, key_prefix, tenant_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)");
+        k.Parameters.Add(new() { Value = HashKey(key) });
+        k.Parameters.Add(new() { Value = key[..10] });
+        k.Parameters.Add(new() { Value = tx.TenantId });
+        k.Parameters.Add(new() { Value = user.Value });
+        k.Parameters.Add(new() { Value = now });
+        await k.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A new random key (shown once, stored only as its hash).</summary>
+    public static string NewKey() =>
+        KeyPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
 
     public static string HashKey(string key) => Hashing.Sha256Hex(key);
 

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Selene.Kernel.Access;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+
+namespace Selene.Runtime.Access;
+
+/// <summary>The outcome of creating a tenant: its first administrator's API key, or why not.</summary>
+public sealed record TenantCreation(bool Created, ReasonCode Reason, string? AdminKey, string? AccessInstanceId);
+
+/// <summary>
+/// The only bootstrap path (issue 3): creates the tenant, its first administrator's identity and an ACTIVE access
+/// instance with full authority (mode X, every action, financial authorization, verified, trusted device), journals
+/// it, and returns an API key. Everything after this goes through simulations.
+/// </summary>
+public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
+{
+    public const string AdminRoleTemplate = "tenant_admin";
+
+    public static string AccessInstanceId(string tenantId, string userId) => "ai_" + Hashing.ShortHash(16, tenantId, userId);
+
+    public async Task<TenantCreation> CreateAsync(TenantId tenant, UserId admin, CancellationToken ct = default)
+    {
+        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow()).Value;
+        await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
+        await using (var insert = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+        {
+            insert.Parameters.Add(new() { Value = tenant.Value });
+            insert.Parameters.Add(new() { Value = now });
+            if (await insert.ExecuteNonQueryAsync(ct) == 0) return new TenantCreation(false, ReasonCodes.TenantExists, null, null);
+        }
+        await using (var identity = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3)"))
+        {
+            identity.Parameters.Add(new() { Value = tenant.Value });
+            identity.Parameters.Add(new() { Value = admin.Value });
+            identity.Parameters.Add(new() { Value = now });
+            await identity.ExecuteNonQueryAsync(ct);
+        }
+
+        var instanceId = AccessInstanceId(tenant.Value, admin.Value);
+        var correlation = CorrelationId.FromDigest(Hashing.Sha256(System.Text.Encoding.UTF8.GetBytes($"tenant-create|{tenant.Value}|{admin.Value}")));
+        var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["allow"] = new[] { "*" },
+            ["financial_auth"] = true,
+        });
+        var eventId = await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant.Value, instanceId, admin.Value, AdminRoleTemplate, "X", baseline,
+            IdentityVerified: true, "STEP_UP", "DTL4", "ACTIVE", 0, now, now), "BOOTSTRAP_ADMIN", ReasonCodes.AccessInstanceBootstrapped.Name,
+            null, null, correlation.ToString(), null, ct);
+        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), "PH2.ACCESS.002", "ACCESS_INSTANCE_UPSERT_COMMIT",
+            ReasonCodes.AccessInstanceBootstrapped, JournalPayload.Create(
+                ("access_instance_id", instanceId), ("tenant_id", tenant.Value), ("user_id", admin.Value), ("effective_access_mode", "X"),
+                ("ledger_event_id", eventId.ToString(System.Globalization.CultureInfo.InvariantCulture))), null, null)], now, ct);
+        var key = KeyStore.NewKey();
+        await KeyStore.InsertKeyAsync(tx, key, admin, now, ct);
+        await tx.CommitAsync(ct);
+        return new TenantCreation(true, ReasonCodes.AccessInstanceBootstrapped, key, instanceId);
+    }
+}
+
+/// <summary>Runs the ACCESS gate for a user of a tenant against stored truth (read-only).</summary>
+public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
+{
+    public async Task<AccessGateDecision> CheckAsync(TenantId tenant, UserId user, string requestedAction, AccessMode mode,
+        DeviceTrustLevel callerDevice = DeviceTrustLevel.Dtl4, bool sensitive = false, CancellationToken ct = default)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct);
+        var row = await AccessStore.GetByUserAsync(tx, user.Value, ct);
+        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
+        return AccessGate.Decide(new AccessGateRequest(user.Value, row is null ? null : ToView(row), [], requestedAction, mode, callerDevice, sensitive, now));
+    }
+
+    /// <summary>The gate's view of a stored instance; baseline JSON {"allow": [...], "financial_auth": bool}.</summary>
+    public static AccessInstanceView ToView(AccessInstanceRow row)
+    {
+        using var baseline = JsonDocument.Parse(row.BaselinePermissionsJson);
+        var root = baseline.RootElement;
+        IReadOnlyList<string>? allow = root.TryGetProperty("allow", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            : null;
+        var financial = root.TryGetProperty("financial_auth", out var f) && f.ValueKind == JsonValueKind.True;
+        return new AccessInstanceView(row.AccessInstanceId, row.TenantId, row.UserId, Enum.Parse<AccessMode>(row.AccessMode), allow, financial,
+            row.IdentityVerified, Enum.Parse<DeviceTrustLevel>(row.DeviceTrustLevel, ignoreCase: true),
+            Enum.Parse<AccessLifecycle>(row.Lifecycle, ignoreCase: true));
+    }
+
+    public static JsonObject ToJson(AccessInstanceRow r) => new()
+    {
+        ["access_instance_id"] = r.AccessInstanceId,
+        ["user_id"] = r.UserId,
+        ["role_template_id"] = r.RoleTemplateId,
+        ["effective_access_mode"] = r.AccessMode,
+        ["baseline_permissions"] = JsonNode.Parse(r.BaselinePermissionsJson),
+        ["identity_verified"] = r.IdentityVerified,
+        ["verification_level"] = r.VerificationLevel,
+        ["device_trust_level"] = r.DeviceTrustLevel,
+        ["lifecycle_state"] = r.Lifecycle,
+        ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
+        ["updated_at"] = new UnixNanos(r.UpdatedAt).ToString(),
+    };
+}
