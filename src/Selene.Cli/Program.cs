@@ -81,12 +81,11 @@ accessCheck.SetAction(async (parse, ct) =>
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var decision = await new AccessCheck(db, TimeProvider.System).CheckAsync(new TenantId(tenant), new UserId(user), parse.GetValue(actionOption)!,
-        Enum.Parse<Selene.Kernel.Access.AccessMode>(parse.GetValue(modeOption)!), ct: ct);
-    static string Upper(object value) => System.Text.Json.JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString()!);
-    Console.WriteLine($"{Upper(decision.Decision)} {decision.Reason.Name} (step {decision.Step}: {decision.Rule})" +
+        WireNames.Parse<Selene.Kernel.Access.AccessMode>(parse.GetValue(modeOption)!), ct: ct);
+    Console.WriteLine($"{WireNames.Of(decision.Decision)} {decision.Reason.Name} (step {decision.Step}: {decision.Rule})" +
         (decision.EffectiveMode is { } mode ? $"; effective mode {mode}" : "") +
-        (decision.RestrictionFlags.Count > 0 ? $"; flags {string.Join(",", decision.RestrictionFlags.Select(f => Upper(f)))}" : "") +
-        (decision.Trigger is { } trigger ? $"; escalation {Upper(trigger)}" : ""));
+        (decision.RestrictionFlags.Count > 0 ? $"; flags {string.Join(",", decision.RestrictionFlags.Select(WireNames.Of))}" : "") +
+        (decision.Trigger is { } trigger ? $"; escalation {WireNames.Of(trigger)}" : ""));
     return 0;
 });
 root.Subcommands.Add(new Command("access", "The access gate") { accessCheck });

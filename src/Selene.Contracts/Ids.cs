@@ -17,6 +17,13 @@ public static class IdRules
         return true;
     }
 
+    /// <summary>Free text an engine accepts: 1..<paramref name="max"/> chars, not only white space, no control characters, well-formed.</summary>
+    public static bool IsBoundedText(string? text, int max) =>
+        !string.IsNullOrWhiteSpace(text) && text.Length <= max && !text.Any(char.IsControl) && IsWellFormedUtf16(text);
+
+    /// <summary>Caller-supplied text quoted back in an error message, cut to 64 characters.</summary>
+    public static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
+
     /// <summary>False when <paramref name="text"/> holds an unpaired surrogate (text that cannot be encoded as UTF-8).</summary>
     public static bool IsWellFormedUtf16(string text)
     {

@@ -115,7 +115,7 @@ public static class StrictJson
         {
             if (!known.Contains(property.Name))
             {
-                error = new JsonInputError(ReasonCodes.InputUnknownField, $"unknown field '{Truncate(property.Name)}'");
+                error = new JsonInputError(ReasonCodes.InputUnknownField, $"unknown field '{IdRules.Shorten(property.Name)}'");
                 return false;
             }
         }
@@ -126,7 +126,7 @@ public static class StrictJson
         }
         catch (JsonException ex)
         {
-            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "the body" : $"field '{Truncate(ex.Path.TrimStart('$', '.'))}'";
+            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "the body" : $"field '{IdRules.Shorten(ex.Path.TrimStart('$', '.'))}'";
             error = new JsonInputError(ReasonCodes.InputSchemaInvalid, $"{path} does not match the expected shape");
             return false;
         }
@@ -180,5 +180,4 @@ public static class StrictJson
 
     public static byte[] SerializeToUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
 
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 }

@@ -50,8 +50,10 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
             var ledger = await CapreqStore.LedgerAsync(tx, ct);
             var rebuilt = FoldCapreqLedger(ledger);
             var live = await CapreqStore.AllCurrentAsync(tx, ct);
-            var differences = rebuilt.Select(r => r.CapreqId).Union(live.Select(r => r.CapreqId), StringComparer.Ordinal)
-                .Where(id => !Equals(rebuilt.FirstOrDefault(r => r.CapreqId == id), live.FirstOrDefault(r => r.CapreqId == id)))
+            var rebuiltById = rebuilt.ToDictionary(r => r.CapreqId, StringComparer.Ordinal);
+            var liveById = live.ToDictionary(r => r.CapreqId, StringComparer.Ordinal);
+            var differences = rebuiltById.Keys.Union(liveById.Keys, StringComparer.Ordinal)
+                .Where(id => !Equals(rebuiltById.GetValueOrDefault(id), liveById.GetValueOrDefault(id)))
                 .OrderBy(id => id, StringComparer.Ordinal)
                 .ToArray();
             if (apply)

@@ -50,7 +50,7 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default)
     {
         if (!registry.TryGet(request.SimulationId, out var handler))
-            return Invalid(request, ReasonCodes.SimulationUnknown, $"no simulation '{Truncate(request.SimulationId)}' is registered");
+            return Invalid(request, ReasonCodes.SimulationUnknown, $"no simulation '{IdRules.Shorten(request.SimulationId)}' is registered");
         if (handler.Record.Status != SimulationStatus.Active)
             return Invalid(request, ReasonCodes.SimulationNotActive, $"simulation {handler.Record.SimulationId} is not ACTIVE");
         if (request.IdempotencyKey is null)
@@ -62,19 +62,19 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
         if (!StrictJson.HasWellFormedText(request.Body))
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
 
-        // The tenant comes from the key; a body that names another tenant is refused, one that names the same is accepted.
-        var body = JsonObject.Create(request.Body)!;
-        if (body.TryGetPropertyValue("tenant_id", out var tenantNode))
+        // The tenant comes from the key; a body that names another tenant is refused, one that names the same is
+        // accepted and the member dropped (the body is rebuilt only then).
+        var body = request.Body;
+        using var stripped = request.Body.TryGetProperty("tenant_id", out var bodyTenant) ? WithoutTenant(request.Body) : null;
+        if (stripped is not null)
         {
-            if (tenantNode is not JsonValue v || !v.TryGetValue<string>(out var bodyTenant))
+            if (bodyTenant.ValueKind != JsonValueKind.String)
                 return Invalid(request, ReasonCodes.InputSchemaInvalid, "field 'tenant_id' must be a string");
-            if (!string.Equals(bodyTenant, request.Tenant.Value, StringComparison.Ordinal))
+            if (!string.Equals(bodyTenant.GetString(), request.Tenant.Value, StringComparison.Ordinal))
                 return Invalid(request, ReasonCodes.TenantScopeViolation, "tenant_id does not match the tenant of the API key");
-            body.Remove("tenant_id");
+            body = stripped.RootElement;
         }
-
-        using var stripped = JsonDocument.Parse(body.ToJsonString());
-        if (!handler.TryPrepare(stripped.RootElement, out var input, out var error))
+        if (!handler.TryPrepare(body, out var input, out var error))
             return Invalid(request, error!.Reason, error.Detail);
 
         var key = new IdempotencyKey(request.IdempotencyKey);
@@ -82,7 +82,7 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
         {
             ["simulation_id"] = handler.Record.SimulationId,
             ["actor_user_id"] = request.Actor.Value,
-            ["body"] = JsonSerializer.Deserialize<JsonElement>(CanonicalJson.Canonicalize(stripped.RootElement)),
+            ["body"] = body,
         }));
 
         for (var attempt = 1; ; attempt++)
@@ -148,6 +148,13 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
         return new ExecutionResult(ExecutionOutcome.Refused, rejected.Reason, rejected.Detail, null, request.Correlation);
     }
 
+    private static JsonDocument WithoutTenant(JsonElement body)
+    {
+        var copy = JsonObject.Create(body)!;
+        copy.Remove("tenant_id");
+        return JsonDocument.Parse(copy.ToJsonString());
+    }
+
     private static JournalEntry ToEntry(JournalDraft d, ExecutionContext c) =>
         new(c.Correlation, c.Turn, d.Engine, d.EventType, d.Reason, d.Payload, c.Actor.Value, c.IdempotencyKey.Value);
 
@@ -161,5 +168,4 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
     private static ExecutionResult Invalid(ExecutionRequest request, ReasonCode reason, string detail) =>
         new(ExecutionOutcome.Invalid, reason, detail, null, request.Correlation);
 
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 }

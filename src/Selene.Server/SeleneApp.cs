@@ -235,7 +235,7 @@ public static class SeleneApp
         var caller = CallerOf(context);
         var query = context.Request.Query;
         if (query.Keys.Except(["status", "after", "limit"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{Truncate(unknown)}'");
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
         string? status = query["status"].Count == 0 ? null : query["status"].ToString();
         if (status is not null && !CapreqNames.TryParseStatus(status, out _))
             return Problems.Result(ReasonCodes.QueryParameterInvalid, "status must be DRAFT, PENDING_APPROVAL, APPROVED, REJECTED, FULFILLED or CANCELED");
@@ -253,52 +253,43 @@ public static class SeleneApp
         return Json(body, ReasonCodes.QueryOk);
     }
 
-    private static async Task<IResult> ListAccessInstancesAsync(HttpContext context, SeleneDatabase db)
+    // Reads of one tenant's projections: a list, or one row by id (a reason-coded 404 when it is not there).
+    private static Task<IResult> ListAccessInstancesAsync(HttpContext context, SeleneDatabase db) =>
+        ListAsync(context, db, "access_instances", AccessStore.ListAsync, AccessCheck.ToJson);
+
+    private static Task<IResult> GetAccessInstanceAsync(HttpContext context, string user_id, SeleneDatabase db) =>
+        GetAsync(context, db, "access_instance", (tx, ct) => AccessStore.GetByUserAsync(tx, user_id, ct), AccessCheck.ToJson,
+            ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant");
+
+    private static Task<IResult> ListCompaniesAsync(HttpContext context, SeleneDatabase db) =>
+        ListAsync(context, db, "companies", PositionStore.ListCompaniesAsync, PositionViews.Company);
+
+    private static Task<IResult> ListPositionsAsync(HttpContext context, SeleneDatabase db) =>
+        ListAsync(context, db, "positions", PositionStore.ListPositionsAsync, PositionViews.Position);
+
+    private static Task<IResult> GetPositionAsync(HttpContext context, string position_id, SeleneDatabase db) =>
+        GetAsync(context, db, "position", (tx, ct) => PositionStore.GetPositionAsync(tx, position_id, ct), PositionViews.Position,
+            ReasonCodes.PositionNotFound, "no such position in this tenant");
+
+    private static Task<IResult> GetActiveSchemaAsync(HttpContext context, string position_id, SeleneDatabase db) =>
+        GetAsync(context, db, "schema", (tx, ct) => PositionStore.GetActiveSchemaAsync(tx, position_id, ct), PositionViews.ActiveSchema,
+            ReasonCodes.PositionSchemaVersionNotFound, "the position has no active requirement schema");
+
+    private static async Task<IResult> ListAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
+        Func<TenantTransaction, CancellationToken, Task<IReadOnlyList<TRow>>> load, Func<TRow, JsonObject> view)
     {
         await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var rows = await AccessStore.ListAsync(tx, context.RequestAborted);
-        return Json(new JsonObject { ["access_instances"] = new JsonArray(rows.Select(r => (JsonNode)AccessCheck.ToJson(r)).ToArray()) }, ReasonCodes.QueryOk);
+        var rows = await load(tx, context.RequestAborted);
+        return Json(new JsonObject { [name] = new JsonArray(rows.Select(r => (JsonNode)view(r)).ToArray()) }, ReasonCodes.QueryOk);
     }
 
-    private static async Task<IResult> GetAccessInstanceAsync(HttpContext context, string user_id, SeleneDatabase db)
+    private static async Task<IResult> GetAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
+        Func<TenantTransaction, CancellationToken, Task<TRow?>> load, Func<TRow, JsonObject> view, ReasonCode missing, string detail)
+        where TRow : class
     {
         await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var row = await AccessStore.GetByUserAsync(tx, user_id, context.RequestAborted);
-        return row is null
-            ? Problems.Result(ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant")
-            : Json(new JsonObject { ["access_instance"] = AccessCheck.ToJson(row) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> ListCompaniesAsync(HttpContext context, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var rows = await PositionStore.ListCompaniesAsync(tx, context.RequestAborted);
-        return Json(new JsonObject { ["companies"] = new JsonArray(rows.Select(r => (JsonNode)PositionViews.Company(r)).ToArray()) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> ListPositionsAsync(HttpContext context, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var rows = await PositionStore.ListPositionsAsync(tx, context.RequestAborted);
-        return Json(new JsonObject { ["positions"] = new JsonArray(rows.Select(r => (JsonNode)PositionViews.Position(r)).ToArray()) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> GetPositionAsync(HttpContext context, string position_id, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var row = await PositionStore.GetPositionAsync(tx, position_id, context.RequestAborted);
-        return row is null
-            ? Problems.Result(ReasonCodes.PositionNotFound, "no such position in this tenant")
-            : Json(new JsonObject { ["position"] = PositionViews.Position(row) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> GetActiveSchemaAsync(HttpContext context, string position_id, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var row = await PositionStore.GetActiveSchemaAsync(tx, position_id, context.RequestAborted);
-        return row is null
-            ? Problems.Result(ReasonCodes.PositionSchemaVersionNotFound, "the position has no active requirement schema")
-            : Json(new JsonObject { ["schema"] = PositionViews.ActiveSchema(row) }, ReasonCodes.QueryOk);
+        var row = await load(tx, context.RequestAborted);
+        return row is null ? Problems.Result(missing, detail) : Json(new JsonObject { [name] = view(row) }, ReasonCodes.QueryOk);
     }
 
     private static async Task<IResult> JournalAsync(HttpContext context, SeleneDatabase db)
@@ -306,7 +297,7 @@ public static class SeleneApp
         var caller = CallerOf(context);
         var query = context.Request.Query;
         if (query.Keys.Except(["correlation_id"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{Truncate(unknown)}'");
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
         if (!CorrelationId.TryParse(query["correlation_id"].ToString(), out var correlation))
             return Problems.Result(ReasonCodes.QueryParameterInvalid, "correlation_id is required: a decimal number between 1 and 2^128-1");
         await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
@@ -382,5 +373,4 @@ public static class SeleneApp
             ? new TurnId(v) : null;
     }
 
-    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 }

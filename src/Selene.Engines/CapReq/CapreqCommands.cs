@@ -75,48 +75,16 @@ public static class CapreqIds
         "capreq_payload_" + Hashing.ShortHash(16, CapreqNames.Action(action), tenantId, capreqId, capabilityId ?? "", scopeRef ?? "", justification ?? "");
 }
 
-/// <summary>The wire names of the CAPREQ enums (UPPER_SNAKE, as in the reference).</summary>
+/// <summary>The wire names of the CAPREQ enums (UPPER_SNAKE, as in the reference), through <see cref="WireNames"/>.</summary>
 public static class CapreqNames
 {
-    public static string Action(CapreqAction a) => a switch
-    {
-        CapreqAction.CreateDraft => "CREATE_DRAFT",
-        CapreqAction.SubmitForApproval => "SUBMIT_FOR_APPROVAL",
-        CapreqAction.Approve => "APPROVE",
-        CapreqAction.Reject => "REJECT",
-        CapreqAction.Fulfill => "FULFILL",
-        CapreqAction.Cancel => "CANCEL",
-        _ => throw new ArgumentOutOfRangeException(nameof(a)),
-    };
+    public static string Action(CapreqAction a) => WireNames.Of(a);
 
-    public static string Status(CapreqStatus s) => s switch
-    {
-        CapreqStatus.Draft => "DRAFT",
-        CapreqStatus.PendingApproval => "PENDING_APPROVAL",
-        CapreqStatus.Approved => "APPROVED",
-        CapreqStatus.Rejected => "REJECTED",
-        CapreqStatus.Fulfilled => "FULFILLED",
-        CapreqStatus.Canceled => "CANCELED",
-        _ => throw new ArgumentOutOfRangeException(nameof(s)),
-    };
+    public static string Status(CapreqStatus s) => WireNames.Of(s);
 
-    public static bool TryParseStatus(string? text, out CapreqStatus status)
-    {
-        foreach (var s in Enum.GetValues<CapreqStatus>())
-        {
-            if (string.Equals(Status(s), text, StringComparison.Ordinal))
-            {
-                status = s;
-                return true;
-            }
-        }
-        status = default;
-        return false;
-    }
+    public static bool TryParseStatus(string? text, out CapreqStatus status) => WireNames.TryParse(text, out status);
 
-    public static CapreqStatus ParseStatus(string text) =>
-        TryParseStatus(text, out var s) ? s : throw new FormatException($"unknown capreq status '{text}'");
+    public static CapreqStatus ParseStatus(string text) => WireNames.Parse<CapreqStatus>(text);
 
-    public static CapreqAction ParseAction(string text) =>
-        Enum.GetValues<CapreqAction>().First(a => string.Equals(Action(a), text, StringComparison.Ordinal));
+    public static CapreqAction ParseAction(string text) => WireNames.Parse<CapreqAction>(text);
 }

@@ -25,15 +25,15 @@ public static class CapreqDecider
             case CreateCapreqDraft c:
                 if (!IdRules.IsValidName(c.RequestedCapabilityId, MaxCapabilityIdLength))
                     return Invalid(ReasonCodes.InputFieldInvalid, $"requested_capability_id must be 1..{MaxCapabilityIdLength} chars of [A-Za-z0-9_.-]");
-                if (!IsBoundedText(c.TargetScopeRef, MaxScopeRefLength))
+                if (!IdRules.IsBoundedText(c.TargetScopeRef, MaxScopeRefLength))
                     return Invalid(ReasonCodes.InputFieldInvalid, $"target_scope_ref must be 1..{MaxScopeRefLength} printable chars");
-                if (!IsBoundedText(c.Justification, MaxJustificationLength))
+                if (!IdRules.IsBoundedText(c.Justification, MaxJustificationLength))
                     return Invalid(ReasonCodes.InputFieldInvalid, $"justification must be 1..{MaxJustificationLength} printable chars");
                 return null;
             case CapreqTransition t:
                 if (string.IsNullOrEmpty(t.CapreqId)) return Invalid(ReasonCodes.CapreqIdRequired, "capreq_id is required");
                 if (!CapreqIds.IsWellFormed(t.CapreqId)) return Invalid(ReasonCodes.InputFieldInvalid, "capreq_id must look like capreq_<16 hex>");
-                if (t.Reference is not null && !IsBoundedText(t.Reference, MaxReferenceLength))
+                if (t.Reference is not null && !IdRules.IsBoundedText(t.Reference, MaxReferenceLength))
                     return Invalid(ReasonCodes.InputFieldInvalid, $"references and reasons must be 1..{MaxReferenceLength} printable chars");
                 if (t.Kind is CapreqAction.CreateDraft) return Invalid(ReasonCodes.InputFieldInvalid, "CREATE_DRAFT takes content, not a capreq_id");
                 return null;
@@ -140,9 +140,6 @@ public static class CapreqDecider
         CapreqAction.Cancel => ReasonCodes.CapreqCanceled,
         _ => throw new ArgumentOutOfRangeException(nameof(action)),
     };
-
-    private static bool IsBoundedText(string? text, int max) =>
-        !string.IsNullOrWhiteSpace(text) && text.Length <= max && !text.Any(char.IsControl) && IdRules.IsWellFormedUtf16(text);
 
     private static Decision<CapreqEvent>.Rejected Invalid(ReasonCode reason, string detail) => new(reason, detail);
 }

@@ -7,9 +7,9 @@ public static class CompanyDecider
     {
         if (!IdRules.IsValidName(command.CompanyId))
             return new Decision<CompanyWritten>.Rejected(ReasonCodes.InputFieldInvalid, "company_id must be 1..64 of [A-Za-z0-9_.-]");
-        if (string.IsNullOrWhiteSpace(command.LegalName) || command.LegalName.Length > 256 || command.LegalName.Any(char.IsControl) || !IdRules.IsWellFormedUtf16(command.LegalName))
+        if (!IdRules.IsBoundedText(command.LegalName, 256))
             return new Decision<CompanyWritten>.Rejected(ReasonCodes.InputFieldInvalid, "legal_name must be 1..256 printable chars");
-        if (string.IsNullOrWhiteSpace(command.Jurisdiction) || command.Jurisdiction.Length > 64 || command.Jurisdiction.Any(char.IsControl))
+        if (!IdRules.IsBoundedText(command.Jurisdiction, 64))
             return new Decision<CompanyWritten>.Rejected(ReasonCodes.InputFieldInvalid, "jurisdiction must be 1..64 printable chars");
         if (existing is { Lifecycle: CompanyLifecycle.Retired })
             return new Decision<CompanyWritten>.Rejected(ReasonCodes.PositionTransitionInvalid, $"company {command.CompanyId} is retired");

@@ -32,15 +32,15 @@ public static partial class PositionDecider
     public static Decision<PositionEvent>.Rejected? Validate(PositionCommand command) => command switch
     {
         CreatePosition c when !IdRules.IsValidName(c.CompanyId) => Invalid(ReasonCodes.InputFieldInvalid, "company_id must be 1..64 of [A-Za-z0-9_.-]"),
-        CreatePosition c when !Text(c.Title, MaxTitleLength) => Invalid(ReasonCodes.InputFieldInvalid, $"position_title must be 1..{MaxTitleLength} printable chars"),
-        CreatePosition c when !Text(c.Department, MaxDepartmentLength) => Invalid(ReasonCodes.InputFieldInvalid, $"department must be 1..{MaxDepartmentLength} printable chars"),
-        CreatePosition c when !Text(c.Jurisdiction, 64) => Invalid(ReasonCodes.InputFieldInvalid, "jurisdiction must be 1..64 printable chars"),
-        CreatePosition c when !Text(c.PermissionProfileRef, 128) || !Text(c.CompensationBandRef, 128) =>
+        CreatePosition c when !IdRules.IsBoundedText(c.Title, MaxTitleLength) => Invalid(ReasonCodes.InputFieldInvalid, $"position_title must be 1..{MaxTitleLength} printable chars"),
+        CreatePosition c when !IdRules.IsBoundedText(c.Department, MaxDepartmentLength) => Invalid(ReasonCodes.InputFieldInvalid, $"department must be 1..{MaxDepartmentLength} printable chars"),
+        CreatePosition c when !IdRules.IsBoundedText(c.Jurisdiction, 64) => Invalid(ReasonCodes.InputFieldInvalid, "jurisdiction must be 1..64 printable chars"),
+        CreatePosition c when !IdRules.IsBoundedText(c.PermissionProfileRef, 128) || !IdRules.IsBoundedText(c.CompensationBandRef, 128) =>
             Invalid(ReasonCodes.InputFieldInvalid, "permission_profile_ref and compensation_band_ref must be 1..128 printable chars"),
         RetireOrSuspendPosition r when r.RequestedState is not (PositionLifecycle.Suspended or PositionLifecycle.Retired) =>
             Invalid(ReasonCodes.InputFieldInvalid, "requested_state must be SUSPENDED or RETIRED"),
         CreateSchemaDraft d => ValidateSchema(d.SchemaVersionId, d.FieldSpecs),
-        UpdateSchema u when !Text(u.ChangeReason, 256) => Invalid(ReasonCodes.InputFieldInvalid, "change_reason must be 1..256 printable chars"),
+        UpdateSchema u when !IdRules.IsBoundedText(u.ChangeReason, 256) => Invalid(ReasonCodes.InputFieldInvalid, "change_reason must be 1..256 printable chars"),
         UpdateSchema u => ValidateSchema(u.SchemaVersionId, u.FieldSpecs),
         ActivateSchema a when !IdRules.IsValidName(a.SchemaVersionId) => Invalid(ReasonCodes.InputFieldInvalid, "schema_version_id must be 1..64 of [A-Za-z0-9_.-]"),
         _ => null,
@@ -60,9 +60,9 @@ public static partial class PositionDecider
                 return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: required_predicate_ref is required exactly when required_rule is CONDITIONAL");
             if (s.RequiredPredicateRef is { } p && !PredicatePattern().IsMatch(p))
                 return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: predicate must be [selector.]key=value or key:value with key company_size|industry_code|jurisdiction|position_family");
-            if (!Text(s.PromptShort, 256) || !Text(s.PromptLong, 1024))
+            if (!IdRules.IsBoundedText(s.PromptShort, 256) || !IdRules.IsBoundedText(s.PromptLong, 1024))
                 return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: prompt_short is 1..256 and prompt_long 1..1024 printable chars");
-            if (s.ValidationRef is not null && !Text(s.ValidationRef, 128))
+            if (s.ValidationRef is not null && !IdRules.IsBoundedText(s.ValidationRef, 128))
                 return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: validation_ref is 1..128 printable chars");
         }
         return null;
@@ -191,7 +191,4 @@ public static partial class PositionDecider
         Invalid(ReasonCodes.PositionTransitionInvalid, $"a position cannot go from {from} to {to}");
 
     private static Decision<PositionEvent>.Rejected Invalid(ReasonCode reason, string detail) => new(reason, detail);
-
-    private static bool Text(string? text, int max) =>
-        !string.IsNullOrWhiteSpace(text) && text.Length <= max && !text.Any(char.IsControl) && IdRules.IsWellFormedUtf16(text);
 }

@@ -183,8 +183,9 @@ public sealed class EmbeddedCluster
             "logging_collector = off",
             _options.Durable ? "" : "fsync = off\nsynchronous_commit = off\nfull_page_writes = off",
             "");
-        await AppendAsServerUserAsync(Path.Combine(PgData, "postgresql.conf"), conf, ct);
-        await WriteAsServerUserAsync(Path.Combine(PgData, "pg_hba.conf"), "# Selene: unix socket only\nlocal all all trust\n", ct);
+        // Written by this process (root may); appending and truncating keep each file's owner and mode.
+        await File.AppendAllTextAsync(Path.Combine(PgData, "postgresql.conf"), conf, ct);
+        await File.WriteAllTextAsync(Path.Combine(PgData, "pg_hba.conf"), "# Selene: unix socket only\nlocal all all trust\n", ct);
     }
 
     private async Task StartAsync(CancellationToken ct)
@@ -204,14 +205,6 @@ public sealed class EmbeddedCluster
         IsRoot
             ? ProcessRunner.RunAsync("runuser", ["-u", ServiceUser(), "--", program, .. args], CommandTimeout, ct)
             : ProcessRunner.RunAsync(program, args, CommandTimeout, ct);
-
-    private async Task AppendAsServerUserAsync(string path, string text, CancellationToken ct) =>
-        await File.AppendAllTextAsync(path, text, ct); // root may write it; ownership does not change on append
-
-    private async Task WriteAsServerUserAsync(string path, string text, CancellationToken ct)
-    {
-        await File.WriteAllTextAsync(path, text, ct); // truncating an existing file keeps its owner and mode
-    }
 
     private static async Task RunCheckedAsync(string program, string[] args, CancellationToken ct)
     {

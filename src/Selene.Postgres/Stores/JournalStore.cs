@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 using Selene.Contracts;
 
@@ -122,6 +121,4 @@ public static class JournalStore
         }
         return list;
     }
-
-    internal static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -22,7 +22,7 @@ public static class OutboxStore
             cmd.Parameters.Add(new() { Value = m.IdempotencyKey });
             cmd.Parameters.Add(new() { Value = m.OperationType });
             cmd.Parameters.Add(new() { Value = m.EventType });
-            cmd.Parameters.Add(new() { Value = CanonicalJson.SerializeToString(new SortedDictionary<string, string>(m.Payload.ToDictionary(), StringComparer.Ordinal)) });
+            cmd.Parameters.Add(new() { Value = CanonicalJson.SerializeToString(m.Payload) });
             cmd.Parameters.Add(new() { Value = now });
             added += await cmd.ExecuteNonQueryAsync(ct);
         }

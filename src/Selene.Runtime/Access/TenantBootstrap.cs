@@ -80,9 +80,8 @@ public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
             ? list.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
             : null;
         var financial = root.TryGetProperty("financial_auth", out var f) && f.ValueKind == JsonValueKind.True;
-        return new AccessInstanceView(row.AccessInstanceId, row.TenantId, row.UserId, Enum.Parse<AccessMode>(row.AccessMode), allow, financial,
-            row.IdentityVerified, Enum.Parse<DeviceTrustLevel>(row.DeviceTrustLevel, ignoreCase: true),
-            Enum.Parse<AccessLifecycle>(row.Lifecycle, ignoreCase: true));
+        return new AccessInstanceView(row.AccessInstanceId, row.TenantId, row.UserId, WireNames.Parse<AccessMode>(row.AccessMode), allow, financial,
+            row.IdentityVerified, WireNames.Parse<DeviceTrustLevel>(row.DeviceTrustLevel), WireNames.Parse<AccessLifecycle>(row.Lifecycle));
     }
 
     public static JsonObject ToJson(AccessInstanceRow r) => new()

@@ -81,12 +81,12 @@ public static class PositionHandlers
             return Refused(CompanyUpsert, rejected.Reason, rejected.Detail, ("company_id", command.CompanyId));
         var accepted = (Decision<CompanyWritten>.Accepted)decision;
         var e = accepted.Events[0];
-        var eventId = await PositionStore.WriteCompanyAsync(tx, e.CompanyId, e.LegalName, e.Jurisdiction, Name(e.Lifecycle), ctx.Actor.Value,
+        var eventId = await PositionStore.WriteCompanyAsync(tx, e.CompanyId, e.LegalName, e.Jurisdiction, WireNames.Of(e.Lifecycle), ctx.Actor.Value,
             ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, e.At, ct);
         var journal = Transition(CompanyUpsert, accepted.Reason, ("company_id", e.CompanyId), ("state_from", row?.Lifecycle ?? "NONE"),
-            ("state_to", Name(e.Lifecycle)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)));
-        var stored = await PositionStore.GetCompanyAsync(tx, e.CompanyId, ct);
-        return new HandlerOutcome.Accepted(accepted.Reason, new JsonObject { ["company"] = PositionViews.Company(stored!) }, [journal], []);
+            ("state_to", WireNames.Of(e.Lifecycle)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)));
+        var stored = new CompanyRow(ctx.Tenant.Value, e.CompanyId, e.LegalName, e.Jurisdiction, WireNames.Of(e.Lifecycle), eventId, row?.CreatedAt ?? e.At, e.At);
+        return new HandlerOutcome.Accepted(accepted.Reason, new JsonObject { ["company"] = PositionViews.Company(stored) }, [journal], []);
     }
 
     private static async Task<HandlerOutcome> ExecutePositionAsync(string simulationId, TenantTransaction tx, PositionCommand command, ExecutionContext ctx, CancellationToken ct)
@@ -126,14 +126,14 @@ public static class PositionHandlers
                     var before = state;
                     state = PositionDecider.Evolve(state, e);
                     var (action, from) = e is PositionLifecycleChanged l
-                        ? (l.To switch { PositionLifecycle.Active => "ACTIVATE", PositionLifecycle.Suspended => "SUSPEND", _ => "RETIRE" }, Name(l.From))
+                        ? (l.To switch { PositionLifecycle.Active => "ACTIVATE", PositionLifecycle.Suspended => "SUSPEND", _ => "RETIRE" }, WireNames.Of(l.From))
                         : ("CREATE_DRAFT", (string?)null);
                     var eventId = await PositionStore.WritePositionAsync(tx,
-                        new PositionLifecycleRow(positionId, action, from, Name(state.Lifecycle), CanonicalJson.SerializeToString((object)e), accepted.Reason.Name,
+                        new PositionLifecycleRow(positionId, action, from, WireNames.Of(state.Lifecycle), CanonicalJson.SerializeToString((object)e), accepted.Reason.Name,
                             simulationId, ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, e.At),
                         PositionViews.ToRow(state), ct);
-                    journal.Add(Transition(simulationId, accepted.Reason, ("position_id", positionId), ("state_from", before is null ? "NONE" : Name(before.Lifecycle)),
-                        ("state_to", Name(state.Lifecycle)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture))));
+                    journal.Add(Transition(simulationId, accepted.Reason, ("position_id", positionId), ("state_from", before is null ? "NONE" : WireNames.Of(before.Lifecycle)),
+                        ("state_to", WireNames.Of(state.Lifecycle)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture))));
                     break;
 
                 case SchemaVersionWritten w:
@@ -150,13 +150,13 @@ public static class PositionHandlers
 
                 case SchemaVersionActivated a:
                     var activatedId = await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, positionId, a.SchemaVersionId, "ACTIVATE_COMMIT",
-                        null, null, null, Name(a.ApplyScope), ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, a.At), ct);
+                        null, null, null, WireNames.Of(a.ApplyScope), ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, a.At), ct);
                     schemas = PositionDecider.EvolveSchemas(schemas, a);
                     var version = schemas.Versions[a.SchemaVersionId];
-                    await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(ctx.Tenant.Value, positionId, a.SchemaVersionId, Name(a.ApplyScope),
+                    await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(ctx.Tenant.Value, positionId, a.SchemaVersionId, WireNames.Of(a.ApplyScope),
                         CanonicalJson.SerializeToString(version.Selectors), CanonicalJson.SerializeToString(version.FieldSpecs), activatedId, a.At), ct);
                     journal.Add(Transition(simulationId, accepted.Reason, ("position_id", positionId), ("schema_version_id", a.SchemaVersionId),
-                        ("state_to", "ACTIVE"), ("apply_scope", Name(a.ApplyScope)), ("ledger_event_id", activatedId.ToString(CultureInfo.InvariantCulture))));
+                        ("state_to", "ACTIVE"), ("apply_scope", WireNames.Of(a.ApplyScope)), ("ledger_event_id", activatedId.ToString(CultureInfo.InvariantCulture))));
                     result["schema"] = PositionViews.SchemaVersion(positionId, version, "ACTIVE", a.ApplyScope);
                     result["backfill_handoff_required"] = a.ApplyScope == ApplyScope.CurrentAndNew;
                     break;
@@ -166,7 +166,7 @@ public static class PositionHandlers
         return new HandlerOutcome.Accepted(accepted.Reason, result, journal, accepted.Outbox);
     }
 
-    private static CompanyView ToView(CompanyRow row) => new(row.CompanyId, Enum.Parse<CompanyLifecycle>(row.Lifecycle.Replace("_", "", StringComparison.Ordinal), ignoreCase: true));
+    private static CompanyView ToView(CompanyRow row) => new(row.CompanyId, WireNames.Parse<CompanyLifecycle>(row.Lifecycle));
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
         new(reason, detail, new JournalDraft(ReasonCodes.EnginePosition, JournalEventTypes.SimulationRefused, reason,
@@ -175,6 +175,4 @@ public static class PositionHandlers
     private static JournalDraft Transition(string simulationId, ReasonCode reason, params (string, string)[] payload) =>
         new(ReasonCodes.EnginePosition, JournalEventTypes.StateTransition, reason, JournalPayload.Create([("simulation_id", simulationId), .. payload]));
 
-    internal static string Name<T>(T value) where T : struct, Enum =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseUpper.ConvertName(value.ToString());
 }

@@ -9,12 +9,12 @@ namespace Selene.Runtime.Position;
 public static class PositionViews
 {
     public static PositionState ToState(PositionRow r) => new(
-        r.TenantId, r.PositionId, r.CompanyId, r.Title, r.Department, r.Jurisdiction, Parse<ScheduleType>(r.ScheduleType),
-        r.PermissionProfileRef, r.CompensationBandRef, Parse<PositionLifecycle>(r.Lifecycle), r.CreatedAt, r.UpdatedAt);
+        r.TenantId, r.PositionId, r.CompanyId, r.Title, r.Department, r.Jurisdiction, WireNames.Parse<ScheduleType>(r.ScheduleType),
+        r.PermissionProfileRef, r.CompensationBandRef, WireNames.Parse<PositionLifecycle>(r.Lifecycle), r.CreatedAt, r.UpdatedAt);
 
     public static PositionRow ToRow(PositionState s) => new(
-        s.TenantId, s.PositionId, s.CompanyId, s.Title, s.Department, s.Jurisdiction, PositionHandlers.Name(s.ScheduleType),
-        s.PermissionProfileRef, s.CompensationBandRef, PositionHandlers.Name(s.Lifecycle), 0, s.CreatedAt, s.UpdatedAt);
+        s.TenantId, s.PositionId, s.CompanyId, s.Title, s.Department, s.Jurisdiction, WireNames.Of(s.ScheduleType),
+        s.PermissionProfileRef, s.CompensationBandRef, WireNames.Of(s.Lifecycle), 0, s.CreatedAt, s.UpdatedAt);
 
     /// <summary>Folds a position's schema ledger (in event order) into its versions and active version.</summary>
     public static PositionSchemas FoldSchemas(IEnumerable<SchemaLedgerRow> ledger)
@@ -27,7 +27,7 @@ public static class PositionViews
                 "CREATE_DRAFT" or "UPDATE_COMMIT" => new SchemaVersionWritten("", r.PositionId, r.ActorUserId, r.CreatedAt, r.SchemaVersionId,
                     JsonSerializer.Deserialize<SchemaSelectors>(r.SelectorsJson!, StrictJson.Options)!,
                     JsonSerializer.Deserialize<FieldSpec[]>(r.FieldSpecsJson!, StrictJson.Options)!, r.ChangeReason),
-                "ACTIVATE_COMMIT" => new SchemaVersionActivated("", r.PositionId, r.ActorUserId, r.CreatedAt, r.SchemaVersionId, Parse<ApplyScope>(r.ApplyScope!)),
+                "ACTIVATE_COMMIT" => new SchemaVersionActivated("", r.PositionId, r.ActorUserId, r.CreatedAt, r.SchemaVersionId, WireNames.Parse<ApplyScope>(r.ApplyScope!)),
                 _ => throw new InvalidOperationException($"schema ledger action {r.Action} is not handled"),
             };
             schemas = PositionDecider.EvolveSchemas(schemas, e);
@@ -71,7 +71,7 @@ public static class PositionViews
             ["selectors"] = JsonSerializer.SerializeToNode(v.Selectors, StrictJson.Options),
             ["field_specs"] = JsonSerializer.SerializeToNode(v.FieldSpecs, StrictJson.Options),
         };
-        if (applyScope is { } scope) json["apply_scope"] = PositionHandlers.Name(scope);
+        if (applyScope is { } scope) json["apply_scope"] = WireNames.Of(scope);
         return json;
     }
 
@@ -85,6 +85,4 @@ public static class PositionViews
         ["field_specs"] = JsonNode.Parse(r.FieldSpecsJson),
         ["updated_at"] = new UnixNanos(r.UpdatedAt).ToString(),
     };
-
-    private static T Parse<T>(string name) where T : struct, Enum => Enum.Parse<T>(name.Replace("_", "", StringComparison.Ordinal), ignoreCase: true);
 }
