@@ -81,7 +81,7 @@ accessCheck.SetAction(async (parse, ct) =>
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var decision = await new AccessCheck(db, TimeProvider.System).CheckAsync(new TenantId(tenant), new UserId(user), parse.GetValue(actionOption)!,
-        WireNames.Parse<Selene.Kernel.Access.AccessMode>(parse.GetValue(modeOption)!), ct: ct);
+        WireNames.Parse<AccessMode>(parse.GetValue(modeOption)!), ct: ct);
     Console.WriteLine($"{WireNames.Of(decision.Decision)} {decision.Reason.Name} (step {decision.Step}: {decision.Rule})" +
         (decision.EffectiveMode is { } mode ? $"; effective mode {mode}" : "") +
         (decision.RestrictionFlags.Count > 0 ? $"; flags {string.Join(",", decision.RestrictionFlags.Select(WireNames.Of))}" : "") +

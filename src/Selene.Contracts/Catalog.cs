@@ -26,12 +26,17 @@ public enum SimulationStatus
     Disabled,
 }
 
-/// <summary>A catalog entry: what a simulation is, who owns it and how it is deduplicated.</summary>
+/// <summary>
+/// A catalog entry: what a simulation is, who owns it, how it is deduplicated, and what it is governed by: before
+/// deciding, the executor runs the ACCESS gate for the acting user with <see cref="RequestedAction"/> at
+/// <see cref="RequiredMode"/>.
+/// </summary>
 public sealed record SimulationRecord(
     string SimulationId,
     string OwningEngine,
     SimulationType Type,
     SimulationStatus Status,
     string RequestedAction,
+    AccessMode RequiredMode,
     string IdempotencyScope,
     IReadOnlyList<ReasonCode> ReasonCodes);

@@ -15,17 +15,17 @@ public static class CapreqSimulations
 
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
-        new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
+        new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [ReasonCodes.CapreqCreated, ReasonCodes.CapreqTransitionInvalid]),
-        new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
+        new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [ReasonCodes.CapreqSubmitted, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
-        new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
+        new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [ReasonCodes.CapreqApproved, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
-        new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
+        new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [ReasonCodes.CapreqRejected, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
-        new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
+        new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [ReasonCodes.CapreqFulfilled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
-        new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", IdempotencyScope,
+        new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [ReasonCodes.CapreqCanceled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
     ];
 }

@@ -1,18 +1,5 @@
 namespace Selene.Kernel.Access;
 
-/// <summary>Access modes, ranked R &lt; W &lt; A &lt; X (reference §7.1).</summary>
-public enum AccessMode
-{
-    /// <summary>Read.</summary>
-    R = 1,
-    /// <summary>Write.</summary>
-    W = 2,
-    /// <summary>Approve.</summary>
-    A = 3,
-    /// <summary>Execute / administer.</summary>
-    X = 4,
-}
-
 /// <summary>Device trust levels, DTL1 (least) to DTL4 (most).</summary>
 public enum DeviceTrustLevel
 {

@@ -35,36 +35,37 @@ public static class PositionHandlers
     public const string SchemaActivate = "POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT";
     private const string Scope = "tenant+simulation_id+key";
 
-    private static SimulationRecord Record(string id, SimulationType type, string action, params ReasonCode[] codes) =>
-        new(id, ReasonCodes.EnginePosition, type, SimulationStatus.Active, action, Scope, codes);
+    private static SimulationRecord Record(string id, SimulationType type, string action, AccessMode mode, params ReasonCode[] codes) =>
+        new(id, ReasonCodes.EnginePosition, type, SimulationStatus.Active, action, mode, Scope, codes);
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
         new DelegateHandler<CompanyUpsertInput, UpsertCompany>(
-            Record(CompanyUpsert, SimulationType.Commit, "ONB_BIZ_SETUP", ReasonCodes.CompanyUpserted, ReasonCodes.PositionTransitionInvalid),
+            Record(CompanyUpsert, SimulationType.Commit, "ONB_BIZ_SETUP", AccessMode.A, ReasonCodes.CompanyUpserted, ReasonCodes.PositionTransitionInvalid),
             i => (new UpsertCompany(i.CompanyId, i.LegalName, i.Jurisdiction, i.LifecycleState), null),
             UpsertCompanyAsync),
-        Position<PositionCreateInput>(CreateDraft, SimulationType.Draft,
+        Position<PositionCreateInput>(CreateDraft, SimulationType.Draft, AccessMode.W,
             i => new CreatePosition(i.CompanyId, i.PositionTitle, i.Department, i.Jurisdiction, i.ScheduleType, i.PermissionProfileRef, i.CompensationBandRef),
             ReasonCodes.PositionCreated, ReasonCodes.PositionDuplicate, ReasonCodes.PositionAuthCompanyInvalid),
-        Position<PositionActivateInput>(Activate, SimulationType.Commit, i => new ActivatePosition(i.PositionId),
+        Position<PositionActivateInput>(Activate, SimulationType.Commit, AccessMode.A, i => new ActivatePosition(i.PositionId),
             ReasonCodes.PositionActivated, ReasonCodes.PositionTransitionInvalid, ReasonCodes.PositionNotFound),
-        Position<PositionRetireOrSuspendInput>(RetireOrSuspend, SimulationType.Commit, i => new RetireOrSuspendPosition(i.PositionId, i.RequestedState),
+        Position<PositionRetireOrSuspendInput>(RetireOrSuspend, SimulationType.Commit, AccessMode.A, i => new RetireOrSuspendPosition(i.PositionId, i.RequestedState),
             ReasonCodes.PositionRetiredOrSuspended, ReasonCodes.PositionTransitionInvalid, ReasonCodes.PositionNotFound),
-        Position<SchemaCreateInput>(SchemaCreateDraft, SimulationType.Draft,
+        Position<SchemaCreateInput>(SchemaCreateDraft, SimulationType.Draft, AccessMode.W,
             i => new CreateSchemaDraft(i.PositionId, i.CompanyId, i.SchemaVersionId, i.Selectors ?? new SchemaSelectors(), i.FieldSpecs),
             ReasonCodes.PositionSchemaDrafted, ReasonCodes.PositionSchemaVersionExists, ReasonCodes.PositionSchemaScopeInvalid),
-        Position<SchemaUpdateInput>(SchemaUpdate, SimulationType.Commit,
+        Position<SchemaUpdateInput>(SchemaUpdate, SimulationType.Commit, AccessMode.W,
             i => new UpdateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.Selectors ?? new SchemaSelectors(), i.FieldSpecs, i.ChangeReason),
             ReasonCodes.PositionSchemaUpdated, ReasonCodes.PositionSchemaVersionNotFound, ReasonCodes.PositionSchemaScopeInvalid),
-        Position<SchemaActivateInput>(SchemaActivate, SimulationType.Commit,
+        Position<SchemaActivateInput>(SchemaActivate, SimulationType.Commit, AccessMode.A,
             i => new ActivateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.ApplyScope),
             ReasonCodes.PositionSchemaActivated, ReasonCodes.PositionSchemaAlreadyActive, ReasonCodes.PositionSchemaVersionNotFound),
     ];
 
-    private static DelegateHandler<TInput, PositionCommand> Position<TInput>(string id, SimulationType type, Func<TInput, PositionCommand> toCommand, params ReasonCode[] codes)
+    private static DelegateHandler<TInput, PositionCommand> Position<TInput>(string id, SimulationType type, AccessMode mode, Func<TInput, PositionCommand> toCommand,
+        params ReasonCode[] codes)
         where TInput : class =>
-        new(Record(id, type, "POSITION_MANAGE", codes),
+        new(Record(id, type, "POSITION_MANAGE", mode, codes),
             i =>
             {
                 var command = toCommand(i);
