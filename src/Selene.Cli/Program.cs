@@ -36,7 +36,7 @@ root.Subcommands.Add(serve);
 // selene keys create --------------------------------------------------------------------------------------
 var tenantOption = new Option<string>("--tenant") { Description = "Tenant id", Required = true };
 var userOption = new Option<string>("--user") { Description = "User id", Required = true };
-var keysCreate = new Command("create", "Create an API key for (tenant, user); the key is printed once and stored only as a hash") { tenantOption, userOption };
+var keysCreate = new Command("create", "Create an API key for an existing user of an existing tenant; the key is printed once and stored only as a hash") { tenantOption, userOption };
 keysCreate.SetAction(async (parse, ct) =>
 {
     var tenant = parse.GetValue(tenantOption)!;
@@ -45,6 +45,9 @@ keysCreate.SetAction(async (parse, ct) =>
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var key = await KeyStore.CreateKeyAsync(db, new TenantId(tenant), new UserId(user), UnixNanos.FromDateTimeOffset(DateTimeOffset.UtcNow).Value, ct);
+    if (key is null)
+        return Cli.Fail(ReasonCodes.IdentityUnknown,
+            $"no active user {user} in tenant {tenant}: create the tenant with `selene tenant create`, and users with ACCESS_INSTANCE_UPSERT_COMMIT");
     Console.WriteLine(key);
     return 0;
 });

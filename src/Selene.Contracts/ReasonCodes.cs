@@ -70,6 +70,7 @@ public static class ReasonCodes
     public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode TenantExists = new("TENANT_EXISTS", 1151, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode IdentityUnknown = new("IDENTITY_UNKNOWN", 1152, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, true);
@@ -102,6 +103,7 @@ public static class ReasonCodes
     public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, false);
     public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, false);
     public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, false);
+    public static readonly ReasonCode CapreqSelfApprovalForbidden = new("CAPREQ_SELF_APPROVAL_FORBIDDEN", 6105, EngineCapreq, Severity.Warn, false);
 
     // ---- PH1.POSITION positions and requirement schemas (5xxx) ------------------------------------------
     public static readonly ReasonCode PositionCreated = new("POSITION_OK_CREATE_DRAFT", 5001, EnginePosition, Severity.Info, false);
@@ -131,6 +133,28 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessScopeViolation = new("ACCESS_SCOPE_VIOLATION", 7108, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessOverrideTempGranted = new("ACCESS_OVERRIDE_OK_TEMP_GRANT", 7003, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessOverridePermGranted = new("ACCESS_OVERRIDE_OK_PERM_GRANT", 7004, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessOverrideRevoked = new("ACCESS_OVERRIDE_OK_REVOKE", 7005, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessBoardPolicyUpdated = new("ACCESS_BOARD_POLICY_OK_UPDATE", 7006, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessBoardVoteRecorded = new("ACCESS_BOARD_VOTE_OK", 7007, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessInstanceUpserted = new("ACCESS_INSTANCE_OK_UPSERT", 7008, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessEscalationOpened = new("ACCESS_ESCALATION_CASE_OPENED", 7009, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessEscalationApproved = new("ACCESS_ESCALATION_CASE_APPROVED", 7010, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessBoardPolicyInvalid = new("ACCESS_BOARD_POLICY_INVALID", 7109, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessBoardMemberRequired = new("ACCESS_BOARD_MEMBER_REQUIRED", 7110, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessBoardVoteDuplicate = new("ACCESS_BOARD_VOTE_DUPLICATE", 7111, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessBoardPolicyTransitionInvalid = new("ACCESS_BOARD_POLICY_PROJECTION_CONFLICT", 7112, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessEscalationCaseNotFound = new("ACCESS_ESCALATION_CASE_NOT_FOUND", 7113, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessEscalationCaseClosed = new("ACCESS_ESCALATION_CASE_CLOSED", 7114, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessEscalationDenied = new("ACCESS_ESCALATION_DENIED", 7115, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessOverrideConflict = new("ACCESS_OVERRIDE_CONFLICT", 7116, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessOverrideNotFound = new("ACCESS_OVERRIDE_NOT_FOUND", 7117, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessOverrideNotActive = new("ACCESS_OVERRIDE_NOT_ACTIVE", 7118, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessGrantExceedsAuthority = new("ACCESS_GRANT_EXCEEDS_AUTHORITY", 7119, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessSelfGrantForbidden = new("ACCESS_SELF_GRANT_FORBIDDEN", 7120, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessBoardPolicyNotFound = new("ACCESS_BOARD_POLICY_NOT_FOUND", 7121, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessTargetUnknown = new("ACCESS_TARGET_USER_UNKNOWN", 7122, EngineAccess, Severity.Warn, false);
 
     /// <summary>Every registered code, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)

@@ -150,6 +150,15 @@ public sealed class TenantTransaction : IAsyncDisposable
 
     public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
 
+    /// <summary>Serializes writers of one entity of this tenant until the transaction ends (advisory lock).</summary>
+    public async Task LockEntityAsync(string entityKey, CancellationToken ct)
+    {
+        await using var cmd = Command("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
+        cmd.Parameters.Add(new() { Value = TenantId });
+        cmd.Parameters.Add(new() { Value = entityKey });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     public Task CommitAsync(CancellationToken ct = default) => Transaction.CommitAsync(ct);
 
     public async ValueTask DisposeAsync()

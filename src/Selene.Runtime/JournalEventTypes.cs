@@ -9,4 +9,10 @@ public static class JournalEventTypes
     public const string SimulationRefused = "SIMULATION_REFUSED";
     /// <summary>An operator rebuilt a projection from its ledger.</summary>
     public const string ProjectionRebuilt = "PROJECTION_REBUILT";
+    /// <summary>The executor's ACCESS gate decided on a governed request (every decision, ALLOW included).</summary>
+    public const string AccessDecision = "ACCESS_DECISION";
+    /// <summary>A refused request opened an escalation case for approvers.</summary>
+    public const string EscalationCaseOpened = "ACCESS_ESCALATION_CASE_OPENED";
+    /// <summary>An escalation case was approved or denied (by a board vote or an override).</summary>
+    public const string EscalationCaseResolved = "ACCESS_ESCALATION_CASE_RESOLVED";
 }

@@ -31,7 +31,9 @@ public enum ExecutionOutcome
 }
 
 /// <summary>The executor's answer. <see cref="Body"/> is the canonical JSON result for Executed and Replayed.</summary>
-public sealed record ExecutionResult(ExecutionOutcome Outcome, ReasonCode Reason, string? Detail, byte[]? Body, CorrelationId Correlation)
+/// <param name="Problem">For refusals: what the caller is told beyond the reason code (e.g. the gate's answer and the escalation case).</param>
+public sealed record ExecutionResult(ExecutionOutcome Outcome, ReasonCode Reason, string? Detail, byte[]? Body, CorrelationId Correlation,
+    JsonObject? Problem = null)
 {
     public bool Succeeded => Outcome is ExecutionOutcome.Executed or ExecutionOutcome.Replayed;
 }
@@ -39,7 +41,10 @@ public sealed record ExecutionResult(ExecutionOutcome Outcome, ReasonCode Reason
 /// <summary>
 /// The executor (ARCHITECTURE.md §3): ONE database transaction per execution. It claims the idempotency key
 /// first (INSERT … ON CONFLICT), so a retry of a committed request returns the stored result before any
-/// transition is validated; then the handler locks and loads state, runs the pure decider with <c>now</c>,
+/// transition is validated; then it runs the ACCESS gate for the acting user and the simulation's
+/// requested_action at its declared mode (<see cref="Access.ExecutorGate"/>): anything but ALLOW is refused
+/// (DENY ⇒ ACCESS_SCOPE_VIOLATION, ESCALATE ⇒ ACCESS_AP_REQUIRED, opening an escalation case when an approver
+/// or board can resolve it); then the handler locks and loads state, runs the pure decider with <c>now</c>,
 /// and writes ledger and projection; then the executor appends the journal, enqueues the outbox, stores the
 /// result under the key, and commits. A refusal rolls all of that back and is journaled on its own.
 /// </summary>
@@ -106,6 +111,7 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
         var context = new ExecutionContext(request.Tenant, request.Actor, request.Correlation, request.Turn, key, now);
 
         HandlerOutcome.Rejected rejected;
+        Access.GateVerdict verdict;
         await using (var tx = await TenantTransaction.BeginAsync(db.App, request.Tenant.Value, ct))
         {
             var claim = await IdempotencyStore.ClaimAsync(tx, scope, key.Value, requestHash, now.Value, ct);
@@ -118,10 +124,15 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
                 return new ExecutionResult(ExecutionOutcome.Replayed, ReasonCodeOf(stored), null, stored, request.Correlation);
             }
 
-            var outcome = await handler.ExecuteAsync(tx, input, context, ct);
+            verdict = await Access.ExecutorGate.DecideAsync(tx, handler.Record, context, ct);
+            var outcome = verdict.Allowed
+                ? await handler.ExecuteAsync(tx, input, context, ct)
+                : new HandlerOutcome.Rejected(verdict.RefusalReason, Access.ExecutorGate.RefusalDetail(verdict, handler.Record),
+                    Access.ExecutorGate.Journal(verdict, verdict.RefusalReason, handler.Record.SimulationId));
             if (outcome is HandlerOutcome.Accepted accepted)
             {
-                var journal = await JournalStore.AppendAsync(tx, accepted.Journal.Select(d => ToEntry(d, context)).ToArray(), now.Value, ct);
+                var entries = accepted.Journal.Prepend(Access.ExecutorGate.Journal(verdict, ReasonCodes.AccessAllowed, handler.Record.SimulationId));
+                var journal = await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, context)).ToArray(), now.Value, ct);
                 await OutboxStore.EnqueueAsync(tx, request.Correlation, accepted.Outbox, now.Value, ct);
 
                 var result = accepted.Result;
@@ -140,12 +151,19 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
             // Leaving the block disposes the transaction uncommitted: the claim and every write roll back.
         }
 
+        // The refusal is journaled on its own; a refusal by the gate that an approver can resolve opens (once) the
+        // escalation case of this request in the same transaction.
         await using (var refusal = await TenantTransaction.BeginAsync(db.App, request.Tenant.Value, ct))
         {
-            await JournalStore.AppendAsync(refusal, [ToEntry(rejected.Journal, context)], now.Value, ct);
+            var entries = new List<JournalDraft> { rejected.Journal };
+            if (!verdict.Allowed && verdict.OpensCase &&
+                await Access.ExecutorGate.OpenCaseAsync(refusal, verdict, handler.Record.SimulationId, context, ct) is { } opened)
+                entries.Add(opened);
+            await JournalStore.AppendAsync(refusal, entries.Select(e => ToEntry(e, context)).ToArray(), now.Value, ct);
             await refusal.CommitAsync(ct);
         }
-        return new ExecutionResult(ExecutionOutcome.Refused, rejected.Reason, rejected.Detail, null, request.Correlation);
+        return new ExecutionResult(ExecutionOutcome.Refused, rejected.Reason, rejected.Detail, null, request.Correlation,
+            verdict.Allowed ? null : Access.ExecutorGate.Problem(verdict));
     }
 
     private static JsonDocument WithoutTenant(JsonElement body)

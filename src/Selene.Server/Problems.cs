@@ -19,6 +19,22 @@ public static class Problems
         [ReasonCodes.AuthKeyInvalid] = StatusCodes.Status401Unauthorized,
         [ReasonCodes.TenantScopeViolation] = StatusCodes.Status403Forbidden,
         [ReasonCodes.CapreqRequesterMismatch] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.CapreqSelfApprovalForbidden] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessScopeViolation] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessApRequired] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessEscalationDenied] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessScopeMismatch] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessGrantExceedsAuthority] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessSelfGrantForbidden] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessBoardMemberRequired] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessEscalationCaseNotFound] = StatusCodes.Status404NotFound,
+        [ReasonCodes.AccessOverrideNotFound] = StatusCodes.Status404NotFound,
+        [ReasonCodes.AccessBoardPolicyNotFound] = StatusCodes.Status404NotFound,
+        [ReasonCodes.AccessBoardVoteDuplicate] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessEscalationCaseClosed] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessOverrideConflict] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessOverrideNotActive] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessBoardPolicyTransitionInvalid] = StatusCodes.Status409Conflict,
         [ReasonCodes.SimulationUnknown] = StatusCodes.Status404NotFound,
         [ReasonCodes.RouteNotFound] = StatusCodes.Status404NotFound,
         [ReasonCodes.CapreqNotFound] = StatusCodes.Status404NotFound,
@@ -47,8 +63,19 @@ public static class Problems
             _ => StatusCodes.Status400BadRequest,
         };
 
-    public static IResult Result(ReasonCode reason, string detail, string? correlationId = null) =>
-        new ProblemResult(StatusFor(reason), Body(reason, detail, correlationId));
+    public static IResult Result(ReasonCode reason, string detail, string? correlationId = null, JsonObject? extensions = null)
+    {
+        var body = Body(reason, detail, correlationId);
+        if (extensions is not null)
+        {
+            foreach (var (name, value) in extensions.ToArray())
+            {
+                extensions.Remove(name);
+                body[name] = value;
+            }
+        }
+        return new ProblemResult(StatusFor(reason), body);
+    }
 
     public static JsonObject Body(ReasonCode reason, string detail, string? correlationId)
     {

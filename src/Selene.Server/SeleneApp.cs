@@ -113,6 +113,18 @@ public static class SeleneApp
         v1.MapGet("/access/instances", ListAccessInstancesAsync).WithName("ListAccessInstances").Produces<JsonObject>();
         v1.MapGet("/access/instances/{user_id}", GetAccessInstanceAsync).WithName("GetAccessInstance")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
+        v1.MapGet("/access/overrides", ListOverridesAsync).WithName("ListAccessOverrides")
+            .WithSummary("Overrides of the tenant (status ACTIVE, EXPIRED or REVOKED); optional user_id.")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        v1.MapGet("/access/escalations", ListEscalationsAsync).WithName("ListEscalationCases")
+            .WithSummary("Escalation cases with their votes and threshold status; optional status=OPEN|APPROVED|DENIED.")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        v1.MapGet("/access/escalations/{escalation_case_id}", GetEscalationAsync).WithName("GetEscalationCase")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
+        v1.MapGet("/access/board-policies", ListBoardPoliciesAsync).WithName("ListBoardPolicies")
+            .WithSummary("Board policies with every version and the one in force.").Produces<JsonObject>();
+        v1.MapGet("/access/board-policies/{board_policy_id}", GetBoardPolicyAsync).WithName("GetBoardPolicy")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
             .WithSummary("Journal entries of one correlation id, in chain order.")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
@@ -212,7 +224,7 @@ public static class SeleneApp
             var result = await executor.ExecuteAsync(new ExecutionRequest(caller.Tenant, caller.User, simulation_id, idempotencyKey,
                 document!.RootElement, correlation.Value, turn.Value), context.RequestAborted);
             if (!result.Succeeded)
-                return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation.ToString());
+                return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation.ToString(), result.Problem);
             if (result.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
             return Results.Bytes(result.Body!, "application/json");
         }
@@ -260,6 +272,67 @@ public static class SeleneApp
     private static Task<IResult> GetAccessInstanceAsync(HttpContext context, string user_id, SeleneDatabase db) =>
         GetAsync(context, db, "access_instance", (tx, ct) => AccessStore.GetByUserAsync(tx, user_id, ct), AccessCheck.ToJson,
             ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant");
+
+    private static async Task<IResult> ListOverridesAsync(HttpContext context, SeleneDatabase db, TimeProvider clock)
+    {
+        if (OnlyParameter(context, "user_id") is { } bad) return bad;
+        var user = context.Request.Query["user_id"].ToString();
+        if (user.Length > 0 && !IdRules.IsValidName(user)) return Problems.Result(ReasonCodes.QueryParameterInvalid, "user_id must be a valid user id");
+        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
+        return await ListAsync(context, db, "overrides", (tx, ct) => AccessGovernanceStore.ListOverridesAsync(tx, user.Length > 0 ? user : null, ct),
+            o => GovernanceViews.Override(o, now));
+    }
+
+    private static async Task<IResult> ListEscalationsAsync(HttpContext context, SeleneDatabase db)
+    {
+        if (OnlyParameter(context, "status") is { } bad) return bad;
+        var status = context.Request.Query["status"].ToString();
+        if (status.Length > 0 && status is not ("OPEN" or "APPROVED" or "DENIED"))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "status must be OPEN, APPROVED or DENIED");
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var cases = await AccessGovernanceStore.ListCasesAsync(tx, status.Length > 0 ? status : null, context.RequestAborted);
+        var votes = (await AccessGovernanceStore.VotesAsync(tx, cases.Select(c => c.EscalationCaseId).ToArray(), context.RequestAborted))
+            .ToLookup(v => v.EscalationCaseId, StringComparer.Ordinal);
+        return Json(new JsonObject
+        {
+            ["escalation_cases"] = new JsonArray(cases.Select(c => (JsonNode)GovernanceViews.Case(c, votes[c.EscalationCaseId].ToArray())).ToArray()),
+        }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> GetEscalationAsync(HttpContext context, string escalation_case_id, SeleneDatabase db)
+    {
+        if (!GovernanceHandlers.IsCaseId(escalation_case_id))
+            return Problems.Result(ReasonCodes.QueryParameterInvalid, "escalation_case_id must look like esc_<16 hex>");
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var row = await AccessGovernanceStore.GetCaseAsync(tx, escalation_case_id, forUpdate: false, context.RequestAborted);
+        if (row is null) return Problems.Result(ReasonCodes.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
+        var votes = await AccessGovernanceStore.VotesAsync(tx, escalation_case_id, context.RequestAborted);
+        return Json(new JsonObject { ["escalation_case"] = GovernanceViews.Case(row, votes) }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> ListBoardPoliciesAsync(HttpContext context, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var list = new JsonArray();
+        foreach (var id in await AccessGovernanceStore.PolicyIdsAsync(tx, context.RequestAborted))
+            list.Add(GovernanceViews.Policy(id, await AccessGovernanceStore.PolicyEventsAsync(tx, id, context.RequestAborted)));
+        return Json(new JsonObject { ["board_policies"] = list }, ReasonCodes.QueryOk);
+    }
+
+    private static async Task<IResult> GetBoardPolicyAsync(HttpContext context, string board_policy_id, SeleneDatabase db)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
+        var events = await AccessGovernanceStore.PolicyEventsAsync(tx, board_policy_id, context.RequestAborted);
+        return events.Count == 0
+            ? Problems.Result(ReasonCodes.AccessBoardPolicyNotFound, "no such board policy in this tenant")
+            : Json(new JsonObject { ["board_policy"] = GovernanceViews.Policy(board_policy_id, events) }, ReasonCodes.QueryOk);
+    }
+
+    /// <summary>A 400 problem when the query names a parameter other than <paramref name="allowed"/>.</summary>
+    private static IResult? OnlyParameter(HttpContext context, string allowed) =>
+        context.Request.Query.Keys.FirstOrDefault(k => k != allowed) is { } unknown
+            ? Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'")
+            : null;
 
     private static Task<IResult> ListCompaniesAsync(HttpContext context, SeleneDatabase db) =>
         ListAsync(context, db, "companies", PositionStore.ListCompaniesAsync, PositionViews.Company);

@@ -14,7 +14,7 @@ public sealed class StorageFixture : IAsyncLifetime
         Db = await TestCluster.CreateDatabaseAsync();
         foreach (var tenant in new[] { "acme", "globex" })
         {
-            await KeyStore.CreateKeyAsync(Db, new TenantId(tenant), new UserId("u1"), 1, default);
+            await TestCluster.SeedUserAsync(Db, tenant, "u1");
             await using var tx = await TenantTransaction.BeginAsync(Db.App, tenant);
             var id = await CapreqStore.AppendAsync(tx, new CapreqLedgerRow(0, tenant, "capreq_00000000000000a1", "u1", "CREATE_DRAFT", "DRAFT",
                 "CAPREQ_CREATED", "h", "cap", "scope", "why", null, "7", "k1", 1), default);

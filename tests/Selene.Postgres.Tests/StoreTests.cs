@@ -10,7 +10,7 @@ public sealed class StoreTests
     public async Task Outbox_SameIdempotencyKeyTwice_EnqueuesOnce()
     {
         await using var db = await TestCluster.CreateDatabaseAsync();
-        await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("u1"), 1, default);
+        await TestCluster.SeedUserAsync(db, "acme", "u1");
         var message = new OutboxMessage("SIMULATION_COMMIT", "handoff:1", "POSITION_REQUIREMENTS_ACTIVATED", new Dictionary<string, string> { ["position_id"] = "p1" });
         for (var i = 0; i < 2; i++)
         {
@@ -31,7 +31,7 @@ public sealed class StoreTests
         await using var db = await TestCluster.CreateDatabaseAsync();
         foreach (var tenant in new[] { "acme", "globex" })
         {
-            await KeyStore.CreateKeyAsync(db, new TenantId(tenant), new UserId("u1"), 1, default);
+            await TestCluster.SeedUserAsync(db, tenant, "u1");
             for (var i = 0; i < 3; i++)
             {
                 await using var tx = await TenantTransaction.BeginAsync(db.App, tenant);
@@ -61,7 +61,7 @@ public sealed class StoreTests
     public async Task ApiKey_ResolvesToItsTenantAndUser_AndIsStoredOnlyAsAHash()
     {
         await using var db = await TestCluster.CreateDatabaseAsync();
-        var key = await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("alice"), 1, default);
+        var key = await TestCluster.SeedUserAsync(db, "acme", "alice");
         var resolved = await KeyStore.ResolveAsync(db, key, default);
         Assert.Equal(("acme", "alice"), (resolved!.Value.Tenant.Value, resolved.Value.User.Value));
         Assert.Null(await KeyStore.ResolveAsync(db, key + "x", default));
@@ -79,7 +79,7 @@ public sealed class HardeningTests
     public async Task ApiKey_OfADisabledIdentity_NoLongerResolves()
     {
         await using var db = await TestCluster.CreateDatabaseAsync();
-        var key = await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("alice"), 1, default);
+        var key = await TestCluster.SeedUserAsync(db, "acme", "alice");
         Assert.NotNull(await KeyStore.ResolveAsync(db, key, default));
         await Sql.ExecAsync(db.Owner, "acme", "UPDATE selene.identities SET status = 'DISABLED' WHERE user_id = 'alice'");
         Assert.Null(await KeyStore.ResolveAsync(db, key, default));
@@ -89,7 +89,7 @@ public sealed class HardeningTests
     public async Task JournalHead_CannotBePointedAwayFromTheChainsLastEntry()
     {
         await using var db = await TestCluster.CreateDatabaseAsync();
-        await KeyStore.CreateKeyAsync(db, new TenantId("acme"), new UserId("u1"), 1, default);
+        await TestCluster.SeedUserAsync(db, "acme", "u1");
         for (var i = 0; i < 2; i++)
         {
             await using var tx = await TenantTransaction.BeginAsync(db.App, "acme");

@@ -178,7 +178,10 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Single(results.Select(r => Convert.ToHexString(r.Body!)).Distinct());
         var id = CapreqIdOf(results[0]);
         Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
-        Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation}"));
+        // One execution journals the gate's ALLOW and the transition; the 49 replays journal nothing.
+        Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'ACCESS_DECISION'"));
+        Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'STATE_TRANSITION'"));
+        Assert.Equal(2, await f.CountAsync("acme", "journal", $"correlation_id = {correlation}"));
     }
 
     [Fact]

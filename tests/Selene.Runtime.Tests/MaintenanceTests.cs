@@ -12,7 +12,7 @@ public sealed class MaintenanceTests(RuntimeFixture f) : IClassFixture<RuntimeFi
         string[] sims = [CapreqSimulations.SubmitForApproval, CapreqSimulations.Approve, CapreqSimulations.Reject, CapreqSimulations.Fulfill, CapreqSimulations.CancelRevoke];
         for (var i = 0; i < requests; i++)
         {
-            var (tenant, requester, approver) = i % 3 == 0 ? ("globex", "carol", "carol") : ("acme", "alice", "bob");
+            var (tenant, requester, approver) = i % 3 == 0 ? ("globex", "carol", "dave") : ("acme", "alice", "bob");
             var created = await f.RunAsync(requester, CapreqSimulations.CreateDraft, Key("d"), CreateBody($"cap{seed}.{i}"), tenant: tenant);
             var id = CapreqIdOf(created);
             for (var step = random.Next(0, 5); step > 0; step--)

@@ -2,12 +2,14 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Testing;
 
 namespace Selene.Runtime.Tests;
 
-/// <summary>A database of its own with tenants acme (alice, bob) and globex (carol), and an executor over it.</summary>
+/// <summary>
+/// A database of its own with tenants acme (alice: administrator; bob: approver of CAPREQ_MANAGE and POSITION_MANAGE)
+/// and globex (carol: administrator; dave: approver), and an executor over it.
+/// </summary>
 public sealed class RuntimeFixture : IAsyncLifetime
 {
     private long _correlation = 1000;
@@ -21,8 +23,24 @@ public sealed class RuntimeFixture : IAsyncLifetime
         Db = await TestCluster.CreateDatabaseAsync();
         Executor = new SimulationExecutor(Db, SimulationRegistry.Default, TimeProvider.System);
         Maintenance = new Maintenance(Db, TimeProvider.System);
-        foreach (var (tenant, user) in new[] { ("acme", "alice"), ("acme", "bob"), ("globex", "carol") })
-            await KeyStore.CreateKeyAsync(Db, new TenantId(tenant), new UserId(user), 1, default);
+        // The only bootstrap path: each tenant and its administrator; every other user through the ACCESS simulation.
+        var bootstrap = new Selene.Runtime.Access.TenantBootstrap(Db, TimeProvider.System);
+        await bootstrap.CreateAsync(new TenantId("acme"), new UserId("alice"));
+        await bootstrap.CreateAsync(new TenantId("globex"), new UserId("carol"));
+        await GiveInstanceAsync("alice", "bob", "approver", "A", ["CAPREQ_MANAGE", "POSITION_MANAGE"]);
+        await GiveInstanceAsync("carol", "dave", "approver", "A", ["CAPREQ_MANAGE", "POSITION_MANAGE"], tenant: "globex");
+    }
+
+    /// <summary>An administrator gives <paramref name="user"/> an ACTIVE, verified access instance (ACCESS_INSTANCE_UPSERT_COMMIT).</summary>
+    public async Task GiveInstanceAsync(string admin, string user, string role, string mode, string[] allow, string tenant = "acme",
+        string lifecycle = "ACTIVE")
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["target_user_id"] = user, ["role_template_id"] = role, ["access_mode"] = mode, ["allow"] = allow, ["lifecycle_state"] = lifecycle,
+        });
+        var result = await RunAsync(admin, Selene.Runtime.Access.GovernanceHandlers.InstanceUpsert, Key("inst"), body, tenant: tenant);
+        if (!result.Succeeded) throw new InvalidOperationException($"instance for {user}: {result.Reason.Name} {result.Detail}");
     }
 
     public async Task DisposeAsync() => await Db.DisposeAsync();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using Selene.Contracts;
 using Selene.Postgres;
 using Selene.Postgres.Embedded;
 
@@ -43,6 +44,27 @@ public static class TestCluster
         var name = "e_" + Interlocked.Increment(ref _counter).ToString(CultureInfo.InvariantCulture) + "_" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         await Bootstrap.EnsureAsync(cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres"), name);
         return (name, cluster.NpgsqlConnectionString(Bootstrap.OwnerRole, name));
+    }
+
+    /// <summary>
+    /// Storage-level seeding: a tenant and an identity written directly as the owner, and a key for them. Runtime
+    /// and HTTP tests go through <c>selene tenant create</c> and the ACCESS simulations instead.
+    /// </summary>
+    public static async Task<string> SeedUserAsync(SeleneDatabase db, string tenant, string user)
+    {
+        await using (var tx = await TenantTransaction.BeginAsync(db.Owner, tenant))
+        {
+            await using var cmd = tx.Command("""
+                INSERT INTO selene.tenants (tenant_id, created_at) VALUES (@t, 1) ON CONFLICT DO NOTHING;
+                INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES (@t, @u, 1) ON CONFLICT DO NOTHING;
+                """);
+            cmd.Parameters.AddWithValue("t", tenant);
+            cmd.Parameters.AddWithValue("u", user);
+            await cmd.ExecuteNonQueryAsync();
+            await tx.CommitAsync();
+        }
+        return await Selene.Postgres.Stores.KeyStore.CreateKeyAsync(db, new TenantId(tenant), new UserId(user), 1, default)
+            ?? throw new InvalidOperationException("the seeded identity has no key");
     }
 
     public static async Task<string> SuperuserConnectionStringAsync(string database) =>

@@ -1,7 +1,8 @@
 namespace Selene.Engines.CapReq;
 
 /// <summary>What the runtime hands the decider besides state and command.</summary>
-public sealed record CapreqContext(string TenantId, string ActorUserId, UnixNanos Now);
+/// <param name="SelfApprovalAllowed">The tenant's policy lets a requester approve their own request (default: no).</param>
+public sealed record CapreqContext(string TenantId, string ActorUserId, UnixNanos Now, bool SelfApprovalAllowed = false);
 
 /// <summary>
 /// The PH1.CAPREQ state machine (reference §6.2), pure: <see cref="Decide"/> turns (state, command) into one
@@ -65,6 +66,10 @@ public static class CapreqDecider
             if (command.Action is CapreqAction.SubmitForApproval or CapreqAction.Cancel &&
                 !string.Equals(state.RequesterUserId, context.ActorUserId, StringComparison.Ordinal))
                 return Invalid(ReasonCodes.CapreqRequesterMismatch, $"only the requester {state.RequesterUserId} may {CapreqNames.Action(command.Action)}");
+            // Approval is someone else's: a requester approves their own request only where the tenant allows it.
+            if (command.Action == CapreqAction.Approve && !context.SelfApprovalAllowed &&
+                string.Equals(state.RequesterUserId, context.ActorUserId, StringComparison.Ordinal))
+                return Invalid(ReasonCodes.CapreqSelfApprovalForbidden, "a requester cannot approve their own request in this tenant");
         }
 
         var next = NextStatus(command.Action);

@@ -20,7 +20,7 @@ public static class CapreqSimulations
         new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [ReasonCodes.CapreqSubmitted, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
         new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
-            [ReasonCodes.CapreqApproved, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
+            [ReasonCodes.CapreqApproved, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqSelfApprovalForbidden]),
         new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [ReasonCodes.CapreqRejected, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
         new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,

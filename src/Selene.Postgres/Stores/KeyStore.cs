@@ -12,24 +12,24 @@ public static class KeyStore
 {
     public const string KeyPrefix = "sel_";
 
-    /// <summary>Creates the tenant and identity when missing and a new key for them; returns the key (plain, once).</summary>
-    public static async Task<string> CreateKeyAsync(SeleneDatabase db, TenantId tenant, UserId user, long now, CancellationToken ct)
+    /// <summary>
+    /// A new key for an existing identity of an existing tenant; returns the key (plain, once), or null when the
+    /// tenant or the identity does not exist. Keys never create tenants or users: <c>selene tenant create</c> and the
+    /// ACCESS simulations do.
+    /// </summary>
+    public static async Task<string?> CreateKeyAsync(SeleneDatabase db, TenantId tenant, UserId user, long now, CancellationToken ct)
     {
-        var key = NewKey();
         await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
-        await using (var t = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+        await using (var check = tx.Command("""
+            SELECT EXISTS (SELECT 1 FROM selene.tenants t JOIN selene.identities i ON i.tenant_id = t.tenant_id
+                           WHERE t.tenant_id = $1 AND i.user_id = $2 AND i.status = 'ACTIVE')
+            """))
         {
-            t.Parameters.Add(new() { Value = tenant.Value });
-            t.Parameters.Add(new() { Value = now });
-            await t.ExecuteNonQueryAsync(ct);
+            check.Parameters.Add(new() { Value = tenant.Value });
+            check.Parameters.Add(new() { Value = user.Value });
+            if (!(bool)(await check.ExecuteScalarAsync(ct))!) return null;
         }
-        await using (var i = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
-        {
-            i.Parameters.Add(new() { Value = tenant.Value });
-            i.Parameters.Add(new() { Value = user.Value });
-            i.Parameters.Add(new() { Value = now });
-            await i.ExecuteNonQueryAsync(ct);
-        }
+        var key = NewKey();
         await InsertKeyAsync(tx, key, user, now, ct);
         await tx.CommitAsync(ct);
         return key;

@@ -31,13 +31,7 @@ public static class PositionStore
         """;
 
     /// <summary>Serializes work on one entity (also its creation) with a transaction-scoped advisory lock.</summary>
-    public static async Task LockAsync(TenantTransaction tx, string entityKey, CancellationToken ct)
-    {
-        await using var cmd = tx.Command("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
-        cmd.Parameters.Add(new() { Value = entityKey });
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
+    public static Task LockAsync(TenantTransaction tx, string entityKey, CancellationToken ct) => tx.LockEntityAsync(entityKey, ct);
 
     public static async Task<CompanyRow?> GetCompanyAsync(TenantTransaction tx, string companyId, CancellationToken ct)
     {

@@ -59,16 +59,16 @@ public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
     }
 }
 
-/// <summary>Runs the ACCESS gate for a user of a tenant against stored truth (read-only).</summary>
+/// <summary>Runs the ACCESS gate for a user of a tenant against stored truth: the instance and its overrides in force (read-only; ONE_SHOT overrides belong to their request and do not count here).</summary>
 public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
 {
     public async Task<AccessGateDecision> CheckAsync(TenantId tenant, UserId user, string requestedAction, AccessMode mode,
         DeviceTrustLevel callerDevice = DeviceTrustLevel.Dtl4, bool sensitive = false, CancellationToken ct = default)
     {
         await using var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct);
-        var row = await AccessStore.GetByUserAsync(tx, user.Value, ct);
+        var (instance, overrides) = await ExecutorGate.LoadAsync(tx, user.Value, caseId: null, ct);
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
-        return AccessGate.Decide(new AccessGateRequest(user.Value, row is null ? null : ToView(row), [], requestedAction, mode, callerDevice, sensitive, now));
+        return AccessGate.Decide(new AccessGateRequest(user.Value, instance, overrides, requestedAction, mode, callerDevice, sensitive, now));
     }
 
     /// <summary>The gate's view of a stored instance; baseline JSON {"allow": [...], "financial_auth": bool}.</summary>
