@@ -154,7 +154,6 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessGrantExceedsAuthority = new("ACCESS_GRANT_EXCEEDS_AUTHORITY", 7119, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessSelfGrantForbidden = new("ACCESS_SELF_GRANT_FORBIDDEN", 7120, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessBoardPolicyNotFound = new("ACCESS_BOARD_POLICY_NOT_FOUND", 7121, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessTargetUnknown = new("ACCESS_TARGET_USER_UNKNOWN", 7122, EngineAccess, Severity.Warn, false);
 
     /// <summary>Every registered code, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)

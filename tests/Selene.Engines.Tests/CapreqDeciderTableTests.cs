@@ -47,7 +47,7 @@ public sealed class CapreqDeciderTableTests
         var state = current is { } s ? State(s) : null;
         var command = Command(action);
 
-        var decision = CapreqDecider.Decide(state, command, Context(actor: Requester));
+        var decision = CapreqDecider.Decide(state, command, ContextFor(action));
 
         var (required, next, reason) = Guards[action];
         if (required.Contains(current))
@@ -61,7 +61,7 @@ public sealed class CapreqDeciderTableTests
             Assert.Equal(reason, e.ReasonCode);
             Assert.Equal(Tenant, e.TenantId);
             Assert.Equal(CapreqId(), e.CapreqId);
-            Assert.Equal(Requester, e.ActorUserId);
+            Assert.Equal(ContextFor(action).ActorUserId, e.ActorUserId);
             Assert.Equal(Now.Value, e.CreatedAt);
         }
         else
@@ -96,7 +96,7 @@ public sealed class CapreqDeciderTableTests
     public void Decide_CreateDraft_CarriesContentAndTransitions_CarryReference(CapreqAction action, CapreqStatus next)
     {
         CapreqStatus? from = Guards[action].Required[0];
-        var e = SingleEvent(CapreqDecider.Decide(from is { } s ? State(s) : null, Command(action, "route-7"), Context()));
+        var e = SingleEvent(CapreqDecider.Decide(from is { } s ? State(s) : null, Command(action, "route-7"), ContextFor(action)));
 
         Assert.Equal(next, e.Status);
         if (action == CapreqAction.CreateDraft)
@@ -116,6 +116,18 @@ public sealed class CapreqDeciderTableTests
     public void Decide_TerminalStatus_RefusesEveryAction(CapreqStatus terminal)
     {
         Assert.All(Enum.GetValues<CapreqAction>(), action =>
-            Assert.Equal(ReasonCodes.CapreqTransitionInvalid, Rejected(CapreqDecider.Decide(State(terminal), Command(action), Context())).Reason));
+            Assert.Equal(ReasonCodes.CapreqTransitionInvalid, Rejected(CapreqDecider.Decide(State(terminal), Command(action), ContextFor(action))).Reason));
+    }
+
+    [Fact]
+    public void Approve_ByTheRequester_IsRefusedUnlessTheTenantAllowsSelfApproval()
+    {
+        var pending = State(CapreqStatus.PendingApproval);
+        var own = Rejected(CapreqDecider.Decide(pending, Command(CapreqAction.Approve), Context(Requester)));
+        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, own.Reason);
+
+        var allowed = SingleEvent(CapreqDecider.Decide(pending, Command(CapreqAction.Approve), Context(Requester) with { SelfApprovalAllowed = true }));
+        Assert.Equal(CapreqStatus.Approved, allowed.Status);
+        Assert.Equal(CapreqStatus.Approved, SingleEvent(CapreqDecider.Decide(pending, Command(CapreqAction.Approve), Context(Approver))).Status);
     }
 }

@@ -44,8 +44,8 @@ public sealed partial class CapreqDeterminismTests
     [MemberData(nameof(Cases))]
     public void Decide_SameInputs_GiveEqualDecisions(CapreqStatus? current, CapreqAction action)
     {
-        var first = CapreqDecider.Decide(current is { } s ? State(s) : null, Command(action), Context());
-        var second = CapreqDecider.Decide(current is { } t ? State(t) : null, Command(action), Context());
+        var first = CapreqDecider.Decide(current is { } s ? State(s) : null, Command(action), ContextFor(action));
+        var second = CapreqDecider.Decide(current is { } t ? State(t) : null, Command(action), ContextFor(action));
         AssertSameDecision(first, second);
     }
 
@@ -116,7 +116,7 @@ public sealed partial class CapreqDeterminismTests
             {
                 var required = CapreqDecider.RequiredStatuses(a);
                 var state = required.Count == 0 ? null : State(required[0]);
-                return SingleEvent(CapreqDecider.Decide(state, Command(a), Context())).PayloadHash;
+                return SingleEvent(CapreqDecider.Decide(state, Command(a), ContextFor(a))).PayloadHash;
             })
             .ToArray();
         Assert.Equal(hashes.Length, hashes.Distinct(StringComparer.Ordinal).Count());

@@ -89,7 +89,7 @@ public sealed class CapreqEvolveTests
     [InlineData(CapreqAction.Cancel)]
     public void Evolve_NonCreateEventOnNullState_Throws(CapreqAction action)
     {
-        var e = SingleEvent(CapreqDecider.Decide(State(Guards(action)), Command(action), Context()));
+        var e = SingleEvent(CapreqDecider.Decide(State(Guards(action)), Command(action), ContextFor(action)));
         var ex = Assert.Throws<InvalidOperationException>(() => CapreqDecider.Evolve(null, e, 5));
         Assert.Contains("5", ex.Message, StringComparison.Ordinal);
     }

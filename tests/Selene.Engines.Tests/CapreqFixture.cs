@@ -15,6 +15,10 @@ internal static class CapreqFixture
     public static CapreqContext Context(string actor = Requester, string tenant = Tenant, UnixNanos? now = null) =>
         new(tenant, actor, now ?? Now);
 
+    /// <summary>Who performs an action: the approver approves, rejects and fulfils; the requester does the rest.</summary>
+    public static CapreqContext ContextFor(CapreqAction action) =>
+        Context(action is CapreqAction.Approve or CapreqAction.Reject or CapreqAction.Fulfill ? Approver : Requester);
+
     public static CreateCapreqDraft Draft() => new(Capability, Scope, Justification);
 
     public static string CapreqId(string tenant = Tenant) => CapreqIds.Derive(tenant, Capability, Scope, Justification);

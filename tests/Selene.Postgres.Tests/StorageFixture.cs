@@ -33,6 +33,15 @@ public sealed class StorageFixture : IAsyncLifetime
             await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(tenant, "pos_00000000000000a1", "v1", "NEW_HIRES_ONLY", "{}", "[]", activated, 1), default);
             await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant, "ai_00000000000000a1", "u1", "tenant_admin", "X", "{}", true, "STEP_UP",
                 "DTL4", "ACTIVE", 0, 1, 1), "BOOTSTRAP_ADMIN", "ACCESS_INSTANCE_BOOTSTRAPPED", null, null, "7", null, default);
+            var stamp = new GovernanceStamp("u1", "ACCESS_OVERRIDE_OK_PERM_GRANT", "7", "k1", 1);
+            await AccessGovernanceStore.GrantOverrideAsync(tx, new OverrideRow("ovr_00000000000000a1", "ai_00000000000000a1", "u1", "PERMANENT", "CAPREQ_MANAGE",
+                "A", "ACTIVE", 1, null, null, "u1", "ACCESS_OVERRIDE_PERM_GRANT_COMMIT", null, 1, 1), "seed", stamp, default);
+            const string policy = """{"members":["u1"],"primitive":"SINGLE_APPROVER"}""";
+            await AccessGovernanceStore.AppendPolicyEventAsync(tx, "board", 1, "CREATE_DRAFT", "DRAFT", policy, "seed", stamp, default);
+            await AccessGovernanceStore.AppendPolicyEventAsync(tx, "board", 1, "ACTIVATE", "ACTIVE", policy, "seed", stamp, default);
+            await AccessGovernanceStore.OpenCaseAsync(tx, new EscalationCaseRow("esc_00000000000000a1", "u1", "ai_00000000000000a1", "CAPREQ_APPROVE_COMMIT", "k9",
+                "CAPREQ_MANAGE", "A", "W", "AP_APPROVAL_REQUIRED", "board", 1, policy, "OPEN", null, null, "7", 1, null), "{}", stamp, default);
+            await AccessGovernanceStore.AppendVoteAsync(tx, "esc_00000000000000a1", "board", 1, "APPROVE", "seed", "SATISFIED", stamp, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();

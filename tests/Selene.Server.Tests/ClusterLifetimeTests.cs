@@ -31,7 +31,7 @@ public sealed class ClusterLifetimeTests : IAsyncLifetime
     [Fact]
     public async Task OneShotCommand_StartsAndStopsTheCluster()
     {
-        var keys = await ChildProcess.SeleneAsync(_dir, "keys", "create", "--tenant", "acme", "--user", "alice");
+        var keys = await ChildProcess.SeleneAsync(_dir, "tenant", "create", "--tenant", "acme", "--admin", "alice");
         Assert.True(keys.ExitCode == 0, keys.ToString());
         Assert.Equal("stopped", await ClusterStateAsync());
     }
@@ -42,7 +42,7 @@ public sealed class ClusterLifetimeTests : IAsyncLifetime
         var start = await ChildProcess.SeleneAsync(_dir, "db", "start");
         Assert.True(start.ExitCode == 0, start.ToString());
         Assert.Equal("running", await ClusterStateAsync());
-        var keys = await ChildProcess.SeleneAsync(_dir, "keys", "create", "--tenant", "acme", "--user", "alice");
+        var keys = await ChildProcess.SeleneAsync(_dir, "tenant", "create", "--tenant", "acme", "--admin", "alice");
         Assert.True(keys.ExitCode == 0, keys.ToString());
         Assert.Equal("running", await ClusterStateAsync()); // a later user does not stop what db start started
         var stop = await ChildProcess.SeleneAsync(_dir, "db", "stop");
@@ -70,7 +70,7 @@ public sealed class ClusterLifetimeTests : IAsyncLifetime
     public async Task ConcurrentFirstStarts_OnAFreshDirectory_AllSucceed()
     {
         var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
-            ChildProcess.SeleneAsync(_dir, "keys", "create", "--tenant", "acme", "--user", $"user{i}")));
+            ChildProcess.SeleneAsync(_dir, "tenant", "create", "--tenant", $"tenant{i}", "--admin", "alice")));
         Assert.All(runs, r => Assert.True(r.ExitCode == 0, r.ToString()));
         Assert.Equal(4, runs.Select(r => r.StandardOutput.Trim()).Distinct().Count());
         Assert.Equal("stopped", await ClusterStateAsync());

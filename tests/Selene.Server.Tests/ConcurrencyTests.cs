@@ -25,12 +25,12 @@ public class ConcurrencyTests(SeleneServerFixture f)
         Assert.Single(replies.Select(r => r.Capreq["source_event_id"]!.GetValue<long>()).Distinct());
 
         Assert.Equal(1, await f.LedgerEventsOfAsync(id));
-        var entries = await f.Api.JournalAsync(f.AliceKey, first.Json["correlation_id"]!.GetValue<string>());
+        var entries = await f.Api.TransitionsAsync(f.AliceKey, first.Json["correlation_id"]!.GetValue<string>());
         var entry = Assert.Single(entries)!;
         Assert.Equal("STATE_TRANSITION", entry["event_type"]!.GetValue<string>());
         Assert.Equal(before with
         {
-            Journal = before.Journal + 1,
+            Journal = before.Journal + 2, // the gate's ALLOW and the transition
             CapreqLedger = before.CapreqLedger + 1,
             CapreqCurrent = before.CapreqCurrent + 1,
             IdempotencyKeys = before.IdempotencyKeys + 1,

@@ -27,7 +27,7 @@ public class IdempotencyTests(SeleneServerFixture f)
         Assert.Equal(2, await f.LedgerEventsOfAsync(id));
         var row = await f.RowAsync(id);
         Assert.Equal(first.Json["ledger_event_id"]!.GetValue<long>(), row["source_event_id"]!.GetValue<long>());
-        Assert.Single(await f.Api.JournalAsync(f.AliceKey, first.Json["correlation_id"]!.GetValue<string>()));
+        Assert.Single(await f.Api.TransitionsAsync(f.AliceKey, first.Json["correlation_id"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -112,7 +112,7 @@ public class IdempotencyTests(SeleneServerFixture f)
         Assert.False(approved.Replayed);
 
         // Both attempts share the key's correlation: first the refusal, then the transition.
-        var entries = await f.Api.JournalAsync(f.BobKey, approved.Json["correlation_id"]!.GetValue<string>());
+        var entries = await f.Api.TransitionsAsync(f.BobKey, approved.Json["correlation_id"]!.GetValue<string>());
         Assert.Equal(["SIMULATION_REFUSED", "STATE_TRANSITION"], entries.Select(e => e!["event_type"]!.GetValue<string>()));
     }
 }

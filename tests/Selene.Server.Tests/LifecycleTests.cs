@@ -51,13 +51,13 @@ public class LifecycleTests(SeleneServerFixture f)
 
         // The journal of the approval's correlation holds its state transition.
         var correlation = approved.Json["correlation_id"]!.GetValue<string>();
-        var entries = await f.Api.JournalAsync(f.AliceKey, correlation);
+        var entries = await f.Api.TransitionsAsync(f.AliceKey, correlation);
         var entry = Assert.Single(entries)!;
         Assert.Equal("STATE_TRANSITION", entry["event_type"]!.GetValue<string>());
         Assert.Equal("CAPREQ_APPROVED", entry["reason_code"]!.GetValue<string>());
         Assert.Equal("bob", entry["actor_user_id"]!.GetValue<string>());
         Assert.Equal(correlation, entry["correlation_id"]!.GetValue<string>());
-        Assert.Equal(approved.Json["journal_seq"]!.AsArray().Single()!.GetValue<long>(), entry["seq"]!.GetValue<long>());
+        Assert.Equal(approved.Json["journal_seq"]!.AsArray().Last()!.GetValue<long>(), entry["seq"]!.GetValue<long>());
         var payload = entry["payload"]!;
         Assert.Equal("PENDING_APPROVAL", payload["state_from"]!.GetValue<string>());
         Assert.Equal("APPROVED", payload["state_to"]!.GetValue<string>());
@@ -69,7 +69,7 @@ public class LifecycleTests(SeleneServerFixture f)
     public async Task Lifecycle_CreateDraft_JournalsTransitionFromNone()
     {
         var created = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_CREATED");
-        var entry = Assert.Single(await f.Api.JournalAsync(f.AliceKey, created.Json["correlation_id"]!.GetValue<string>()))!;
+        var entry = Assert.Single(await f.Api.TransitionsAsync(f.AliceKey, created.Json["correlation_id"]!.GetValue<string>()))!;
         Assert.Equal("STATE_TRANSITION", entry["event_type"]!.GetValue<string>());
         Assert.Equal("NONE", entry["payload"]!["state_from"]!.GetValue<string>());
         Assert.Equal("DRAFT", entry["payload"]!["state_to"]!.GetValue<string>());
@@ -99,7 +99,7 @@ public class LifecycleTests(SeleneServerFixture f)
         };
         var canceled = await f.RunAsync(f.AliceKey, Cancel, new JsonObject { ["capreq_id"] = id, ["cancel_reason"] = "changed my mind" }, "CAPREQ_CANCELED");
         Assert.Equal("CANCELED", canceled.Capreq["status"]!.GetValue<string>());
-        var entry = Assert.Single(await f.Api.JournalAsync(f.AliceKey, canceled.Json["correlation_id"]!.GetValue<string>()))!;
+        var entry = Assert.Single(await f.Api.TransitionsAsync(f.AliceKey, canceled.Json["correlation_id"]!.GetValue<string>()))!;
         Assert.Equal(from, entry["payload"]!["state_from"]!.GetValue<string>());
         Assert.Equal("CANCELED", entry["payload"]!["state_to"]!.GetValue<string>());
     }

@@ -45,11 +45,18 @@ public class PositionReadTests(SeleneServerFixture f)
     }
 
     [Fact]
-    public async Task AccessInstance_OfAUserWithoutOne_IsAReasonCoded404()
+    public async Task AccessInstances_ListTheTenantsUsers_AndAnUnknownUserIsAReasonCoded404()
     {
-        AssertProblem(await f.Api.GetAsync(f.AliceKey, "/v1/access/instances/alice"), HttpStatusCode.NotFound, "ACCESS_INSTANCE_MISSING");
+        AssertProblem(await f.Api.GetAsync(f.AliceKey, "/v1/access/instances/nobody"), HttpStatusCode.NotFound, "ACCESS_INSTANCE_MISSING");
+        AssertProblem(await f.Api.GetAsync(f.AliceKey, "/v1/access/instances/carol"), HttpStatusCode.NotFound, "ACCESS_INSTANCE_MISSING"); // globex's
         var list = await f.Api.GetAsync(f.AliceKey, "/v1/access/instances");
         AssertSuccess(list, "QUERY_OK");
-        Assert.Empty(list.Json["access_instances"]!.AsArray()); // keys create makes identities, never authority
+        var users = list.Json["access_instances"]!.AsArray().Select(i => i!["user_id"]!.GetValue<string>()).ToArray();
+        Assert.Contains("alice", users);
+        Assert.Contains("bob", users);
+        Assert.DoesNotContain("carol", users);
+        var bob = await f.Api.GetAsync(f.AliceKey, "/v1/access/instances/bob");
+        AssertSuccess(bob, "QUERY_OK");
+        Assert.Equal("A", bob.Json["access_instance"]!["effective_access_mode"]!.GetValue<string>());
     }
 }

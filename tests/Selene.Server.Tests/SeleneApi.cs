@@ -94,5 +94,10 @@ public sealed class SeleneApi(Uri baseAddress) : IDisposable
         return reply.Json["entries"]!.AsArray();
     }
 
+    /// <summary>The engines' entries of a correlation: the journal without the gate's ACCESS_DECISION entries.</summary>
+    public async Task<JsonArray> TransitionsAsync(string apiKey, string correlationId) =>
+        new((await JournalAsync(apiKey, correlationId)).Where(e => e!["event_type"]!.GetValue<string>() != "ACCESS_DECISION")
+            .Select(e => e!.DeepClone()).ToArray());
+
     public void Dispose() => _http.Dispose();
 }

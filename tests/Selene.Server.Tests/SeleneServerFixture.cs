@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using Npgsql;
 
 namespace Selene.Server.Tests;
@@ -48,10 +49,12 @@ public sealed class SeleneServerFixture : IAsyncLifetime
             Api = new SeleneApi(BaseAddress);
             await WaitUntilHealthyAsync(_server, BaseAddress);
 
-            // The CLI attaches to the cluster the server started; the server resolves keys per request.
-            AliceKey = await CreateKeyAsync("acme", "alice");
+            // The CLI attaches to the cluster the server started; the server resolves keys per request. Tenants and their
+            // administrators come from `selene tenant create`; bob (an approver of acme) from the ACCESS simulation.
+            AliceKey = await CreateTenantAsync("acme", "alice");
+            CarolKey = await CreateTenantAsync("globex", "carol");
+            await GiveInstanceAsync(AliceKey, "bob", "approver", "A", "CAPREQ_MANAGE", "POSITION_MANAGE");
             BobKey = await CreateKeyAsync("acme", "bob");
-            CarolKey = await CreateKeyAsync("globex", "carol");
         }
         catch
         {
@@ -112,12 +115,29 @@ public sealed class SeleneServerFixture : IAsyncLifetime
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
-    private async Task<string> CreateKeyAsync(string tenant, string user)
+    public Task<string> CreateKeyAsync(string tenant, string user) => OneLineAsync("keys", "create", "--tenant", tenant, "--user", user);
+
+    private Task<string> CreateTenantAsync(string tenant, string admin) => OneLineAsync("tenant", "create", "--tenant", tenant, "--admin", admin);
+
+    /// <summary>The administrator behind <paramref name="adminKey"/> gives <paramref name="user"/> an ACTIVE access instance.</summary>
+    public async Task GiveInstanceAsync(string adminKey, string user, string role, string mode, params string[] allow)
     {
-        var result = await SeleneAsync("keys", "create", "--tenant", tenant, "--user", user);
-        Assert.True(result.ExitCode == 0, $"selene keys create --tenant {tenant} --user {user} failed: {result}");
+        var reply = await Api.SimulateAsync(adminKey, "ACCESS_INSTANCE_UPSERT_COMMIT", new JsonObject
+        {
+            ["target_user_id"] = user,
+            ["role_template_id"] = role,
+            ["access_mode"] = mode,
+            ["allow"] = new JsonArray(allow.Select(a => (JsonNode)a).ToArray()),
+        });
+        Assert.True(reply.Status == HttpStatusCode.OK, $"instance for {user}: {reply}");
+    }
+
+    private async Task<string> OneLineAsync(params string[] args)
+    {
+        var result = await SeleneAsync(args);
+        Assert.True(result.ExitCode == 0, $"selene {string.Join(' ', args)} failed: {result}");
         var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.True(lines.Length == 1, $"keys create should print exactly one line: {result}");
+        Assert.True(lines.Length == 1, $"selene {string.Join(' ', args)} should print exactly one line: {result}");
         return lines[0];
     }
 

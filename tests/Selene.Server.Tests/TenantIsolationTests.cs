@@ -31,9 +31,9 @@ public class TenantIsolationTests(SeleneServerFixture f)
         // The refusal is journaled in carol's own tenant, and acme cannot see it.
         Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
         var correlation = reply.Json["correlation_id"]!.GetValue<string>();
-        var entry = Assert.Single(await f.Api.JournalAsync(f.CarolKey, correlation))!;
+        var entry = Assert.Single(await f.Api.TransitionsAsync(f.CarolKey, correlation))!;
         Assert.Equal("SIMULATION_REFUSED", entry["event_type"]!.GetValue<string>());
-        Assert.Empty(await f.Api.JournalAsync(f.AliceKey, correlation));
+        Assert.Empty(await f.Api.TransitionsAsync(f.AliceKey, correlation));
     }
 
     [Fact]
@@ -67,8 +67,8 @@ public class TenantIsolationTests(SeleneServerFixture f)
     {
         var created = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_CREATED");
         var correlation = created.Json["correlation_id"]!.GetValue<string>();
-        Assert.Single(await f.Api.JournalAsync(f.AliceKey, correlation));
-        Assert.Empty(await f.Api.JournalAsync(f.CarolKey, correlation));
+        Assert.Single(await f.Api.TransitionsAsync(f.AliceKey, correlation));
+        Assert.Empty(await f.Api.TransitionsAsync(f.CarolKey, correlation));
     }
 
     [Fact]

@@ -116,7 +116,7 @@ public static class ExecutorGate
             .OfType<ActiveBoardPolicy>();
         var bound = Governance.BindPolicy(policies, verdict.RequestedAction);
         var row = new EscalationCaseRow(verdict.EscalationCaseId, context.Actor.Value, verdict.AccessInstanceId!, simulationId, context.IdempotencyKey.Value,
-            verdict.RequestedAction, WireNames.Of(verdict.RequestedMode), WireNames.Of(verdict.Decision.EffectiveMode!.Value), "AP_APPROVAL_REQUIRED",
+            verdict.RequestedAction, WireNames.Of(verdict.RequestedMode), WireNames.Of(verdict.Decision.EffectiveMode!.Value), WireNames.Of(EscalationTrigger.ApApprovalRequired),
             bound?.BoardPolicyId, bound?.VersionId, bound?.PayloadJson, "OPEN", null, null, context.Correlation.ToString(), context.Now.Value, null);
         var stamp = new GovernanceStamp(context.Actor.Value, ReasonCodes.AccessEscalationOpened.Name, context.Correlation.ToString(),
             context.IdempotencyKey.Value, context.Now.Value);
