@@ -117,7 +117,7 @@ public sealed class SeleneServerFixture : IAsyncLifetime
 
     public Task<string> CreateKeyAsync(string tenant, string user) => OneLineAsync("keys", "create", "--tenant", tenant, "--user", user);
 
-    private Task<string> CreateTenantAsync(string tenant, string admin) => OneLineAsync("tenant", "create", "--tenant", tenant, "--admin", admin);
+    public Task<string> CreateTenantAsync(string tenant, string admin) => OneLineAsync("tenant", "create", "--tenant", tenant, "--admin", admin);
 
     /// <summary>The administrator behind <paramref name="adminKey"/> gives <paramref name="user"/> an ACTIVE access instance.</summary>
     public async Task GiveInstanceAsync(string adminKey, string user, string role, string mode, params string[] allow)
