@@ -73,11 +73,9 @@ public sealed record BoardPolicyPayload(
 {
     public BoardPolicy ToPolicy() => new(Primitive, Members, RequiredApprovals, QuorumPercent, RequiredApproverUserId);
 
-    public IReadOnlyList<string> Actions => AppliesTo ?? ["*"];
-
     /// <summary>True when the policy governs <paramref name="requestedAction"/> (case-insensitive, "*" for all).</summary>
     public bool Governs(string requestedAction) =>
-        Actions.Any(a => a == "*" || string.Equals(a, requestedAction, StringComparison.OrdinalIgnoreCase));
+        (AppliesTo ?? ["*"]).Any(a => a == "*" || string.Equals(a, requestedAction, StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>An ACTIVE board policy version as stored.</summary>
