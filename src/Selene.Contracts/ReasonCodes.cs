@@ -113,6 +113,8 @@ public static class ReasonCodes
     public static readonly ReasonCode PositionSchemaUpdated = new("POSITION_OK_REQUIREMENTS_SCHEMA_UPDATE_COMMIT", 5005, EnginePosition, Severity.Info, false);
     public static readonly ReasonCode PositionSchemaActivated = new("POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", 5006, EnginePosition, Severity.Info, false);
     public static readonly ReasonCode CompanyUpserted = new("TENANT_COMPANY_OK_UPSERT", 5007, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionValidated = new("POSITION_OK_VALIDATE_AUTH_COMPANY", 5008, EnginePosition, Severity.Info, false);
+    public static readonly ReasonCode PositionBandChecked = new("POSITION_OK_BAND_POLICY_CHECK", 5009, EnginePosition, Severity.Info, false);
     public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EnginePosition, Severity.Warn, false);
     public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EnginePosition, Severity.Warn, false);
     public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EnginePosition, Severity.Warn, false);

@@ -9,6 +9,8 @@ public static class JournalEventTypes
     public const string SimulationRefused = "SIMULATION_REFUSED";
     /// <summary>An operator rebuilt a projection from its ledger.</summary>
     public const string ProjectionRebuilt = "PROJECTION_REBUILT";
+    /// <summary>A read-only check simulation answered (payload: its result and reason); nothing else changed.</summary>
+    public const string CheckAnswered = "CHECK_ANSWERED";
     /// <summary>The executor's ACCESS gate decided on a governed request (every decision, ALLOW included).</summary>
     public const string AccessDecision = "ACCESS_DECISION";
     /// <summary>A refused request opened an escalation case for approvers.</summary>

@@ -135,4 +135,48 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
         Assert.Equal(ReasonCodes.PositionSchemaScopeInvalid, result.Reason);
     }
+
+    [Fact]
+    public async Task ValidateAuthCompany_AnswersOkOrFailWithTheReason_AndWritesNothing()
+    {
+        var id = await ActivePositionAsync("acme-checks", "Checker");
+        var before = await f.CountAsync("acme", "position_lifecycle_events");
+        async Task<(string Status, string Reason)> Check(string company, string action)
+        {
+            var r = await Ok(PositionHandlers.ValidateAuthCompany, $$"""{"company_id":"{{company}}","position_id":"{{id}}","requested_action":"{{action}}"}""");
+            Assert.Equal(ReasonCodes.PositionValidated, r.Reason);
+            using var doc = JsonDocument.Parse(r.Body!);
+            return (doc.RootElement.GetProperty("validation_status").GetString()!, doc.RootElement.GetProperty("validation_reason_code").GetString()!);
+        }
+
+        Assert.Equal(("OK", "POSITION_OK_VALIDATE_AUTH_COMPANY"), await Check("acme-checks", "SUSPEND"));
+        Assert.Equal(("OK", "POSITION_OK_VALIDATE_AUTH_COMPANY"), await Check("acme-checks", "RETIRE"));
+        Assert.Equal(("FAIL", "POSITION_TRANSITION_INVALID"), await Check("acme-checks", "ACTIVATE")); // already ACTIVE
+        Assert.Equal(("FAIL", "POSITION_AUTH_COMPANY_INVALID"), await Check("someone-else", "SUSPEND"));
+        await Ok(PositionHandlers.CompanyUpsert, """{"company_id":"acme-checks","legal_name":"acme-checks GmbH","jurisdiction":"DE-BY","lifecycle_state":"SUSPENDED"}""");
+        Assert.Equal(("FAIL", "POSITION_AUTH_COMPANY_INVALID"), await Check("acme-checks", "SUSPEND"));
+        Assert.Equal(before, await f.CountAsync("acme", "position_lifecycle_events"));
+
+        var missing = await f.RunAsync("alice", PositionHandlers.ValidateAuthCompany, Key("v"),
+            """{"company_id":"acme-checks","position_id":"pos_0000000000000000","requested_action":"RETIRE"}""");
+        Assert.Equal(ReasonCodes.PositionNotFound, missing.Reason);
+    }
+
+    [Fact]
+    public async Task BandPolicyCheck_AllowsTheOwnBand_EscalatesAnother()
+    {
+        var id = await ActivePositionAsync("acme-bands", "Banded");
+        async Task<(string Result, string Reason)> Check(string band)
+        {
+            var r = await Ok(PositionHandlers.BandPolicyCheck, $$"""{"position_id":"{{id}}","compensation_band_ref":"{{band}}"}""");
+            Assert.Equal(ReasonCodes.PositionBandChecked, r.Reason);
+            using var doc = JsonDocument.Parse(r.Body!);
+            return (doc.RootElement.GetProperty("policy_result").GetString()!, doc.RootElement.GetProperty("policy_reason_code").GetString()!);
+        }
+
+        Assert.Equal(("ALLOW", "POSITION_OK_BAND_POLICY_CHECK"), await Check("band.b2"));
+        Assert.Equal(("ESCALATE", "ACCESS_AP_REQUIRED"), await Check("band.b9"));
+        Assert.Equal(ReasonCodes.InputFieldInvalid, (await f.RunAsync("alice", PositionHandlers.BandPolicyCheck, Key("b"),
+            """{"position_id":"pos_x","compensation_band_ref":"band.b2"}""")).Reason);
+    }
 }

@@ -23,11 +23,18 @@ internal sealed record SchemaUpdateInput(string CompanyId, string PositionId, st
 /// <summary>POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT body.</summary>
 internal sealed record SchemaActivateInput(string CompanyId, string PositionId, string SchemaVersionId, ApplyScope ApplyScope);
 
+/// <summary>POSITION_SIM_002_VALIDATE_AUTH_COMPANY body.</summary>
+internal sealed record ValidateAuthCompanyInput(string CompanyId, string PositionId, RequestedPositionAction RequestedAction);
+/// <summary>POSITION_SIM_003_BAND_POLICY_CHECK body.</summary>
+internal sealed record BandPolicyInput(string PositionId, string CompensationBandRef);
+
 /// <summary>The PH1.POSITION simulations (and the tenant-company upsert) wired to the executor.</summary>
 public static class PositionHandlers
 {
     public const string CompanyUpsert = "TENANT_COMPANY_UPSERT_COMMIT";
     public const string CreateDraft = "POSITION_SIM_001_CREATE_DRAFT";
+    public const string ValidateAuthCompany = "POSITION_SIM_002_VALIDATE_AUTH_COMPANY";
+    public const string BandPolicyCheck = "POSITION_SIM_003_BAND_POLICY_CHECK";
     public const string Activate = "POSITION_SIM_004_ACTIVATE_COMMIT";
     public const string RetireOrSuspend = "POSITION_SIM_005_RETIRE_OR_SUSPEND_COMMIT";
     public const string SchemaCreateDraft = "POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT";
@@ -47,6 +54,16 @@ public static class PositionHandlers
         Position<PositionCreateInput>(CreateDraft, SimulationType.Draft, AccessMode.W,
             i => new CreatePosition(i.CompanyId, i.PositionTitle, i.Department, i.Jurisdiction, i.ScheduleType, i.PermissionProfileRef, i.CompensationBandRef),
             ReasonCodes.PositionCreated, ReasonCodes.PositionDuplicate, ReasonCodes.PositionAuthCompanyInvalid),
+        new DelegateHandler<ValidateAuthCompanyInput, ValidateAuthCompanyInput>(
+            Record(ValidateAuthCompany, SimulationType.Draft, "POSITION_MANAGE", AccessMode.R, ReasonCodes.PositionValidated, ReasonCodes.PositionNotFound),
+            i => IdRules.IsValidName(i.CompanyId) && IsPositionId(i.PositionId)
+                ? (i, null) : (null, new JsonInputError(ReasonCodes.InputFieldInvalid, "company_id must be a valid name and position_id look like pos_<16 hex>")),
+            ValidateAuthCompanyAsync),
+        new DelegateHandler<BandPolicyInput, BandPolicyInput>(
+            Record(BandPolicyCheck, SimulationType.Draft, "POSITION_MANAGE", AccessMode.R, ReasonCodes.PositionBandChecked, ReasonCodes.PositionNotFound),
+            i => IsPositionId(i.PositionId) && IdRules.IsValidName(i.CompensationBandRef, 128)
+                ? (i, null) : (null, new JsonInputError(ReasonCodes.InputFieldInvalid, "position_id must look like pos_<16 hex> and compensation_band_ref be a valid ref")),
+            BandPolicyAsync),
         Position<PositionActivateInput>(Activate, SimulationType.Commit, AccessMode.A, i => new ActivatePosition(i.PositionId),
             ReasonCodes.PositionActivated, ReasonCodes.PositionTransitionInvalid, ReasonCodes.PositionNotFound),
         Position<PositionRetireOrSuspendInput>(RetireOrSuspend, SimulationType.Commit, AccessMode.A, i => new RetireOrSuspendPosition(i.PositionId, i.RequestedState),
@@ -165,6 +182,43 @@ public static class PositionHandlers
         }
         result["position"] = PositionViews.Position(PositionViews.ToRow(state!));
         return new HandlerOutcome.Accepted(accepted.Reason, result, journal, accepted.Outbox);
+    }
+
+    private static bool IsPositionId(string id) =>
+        id.Length == 20 && id.StartsWith("pos_", StringComparison.Ordinal) && id[4..].All(char.IsAsciiHexDigitLower);
+
+    private static async Task<HandlerOutcome> ValidateAuthCompanyAsync(TenantTransaction tx, ValidateAuthCompanyInput i, ExecutionContext ctx, CancellationToken ct)
+    {
+        var row = await PositionStore.GetPositionAsync(tx, i.PositionId, ct);
+        if (row is null) return Refused(ValidateAuthCompany, ReasonCodes.PositionNotFound, "no such position in this tenant", ("position_id", i.PositionId));
+        var company = await PositionStore.GetCompanyAsync(tx, i.CompanyId, ct);
+        var (status, reason, detail) = PositionChecks.ValidateAuthCompany(PositionViews.ToState(row), company is null ? null : ToView(company), i.CompanyId,
+            i.RequestedAction);
+        return Answered(ValidateAuthCompany, ReasonCodes.PositionValidated, new JsonObject
+        {
+            ["position_id"] = i.PositionId, ["company_id"] = i.CompanyId, ["requested_action"] = WireNames.Of(i.RequestedAction),
+            ["validation_status"] = WireNames.Of(status), ["validation_reason_code"] = reason.Name, ["detail"] = detail,
+        });
+    }
+
+    private static async Task<HandlerOutcome> BandPolicyAsync(TenantTransaction tx, BandPolicyInput i, ExecutionContext ctx, CancellationToken ct)
+    {
+        var row = await PositionStore.GetPositionAsync(tx, i.PositionId, ct);
+        if (row is null) return Refused(BandPolicyCheck, ReasonCodes.PositionNotFound, "no such position in this tenant", ("position_id", i.PositionId));
+        var (result, reason, detail) = PositionChecks.BandPolicy(PositionViews.ToState(row), i.CompensationBandRef);
+        return Answered(BandPolicyCheck, ReasonCodes.PositionBandChecked, new JsonObject
+        {
+            ["position_id"] = i.PositionId, ["compensation_band_ref"] = i.CompensationBandRef,
+            ["policy_result"] = WireNames.Of(result), ["policy_reason_code"] = reason.Name, ["detail"] = detail,
+        });
+    }
+
+    /// <summary>A read-only check: its answer is the result and one journal entry; nothing else is written.</summary>
+    private static HandlerOutcome.Accepted Answered(string simulationId, ReasonCode reason, JsonObject result)
+    {
+        var payload = result.Where(p => p.Key != "detail").Select(p => (p.Key, p.Value!.GetValue<string>())).ToArray();
+        return new HandlerOutcome.Accepted(reason, result,
+            [new JournalDraft(ReasonCodes.EnginePosition, JournalEventTypes.CheckAnswered, reason, JournalPayload.Create([("simulation_id", simulationId), .. payload]))], []);
     }
 
     private static CompanyView ToView(CompanyRow row) => new(row.CompanyId, WireNames.Parse<CompanyLifecycle>(row.Lifecycle));
