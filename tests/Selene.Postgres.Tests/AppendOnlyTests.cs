@@ -17,6 +17,10 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "position_requirements_schema_ledger", "TRUNCATE selene.position_requirements_schema_ledger CASCADE" },
         { "access_instance_ledger", "UPDATE selene.access_instance_ledger SET access_mode = 'X'" },
         { "access_instance_ledger", "DELETE FROM selene.access_instance_ledger" },
+        { "access_ap_schema_ledger", "UPDATE selene.access_ap_schema_ledger SET lifecycle_state = 'ACTIVE'" },
+        { "access_ap_authoring_review_ledger", "DELETE FROM selene.access_ap_authoring_review_ledger" },
+        { "access_ap_rule_review_actions_ledger", "UPDATE selene.access_ap_rule_review_actions_ledger SET rule_action = 'DISAGREE'" },
+        { "access_ap_overlay_ledger", "TRUNCATE selene.access_ap_overlay_ledger CASCADE" },
     };
 
     [Theory]

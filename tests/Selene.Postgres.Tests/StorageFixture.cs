@@ -33,6 +33,7 @@ public sealed class StorageFixture : IAsyncLifetime
             await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(tenant, "pos_00000000000000a1", "v1", "NEW_HIRES_ONLY", "{}", "[]", activated, 1), default);
             await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant, "ai_00000000000000a1", "u1", "tenant_admin", "X", "{}", true, "STEP_UP",
                 "DTL4", "ACTIVE", 0, 1, 1), "BOOTSTRAP_ADMIN", "ACCESS_INSTANCE_BOOTSTRAPPED", null, null, "7", null, default);
+            await AccessProfileFixtureRows.SeedTenantRowsAsync(tx, tenant);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();
