@@ -190,6 +190,23 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.Equal(reason, result.Reason.Name);
     }
 
+    [Fact]
+    public async Task TenantCreate_WithPlatformOperator_LetsOnlyThatTenantWriteGlobalProfiles()
+    {
+        var bootstrap = new TenantBootstrap(f.Db, TimeProvider.System);
+        Assert.True((await bootstrap.CreateAsync(new TenantId("opco"), new UserId("root"), platformOperator: true)).Created);
+        Assert.True((await bootstrap.CreateAsync(new TenantId("plainco"), new UserId("root"))).Created);
+        Assert.True(await IsOperatorAsync("opco"));
+        Assert.False(await IsOperatorAsync("plainco"));
+        Assert.False(await IsOperatorAsync("globex"));
+    }
+
+    private async Task<bool> IsOperatorAsync(string tenant)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(f.Db.App, tenant);
+        return await AccessProfileStore.IsPlatformOperatorAsync(tx, default);
+    }
+
     private async Task<string[]> ActionsAsync(string profile)
     {
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "acme");
