@@ -55,7 +55,11 @@ root.Subcommands.Add(new Command("keys", "API keys") { keysCreate });
 
 // selene tenant create ------------------------------------------------------------------------------------
 var adminOption = new Option<string>("--admin") { Description = "User id of the tenant's first administrator", Required = true };
-var tenantCreate = new Command("create", "Create a tenant, its first administrator (ACTIVE access instance with full authority) and an API key") { tenantOption, adminOption };
+var platformOperatorOption = new Option<bool>("--platform-operator") { Description = "The tenant is a platform operator: its administrators may write GLOBAL access profiles" };
+var tenantCreate = new Command("create", "Create a tenant, its first administrator (ACTIVE access instance with full authority) and an API key")
+{
+    tenantOption, adminOption, platformOperatorOption,
+};
 tenantCreate.SetAction(async (parse, ct) =>
 {
     var tenant = parse.GetValue(tenantOption)!;
@@ -63,7 +67,8 @@ tenantCreate.SetAction(async (parse, ct) =>
     if (!TenantId.IsValid(tenant) || !UserId.IsValid(admin))
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant and user ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    var created = await new TenantBootstrap(db, TimeProvider.System).CreateAsync(new TenantId(tenant), new UserId(admin), ct);
+    var created = await new TenantBootstrap(db, TimeProvider.System).CreateAsync(new TenantId(tenant), new UserId(admin), ct,
+        parse.GetValue(platformOperatorOption));
     if (!created.Created) return Cli.Fail(created.Reason, $"tenant {tenant} exists already");
     Console.WriteLine(created.AdminKey);
     return 0;

@@ -157,6 +157,27 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessSelfGrantForbidden = new("ACCESS_SELF_GRANT_FORBIDDEN", 7120, EngineAccess, Severity.Warn, false);
     public static readonly ReasonCode AccessBoardPolicyNotFound = new("ACCESS_BOARD_POLICY_NOT_FOUND", 7121, EngineAccess, Severity.Warn, false);
 
+    // ---- PH2.ACCESS.002 master access schema: AP schemas, authoring review, overlays, instance compile -----
+    // Successes sit at 7080..7099 (x0xx is the success band of the registry); refusals at 7200..7299.
+    public static readonly ReasonCode AccessApSchemaDrafted = new("ACCESS_AP_SCHEMA_OK_CREATE_DRAFT", 7080, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApSchemaUpdated = new("ACCESS_AP_SCHEMA_OK_UPDATE_COMMIT", 7081, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApSchemaActivated = new("ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT", 7082, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApSchemaRetired = new("ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT", 7083, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApReviewChannelChosen = new("ACCESS_AP_AUTHORING_OK_REVIEW_CHANNEL_COMMIT", 7084, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApRuleActionRecorded = new("ACCESS_AP_AUTHORING_OK_RULE_ACTION_COMMIT", 7085, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApReviewConfirmed = new("ACCESS_AP_AUTHORING_OK_CONFIRM_COMMIT", 7086, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessApOverlayUpdated = new("ACCESS_AP_OVERLAY_OK_UPDATE_COMMIT", 7087, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessInstanceCompiled = new("ACCESS_INSTANCE_OK_COMPILE_COMMIT", 7088, EngineAccess, Severity.Info, false);
+    public static readonly ReasonCode AccessSchemaRefMissing = new("ACCESS_SCHEMA_REF_MISSING", 7201, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessProfileNotActive = new("ACCESS_PROFILE_NOT_ACTIVE", 7202, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessOverlayRefInvalid = new("ACCESS_OVERLAY_REF_INVALID", 7203, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessContractValidationFailed = new("ACCESS_CONTRACT_VALIDATION_FAILED", 7204, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessApSchemaInvalid = new("ACCESS_AP_SCHEMA_INVALID", 7205, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessApScopeViolation = new("ACCESS_AP_SCOPE_VIOLATION", 7206, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessApActivationConflict = new("ACCESS_AP_ACTIVATION_CONFLICT", 7207, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessApTransitionInvalid = new("ACCESS_AP_TRANSITION_INVALID", 7208, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessOverlayOpInvalid = new("ACCESS_OVERLAY_OP_INVALID", 7209, EngineAccess, Severity.Warn, false);
+
     /// <summary>Every registered code, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)
         .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)

@@ -52,7 +52,7 @@ public sealed class SimulationRegistry
     public SimulationRegistry(IEnumerable<ISimulationHandler> handlers) =>
         _handlers = handlers.ToDictionary(h => h.Record.SimulationId, StringComparer.Ordinal);
 
-    public static SimulationRegistry Default { get; } = new([.. CapReq.CapreqHandlers.All, .. Position.PositionHandlers.All, .. Access.GovernanceHandlers.All]);
+    public static SimulationRegistry Default { get; } = new([.. CapReq.CapreqHandlers.All, .. Position.PositionHandlers.All, .. Access.GovernanceHandlers.All, .. Access.ProfileHandlers.All]);
 
     public bool TryGet(string simulationId, out ISimulationHandler handler) => _handlers.TryGetValue(simulationId, out handler!);
 

@@ -52,6 +52,13 @@ public static class Problems
         [ReasonCodes.PositionAuthCompanyInvalid] = StatusCodes.Status409Conflict,
         [ReasonCodes.StorageUnavailable] = StatusCodes.Status503ServiceUnavailable,
         [ReasonCodes.StorageSerializationRetry] = StatusCodes.Status503ServiceUnavailable,
+        // Access profiles, authoring review, overlays, instance compile.
+        [ReasonCodes.AccessSchemaRefMissing] = StatusCodes.Status404NotFound,
+        [ReasonCodes.AccessApScopeViolation] = StatusCodes.Status403Forbidden,
+        [ReasonCodes.AccessProfileNotActive] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessOverlayRefInvalid] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessApActivationConflict] = StatusCodes.Status409Conflict,
+        [ReasonCodes.AccessApTransitionInvalid] = StatusCodes.Status409Conflict,
     };
 
     /// <summary>The HTTP status of a reason code: the table above, else 200 for INFO, 500 for ERROR, 400 for WARN.</summary>

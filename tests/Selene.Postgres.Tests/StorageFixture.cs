@@ -42,6 +42,7 @@ public sealed class StorageFixture : IAsyncLifetime
             await AccessGovernanceStore.OpenCaseAsync(tx, new EscalationCaseRow("esc_00000000000000a1", "u1", "ai_00000000000000a1", "CAPREQ_APPROVE_COMMIT", "k9",
                 "CAPREQ_MANAGE", "A", "W", "AP_APPROVAL_REQUIRED", "board", 1, policy, "OPEN", null, null, "7", 1, null), "{}", stamp, default);
             await AccessGovernanceStore.AppendVoteAsync(tx, "esc_00000000000000a1", "board", 1, "APPROVE", "seed", "SATISFIED", stamp, default);
+            await AccessProfileFixtureRows.SeedTenantRowsAsync(tx, tenant);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();

@@ -20,14 +20,16 @@ public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
 
     public static string AccessInstanceId(string tenantId, string userId) => "ai_" + Hashing.ShortHash(16, tenantId, userId);
 
-    public async Task<TenantCreation> CreateAsync(TenantId tenant, UserId admin, CancellationToken ct = default)
+    /// <param name="platformOperator">The tenant's actors may write GLOBAL access profiles (platform truth shared by every tenant).</param>
+    public async Task<TenantCreation> CreateAsync(TenantId tenant, UserId admin, CancellationToken ct = default, bool platformOperator = false)
     {
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow()).Value;
         await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
-        await using (var insert = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+        await using (var insert = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at, platform_operator) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
         {
             insert.Parameters.Add(new() { Value = tenant.Value });
             insert.Parameters.Add(new() { Value = now });
+            insert.Parameters.Add(new() { Value = platformOperator });
             if (await insert.ExecuteNonQueryAsync(ct) == 0) return new TenantCreation(false, ReasonCodes.TenantExists, null, null);
         }
         await using (var identity = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3)"))
@@ -84,7 +86,23 @@ public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
             row.IdentityVerified, WireNames.Parse<DeviceTrustLevel>(row.DeviceTrustLevel), WireNames.Parse<AccessLifecycle>(row.Lifecycle));
     }
 
-    public static JsonObject ToJson(AccessInstanceRow r) => new()
+    public static JsonObject ToJson(AccessInstanceRow r)
+    {
+        var json = Json(r);
+        if (r.Lineage is { } l)
+        {
+            // The compiled lineage (ACCESS_INSTANCE_COMPILE_COMMIT); null members are left out like everywhere else.
+            json["compiled_global_profile_id"] = l.GlobalProfileId;
+            json["compiled_global_profile_version"] = l.GlobalProfileVersion;
+            if (l.TenantProfileId is not null) json["compiled_tenant_profile_id"] = l.TenantProfileId;
+            if (l.TenantProfileVersion is { } tv) json["compiled_tenant_profile_version"] = tv;
+            if (l.OverlaySetRef is not null) json["compiled_overlay_set_ref"] = l.OverlaySetRef;
+            if (l.PositionId is not null) json["compiled_position_id"] = l.PositionId;
+        }
+        return json;
+    }
+
+    private static JsonObject Json(AccessInstanceRow r) => new()
     {
         ["access_instance_id"] = r.AccessInstanceId,
         ["user_id"] = r.UserId,

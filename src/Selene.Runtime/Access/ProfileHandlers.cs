@@ -1,0 +1,336 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Selene.Engines.Access;
+using Selene.Kernel.Access;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+
+namespace Selene.Runtime.Access;
+
+/// <summary>ACCESS_AP_SCHEMA_CREATE_DRAFT and ACCESS_AP_SCHEMA_UPDATE_COMMIT body.</summary>
+internal sealed record ApSchemaWriteInput(string AccessProfileId, int SchemaVersionId, ApScope Scope, ApProfilePayload ProfilePayload, string Reason);
+/// <summary>ACCESS_AP_SCHEMA_ACTIVATE_COMMIT and ACCESS_AP_SCHEMA_RETIRE_COMMIT body.</summary>
+internal sealed record ApSchemaMoveInput(string AccessProfileId, int SchemaVersionId, ApScope Scope, string Reason);
+/// <summary>ACCESS_AP_AUTHORING_REVIEW_CHANNEL_COMMIT body.</summary>
+internal sealed record ReviewChannelInput(string AccessProfileId, int SchemaVersionId, ApScope Scope, ReviewChannel ReviewChannel, string Reason);
+/// <summary>ACCESS_AP_AUTHORING_RULE_ACTION_COMMIT body.</summary>
+internal sealed record RuleActionInput(string AccessProfileId, int SchemaVersionId, ApScope Scope, RuleAction RuleAction, string Reason,
+    string? SuggestedRuleRef = null, string? CapabilityId = null, string? ConstraintRef = null, string? EscalationPolicyRef = null);
+/// <summary>ACCESS_AP_AUTHORING_CONFIRM_COMMIT body.</summary>
+internal sealed record ConfirmInput(string AccessProfileId, int SchemaVersionId, ApScope Scope, ConfirmationState AuthoringConfirmationState, string Reason);
+/// <summary>ACCESS_AP_OVERLAY_UPDATE_COMMIT body.</summary>
+internal sealed record OverlayUpdateInput(string OverlayId, int OverlayVersionId, OverlayEventAction EventAction, string Reason,
+    IReadOnlyList<OverlayOpText>? OverlayOps = null);
+/// <summary>ACCESS_INSTANCE_COMPILE_COMMIT body.</summary>
+internal sealed record CompileInput(string TargetUserId, string AccessProfileId, int GlobalProfileVersionRef, string CompileReason,
+    int? TenantProfileVersionRef = null, IReadOnlyList<OverlayVersionRef>? OverlayVersionRefs = null, string? PositionId = null,
+    AccessLifecycle? LifecycleState = null, bool? IdentityVerified = null, VerificationLevel? VerificationLevel = null, DeviceTrustLevel? DeviceTrustLevel = null);
+
+/// <summary>
+/// The PH2.ACCESS.002 "master access schema" simulations wired to the executor (reference §7.5): AP schema
+/// versions, their authoring review, tenant overlays, and compiling a user's access instance.
+/// </summary>
+public static class ProfileHandlers
+{
+    public const string Engine = "PH2.ACCESS.002";
+    public const string SchemaCreateDraft = "ACCESS_AP_SCHEMA_CREATE_DRAFT";
+    public const string SchemaUpdate = "ACCESS_AP_SCHEMA_UPDATE_COMMIT";
+    public const string SchemaActivate = "ACCESS_AP_SCHEMA_ACTIVATE_COMMIT";
+    public const string SchemaRetire = "ACCESS_AP_SCHEMA_RETIRE_COMMIT";
+    public const string ReviewChannelCommit = "ACCESS_AP_AUTHORING_REVIEW_CHANNEL_COMMIT";
+    public const string RuleActionCommit = "ACCESS_AP_AUTHORING_RULE_ACTION_COMMIT";
+    public const string ConfirmCommit = "ACCESS_AP_AUTHORING_CONFIRM_COMMIT";
+    public const string OverlayUpdate = "ACCESS_AP_OVERLAY_UPDATE_COMMIT";
+    public const string InstanceCompile = "ACCESS_INSTANCE_COMPILE_COMMIT";
+    private const string SchemaManage = "ACCESS_SCHEMA_MANAGE";
+    private const string CompileRefresh = "ACCESS_INSTANCE_COMPILE_REFRESH";
+    private const string Scope = "tenant+simulation_id+key";
+
+    private static SimulationRecord Record(string id, SimulationType type, string action, params ReasonCode[] codes) =>
+        new(id, Engine, type, SimulationStatus.Active, action, AccessMode.X, Scope, codes);
+
+    private static readonly ReasonCode[] SchemaRefusals =
+        [ReasonCodes.AccessContractValidationFailed, ReasonCodes.AccessApScopeViolation, ReasonCodes.AccessSchemaRefMissing, ReasonCodes.AccessApTransitionInvalid];
+
+    public static IReadOnlyList<ISimulationHandler> All { get; } =
+    [
+        Profile<ApSchemaWriteInput>(SchemaCreateDraft, SimulationType.Draft,
+            i => new CreateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
+            [ReasonCodes.AccessApSchemaDrafted, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
+        Profile<ApSchemaWriteInput>(SchemaUpdate, SimulationType.Commit,
+            i => new UpdateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
+            [ReasonCodes.AccessApSchemaUpdated, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
+        Profile<ApSchemaMoveInput>(SchemaActivate, SimulationType.Commit,
+            i => new ActivateAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
+            [ReasonCodes.AccessApSchemaActivated, ReasonCodes.AccessApActivationConflict, .. SchemaRefusals]),
+        Profile<ApSchemaMoveInput>(SchemaRetire, SimulationType.Commit,
+            i => new RetireAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
+            [ReasonCodes.AccessApSchemaRetired, .. SchemaRefusals]),
+        Profile<ReviewChannelInput>(ReviewChannelCommit, SimulationType.Commit,
+            i => new ChooseReviewChannel(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ReviewChannel, i.Reason),
+            [ReasonCodes.AccessApReviewChannelChosen, .. SchemaRefusals]),
+        Profile<RuleActionInput>(RuleActionCommit, SimulationType.Commit,
+            i => new RecordRuleAction(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.RuleAction, i.SuggestedRuleRef, i.CapabilityId, i.ConstraintRef,
+                i.EscalationPolicyRef, i.Reason),
+            [ReasonCodes.AccessApRuleActionRecorded, .. SchemaRefusals]),
+        Profile<ConfirmInput>(ConfirmCommit, SimulationType.Commit,
+            i => new ConfirmReview(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.AuthoringConfirmationState, i.Reason),
+            [ReasonCodes.AccessApReviewConfirmed, .. SchemaRefusals]),
+        new DelegateHandler<OverlayUpdateInput, UpdateOverlay>(
+            Record(OverlayUpdate, SimulationType.Commit, SchemaManage, ReasonCodes.AccessApOverlayUpdated, ReasonCodes.AccessOverlayOpInvalid,
+                ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessApTransitionInvalid, ReasonCodes.AccessContractValidationFailed),
+            PrepareOverlay, ExecuteOverlayAsync),
+        new DelegateHandler<CompileInput, CompileInstance>(
+            Record(InstanceCompile, SimulationType.Commit, CompileRefresh, ReasonCodes.AccessInstanceCompiled, ReasonCodes.AccessSchemaRefMissing,
+                ReasonCodes.AccessProfileNotActive, ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessOverlayOpInvalid, ReasonCodes.PositionNotFound,
+                ReasonCodes.AccessContractValidationFailed),
+            PrepareCompile, ExecuteCompileAsync),
+    ];
+
+    // ---- AP schema versions and authoring review ---------------------------------------------------------------
+
+    private static DelegateHandler<TInput, ApCommand> Profile<TInput>(string id, SimulationType type, Func<TInput, ApCommand> toCommand, ReasonCode[] codes)
+        where TInput : class =>
+        new(Record(id, type, SchemaManage, codes),
+            i =>
+            {
+                var command = toCommand(i);
+                return ProfileDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
+            },
+            (tx, command, ctx, ct) => ExecuteProfileAsync(id, tx, command, ctx, ct));
+
+    private static async Task<HandlerOutcome> ExecuteProfileAsync(string simulationId, TenantTransaction tx, ApCommand command, ExecutionContext ctx, CancellationToken ct)
+    {
+        var tenant = ctx.Tenant.Value;
+        var scopeKey = ProfileDecider.ScopeKey(command.Scope, tenant);
+        var profileId = command.AccessProfileId;
+        var v = command.SchemaVersionId;
+        await AccessProfileStore.LockAsync(tx, WireNames.Of(command.Scope) + "|" + scopeKey + "|" + profileId, ct);
+        var state = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, scopeKey, profileId, ct));
+        var reviewRow = await AccessProfileStore.GetReviewAsync(tx, scopeKey, profileId, v, ct);
+        var review = ProfileViews.ToReview(reviewRow, reviewRow is null ? [] : await AccessProfileStore.RuleActionIdsAsync(tx, scopeKey, profileId, v, ct));
+        var platformOperator = command.Scope == ApScope.Global && await AccessProfileStore.IsPlatformOperatorAsync(tx, ct);
+
+        var decision = ProfileDecider.Decide(state, command, new ApContext(tenant, ctx.Actor.Value, ctx.Now, platformOperator, review));
+        if (decision is Decision<ApEvent>.Rejected rejected)
+            return Refused(simulationId, rejected.Reason, rejected.Detail, ("access_profile_id", profileId), ("scope_key", scopeKey),
+                ("schema_version_id", Invariant(v)));
+
+        var accepted = (Decision<ApEvent>.Accepted)decision;
+        string? rowTenant = command.Scope == ApScope.Global ? null : tenant;
+        var scope = WireNames.Of(command.Scope);
+        var journal = new List<JournalDraft>();
+        foreach (var e in accepted.Events)
+        {
+            var before = state.Versions.TryGetValue(e.SchemaVersionId, out var old) ? WireNames.Of(old.Lifecycle) : "NONE";
+            ApSchemaLedgerRow Ledger(string action, string lifecycle) => new(0, rowTenant, scope, scopeKey, profileId, e.SchemaVersionId, action, lifecycle,
+                null, null, null, null, null, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
+                ctx.IdempotencyKey.Value, e.At);
+            long rowId;
+            switch (e)
+            {
+                case ApVersionWritten w:
+                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger(w.IsUpdate ? "UPDATE_DRAFT" : "CREATE_DRAFT", "DRAFT") with
+                    {
+                        PayloadJson = CanonicalJson.SerializeToString(w.Payload),
+                    }, ct);
+                    break;
+                case ApVersionActivated a:
+                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger("ACTIVATE", "ACTIVE") with
+                    {
+                        ActivationReviewEventId = a.Lineage?.ReviewEventId,
+                        ActivationRuleActionCount = a.Lineage?.RuleActionCount,
+                        ActivationRuleActionSetRef = a.Lineage?.RuleActionSetRef,
+                    }, ct);
+                    await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(rowTenant, scope, scopeKey, profileId, a.SchemaVersionId,
+                        CanonicalJson.SerializeToString(state.Versions[a.SchemaVersionId].Payload), rowId, a.At), ct);
+                    break;
+                case ApVersionRetired r:
+                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger("RETIRE", "RETIRED") with { SupersededByVersionId = r.SupersededBy }, ct);
+                    // A superseded version's place is taken by the activation that follows; an explicit retirement of the current one clears it.
+                    if (r.WasCurrent && r.SupersededBy is null) await AccessProfileStore.DeleteApCurrentAsync(tx, scopeKey, profileId, ct);
+                    break;
+                case ApReviewChannelChosen c:
+                    rowId = await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "REVIEW_CHANNEL_COMMIT", WireNames.Of(c.Channel), "REVIEW_IN_PROGRESS"), ct);
+                    break;
+                case ApRuleActionRecorded ra:
+                    rowId = await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(rowTenant, scope, scopeKey, profileId, v, WireNames.Of(ra.Action),
+                        ra.SuggestedRuleRef, ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef, ra.Reason, accepted.Reason.Name, simulationId, tenant,
+                        ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ra.At), ct);
+                    break;
+                case ApReviewConfirmed cf:
+                    rowId = await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "CONFIRMATION_COMMIT",
+                        review?.Channel is { } channel ? WireNames.Of(channel) : null, WireNames.Of(cf.State)), ct);
+                    break;
+                default:
+                    throw new InvalidOperationException($"event {e.GetType().Name} is not handled");
+            }
+
+            state = ProfileDecider.Evolve(state, e);
+            var reviewBefore = review;
+            review = ProfileDecider.EvolveReview(review, e, rowId);
+            if (review is not null && !ReferenceEquals(review, reviewBefore))
+            {
+                await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(rowTenant, scope, scopeKey, profileId, v,
+                    review.Channel is { } ch ? WireNames.Of(ch) : null, WireNames.Of(review.State), review.RuleActionIds.Count, review.LatestReviewEventId, e.At), ct);
+            }
+            var after = state.Versions.TryGetValue(e.SchemaVersionId, out var now) ? WireNames.Of(now.Lifecycle) : "NONE";
+            var payload = new List<(string, string)>
+            {
+                ("access_profile_id", profileId), ("scope_key", scopeKey), ("schema_version_id", Invariant(e.SchemaVersionId)),
+                ("state_from", before), ("state_to", after), ("ledger_event_id", Invariant(rowId)),
+            };
+            if (review is not null && e is ApReviewChannelChosen or ApRuleActionRecorded or ApReviewConfirmed)
+                payload.Add(("confirmation_state", WireNames.Of(review.State)));
+            if (e is ApVersionRetired { SupersededBy: { } by }) payload.Add(("superseded_by_version_id", Invariant(by)));
+            if (e is ApVersionActivated { Lineage: { } lineage }) payload.Add(("activation_rule_action_set_ref", lineage.RuleActionSetRef));
+            journal.Add(new JournalDraft(Engine, simulationId, accepted.Reason, JournalPayload.Create([.. payload])));
+        }
+
+        var result = new JsonObject
+        {
+            ["access_profile"] = ProfileViews.Version(command.Scope, scopeKey, profileId, state.Versions[v], state.CurrentVersionId == v),
+        };
+        if (review is not null) result["authoring_review"] = ProfileViews.Review(review);
+        return new HandlerOutcome.Accepted(accepted.Reason, result, journal, []);
+
+        ApReviewLedgerRow ReviewLedger(ApEvent e, string kind, string? channel, string confirmationState) => new(rowTenant, scope, scopeKey, profileId, v, kind,
+            channel, confirmationState, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
+            ctx.IdempotencyKey.Value, e.At);
+    }
+
+    // ---- Tenant overlays -----------------------------------------------------------------------------------------
+
+    private static (UpdateOverlay?, JsonInputError?) PrepareOverlay(OverlayUpdateInput i)
+    {
+        IReadOnlyList<OverlayOp>? ops = null;
+        if (i.OverlayOps is { } text)
+        {
+            var (read, error) = OverlayDecider.ReadOps(text);
+            if (error is not null) return (null, new JsonInputError(error.Reason, error.Detail));
+            ops = read;
+        }
+        var command = new UpdateOverlay(i.OverlayId, i.OverlayVersionId, i.EventAction, ops, i.Reason);
+        return OverlayDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
+    }
+
+    private static async Task<HandlerOutcome> ExecuteOverlayAsync(TenantTransaction tx, UpdateOverlay command, ExecutionContext ctx, CancellationToken ct)
+    {
+        var tenant = ctx.Tenant.Value;
+        await AccessProfileStore.LockAsync(tx, "OVERLAY|" + tenant + "|" + command.OverlayId, ct);
+        var state = ProfileViews.FoldOverlay(await AccessProfileStore.OverlayLedgerAsync(tx, command.OverlayId, ct));
+        var decision = OverlayDecider.Decide(state, command, new OverlayContext(tenant, ctx.Actor.Value, ctx.Now));
+        if (decision is Decision<OverlayEvent>.Rejected rejected)
+            return Refused(OverlayUpdate, rejected.Reason, rejected.Detail, ("overlay_id", command.OverlayId), ("overlay_version_id", Invariant(command.OverlayVersionId)));
+
+        var accepted = (Decision<OverlayEvent>.Accepted)decision;
+        var journal = new List<JournalDraft>();
+        foreach (var e in accepted.Events)
+        {
+            var before = state.Versions.TryGetValue(e.OverlayVersionId, out var old) ? WireNames.Of(old.Lifecycle) : "NONE";
+            OverlayLedgerRow Ledger(string action, string lifecycle) => new(0, command.OverlayId, e.OverlayVersionId, action, lifecycle, null, null, e.Reason,
+                accepted.Reason.Name, OverlayUpdate, ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, e.At);
+            long rowId;
+            switch (e)
+            {
+                case OverlayVersionWritten w:
+                    rowId = await AccessProfileStore.AppendOverlayEventAsync(tx, Ledger(w.IsUpdate ? "UPDATE_DRAFT" : "CREATE_DRAFT", "DRAFT") with
+                    {
+                        OpsJson = CanonicalJson.SerializeToString(w.Ops),
+                    }, ct);
+                    break;
+                case OverlayVersionActivated a:
+                    rowId = await AccessProfileStore.AppendOverlayEventAsync(tx, Ledger("ACTIVATE", "ACTIVE"), ct);
+                    await AccessProfileStore.UpsertOverlayCurrentAsync(tx, new OverlayCurrentRow(tenant, command.OverlayId, a.OverlayVersionId,
+                        CanonicalJson.SerializeToString(state.Versions[a.OverlayVersionId].Ops), rowId, a.At), ct);
+                    break;
+                case OverlayVersionRetired r:
+                    rowId = await AccessProfileStore.AppendOverlayEventAsync(tx, Ledger("RETIRE", "RETIRED") with { SupersededByVersionId = r.SupersededBy }, ct);
+                    if (r.WasActive && r.SupersededBy is null) await AccessProfileStore.DeleteOverlayCurrentAsync(tx, command.OverlayId, ct);
+                    break;
+                default:
+                    throw new InvalidOperationException($"event {e.GetType().Name} is not handled");
+            }
+            state = OverlayDecider.Evolve(state, e);
+            journal.Add(new JournalDraft(Engine, OverlayUpdate, accepted.Reason, JournalPayload.Create(
+                ("overlay_id", command.OverlayId), ("overlay_version_id", Invariant(e.OverlayVersionId)), ("event_action", WireNames.Of(command.Action)),
+                ("state_from", before), ("state_to", WireNames.Of(state.Versions[e.OverlayVersionId].Lifecycle)), ("ledger_event_id", Invariant(rowId)))));
+        }
+        return new HandlerOutcome.Accepted(accepted.Reason, new JsonObject { ["overlay"] = ProfileViews.Overlay(command.OverlayId, state) }, journal, []);
+    }
+
+    // ---- Instance compile ------------------------------------------------------------------------------------------
+
+    private static (CompileInstance?, JsonInputError?) PrepareCompile(CompileInput i)
+    {
+        var command = new CompileInstance(i.TargetUserId, i.AccessProfileId, i.GlobalProfileVersionRef, i.TenantProfileVersionRef, i.OverlayVersionRefs ?? [],
+            i.PositionId, i.CompileReason, i.LifecycleState, i.IdentityVerified, i.VerificationLevel, i.DeviceTrustLevel);
+        return CompileDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
+    }
+
+    private static async Task<HandlerOutcome> ExecuteCompileAsync(TenantTransaction tx, CompileInstance command, ExecutionContext ctx, CancellationToken ct)
+    {
+        var tenant = ctx.Tenant.Value;
+        var instanceId = TenantBootstrap.AccessInstanceId(tenant, command.TargetUserId);
+        // Lock order: the instance first, then each profile scope (shared with the schema handlers), so a compile never
+        // reads a profile half-way through an activation.
+        await AccessProfileStore.LockAsync(tx, "INSTANCE|" + instanceId, ct);
+        await AccessProfileStore.LockAsync(tx, "GLOBAL|" + ProfileDecider.GlobalScopeKey + "|" + command.AccessProfileId, ct);
+        await AccessProfileStore.LockAsync(tx, "TENANT|" + tenant + "|" + command.AccessProfileId, ct);
+        var global = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, ProfileDecider.GlobalScopeKey, command.AccessProfileId, ct));
+        var tenantProfile = command.TenantProfileVersionRef is null ? ApProfileState.Empty
+            : ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, tenant, command.AccessProfileId, ct));
+        var overlayIds = command.OverlayVersionRefs.Select(r => r.OverlayId).ToHashSet(StringComparer.Ordinal);
+        var overlays = overlayIds.Count == 0 ? new Dictionary<string, OverlayState>()
+            : ProfileViews.FoldOverlays((await AccessProfileStore.OverlayLedgerAsync(tx, null, ct)).Where(r => overlayIds.Contains(r.OverlayId)));
+        var positionExists = command.PositionId is { } positionId && await PositionStore.GetPositionAsync(tx, positionId, ct) is not null;
+        var existingRow = await AccessStore.GetByUserAsync(tx, command.TargetUserId, ct);
+        var existing = existingRow is null ? null : new ExistingInstance(WireNames.Parse<AccessLifecycle>(existingRow.Lifecycle), existingRow.IdentityVerified,
+            WireNames.Parse<VerificationLevel>(existingRow.VerificationLevel), WireNames.Parse<DeviceTrustLevel>(existingRow.DeviceTrustLevel));
+
+        var decision = CompileDecider.Decide(command, new CompileFacts(global, tenantProfile, overlays, positionExists, existing),
+            new CompileContext(tenant, ctx.Actor.Value, ctx.Now));
+        if (decision is Decision<InstanceCompiled>.Rejected rejected)
+            return Refused(InstanceCompile, rejected.Reason, rejected.Detail, ("access_instance_id", instanceId), ("access_profile_id", command.AccessProfileId));
+
+        var accepted = (Decision<InstanceCompiled>.Accepted)decision;
+        var c = accepted.Events[0];
+        var identityCreated = await AccessProfileStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
+        var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["allow"] = c.Allow,
+            ["financial_auth"] = c.FinancialAuth,
+            ["constraint_refs"] = c.ConstraintRefs,
+            ["escalation_policy_refs"] = c.EscalationPolicyRefs,
+        });
+        var l = c.Lineage;
+        var row = new AccessInstanceRow(tenant, instanceId, c.TargetUserId, c.RoleTemplateId, WireNames.Of(c.Mode), baseline, c.IdentityVerified,
+            WireNames.Of(c.VerificationLevel), WireNames.Of(c.DeviceTrust), WireNames.Of(c.Lifecycle), 0, existingRow?.CreatedAt ?? c.At, c.At,
+            new InstanceLineage(l.GlobalProfileId, l.GlobalProfileVersion, l.TenantProfileId, l.TenantProfileVersion, l.OverlaySetRef, l.PositionId));
+        var eventId = await AccessStore.WriteInstanceAsync(tx, row, "COMPILE", accepted.Reason.Name, InstanceCompile, ctx.Actor.Value,
+            ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ct);
+
+        var payload = new List<(string, string)>
+        {
+            ("access_instance_id", instanceId), ("tenant_id", tenant), ("user_id", c.TargetUserId), ("effective_access_mode", WireNames.Of(c.Mode)),
+            ("compiled_global_profile_id", l.GlobalProfileId), ("compiled_global_profile_version", Invariant(l.GlobalProfileVersion)),
+            ("allow_count", Invariant(c.Allow.Count)), ("financial_auth", c.FinancialAuth ? "true" : "false"),
+            ("state_from", existingRow?.Lifecycle ?? "NONE"), ("state_to", WireNames.Of(c.Lifecycle)), ("ledger_event_id", Invariant(eventId)),
+        };
+        if (l.TenantProfileVersion is { } tv) payload.Add(("compiled_tenant_profile_version", Invariant(tv)));
+        if (l.OverlaySetRef is { } set) payload.Add(("compiled_overlay_set_ref", set));
+        if (l.PositionId is { } position) payload.Add(("compiled_position_id", position));
+        var stored = row with { SourceEventId = eventId };
+        return new HandlerOutcome.Accepted(accepted.Reason, new JsonObject
+        {
+            ["access_instance"] = AccessCheck.ToJson(stored),
+            ["identity_created"] = identityCreated,
+        }, [new JournalDraft(Engine, InstanceCompile, accepted.Reason, JournalPayload.Create([.. payload]))], []);
+    }
+
+    private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
+        new(reason, detail, new JournalDraft(Engine, JournalEventTypes.SimulationRefused, reason,
+            JournalPayload.Create([("simulation_id", simulationId), .. payload])));
+
+    private static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
+}

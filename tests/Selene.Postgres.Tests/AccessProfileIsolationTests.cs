@@ -1,0 +1,146 @@
+using Selene.Contracts;
+using Selene.Postgres.Stores;
+
+namespace Selene.Postgres.Tests;
+
+/// <summary>Rows of the access-profile tables for the storage fixtures.</summary>
+internal static class AccessProfileFixtureRows
+{
+    /// <summary>One TENANT-scoped row in each access-profile table for the transaction's tenant (actor u1).</summary>
+    public static async Task SeedTenantRowsAsync(TenantTransaction tx, string tenant) => await SeedAsync(tx, tenant, "TENANT", tenant, "ap1", "ov1");
+
+    /// <summary>One GLOBAL row (tenant_id NULL) in each table that holds them, written by the transaction's tenant.</summary>
+    public static async Task SeedGlobalRowsAsync(TenantTransaction tx, string profileId) => await SeedAsync(tx, null, "GLOBAL", "GLOBAL", profileId, null);
+
+    private static async Task SeedAsync(TenantTransaction tx, string? tenant, string scope, string scopeKey, string profileId, string? overlayId)
+    {
+        var actorTenant = tx.TenantId;
+        var review = await AccessProfileStore.AppendReviewEventAsync(tx, new ApReviewLedgerRow(tenant, scope, scopeKey, profileId, 1, "REVIEW_CHANNEL_COMMIT",
+            "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", "seed", ReasonCodes.AccessApReviewChannelChosen.Name, "ACCESS_AP_AUTHORING_REVIEW_CHANNEL_COMMIT",
+            actorTenant, "u1", "7", "k1", 1), default);
+        await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(tenant, scope, scopeKey, profileId, 1, "AGREE", "rule.one", null, null, null,
+            "seed", ReasonCodes.AccessApRuleActionRecorded.Name, "ACCESS_AP_AUTHORING_RULE_ACTION_COMMIT", actorTenant, "u1", "7", "k1", 1), default);
+        await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(tenant, scope, scopeKey, profileId, 1, "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", 1, review, 1), default);
+        var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed"}""";
+        var drafted = await AccessProfileStore.AppendApEventAsync(tx, new ApSchemaLedgerRow(0, tenant, scope, scopeKey, profileId, 1, "CREATE_DRAFT", "DRAFT",
+            payload, null, null, null, null, "seed", ReasonCodes.AccessApSchemaDrafted.Name, "ACCESS_AP_SCHEMA_CREATE_DRAFT", actorTenant, "u1", "7", "k1", 1), default);
+        await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(tenant, scope, scopeKey, profileId, 1, payload, drafted, 1), default);
+        if (overlayId is null) return;
+        var overlay = await AccessProfileStore.AppendOverlayEventAsync(tx, new OverlayLedgerRow(0, overlayId, 1, "CREATE_DRAFT", "DRAFT",
+            """[{"capability_id":"CAPREQ_SELF_APPROVE","op":"ADD_PERMISSION"}]""", null, "seed", ReasonCodes.AccessApOverlayUpdated.Name,
+            "ACCESS_AP_OVERLAY_UPDATE_COMMIT", "u1", "7", "k1", 1), default);
+        await AccessProfileStore.UpsertOverlayCurrentAsync(tx, new OverlayCurrentRow(tx.TenantId, overlayId, 1,
+            """[{"capability_id":"CAPREQ_SELF_APPROVE","op":"ADD_PERMISSION"}]""", overlay, 1), default);
+    }
+}
+
+/// <summary>
+/// GLOBAL access profiles are platform truth shared by every tenant, next to each tenant's own rows: every tenant
+/// sees GLOBAL rows and its own TENANT rows, never another tenant's; without a session tenant nothing is visible.
+/// </summary>
+public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClassFixture<StorageFixture>, IAsyncLifetime
+{
+    private static readonly string[] SharedTables = ["access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger",
+        "access_ap_authoring_review_current", "access_ap_rule_review_actions_ledger"];
+
+    public static TheoryData<string> Shared => new(SharedTables);
+
+    public async Task InitializeAsync()
+    {
+        await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme");
+        await using (var exists = tx.Command("SELECT count(*) FROM selene.access_ap_schema_current WHERE scope_key = 'GLOBAL'"))
+        {
+            if ((long)(await exists.ExecuteScalarAsync())! > 0) return; // seeded by an earlier test of this class
+        }
+        await AccessProfileFixtureRows.SeedGlobalRowsAsync(tx, "gp1");
+        await tx.CommitAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Theory]
+    [MemberData(nameof(Shared))]
+    public async Task TenantsSeeGlobalRowsAndTheirOwn_NeverAnotherTenants(string table)
+    {
+        foreach (var (tenant, other) in new[] { ("acme", "globex"), ("globex", "acme") })
+        {
+            Assert.Equal(1, await CountAsync(tenant, table, "tenant_id IS NULL AND scope_key = 'GLOBAL'"));
+            Assert.True(await CountAsync(tenant, table, $"tenant_id = '{tenant}'") > 0, $"{tenant} sees its own {table} rows");
+            Assert.Equal(0, await CountAsync(tenant, table, $"tenant_id = '{other}'"));
+            Assert.Equal(0, await CountAsync(tenant, table, $"scope_key = '{other}'"));
+        }
+        Assert.Equal(1, await CountAsync("initech", table, "true")); // a tenant without rows sees just the GLOBAL one
+        Assert.Equal(0, await Sql.CountAsync(fixture.Db.App, null, table)); // no session tenant: nothing
+    }
+
+    [Fact]
+    public async Task ATenant_CannotWriteOrChangeAnotherTenantsProfileRows()
+    {
+        var error = await Sql.FailsAsync(fixture.Db.App, "acme", """
+            INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
+                reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
+            VALUES ('globex', 'TENANT', 'globex', 'ap9', 1, 'RETIRE', 'RETIRED', 'x', 'ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT', 'ACCESS_AP_SCHEMA_RETIRE_COMMIT', 'globex', 'u1', 9, 2)
+            """);
+        Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
+
+        await Sql.ExecAsync(fixture.Db.App, "acme", "DELETE FROM selene.access_ap_schema_current WHERE scope_key = 'globex'");
+        await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_overlay_current SET active_overlay_version_id = 7 WHERE tenant_id = 'globex'");
+        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", "scope_key = 'globex'"));
+        Assert.Equal(1, await CountAsync("globex", "access_ap_overlay_current", "active_overlay_version_id = 1"));
+    }
+
+    [Fact]
+    public async Task TheDatabase_RefusesRowsWhoseScopeAndTenantDisagree()
+    {
+        // A TENANT row must name its tenant as scope_key; a GLOBAL row has no tenant; no tenant's rows may use the key GLOBAL.
+        foreach (var (tenantId, scope, scopeKey) in new[] { ("'acme'", "TENANT", "globex"), ("'acme'", "GLOBAL", "GLOBAL"), ("NULL", "TENANT", "acme") })
+        {
+            var error = await Sql.FailsAsync(fixture.Db.Owner, "acme", $"""
+                INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
+                    reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
+                VALUES ({tenantId}, '{scope}', '{scopeKey}', 'ap9', 1, 'RETIRE', 'RETIRED', 'x', 'r', 's', 'acme', 'u1', 9, 2)
+                """);
+            Assert.Equal("23514", error.SqlState); // check_violation
+        }
+    }
+
+    [Fact]
+    public async Task PlatformOperator_IsAnsweredForTheSessionTenantOnly()
+    {
+        Assert.False(await IsOperatorAsync("acme"));
+        await Sql.ExecAsync(fixture.Db.Owner, null, "UPDATE selene.tenants SET platform_operator = true WHERE tenant_id = 'acme'");
+        try
+        {
+            Assert.True(await IsOperatorAsync("acme"));
+            Assert.False(await IsOperatorAsync("globex"));
+        }
+        finally
+        {
+            await Sql.ExecAsync(fixture.Db.Owner, null, "UPDATE selene.tenants SET platform_operator = false WHERE tenant_id = 'acme'");
+        }
+    }
+
+    [Fact]
+    public async Task ActiveOverlayOps_AreTheSessionTenantsOnly()
+    {
+        foreach (var tenant in new[] { "acme", "globex" })
+        {
+            await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, tenant);
+            var op = Assert.Single(await AccessProfileStore.ActiveOverlayOpsAsync(tx, default));
+            Assert.Equal(new ActiveOverlayOp("ov1", 1, "ADD_PERMISSION", "CAPREQ_SELF_APPROVE", null, null), op);
+        }
+    }
+
+    private async Task<bool> IsOperatorAsync(string tenant)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, tenant);
+        return await AccessProfileStore.IsPlatformOperatorAsync(tx, default);
+    }
+
+    private async Task<long> CountAsync(string tenant, string table, string where)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, tenant);
+        await using var cmd = tx.Command($"SELECT count(*) FROM selene.{table} WHERE {where}");
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+}

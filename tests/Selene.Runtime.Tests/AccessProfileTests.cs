@@ -1,0 +1,215 @@
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+using Selene.Runtime.Access;
+using static Selene.Runtime.Tests.AccessProfileKit;
+using static Selene.Runtime.Tests.RuntimeFixture;
+
+namespace Selene.Runtime.Tests;
+
+public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
+{
+    private readonly AccessProfileKit _kit = new(f);
+
+    private static string Profile() => "ap-" + Guid.NewGuid().ToString("N")[..10];
+
+    [Fact]
+    public async Task TenantProfile_DraftUpdateActivateSupersedeRetire_KeepsOneCurrentVersionAndTheWholeHistory()
+    {
+        var p = Profile();
+        var drafted = await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, payload: Payload()));
+        Assert.Equal(ReasonCodes.AccessApSchemaDrafted, drafted.Reason);
+        Assert.Equal("DRAFT", Json(drafted, "access_profile", "lifecycle_state").GetString());
+        Assert.Equal("acme", Json(drafted, "access_profile", "scope_key").GetString());
+
+        var updated = await _kit.OkAsync(ProfileHandlers.SchemaUpdate, SchemaBody(p, 1, payload: Payload(allow: "\"CAPREQ_MANAGE\"", mode: "A", financial: true)));
+        Assert.Equal(ReasonCodes.AccessApSchemaUpdated, updated.Reason);
+        Assert.Equal("A", Json(updated, "access_profile", "profile_payload", "access_mode").GetString());
+
+        var activated = await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1));
+        Assert.Equal(ReasonCodes.AccessApSchemaActivated, activated.Reason);
+        Assert.True(Json(activated, "access_profile", "is_current").GetBoolean());
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 1 AND profile_payload_json LIKE '%\"A\"%'"));
+
+        // Activating v2 retires v1 (superseded) and moves the projection; v1's history stays.
+        await _kit.ActiveProfileAsync(p, 2);
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 2"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger",
+            $"access_profile_id = '{p}' AND schema_version_id = 1 AND event_action = 'RETIRE' AND superseded_by_version_id = 2 AND lifecycle_state = 'RETIRED'"));
+
+        // Retiring the current version clears the projection.
+        var retired = await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 2));
+        Assert.Equal(ReasonCodes.AccessApSchemaRetired, retired.Reason);
+        Assert.False(Json(retired, "access_profile", "is_current").GetBoolean());
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
+        Assert.Equal(["CREATE_DRAFT", "UPDATE_DRAFT", "ACTIVATE", "CREATE_DRAFT", "RETIRE", "ACTIVATE", "RETIRE"], await ActionsAsync(p));
+        Assert.Equal(7, await _kit.CountAsync("journal", $"engine = 'PH2.ACCESS.002' AND payload LIKE '%{p}%' AND event_type LIKE 'ACCESS_AP_SCHEMA_%'"));
+    }
+
+    [Fact]
+    public async Task RetiringADraft_IsAllowed_AndLeavesTheCurrentVersionAlone()
+    {
+        var p = Profile();
+        await _kit.ActiveProfileAsync(p, 1);
+        await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 2, payload: Payload()));
+        await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 2));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 1"));
+    }
+
+    public static TheoryData<string, string, ReasonCode> IllegalMoves => new()
+    {
+        // v1 is ACTIVE, v2 RETIRED (drafted then retired), v9 never drafted.
+        { ProfileHandlers.SchemaUpdate, "update an ACTIVE version", ReasonCodes.AccessApTransitionInvalid },
+        { ProfileHandlers.SchemaActivate, "activate the ACTIVE version again", ReasonCodes.AccessApTransitionInvalid },
+        { ProfileHandlers.SchemaCreateDraft, "draft an existing version", ReasonCodes.AccessApTransitionInvalid },
+        { "activate-retired", "activate a RETIRED version", ReasonCodes.AccessApTransitionInvalid },
+        { "retire-retired", "retire a RETIRED version", ReasonCodes.AccessApTransitionInvalid },
+        { "update-missing", "update a version never drafted", ReasonCodes.AccessSchemaRefMissing },
+        { "activate-missing", "activate a version never drafted", ReasonCodes.AccessSchemaRefMissing },
+        { "retire-missing", "retire a version never drafted", ReasonCodes.AccessSchemaRefMissing },
+    };
+
+    [Theory]
+    [MemberData(nameof(IllegalMoves))]
+    public async Task IllegalLifecycleMoves_AreRefusedWithTheirReason_JournaledAndWithoutEffect(string move, string scenario, ReasonCode expected)
+    {
+        var p = Profile();
+        await _kit.ActiveProfileAsync(p, 1);
+        await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 2, payload: Payload()));
+        await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 2));
+        var (simulation, body) = move switch
+        {
+            "activate-retired" => (ProfileHandlers.SchemaActivate, SchemaBody(p, 2)),
+            "retire-retired" => (ProfileHandlers.SchemaRetire, SchemaBody(p, 2)),
+            "update-missing" => (ProfileHandlers.SchemaUpdate, SchemaBody(p, 9, payload: Payload())),
+            "activate-missing" => (ProfileHandlers.SchemaActivate, SchemaBody(p, 9)),
+            "retire-missing" => (ProfileHandlers.SchemaRetire, SchemaBody(p, 9)),
+            ProfileHandlers.SchemaActivate => (move, SchemaBody(p, 1)),
+            _ => (move, SchemaBody(p, 1, payload: Payload(mode: "X"))),
+        };
+        var ledger = await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'");
+        var refusals = await _kit.CountAsync("journal", $"event_type = 'SIMULATION_REFUSED' AND payload LIKE '%{p}%'");
+
+        var result = await _kit.RunAsync(simulation, body);
+
+        Assert.True(result.Outcome == ExecutionOutcome.Refused, scenario);
+        Assert.Equal(expected, result.Reason);
+        Assert.Equal(ledger, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 1"));
+        Assert.Equal(refusals + 1, await _kit.CountAsync("journal", $"event_type = 'SIMULATION_REFUSED' AND reason_code = '{expected.Name}' AND payload LIKE '%{p}%'"));
+    }
+
+    [Fact]
+    public async Task Activate_RetriedWithTheSameKey_ReplaysTheStoredResultAndWritesOnce()
+    {
+        var p = Profile();
+        await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, payload: Payload()));
+        var key = Key("activate");
+        var first = await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1), key: key);
+        var retry = await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1), key: key);
+        Assert.Equal(ExecutionOutcome.Executed, first.Outcome);
+        Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
+        Assert.Equal(first.Body, retry.Body);
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}' AND event_action = 'ACTIVATE'"));
+
+        // The same key with another body is not a retry.
+        var reused = await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 2), key: key);
+        Assert.Equal(ReasonCodes.IdempotencyKeyReused, reused.Reason);
+    }
+
+    [Fact]
+    public async Task GlobalProfile_WrittenByAPlatformOperator_IsSharedReadOnlyWithEveryTenant()
+    {
+        await _kit.MakeAcmeOperatorAsync();
+        var p = Profile();
+
+        // globex is no platform operator: refused, nothing written anywhere.
+        var refused = await _kit.RunAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, "GLOBAL", Payload()), tenant: "globex");
+        Assert.Equal(ExecutionOutcome.Refused, refused.Outcome);
+        Assert.Equal(ReasonCodes.AccessApScopeViolation, refused.Reason);
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'", tenant: "globex"));
+
+        await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
+        Assert.Equal(2, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}' AND tenant_id IS NULL AND scope_key = 'GLOBAL' AND actor_tenant_id = 'acme'", tenant: "globex"));
+        await using (var tx = await TenantTransaction.BeginAsync(f.Db.App, "globex"))
+        {
+            var current = Assert.Single(await AccessProfileStore.ListApCurrentAsync(tx, default), r => r.AccessProfileId == p);
+            Assert.Equal(("GLOBAL", "GLOBAL", 1), (current.Scope, current.ScopeKey, current.ActiveSchemaVersionId));
+            Assert.Null(current.TenantId);
+        }
+
+        // Reading is not writing: globex still cannot retire it.
+        var retire = await _kit.RunAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 1, "GLOBAL"), tenant: "globex");
+        Assert.Equal(ReasonCodes.AccessApScopeViolation, retire.Reason);
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'", tenant: "globex"));
+    }
+
+    [Fact]
+    public async Task TenantProfiles_OfTheSameId_StayApartPerTenant()
+    {
+        var p = Profile();
+        await _kit.ActiveProfileAsync(p, 1, payload: Payload(mode: "R"));
+        await _kit.ActiveProfileAsync(p, 1, payload: Payload(mode: "A"), tenant: "globex");
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND scope_key = 'globex' AND profile_payload_json LIKE '%\"A\"%'", tenant: "globex"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}' AND tenant_id = 'globex'"));
+    }
+
+    public static TheoryData<string, ReasonCode> BadPayloads => new()
+    {
+        { Payload(allow: ""), ReasonCodes.AccessApSchemaInvalid },
+        { Payload(allow: "\"*\",\"CAPREQ_MANAGE\""), ReasonCodes.AccessApSchemaInvalid },
+        { Payload(allow: "\"capreq manage\""), ReasonCodes.AccessApSchemaInvalid },
+        { Payload(allow: "\"CAPREQ_MANAGE\",\"CAPREQ_MANAGE\""), ReasonCodes.AccessApSchemaInvalid },
+        { Payload(name: "   "), ReasonCodes.AccessApSchemaInvalid },
+        { Payload(mode: "Z"), ReasonCodes.InputSchemaInvalid },
+        { Payload().Replace("}", ",\"sneaky\":1}", StringComparison.Ordinal), ReasonCodes.InputSchemaInvalid },
+        { """{"profile_name":"x","capability_allow_list":["A"],"access_mode":"R"}""", ReasonCodes.InputSchemaInvalid },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadPayloads))]
+    public async Task Draft_WithABadPayload_IsRejectedBeforeStorage(string payload, ReasonCode expected)
+    {
+        var p = Profile();
+        var result = await _kit.RunAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, payload: payload));
+        Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
+        Assert.Equal(expected, result.Reason);
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'"));
+    }
+
+    [Theory]
+    [InlineData("""{"access_profile_id":"p","schema_version_id":0,"scope":"TENANT","reason":"r"}""", "ACCESS_CONTRACT_VALIDATION_FAILED")]
+    [InlineData("""{"access_profile_id":"p","schema_version_id":"1","scope":"TENANT","reason":"r"}""", "INPUT_SCHEMA_INVALID")]
+    [InlineData("""{"access_profile_id":"p","schema_version_id":1,"scope":"WORLD","reason":"r"}""", "INPUT_SCHEMA_INVALID")]
+    [InlineData("""{"access_profile_id":"p","schema_version_id":1,"scope":"TENANT","reason":"r","extra":true}""", "INPUT_UNKNOWN_FIELD")]
+    [InlineData("""{"access_profile_id":"p","schema_version_id":1,"scope":"TENANT"}""", "INPUT_SCHEMA_INVALID")]
+    public async Task Activate_WithAMalformedBody_IsRejected(string body, string reason)
+    {
+        var result = await _kit.RunAsync(ProfileHandlers.SchemaActivate, body);
+        Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
+        Assert.Equal(reason, result.Reason.Name);
+    }
+
+    [Fact]
+    public async Task TenantCreate_WithPlatformOperator_LetsOnlyThatTenantWriteGlobalProfiles()
+    {
+        var bootstrap = new TenantBootstrap(f.Db, TimeProvider.System);
+        Assert.True((await bootstrap.CreateAsync(new TenantId("opco"), new UserId("root"), platformOperator: true)).Created);
+        Assert.True((await bootstrap.CreateAsync(new TenantId("plainco"), new UserId("root"))).Created);
+        Assert.True(await IsOperatorAsync("opco"));
+        Assert.False(await IsOperatorAsync("plainco"));
+        Assert.False(await IsOperatorAsync("globex"));
+    }
+
+    private async Task<bool> IsOperatorAsync(string tenant)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(f.Db.App, tenant);
+        return await AccessProfileStore.IsPlatformOperatorAsync(tx, default);
+    }
+
+    private async Task<string[]> ActionsAsync(string profile)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "acme");
+        return (await AccessProfileStore.ApLedgerAsync(tx, "acme", profile, default)).Select(r => r.EventAction).ToArray();
+    }
+}
