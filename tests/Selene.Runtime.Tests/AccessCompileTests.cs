@@ -112,6 +112,17 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
     }
 
     [Fact]
+    public async Task Compile_OfOnesOwnInstance_OrBeyondOnesOwnAuthority_IsRefused()
+    {
+        var p = Id("ap");
+        await _kit.MakeAcmeOperatorAsync();
+        await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
+        var own = await _kit.RunAsync(ProfileHandlers.InstanceCompile, CompileBody("alice", p, 1));
+        Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, own.Reason);
+        Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "user_id = 'alice'")); // the bootstrap row only
+    }
+
+    [Fact]
     public async Task Compile_RetriedWithTheSameKey_WritesOnce()
     {
         var p = Id("ap");

@@ -239,6 +239,22 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal(0, await f.CountAsync("acme", "access_board_policies", "board_policy_id = 'p2'"));
     }
 
+    [Fact]
+    public async Task SelfApproval_IsRefused_UntilAnActiveTenantOverlayAllowsIt_AndAgainOnceItIsRetired()
+    {
+        var kit = new AccessProfileKit(f);
+        var id = await PendingCapreqAsync();
+        var own = await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id));
+        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, own.Reason);
+
+        await kit.ActiveOverlayAsync("self-approval", 1, """[{"op":"ADD_PERMISSION","capability_id":"CAPREQ_SELF_APPROVE"}]""");
+        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id))).Reason);
+
+        await kit.OkAsync(ProfileHandlers.OverlayUpdate, AccessProfileKit.OverlayBody("self-approval", 1, "RETIRE"));
+        var next = await PendingCapreqAsync();
+        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(next))).Reason);
+    }
+
     private Task<ExecutionResult> Upsert(string actor, string target, string mode) =>
         f.RunAsync(actor, GovernanceHandlers.InstanceUpsert, Key("up"), new JsonObject
         {

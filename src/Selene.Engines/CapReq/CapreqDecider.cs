@@ -43,6 +43,19 @@ public static class CapreqDecider
         }
     }
 
+    /// <summary>The tenant capability that lets a requester approve their own request when an ACTIVE overlay adds it.</summary>
+    public const string SelfApproveCapability = "CAPREQ_SELF_APPROVE";
+
+    /// <summary>
+    /// The tenant's policy on self-approval, from the ops of its ACTIVE overlays: allowed when one adds
+    /// CAPREQ_SELF_APPROVE and none removes it (a removal wins, as in instance compilation).
+    /// </summary>
+    public static bool SelfApprovalAllowed(IEnumerable<(string Op, string? CapabilityId)> activeOverlayOps)
+    {
+        var ops = activeOverlayOps.Where(o => string.Equals(o.CapabilityId, SelfApproveCapability, StringComparison.Ordinal)).Select(o => o.Op).ToArray();
+        return ops.Contains("ADD_PERMISSION") && !ops.Contains("REMOVE_PERMISSION");
+    }
+
     /// <summary>Decides one command against the current row (null when the request does not exist yet).</summary>
     public static Decision<CapreqEvent> Decide(CapreqState? state, CapreqCommand command, CapreqContext context)
     {

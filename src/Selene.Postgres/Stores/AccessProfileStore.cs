@@ -316,14 +316,6 @@ public static class AccessProfileStore
 
     // ---- Identities -----------------------------------------------------------------------------------------------
 
-    /// <summary>Creates the session tenant's identity <paramref name="userId"/> when missing; true when it was created now.</summary>
-    public static async Task<bool> EnsureIdentityAsync(TenantTransaction tx, string userId, long now, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, "INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            tx.TenantId, userId, now);
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
-    }
-
     private static NpgsqlCommand Command(TenantTransaction tx, string sql, params object?[] values)
     {
         var cmd = tx.Command(sql);

@@ -295,7 +295,11 @@ public static class ProfileHandlers
 
         var accepted = (Decision<InstanceCompiled>.Accepted)decision;
         var c = accepted.Events[0];
-        var identityCreated = await AccessProfileStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
+        // The same limits as ACCESS_INSTANCE_UPSERT_COMMIT: nobody compiles their own instance or hands out more than they hold.
+        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ct);
+        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, c.TargetUserId, c.Mode, c.Allow, c.FinancialAuth, ctx.Now) is { } refusal)
+            return Refused(InstanceCompile, refusal.Reason, refusal.Detail, ("access_instance_id", instanceId), ("access_profile_id", command.AccessProfileId));
+        var identityCreated = await AccessGovernanceStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
         var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
             ["allow"] = c.Allow,

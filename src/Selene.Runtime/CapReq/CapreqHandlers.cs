@@ -56,7 +56,10 @@ public static class CapreqHandlers
             var capreqId = command.TargetCapreqId(context.Tenant.Value)!;
             var row = await CapreqStore.LockAndLoadAsync(tx, capreqId, ct);
             var state = row is null ? null : CapreqMapping.ToState(row);
-            var decision = CapreqDecider.Decide(state, command, new CapreqContext(context.Tenant.Value, context.Actor.Value, context.Now));
+            // Only an approval by the requester needs the tenant's self-approval policy (its ACTIVE overlays).
+            var selfApproval = command.Action == CapreqAction.Approve && state is not null && state.RequesterUserId == context.Actor.Value &&
+                CapreqDecider.SelfApprovalAllowed((await AccessProfileStore.ActiveOverlayOpsAsync(tx, ct)).Select(o => (o.Op, o.CapabilityId)));
+            var decision = CapreqDecider.Decide(state, command, new CapreqContext(context.Tenant.Value, context.Actor.Value, context.Now, selfApproval));
 
             switch (decision)
             {
