@@ -163,6 +163,23 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal("REVOKED", Json(revoke)["override"]!["status"]!.GetValue<string>());
         Assert.Equal(ReasonCodes.AccessApRequired, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
 
+        // One approver key may serve two different override simulations (keys are scoped per simulation).
+        var sharedKey = Key("shared");
+        var temp = await f.RunAsync("alice", GovernanceHandlers.TempGrant, sharedKey, new JsonObject
+        {
+            ["target_user_id"] = erin, ["override_scope"] = "CAPREQ_MANAGE", ["grant_mode"] = "A", ["reason"] = "one hour", ["duration_ms"] = 3_600_000,
+        }.ToJsonString());
+        temp.Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
+        var perm2 = await f.RunAsync("alice", GovernanceHandlers.PermGrant, sharedKey, new JsonObject
+        {
+            ["target_user_id"] = erin, ["override_scope"] = "POSITION_MANAGE", ["grant_mode"] = "W", ["reason"] = "for good",
+        }.ToJsonString());
+        perm2.Ok("ACCESS_OVERRIDE_OK_PERM_GRANT");
+        await f.RunAsync("alice", GovernanceHandlers.Revoke, Key("rev"), new JsonObject
+        {
+            ["target_user_id"] = erin, ["override_id"] = Json(temp)["override"]!["override_id"]!.GetValue<string>(), ["reason"] = "done",
+        }.ToJsonString()).Ok("ACCESS_OVERRIDE_OK_REVOKE");
+
         // A TEMPORARY override holds for its duration.
         (await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("duration_ms", 3_600_000L))).Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
         Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);

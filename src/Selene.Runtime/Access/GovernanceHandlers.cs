@@ -341,8 +341,9 @@ public static class GovernanceHandlers
                 escalation.AccessInstanceId, escalation.TargetUserId, WireNames.Of(OverrideType.OneShot), escalation.RequestedAction, escalation.RequestedMode,
                 "ACTIVE", ctx.Now.Value, null, escalation.EscalationCaseId, ctx.Actor.Value, BoardVote,
                 $"board:{escalation.BoardPolicyId}:v{escalation.PolicyVersionId}", ctx.Now.Value, ctx.Now.Value);
+            // Keyed by the case, not the deciding voter's key: one board answer per case, whatever keys the voters chose.
             await AccessGovernanceStore.GrantOverrideAsync(tx, row, $"board threshold satisfied on {escalation.EscalationCaseId}",
-                Stamp(ctx, ReasonCodes.AccessOverrideTempGranted), ct);
+                Stamp(ctx, ReasonCodes.AccessOverrideTempGranted) with { IdempotencyKey = "case:" + escalation.EscalationCaseId }, ct);
             journal.Add(OverrideJournal(BoardVote, ReasonCodes.AccessOverrideTempGranted, row));
             journal.Add(await ResolveAsync(tx, escalation, "APPROVED", "BOARD_VOTE", row.OverrideId, ctx, ct));
         }
