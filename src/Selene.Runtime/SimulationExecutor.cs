@@ -124,7 +124,11 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
                 return new ExecutionResult(ExecutionOutcome.Replayed, ReasonCodeOf(stored), null, stored, request.Correlation);
             }
 
-            verdict = await Access.ExecutorGate.DecideAsync(tx, handler.Record, context, ct);
+            var decided = await Access.ExecutorGate.DecideAsync(tx, handler.Record, context, requestHash, ct);
+            if (decided is null)
+                return new ExecutionResult(ExecutionOutcome.Invalid, ReasonCodes.IdempotencyKeyReused,
+                    "this Idempotency-Key was already used for a different request (its escalation case is bound to that request)", null, request.Correlation);
+            verdict = decided;
             var outcome = verdict.Allowed
                 ? await handler.ExecuteAsync(tx, input, context, ct)
                 : new HandlerOutcome.Rejected(verdict.RefusalReason, Access.ExecutorGate.RefusalDetail(verdict, handler.Record),
@@ -155,9 +159,12 @@ public sealed class SimulationExecutor(SeleneDatabase db, SimulationRegistry reg
         // escalation case of this request in the same transaction.
         await using (var refusal = await TenantTransaction.BeginAsync(db.App, request.Tenant.Value, ct))
         {
-            var entries = new List<JournalDraft> { rejected.Journal };
+            // An engine refusal after the gate allowed keeps the gate's decision on record too.
+            var entries = verdict.Allowed
+                ? new List<JournalDraft> { Access.ExecutorGate.Journal(verdict, ReasonCodes.AccessAllowed, handler.Record.SimulationId), rejected.Journal }
+                : new List<JournalDraft> { rejected.Journal };
             if (!verdict.Allowed && verdict.OpensCase &&
-                await Access.ExecutorGate.OpenCaseAsync(refusal, verdict, handler.Record.SimulationId, context, ct) is { } opened)
+                await Access.ExecutorGate.OpenCaseAsync(refusal, verdict, handler.Record.SimulationId, context, requestHash, ct) is { } opened)
                 entries.Add(opened);
             await JournalStore.AppendAsync(refusal, entries.Select(e => ToEntry(e, context)).ToArray(), now.Value, ct);
             await refusal.CommitAsync(ct);

@@ -39,7 +39,7 @@ public sealed class StorageFixture : IAsyncLifetime
             const string policy = """{"members":["u1"],"primitive":"SINGLE_APPROVER"}""";
             await AccessGovernanceStore.AppendPolicyEventAsync(tx, "board", 1, "CREATE_DRAFT", "DRAFT", policy, "seed", stamp, default);
             await AccessGovernanceStore.AppendPolicyEventAsync(tx, "board", 1, "ACTIVATE", "ACTIVE", policy, "seed", stamp, default);
-            await AccessGovernanceStore.OpenCaseAsync(tx, new EscalationCaseRow("esc_00000000000000a1", "u1", "ai_00000000000000a1", "CAPREQ_APPROVE_COMMIT", "k9",
+            await AccessGovernanceStore.OpenCaseAsync(tx, new EscalationCaseRow("esc_00000000000000a1", "u1", "ai_00000000000000a1", "CAPREQ_APPROVE_COMMIT", "k9", new string('0', 64),
                 "CAPREQ_MANAGE", "A", "W", "AP_APPROVAL_REQUIRED", "board", 1, policy, "OPEN", null, null, "7", 1, null), "{}", stamp, default);
             await AccessGovernanceStore.AppendVoteAsync(tx, "esc_00000000000000a1", "board", 1, "APPROVE", "seed", "SATISFIED", stamp, default);
             await AccessProfileFixtureRows.SeedTenantRowsAsync(tx, tenant);

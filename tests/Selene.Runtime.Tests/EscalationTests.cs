@@ -272,6 +272,98 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(next))).Reason);
     }
 
+    [Fact]
+    public async Task AnApprovalIsForTheRequestItSaw_AnotherBodyUnderTheSameKeyIsRefused()
+    {
+        var erin = await RestrictedUserAsync();
+        var (id1, id2) = (await PendingCapreqAsync(), await PendingCapreqAsync());
+        var key = Key("approve");
+        var caseId = CaseOf(await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id1)));
+        await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("escalation_case_id", caseId)).Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
+
+        var swapped = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id2));
+        Assert.Equal(ReasonCodes.IdempotencyKeyReused, swapped.Reason);
+        Assert.Equal("PENDING_APPROVAL", await CapreqStatusAsync(id2));
+        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id1))).Reason);
+    }
+
+    [Fact]
+    public async Task ADeniedCase_StaysDenied_EvenAfterALaterGrant()
+    {
+        await BoardAsync();
+        var erin = await RestrictedUserAsync();
+        var id = await PendingCapreqAsync();
+        var key = Key("approve");
+        var caseId = CaseOf(await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id)));
+        await VoteAsync("v1", caseId, "REJECT").Ok("ACCESS_BOARD_VOTE_OK");
+        await VoteAsync("v2", caseId, "REJECT").Ok("ACCESS_BOARD_VOTE_OK");
+        await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("duration_ms", 3_600_000L)).Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
+
+        Assert.Equal(ReasonCodes.AccessEscalationDenied, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
+        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("fresh"), IdBody(id))).Reason); // a new request may pass
+    }
+
+    [Fact]
+    public async Task AnApprovedCaseWhoseGrantIsRevoked_SaysToUseANewKey_AndTheNewKeyOpensANewCase()
+    {
+        var erin = await RestrictedUserAsync();
+        var id = await PendingCapreqAsync();
+        var key = Key("approve");
+        var caseId = CaseOf(await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id)));
+        var perm = await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "A", ("escalation_case_id", caseId)).Ok("ACCESS_OVERRIDE_OK_PERM_GRANT");
+        await f.RunAsync("alice", GovernanceHandlers.Revoke, Key("rev"), new JsonObject
+        {
+            ["target_user_id"] = erin, ["override_id"] = Json(perm)["override"]!["override_id"]!.GetValue<string>(), ["reason"] = "changed our mind",
+        }.ToJsonString()).Ok("ACCESS_OVERRIDE_OK_REVOKE");
+
+        var stale = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id));
+        Assert.Equal(ReasonCodes.AccessApRequired, stale.Reason);
+        Assert.Contains("new Idempotency-Key", stale.Detail, StringComparison.Ordinal);
+        var fresh = await f.RunAsync(erin, CapreqSimulations.Approve, Key("again"), IdBody(id));
+        Assert.Equal(ReasonCodes.AccessApRequired, fresh.Reason);
+        Assert.NotEqual(caseId, CaseOf(fresh));
+    }
+
+    [Fact]
+    public async Task AnEngineRefusalAfterTheGateAllowed_JournalsBothDecisions()
+    {
+        var id = await PendingCapreqAsync();
+        var correlation = f.NextCorrelation();
+        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id), correlation)).Reason);
+        Assert.Equal(["ACCESS_DECISION", "SIMULATION_REFUSED"], await EventTypesAsync(correlation));
+    }
+
+    [Fact]
+    public async Task APolicyWhoseBoardWouldBeInvalidWithoutTheTarget_IsNotBound()
+    {
+        await f.GiveInstanceAsync("alice", "tess", "clerk_write", "W", ["CAPREQ_MANAGE", "ACCESS_ESCALATION_VOTE"]);
+        await f.GiveInstanceAsync("alice", "vic", "board_member", "W", ["ACCESS_ESCALATION_VOTE"]);
+        await PolicyAsync("aa-two-of-two", 1, "CREATE_DRAFT", new JsonObject
+        {
+            ["primitive"] = "N_OF_M", ["required_approvals"] = 2, ["members"] = new JsonArray("tess", "vic"), ["applies_to"] = new JsonArray("CAPREQ_MANAGE"),
+        }).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
+        await PolicyAsync("aa-two-of-two", 1, "ACTIVATE").Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
+        try
+        {
+            var refused = await f.RunAsync("tess", CapreqSimulations.Approve, Key("approve"), IdBody(await PendingCapreqAsync()));
+            await using var tx = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
+            var bound = (await Selene.Postgres.Stores.AccessGovernanceStore.GetCaseAsync(tx, CaseOf(refused), false, default))!.BoardPolicyId;
+            Assert.NotEqual("aa-two-of-two", bound); // without tess, 2 of [vic] could never be met
+        }
+        finally
+        {
+            await PolicyAsync("aa-two-of-two", 1, "RETIRE").Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
+        }
+    }
+
+    [Fact]
+    public async Task ADelegatedAdministrator_CannotRewriteSomeoneWhoHoldsMore()
+    {
+        await f.GiveInstanceAsync("alice", "dana", "delegated_admin", "X", ["ACCESS_INSTANCE_COMPILE_REFRESH", "CAPREQ_MANAGE"]);
+        Assert.Equal(ReasonCodes.AccessInstanceUpserted, (await Upsert("dana", "zoe", "W")).Reason);
+        Assert.Equal(ReasonCodes.AccessGrantExceedsAuthority, (await Upsert("dana", "alice", "R")).Reason); // alice holds "*"
+    }
+
     private Task<ExecutionResult> Upsert(string actor, string target, string mode) =>
         f.RunAsync(actor, GovernanceHandlers.InstanceUpsert, Key("up"), new JsonObject
         {

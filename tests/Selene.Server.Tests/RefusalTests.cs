@@ -72,10 +72,11 @@ public class RefusalTests(SeleneServerFixture f)
         var before = await f.CountsAsync();
         var reply = await f.Api.SimulateAsync(f.BobKey, Approve, On("capreq_0000000000000000"));
         AssertProblem(reply, HttpStatusCode.NotFound, "CAPREQ_NOT_FOUND");
-        var entry = Assert.Single(await f.Api.JournalAsync(f.BobKey, reply.Json["correlation_id"]!.GetValue<string>()))!;
+        var entry = Assert.Single(await f.Api.TransitionsAsync(f.BobKey, reply.Json["correlation_id"]!.GetValue<string>()))!;
         Assert.Equal("SIMULATION_REFUSED", entry["event_type"]!.GetValue<string>());
         Assert.Equal("NONE", entry["payload"]!["state"]!.GetValue<string>());
-        Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
+        // The gate's ALLOW and the engine's refusal are journaled; nothing else changes.
+        Assert.Equal(before with { Journal = before.Journal + 2 }, await f.CountsAsync());
     }
 
     [Fact]
@@ -103,10 +104,11 @@ public class RefusalTests(SeleneServerFixture f)
         var rowAfter = await f.Api.GetCapreqAsync(f.AliceKey, id);
         Assert.Equal(rowBefore.Text, rowAfter.Text);
         Assert.Equal(state, rowAfter.Capreq["status"]!.GetValue<string>());
-        Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
+        // The gate's ALLOW and the engine's refusal are journaled; nothing else changes.
+        Assert.Equal(before with { Journal = before.Journal + 2 }, await f.CountsAsync());
 
         var correlation = reply.Json["correlation_id"]!.GetValue<string>();
-        var entry = Assert.Single(await f.Api.JournalAsync(readerKey, correlation))!;
+        var entry = Assert.Single(await f.Api.TransitionsAsync(readerKey, correlation))!;
         Assert.Equal("SIMULATION_REFUSED", entry["event_type"]!.GetValue<string>());
         Assert.Equal(reason, entry["reason_code"]!.GetValue<string>());
         Assert.Equal(id, entry["payload"]!["capreq_id"]!.GetValue<string>());

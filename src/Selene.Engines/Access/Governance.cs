@@ -156,11 +156,13 @@ public static class Governance
         };
 
     /// <summary>
-    /// The policy an escalation binds when it opens: among ACTIVE policies governing the action, the one with the
-    /// smallest id (ordinal). None: the case can be resolved only by an approver's override.
+    /// The policy an escalation binds when it opens: among ACTIVE policies governing the action whose electorate for
+    /// this user is still a valid board (the user is not part of it), the one with the smallest id (ordinal). None:
+    /// the case can be resolved only by an approver's override.
     /// </summary>
-    public static ActiveBoardPolicy? BindPolicy(IEnumerable<ActiveBoardPolicy> active, string requestedAction) =>
-        active.Where(p => p.Payload.Governs(requestedAction)).OrderBy(p => p.BoardPolicyId, StringComparer.Ordinal).FirstOrDefault();
+    public static ActiveBoardPolicy? BindPolicy(IEnumerable<ActiveBoardPolicy> active, string requestedAction, string targetUserId) =>
+        active.Where(p => p.Payload.Governs(requestedAction) && BoardThreshold.Validate(Electorate(p.Payload, targetUserId)) is null)
+            .OrderBy(p => p.BoardPolicyId, StringComparer.Ordinal).FirstOrDefault();
 
     /// <summary>The electorate of a case: the bound policy's members, without the user the case is about.</summary>
     public static BoardPolicy Electorate(BoardPolicyPayload policy, string targetUserId)
@@ -226,11 +228,20 @@ public static class Governance
     /// Why <paramref name="actorUserId"/> may not give <paramref name="targetUserId"/> an instance with this mode,
     /// allow-list and financial authorization, or null: nobody writes their own instance, and nobody hands out more
     /// than they hold (every action on their own list, a mode no higher than their own for it, financial
-    /// authorization only when they have it).
+    /// authorization only when they have it), nor rewrites the <paramref name="current"/> instance of someone who
+    /// holds more than they do.
     /// </summary>
     public static (ReasonCode Reason, string Detail)? CheckInstanceAuthority(string actorUserId, AccessInstanceView? actor,
-        IReadOnlyList<AccessOverrideView> actorOverrides, string targetUserId, AccessMode mode, IReadOnlyList<string> allow, bool financialAuth, UnixNanos now)
+        IReadOnlyList<AccessOverrideView> actorOverrides, string targetUserId, AccessMode mode, IReadOnlyList<string> allow, bool financialAuth, UnixNanos now,
+        AccessInstanceView? current = null)
     {
+        // Nor does anyone rewrite the instance of someone who holds more than they do.
+        if (current is not null && actor is not null && !string.Equals(actorUserId, targetUserId, StringComparison.Ordinal))
+        {
+            var held = current.AllowList ?? ["*"];
+            if (CheckInstanceAuthority(actorUserId, actor, actorOverrides, targetUserId, current.BaseMode, held, current.FinancialAuth, now) is { } above)
+                return (ReasonCodes.AccessGrantExceedsAuthority, $"{targetUserId} holds more than the actor: {above.Detail}");
+        }
         if (string.Equals(actorUserId, targetUserId, StringComparison.Ordinal))
             return (ReasonCodes.AccessSelfGrantForbidden, "nobody writes their own access instance");
         if (actor is null) return (ReasonCodes.AccessGrantExceedsAuthority, "the actor has no access instance");

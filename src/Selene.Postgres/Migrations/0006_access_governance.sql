@@ -33,7 +33,10 @@ CREATE TABLE selene.access_override_ledger (
     CHECK ((override_type = 'TEMPORARY') = (expires_at IS NOT NULL)),
     CHECK (override_type <> 'ONE_SHOT' OR escalation_case_id IS NOT NULL)
 );
-CREATE UNIQUE INDEX access_override_ledger_idempotency ON selene.access_override_ledger (tenant_id, access_instance_id, event_action, idempotency_key);
+-- An Idempotency-Key is scoped per simulation (as everywhere in the executor): the same approver key may serve a TEMP
+-- grant and a PERM grant of one user.
+CREATE UNIQUE INDEX access_override_ledger_idempotency
+    ON selene.access_override_ledger (tenant_id, access_instance_id, approved_via_simulation_id, event_action, idempotency_key);
 CREATE UNIQUE INDEX access_override_ledger_one_grant ON selene.access_override_ledger (tenant_id, override_id) WHERE event_action = 'GRANT';
 SELECT selene.enable_tenant_isolation('selene.access_override_ledger');
 SELECT selene.make_append_only('selene.access_override_ledger', 'F_APPEND_ONLY_VIOLATION');
@@ -135,6 +138,7 @@ CREATE TABLE selene.access_escalation_cases (
     access_instance_id       text    NOT NULL,
     simulation_id            text    NOT NULL,
     request_idempotency_key  text    NOT NULL,
+    request_hash             text    NOT NULL CHECK (request_hash ~ '^[0-9a-f]{64}$'),
     requested_action         text    NOT NULL,
     requested_mode           text    NOT NULL CHECK (requested_mode IN ('R', 'W', 'A', 'X')),
     effective_mode           text    NOT NULL CHECK (effective_mode IN ('R', 'W', 'A', 'X')),

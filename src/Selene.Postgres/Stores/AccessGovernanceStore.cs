@@ -37,6 +37,7 @@ public sealed record EscalationCaseRow(
     string AccessInstanceId,
     string SimulationId,
     string RequestIdempotencyKey,
+    string RequestHash,
     string RequestedAction,
     string RequestedMode,
     string EffectiveMode,
@@ -67,7 +68,7 @@ public static class AccessGovernanceStore
         """;
 
     private const string CaseColumns = """
-        escalation_case_id, target_user_id, access_instance_id, simulation_id, request_idempotency_key, requested_action, requested_mode,
+        escalation_case_id, target_user_id, access_instance_id, simulation_id, request_idempotency_key, request_hash, requested_action, requested_mode,
         effective_mode, escalation_trigger, board_policy_id, policy_version_id, policy_payload_json, status, resolved_via, override_id,
         opened_correlation_id::text, opened_at, resolved_at
         """;
@@ -110,14 +111,30 @@ public static class AccessGovernanceStore
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The user's overrides (every status), oldest first; <paramref name="userId"/> null for the whole tenant.</summary>
+    /// <summary>The newest 1000 overrides (every status) of the user, or of the tenant when <paramref name="userId"/> is null.</summary>
     public static async Task<IReadOnlyList<OverrideRow>> ListOverridesAsync(TenantTransaction tx, string? userId, CancellationToken ct)
     {
         await using var cmd = tx.Command($"""
             SELECT {OverrideColumns} FROM selene.access_overrides
-            WHERE tenant_id = $1 AND ($2::text IS NULL OR target_user_id = $2) ORDER BY created_at, override_id LIMIT 1000
+            WHERE tenant_id = $1 AND ($2::text IS NULL OR target_user_id = $2) ORDER BY created_at DESC, override_id LIMIT 1000
             """);
         Add(cmd, tx.TenantId, userId);
+        return await ReadOverridesAsync(cmd, ct);
+    }
+
+    /// <summary>
+    /// The user's overrides in force at <paramref name="now"/> (ACTIVE, window holding now), without ONE_SHOT ones
+    /// unless they answer <paramref name="caseId"/>. Unbounded on purpose: the conflict rule keeps it to one per scope.
+    /// </summary>
+    public static async Task<IReadOnlyList<OverrideRow>> InForceOverridesAsync(TenantTransaction tx, string userId, string? caseId, long now, CancellationToken ct)
+    {
+        await using var cmd = tx.Command($"""
+            SELECT {OverrideColumns} FROM selene.access_overrides
+            WHERE tenant_id = $1 AND target_user_id = $2 AND status = 'ACTIVE' AND starts_at <= $3 AND (expires_at IS NULL OR expires_at > $3)
+              AND (override_type <> 'ONE_SHOT' OR escalation_case_id = $4::text)
+            ORDER BY created_at, override_id
+            """);
+        Add(cmd, tx.TenantId, userId, now, caseId);
         return await ReadOverridesAsync(cmd, ct);
     }
 
@@ -235,12 +252,12 @@ public static class AccessGovernanceStore
                 VALUES ($1, $2, 'OPEN', 'OPEN', $3, $4, $5, $6::numeric, $7)
                 ON CONFLICT DO NOTHING RETURNING event_id)
             INSERT INTO selene.access_escalation_cases (tenant_id, {CaseColumns.Replace("::text", "", StringComparison.Ordinal)}, source_event_id)
-            SELECT $1, $2, $5, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'OPEN', NULL, NULL, $6::numeric, $7, NULL, e.event_id FROM e
+            SELECT $1, $2, $5, $8, $9, $10, $18, $11, $12, $13, $14, $15, $16, $17, 'OPEN', NULL, NULL, $6::numeric, $7, NULL, e.event_id FROM e
             RETURNING 1
             """);
         Add(cmd, tx.TenantId, row.EscalationCaseId, snapshotJson, stamp.ReasonCode, row.TargetUserId, row.OpenedCorrelationId, row.OpenedAt,
             row.AccessInstanceId, row.SimulationId, row.RequestIdempotencyKey, row.RequestedAction, row.RequestedMode, row.EffectiveMode,
-            row.EscalationTrigger, row.BoardPolicyId, row.PolicyVersionId, row.PolicyPayloadJson);
+            row.EscalationTrigger, row.BoardPolicyId, row.PolicyVersionId, row.PolicyPayloadJson, row.RequestHash);
         return await cmd.ExecuteScalarAsync(ct) is not null;
     }
 
@@ -287,9 +304,9 @@ public static class AccessGovernanceStore
         while (await r.ReadAsync(ct))
         {
             list.Add(new EscalationCaseRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetString(9), r.IsDBNull(10) ? null : r.GetInt32(10),
-                r.IsDBNull(11) ? null : r.GetString(11), r.GetString(12), r.IsDBNull(13) ? null : r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14),
-                r.GetString(15), r.GetInt64(16), r.IsDBNull(17) ? null : r.GetInt64(17)));
+                r.GetString(7), r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetInt32(11),
+                r.IsDBNull(12) ? null : r.GetString(12), r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetString(15),
+                r.GetString(16), r.GetInt64(17), r.IsDBNull(18) ? null : r.GetInt64(18)));
         }
         return list;
     }

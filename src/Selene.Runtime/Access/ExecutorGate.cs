@@ -15,33 +15,43 @@ public sealed record GateVerdict(
     EscalationCaseRow? ExistingCase,
     string? AccessInstanceId)
 {
-    public bool Allowed => Decision.Decision == AccessDecisionKind.Allow;
+    /// <summary>The board said no to exactly this request: no later grant makes it pass.</summary>
+    public bool CaseDenied => ExistingCase?.Status == "DENIED";
+
+    public bool Allowed => Decision.Decision == AccessDecisionKind.Allow && !CaseDenied;
 
     /// <summary>The refusal a non-ALLOW verdict becomes (reference §7.2 consumer rule).</summary>
     public ReasonCode RefusalReason =>
-        ExistingCase?.Status == "DENIED" ? ReasonCodes.AccessEscalationDenied
+        CaseDenied ? ReasonCodes.AccessEscalationDenied
         : Decision.Decision == AccessDecisionKind.Deny ? ReasonCodes.AccessScopeViolation
         : ReasonCodes.AccessApRequired;
 
-    /// <summary>An approver or board can resolve it: ESCALATE for a mode upgrade, and no case has been denied.</summary>
+    /// <summary>An approver or board can resolve it: ESCALATE for a mode upgrade, and this request has no closed case yet.</summary>
     public bool OpensCase =>
-        Decision.Decision == AccessDecisionKind.Escalate && Decision.Trigger == EscalationTrigger.ApApprovalRequired && ExistingCase?.Status != "DENIED";
+        Decision.Decision == AccessDecisionKind.Escalate && Decision.Trigger == EscalationTrigger.ApApprovalRequired && ExistingCase is null or { Status: "OPEN" };
 }
 
 /// <summary>
 /// The executor's ACCESS gate (issue 3): before any governed simulation decides, the acting user's stored
 /// instance and overrides are read inside the executor's transaction and PH1.ACCESS.001 decides for the
 /// simulation's requested_action at its declared mode. ONE_SHOT overrides count only for the request whose
-/// escalation case they answer. API-key callers present no device, so the instance's device trust governs.
+/// escalation case they answer — the same user, simulation, key and request hash. API-key callers present no
+/// device, so the instance's device trust governs.
 /// </summary>
 public static class ExecutorGate
 {
-    public static async Task<GateVerdict> DecideAsync(TenantTransaction tx, SimulationRecord record, ExecutionContext context, CancellationToken ct)
+    /// <summary>
+    /// The verdict, or null when this key already opened a case for a different request (the caller gets
+    /// IDEMPOTENCY_KEY_REUSED: an approval given for one body never carries over to another).
+    /// </summary>
+    public static async Task<GateVerdict?> DecideAsync(TenantTransaction tx, SimulationRecord record, ExecutionContext context, string requestHash,
+        CancellationToken ct)
     {
         var user = context.Actor.Value;
         var caseId = Governance.EscalationCaseId(context.Tenant.Value, user, record.SimulationId, context.IdempotencyKey.Value);
-        var (instance, overrides) = await LoadAsync(tx, user, caseId, ct);
         var existing = await AccessGovernanceStore.GetCaseAsync(tx, caseId, forUpdate: false, ct);
+        if (existing is not null && !string.Equals(existing.RequestHash, requestHash, StringComparison.Ordinal)) return null;
+        var (instance, overrides) = await LoadAsync(tx, user, caseId, context.Now, ct);
         var decision = AccessGate.Decide(new AccessGateRequest(user, instance, overrides, record.RequestedAction, record.RequiredMode,
             DeviceTrustLevel.Dtl4, SensitiveDataRequest: false, context.Now));
         return new GateVerdict(decision, record.RequestedAction, record.RequiredMode, caseId, existing, instance?.AccessInstanceId);
@@ -49,14 +59,11 @@ public static class ExecutorGate
 
     /// <summary>The user's instance and the overrides the gate may count (ONE_SHOT ones only for <paramref name="caseId"/>).</summary>
     public static async Task<(AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides)> LoadAsync(TenantTransaction tx, string userId,
-        string? caseId, CancellationToken ct)
+        string? caseId, UnixNanos now, CancellationToken ct)
     {
         var row = await AccessStore.GetByUserAsync(tx, userId, ct);
         if (row is null) return (null, []);
-        var overrides = (await AccessGovernanceStore.ListOverridesAsync(tx, userId, ct))
-            .Where(o => o.Status == "ACTIVE" && (o.OverrideType != "ONE_SHOT" || string.Equals(o.EscalationCaseId, caseId, StringComparison.Ordinal)))
-            .Select(ToView)
-            .ToArray();
+        var overrides = (await AccessGovernanceStore.InForceOverridesAsync(tx, userId, caseId, now.Value, ct)).Select(ToView).ToArray();
         return (AccessCheck.ToView(row), overrides);
     }
 
@@ -78,8 +85,10 @@ public static class ExecutorGate
 
     /// <summary>The refusal's detail line: the gate's rule, and what to do next.</summary>
     public static string RefusalDetail(GateVerdict verdict, SimulationRecord record) =>
-        verdict.ExistingCase?.Status == "DENIED"
+        verdict.CaseDenied
             ? $"escalation case {verdict.EscalationCaseId} for this request was denied"
+            : verdict.ExistingCase is { Status: "APPROVED" } && !verdict.Allowed
+                ? $"escalation case {verdict.EscalationCaseId} was approved, but its grant is no longer in force (revoked or expired): send the request under a new Idempotency-Key to open a new case"
             : verdict.OpensCase
                 ? $"{record.SimulationId} needs {record.RequestedAction} at mode {record.RequiredMode}: {verdict.Decision.Rule}; escalation case {verdict.EscalationCaseId} awaits approval, then retry with the same Idempotency-Key"
                 : $"{record.SimulationId} needs {record.RequestedAction} at mode {record.RequiredMode}: {verdict.Decision.Rule}";
@@ -109,14 +118,14 @@ public static class ExecutorGate
     /// policy that governs the action, if any. Returns the journal entry when this call opened it.
     /// </summary>
     public static async Task<JournalDraft?> OpenCaseAsync(TenantTransaction tx, GateVerdict verdict, string simulationId, ExecutionContext context,
-        CancellationToken ct)
+        string requestHash, CancellationToken ct)
     {
         var policies = (await AccessGovernanceStore.ActivePoliciesAsync(tx, ct))
             .Select(p => BoardPolicies.TryParse(p.PayloadJson, out var payload) ? new ActiveBoardPolicy(p.BoardPolicyId, p.VersionId, payload!, p.PayloadJson) : null)
             .OfType<ActiveBoardPolicy>();
-        var bound = Governance.BindPolicy(policies, verdict.RequestedAction);
+        var bound = Governance.BindPolicy(policies, verdict.RequestedAction, context.Actor.Value);
         var row = new EscalationCaseRow(verdict.EscalationCaseId, context.Actor.Value, verdict.AccessInstanceId!, simulationId, context.IdempotencyKey.Value,
-            verdict.RequestedAction, WireNames.Of(verdict.RequestedMode), WireNames.Of(verdict.Decision.EffectiveMode!.Value), WireNames.Of(EscalationTrigger.ApApprovalRequired),
+            requestHash, verdict.RequestedAction, WireNames.Of(verdict.RequestedMode), WireNames.Of(verdict.Decision.EffectiveMode!.Value), WireNames.Of(EscalationTrigger.ApApprovalRequired),
             bound?.BoardPolicyId, bound?.VersionId, bound?.PayloadJson, "OPEN", null, null, context.Correlation.ToString(), context.Now.Value, null);
         var stamp = new GovernanceStamp(context.Actor.Value, ReasonCodes.AccessEscalationOpened.Name, context.Correlation.ToString(),
             context.IdempotencyKey.Value, context.Now.Value);

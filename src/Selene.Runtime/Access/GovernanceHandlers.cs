@@ -175,12 +175,13 @@ public static class GovernanceHandlers
     {
         await tx.LockEntityAsync("access:" + i.TargetUserId, ct);
         var mode = i.AccessMode ?? Governance.RoleDefaultMode(i.RoleTemplateId);
-        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ct);
-        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, i.TargetUserId, mode, i.Allow, i.FinancialAuth, ctx.Now) is { } refusal)
+        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
+        var existing = await AccessStore.GetByUserAsync(tx, i.TargetUserId, ct);
+        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, i.TargetUserId, mode, i.Allow, i.FinancialAuth, ctx.Now,
+                existing is null ? null : AccessCheck.ToView(existing)) is { } refusal)
             return Refuse(InstanceUpsert, refusal.Reason, refusal.Detail, ("target_user_id", i.TargetUserId));
 
         var created = await AccessGovernanceStore.EnsureIdentityAsync(tx, i.TargetUserId, ctx.Now.Value, ct);
-        var existing = await AccessStore.GetByUserAsync(tx, i.TargetUserId, ct);
         var instanceId = TenantBootstrap.AccessInstanceId(ctx.Tenant.Value, i.TargetUserId);
         var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
@@ -207,7 +208,7 @@ public static class GovernanceHandlers
         if (instanceRef is not null && instanceRef != instance.AccessInstanceId)
             return Refuse(simulationId, ReasonCodes.AccessScopeMismatch, "access_engine_instance_id is not the target user's instance", ("target_user_id", target));
 
-        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ct);
+        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
         if (Governance.CheckGrantAuthority(ctx.Actor.Value, approver, approverOverrides, target, scope, grantMode, ctx.Now) is { } refusal)
             return Refuse(simulationId, refusal.Reason, refusal.Detail, ("target_user_id", target), ("scope", scope));
 
@@ -226,7 +227,7 @@ public static class GovernanceHandlers
 
         var startsAt = ctx.Now.Value;
         long? expiresAt = durationMs is { } d ? checked(startsAt + d * 1_000_000) : null;
-        var existing = (await AccessGovernanceStore.ListOverridesAsync(tx, target, ct)).Select(ToStored);
+        var existing = (await AccessGovernanceStore.InForceOverridesAsync(tx, target, null, ctx.Now.Value, ct)).Select(ToStored);
         if (Governance.Conflict(existing, type, scope, startsAt, expiresAt, ctx.Now) is { } clash)
             return Refuse(simulationId, ReasonCodes.AccessOverrideConflict, $"override {clash.OverrideId} already covers {scope} in this window",
                 ("target_user_id", target), ("override_id", clash.OverrideId));
@@ -256,7 +257,7 @@ public static class GovernanceHandlers
             return Refuse(Revoke, ReasonCodes.AccessScopeMismatch, "access_engine_instance_id is not the override's instance", ("override_id", i.OverrideId));
         if (row.Status != "ACTIVE" || row.ExpiresAt <= ctx.Now.Value)
             return Refuse(Revoke, ReasonCodes.AccessOverrideNotActive, $"override {i.OverrideId} is no longer in force", ("override_id", i.OverrideId));
-        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ct);
+        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
         if (Governance.CheckGrantAuthority(ctx.Actor.Value, approver, approverOverrides, i.TargetUserId, row.Scope, WireNames.Parse<AccessMode>(row.GrantMode),
                 ctx.Now) is { } refusal)
             return Refuse(Revoke, refusal.Reason, refusal.Detail, ("override_id", i.OverrideId));
@@ -337,7 +338,7 @@ public static class GovernanceHandlers
         if (threshold == ThresholdStatus.Satisfied)
         {
             // The board's answer is a ONE_SHOT override for exactly the refused request (its case), approved via this vote.
-            var row = new OverrideRow(Governance.OverrideId(ctx.Tenant.Value, escalation.AccessInstanceId, BoardVote, ctx.IdempotencyKey.Value),
+            var row = new OverrideRow(Governance.OverrideId(ctx.Tenant.Value, escalation.AccessInstanceId, BoardVote, "case:" + escalation.EscalationCaseId),
                 escalation.AccessInstanceId, escalation.TargetUserId, WireNames.Of(OverrideType.OneShot), escalation.RequestedAction, escalation.RequestedMode,
                 "ACTIVE", ctx.Now.Value, null, escalation.EscalationCaseId, ctx.Actor.Value, BoardVote,
                 $"board:{escalation.BoardPolicyId}:v{escalation.PolicyVersionId}", ctx.Now.Value, ctx.Now.Value);

@@ -56,7 +56,6 @@ public static class GovernanceViews
             ["target_user_id"] = c.TargetUserId,
             ["access_instance_id"] = c.AccessInstanceId,
             ["simulation_id"] = c.SimulationId,
-            ["request_idempotency_key"] = c.RequestIdempotencyKey,
             ["requested_action"] = c.RequestedAction,
             ["requested_mode"] = c.RequestedMode,
             ["effective_access_mode"] = c.EffectiveMode,

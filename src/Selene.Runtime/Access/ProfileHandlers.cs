@@ -274,6 +274,7 @@ public static class ProfileHandlers
         var instanceId = TenantBootstrap.AccessInstanceId(tenant, command.TargetUserId);
         // Lock order: the instance first, then each profile scope (shared with the schema handlers), so a compile never
         // reads a profile half-way through an activation.
+        await tx.LockEntityAsync("access:" + command.TargetUserId, ct); // the lock every writer of a user's access takes
         await AccessProfileStore.LockAsync(tx, "INSTANCE|" + instanceId, ct);
         await AccessProfileStore.LockAsync(tx, "GLOBAL|" + ProfileDecider.GlobalScopeKey + "|" + command.AccessProfileId, ct);
         await AccessProfileStore.LockAsync(tx, "TENANT|" + tenant + "|" + command.AccessProfileId, ct);
@@ -296,8 +297,9 @@ public static class ProfileHandlers
         var accepted = (Decision<InstanceCompiled>.Accepted)decision;
         var c = accepted.Events[0];
         // The same limits as ACCESS_INSTANCE_UPSERT_COMMIT: nobody compiles their own instance or hands out more than they hold.
-        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ct);
-        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, c.TargetUserId, c.Mode, c.Allow, c.FinancialAuth, ctx.Now) is { } refusal)
+        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
+        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, c.TargetUserId, c.Mode, c.Allow, c.FinancialAuth, ctx.Now,
+                existingRow is null ? null : AccessCheck.ToView(existingRow)) is { } refusal)
             return Refused(InstanceCompile, refusal.Reason, refusal.Detail, ("access_instance_id", instanceId), ("access_profile_id", command.AccessProfileId));
         var identityCreated = await AccessGovernanceStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
         var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)

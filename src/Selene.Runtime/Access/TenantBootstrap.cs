@@ -68,8 +68,8 @@ public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
         DeviceTrustLevel callerDevice = DeviceTrustLevel.Dtl4, bool sensitive = false, CancellationToken ct = default)
     {
         await using var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct);
-        var (instance, overrides) = await ExecutorGate.LoadAsync(tx, user.Value, caseId: null, ct);
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
+        var (instance, overrides) = await ExecutorGate.LoadAsync(tx, user.Value, caseId: null, now, ct);
         return AccessGate.Decide(new AccessGateRequest(user.Value, instance, overrides, requestedAction, mode, callerDevice, sensitive, now));
     }
 
