@@ -24,6 +24,11 @@ public static class IdRules
     /// <summary>Caller-supplied text quoted back in an error message, cut to 64 characters.</summary>
     public static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
+    /// <summary>An id made by <see cref="Hashing.ShortHash"/>: <paramref name="prefix"/> followed by 16 lowercase hex digits.</summary>
+    public static bool IsShortHashId(string? id, string prefix) =>
+        id is not null && id.Length == prefix.Length + 16 && id.StartsWith(prefix, StringComparison.Ordinal) &&
+        !id.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdef");
+
     /// <summary>False when <paramref name="text"/> holds an unpaired surrogate (text that cannot be encoded as UTF-8).</summary>
     public static bool IsWellFormedUtf16(string text)
     {

@@ -163,4 +163,19 @@ public sealed class IdsTests
         Assert.Equal(at, nanos.ToDateTimeOffset());
         Assert.Equal("2025-01-02T03:04:05.1234567Z", nanos.ToString());
     }
+
+    [Theory]
+    [InlineData("esc_0123456789abcdef", "esc_", true)]
+    [InlineData("esc_0123456789ABCDEF", "esc_", false)]
+    [InlineData("esc_0123456789abcde", "esc_", false)]
+    [InlineData("esc_0123456789abcdef0", "esc_", false)]
+    [InlineData("ovr_0123456789abcdef", "esc_", false)]
+    [InlineData("esc_0123456789abcdeg", "esc_", false)]
+    [InlineData(null, "esc_", false)]
+    public void IsShortHashId_IsThePrefixAndSixteenLowercaseHexDigits(string? id, string prefix, bool expected) =>
+        Assert.Equal(expected, IdRules.IsShortHashId(id, prefix));
+
+    [Fact]
+    public void IsShortHashId_AcceptsWhatShortHashMakes() =>
+        Assert.True(IdRules.IsShortHashId("pos_" + Hashing.ShortHash(16, "a", "b"), "pos_"));
 }

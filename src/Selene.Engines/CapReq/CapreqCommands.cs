@@ -67,9 +67,7 @@ public static class CapreqIds
     public static string Derive(string tenantId, string capabilityId, string scopeRef, string justification) =>
         Prefix + Hashing.ShortHash(16, tenantId, capabilityId, scopeRef, justification);
 
-    public static bool IsWellFormed(string? id) =>
-        id is { Length: 23 } && id.StartsWith(Prefix, StringComparison.Ordinal) &&
-        id.AsSpan(Prefix.Length).ContainsAnyExcept("0123456789abcdef") is false;
+    public static bool IsWellFormed(string? id) => IdRules.IsShortHashId(id, Prefix);
 
     public static string PayloadHash(CapreqAction action, string tenantId, string capreqId, string? capabilityId, string? scopeRef, string? justification) =>
         "capreq_payload_" + Hashing.ShortHash(16, CapreqNames.Action(action), tenantId, capreqId, capabilityId ?? "", scopeRef ?? "", justification ?? "");

@@ -20,6 +20,9 @@ public sealed record OverrideRow(
     long CreatedAt,
     long UpdatedAt);
 
+/// <summary>What the access gate reads for one user: instance, overrides in force, and the request's escalation case.</summary>
+public sealed record GateFacts(AccessInstanceRow? Instance, IReadOnlyList<OverrideRow> Overrides, EscalationCaseRow? Case);
+
 /// <summary>Who wrote a governance event, why, and under which correlation and key.</summary>
 public sealed record GovernanceStamp(string ActorUserId, string ReasonCode, string CorrelationId, string IdempotencyKey, long Now);
 
@@ -122,20 +125,50 @@ public static class AccessGovernanceStore
         return await ReadOverridesAsync(cmd, ct);
     }
 
-    /// <summary>
-    /// The user's overrides in force at <paramref name="now"/> (ACTIVE, window holding now), without ONE_SHOT ones
-    /// unless they answer <paramref name="caseId"/>. Unbounded on purpose: the conflict rule keeps it to one per scope.
-    /// </summary>
+    // Overrides in force at $3 (ACTIVE, window holding now), without ONE_SHOT ones unless they answer case $4.
+    // Unbounded on purpose: the conflict rule keeps it to one per scope.
+    private const string InForceSql = $"""
+        SELECT {OverrideColumns} FROM selene.access_overrides
+        WHERE tenant_id = $1 AND target_user_id = $2 AND status = 'ACTIVE' AND starts_at <= $3 AND (expires_at IS NULL OR expires_at > $3)
+          AND (override_type <> 'ONE_SHOT' OR escalation_case_id = $4::text)
+        ORDER BY created_at, override_id
+        """;
+
+    /// <summary>The user's overrides in force at <paramref name="now"/> (ONE_SHOT ones only when they answer <paramref name="caseId"/>).</summary>
     public static async Task<IReadOnlyList<OverrideRow>> InForceOverridesAsync(TenantTransaction tx, string userId, string? caseId, long now, CancellationToken ct)
     {
-        await using var cmd = tx.Command($"""
-            SELECT {OverrideColumns} FROM selene.access_overrides
-            WHERE tenant_id = $1 AND target_user_id = $2 AND status = 'ACTIVE' AND starts_at <= $3 AND (expires_at IS NULL OR expires_at > $3)
-              AND (override_type <> 'ONE_SHOT' OR escalation_case_id = $4::text)
-            ORDER BY created_at, override_id
-            """);
+        await using var cmd = tx.Command(InForceSql);
         Add(cmd, tx.TenantId, userId, now, caseId);
         return await ReadOverridesAsync(cmd, ct);
+    }
+
+    /// <summary>
+    /// Everything the access gate reads for one user, in one round trip (a batch of three statements): the user's
+    /// instance, their overrides in force, and the escalation case <paramref name="caseId"/> (null: none asked).
+    /// </summary>
+    public static async Task<GateFacts> GateFactsAsync(TenantTransaction tx, string userId, string? caseId, long now, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        batch.BatchCommands.Add(BatchCommand($"SELECT {AccessStore.Columns} FROM selene.access_instances WHERE tenant_id = $1 AND user_id = $2",
+            tx.TenantId, userId));
+        batch.BatchCommands.Add(BatchCommand(InForceSql, tx.TenantId, userId, now, caseId));
+        batch.BatchCommands.Add(BatchCommand($"SELECT {CaseColumns} FROM selene.access_escalation_cases WHERE tenant_id = $1 AND escalation_case_id = $2::text",
+            tx.TenantId, caseId));
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        var instance = await r.ReadAsync(ct) ? AccessStore.Map(r) : null;
+        await r.NextResultAsync(ct);
+        var overrides = new List<OverrideRow>();
+        while (await r.ReadAsync(ct)) overrides.Add(MapOverride(r));
+        await r.NextResultAsync(ct);
+        var escalation = await r.ReadAsync(ct) ? MapCase(r) : null;
+        return new GateFacts(instance, overrides, escalation);
+    }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params object?[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var v in values) command.Parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
+        return command;
     }
 
     public static async Task<OverrideRow?> GetOverrideAsync(TenantTransaction tx, string overrideId, CancellationToken ct)
@@ -149,14 +182,14 @@ public static class AccessGovernanceStore
     {
         var list = new List<OverrideRow>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new OverrideRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8), r.IsDBNull(9) ? null : r.GetString(9), r.GetString(10), r.GetString(11),
-                r.IsDBNull(12) ? null : r.GetString(12), r.GetInt64(13), r.GetInt64(14)));
-        }
+        while (await r.ReadAsync(ct)) list.Add(MapOverride(r));
         return list;
     }
+
+    private static OverrideRow MapOverride(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
+            r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8), r.IsDBNull(9) ? null : r.GetString(9), r.GetString(10), r.GetString(11),
+            r.IsDBNull(12) ? null : r.GetString(12), r.GetInt64(13), r.GetInt64(14));
 
     // ---- board policies -------------------------------------------------------------------------------------
 
@@ -301,15 +334,15 @@ public static class AccessGovernanceStore
     {
         var list = new List<EscalationCaseRow>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            list.Add(new EscalationCaseRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-                r.GetString(7), r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetInt32(11),
-                r.IsDBNull(12) ? null : r.GetString(12), r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetString(15),
-                r.GetString(16), r.GetInt64(17), r.IsDBNull(18) ? null : r.GetInt64(18)));
-        }
+        while (await r.ReadAsync(ct)) list.Add(MapCase(r));
         return list;
     }
+
+    private static EscalationCaseRow MapCase(NpgsqlDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
+            r.GetString(7), r.GetString(8), r.GetString(9), r.IsDBNull(10) ? null : r.GetString(10), r.IsDBNull(11) ? null : r.GetInt32(11),
+            r.IsDBNull(12) ? null : r.GetString(12), r.GetString(13), r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetString(15),
+            r.GetString(16), r.GetInt64(17), r.IsDBNull(18) ? null : r.GetInt64(18));
 
     // ---- board votes ----------------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ public sealed record AccessInstanceRow(
 /// <summary>PH2.ACCESS.002 storage: the instance ledger and its projection.</summary>
 public static class AccessStore
 {
-    private const string Columns = """
+    internal const string Columns = """
         tenant_id, access_instance_id, user_id, role_template_id, effective_access_mode, baseline_permissions_json, identity_verified,
         verification_level, device_trust_level, lifecycle_state, source_event_id, created_at, updated_at, compiled_global_profile_id,
         compiled_global_profile_version, compiled_tenant_profile_id, compiled_tenant_profile_version, compiled_overlay_set_ref, compiled_position_id
@@ -82,14 +82,15 @@ public static class AccessStore
     {
         var list = new List<AccessInstanceRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            list.Add(new AccessInstanceRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetBoolean(6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10),
-                reader.GetInt64(11), reader.GetInt64(12), reader.IsDBNull(13) ? null : new InstanceLineage(reader.GetString(13), reader.GetInt32(14),
-                    reader.IsDBNull(15) ? null : reader.GetString(15), reader.IsDBNull(16) ? null : reader.GetInt32(16),
-                    reader.IsDBNull(17) ? null : reader.GetString(17), reader.IsDBNull(18) ? null : reader.GetString(18))));
-        }
+        while (await reader.ReadAsync(ct)) list.Add(Map(reader));
         return list;
     }
+
+    /// <summary>One row of <see cref="Columns"/>.</summary>
+    internal static AccessInstanceRow Map(NpgsqlDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+            reader.GetString(5), reader.GetBoolean(6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetInt64(10),
+            reader.GetInt64(11), reader.GetInt64(12), reader.IsDBNull(13) ? null : new InstanceLineage(reader.GetString(13), reader.GetInt32(14),
+                reader.IsDBNull(15) ? null : reader.GetString(15), reader.IsDBNull(16) ? null : reader.GetInt32(16),
+                reader.IsDBNull(17) ? null : reader.GetString(17), reader.IsDBNull(18) ? null : reader.GetString(18)));
 }

@@ -49,9 +49,10 @@ public static class ExecutorGate
     {
         var user = context.Actor.Value;
         var caseId = Governance.EscalationCaseId(context.Tenant.Value, user, record.SimulationId, context.IdempotencyKey.Value);
-        var existing = await AccessGovernanceStore.GetCaseAsync(tx, caseId, forUpdate: false, ct);
+        var facts = await AccessGovernanceStore.GateFactsAsync(tx, user, caseId, context.Now.Value, ct);
+        var existing = facts.Case;
         if (existing is not null && !string.Equals(existing.RequestHash, requestHash, StringComparison.Ordinal)) return null;
-        var (instance, overrides) = await LoadAsync(tx, user, caseId, context.Now, ct);
+        var (instance, overrides) = ToViews(facts);
         var decision = AccessGate.Decide(new AccessGateRequest(user, instance, overrides, record.RequestedAction, record.RequiredMode,
             DeviceTrustLevel.Dtl4, SensitiveDataRequest: false, context.Now));
         return new GateVerdict(decision, record.RequestedAction, record.RequiredMode, caseId, existing, instance?.AccessInstanceId);
@@ -59,13 +60,11 @@ public static class ExecutorGate
 
     /// <summary>The user's instance and the overrides the gate may count (ONE_SHOT ones only for <paramref name="caseId"/>).</summary>
     public static async Task<(AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides)> LoadAsync(TenantTransaction tx, string userId,
-        string? caseId, UnixNanos now, CancellationToken ct)
-    {
-        var row = await AccessStore.GetByUserAsync(tx, userId, ct);
-        if (row is null) return (null, []);
-        var overrides = (await AccessGovernanceStore.InForceOverridesAsync(tx, userId, caseId, now.Value, ct)).Select(ToView).ToArray();
-        return (AccessCheck.ToView(row), overrides);
-    }
+        string? caseId, UnixNanos now, CancellationToken ct) =>
+        ToViews(await AccessGovernanceStore.GateFactsAsync(tx, userId, caseId, now.Value, ct));
+
+    private static (AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides) ToViews(GateFacts facts) =>
+        facts.Instance is null ? (null, []) : (AccessCheck.ToView(facts.Instance), facts.Overrides.Select(ToView).ToArray());
 
     public static AccessOverrideView ToView(OverrideRow o) => new(o.OverrideId, WireNames.Parse<OverrideType>(o.OverrideType), o.Scope,
         WireNames.Parse<AccessMode>(o.GrantMode), WireNames.Parse<OverrideStatus>(o.Status), o.StartsAt, o.ExpiresAt);

@@ -131,7 +131,7 @@ public static class GovernanceHandlers
     private static (RevokeInput?, JsonInputError?) ValidateRevoke(RevokeInput i)
     {
         if (CheckCommon(i.TargetUserId, i.Reason, i.ApprovalRef) is { } bad) return Bad<RevokeInput>(bad);
-        return IsHexId(i.OverrideId, "ovr_") ? Ok(i) : Bad<RevokeInput>("override_id must look like ovr_<16 hex>");
+        return IdRules.IsShortHashId(i.OverrideId, "ovr_") ? Ok(i) : Bad<RevokeInput>("override_id must look like ovr_<16 hex>");
     }
 
     private static (BoardPolicyInput?, JsonInputError?) ValidatePolicy(BoardPolicyInput i)
@@ -155,10 +155,7 @@ public static class GovernanceHandlers
         return i.VoterUserId is { } v && !IdRules.IsValidName(v) ? Bad<BoardVoteInput>("voter_user_id must be a valid user id") : Ok(i);
     }
 
-    public static bool IsCaseId(string id) => IsHexId(id, "esc_");
-
-    private static bool IsHexId(string id, string prefix) =>
-        id.Length == prefix.Length + 16 && id.StartsWith(prefix, StringComparison.Ordinal) && id[prefix.Length..].All(char.IsAsciiHexDigitLower);
+    public static bool IsCaseId(string id) => IdRules.IsShortHashId(id, "esc_");
 
     // ---- execution ----------------------------------------------------------------------------------------
 

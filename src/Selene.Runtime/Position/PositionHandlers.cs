@@ -184,8 +184,7 @@ public static class PositionHandlers
         return new HandlerOutcome.Accepted(accepted.Reason, result, journal, accepted.Outbox);
     }
 
-    private static bool IsPositionId(string id) =>
-        id.Length == 20 && id.StartsWith("pos_", StringComparison.Ordinal) && id[4..].All(char.IsAsciiHexDigitLower);
+    private static bool IsPositionId(string id) => IdRules.IsShortHashId(id, "pos_");
 
     private static async Task<HandlerOutcome> ValidateAuthCompanyAsync(TenantTransaction tx, ValidateAuthCompanyInput i, ExecutionContext ctx, CancellationToken ct)
     {
