@@ -40,7 +40,7 @@ public sealed record ReasonCode
 
 /// <summary>
 /// The reason-code registry, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of
-/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 5xxx PH1.POSITION, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS.
+/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 4xxx PH1.OS, 5xxx PH1.POSITION, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS.
 /// Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
 /// </summary>
 public static class ReasonCodes
@@ -51,6 +51,7 @@ public static class ReasonCodes
     public const string EngineCapreq = "PH1.CAPREQ";
     public const string EngineAccess = "PH1.ACCESS";
     public const string EnginePosition = "PH1.POSITION";
+    public const string EngineOs = "PH1.OS";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
     public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, false);
@@ -71,6 +72,7 @@ public static class ReasonCodes
     public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode TenantExists = new("TENANT_EXISTS", 1151, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode IdentityUnknown = new("IDENTITY_UNKNOWN", 1152, EngineApi, Severity.Warn, false);
+    public static readonly ReasonCode TurnAuthorityInputRejected = new("TURN_AUTHORITY_INPUT_REJECTED", 1161, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, true);
@@ -91,6 +93,49 @@ public static class ReasonCodes
     public static readonly ReasonCode StorageMigrationChecksumMismatch = new("F_MIGRATION_CHECKSUM_MISMATCH", 3103, EngineStorage, Severity.Error, false);
     public static readonly ReasonCode StorageSerializationRetry = new("F_SERIALIZATION_RETRY", 3104, EngineStorage, Severity.Error, true);
     public static readonly ReasonCode StorageProjectionMismatch = new("F_PROJECTION_MISMATCH", 3105, EngineStorage, Severity.Error, false);
+
+    // ---- PH1.OS orchestration gate, top-level turn slice, utility review (4xxx) ----------------------
+    // 40xx successes; 41xx gate failures (reference §1.3/§1.4, in the order of the seed's hex ids); 419x the
+    // engine's failure modes; 42xx the wiring and top-level slice (§1.5/§1.6); 43xx the utility review (§1.7).
+    public static readonly ReasonCode OsOkPolicyEvaluate = new("PH1_OS_OK_POLICY_EVALUATE", 4001, EngineOs, Severity.Info, false);
+    public static readonly ReasonCode OsOkDecisionCompute = new("PH1_OS_OK_DECISION_COMPUTE", 4002, EngineOs, Severity.Info, false);
+    public static readonly ReasonCode OsUtilityReviewOk = new("PH1_OS_OK_UTILITY_REVIEW", 4003, EngineOs, Severity.Info, false);
+    public static readonly ReasonCode OsFailSessionGate = new("OS_FAIL_SESSION_GATE", 4110, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsFailUnderstandingGate = new("OS_FAIL_UNDERSTANDING_GATE", 4111, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsFailConfirmationGate = new("OS_FAIL_CONFIRMATION_GATE", 4112, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsFailAccessGate = new("OS_FAIL_ACCESS_GATE", 4113, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailBlueprintGate = new("OS_FAIL_BLUEPRINT_GATE", 4114, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailSimulationGate = new("OS_FAIL_SIMULATION_GATE", 4115, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailIdempotencyGate = new("OS_FAIL_IDEMPOTENCY_GATE", 4116, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailLeaseGate = new("OS_FAIL_LEASE_GATE", 4117, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsFailOneTurnOneMove = new("OS_FAIL_ONE_TURN_ONE_MOVE", 4118, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailOutcomeClassificationGate = new("OS_FAIL_OUTCOME_CLASSIFICATION_GATE", 4119, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailOutcomeUnresolvedGate = new("OS_FAIL_OUTCOME_UNRESOLVED_GATE", 4120, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailPolicyGate = new("OS_FAIL_POLICY_GATE", 4121, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailTenantGate = new("OS_FAIL_TENANT_GATE", 4122, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailGovGate = new("OS_FAIL_GOV_GATE", 4123, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailQuotaGate = new("OS_FAIL_QUOTA_GATE", 4124, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsFailWorkGate = new("OS_FAIL_WORK_GATE", 4125, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsFailCapreqGate = new("OS_FAIL_CAPREQ_GATE", 4126, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailGovernanceContradiction = new("OS_FAIL_GOVERNANCE_CONTRADICTION", 4127, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailPromptPolicyGate = new("OS_FAIL_PROMPT_POLICY_GATE", 4128, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailOptionalBudgetGate = new("OS_FAIL_OPTIONAL_BUDGET_GATE", 4129, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsFailClarifyOwnerPrecedence = new("OS_FAIL_CLARIFY_OWNER_PRECEDENCE", 4130, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsInputSchemaInvalid = new("PH1_OS_INPUT_SCHEMA_INVALID", 4191, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsUpstreamInputMissing = new("PH1_OS_UPSTREAM_INPUT_MISSING", 4192, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsBudgetExceeded = new("PH1_OS_BUDGET_EXCEEDED", 4193, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsInternalPipelineError = new("PH1_OS_INTERNAL_PIPELINE_ERROR", 4194, EngineOs, Severity.Error, true);
+    public static readonly ReasonCode OsNotInvokedDisabled = new("PH1_OS_NOT_INVOKED_DISABLED", 4195, EngineOs, Severity.Warn, true);
+    public static readonly ReasonCode OsValidationFailed = new("PH1_OS_VALIDATION_FAILED", 4201, EngineOs, Severity.Error, false);
+    public static readonly ReasonCode OsToplevelSequenceInvalid = new("PH1_OS_TOPLEVEL_SEQUENCE_INVALID", 4211, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsToplevelUnknownOptionalEngine = new("PH1_OS_TOPLEVEL_UNKNOWN_OPTIONAL_ENGINE", 4212, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsToplevelOptionalBudgetInvalid = new("PH1_OS_TOPLEVEL_OPTIONAL_BUDGET_INVALID", 4213, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsToplevelRuntimeBoundaryViolation = new("PH1_OS_TOPLEVEL_RUNTIME_BOUNDARY_VIOLATION", 4214, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsToplevelClarifyOwnerInvalid = new("PH1_OS_TOPLEVEL_CLARIFY_OWNER_INVALID", 4215, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsToplevelOptionalPolicyBlock = new("PH1_OS_TOPLEVEL_OPTIONAL_POLICY_BLOCK", 4216, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode LegacyDoNotWire = new("LEGACY_DO_NOT_WIRE", 4221, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsUtilityEngineNotOptional = new("PH1_OS_UTILITY_ENGINE_NOT_OPTIONAL", 4301, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsUtilityNoOutcomes = new("PH1_OS_UTILITY_NO_OUTCOMES", 4302, EngineOs, Severity.Warn, false);
 
     // ---- PH1.CAPREQ capability requests (6xxx) -----------------------------------------------------
     public static readonly ReasonCode CapreqCreated = new("CAPREQ_CREATED", 6001, EngineCapreq, Severity.Info, false);

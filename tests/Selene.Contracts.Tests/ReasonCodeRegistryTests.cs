@@ -10,6 +10,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineApi] = 1,
         [ReasonCodes.EngineJournal] = 2,
         [ReasonCodes.EngineStorage] = 3,
+        [ReasonCodes.EngineOs] = 4,
         [ReasonCodes.EnginePosition] = 5,
         [ReasonCodes.EngineCapreq] = 6,
         [ReasonCodes.EngineAccess] = 7,
