@@ -40,3 +40,28 @@ public sealed record SimulationRecord(
     AccessMode RequiredMode,
     string IdempotencyScope,
     IReadOnlyList<ReasonCode> ReasonCodes);
+
+/// <summary>Status of a blueprint (reference §0.2 BlueprintRecord); the OS executes ACTIVE blueprints only.</summary>
+public enum BlueprintStatus
+{
+    /// <summary>Being designed; simulations bound to it do not execute.</summary>
+    Draft,
+    /// <summary>Executable.</summary>
+    Active,
+    /// <summary>Kept for replay; simulations bound to it do not execute.</summary>
+    Deprecated,
+}
+
+/// <summary>One ordered step of a blueprint: the engine and the simulation it runs.</summary>
+public sealed record BlueprintStep(string EngineId, string SimulationId);
+
+/// <summary>
+/// A process blueprint (reference §0.2, §0.4): its process id (equal to its intent type), version, status and the
+/// ordered steps it may run. A simulation listed in a blueprint's steps is bound to that blueprint and executes only
+/// while the blueprint is ACTIVE.
+/// </summary>
+public sealed record BlueprintRecord(string ProcessId, int Version, BlueprintStatus Status, IReadOnlyList<BlueprintStep> Steps)
+{
+    /// <summary>The intent type this blueprint serves; one ACTIVE process per intent type, and process id == intent type.</summary>
+    public string IntentType => ProcessId;
+}

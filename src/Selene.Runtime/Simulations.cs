@@ -49,8 +49,14 @@ public sealed class SimulationRegistry
 {
     private readonly Dictionary<string, ISimulationHandler> _handlers;
 
-    public SimulationRegistry(IEnumerable<ISimulationHandler> handlers) =>
-        _handlers = handlers.ToDictionary(h => h.Record.SimulationId, StringComparer.Ordinal);
+    public SimulationRegistry(IEnumerable<ISimulationHandler> handlers)
+    {
+        Handlers = handlers.ToArray();
+        _handlers = Handlers.ToDictionary(h => h.Record.SimulationId, StringComparer.Ordinal);
+    }
+
+    /// <summary>The handlers in registration order.</summary>
+    public IReadOnlyList<ISimulationHandler> Handlers { get; }
 
     public static SimulationRegistry Default { get; } = new([.. CapReq.CapreqHandlers.All, .. Position.PositionHandlers.All, .. Access.GovernanceHandlers.All, .. Access.ProfileHandlers.All]);
 

@@ -98,6 +98,9 @@ public static class SeleneApp
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        v1.MapGet("/catalog", () => Json(CatalogView.ToJson(SeleneCatalog.Default), ReasonCodes.QueryOk)).WithName("GetCatalog")
+            .WithSummary("Every simulation (id, owning engine, type, status, requested action, mode, blueprint, idempotency scope, reason codes) and blueprint.")
+            .Produces<JsonObject>();
         v1.MapGet("/capreqs/{capreq_id}", GetCapreqAsync).WithName("GetCapreq")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/capreqs", ListCapreqsAsync).WithName("ListCapreqs")

@@ -33,6 +33,17 @@ public class DiscoveryTests(SeleneServerFixture f)
     }
 
     [Fact]
+    public async Task Catalog_OverHttp_IsTheServedCatalog()
+    {
+        var reply = await f.Api.GetAsync(f.AliceKey, "/v1/catalog");
+        AssertSuccess(reply, "QUERY_OK");
+        var expected = Selene.Runtime.CatalogView.ToJson(Selene.Runtime.SeleneCatalog.Default);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(expected["simulations"], reply.Json["simulations"]), "simulations differ");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(expected["blueprints"], reply.Json["blueprints"]), "blueprints differ");
+        AssertProblem(await f.Api.GetAsync(null, "/v1/catalog"), HttpStatusCode.Unauthorized, "AUTH_KEY_MISSING");
+    }
+
+    [Fact]
     public async Task Problem_UnknownRouteOutsideV1_Is404RouteNotFoundWithoutApiKey()
     {
         var reply = await f.Api.GetAsync(null, "/nowhere");
