@@ -29,6 +29,8 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "access_ap_authoring_review_ledger", "DELETE FROM selene.access_ap_authoring_review_ledger" },
         { "access_ap_rule_review_actions_ledger", "UPDATE selene.access_ap_rule_review_actions_ledger SET rule_action = 'DISAGREE'" },
         { "access_ap_overlay_ledger", "TRUNCATE selene.access_ap_overlay_ledger CASCADE" },
+        { "os_turn_decisions", "UPDATE selene.os_turn_decisions SET next_move = 'DISPATCH_SIMULATION'" },
+        { "os_turn_decisions", "DELETE FROM selene.os_turn_decisions" },
     };
 
     [Theory]

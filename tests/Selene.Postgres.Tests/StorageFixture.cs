@@ -43,6 +43,8 @@ public sealed class StorageFixture : IAsyncLifetime
                 "CAPREQ_MANAGE", "A", "W", "AP_APPROVAL_REQUIRED", "board", 1, policy, "OPEN", null, null, "7", 1, null), "{}", stamp, default);
             await AccessGovernanceStore.AppendVoteAsync(tx, "esc_00000000000000a1", "board", 1, "APPROVE", "seed", "SATISFIED", stamp, default);
             await AccessProfileFixtureRows.SeedTenantRowsAsync(tx, tenant);
+            await TurnDecisionStore.AppendAsync(tx, new TurnDecisionRow(0, "7", 1, "u1", "{}", new string('a', 64), "REFUSE", "OS_FAIL_ACCESS_GATE", true,
+                "CAPREQ_CREATE_DRAFT", "k1", 1), default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();

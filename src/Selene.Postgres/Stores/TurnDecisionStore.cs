@@ -1,0 +1,69 @@
+using Selene.Contracts;
+
+namespace Selene.Postgres.Stores;
+
+/// <summary>A decided turn as stored: the exact gate input (canonical JSON) and what the gate decided on it.</summary>
+public sealed record TurnDecisionRow(
+    long DecisionId,
+    string CorrelationId,
+    long TurnId,
+    string ActorUserId,
+    string InputJson,
+    string InputHash,
+    string NextMove,
+    string ReasonCode,
+    bool FailClosed,
+    string? SimulationId,
+    string? IdempotencyKey,
+    long CreatedAt);
+
+/// <summary>PH1.OS turn decisions (migration 0008): append-only, read back for replay.</summary>
+public static class TurnDecisionStore
+{
+    /// <summary>Records one decided turn inside the caller's transaction; returns its decision id.</summary>
+    public static async Task<long> AppendAsync(TenantTransaction tx, TurnDecisionRow row, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("""
+            INSERT INTO selene.os_turn_decisions (tenant_id, correlation_id, turn_id, actor_user_id, input_json, input_hash, next_move,
+                reason_code, fail_closed, simulation_id, idempotency_key, created_at)
+            VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            RETURNING decision_id
+            """);
+        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        cmd.Parameters.Add(new() { Value = row.CorrelationId });
+        cmd.Parameters.Add(new() { Value = row.TurnId });
+        cmd.Parameters.Add(new() { Value = row.ActorUserId });
+        cmd.Parameters.Add(new() { Value = row.InputJson });
+        cmd.Parameters.Add(new() { Value = row.InputHash });
+        cmd.Parameters.Add(new() { Value = row.NextMove });
+        cmd.Parameters.Add(new() { Value = row.ReasonCode });
+        cmd.Parameters.Add(new() { Value = row.FailClosed });
+        cmd.Parameters.Add(new() { Value = (object?)row.SimulationId ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = (object?)row.IdempotencyKey ?? DBNull.Value });
+        cmd.Parameters.Add(new() { Value = row.CreatedAt });
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The decided turns of one correlation, oldest first (at most <paramref name="limit"/>).</summary>
+    public static async Task<IReadOnlyList<TurnDecisionRow>> ByCorrelationAsync(TenantTransaction tx, CorrelationId correlation, int limit, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("""
+            SELECT decision_id, correlation_id::text, turn_id, actor_user_id, input_json, input_hash, next_move, reason_code, fail_closed,
+                   simulation_id, idempotency_key, created_at
+            FROM selene.os_turn_decisions WHERE tenant_id = $1 AND correlation_id = $2::numeric
+            ORDER BY decision_id LIMIT $3
+            """);
+        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        cmd.Parameters.Add(new() { Value = correlation.ToString() });
+        cmd.Parameters.Add(new() { Value = limit });
+        var rows = new List<TurnDecisionRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new TurnDecisionRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetString(9),
+                reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetInt64(11)));
+        }
+        return rows;
+    }
+}
