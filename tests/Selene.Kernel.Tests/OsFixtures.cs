@@ -72,3 +72,44 @@ internal static class OsFixtures
         return (policy, OsGate.DecisionCompute(policy, move, OsConfig.Mvp));
     }
 }
+
+/// <summary>Top-level turns where every check passes.</summary>
+internal static class OsTurns
+{
+    public static readonly string[] TextSequence = ["PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"];
+    public static readonly string[] WakeWordSequence = ["PH1.K", "PH1.W", "PH1.VOICE.ID", "PH1.C", "PH1.SRL", "PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"];
+    public static readonly string[] ExplicitSequence = ["PH1.K", "PH1.VOICE.ID", "PH1.C", "PH1.SRL", "PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"];
+
+    public static OsTopLevelInput Text(OsMoveRequest move, params string[] optional) => new()
+    {
+        Correlation = OsFixtures.Correlation,
+        Turn = OsFixtures.Turn,
+        Path = OsTurnPath.Text,
+        AlwaysOnCompletedSequence = [.. TextSequence],
+        OptionalRequested = [.. optional],
+        MaxOptionalInvocations = 8,
+        Posture = OsFixtures.Posture,
+        Move = move,
+        Governance = OsGovernanceDecisions.AllAllow,
+        Deps = OsFixtures.Deps,
+    };
+
+    public static OsTopLevelInput Voice(OsVoiceTrigger trigger, OsMoveRequest move) => Text(move) with
+    {
+        Path = OsTurnPath.Voice,
+        Voice = new OsVoiceContext(OsVoicePlatform.Ios, trigger),
+        AlwaysOnCompletedSequence = [.. trigger == OsVoiceTrigger.WakeWord ? WakeWordSequence : ExplicitSequence],
+    };
+
+    public static OsTurnOutcome Run(OsTopLevelInput input) => OsTurnSlice.Run(input, OsConfig.Mvp);
+
+    public static OsTurnOutcome.Forwarded Forwarded(OsTurnOutcome outcome) => Assert.IsType<OsTurnOutcome.Forwarded>(outcome);
+
+    public static void AssertRefused(OsTurnOutcome outcome, ReasonCode reason)
+    {
+        var refused = Assert.IsType<OsTurnOutcome.Refused>(outcome);
+        Assert.Equal(reason, refused.Reason);
+        Assert.True(refused.FailClosed);
+        Assert.False(string.IsNullOrEmpty(refused.Message));
+    }
+}

@@ -227,9 +227,7 @@ public static class OsGate
             return "invariants no_engine_to_engine_calls, no_simulation_no_execution and one_turn_one_move must be true";
         if (input.ToolRequested && input.SimulationRequested) return "tool_requested and simulation_requested cannot both be true";
 
-        var g = input.Governance;
-        if (!IsDefined(g.Policy) || !IsDefined(g.Tenant) || !IsDefined(g.Gov) || !IsDefined(g.Quota) || !IsDefined(g.Work) || !IsDefined(g.Capreq))
-            return "governance gate decisions must be ALLOW, DENY, ESCALATE or INVALID";
+        if (!IsDefined(input.Governance)) return "governance gate decisions must be ALLOW, DENY, ESCALATE or INVALID";
 
         var b = input.OptionalBudget;
         if (b.InvocationsRequested > MaxOptionalInvocationsBound) return "optional_invocations_requested must be <= 64";
@@ -241,13 +239,7 @@ public static class OsGate
         if (outcomes.Length > input.MaxOutcomeEntries) return "outcome_utilization_entries exceeds max_outcome_entries";
         foreach (ref readonly var entry in outcomes)
         {
-            if (entry.Correlation != input.Correlation) return "outcome entry correlation_id must match the envelope";
-            if (entry.Turn != input.Turn) return "outcome entry turn_id must match the envelope";
-            if (!OsEngineIds.IsWellFormed(entry.EngineId)) return "outcome entry engine_id is not an engine id";
-            if (!OsEngineIds.IsWellFormed(entry.ConsumedBy)) return "outcome entry consumed_by is not an engine id or NONE";
-            if (!IsBoundedText(entry.OutcomeType)) return "outcome entry outcome_type must be 1..64 characters";
-            if (!IsBoundedText(entry.ReasonCode)) return "outcome entry reason_code must be 1..64 characters";
-            if ((uint)entry.ActionClass > (uint)OsOutcomeActionClass.Drop) return "outcome entry action_class is not a declared member";
+            if (OutcomeEntryViolation(entry, input.Correlation, input.Turn) is { } violation) return violation;
             if (entry.ActionClass is OsOutcomeActionClass.ActNow or OsOutcomeActionClass.QueueLearn &&
                 string.Equals(entry.ConsumedBy, OsOutcomeEntry.NotConsumed, StringComparison.Ordinal))
             {
@@ -292,6 +284,22 @@ public static class OsGate
             f |= OsGuardFailures.OptionalBudget;
         return f;
     }
+
+    // Shared with the turn slice, which checks the same rows before anything else (reference §1.6 step 1).
+    internal static string? OutcomeEntryViolation(in OsOutcomeEntry entry, CorrelationId correlation, TurnId turn)
+    {
+        if (entry.Correlation != correlation) return "outcome entry correlation_id must match the envelope";
+        if (entry.Turn != turn) return "outcome entry turn_id must match the envelope";
+        if (!OsEngineIds.IsWellFormed(entry.EngineId)) return "outcome entry engine_id is not an engine id";
+        if (!OsEngineIds.IsWellFormed(entry.ConsumedBy)) return "outcome entry consumed_by is not an engine id or NONE";
+        if (!IsBoundedText(entry.OutcomeType)) return "outcome entry outcome_type must be 1..64 characters";
+        if (!IsBoundedText(entry.ReasonCode)) return "outcome entry reason_code must be 1..64 characters";
+        if ((uint)entry.ActionClass > (uint)OsOutcomeActionClass.Drop) return "outcome entry action_class is not a declared member";
+        return null;
+    }
+
+    internal static bool IsDefined(in OsGovernanceDecisions g) =>
+        IsDefined(g.Policy) && IsDefined(g.Tenant) && IsDefined(g.Gov) && IsDefined(g.Quota) && IsDefined(g.Work) && IsDefined(g.Capreq);
 
     private static bool IsDefined(OsGateDecision decision) => (uint)decision <= (uint)OsGateDecision.Invalid;
 
