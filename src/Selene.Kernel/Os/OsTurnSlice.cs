@@ -97,9 +97,11 @@ public abstract record OsTurnOutcome
     }
 
     /// <summary>The turn was refused before a move was chosen; always fail-closed.</summary>
-    public sealed record Refused(ReasonCode Code, string Message) : OsTurnOutcome
+    public sealed record Refused(ReasonCode Reason, string Message) : OsTurnOutcome
     {
-        public override ReasonCode Reason => Code;
+        public override ReasonCode Reason { get; } = Reason;
+
+        /// <summary>Always true: a refused turn dispatches and executes nothing.</summary>
         public bool FailClosed => true;
     }
 
@@ -157,7 +159,10 @@ public static class OsTurnSlice
 
     private static readonly FrozenSet<string> TurnOptional = OsEngineIds.TurnOptional.ToFrozenSet(StringComparer.Ordinal);
 
-    /// <summary>The exact ALWAYS_ON sequence a path requires (reference §1.6 step 5).</summary>
+    /// <summary>
+    /// The exact ALWAYS_ON sequence a path requires (reference §1.6 step 5). A VOICE turn without a voice context
+    /// is schema-invalid before this is consulted; it maps to the wake-word sequence.
+    /// </summary>
     public static ImmutableArray<string> ExpectedAlwaysOn(OsTurnPath path, OsVoiceContext? voice) =>
         path == OsTurnPath.Text ? Text : voice is { Trigger: OsVoiceTrigger.Explicit } ? VoiceExplicit : VoiceWakeWord;
 
