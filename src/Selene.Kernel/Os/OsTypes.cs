@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Selene.Kernel.Os;
 
 /// <summary>The one next move PH1.OS emits per turn (reference §1.1).</summary>
@@ -104,5 +106,8 @@ public static class OsEngineIds
 
     /// <summary>Engine id syntax (reference §1.6): ASCII <c>[A-Z0-9._]</c>, 1..64 characters.</summary>
     public static bool IsWellFormed(string? engineId) =>
-        engineId is { Length: > 0 and <= 64 } && engineId.All(c => c is (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '_');
+        engineId is { Length: > 0 and <= 64 } && !engineId.AsSpan().ContainsAnyExcept(EngineIdChars);
+
+    // A span search, not LINQ: the gate checks outcome rows on every turn and must not allocate.
+    private static readonly SearchValues<char> EngineIdChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._");
 }
