@@ -11,6 +11,8 @@ public static class JournalEventTypes
     public const string ProjectionRebuilt = "PROJECTION_REBUILT";
     /// <summary>A read-only check simulation answered (payload: its result and reason); nothing else changed.</summary>
     public const string CheckAnswered = "CHECK_ANSWERED";
+    /// <summary>PH1.OS decided one move for a turn (payload: move, fail-closed, first guard failure, the hash of the recorded gate input).</summary>
+    public const string TurnDecision = "TURN_DECISION";
     /// <summary>The executor's ACCESS gate decided on a governed request (every decision, ALLOW included).</summary>
     public const string AccessDecision = "ACCESS_DECISION";
     /// <summary>A refused request opened an escalation case for approvers.</summary>

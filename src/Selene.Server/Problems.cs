@@ -51,6 +51,8 @@ public static class Problems
         [ReasonCodes.PositionSchemaAlreadyActive] = StatusCodes.Status409Conflict,
         [ReasonCodes.PositionAuthCompanyInvalid] = StatusCodes.Status409Conflict,
         [ReasonCodes.StorageUnavailable] = StatusCodes.Status503ServiceUnavailable,
+        [ReasonCodes.OsNotInvokedDisabled] = StatusCodes.Status503ServiceUnavailable,
+        [ReasonCodes.LegacyDoNotWire] = StatusCodes.Status409Conflict,
         [ReasonCodes.StorageSerializationRetry] = StatusCodes.Status503ServiceUnavailable,
         // Access profiles, authoring review, overlays, instance compile.
         [ReasonCodes.AccessSchemaRefMissing] = StatusCodes.Status404NotFound,

@@ -17,13 +17,15 @@ using Selene.Runtime;
 using Selene.Runtime.Access;
 using Selene.Runtime.CapReq;
 using Selene.Runtime.Position;
+using Selene.Kernel.Os;
 
 namespace Selene.Server;
 
 /// <summary>Settings of the HTTP server.</summary>
 /// <param name="Urls">Where to listen (default http://127.0.0.1:5080).</param>
 /// <param name="MaxBodyBytes">Largest accepted request body.</param>
-public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024);
+/// <param name="OsEnabled">False switches the orchestration gate off: every turn (and direct call) is answered 503 PH1_OS_NOT_INVOKED_DISABLED.</param>
+public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -52,7 +54,9 @@ public static class SeleneApp
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(SimulationRegistry.Default);
-        builder.Services.AddSingleton<SimulationExecutor>();
+        var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System, OsConfig.Mvp with { OsEnabled = options.OsEnabled });
+        builder.Services.AddSingleton(turns);
+        builder.Services.AddSingleton(new SimulationExecutor(turns));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -87,6 +91,16 @@ public static class SeleneApp
             invocation.HttpContext.Items.ContainsKey(CallerItem)
                 ? await next(invocation)
                 : Problems.Result(ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>"));
+        v1.MapPost("/turns", RunTurnAsync)
+            .WithName("RunTurn")
+            .WithSummary("One turn in, exactly one move out (docs/turns.md). DISPATCH_SIMULATION runs the simulation in the same request.")
+            .Accepts<JsonObject>("application/json")
+            .Produces<JsonObject>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         v1.MapPost("/simulations/{simulation_id}", ExecuteSimulationAsync)
             .WithName("ExecuteSimulation")
             .WithSummary("Run one registered simulation. Header Idempotency-Key is required; the body is the simulation's inputs.")
@@ -200,6 +214,31 @@ public static class SeleneApp
         await using var cmd = db.App.CreateCommand("SELECT 1");
         await cmd.ExecuteScalarAsync(ct);
         return Json(new JsonObject { ["status"] = "ok", ["database"] = "ok" }, ReasonCodes.HealthOk);
+    }
+
+    private static async Task<IResult> RunTurnAsync(HttpContext context, TurnExecutor turns, ServerOptions options)
+    {
+        var caller = CallerOf(context);
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+            return Problems.Result(ReasonCodes.InputMediaTypeUnsupported, "send the turn as application/json");
+        if (request.ContentLength > options.MaxBodyBytes)
+            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
+        var body = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
+        if (!StrictJson.TryParse(body, out var document, out var parseError))
+            return Problems.Result(parseError!.Reason, parseError.Detail);
+        using (document)
+        {
+            if (!TurnRequest.TryRead(document!.RootElement, out var turn, out var error))
+                return Problems.Result(error!.Reason, error.Detail);
+            var result = await turns.RunAsync(caller.Tenant, caller.User, turn!, context.RequestAborted);
+            if (result.Kind != TurnOutcomeKind.Decided)
+                return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Kind == TurnOutcomeKind.Invalid && result.Correlation == default ? null : result.Correlation.ToString());
+            if (result.Execution?.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
+            return Json(TurnView.ToJson(result), result.Reason);
+        }
     }
 
     private static async Task<IResult> ExecuteSimulationAsync(HttpContext context, string simulation_id, SimulationExecutor executor, ServerOptions options)

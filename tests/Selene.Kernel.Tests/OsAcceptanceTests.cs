@@ -131,8 +131,8 @@ public sealed class OsAcceptanceTests
     [Fact]
     public void AT_OS_07_VoiceAlwaysOnSequenceLocked()
     {
-        Assert.Equal(OsNextMove.Respond, Forwarded(OsTurns.Run(Voice(OsVoiceTrigger.WakeWord, Chat))).Decision.Move);
-        Assert.Equal(OsNextMove.Respond, Forwarded(OsTurns.Run(Voice(OsVoiceTrigger.Explicit, Chat))).Decision.Move);
+        Assert.Equal(OsNextMove.Respond, Forwarded(OsTurns.Run(Voice(VoiceTrigger.WakeWord, Chat))).Decision.Move);
+        Assert.Equal(OsNextMove.Respond, Forwarded(OsTurns.Run(Voice(VoiceTrigger.Explicit, Chat))).Decision.Move);
 
         string[][] wrongForWakeWord =
         [
@@ -145,12 +145,12 @@ public sealed class OsAcceptanceTests
         ];
         foreach (var sequence in wrongForWakeWord)
         {
-            OsTurns.AssertRefused(OsTurns.Run(Voice(OsVoiceTrigger.WakeWord, Chat) with { AlwaysOnCompletedSequence = [.. sequence] }), ReasonCodes.OsToplevelSequenceInvalid);
+            OsTurns.AssertRefused(OsTurns.Run(Voice(VoiceTrigger.WakeWord, Chat) with { AlwaysOnCompletedSequence = [.. sequence] }), ReasonCodes.OsToplevelSequenceInvalid);
         }
         // An explicit trigger has no wake stage: reporting one is drift too.
-        OsTurns.AssertRefused(OsTurns.Run(Voice(OsVoiceTrigger.Explicit, Chat) with { AlwaysOnCompletedSequence = [.. WakeWordSequence] }), ReasonCodes.OsToplevelSequenceInvalid);
+        OsTurns.AssertRefused(OsTurns.Run(Voice(VoiceTrigger.Explicit, Chat) with { AlwaysOnCompletedSequence = [.. WakeWordSequence] }), ReasonCodes.OsToplevelSequenceInvalid);
         // A voice turn needs its context.
-        OsTurns.AssertRefused(OsTurns.Run(Voice(OsVoiceTrigger.WakeWord, Chat) with { Voice = null }), ReasonCodes.OsInputSchemaInvalid);
+        OsTurns.AssertRefused(OsTurns.Run(Voice(VoiceTrigger.WakeWord, Chat) with { Voice = null }), ReasonCodes.OsInputSchemaInvalid);
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class OsAcceptanceTests
             OsTurns.AssertRefused(OsTurns.Run(Text(Chat) with { AlwaysOnCompletedSequence = [.. sequence] }), ReasonCodes.OsToplevelSequenceInvalid);
         }
         // A text turn carries no voice context.
-        OsTurns.AssertRefused(OsTurns.Run(Text(Chat) with { Voice = new OsVoiceContext(OsVoicePlatform.Desktop, OsVoiceTrigger.Explicit) }), ReasonCodes.OsInputSchemaInvalid);
+        OsTurns.AssertRefused(OsTurns.Run(Text(Chat) with { Voice = new OsVoiceContext(VoicePlatform.Desktop, VoiceTrigger.Explicit) }), ReasonCodes.OsInputSchemaInvalid);
     }
 
     [Fact]
@@ -226,6 +226,21 @@ public sealed class OsAcceptanceTests
         // The ALWAYS_ON list is checked first, and the message names the offending engine.
         var refused = Assert.IsType<OsTurnOutcome.Refused>(OsTurns.Run(Text(Chat, "PH1.GOV") with { AlwaysOnCompletedSequence = ["PH1.KMS"] }));
         Assert.Contains("PH1.KMS", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AT_OS_15_LegacyLinkSendIdsRejected()
+    {
+        // The catalog marks the legacy LINK send ids; the delivery-ownership guard refuses them before any gate, even
+        // when every other posture would let a simulation through.
+        var legacy = Text(Simulation) with { SimulationLegacyDoNotWire = true };
+        OsTurns.AssertRefused(OsTurns.Run(legacy), ReasonCodes.LegacyDoNotWire);
+        Assert.Equal(OsNextMove.DispatchSimulation, OsTurns.Forwarded(OsTurns.Run(legacy with { SimulationLegacyDoNotWire = false })).Decision.Move);
+        // The flag concerns the requested simulation only: a chat turn is not affected.
+        Assert.Equal(OsNextMove.Respond, OsTurns.Forwarded(OsTurns.Run(Text(Chat) with { SimulationLegacyDoNotWire = true })).Decision.Move);
+        // And it is recorded: the journal codec carries it, so a replay refuses the same way.
+        Assert.True(OsTurnCodec.TryRead(System.Text.Json.JsonDocument.Parse(OsTurnCodec.Write(legacy).ToJsonString()).RootElement, out var back, out var error), error);
+        OsTurns.AssertRefused(OsTurns.Run(back), ReasonCodes.LegacyDoNotWire);
     }
 
     [Fact]

@@ -84,7 +84,7 @@ internal static class OsTurns
     {
         Correlation = OsFixtures.Correlation,
         Turn = OsFixtures.Turn,
-        Path = OsTurnPath.Text,
+        Path = TurnPath.Text,
         AlwaysOnCompletedSequence = [.. TextSequence],
         OptionalRequested = [.. optional],
         MaxOptionalInvocations = 8,
@@ -94,11 +94,11 @@ internal static class OsTurns
         Deps = OsFixtures.Deps,
     };
 
-    public static OsTopLevelInput Voice(OsVoiceTrigger trigger, OsMoveRequest move) => Text(move) with
+    public static OsTopLevelInput Voice(VoiceTrigger trigger, OsMoveRequest move) => Text(move) with
     {
-        Path = OsTurnPath.Voice,
-        Voice = new OsVoiceContext(OsVoicePlatform.Ios, trigger),
-        AlwaysOnCompletedSequence = [.. trigger == OsVoiceTrigger.WakeWord ? WakeWordSequence : ExplicitSequence],
+        Path = TurnPath.Voice,
+        Voice = new OsVoiceContext(VoicePlatform.Ios, trigger),
+        AlwaysOnCompletedSequence = [.. trigger == VoiceTrigger.WakeWord ? WakeWordSequence : ExplicitSequence],
     };
 
     public static OsTurnOutcome Run(OsTopLevelInput input) => OsTurnSlice.Run(input, OsConfig.Mvp);

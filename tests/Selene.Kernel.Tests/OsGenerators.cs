@@ -119,7 +119,7 @@ internal static class OsGenerators
     private static readonly string[] IdPool =
         [.. OsEngineIds.TurnOptional, .. OsEngineIds.AlwaysOn, "PH1.RLL", "PH1.GOV", "PH1.NOPE", "PH1.TENANT"];
 
-    private static Gen<string[]> AlwaysOn(OsTurnPath path, OsVoiceContext? voice) =>
+    private static Gen<string[]> AlwaysOn(TurnPath path, OsVoiceContext? voice) =>
         Gen.Frequency(
             (8, Gen.Constant(OsTurnSlice.ExpectedAlwaysOn(path, voice).ToArray())),
             (1, Gen.Shuffle(OsTurnSlice.ExpectedAlwaysOn(path, voice).ToArray())),
@@ -136,12 +136,12 @@ internal static class OsGenerators
         from turnValue in Gen.Frequency((5, Gen.Choose(1, 100).Select(i => (ulong)i)), (1, ArbMap.Default.GeneratorFor<ulong>()))
         let correlation = new CorrelationId(new UInt128(correlationHigh % 4 == 0 ? correlationHigh : 0, correlationLow == 0 ? 1 : correlationLow))
         let turn = new TurnId(turnValue == 0 ? 1 : turnValue)
-        from path in Gen.Elements(OsTurnPath.Text, OsTurnPath.Voice)
+        from path in Gen.Elements(TurnPath.Text, TurnPath.Voice)
         from voice in Gen.Elements<OsVoiceContext?>(
-            new OsVoiceContext(OsVoicePlatform.Ios, OsVoiceTrigger.WakeWord), new OsVoiceContext(OsVoicePlatform.Android, OsVoiceTrigger.Explicit),
-            new OsVoiceContext(OsVoicePlatform.Desktop, OsVoiceTrigger.WakeWord), null)
+            new OsVoiceContext(VoicePlatform.Ios, VoiceTrigger.WakeWord), new OsVoiceContext(VoicePlatform.Android, VoiceTrigger.Explicit),
+            new OsVoiceContext(VoicePlatform.Desktop, VoiceTrigger.WakeWord), null)
         from voiceDrift in Mostly(1, 20)
-        let context = voiceDrift ? voice : path == OsTurnPath.Voice ? voice ?? new OsVoiceContext(OsVoicePlatform.Ios, OsVoiceTrigger.Explicit) : null
+        let context = voiceDrift ? voice : path == TurnPath.Voice ? voice ?? new OsVoiceContext(VoicePlatform.Ios, VoiceTrigger.Explicit) : null
         from alwaysOn in AlwaysOn(path, context)
         from optional in Optional
         from max in Gen.Frequency((12, Gen.Choose(0, 8)), (1, Gen.Choose(0, 70)))

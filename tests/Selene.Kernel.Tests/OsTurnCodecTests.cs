@@ -19,11 +19,11 @@ public sealed class OsTurnCodecTests
     {
         var correlation = new CorrelationId(UInt128.MaxValue);
         var turn = new TurnId(ulong.MaxValue);
-        return Voice(OsVoiceTrigger.WakeWord, Simulation) with
+        return Voice(VoiceTrigger.WakeWord, Simulation) with
         {
             Correlation = correlation,
             Turn = turn,
-            Voice = new OsVoiceContext(OsVoicePlatform.Android, OsVoiceTrigger.WakeWord),
+            Voice = new OsVoiceContext(VoicePlatform.Android, VoiceTrigger.WakeWord),
             OptionalRequested = ["PH1.SEARCH", "PH1.DIAG", "PH1.SEARCH"],
             MaxOptionalInvocations = 1,
             Outcomes = [new OsOutcomeEntry("PH1.NLP", "INTENT_DRAFT", correlation, turn, OsOutcomeActionClass.QueueLearn, "PH1.LEARN", 6, true, "NLP_OK")],
@@ -73,7 +73,7 @@ public sealed class OsTurnCodecTests
     [Fact]
     public void Write_UndeclaredEnumValue_Throws()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => OsTurnCodec.Write(Text(Chat) with { Path = (OsTurnPath)3 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OsTurnCodec.Write(Text(Chat) with { Path = (TurnPath)3 }));
     }
 
     [Fact]

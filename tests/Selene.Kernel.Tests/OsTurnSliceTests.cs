@@ -128,8 +128,8 @@ public sealed class OsTurnSliceTests
         {
             "default_correlation" => Text(Chat) with { Correlation = default },
             "default_turn" => Text(Chat) with { Turn = default },
-            "undefined_path" => Text(Chat) with { Path = (OsTurnPath)5 },
-            "undefined_platform" => Voice(OsVoiceTrigger.WakeWord, Chat) with { Voice = new OsVoiceContext((OsVoicePlatform)9, OsVoiceTrigger.WakeWord) },
+            "undefined_path" => Text(Chat) with { Path = (TurnPath)5 },
+            "undefined_platform" => Voice(VoiceTrigger.WakeWord, Chat) with { Voice = new OsVoiceContext((VoicePlatform)9, VoiceTrigger.WakeWord) },
             "too_many_always_on" => Text(Chat) with { AlwaysOnCompletedSequence = [.. Enumerable.Repeat("PH1.X", 17)] },
             "too_many_optional" => Text(Chat, [.. Enumerable.Repeat("PH1.LANG", 65)]),
             "malformed_always_on" => Text(Chat) with { AlwaysOnCompletedSequence = ["PH1.NLP", "PH1 CONTEXT", "PH1.POLICY", "PH1.X"] },

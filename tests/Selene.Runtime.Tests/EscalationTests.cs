@@ -108,7 +108,9 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
 
         // All of it is in the journal under the request's correlation, in order.
         var events = await EventTypesAsync(correlation);
-        Assert.Equal(["ACCESS_DECISION", "ACCESS_ESCALATION_CASE_OPENED", "ACCESS_DECISION", "ACCESS_DECISION", "ACCESS_DECISION", "STATE_TRANSITION"], events);
+        // Each attempt is one turn: the gate's TURN_DECISION, then the access decision it was derived from.
+        Assert.Equal(["TURN_DECISION", "ACCESS_DECISION", "ACCESS_ESCALATION_CASE_OPENED", "TURN_DECISION", "ACCESS_DECISION", "TURN_DECISION", "ACCESS_DECISION",
+            "TURN_DECISION", "ACCESS_DECISION", "STATE_TRANSITION"], events);
     }
 
     [Fact]
@@ -330,7 +332,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         var id = await PendingCapreqAsync();
         var correlation = f.NextCorrelation();
         Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id), correlation)).Reason);
-        Assert.Equal(["ACCESS_DECISION", "SIMULATION_REFUSED"], await EventTypesAsync(correlation));
+        Assert.Equal(["TURN_DECISION", "ACCESS_DECISION", "SIMULATION_REFUSED"], await EventTypesAsync(correlation));
     }
 
     [Fact]

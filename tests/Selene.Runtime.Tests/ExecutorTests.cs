@@ -117,8 +117,6 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
     public static TheoryData<string, string, string?, ReasonCode> InvalidRequests => new()
     {
-        { "NOT_A_SIMULATION", "{}", "k-inv-1", ReasonCodes.SimulationUnknown },
-        { CapreqSimulations.CreateDraft, "{}", null, ReasonCodes.IdempotencyKeyMissing },
         { CapreqSimulations.CreateDraft, "{}", "has space", ReasonCodes.IdempotencyKeyInvalid },
         { CapreqSimulations.CreateDraft, "{}", new string('k', 129), ReasonCodes.IdempotencyKeyInvalid },
         { CapreqSimulations.CreateDraft, "[]", "k-inv-2", ReasonCodes.InputSchemaInvalid },
@@ -142,6 +140,24 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
         Assert.Equal(expected, result.Reason);
         Assert.Equal(journal, await f.CountAsync("acme", "journal"));
+        Assert.Equal(keys, await f.CountAsync("acme", "idempotency_keys"));
+    }
+
+    [Theory]
+    [InlineData("NOT_A_SIMULATION", "k-inv-1", "OS_FAIL_BLUEPRINT_GATE", "SIMULATION_UNKNOWN", 1)]
+    [InlineData(CapreqSimulations.CreateDraft, null, "OS_FAIL_IDEMPOTENCY_GATE", "IDEMPOTENCY_KEY_MISSING", 2)] // + the access gate's ALLOW it was derived from
+    public async Task Execute_UnknownSimulationOrMissingKey_IsAGateRefusal_RecordedWithNothingElse(string simulation, string? key, string gateReason, string cause,
+        int journaled)
+    {
+        var correlation = f.NextCorrelation();
+        var keys = await f.CountAsync("acme", "idempotency_keys");
+        var result = await f.RunAsync("alice", simulation, key, CreateBody("gate.refusal"), correlation);
+        Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
+        Assert.Equal(cause, result.Reason.Name);
+        // The turn gate decided REFUSE on that gate: the decision is on record, nothing else is.
+        Assert.Equal(journaled, await f.CountAsync("acme", "journal", $"correlation_id = {correlation}"));
+        Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'TURN_DECISION' AND reason_code = '{gateReason}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "os_turn_decisions", $"correlation_id = {correlation} AND next_move = 'REFUSE'"));
         Assert.Equal(keys, await f.CountAsync("acme", "idempotency_keys"));
     }
 
@@ -178,10 +194,12 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Single(results.Select(r => Convert.ToHexString(r.Body!)).Distinct());
         var id = CapreqIdOf(results[0]);
         Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
-        // One execution journals the gate's ALLOW and the transition; the 49 replays journal nothing.
+        // One execution journals the turn decision, the access gate's ALLOW and the transition; the 49 replays journal nothing.
+        Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'TURN_DECISION'"));
         Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'ACCESS_DECISION'"));
         Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'STATE_TRANSITION'"));
-        Assert.Equal(2, await f.CountAsync("acme", "journal", $"correlation_id = {correlation}"));
+        Assert.Equal(3, await f.CountAsync("acme", "journal", $"correlation_id = {correlation}"));
+        Assert.Equal(1, await f.CountAsync("acme", "os_turn_decisions", $"correlation_id = {correlation}"));
     }
 
     [Fact]

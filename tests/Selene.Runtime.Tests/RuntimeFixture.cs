@@ -16,12 +16,14 @@ public sealed class RuntimeFixture : IAsyncLifetime
 
     public SeleneDatabase Db { get; private set; } = null!;
     public SimulationExecutor Executor { get; private set; } = null!;
+    public TurnExecutor Turns { get; private set; } = null!;
     public Maintenance Maintenance { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         Db = await TestCluster.CreateDatabaseAsync();
-        Executor = new SimulationExecutor(Db, SimulationRegistry.Default, TimeProvider.System);
+        Turns = new TurnExecutor(Db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System);
+        Executor = new SimulationExecutor(Turns);
         Maintenance = new Maintenance(Db, TimeProvider.System);
         // The only bootstrap path: each tenant and its administrator; every other user through the ACCESS simulation.
         var bootstrap = new Selene.Runtime.Access.TenantBootstrap(Db, TimeProvider.System);

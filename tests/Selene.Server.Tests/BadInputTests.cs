@@ -22,8 +22,6 @@ public class BadInputTests(SeleneServerFixture f)
     [InlineData("capability_id_with_spaces", 400, "INPUT_FIELD_INVALID")]
     [InlineData("malformed_capreq_id", 400, "INPUT_FIELD_INVALID")]
     [InlineData("body_70_kib", 413, "INPUT_PAYLOAD_TOO_LARGE")]
-    [InlineData("unknown_simulation", 404, "SIMULATION_UNKNOWN")]
-    [InlineData("missing_idempotency_key", 400, "IDEMPOTENCY_KEY_MISSING")]
     [InlineData("idempotency_key_200_chars", 400, "IDEMPOTENCY_KEY_INVALID")]
     [InlineData("missing_authorization", 401, "AUTH_KEY_MISSING")]
     [InlineData("bogus_api_key", 401, "AUTH_KEY_INVALID")]
@@ -45,6 +43,27 @@ public class BadInputTests(SeleneServerFixture f)
         Assert.Equal(listed, (await f.Api.ListAsync(f.AliceKey)).Count);
         if (reply.Json["correlation_id"]?.GetValue<string>() is { } correlation)
             Assert.Empty(await f.Api.JournalAsync(f.AliceKey, correlation));
+    }
+
+    [Theory]
+    [InlineData("unknown_simulation", 404, "SIMULATION_UNKNOWN", "OS_FAIL_BLUEPRINT_GATE")]
+    [InlineData("missing_idempotency_key", 400, "IDEMPOTENCY_KEY_MISSING", "OS_FAIL_IDEMPOTENCY_GATE")]
+    public async Task Request_UnknownSimulationOrMissingKey_IsRefusedByTheTurnGate_WhichRecordsOnlyItsDecision(string input, int status, string reason,
+        string gateReason)
+    {
+        var listed = (await f.Api.ListAsync(f.AliceKey)).Count;
+        var before = await f.CountsAsync();
+
+        var reply = await f.Api.SendAsync(Build(input));
+
+        AssertProblem(reply, (HttpStatusCode)status, reason);
+        Assert.Equal(listed, (await f.Api.ListAsync(f.AliceKey)).Count);
+        var after = await f.CountsAsync();
+        Assert.Equal(before with { Journal = after.Journal }, after);
+        var journal = await f.Api.JournalAsync(f.AliceKey, reply.Json["correlation_id"]!.GetValue<string>());
+        var decision = Assert.Single(journal, e => e!["event_type"]!.GetValue<string>() == "TURN_DECISION")!;
+        Assert.Equal(gateReason, decision["reason_code"]!.GetValue<string>());
+        Assert.Empty(await f.Api.TransitionsAsync(f.AliceKey, reply.Json["correlation_id"]!.GetValue<string>()));
     }
 
     [Theory]

@@ -30,7 +30,7 @@ public class ConcurrencyTests(SeleneServerFixture f)
         Assert.Equal("STATE_TRANSITION", entry["event_type"]!.GetValue<string>());
         Assert.Equal(before with
         {
-            Journal = before.Journal + 2, // the gate's ALLOW and the transition
+            Journal = before.Journal + 3, // the turn decision, the access gate's ALLOW and the transition
             CapreqLedger = before.CapreqLedger + 1,
             CapreqCurrent = before.CapreqCurrent + 1,
             IdempotencyKeys = before.IdempotencyKeys + 1,

@@ -86,9 +86,12 @@ public class EscalationHttpTests(SeleneServerFixture f)
 
         // The request's story, in the journal under its correlation.
         var entries = await f.Api.JournalAsync(erin, correlation);
-        Assert.Equal(["ACCESS_DECISION", "ACCESS_ESCALATION_CASE_OPENED", "ACCESS_DECISION", "ACCESS_DECISION", "STATE_TRANSITION"],
+        // Each attempt is one turn: the gate's TURN_DECISION first, then the access decision it was derived from.
+        Assert.Equal(["TURN_DECISION", "ACCESS_DECISION", "ACCESS_ESCALATION_CASE_OPENED", "TURN_DECISION", "ACCESS_DECISION",
+                "TURN_DECISION", "ACCESS_DECISION", "STATE_TRANSITION"],
             entries.Select(e => e!["event_type"]!.GetValue<string>()));
-        Assert.Equal(["ACCESS_AP_REQUIRED", "ACCESS_ESCALATION_CASE_OPENED", "ACCESS_AP_REQUIRED", "ACCESS_ALLOWED", "CAPREQ_APPROVED"],
+        Assert.Equal(["OS_FAIL_ACCESS_GATE", "ACCESS_AP_REQUIRED", "ACCESS_ESCALATION_CASE_OPENED", "OS_FAIL_ACCESS_GATE", "ACCESS_AP_REQUIRED",
+                "PH1_OS_OK_DECISION_COMPUTE", "ACCESS_ALLOWED", "CAPREQ_APPROVED"],
             entries.Select(e => e!["reason_code"]!.GetValue<string>()));
 
         // Another tenant sees none of it.

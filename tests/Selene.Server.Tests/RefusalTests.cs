@@ -75,8 +75,8 @@ public class RefusalTests(SeleneServerFixture f)
         var entry = Assert.Single(await f.Api.TransitionsAsync(f.BobKey, reply.Json["correlation_id"]!.GetValue<string>()))!;
         Assert.Equal("SIMULATION_REFUSED", entry["event_type"]!.GetValue<string>());
         Assert.Equal("NONE", entry["payload"]!["state"]!.GetValue<string>());
-        // The gate's ALLOW and the engine's refusal are journaled; nothing else changes.
-        Assert.Equal(before with { Journal = before.Journal + 2 }, await f.CountsAsync());
+        // The turn decision, the access gate's ALLOW and the engine's refusal are journaled; nothing else changes.
+        Assert.Equal(before with { Journal = before.Journal + 3 }, await f.CountsAsync());
     }
 
     [Fact]
@@ -104,8 +104,8 @@ public class RefusalTests(SeleneServerFixture f)
         var rowAfter = await f.Api.GetCapreqAsync(f.AliceKey, id);
         Assert.Equal(rowBefore.Text, rowAfter.Text);
         Assert.Equal(state, rowAfter.Capreq["status"]!.GetValue<string>());
-        // The gate's ALLOW and the engine's refusal are journaled; nothing else changes.
-        Assert.Equal(before with { Journal = before.Journal + 2 }, await f.CountsAsync());
+        // The turn decision, the access gate's ALLOW and the engine's refusal are journaled; nothing else changes.
+        Assert.Equal(before with { Journal = before.Journal + 3 }, await f.CountsAsync());
 
         var correlation = reply.Json["correlation_id"]!.GetValue<string>();
         var entry = Assert.Single(await f.Api.TransitionsAsync(readerKey, correlation))!;

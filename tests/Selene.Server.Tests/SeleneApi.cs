@@ -94,9 +94,9 @@ public sealed class SeleneApi(Uri baseAddress) : IDisposable
         return reply.Json["entries"]!.AsArray();
     }
 
-    /// <summary>The engines' entries of a correlation: the journal without the gate's ACCESS_DECISION entries.</summary>
+    /// <summary>The engines' entries of a correlation: the journal without the gates' TURN_DECISION and ACCESS_DECISION entries.</summary>
     public async Task<JsonArray> TransitionsAsync(string apiKey, string correlationId) =>
-        new((await JournalAsync(apiKey, correlationId)).Where(e => e!["event_type"]!.GetValue<string>() != "ACCESS_DECISION")
+        new((await JournalAsync(apiKey, correlationId)).Where(e => e!["event_type"]!.GetValue<string>() is not ("ACCESS_DECISION" or "TURN_DECISION"))
             .Select(e => e!.DeepClone()).ToArray());
 
     public void Dispose() => _http.Dispose();

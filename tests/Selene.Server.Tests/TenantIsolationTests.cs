@@ -29,8 +29,8 @@ public class TenantIsolationTests(SeleneServerFixture f)
         AssertProblem(reply, HttpStatusCode.NotFound, "CAPREQ_NOT_FOUND");
         Assert.Equal(rowBefore.Text, (await f.Api.GetCapreqAsync(f.AliceKey, id)).Text);
         // The refusal is journaled in carol's own tenant, and acme cannot see it.
-        // The gate's ALLOW and the engine's refusal are journaled; nothing else changes.
-        Assert.Equal(before with { Journal = before.Journal + 2 }, await f.CountsAsync());
+        // The turn decision, the access gate's ALLOW and the engine's refusal are journaled; nothing else changes.
+        Assert.Equal(before with { Journal = before.Journal + 3 }, await f.CountsAsync());
         var correlation = reply.Json["correlation_id"]!.GetValue<string>();
         var entry = Assert.Single(await f.Api.TransitionsAsync(f.CarolKey, correlation))!;
         Assert.Equal("SIMULATION_REFUSED", entry["event_type"]!.GetValue<string>());

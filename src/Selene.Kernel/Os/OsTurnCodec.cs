@@ -32,7 +32,7 @@ public static class OsTurnCodec
     private static readonly string[] TopMembers =
     [
         "schema_version", "correlation_id", "turn_id", "path", "voice_context", "always_on_completed_sequence",
-        "optional_requested", "max_optional_invocations", "posture", "move", "governance", "execution_deps", "outcomes",
+        "optional_requested", "max_optional_invocations", "posture", "move", "governance", "execution_deps", "outcomes", "simulation_legacy_do_not_wire",
     ];
 
     private static readonly string[] PostureMembers =
@@ -132,6 +132,8 @@ public static class OsTurnCodec
             });
         }
         root["outcomes"] = outcomes;
+        // Written only when set, so turns recorded before the flag existed keep their bytes and hashes.
+        if (input.SimulationLegacyDoNotWire) root["simulation_legacy_do_not_wire"] = true;
         return root;
     }
 
@@ -157,7 +159,7 @@ public static class OsTurnCodec
 
     private static OsTopLevelInput Read(JsonElement element)
     {
-        var root = Members(element, "turn", TopMembers, "voice_context");
+        var root = Members(element, "turn", TopMembers, "voice_context", "simulation_legacy_do_not_wire");
         if (Int(root["schema_version"], "schema_version") != SchemaVersion)
             throw new CodecException($"schema_version must be {SchemaVersion}");
 
@@ -165,7 +167,7 @@ public static class OsTurnCodec
         if (root.TryGetValue("voice_context", out var voiceElement))
         {
             var v = Members(voiceElement, "voice_context", VoiceMembers);
-            voice = new OsVoiceContext(EnumValue<OsVoicePlatform>(v["platform"], "voice_context.platform"), EnumValue<OsVoiceTrigger>(v["trigger"], "voice_context.trigger"));
+            voice = new OsVoiceContext(EnumValue<VoicePlatform>(v["platform"], "voice_context.platform"), EnumValue<VoiceTrigger>(v["trigger"], "voice_context.trigger"));
         }
 
         var p = Members(root["posture"], "posture", PostureMembers);
@@ -177,7 +179,7 @@ public static class OsTurnCodec
         {
             Correlation = Correlation(root["correlation_id"], "correlation_id"),
             Turn = Turn(root["turn_id"], "turn_id"),
-            Path = EnumValue<OsTurnPath>(root["path"], "path"),
+            Path = EnumValue<TurnPath>(root["path"], "path"),
             Voice = voice,
             AlwaysOnCompletedSequence = StringArray(root["always_on_completed_sequence"], "always_on_completed_sequence"),
             OptionalRequested = StringArray(root["optional_requested"], "optional_requested"),
@@ -200,6 +202,7 @@ public static class OsTurnCodec
                 Bool(d, "idempotency_key_present", "execution_deps"), Bool(d, "lease_required", "execution_deps"),
                 Bool(d, "lease_valid", "execution_deps")),
             Outcomes = Outcomes(root["outcomes"]),
+            SimulationLegacyDoNotWire = root.TryGetValue("simulation_legacy_do_not_wire", out var legacy) && LegacyFlag(legacy),
         };
     }
 
@@ -245,6 +248,9 @@ public static class OsTurnCodec
     // Private to the reader and never escapes TryRead: it keeps the member-by-member reading linear instead of
     // threading an error through every helper. Callers only ever see the bool and the message.
     private sealed class CodecException(string message) : Exception(message);
+
+    private static bool LegacyFlag(JsonElement e) =>
+        e.ValueKind == JsonValueKind.True ? true : throw new CodecException("simulation_legacy_do_not_wire is written only as true");
 
     private static Dictionary<string, JsonElement> Members(JsonElement element, string where, string[] allowed, params string[] optional)
     {

@@ -3,37 +3,8 @@ using System.Collections.Immutable;
 
 namespace Selene.Kernel.Os;
 
-/// <summary>How the turn reached Selene (reference §1.6).</summary>
-public enum OsTurnPath
-{
-    /// <summary>Typed text: ALWAYS_ON is NLP → CONTEXT → POLICY → X.</summary>
-    Text,
-    /// <summary>Speech: ALWAYS_ON starts with the capture, wake and voice-identity stages.</summary>
-    Voice,
-}
-
-/// <summary>The device a voice turn came from.</summary>
-public enum OsVoicePlatform
-{
-    /// <summary>An iOS device.</summary>
-    Ios,
-    /// <summary>An Android device.</summary>
-    Android,
-    /// <summary>A desktop client.</summary>
-    Desktop,
-}
-
-/// <summary>What opened a voice turn.</summary>
-public enum OsVoiceTrigger
-{
-    /// <summary>The wake word: the wake stage (PH1.W) runs.</summary>
-    WakeWord,
-    /// <summary>An explicit tap or key: no wake stage.</summary>
-    Explicit,
-}
-
 /// <summary>Voice context of a VOICE turn; required for VOICE, forbidden for TEXT.</summary>
-public readonly record struct OsVoiceContext(OsVoicePlatform Platform, OsVoiceTrigger Trigger);
+public readonly record struct OsVoiceContext(VoicePlatform Platform, VoiceTrigger Trigger);
 
 /// <summary>
 /// One turn as the runtime hands it to the top-level turn slice (reference §1.6): ids, path and voice context, the
@@ -46,7 +17,7 @@ public sealed record OsTopLevelInput
 {
     public CorrelationId Correlation { get; init; }
     public TurnId Turn { get; init; }
-    public OsTurnPath Path { get; init; }
+    public TurnPath Path { get; init; }
     public OsVoiceContext? Voice { get; init; }
 
     /// <summary>ALWAYS_ON engine ids in completion order (≤ 16).</summary>
@@ -63,6 +34,12 @@ public sealed record OsTopLevelInput
     public OsGovernanceDecisions Governance { get; init; }
     public OsExecutionDeps Deps { get; init; }
 
+    /// <summary>
+    /// The catalog says the requested simulation id is LEGACY_DO_NOT_WIRE (reference §0.3, §1.8): the delivery-ownership
+    /// guard refuses the turn with that reason before any move is computed.
+    /// </summary>
+    public bool SimulationLegacyDoNotWire { get; init; }
+
     /// <summary>Outcome-utilization rows of this turn (≤ the runtime's max_outcome_entries).</summary>
     public ImmutableArray<OsOutcomeEntry> Outcomes { get; init => field = value.IsDefault ? [] : value; } = [];
 
@@ -72,12 +49,13 @@ public sealed record OsTopLevelInput
          AlwaysOnCompletedSequence.AsSpan().SequenceEqual(other.AlwaysOnCompletedSequence.AsSpan()) &&
          OptionalRequested.AsSpan().SequenceEqual(other.OptionalRequested.AsSpan()) &&
          MaxOptionalInvocations == other.MaxOptionalInvocations && Posture == other.Posture && Move == other.Move &&
-         Governance == other.Governance && Deps == other.Deps && Outcomes.AsSpan().SequenceEqual(other.Outcomes.AsSpan()));
+         Governance == other.Governance && Deps == other.Deps && SimulationLegacyDoNotWire == other.SimulationLegacyDoNotWire &&
+         Outcomes.AsSpan().SequenceEqual(other.Outcomes.AsSpan()));
 
     public override int GetHashCode() =>
         HashCode.Combine(
             HashCode.Combine(Correlation, Turn, Path, Voice, MaxOptionalInvocations),
-            HashCode.Combine(Posture, Move, Governance, Deps),
+            HashCode.Combine(Posture, Move, Governance, Deps, SimulationLegacyDoNotWire),
             HashCode.Combine(AlwaysOnCompletedSequence.Length, OptionalRequested.Length, Outcomes.Length));
 }
 
@@ -163,8 +141,8 @@ public static class OsTurnSlice
     /// The exact ALWAYS_ON sequence a path requires (reference §1.6 step 5). A VOICE turn without a voice context
     /// is schema-invalid before this is consulted; it maps to the wake-word sequence.
     /// </summary>
-    public static ImmutableArray<string> ExpectedAlwaysOn(OsTurnPath path, OsVoiceContext? voice) =>
-        path == OsTurnPath.Text ? Text : voice is { Trigger: OsVoiceTrigger.Explicit } ? VoiceExplicit : VoiceWakeWord;
+    public static ImmutableArray<string> ExpectedAlwaysOn(TurnPath path, OsVoiceContext? voice) =>
+        path == TurnPath.Text ? Text : voice is { Trigger: VoiceTrigger.Explicit } ? VoiceExplicit : VoiceWakeWord;
 
     /// <summary>Whether the optional-engine policy allows <paramref name="engineId"/> for this move (reference §1.6 step 6).</summary>
     public static bool OptionalAllowedByPolicy(string engineId, in OsMoveRequest move) => engineId switch
@@ -199,6 +177,9 @@ public static class OsTurnSlice
             return new OsTurnOutcome.Refused(ReasonCodes.OsToplevelRuntimeBoundaryViolation,
                 $"runtime boundary violation: {forbidden} is OFFLINE_ONLY or control-plane only");
         }
+        // Delivery ownership (reference §1.8): legacy LINK send ids never reach the gate.
+        if (input.Move.SimulationRequested && input.SimulationLegacyDoNotWire)
+            return new OsTurnOutcome.Refused(ReasonCodes.LegacyDoNotWire, "the requested simulation is LEGACY_DO_NOT_WIRE: delivery goes through BCAST and DELIVERY");
 
         var expected = ExpectedAlwaysOn(input.Path, input.Voice);
         if (!input.AlwaysOnCompletedSequence.AsSpan().SequenceEqual(expected.AsSpan()))
@@ -277,11 +258,11 @@ public static class OsTurnSlice
         if (input.Turn.Value == 0) return "turn_id must be > 0";
         switch (input.Path, input.Voice)
         {
-            case (OsTurnPath.Voice, null): return "VOICE path requires voice_context";
-            case (OsTurnPath.Text, not null): return "TEXT path must not carry voice_context";
-            case (OsTurnPath.Voice, { } v) when (uint)v.Platform > (uint)OsVoicePlatform.Desktop || (uint)v.Trigger > (uint)OsVoiceTrigger.Explicit:
+            case (TurnPath.Voice, null): return "VOICE path requires voice_context";
+            case (TurnPath.Text, not null): return "TEXT path must not carry voice_context";
+            case (TurnPath.Voice, { } v) when (uint)v.Platform > (uint)VoicePlatform.Desktop || (uint)v.Trigger > (uint)VoiceTrigger.Explicit:
                 return "voice_context platform or trigger is not a declared member";
-            case (not (OsTurnPath.Text or OsTurnPath.Voice), _): return "path must be TEXT or VOICE";
+            case (not (TurnPath.Text or TurnPath.Voice), _): return "path must be TEXT or VOICE";
         }
         if (input.AlwaysOnCompletedSequence.Length > MaxAlwaysOnIds) return "always_on_completed_sequence must contain <= 16 engine ids";
         if (input.OptionalRequested.Length > MaxOptionalRequestedIds) return "optional_requested must contain <= 64 engine ids";

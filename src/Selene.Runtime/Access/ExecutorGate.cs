@@ -11,7 +11,7 @@ public sealed record GateVerdict(
     AccessGateDecision Decision,
     string RequestedAction,
     AccessMode RequestedMode,
-    string EscalationCaseId,
+    string? EscalationCaseId,
     EscalationCaseRow? ExistingCase,
     string? AccessInstanceId)
 {
@@ -28,7 +28,7 @@ public sealed record GateVerdict(
 
     /// <summary>An approver or board can resolve it: ESCALATE for a mode upgrade, and this request has no closed case yet.</summary>
     public bool OpensCase =>
-        Decision.Decision == AccessDecisionKind.Escalate && Decision.Trigger == EscalationTrigger.ApApprovalRequired && ExistingCase is null or { Status: "OPEN" };
+        EscalationCaseId is not null && Decision.Decision == AccessDecisionKind.Escalate && Decision.Trigger == EscalationTrigger.ApApprovalRequired && ExistingCase is null or { Status: "OPEN" };
 }
 
 /// <summary>
@@ -44,17 +44,18 @@ public static class ExecutorGate
     /// The verdict, or null when this key already opened a case for a different request (the caller gets
     /// IDEMPOTENCY_KEY_REUSED: an approval given for one body never carries over to another).
     /// </summary>
-    public static async Task<GateVerdict?> DecideAsync(TenantTransaction tx, SimulationRecord record, ExecutionContext context, string requestHash,
-        CancellationToken ct)
+    public static async Task<GateVerdict?> DecideAsync(TenantTransaction tx, SimulationRecord record, TenantId tenant, UserId actor, IdempotencyKey? key,
+        string requestHash, UnixNanos now, CancellationToken ct)
     {
-        var user = context.Actor.Value;
-        var caseId = Governance.EscalationCaseId(context.Tenant.Value, user, record.SimulationId, context.IdempotencyKey.Value);
-        var facts = await AccessGovernanceStore.GateFactsAsync(tx, user, caseId, context.Now.Value, ct);
+        var user = actor.Value;
+        // Without a key there is no request to bind a case to: the gate still decides, but no case is read or opened.
+        var caseId = key is { } k ? Governance.EscalationCaseId(tenant.Value, user, record.SimulationId, k.Value) : null;
+        var facts = await AccessGovernanceStore.GateFactsAsync(tx, user, caseId, now.Value, ct);
         var existing = facts.Case;
         if (existing is not null && !string.Equals(existing.RequestHash, requestHash, StringComparison.Ordinal)) return null;
         var (instance, overrides) = ToViews(facts);
         var decision = AccessGate.Decide(new AccessGateRequest(user, instance, overrides, record.RequestedAction, record.RequiredMode,
-            DeviceTrustLevel.Dtl4, SensitiveDataRequest: false, context.Now));
+            DeviceTrustLevel.Dtl4, SensitiveDataRequest: false, now));
         return new GateVerdict(decision, record.RequestedAction, record.RequiredMode, caseId, existing, instance?.AccessInstanceId);
     }
 
@@ -80,7 +81,7 @@ public static class ExecutorGate
             ("effective_access_mode", verdict.Decision.EffectiveMode is { } m ? WireNames.Of(m) : "NONE"),
             ("gate_reason_code", verdict.Decision.Reason.Name),
             ("gate_step", verdict.Decision.Step.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("escalation_case_id", verdict.OpensCase || verdict.ExistingCase is not null ? verdict.EscalationCaseId : "NONE")));
+            ("escalation_case_id", verdict.OpensCase || verdict.ExistingCase is not null ? verdict.EscalationCaseId! : "NONE")));
 
     /// <summary>The refusal's detail line: the gate's rule, and what to do next.</summary>
     public static string RefusalDetail(GateVerdict verdict, SimulationRecord record) =>
@@ -123,7 +124,7 @@ public static class ExecutorGate
             .Select(p => BoardPolicies.TryParse(p.PayloadJson, out var payload) ? new ActiveBoardPolicy(p.BoardPolicyId, p.VersionId, payload!, p.PayloadJson) : null)
             .OfType<ActiveBoardPolicy>();
         var bound = Governance.BindPolicy(policies, verdict.RequestedAction, context.Actor.Value);
-        var row = new EscalationCaseRow(verdict.EscalationCaseId, context.Actor.Value, verdict.AccessInstanceId!, simulationId, context.IdempotencyKey.Value,
+        var row = new EscalationCaseRow(verdict.EscalationCaseId!, context.Actor.Value, verdict.AccessInstanceId!, simulationId, context.IdempotencyKey.Value,
             requestHash, verdict.RequestedAction, WireNames.Of(verdict.RequestedMode), WireNames.Of(verdict.Decision.EffectiveMode!.Value), WireNames.Of(EscalationTrigger.ApApprovalRequired),
             bound?.BoardPolicyId, bound?.VersionId, bound?.PayloadJson, "OPEN", null, null, context.Correlation.ToString(), context.Now.Value, null);
         var stamp = new GovernanceStamp(context.Actor.Value, ReasonCodes.AccessEscalationOpened.Name, context.Correlation.ToString(),

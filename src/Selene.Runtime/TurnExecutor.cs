@@ -1,0 +1,341 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Selene.Kernel.Access;
+using Selene.Kernel.Catalog;
+using Selene.Kernel.Os;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+
+namespace Selene.Runtime;
+
+/// <summary>How a turn request ended.</summary>
+public enum TurnOutcomeKind
+{
+    /// <summary>The request was not a valid turn; nothing was decided or stored (400/409).</summary>
+    Invalid,
+    /// <summary>PH1.OS is switched off: nothing was decided (503).</summary>
+    NotInvoked,
+    /// <summary>The gate decided one move; the decision and its inputs are journaled.</summary>
+    Decided,
+}
+
+/// <summary>
+/// The answer to one turn. For <see cref="TurnOutcomeKind.Decided"/>: the move, its reason code, the fail-closed flag,
+/// the guard failures, the optional plan, the hash of the recorded gate input and — for DISPATCH_SIMULATION — the
+/// executor's result. <see cref="Cause"/> names what made a gate fail when Selene knows more than the gate's code
+/// (the access gate's own refusal, an unknown or inactive simulation, a missing key).
+/// </summary>
+public sealed record TurnResult(
+    TurnOutcomeKind Kind,
+    ReasonCode Reason,
+    string? Detail,
+    CorrelationId Correlation,
+    TurnId Turn,
+    OsNextMove Move = OsNextMove.Refuse,
+    bool FailClosed = true,
+    bool DispatchAllowed = false,
+    bool ExecutionAllowed = false,
+    IReadOnlyList<string>? GuardFailures = null,
+    IReadOnlyList<string>? OptionalInvoked = null,
+    IReadOnlyList<string>? OptionalSkippedBudget = null,
+    string? InputHash = null,
+    ReasonCode? Cause = null,
+    JsonObject? Problem = null,
+    ExecutionResult? Execution = null);
+
+/// <summary>
+/// The one path to execution (ARCHITECTURE.md §3): a turn is validated, the authority-bearing gate inputs are
+/// derived here (access decision for the actor and the simulation's requested action, catalog status of the
+/// simulation and its blueprint, idempotency-key presence, lease, governance decisions), the top-level slice and
+/// the gate decide exactly one move, and only DISPATCH_SIMULATION runs a handler — inside the same transaction
+/// that claimed the idempotency key and read the access facts. Every decided turn stores its exact gate input
+/// (<see cref="TurnDecisionStore"/>) and journals a TURN_DECISION entry carrying that input's hash, so the decision
+/// can be replayed. A refused or non-dispatch turn rolls back and is recorded in a transaction of its own.
+/// </summary>
+public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry, SimulationCatalog catalog, TimeProvider clock, OsConfig? config = null)
+{
+    private const int MaxAttempts = 3;
+    private readonly OsConfig _config = config ?? OsConfig.Mvp;
+
+    /// <summary>Runs one turn for an authenticated caller.</summary>
+    public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default)
+    {
+        if (!CorrelationId.TryParse(request.CorrelationId, out var correlation))
+            return Invalid(ReasonCodes.OsInputSchemaInvalid, "correlation_id must be a decimal string between 1 and 2^128-1", default, default);
+        if (request.TurnId is 0 or > long.MaxValue)
+            return Invalid(ReasonCodes.OsInputSchemaInvalid, "turn_id must be between 1 and 2^63-1", correlation, default);
+        var turn = new TurnId(request.TurnId);
+        if (!TurnShape.TryRead(request, correlation, turn, out var shape, out var shapeError))
+            return Invalid(shapeError!.Reason, shapeError.Detail, correlation, turn);
+
+        PreparedSimulation? simulation = null;
+        if (request.Simulation is { } sim)
+        {
+            var prepared = Prepare(tenant, actor, sim, correlation, turn);
+            if (prepared.Error is { } error) return Invalid(error.Reason, error.Detail, correlation, turn);
+            simulation = prepared.Simulation;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, ct);
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected && attempt < MaxAttempts)
+            {
+                // Rolled back entirely: the same turn may run again.
+            }
+        }
+    }
+
+    private async Task<TurnResult> RunOnceAsync(TenantId tenant, UserId actor, TurnRequest request, TurnShape shape, PreparedSimulation? simulation,
+        CorrelationId correlation, TurnId turn, CancellationToken ct)
+    {
+        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
+        var posture = simulation?.Posture ?? default;
+        Access.GateVerdict? verdict = null;
+        ExecutionContext? context = null;
+        TurnResult decided;
+        string inputJson;
+        JournalDraft? engineRefusal = null;
+
+        await using (var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
+        {
+            // 1. A retry of a committed simulation returns its stored result before anything is decided again
+            //    (ARCHITECTURE.md §4: idempotency is checked before transition validation).
+            if (simulation is { Handler: not null, Key: { } key })
+            {
+                context = new ExecutionContext(tenant, actor, correlation, turn, key, now);
+                var claim = await IdempotencyStore.ClaimAsync(tx, simulation.Scope, key.Value, simulation.RequestHash, now.Value, ct);
+                if (claim is IdempotencyClaim.Existing existing)
+                {
+                    if (!string.Equals(existing.RequestHash, simulation.RequestHash, StringComparison.Ordinal))
+                        return Invalid(ReasonCodes.IdempotencyKeyReused, "this idempotency key was already used for a different request", correlation, turn);
+                    var stored = Encoding.UTF8.GetBytes(existing.Body);
+                    var replay = new ExecutionResult(ExecutionOutcome.Replayed, SimulationExecutor.ReasonCodeOf(stored), null, stored, correlation);
+                    return new TurnResult(TurnOutcomeKind.Decided, ReasonCodes.OsOkDecisionCompute, "replayed: this request committed before under this key",
+                        correlation, turn, OsNextMove.DispatchSimulation, FailClosed: false, DispatchAllowed: true, ExecutionAllowed: true,
+                        GuardFailures: [], OptionalInvoked: [], OptionalSkippedBudget: [], Execution: replay);
+                }
+            }
+
+            // 2. Derive the access posture: the acting user's instance and overrides, decided for the simulation's
+            //    requested action at its declared mode.
+            bool accessAllowed;
+            if (simulation is { Handler: not null })
+            {
+                verdict = await Access.ExecutorGate.DecideAsync(tx, simulation.Record!, tenant, actor, simulation.Key, simulation.RequestHash, now, ct);
+                if (verdict is null)
+                    return Invalid(ReasonCodes.IdempotencyKeyReused,
+                        "this idempotency key was already used for a different request (its escalation case is bound to that request)", correlation, turn);
+                accessAllowed = verdict.Allowed;
+            }
+            else
+            {
+                // No governed action to ask about (chat, clarify, tool, or a simulation the catalog cannot run): the
+                // actor needs an ACTIVE access instance (docs/decisions.md).
+                var (instance, _) = await Access.ExecutorGate.LoadAsync(tx, actor.Value, null, now, ct);
+                accessAllowed = instance is { Lifecycle: AccessLifecycle.Active };
+            }
+
+            // 3. Decide: the top-level slice, then OS_POLICY_EVALUATE and OS_DECISION_COMPUTE.
+            var input = shape.ToTopLevel(new OsExecutionDeps(
+                AccessAllowed: accessAllowed,
+                BlueprintActive: posture.BlueprintActive,
+                SimulationActive: posture.SimulationActive && simulation?.Handler is not null,
+                IdempotencyRequired: request.Simulation is not null,
+                IdempotencyKeyPresent: simulation?.Key is not null,
+                LeaseRequired: false,
+                LeaseValid: false), posture.Legacy);
+            var outcome = OsTurnSlice.Run(input, _config);
+            if (outcome is OsTurnOutcome.NotInvokedDisabled)
+                return new TurnResult(TurnOutcomeKind.NotInvoked, outcome.Reason, "the orchestration gate is switched off: no turn is decided", correlation, turn);
+            if (outcome is OsTurnOutcome.Refused { Reason: var code, Message: var message } && IsInputRefusal(code))
+                return Invalid(code, message, correlation, turn);
+
+            var inputBytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(OsTurnCodec.Write(input).ToJsonString()));
+            inputJson = Encoding.UTF8.GetString(inputBytes);
+            decided = ToResult(outcome, correlation, turn, Hashing.Sha256Hex(inputBytes), simulation, verdict);
+
+            // 4. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
+            if (decided.Move == OsNextMove.DispatchSimulation)
+            {
+                var handled = await simulation!.Handler!.ExecuteAsync(tx, simulation.Input!, context!, ct);
+                if (handled is HandlerOutcome.Accepted accepted)
+                {
+                    var entries = new List<JournalDraft>
+                    {
+                        TurnJournal(decided, simulation, request),
+                        Access.ExecutorGate.Journal(verdict!, ReasonCodes.AccessAllowed, simulation.Record!.SimulationId),
+                    };
+                    entries.AddRange(accepted.Journal);
+                    await TurnDecisionStore.AppendAsync(tx, Row(decided, inputJson, actor, simulation, now), ct);
+                    var journal = await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, actor, correlation, turn, simulation.Key)).ToArray(), now.Value, ct);
+                    await OutboxStore.EnqueueAsync(tx, correlation, accepted.Outbox, now.Value, ct);
+
+                    var result = accepted.Result;
+                    result["simulation_id"] = simulation.Record.SimulationId;
+                    result["reason_code"] = accepted.Reason.Name;
+                    result["reason_code_id"] = accepted.Reason.Id;
+                    result["correlation_id"] = correlation.ToString();
+                    result["turn_id"] = turn.Value;
+                    result["journal_seq"] = new JsonArray(journal.Select(j => (JsonNode)j.Seq).ToArray());
+                    var bytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(result.ToJsonString()));
+                    await IdempotencyStore.CompleteAsync(tx, simulation.Scope, simulation.Key!.Value.Value, 200, Encoding.UTF8.GetString(bytes),
+                        accepted.Reason.Name, now.Value, ct);
+                    await tx.CommitAsync(ct);
+                    return decided with { Execution = new ExecutionResult(ExecutionOutcome.Executed, accepted.Reason, null, bytes, correlation) };
+                }
+
+                var rejected = (HandlerOutcome.Rejected)handled;
+                engineRefusal = rejected.Journal;
+                decided = decided with { Execution = new ExecutionResult(ExecutionOutcome.Refused, rejected.Reason, rejected.Detail, null, correlation) };
+            }
+            // Leaving the block disposes the transaction uncommitted: the key claim and every write roll back.
+        }
+
+        // 5. Any other decision is recorded on its own: the decision with its input, the access gate's decision, the
+        //    engine's refusal, and — when the access gate refused and an approver can resolve it — the request's case.
+        await using (var record = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
+        {
+            var entries = new List<JournalDraft> { TurnJournal(decided, simulation, request) };
+            if (verdict is not null)
+                entries.Add(Access.ExecutorGate.Journal(verdict, verdict.Allowed ? ReasonCodes.AccessAllowed : verdict.RefusalReason, simulation!.Record!.SimulationId));
+            if (engineRefusal is not null) entries.Add(engineRefusal);
+            if (verdict is { Allowed: false, OpensCase: true } && context is not null && decided.Reason == ReasonCodes.OsFailAccessGate &&
+                await Access.ExecutorGate.OpenCaseAsync(record, verdict, simulation!.Record!.SimulationId, context, simulation.RequestHash, ct) is { } opened)
+                entries.Add(opened);
+            await TurnDecisionStore.AppendAsync(record, Row(decided, inputJson, actor, simulation, now), ct);
+            await JournalStore.AppendAsync(record, entries.Select(e => ToEntry(e, actor, correlation, turn, simulation?.Key)).ToArray(), now.Value, ct);
+            await record.CommitAsync(ct);
+        }
+        return decided;
+    }
+
+    // ---- pieces ----------------------------------------------------------------------------------------------------
+
+    /// <summary>Refusals of the slice or gate that mean "this is not a valid turn": answered 400, nothing recorded.</summary>
+    private static bool IsInputRefusal(ReasonCode code) =>
+        code == ReasonCodes.OsInputSchemaInvalid || code == ReasonCodes.OsBudgetExceeded || code == ReasonCodes.OsValidationFailed;
+
+    private static TurnResult ToResult(OsTurnOutcome outcome, CorrelationId correlation, TurnId turn, string inputHash, PreparedSimulation? simulation,
+        Access.GateVerdict? verdict)
+    {
+        TurnResult result = outcome switch
+        {
+            OsTurnOutcome.Forwarded f => new TurnResult(TurnOutcomeKind.Decided, f.Decision.Reason, f.Decision.Message, correlation, turn,
+                f.Decision.Move, f.Decision.FailClosed, f.Decision.DispatchAllowed, f.Decision.ExecutionAllowed,
+                OsGuardFailureNames.Render(f.Decision.Guards), [.. f.OptionalInvoked], [.. f.OptionalSkippedBudget], inputHash),
+            OsTurnOutcome.Refused r => new TurnResult(TurnOutcomeKind.Decided, r.Reason, r.Message, correlation, turn, OsNextMove.Refuse, true, false, false,
+                [], [], [], inputHash),
+            _ => throw new InvalidOperationException("unexpected slice outcome " + outcome.GetType().Name),
+        };
+
+        // What Selene knows beyond the gate's code.
+        if (result.Reason == ReasonCodes.OsFailAccessGate && verdict is { Allowed: false })
+            return result with { Cause = verdict.RefusalReason, Detail = Access.ExecutorGate.RefusalDetail(verdict, simulation!.Record!), Problem = Access.ExecutorGate.Problem(verdict) };
+        if ((result.Reason == ReasonCodes.OsFailSimulationGate || result.Reason == ReasonCodes.OsFailBlueprintGate) && simulation is not null)
+            return simulation.Record switch
+            {
+                null => result with { Cause = ReasonCodes.SimulationUnknown, Detail = $"no simulation '{simulation.SimulationId}' is in the catalog" },
+                { Status: not SimulationStatus.Active } r => result with
+                {
+                    Cause = ReasonCodes.SimulationNotActive, Detail = $"simulation {r.SimulationId} is {WireNames.Of(r.Status)}, not ACTIVE",
+                },
+                _ => result with { Detail = $"simulation {simulation.SimulationId} is bound to no ACTIVE blueprint" },
+            };
+        if (result.Reason == ReasonCodes.OsFailIdempotencyGate)
+            return result with { Cause = ReasonCodes.IdempotencyKeyMissing, Detail = "an idempotency key is required for every simulation" };
+        return result;
+    }
+
+    private static TurnDecisionRow Row(TurnResult decided, string inputJson, UserId actor, PreparedSimulation? simulation, UnixNanos now) =>
+        new(0, decided.Correlation.ToString(), checked((long)decided.Turn.Value), actor.Value, inputJson, decided.InputHash!, WireNames.Of(decided.Move),
+            decided.Reason.Name, decided.FailClosed, simulation?.SimulationId, simulation?.Key?.Value, now.Value);
+
+    private static JournalDraft TurnJournal(TurnResult decided, PreparedSimulation? simulation, TurnRequest request)
+    {
+        var guards = decided.GuardFailures ?? [];
+        return new JournalDraft(ReasonCodes.EngineOs, JournalEventTypes.TurnDecision, decided.Reason, JournalPayload.Create(
+            ("next_move", WireNames.Of(decided.Move)),
+            ("fail_closed", decided.FailClosed ? "true" : "false"),
+            ("path", WireNames.Of(request.Path)),
+            ("simulation_id", simulation?.SimulationId ?? "NONE"),
+            ("tool_id", request.Tool?.ToolId ?? "NONE"),
+            ("guard_failure_count", guards.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("first_guard_failure", guards.Count > 0 ? guards[0] : "NONE"),
+            ("cause_reason_code", decided.Cause?.Name ?? "NONE"),
+            ("optional_invoked", decided.OptionalInvoked is { Count: > 0 } invoked ? string.Join(',', invoked) : "NONE"),
+            ("turn_input_hash", decided.InputHash!)));
+    }
+
+    private static JournalEntry ToEntry(JournalDraft d, UserId actor, CorrelationId correlation, TurnId turn, IdempotencyKey? key) =>
+        new(correlation, turn, d.Engine, d.EventType, d.Reason, d.Payload, actor.Value, key?.Value);
+
+    private static TurnResult Invalid(ReasonCode reason, string detail, CorrelationId correlation, TurnId turn) =>
+        new(TurnOutcomeKind.Invalid, reason, detail, correlation, turn);
+
+    // ---- the request, checked before any storage -------------------------------------------------------------------
+
+    /// <summary>A simulation request after the pure checks: its catalog posture, handler, key and validated input.</summary>
+    private sealed record PreparedSimulation(
+        string SimulationId,
+        CatalogPosture Posture,
+        ISimulationHandler? Handler,
+        IdempotencyKey? Key,
+        object? Input,
+        string RequestHash)
+    {
+        public SimulationRecord? Record => Posture.Record;
+        public string Scope => "sim:" + SimulationId;
+    }
+
+    private (PreparedSimulation? Simulation, JsonInputError? Error) Prepare(TenantId tenant, UserId actor, TurnSimulation sim, CorrelationId correlation, TurnId turn)
+    {
+        IdempotencyKey? key = null;
+        if (sim.IdempotencyKey is { } k)
+        {
+            if (!IdRules.IsValidIdempotencyKey(k))
+                return (null, new JsonInputError(ReasonCodes.IdempotencyKeyInvalid, "an idempotency key is 1..128 printable ASCII characters without spaces"));
+            key = new IdempotencyKey(k);
+        }
+        var posture = catalog.Posture(sim.SimulationId);
+        if (posture.Legacy)
+            return (new PreparedSimulation(sim.SimulationId, posture, null, key, null, ""), null);
+        if (!registry.TryGet(sim.SimulationId, out var handler) || !posture.SimulationActive)
+            return (new PreparedSimulation(IdRules.Shorten(sim.SimulationId), posture, null, key, null, ""), null);
+
+        if (sim.Inputs.ValueKind != JsonValueKind.Object)
+            return (null, new JsonInputError(ReasonCodes.InputSchemaInvalid, "the simulation's inputs must be a JSON object"));
+        // The tenant comes from the key; inputs that name another tenant are refused, the same tenant is dropped.
+        var body = sim.Inputs;
+        using var stripped = body.TryGetProperty("tenant_id", out var bodyTenant) ? WithoutTenant(body) : null;
+        if (stripped is not null)
+        {
+            if (bodyTenant.ValueKind != JsonValueKind.String)
+                return (null, new JsonInputError(ReasonCodes.InputSchemaInvalid, "field 'tenant_id' must be a string"));
+            if (!string.Equals(bodyTenant.GetString(), tenant.Value, StringComparison.Ordinal))
+                return (null, new JsonInputError(ReasonCodes.TenantScopeViolation, "tenant_id does not match the tenant of the API key"));
+            body = stripped.RootElement;
+        }
+        if (!handler.TryPrepare(body, out var input, out var error))
+            return (null, error);
+        var requestHash = Hashing.Sha256Hex(CanonicalJson.Serialize(new SortedDictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["simulation_id"] = handler.Record.SimulationId,
+            ["actor_user_id"] = actor.Value,
+            ["body"] = body,
+        }));
+        return (new PreparedSimulation(sim.SimulationId, posture, handler, key, input, requestHash), null);
+    }
+
+    private static JsonDocument WithoutTenant(JsonElement body)
+    {
+        var copy = JsonObject.Create(body)!;
+        copy.Remove("tenant_id");
+        return JsonDocument.Parse(copy.ToJsonString());
+    }
+}
