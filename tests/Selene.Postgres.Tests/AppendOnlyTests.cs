@@ -29,6 +29,12 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "access_ap_authoring_review_ledger", "DELETE FROM selene.access_ap_authoring_review_ledger" },
         { "access_ap_rule_review_actions_ledger", "UPDATE selene.access_ap_rule_review_actions_ledger SET rule_action = 'DISAGREE'" },
         { "access_ap_overlay_ledger", "TRUNCATE selene.access_ap_overlay_ledger CASCADE" },
+        { "os_outcome_utilization", "UPDATE selene.os_outcome_utilization SET decision_delta = NOT decision_delta" },
+        { "os_outcome_utilization", "DELETE FROM selene.os_outcome_utilization" },
+        { "os_outcome_utilization", "TRUNCATE selene.os_outcome_utilization" },
+        { "os_utility_review", "UPDATE selene.os_utility_review SET fail_streak_days = 0" },
+        { "os_utility_review", "DELETE FROM selene.os_utility_review" },
+        { "os_utility_review", "TRUNCATE selene.os_utility_review" },
     };
 
     [Theory]

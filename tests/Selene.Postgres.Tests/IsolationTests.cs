@@ -14,7 +14,9 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
         "access_board_policy_ledger", "access_board_policies", "access_escalation_case_ledger", "access_escalation_cases", "access_board_votes_ledger",
         // Access profiles (0007): the first five also hold GLOBAL rows (tenant_id NULL), see AccessProfileIsolationTests.
         "access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger", "access_ap_authoring_review_current",
-        "access_ap_rule_review_actions_ledger", "access_ap_overlay_ledger", "access_ap_overlay_current"];
+        "access_ap_rule_review_actions_ledger", "access_ap_overlay_ledger", "access_ap_overlay_current",
+        // PH1.OS outcome utilization and utility reviews (0008); the view os_utility_review_current is security_invoker.
+        "os_outcome_utilization", "os_utility_review"];
 
     public static TheoryData<string> TenantTables => new(TenantTableNames);
 
