@@ -1,12 +1,16 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Selene.Cli;
+using Selene.Kernel.Os;
 using Selene.Postgres;
 using Selene.Postgres.Embedded;
 using Selene.Postgres.Stores;
 using Selene.Runtime;
 using Selene.Runtime.Access;
+using Selene.Runtime.Os;
 using Selene.Server;
 
 var dataDirOption = new Option<string?>("--data-dir")
@@ -195,6 +199,76 @@ verify.SetAction(async (parse, ct) =>
     return broken == 0 ? 0 : 1;
 });
 root.Subcommands.Add(new Command("audit", "The audit journal") { verify });
+
+// selene review utility -----------------------------------------------------------------------------------
+var dayOption = new Option<string>("--day") { Description = "The UTC day to review, YYYY-MM-DD", Required = true };
+var jsonOption = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+var reviewUtility = new Command("utility",
+    "Run the PH1.OS optional-engine utility review (GATE-U4/GATE-U5) for a day: one row per tenant and TURN_OPTIONAL engine with outcome rows")
+{
+    dayOption, onlyTenant, jsonOption,
+};
+reviewUtility.SetAction(async (parse, ct) =>
+{
+    var dayText = parse.GetValue(dayOption)!;
+    if (!DateOnly.TryParseExact(dayText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--day must be a calendar date YYYY-MM-DD, not '{IdRules.Shorten(dayText)}'");
+    var tenant = parse.GetValue(onlyTenant);
+    if (tenant is not null && !TenantId.IsValid(tenant))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var runs = await new UtilityReviewRunner(db, TimeProvider.System).RunAsync(tenant, day, ct);
+    var rows = runs.SelectMany(run => run.Reviews.Select(r => (run.TenantId, r.Result))).ToArray();
+    var backfilled = runs.Sum(run => run.Backfilled.Count);
+    var dayName = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    if (parse.GetValue(jsonOption))
+    {
+        var reviews = new JsonArray(rows.Select(row => (JsonNode)new JsonObject
+        {
+            ["tenant_id"] = row.TenantId,
+            ["engine_id"] = row.Result.EngineId,
+            ["tier"] = WireNames.Of(row.Result.Tier),
+            ["entries"] = row.Result.Metrics.Entries,
+            ["decision_delta_rate_bps"] = row.Result.Metrics.DecisionDeltaRateBps,
+            ["queue_learn_conversion_rate_bps"] = row.Result.Metrics.QueueLearnConversionRateBps,
+            ["no_value_rate_bps"] = row.Result.Metrics.NoValueRateBps,
+            ["latency_p95_ms"] = row.Result.Metrics.LatencyP95Ms,
+            ["latency_p99_ms"] = row.Result.Metrics.LatencyP99Ms,
+            ["gate_u4_pass"] = row.Result.GateU4Pass,
+            ["gate_u5_triggered"] = row.Result.GateU5Triggered,
+            ["action"] = WireNames.Of(row.Result.Action),
+            ["fail_streak_days"] = row.Result.FailStreakDays,
+            ["thresholds_version"] = row.Result.ThresholdsVersion,
+        }).ToArray());
+        Console.WriteLine(new JsonObject
+        {
+            ["day"] = dayName,
+            ["tenants"] = runs.Count,
+            ["backfilled_reviews"] = backfilled,
+            ["reviews"] = reviews,
+        }.ToJsonString());
+        return 0;
+    }
+    string[] header = ["TENANT", "ENGINE", "ENTRIES", "DECISION_DELTA_BPS", "QUEUE_LEARN_CONV_BPS", "NO_VALUE_BPS", "P95_MS", "P99_MS", "U4", "ACTION", "FAIL_STREAK"];
+    var table = rows.Select(row => new[]
+    {
+        row.TenantId, row.Result.EngineId, Invariant(row.Result.Metrics.Entries), Invariant(row.Result.Metrics.DecisionDeltaRateBps),
+        Invariant(row.Result.Metrics.QueueLearnConversionRateBps), Invariant(row.Result.Metrics.NoValueRateBps),
+        Invariant(row.Result.Metrics.LatencyP95Ms), Invariant(row.Result.Metrics.LatencyP99Ms), row.Result.GateU4Pass ? "PASS" : "FAIL",
+        WireNames.Of(row.Result.Action), Invariant(row.Result.FailStreakDays),
+    }).Prepend(header).ToArray();
+    if (rows.Length > 0)
+    {
+        var widths = header.Select((_, c) => table.Max(line => line[c].Length)).ToArray();
+        foreach (var line in table) Console.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+    }
+    Console.WriteLine($"review utility {dayName}: {rows.Length} engine review(s) in {runs.Count} tenant(s); {backfilled} earlier day review(s) run first " +
+        $"({UtilityThresholds.MvpV1.Version})");
+    return 0;
+
+    static string Invariant<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
+});
+root.Subcommands.Add(new Command("review", "Reviews") { reviewUtility });
 
 try
 {

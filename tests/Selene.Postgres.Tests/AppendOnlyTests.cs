@@ -31,6 +31,12 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "access_ap_overlay_ledger", "TRUNCATE selene.access_ap_overlay_ledger CASCADE" },
         { "os_turn_decisions", "UPDATE selene.os_turn_decisions SET next_move = 'DISPATCH_SIMULATION'" },
         { "os_turn_decisions", "DELETE FROM selene.os_turn_decisions" },
+        { "os_outcome_utilization", "UPDATE selene.os_outcome_utilization SET decision_delta = NOT decision_delta" },
+        { "os_outcome_utilization", "DELETE FROM selene.os_outcome_utilization" },
+        { "os_outcome_utilization", "TRUNCATE selene.os_outcome_utilization" },
+        { "os_utility_review", "UPDATE selene.os_utility_review SET fail_streak_days = 0" },
+        { "os_utility_review", "DELETE FROM selene.os_utility_review" },
+        { "os_utility_review", "TRUNCATE selene.os_utility_review" },
     };
 
     [Theory]

@@ -16,7 +16,9 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
         "access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger", "access_ap_authoring_review_current",
         "access_ap_rule_review_actions_ledger", "access_ap_overlay_ledger", "access_ap_overlay_current",
         // PH1.OS (0008): decided turns with their gate inputs.
-        "os_turn_decisions"];
+        "os_turn_decisions",
+        // PH1.OS outcome utilization and utility reviews (0009); the view os_utility_review_current is security_invoker.
+        "os_outcome_utilization", "os_utility_review"];
 
     public static TheoryData<string> TenantTables => new(TenantTableNames);
 

@@ -1,10 +1,11 @@
 using Selene.Contracts;
+using Selene.Kernel.Os;
 using Selene.Postgres.Stores;
 using Selene.Testing;
 
 namespace Selene.Postgres.Tests;
 
-/// <summary>A database of its own with two tenants, each with a user, a ledger row, a journal entry and an outbox row.</summary>
+/// <summary>A database of its own with two tenants, each with a user, a row in every tenant table (ledgers, projections, journal, outbox, OS outcomes and reviews).</summary>
 public sealed class StorageFixture : IAsyncLifetime
 {
     public SeleneDatabase Db { get; private set; } = null!;
@@ -45,6 +46,13 @@ public sealed class StorageFixture : IAsyncLifetime
             await AccessProfileFixtureRows.SeedTenantRowsAsync(tx, tenant);
             await TurnDecisionStore.AppendAsync(tx, new TurnDecisionRow(0, "7", 1, "u1", "{}", new string('a', 64), "REFUSE", "OS_FAIL_ACCESS_GATE", true,
                 "CAPREQ_CREATE_DRAFT", "k1", 1), default);
+            var day = new DateOnly(2026, 3, 1);
+            await OsOutcomeStore.AppendOutcomesAsync(tx, new CorrelationId(7), new TurnId(1), day,
+                [new OsOutcomeEntry("PH1.SEARCH", "SEARCH_RESULT", new CorrelationId(7), new TurnId(1), OsOutcomeActionClass.ActNow, "PH1.X", 5, true, "PH1_OS_OK_POLICY_EVALUATE")],
+                1, default);
+            var review = Assert.IsType<UtilityReviewOutcome.Reviewed>(UtilityReview.Review("PH1.SEARCH",
+                (await OsOutcomeStore.ReadDayAsync(tx, day, "PH1.SEARCH", default)).Select(r => r.Entry).ToList(), 0, UtilityThresholds.MvpV1)).Result;
+            await OsOutcomeStore.AppendReviewAsync(tx, day, review, new CorrelationId(7), 1, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
             await tx.CommitAsync();

@@ -105,6 +105,15 @@ public sealed class SeleneServerFixture : IAsyncLifetime
         return new StorageCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
+    /// <summary>Runs SQL as the cluster's superuser (row-level security does not apply): test data the API cannot write.</summary>
+    public async Task SuperuserExecAsync(string sql)
+    {
+        await using var conn = new NpgsqlConnection($"Host={DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Ledger events of one capability request (superuser read).</summary>
     public async Task<long> LedgerEventsOfAsync(string capreqId)
     {
