@@ -173,6 +173,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                     };
                     entries.AddRange(accepted.Journal);
                     await TurnDecisionStore.AppendAsync(tx, Row(decided, inputJson, actor, simulation, now), ct);
+                    await RecordOutcomesAsync(tx, shape, now, ct);
                     var journal = await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, actor, correlation, turn, simulation.Key)).ToArray(), now.Value, ct);
                     await OutboxStore.EnqueueAsync(tx, correlation, accepted.Outbox, now.Value, ct);
 
@@ -209,6 +210,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 await Access.ExecutorGate.OpenCaseAsync(record, verdict, simulation!.Record!.SimulationId, context, simulation.RequestHash, ct) is { } opened)
                 entries.Add(opened);
             await TurnDecisionStore.AppendAsync(record, Row(decided, inputJson, actor, simulation, now), ct);
+            await RecordOutcomesAsync(record, shape, now, ct);
             await JournalStore.AppendAsync(record, entries.Select(e => ToEntry(e, actor, correlation, turn, simulation?.Key)).ToArray(), now.Value, ct);
             await record.CommitAsync(ct);
         }
@@ -250,6 +252,14 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         if (result.Reason == ReasonCodes.OsFailIdempotencyGate)
             return result with { Cause = ReasonCodes.IdempotencyKeyMissing, Detail = "an idempotency key is required for every simulation" };
         return result;
+    }
+
+    /// <summary>The turn's outcome-utilization rows, kept for the daily utility review (GATE-U4/U5), by UTC day of the turn.</summary>
+    private static async Task RecordOutcomesAsync(TenantTransaction tx, TurnShape shape, UnixNanos now, CancellationToken ct)
+    {
+        if (shape.Outcomes.IsEmpty) return;
+        var day = DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(now.Value / 1_000_000).UtcDateTime);
+        await OsOutcomeStore.AppendOutcomesAsync(tx, shape.Correlation, shape.Turn, day, shape.Outcomes, now.Value, ct);
     }
 
     private static TurnDecisionRow Row(TurnResult decided, string inputJson, UserId actor, PreparedSimulation? simulation, UnixNanos now) =>

@@ -110,6 +110,28 @@ public sealed class TurnTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
     }
 
     [Fact]
+    public async Task OutcomeRows_OfADecidedTurn_AreKeptForTheUtilityReview()
+    {
+        var correlation = f.NextCorrelation();
+        TurnOutcome[] outcomes =
+        [
+            new("PH1.LANG", "LANG_HINT", "AUDIT_ONLY", "NONE", 4, false, "LANG_OK"),
+            new("PH1.SEARCH", "SEARCH_RESULT", "ACT_NOW", "PH1.X", 12, true, "SEARCH_OK"),
+        ];
+        var result = await RunAsync("alice", Turn(correlation, [RequestedMove.Respond], outcomes: outcomes));
+        Assert.Equal(OsNextMove.Respond, result.Move);
+        Assert.Equal(2, await f.CountAsync("acme", "os_outcome_utilization", $"correlation_id = {correlation}"));
+        Assert.Equal(1, await f.CountAsync("acme", "os_outcome_utilization", $"correlation_id = {correlation} AND engine_id = 'PH1.SEARCH' AND consumed_by = 'PH1.X'"));
+
+        // An unconsumed ACT_NOW row fails GATE-U2: the turn is refused, and its rows are still on record for the review.
+        var unresolved = f.NextCorrelation();
+        var refused = await RunAsync("alice", Turn(unresolved, [RequestedMove.Respond],
+            outcomes: [new TurnOutcome("PH1.SEARCH", "SEARCH_RESULT", "ACT_NOW", "NONE", 9, false, "SEARCH_OK")]));
+        Assert.Equal(ReasonCodes.OsFailOutcomeUnresolvedGate, refused.Reason);
+        Assert.Equal(1, await f.CountAsync("acme", "os_outcome_utilization", $"correlation_id = {unresolved}"));
+    }
+
+    [Fact]
     public async Task Disabled_NotInvoked_AndNothingRecorded()
     {
         var disabled = new TurnExecutor(f.Db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System, OsConfig.Mvp with { OsEnabled = false });
