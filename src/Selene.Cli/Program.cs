@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Selene.Cli;
+using Selene.Cli.Bench;
 using Selene.Postgres;
 using Selene.Postgres.Embedded;
 using Selene.Postgres.Stores;
@@ -195,6 +196,9 @@ verify.SetAction(async (parse, ct) =>
     return broken == 0 ? 0 : 1;
 });
 root.Subcommands.Add(new Command("audit", "The audit journal") { verify });
+
+// selene bench turns --------------------------------------------------------------------------------------
+root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 
 try
 {
