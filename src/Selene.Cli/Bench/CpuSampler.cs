@@ -97,13 +97,13 @@ public sealed class CpuSampler(int? postmasterPid)
         }
     }
 
-    /// <summary>Sum of the "cpu" line of /proc/stat minus idle and iowait.</summary>
+    /// <summary>The "cpu" line of /proc/stat without idle, iowait and steal (time the hypervisor gave to someone else).</summary>
     private static long MachineBusyTicks()
     {
         var line = File.ReadLines("/proc/stat").First();
         var values = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already inside user.
         var total = values.Take(8).Sum();
-        return total - values[3] - values[4];
+        return total - values[3] - values[4] - (values.Length > 7 ? values[7] : 0);
     }
 }
