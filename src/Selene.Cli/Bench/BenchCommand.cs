@@ -25,7 +25,7 @@ internal static class BenchCommand
         var seconds = new Option<int>("--seconds") { Description = "Length of the measured window, in seconds", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Uncounted load before the window, in seconds", DefaultValueFactory = _ => 5 };
         var tenants = new Option<int?>("--tenants") { Description = "Bench tenants to bootstrap, used round-robin by the clients (default: one per client)" };
-        var url = new Option<Uri?>("--url") { Description = "Drive an already running server instead of starting one (needs --key)" };
+        var url = new Option<string?>("--url") { Description = "Drive an already running server instead of starting one (needs --key)" };
         var keys = new Option<string[]>("--key") { Description = "API key for --url; repeat it to spread clients over tenants", DefaultValueFactory = _ => [] };
         var endpoint = new Option<string>("--endpoint") { Description = "auto: /v1/turns, else /v1/simulations if the server has no /v1/turns", DefaultValueFactory = _ => "auto" };
         endpoint.AcceptOnlyFromAmong("auto", "turns", "simulations");
@@ -39,25 +39,34 @@ internal static class BenchCommand
         {
             clients, seconds, warmup, tenants, url, keys, endpoint, noPgbench, scale, fsyncOff, keep, json,
         };
-        turns.Validators.Add(r =>
-        {
-            if (r.GetValue(clients) < 1) r.AddError("--clients must be at least 1");
-            if (r.GetValue(seconds) < 1) r.AddError("--seconds must be at least 1");
-            if (r.GetValue(warmup) < 0) r.AddError("--warmup must not be negative");
-            if (r.GetValue(tenants) is < 1) r.AddError("--tenants must be at least 1");
-            if (r.GetValue(url) is not null && r.GetValue(keys)!.Length == 0) r.AddError("--url needs at least one --key");
-            if (r.GetValue(url) is null && r.GetValue(keys)!.Length > 0) r.AddError("--key goes with --url");
-        });
         turns.SetAction(async (parse, ct) =>
         {
+            // Checked here rather than in command validators, which run before System.CommandLine applies the defaults.
+            if (Invalid(parse.GetValue(clients), parse.GetValue(seconds), parse.GetValue(warmup), parse.GetValue(tenants), parse.GetValue(url),
+                    parse.GetValue(keys)!, parse.GetValue(scale)) is { } problem)
+                return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
             var settings = new Settings(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds)), TimeSpan.FromSeconds(parse.GetValue(warmup)),
                 parse.GetValue(tenants) ?? parse.GetValue(clients), WireEndpoint(parse.GetValue(endpoint)!), !parse.GetValue(noPgbench),
                 parse.GetValue(scale), parse.GetValue(json));
             return parse.GetValue(url) is { } external
-                ? await RunExternalAsync(settings, external, parse.GetValue(keys)!, ct)
+                ? await RunExternalAsync(settings, new Uri(external), parse.GetValue(keys)!, ct)
                 : await RunSelfHostedAsync(settings, parse.GetValue(dataDirOption), parse.GetValue(fsyncOff), parse.GetValue(keep), ct);
         });
         return new Command("bench", "Load drivers") { turns };
+    }
+
+    private static string? Invalid(int clients, int seconds, int warmup, int? tenants, string? url, string[] keys, int scale)
+    {
+        if (clients < 1) return "--clients must be at least 1";
+        if (seconds < 1) return "--seconds must be at least 1";
+        if (warmup < 0) return "--warmup must not be negative";
+        if (tenants is < 1) return "--tenants must be at least 1";
+        if (scale < 1) return "--pgbench-scale must be at least 1";
+        if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https"))
+            return "--url must be an absolute http:// or https:// address";
+        if (url is not null && keys.Length == 0) return "--url needs at least one --key";
+        if (url is null && keys.Length > 0) return "--key goes with --url";
+        return null;
     }
 
     private sealed record Settings(int Clients, TimeSpan Duration, TimeSpan Warmup, int Tenants, BenchEndpoint Endpoint, bool PgBench, int Scale, bool Json);
@@ -210,6 +219,7 @@ internal static class BenchCommand
                 {
                     ["cores"] = cpu.Cores, ["selene_process"] = Math.Round(cpu.SelfCores, 2),
                     ["postgres"] = cpu.PostgresCores is { } pg ? Math.Round(pg, 2) : null, ["machine"] = Math.Round(cpu.MachineBusyCores, 2),
+                    ["everything_else"] = Math.Round(cpu.OtherCores, 2),
                 };
             if (xacts is { } x)
                 o["database_transactions_per_execution"] = r.Executions > 0 ? Math.Round((double)(x.Commits + x.Rollbacks) / r.Executions, 2) : null;
@@ -236,8 +246,9 @@ internal static class BenchCommand
         if (r.WarmupErrors.Count > 0)
             Console.WriteLine("warmup errs: " + string.Join(", ", r.WarmupErrors.OrderByDescending(e => e.Value).Select(e => $"{e.Key} × {e.Value}")));
         if (cpu is not null)
-            Console.WriteLine(string.Create(inv, $"cpu:         {cpu.MachineBusyCores:0.00} of {cpu.Cores} cores busy; selene process (server + load clients) {cpu.SelfCores:0.00}") +
-                              (cpu.PostgresCores is { } pgc ? string.Create(inv, $", postgres {pgc:0.00}") : ""));
+            Console.WriteLine(string.Create(inv, $"cpu:         {cpu.MachineBusyCores:0.00} of {cpu.Cores} cores busy; {(cluster is null ? "this process (load clients)" : "selene process (server + load clients)")} {cpu.SelfCores:0.00}") +
+                              (cpu.PostgresCores is { } pgc ? string.Create(inv, $", postgres {pgc:0.00}") : "") +
+                              string.Create(inv, $", everything else {cpu.OtherCores:0.00}"));
         if (xacts is { } t && r.Executions > 0)
             Console.WriteLine(string.Create(inv, $"database:    {(double)(t.Commits + t.Rollbacks) / r.Executions:0.00} transactions per execution ({t.Commits} commits, {t.Rollbacks} rollbacks in the window)"));
         if (pgbench is not null)

@@ -9,6 +9,9 @@ public sealed record CpuUsage(double WallSeconds, double SelfSeconds, double? Po
     public double SelfCores => SelfSeconds / WallSeconds;
     public double? PostgresCores => PostgresSeconds / WallSeconds;
     public double MachineBusyCores => MachineBusySeconds / WallSeconds;
+
+    /// <summary>Busy time not accounted to this process or PostgreSQL: other programs on the machine, the kernel's own work.</summary>
+    public double OtherCores => Math.Max(0, MachineBusyCores - SelfCores - (PostgresCores ?? 0));
 }
 
 /// <summary>
