@@ -232,7 +232,7 @@ internal static class BenchCommand
             o["pgbench_note"] = pgbenchNote;
             o["ratio_executions_per_pgbench_tps"] = ratio is { } q ? Math.Round(q, 3) : null;
             if (cluster is not null) o["cluster"] = cluster;
-            Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine(o.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return;
         }
 
