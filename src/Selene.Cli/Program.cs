@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Selene.Cli;
 using Selene.Kernel.Os;
+using Selene.Cli.Bench;
 using Selene.Postgres;
 using Selene.Postgres.Embedded;
 using Selene.Postgres.Stores;
@@ -269,6 +270,8 @@ reviewUtility.SetAction(async (parse, ct) =>
     static string Invariant<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
 });
 root.Subcommands.Add(new Command("review", "Reviews") { reviewUtility });
+// selene bench turns --------------------------------------------------------------------------------------
+root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 
 try
 {
