@@ -77,7 +77,7 @@ public sealed class SeleneDatabase : IAsyncDisposable
             if (cluster is null) await GrantMembershipAsync(superuser, ct);
             var owner = NpgsqlDataSource.Create(forRole(Bootstrap.OwnerRole));
             await Migrator.MigrateAsync(owner, ct: ct);
-            var app = NpgsqlDataSource.Create(forRole(Bootstrap.AppRole));
+            var app = AppDataSource(forRole(Bootstrap.AppRole));
             var reader = NpgsqlDataSource.Create(forRole(Bootstrap.ReaderRole));
             return new SeleneDatabase(app, owner, reader, superuser, cluster, lease, options.Database);
         }
@@ -90,11 +90,19 @@ public sealed class SeleneDatabase : IAsyncDisposable
 
     /// <summary>Opens an already bootstrapped and migrated database (tests: a clone of a migrated template).</summary>
     public static SeleneDatabase Attach(EmbeddedCluster cluster, string database) => new(
-        NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.AppRole, database)),
+        AppDataSource(cluster.NpgsqlConnectionString(Bootstrap.AppRole, database)),
         NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.OwnerRole, database)),
         NpgsqlDataSource.Create(cluster.NpgsqlConnectionString(Bootstrap.ReaderRole, database)),
         cluster.NpgsqlConnectionString(EmbeddedCluster.SuperUser, "postgres"),
         cluster, null, database);
+
+    /// <summary>
+    /// The runtime's pool. Its connections carry no session state: the tenant is set with set_config(..., true) and every
+    /// lock is transaction-scoped, so the seven-statement reset Npgsql runs when a connection returns to the pool is skipped
+    /// (docs/performance.md). The owner pool keeps the reset: the migrator takes a session advisory lock.
+    /// </summary>
+    private static NpgsqlDataSource AppDataSource(string connectionString) =>
+        NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString);
 
     private static async Task GrantMembershipAsync(string superuser, CancellationToken ct)
     {
