@@ -25,12 +25,16 @@ root.Options.Add(dataDirOption);
 
 // selene serve -------------------------------------------------------------------------------------------
 var urlsOption = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption };
+var osDisabledOption = new Option<bool>("--os-disabled")
+{
+    Description = "Switch the turn gate off: every turn and direct call is answered 503 PH1_OS_NOT_INVOKED_DISABLED",
+};
+var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption, osDisabledOption };
 serve.SetAction(async (parse, ct) =>
 {
     var started = Stopwatch.StartNew();
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!));
+    await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption)));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);

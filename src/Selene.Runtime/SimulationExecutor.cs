@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Selene.Postgres;
 
 namespace Selene.Runtime;
 
@@ -49,9 +48,6 @@ public sealed class SimulationExecutor(TurnExecutor turns)
 
     /// <summary>A direct call is a confirmed, understood text turn in an active session.</summary>
     public static TurnPosture ConfirmedPosture { get; } = new(true, true, true, true, true, true);
-
-    public SimulationExecutor(SeleneDatabase db, SimulationRegistry registry, TimeProvider clock)
-        : this(new TurnExecutor(db, registry, SeleneCatalog.Build(registry), clock)) { }
 
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default)
     {

@@ -61,6 +61,4 @@ public sealed class SimulationRegistry
     public static SimulationRegistry Default { get; } = new([.. CapReq.CapreqHandlers.All, .. Position.PositionHandlers.All, .. Access.GovernanceHandlers.All, .. Access.ProfileHandlers.All]);
 
     public bool TryGet(string simulationId, out ISimulationHandler handler) => _handlers.TryGetValue(simulationId, out handler!);
-
-    public IEnumerable<SimulationRecord> Records => _handlers.Values.Select(h => h.Record).OrderBy(r => r.SimulationId, StringComparer.Ordinal);
 }

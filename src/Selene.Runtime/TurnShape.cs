@@ -41,7 +41,11 @@ internal sealed record TurnShape(
         Outcomes = Outcomes,
     };
 
-    /// <summary>Reads the caller's part; inconsistencies the gate does not judge are INPUT errors (400).</summary>
+    /// <summary>
+    /// Reads the caller's part into the gate's types; inconsistencies the gate does not judge (a move without its
+    /// simulation or tool, a repeated move, values the types cannot hold) are INPUT errors (400). List bounds and id
+    /// syntax are left to the slice's schema check, which answers PH1_OS_INPUT_SCHEMA_INVALID the same way.
+    /// </summary>
     public static bool TryRead(TurnRequest r, CorrelationId correlation, TurnId turn, out TurnShape? shape, out JsonInputError? error)
     {
         shape = null;
@@ -59,8 +63,6 @@ internal sealed record TurnShape(
             return Fail(out error, "tool_id must be 1..64 characters of [A-Za-z0-9._:-]");
         if (r.MaxOptionalInvocations is < 0 or > byte.MaxValue)
             return Fail(out error, "max_optional_invocations must be between 0 and 64");
-        if (r.AlwaysOnSequence.Count > 64 || r.OptionalRequested?.Count > 256 || r.Outcomes?.Count > 1024)
-            return Fail(out error, "a list of the turn is far beyond its bound");
 
         var outcomes = ImmutableArray.CreateBuilder<OsOutcomeEntry>(r.Outcomes?.Count ?? 0);
         foreach (var o in r.Outcomes ?? [])
@@ -72,8 +74,7 @@ internal sealed record TurnShape(
                 return Fail(out error, "an outcome's correlation_id must be a decimal string between 1 and 2^128-1");
             if (o.TurnId is 0 or > long.MaxValue)
                 return Fail(out error, "an outcome's turn_id must be between 1 and 2^63-1");
-            if (!OsEngineIds.IsWellFormed(o.EngineId) || !IdRules.IsValidName(o.OutcomeType) || !IdRules.IsValidName(o.ConsumedBy) || !IdRules.IsValidName(o.ReasonCode))
-                return Fail(out error, "an outcome's engine_id, outcome_type, consumed_by and reason_code must be short names");
+            // Engine ids, names and bounds of the rows are the slice's schema check (step 1), before anything is recorded.
             outcomes.Add(new OsOutcomeEntry(o.EngineId, o.OutcomeType, entryCorrelation, o.TurnId is { } t ? new TurnId(t) : turn, actionClass,
                 o.ConsumedBy, o.LatencyCostMs, o.DecisionDelta, o.ReasonCode));
         }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -219,23 +220,15 @@ public static class SeleneApp
     private static async Task<IResult> RunTurnAsync(HttpContext context, TurnExecutor turns, ServerOptions options)
     {
         var caller = CallerOf(context);
-        var request = context.Request;
-        if (!IsJson(request.ContentType))
-            return Problems.Result(ReasonCodes.InputMediaTypeUnsupported, "send the turn as application/json");
-        if (request.ContentLength > options.MaxBodyBytes)
-            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
-        var body = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
-        if (body is null)
-            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
-        if (!StrictJson.TryParse(body, out var document, out var parseError))
-            return Problems.Result(parseError!.Reason, parseError.Detail);
+        var (document, problem) = await ReadJsonAsync(context, options, "the turn");
+        if (problem is not null) return problem;
         using (document)
         {
             if (!TurnRequest.TryRead(document!.RootElement, out var turn, out var error))
                 return Problems.Result(error!.Reason, error.Detail);
             var result = await turns.RunAsync(caller.Tenant, caller.User, turn!, context.RequestAborted);
             if (result.Kind != TurnOutcomeKind.Decided)
-                return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Kind == TurnOutcomeKind.Invalid && result.Correlation == default ? null : result.Correlation.ToString());
+                return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation == default ? null : result.Correlation.ToString());
             if (result.Execution?.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
             return Json(TurnView.ToJson(result), result.Reason);
         }
@@ -245,17 +238,8 @@ public static class SeleneApp
     {
         var caller = CallerOf(context);
         var request = context.Request;
-        if (!IsJson(request.ContentType))
-            return Problems.Result(ReasonCodes.InputMediaTypeUnsupported, "send the inputs as application/json");
-        if (request.ContentLength > options.MaxBodyBytes)
-            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
-
-        var body = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
-        if (body is null)
-            return Problems.Result(ReasonCodes.InputPayloadTooLarge, $"the body may be at most {options.MaxBodyBytes} bytes");
-
-        if (!StrictJson.TryParse(body, out var document, out var parseError))
-            return Problems.Result(parseError!.Reason, parseError.Detail);
+        var (document, problem) = await ReadJsonAsync(context, options, "the inputs");
+        if (problem is not null) return problem;
 
         var idempotencyKey = request.Headers["Idempotency-Key"].Count switch
         {
@@ -477,6 +461,19 @@ public static class SeleneApp
         contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
                                     (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) &&
                                      contentType.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The request body as a strict JSON document, or the problem that answers it (media type, size, syntax).</summary>
+    private static async Task<(JsonDocument? Document, IResult? Problem)> ReadJsonAsync(HttpContext context, ServerOptions options, string what)
+    {
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+            return (null, Problems.Result(ReasonCodes.InputMediaTypeUnsupported, $"send {what} as application/json"));
+        var tooLarge = $"the body may be at most {options.MaxBodyBytes} bytes";
+        if (request.ContentLength > options.MaxBodyBytes) return (null, Problems.Result(ReasonCodes.InputPayloadTooLarge, tooLarge));
+        var body = await ReadBodyAsync(request, options.MaxBodyBytes, context.RequestAborted);
+        if (body is null) return (null, Problems.Result(ReasonCodes.InputPayloadTooLarge, tooLarge));
+        return StrictJson.TryParse(body, out var document, out var error) ? (document, null) : (null, Problems.Result(error!.Reason, error.Detail));
+    }
 
     /// <summary>Reads at most <paramref name="max"/> bytes; null when the body is longer.</summary>
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int max, CancellationToken ct)

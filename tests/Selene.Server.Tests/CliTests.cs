@@ -111,6 +111,30 @@ public class CliTests(SeleneServerFixture f)
     }
 
     [Fact]
+    public async Task Serve_OsDisabled_AnswersEveryDirectCall503NotInvoked_AndRecordsNothing()
+    {
+        var address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
+        using var off = RunningProcess.Start(ChildProcess.DotnetHost,
+            [ChildProcess.SeleneDll, "--data-dir", f.DataDir, "serve", "--urls", address.ToString().TrimEnd('/'), "--os-disabled"]);
+        try
+        {
+            await SeleneServerFixture.WaitUntilHealthyAsync(off, address);
+            using var api = new SeleneApi(address);
+            var before = await f.CountsAsync();
+            var reply = await api.SimulateAsync(f.AliceKey, Create, new JsonObject
+            {
+                ["requested_capability_id"] = "cap.os.off", ["target_scope_ref"] = "scope", ["justification"] = "gate switched off",
+            });
+            AssertProblem(reply, HttpStatusCode.ServiceUnavailable, "PH1_OS_NOT_INVOKED_DISABLED");
+            Assert.Equal(before, await f.CountsAsync());
+        }
+        finally
+        {
+            Assert.True(await off.StopAsync(TimeSpan.FromSeconds(30)), $"the server ignored SIGTERM:\n{off.Output}");
+        }
+    }
+
+    [Fact]
     public async Task ReviewUtility_SevenFailingDays_DegradesOnDaySixAndIsDisableCandidateOnDaySeven()
     {
         // acme: PH1.SEARCH fails U4 on 2026-01-01..07 (no decision delta); globex: PH1.LANG passes on 2026-01-07.
