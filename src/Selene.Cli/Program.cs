@@ -12,6 +12,7 @@ using Selene.Postgres.Stores;
 using Selene.Runtime;
 using Selene.Runtime.Access;
 using Selene.Runtime.Os;
+using Selene.Runtime.Platform;
 using Selene.Server;
 
 var dataDirOption = new Option<string?>("--data-dir")
@@ -168,23 +169,37 @@ dbStop.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(new Command("db", "The embedded database") { dbStatus, dbUrl, dbStart, dbStop });
 
-// selene capreq rebuild ------------------------------------------------------------------------------------
+// selene rebuild [--engine E] [--tenant T] [--apply]; selene capreq rebuild [--check] (the older alias) -------
 var onlyTenant = new Option<string?>("--tenant") { Description = "Only this tenant" };
+var onlyEngine = new Option<string?>("--engine") { Description = "Only this engine (capreq, PH1.CAPREQ, …)" };
+var applyOption = new Option<bool>("--apply") { Description = "Replace the live projection with the rebuilt one" };
 var checkOnly = new Option<bool>("--check") { Description = "Compare only; do not replace the live projection" };
-var rebuild = new Command("rebuild", "Rebuild capreq_current from capreq_ledger and compare it with the live projection") { onlyTenant, checkOnly };
-rebuild.SetAction(async (parse, ct) =>
+
+async Task<int> RebuildAsync(string? dataDir, string? engine, string? tenant, bool apply, CancellationToken ct)
 {
-    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    var reports = await new Maintenance(db, TimeProvider.System).RebuildCapreqAsync(parse.GetValue(onlyTenant), apply: !parse.GetValue(checkOnly), ct);
+    if (engine is not null && !EngineModules.All.Any(m => m.IsNamed(engine)))
+    {
+        Console.Error.WriteLine($"unknown engine '{engine}'; engines: {string.Join(", ", EngineModules.All.Select(m => m.Name))}");
+        return 2;
+    }
+    await using var db = await Cli.OpenAsync(dataDir, register: true, ct);
+    var reports = await new Maintenance(db, TimeProvider.System).RebuildAsync(engine, tenant, apply, ct);
     foreach (var r in reports)
     {
-        Console.WriteLine($"tenant {r.TenantId}: {r.Rows} requests from {r.LedgerEvents} ledger events; " +
+        Console.WriteLine($"{r.Engine} tenant {r.TenantId}: {r.Rows} rows of {r.Store}_current from {r.LedgerEvents} ledger events; " +
             (r.Identical ? "identical to the live projection" : $"differs from the live projection in {string.Join(", ", r.Differences)}") +
             (r.Applied ? "; projection replaced" : ""));
     }
-    Console.WriteLine($"{reports.Count} tenant(s) rebuilt");
-    return parse.GetValue(checkOnly) && reports.Any(r => !r.Identical) ? 1 : 0;
-});
+    Console.WriteLine($"{reports.Count} projection(s) rebuilt{(apply ? " and replaced" : ", compared only (--apply replaces)")}");
+    return !apply && reports.Any(r => !r.Identical) ? 1 : 0;
+}
+
+var rebuildAll = new Command("rebuild", "Rebuild every engine's projections from their ledgers and compare them with the live ones; --apply replaces them")
+    { onlyEngine, onlyTenant, applyOption };
+rebuildAll.SetAction((parse, ct) => RebuildAsync(parse.GetValue(dataDirOption), parse.GetValue(onlyEngine), parse.GetValue(onlyTenant), parse.GetValue(applyOption), ct));
+root.Subcommands.Add(rebuildAll);
+var rebuild = new Command("rebuild", "Alias of `selene rebuild --engine capreq --apply` (`--check` compares only)") { onlyTenant, checkOnly };
+rebuild.SetAction((parse, ct) => RebuildAsync(parse.GetValue(dataDirOption), "capreq", parse.GetValue(onlyTenant), !parse.GetValue(checkOnly), ct));
 root.Subcommands.Add(new Command("capreq", "Capability requests") { rebuild });
 
 // selene audit verify --------------------------------------------------------------------------------------

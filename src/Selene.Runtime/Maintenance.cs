@@ -1,15 +1,17 @@
 using System.Globalization;
-using Selene.Engines.CapReq;
+using System.Text.Json.Nodes;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
-using Selene.Runtime.CapReq;
+using Selene.Runtime.Platform;
 
 namespace Selene.Runtime;
 
-/// <summary>The outcome of rebuilding one tenant's CAPREQ projection.</summary>
+/// <summary>The outcome of rebuilding one store pair's projection for one tenant.</summary>
+/// <param name="Engine">The module's short name (capreq).</param>
+/// <param name="Store">The store pair's name (capreq: capreq_ledger / capreq_current).</param>
 /// <param name="Identical">The projection folded from the ledger equals the live one, row for row.</param>
-/// <param name="Differences">The capreq ids whose live row differed (or was missing or extra).</param>
-public sealed record RebuildReport(string TenantId, int LedgerEvents, int Rows, bool Identical, IReadOnlyList<string> Differences, bool Applied);
+/// <param name="Differences">The stream ids whose live row differed (or was missing or extra).</param>
+public sealed record RebuildReport(string Engine, string Store, string TenantId, int LedgerEvents, int Rows, bool Identical, IReadOnlyList<string> Differences, bool Applied);
 
 /// <summary>The outcome of walking one tenant's journal chain.</summary>
 /// <param name="HeadHash">The hash of the last entry: record it outside the database to anchor the chain.</param>
@@ -21,56 +23,60 @@ public sealed record AuditReport(string TenantId, long Entries, JournalBreak? Br
 /// <summary>Operator maintenance: projection rebuild and journal verification, tenant by tenant (owner role).</summary>
 public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
 {
-    /// <summary>Folds the ledger into a fresh projection (pure), in event id order.</summary>
-    public static IReadOnlyList<CapreqCurrentRow> FoldCapreqLedger(IEnumerable<CapreqLedgerRow> ledger)
-    {
-        var states = new SortedDictionary<string, CapreqState>(StringComparer.Ordinal);
-        foreach (var row in ledger)
-        {
-            states.TryGetValue(row.CapreqId, out var state);
-            states[row.CapreqId] = CapreqDecider.Evolve(state, CapreqMapping.ToEvent(row), row.EventId);
-        }
-        return states.Values.Select(CapreqMapping.ToCurrentRow).ToArray();
-    }
-
     /// <summary>
-    /// Rebuilds the CAPREQ projection of every tenant (or one) from its ledger, compares it with the live rows,
-    /// and, when <paramref name="apply"/>, replaces the live rows and journals the rebuild.
+    /// Rebuilds the projection of every store pair of every engine module (or of <paramref name="engine"/>) for
+    /// every tenant (or <paramref name="tenant"/>): folds the ledger through the engine's Evolve, compares the
+    /// result with the live rows and, when <paramref name="apply"/>, replaces the live rows and journals the rebuild.
     /// </summary>
-    public async Task<IReadOnlyList<RebuildReport>> RebuildCapreqAsync(string? tenant, bool apply, CancellationToken ct = default)
+    public async Task<IReadOnlyList<RebuildReport>> RebuildAsync(string? engine, string? tenant, bool apply, CancellationToken ct = default)
     {
+        var modules = EngineModules.All.Where(m => engine is null || m.IsNamed(engine)).ToArray();
         var reports = new List<RebuildReport>();
         foreach (var t in await TenantsAsync(tenant, ct))
+        foreach (var module in modules)
+        foreach (var aggregate in module.Aggregates)
         {
+            var store = aggregate.Store;
             await using var tx = await TenantTransaction.BeginAsync(db.Owner, t, ct);
-            // Writers wait while the ledger is read and, when applying, while the projection is replaced: a
-            // transition committing in between would otherwise be overwritten by the older state.
-            await using (var hold = tx.Command($"LOCK TABLE selene.capreq_ledger, selene.capreq_current IN {(apply ? "EXCLUSIVE" : "SHARE")} MODE"))
-                await hold.ExecuteNonQueryAsync(ct);
-            var ledger = await CapreqStore.LedgerAsync(tx, ct);
-            var rebuilt = FoldCapreqLedger(ledger);
-            var live = await CapreqStore.AllCurrentAsync(tx, ct);
-            var rebuiltById = rebuilt.ToDictionary(r => r.CapreqId, StringComparer.Ordinal);
-            var liveById = live.ToDictionary(r => r.CapreqId, StringComparer.Ordinal);
-            var differences = rebuiltById.Keys.Union(liveById.Keys, StringComparer.Ordinal)
-                .Where(id => !Equals(rebuiltById.GetValueOrDefault(id), liveById.GetValueOrDefault(id)))
-                .OrderBy(id => id, StringComparer.Ordinal)
-                .ToArray();
+            await store.LockForRebuildAsync(tx, exclusive: apply, ct);
+            var ledger = await store.LedgerAsync(tx, ct);
+            var rebuilt = aggregate.Fold(ledger);
+            var live = await store.AllCurrentAsync(tx, ct);
+            var differences = Differences(rebuilt, live);
             if (apply)
             {
-                await CapreqStore.ReplaceAllAsync(tx, rebuilt, ct);
+                await store.ReplaceAllAsync(tx, rebuilt, ct);
                 var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
-                await JournalStore.AppendAsync(tx, [OperatorEntry(t, "capreq_rebuild", now, JournalEventTypes.ProjectionRebuilt, ReasonCodes.StorageProjectionRebuilt,
-                    ("engine", ReasonCodes.EngineCapreq),
+                await JournalStore.AppendAsync(tx, [OperatorEntry(t, $"{store.Pair.Name}_rebuild", now, JournalEventTypes.ProjectionRebuilt, ReasonCodes.StorageProjectionRebuilt,
+                    ("engine", aggregate.EngineId),
+                    ("store", store.Pair.Name),
                     ("ledger_events", ledger.Count.ToString(CultureInfo.InvariantCulture)),
                     ("rows", rebuilt.Count.ToString(CultureInfo.InvariantCulture)),
-                    ("identical_to_live", differences.Length == 0 ? "true" : "false"))], now.Value, ct);
+                    ("identical_to_live", differences.Count == 0 ? "true" : "false"))], now.Value, ct);
                 await tx.CommitAsync(ct);
             }
-            reports.Add(new RebuildReport(t, ledger.Count, rebuilt.Count, differences.Length == 0, differences, apply));
+            reports.Add(new RebuildReport(module.Name, store.Pair.Name, t, ledger.Count, rebuilt.Count, differences.Count == 0, differences, apply));
         }
         return reports;
     }
+
+    /// <summary>
+    /// The stream ids whose rebuilt and live rows differ: status, source event, update time, or the document
+    /// compared as JSON (the live one comes back in jsonb's normal form, so text would differ in spacing and order).
+    /// </summary>
+    public static IReadOnlyList<string> Differences(IReadOnlyList<ProjectionRow> rebuilt, IReadOnlyList<ProjectionRow> live)
+    {
+        var rebuiltById = rebuilt.ToDictionary(r => r.StreamId, StringComparer.Ordinal);
+        var liveById = live.ToDictionary(r => r.StreamId, StringComparer.Ordinal);
+        return rebuiltById.Keys.Union(liveById.Keys, StringComparer.Ordinal)
+            .Where(id => !Same(rebuiltById.GetValueOrDefault(id), liveById.GetValueOrDefault(id)))
+            .OrderBy(id => id, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    private static bool Same(ProjectionRow? a, ProjectionRow? b) =>
+        a is not null && b is not null && a.Status == b.Status && a.SourceEventId == b.SourceEventId && a.UpdatedAt == b.UpdatedAt &&
+        JsonNode.DeepEquals(JsonNode.Parse(a.Doc), JsonNode.Parse(b.Doc));
 
     /// <summary>Walks every tenant's (or one tenant's) hash chain and checks its head; reports the first broken link.</summary>
     public async Task<IReadOnlyList<AuditReport>> VerifyJournalAsync(string? tenant, CancellationToken ct = default)

@@ -58,7 +58,8 @@ public sealed class SimulationRegistry
     /// <summary>The handlers in registration order.</summary>
     public IReadOnlyList<ISimulationHandler> Handlers { get; }
 
-    public static SimulationRegistry Default { get; } = new([.. CapReq.CapreqHandlers.All, .. Position.PositionHandlers.All, .. Access.GovernanceHandlers.All, .. Access.ProfileHandlers.All]);
+    /// <summary>Every simulation of every engine module, in module order (<see cref="Platform.EngineModules.All"/>).</summary>
+    public static SimulationRegistry Default { get; } = new(Platform.EngineModules.All.SelectMany(m => m.Simulations));
 
     public bool TryGet(string simulationId, out ISimulationHandler handler) => _handlers.TryGetValue(simulationId, out handler!);
 }

@@ -7,16 +7,16 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Selene.Engines.CapReq;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime;
 using Selene.Runtime.Access;
-using Selene.Runtime.CapReq;
+using Selene.Runtime.Platform;
 using Selene.Runtime.Position;
 using Selene.Kernel.Os;
 
@@ -116,11 +116,7 @@ public static class SeleneApp
         v1.MapGet("/catalog", () => Json(CatalogView.ToJson(SeleneCatalog.Default), ReasonCodes.QueryOk)).WithName("GetCatalog")
             .WithSummary("Every simulation (id, owning engine, type, status, requested action, mode, blueprint, idempotency scope, reason codes) and blueprint.")
             .Produces<JsonObject>();
-        v1.MapGet("/capreqs/{capreq_id}", GetCapreqAsync).WithName("GetCapreq")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapGet("/capreqs", ListCapreqsAsync).WithName("ListCapreqs")
-            .WithSummary("List capability requests; optional status=DRAFT|PENDING_APPROVAL|APPROVED|REJECTED|FULFILLED|CANCELED, after, limit (1..500).")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        foreach (var route in EngineModules.All.SelectMany(m => m.Routes)) MapReadRoute(v1, route);
         v1.MapGet("/companies", ListCompaniesAsync).WithName("ListCompanies").Produces<JsonObject>();
         v1.MapGet("/positions", ListPositionsAsync).WithName("ListPositions").Produces<JsonObject>();
         v1.MapGet("/positions/{position_id}", GetPositionAsync).WithName("GetPosition")
@@ -265,39 +261,24 @@ public static class SeleneApp
         }
     }
 
-    private static async Task<IResult> GetCapreqAsync(HttpContext context, string capreq_id, SeleneDatabase db)
+    /// <summary>One engine module's read route: the caller's tenant, the route values and the query go to its Runtime query function.</summary>
+    private static void MapReadRoute(RouteGroupBuilder v1, ReadRoute route)
     {
-        var caller = CallerOf(context);
-        if (!CapreqIds.IsWellFormed(capreq_id))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "capreq_id must look like capreq_<16 hex>");
-        await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
-        var row = await CapreqStore.GetAsync(tx, capreq_id, context.RequestAborted);
-        return row is null
-            ? Problems.Result(ReasonCodes.CapreqNotFound, $"no capability request {capreq_id} in this tenant")
-            : Json(new JsonObject { ["capreq"] = CapreqMapping.ToJson(row) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> ListCapreqsAsync(HttpContext context, SeleneDatabase db)
-    {
-        var caller = CallerOf(context);
-        var query = context.Request.Query;
-        if (query.Keys.Except(["status", "after", "limit"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
-        string? status = query["status"].Count == 0 ? null : query["status"].ToString();
-        if (status is not null && !CapreqNames.TryParseStatus(status, out _))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "status must be DRAFT, PENDING_APPROVAL, APPROVED, REJECTED, FULFILLED or CANCELED");
-        string? after = query["after"].Count == 0 ? null : query["after"].ToString();
-        if (after is not null && !CapreqIds.IsWellFormed(after))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "after must be a capreq id");
-        var limit = 100;
-        if (query["limit"].Count > 0 && (!int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
-
-        await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
-        var rows = await CapreqStore.ListAsync(tx, status, after, limit, context.RequestAborted);
-        var body = new JsonObject { ["capreqs"] = new JsonArray(rows.Select(r => (JsonNode)CapreqMapping.ToJson(r)).ToArray()) };
-        if (rows.Count == limit) body["next_after"] = rows[^1].CapreqId;
-        return Json(body, ReasonCodes.QueryOk);
+        var endpoint = v1.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db) =>
+            {
+                var values = context.Request.RouteValues.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
+                var query = context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+                var result = await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query), context.RequestAborted);
+                return result switch
+                {
+                    ReadResult.Ok ok => Json(ok.Body, ReasonCodes.QueryOk),
+                    ReadResult.Refused refused => Problems.Result(refused.Reason, refused.Detail),
+                    _ => throw new InvalidOperationException("unknown read result"),
+                };
+            })
+            .WithName(route.Name).WithSummary(route.Summary)
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
+        if (route.NotFound) endpoint.ProducesProblem(StatusCodes.Status404NotFound);
     }
 
     // Reads of one tenant's projections: a list, or one row by id (a reason-coded 404 when it is not there).

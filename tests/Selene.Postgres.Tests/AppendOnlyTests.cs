@@ -5,7 +5,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
 {
     public static TheoryData<string, string> Mutations => new()
     {
-        { "capreq_ledger", "UPDATE selene.capreq_ledger SET status = 'APPROVED'" },
+        { "capreq_ledger", "UPDATE selene.capreq_ledger SET event_type = 'APPROVE'" },
         { "capreq_ledger", "DELETE FROM selene.capreq_ledger" },
         { "capreq_ledger", "TRUNCATE selene.capreq_ledger CASCADE" },
         { "journal", "UPDATE selene.journal SET reason_code = 'X'" },
@@ -64,8 +64,8 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
     public async Task AppRole_InsertIntoLedger_IsAllowed()
     {
         await Sql.ExecAsync(fixture.Db.App, "acme", """
-            INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
-            VALUES ('acme', 'capreq_00000000000000b2', 'u1', 'APPROVE', 'APPROVED', 'CAPREQ_APPROVED', 'h', 9, 2)
+            INSERT INTO selene.capreq_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('acme', 'capreq_00000000000000b2', 'APPROVE', 'u1', 'CAPREQ_APPROVED', '{}', 9, 2)
             """);
         Assert.True(await Sql.CountAsync(fixture.Db.App, "acme", "capreq_ledger") >= 2);
     }

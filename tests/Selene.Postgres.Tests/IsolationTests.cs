@@ -71,8 +71,8 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
     public async Task AppRole_WritingAnotherTenantsRow_IsRefused()
     {
         var error = await Sql.FailsAsync(fixture.Db.App, "globex", """
-            INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
-            VALUES ('acme', 'capreq_00000000000000c3', 'u1', 'CANCEL', 'CANCELED', 'CAPREQ_CANCELED', 'h', 9, 2)
+            INSERT INTO selene.capreq_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('acme', 'capreq_00000000000000c3', 'CANCEL', 'u1', 'CAPREQ_CANCELED', '{}', 9, 2)
             """);
         Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
         var update = await Sql.FailsAsync(fixture.Db.App, "globex", "UPDATE selene.capreq_current SET tenant_id = 'acme'");
@@ -84,7 +84,7 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
     {
         await Sql.ExecAsync(fixture.Db.App, "globex", "UPDATE selene.capreq_current SET status = 'CANCELED' WHERE tenant_id = 'acme'");
         await using var tx = await TenantTransaction.BeginAsync(fixture.Db.Owner, "acme");
-        await using var cmd = tx.Command("SELECT status FROM selene.capreq_current WHERE capreq_id = 'capreq_00000000000000a1'");
+        await using var cmd = tx.Command("SELECT status FROM selene.capreq_current WHERE stream_id = 'capreq_00000000000000a1'");
         Assert.Equal("DRAFT", (string)(await cmd.ExecuteScalarAsync())!);
     }
 

@@ -17,10 +17,10 @@ public sealed class StorageFixture : IAsyncLifetime
         {
             await TestCluster.SeedUserAsync(Db, tenant, "u1");
             await using var tx = await TenantTransaction.BeginAsync(Db.App, tenant);
-            var id = await CapreqStore.AppendAsync(tx, new CapreqLedgerRow(0, tenant, "capreq_00000000000000a1", "u1", "CREATE_DRAFT", "DRAFT",
-                "CAPREQ_CREATED", "h", "cap", "scope", "why", null, "7", "k1", 1), default);
-            await CapreqStore.UpsertAsync(tx, new CapreqCurrentRow(tenant, "capreq_00000000000000a1", "u1", "cap", "scope", "why", "DRAFT",
-                "CREATE_DRAFT", "u1", "h", id, "CAPREQ_CREATED", 1, 1), default);
+            var capreqs = new EngineStore(new StorePair("capreq"));
+            var id = await capreqs.AppendAsync(tx, new NewLedgerEvent("capreq_00000000000000a1", "CREATE_DRAFT", "u1", "CAPREQ_CREATED",
+                """{"capreq_id":"capreq_00000000000000a1"}""", "7", "k1", 1), default);
+            await capreqs.UpsertAsync(tx, new ProjectionRow("capreq_00000000000000a1", "DRAFT", """{"capreq_id":"capreq_00000000000000a1"}""", id, 1), default);
             await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
                 ReasonCodes.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",

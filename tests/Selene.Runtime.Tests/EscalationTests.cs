@@ -383,7 +383,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     private async Task<string> CapreqStatusAsync(string id)
     {
         await using var tx = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
-        return (await Selene.Postgres.Stores.CapreqStore.LockAndLoadAsync(tx, id, default))!.Status;
+        return (await Selene.Runtime.CapReq.CapreqModule.Requests.Store.LockAndLoadAsync(tx, id, default))!.Status;
     }
 
     private async Task<string[]> EventTypesAsync(CorrelationId correlation)

@@ -26,7 +26,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
             Assert.Equal(reason, result.Reason);
             Assert.Equal(status, StatusOf(result));
         }
-        Assert.Equal(4, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
+        Assert.Equal(4, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
         Assert.Equal(4, await f.CountAsync("acme", "journal", $"event_type = 'STATE_TRANSITION' AND payload LIKE '%{id}%'"));
     }
 
@@ -112,7 +112,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var cancel = await f.RunAsync("bob", CapreqSimulations.CancelRevoke, Key("x"), IdBody(id));
         Assert.Equal(ReasonCodes.CapreqRequesterMismatch, submit.Reason);
         Assert.Equal(ReasonCodes.CapreqRequesterMismatch, cancel.Reason);
-        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
     }
 
     public static TheoryData<string, string, string?, ReasonCode> InvalidRequests => new()
@@ -176,8 +176,8 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var result = await f.RunAsync("carol", CapreqSimulations.CancelRevoke, Key("x"), IdBody(id), tenant: "globex");
         Assert.Equal(ExecutionOutcome.Refused, result.Outcome);
         Assert.Equal(ReasonCodes.CapreqNotFound, result.Reason);
-        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
-        Assert.Equal(0, await f.CountAsync("globex", "capreq_ledger", $"capreq_id = '{id}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
+        Assert.Equal(0, await f.CountAsync("globex", "capreq_ledger", $"stream_id = '{id}'"));
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Single(results, r => r.Outcome == ExecutionOutcome.Executed);
         Assert.Single(results.Select(r => Convert.ToHexString(r.Body!)).Distinct());
         var id = CapreqIdOf(results[0]);
-        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
         // One execution journals the turn decision, the access gate's ALLOW and the transition; the 49 replays journal nothing.
         Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'TURN_DECISION'"));
         Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'ACCESS_DECISION'"));
@@ -211,6 +211,6 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Single(results, r => r.Outcome == ExecutionOutcome.Executed);
         Assert.All(results.Where(r => r.Outcome != ExecutionOutcome.Executed), r => Assert.Equal(ReasonCodes.CapreqTransitionInvalid, r.Reason));
         var id = CapreqIdOf(results.Single(r => r.Outcome == ExecutionOutcome.Executed));
-        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"capreq_id = '{id}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
     }
 }

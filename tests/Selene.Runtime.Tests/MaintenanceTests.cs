@@ -28,7 +28,7 @@ public sealed class MaintenanceTests(RuntimeFixture f) : IClassFixture<RuntimeFi
     public async Task RebuildCapreq_AfterManyLifecycles_ReproducesTheLiveProjection()
     {
         await DriveAsync(seed: 7, requests: 24);
-        var reports = await f.Maintenance.RebuildCapreqAsync(null, apply: false);
+        var reports = await f.Maintenance.RebuildAsync("capreq", null, apply: false);
         Assert.Contains(reports, r => r.TenantId == "acme" && r.Rows > 0);
         Assert.Contains(reports, r => r.TenantId == "globex" && r.Rows > 0);
         Assert.All(reports, r => Assert.True(r.Identical, $"{r.TenantId}: {string.Join(",", r.Differences)}"));
@@ -39,17 +39,40 @@ public sealed class MaintenanceTests(RuntimeFixture f) : IClassFixture<RuntimeFi
     public async Task RebuildCapreq_ProjectionDrift_IsFoundAndRepaired()
     {
         await DriveAsync(seed: 11, requests: 6);
-        await f.OwnerExecAsync("acme", "UPDATE selene.capreq_current SET status = 'FULFILLED' WHERE capreq_id = (SELECT min(capreq_id) FROM selene.capreq_current)");
+        await f.OwnerExecAsync("acme", "UPDATE selene.capreq_current SET status = 'FULFILLED' WHERE stream_id = (SELECT min(stream_id) FROM selene.capreq_current)");
 
-        var check = Assert.Single(await f.Maintenance.RebuildCapreqAsync("acme", apply: false));
+        var check = Assert.Single(await f.Maintenance.RebuildAsync("capreq", "acme", apply: false));
         Assert.False(check.Identical);
         Assert.Single(check.Differences);
 
-        var repaired = Assert.Single(await f.Maintenance.RebuildCapreqAsync("acme", apply: true));
+        var repaired = Assert.Single(await f.Maintenance.RebuildAsync("capreq", "acme", apply: true));
         Assert.True(repaired.Applied);
-        Assert.True(Assert.Single(await f.Maintenance.RebuildCapreqAsync("acme", apply: false)).Identical);
+        Assert.True(Assert.Single(await f.Maintenance.RebuildAsync("capreq", "acme", apply: false)).Identical);
         Assert.Equal(1, await f.CountAsync("acme", "journal", "event_type = 'PROJECTION_REBUILT'"));
     }
+
+    [Fact]
+    public async Task Rebuild_DocumentAlteredByHand_IsFoundAndRestored()
+    {
+        await DriveAsync(seed: 13, requests: 3);
+        // Its own tenant (the drift test counts acme's rebuild entries). Only the document changes (status, source event and time stay): the comparison must read the JSON.
+        await f.OwnerExecAsync("globex", """
+            UPDATE selene.capreq_current SET doc = jsonb_set(doc, '{justification}', '"forged"')
+            WHERE stream_id = (SELECT max(stream_id) FROM selene.capreq_current)
+            """);
+        var altered = Assert.Single(await f.Maintenance.RebuildAsync("PH1.CAPREQ", "globex", apply: false));
+        Assert.False(altered.Identical);
+        var id = Assert.Single(altered.Differences);
+
+        Assert.True(Assert.Single(await f.Maintenance.RebuildAsync("capreq", "globex", apply: true)).Applied);
+        Assert.True(Assert.Single(await f.Maintenance.RebuildAsync(null, "globex", apply: false)).Identical);
+        await using var tx = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "globex");
+        Assert.NotEqual("forged", (await Selene.Runtime.CapReq.CapreqModule.Requests.GetAsync(tx, id, default))!.Justification);
+    }
+
+    [Fact]
+    public async Task Rebuild_UnknownEngine_RebuildsNothing() =>
+        Assert.Empty(await f.Maintenance.RebuildAsync("nosuch", null, apply: false));
 
     [Fact]
     public async Task VerifyJournal_UntouchedChains_AreIntact()
@@ -128,15 +151,19 @@ public sealed class LiveMaintenanceTests(RuntimeFixture f) : IClassFixture<Runti
         // A writer holds an uncommitted SUBMIT (ledger row + projection update), as the executor would.
         await using var writer = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
         await using (var cmd = writer.Command($"""
-            INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
-            VALUES ('acme', '{id}', 'alice', 'SUBMIT_FOR_APPROVAL', 'PENDING_APPROVAL', 'CAPREQ_SUBMITTED', 'h', 5, 2);
-            UPDATE selene.capreq_current SET status = 'PENDING_APPROVAL', last_action = 'SUBMIT_FOR_APPROVAL', last_reason_code = 'CAPREQ_SUBMITTED',
-                payload_hash = 'h', updated_at = 2,
-                source_event_id = (SELECT max(capreq_event_id) FROM selene.capreq_ledger WHERE capreq_id = '{id}')
-            WHERE capreq_id = '{id}';
+            INSERT INTO selene.capreq_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            SELECT 'acme', '{id}', 'SUBMIT_FOR_APPROVAL', 'alice', 'CAPREQ_SUBMITTED',
+                   payload || jsonb_build_object('action', 'SUBMIT_FOR_APPROVAL', 'status', 'PENDING_APPROVAL', 'reason_code', 'CAPREQ_SUBMITTED',
+                       'payload_hash', 'h', 'requested_capability_id', null, 'target_scope_ref', null, 'justification', null, 'created_at', 2), 5, 2
+            FROM selene.capreq_ledger WHERE stream_id = '{id}';
+            UPDATE selene.capreq_current SET status = 'PENDING_APPROVAL', updated_at = 2,
+                source_event_id = (SELECT max(event_id) FROM selene.capreq_ledger WHERE stream_id = '{id}'),
+                doc = doc || jsonb_build_object('status', 'PENDING_APPROVAL', 'last_action', 'SUBMIT_FOR_APPROVAL', 'last_reason_code', 'CAPREQ_SUBMITTED',
+                    'payload_hash', 'h', 'updated_at', 2, 'source_event_id', (SELECT max(event_id) FROM selene.capreq_ledger WHERE stream_id = '{id}'))
+            WHERE stream_id = '{id}';
             """)) await cmd.ExecuteNonQueryAsync();
 
-        var rebuild = f.Maintenance.RebuildCapreqAsync("acme", apply: true);
+        var rebuild = f.Maintenance.RebuildAsync("capreq", "acme", apply: true);
         await WaitUntilBlockedOnALockAsync();
         Assert.False(rebuild.IsCompleted);
         await writer.CommitAsync();
@@ -144,7 +171,7 @@ public sealed class LiveMaintenanceTests(RuntimeFixture f) : IClassFixture<Runti
         var report = Assert.Single(await rebuild);
         Assert.True(report.Identical, string.Join(",", report.Differences));
         await using var read = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
-        await using var status = read.Command($"SELECT status FROM selene.capreq_current WHERE capreq_id = '{id}'");
+        await using var status = read.Command($"SELECT status FROM selene.capreq_current WHERE stream_id = '{id}'");
         Assert.Equal("PENDING_APPROVAL", (string)(await status.ExecuteScalarAsync())!);
     }
 

@@ -17,11 +17,37 @@ public class CliTests(SeleneServerFixture f)
         var result = await f.SeleneAsync("capreq", "rebuild", "--check");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Matches(@"tenant acme: \d+ requests from \d+ ledger events; identical to the live projection", result.StandardOutput);
+        Assert.Matches(@"capreq tenant acme: \d+ rows of capreq_current from \d+ ledger events; identical to the live projection", result.StandardOutput);
         Assert.Contains("tenant globex:", result.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("differs", result.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("projection replaced", result.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(before, await f.CountsAsync());
+    }
+
+    [Fact]
+    public async Task Rebuild_RowAlteredByHand_IsReportedAndApplyRestoresIt()
+    {
+        await MakeTrafficAsync();
+        await f.SuperuserExecAsync("""
+            UPDATE selene.capreq_current SET status = 'FULFILLED', doc = jsonb_set(doc, '{status}', '"FULFILLED"')
+            WHERE tenant_id = 'globex' AND stream_id = (SELECT min(stream_id) FROM selene.capreq_current WHERE tenant_id = 'globex')
+            """);
+
+        var check = await f.SeleneAsync("rebuild", "--engine", "capreq", "--tenant", "globex");
+        Assert.True(check.ExitCode == 1, check.ToString());
+        Assert.Matches(@"capreq tenant globex: \d+ rows of capreq_current from \d+ ledger events; differs from the live projection in capreq_[0-9a-f]{16}", check.StandardOutput);
+        Assert.DoesNotContain("projection replaced", check.StandardOutput, StringComparison.Ordinal);
+
+        var apply = await f.SeleneAsync("rebuild", "--tenant", "globex", "--apply");
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        Assert.Contains("projection replaced", apply.StandardOutput, StringComparison.Ordinal);
+
+        var after = await f.SeleneAsync("rebuild");
+        Assert.True(after.ExitCode == 0, after.ToString());
+        Assert.DoesNotContain("differs", after.StandardOutput, StringComparison.Ordinal);
+
+        var unknown = await f.SeleneAsync("rebuild", "--engine", "nosuch");
+        Assert.Equal(2, unknown.ExitCode);
     }
 
     [Fact]

@@ -119,7 +119,7 @@ public sealed class SeleneServerFixture : IAsyncLifetime
     {
         await using var conn = new NpgsqlConnection($"Host={DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
         await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM selene.capreq_ledger WHERE capreq_id = $1", conn);
+        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM selene.capreq_ledger WHERE stream_id = $1", conn);
         cmd.Parameters.Add(new() { Value = capreqId });
         return (long)(await cmd.ExecuteScalarAsync())!;
     }

@@ -1,0 +1,187 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Selene.Postgres.Stores;
+
+/// <summary>
+/// One engine store pair, <c>&lt;Name&gt;_ledger</c> and <c>&lt;Name&gt;_current</c>, as created by the SQL helper
+/// <c>selene.create_engine_store(name)</c> in a migration. The name is lower_snake, so it is safe to splice.
+/// </summary>
+public sealed partial record StorePair
+{
+    public StorePair(string name)
+    {
+        if (!NamePattern().IsMatch(name)) throw new ArgumentException($"store name '{name}' must be lower_snake (1..40 chars)", nameof(name));
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public string Ledger => $"selene.{Name}_ledger";
+
+    public string Current => $"selene.{Name}_current";
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]
+    private static partial Regex NamePattern();
+}
+
+/// <summary>An event to append: the envelope plus the engine's event as a JSON object (<paramref name="Payload"/>).</summary>
+public sealed record NewLedgerEvent(
+    string StreamId,
+    string EventType,
+    string ActorUserId,
+    string ReasonCode,
+    string Payload,
+    string CorrelationId,
+    string? IdempotencyKey,
+    long CreatedAt);
+
+/// <summary>A stored ledger event (the rebuild's input).</summary>
+public sealed record LedgerEvent(long EventId, string StreamId, string EventType, string ActorUserId, string ReasonCode, string Payload, long CreatedAt);
+
+/// <summary>
+/// A projection row: the stream's status (indexed) and its state as a JSON object. <paramref name="Doc"/> read back
+/// from the database is jsonb's normal form, so compare documents as JSON, not as text.
+/// </summary>
+public sealed record ProjectionRow(string StreamId, string Status, string Doc, long SourceEventId, long UpdatedAt);
+
+/// <summary>
+/// The one store every engine uses for its pairs: lock-and-load by stream id, append, upsert, get, list by status
+/// with keyset paging, and the raw reads and replacement the rebuild needs. All work runs in a tenant transaction,
+/// so row-level security scopes it; one advisory-lock key scheme (<c>store:tenant:stream</c>) serializes the work
+/// on one stream, its creation included.
+/// </summary>
+public sealed class EngineStore(StorePair pair)
+{
+    private const string CurrentColumns = "stream_id, status, doc::text, source_event_id, updated_at";
+
+    public StorePair Pair { get; } = pair;
+
+    /// <summary>
+    /// Takes the stream's transaction-scoped advisory lock, then loads its projection row (null when the stream
+    /// does not exist yet). One round trip; the SELECT takes its snapshot after the lock is granted.
+    /// </summary>
+    public async Task<ProjectionRow?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))"),
+            Pair.Name, tx.TenantId, streamId));
+        batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
+            tx.TenantId, streamId));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        return await reader.ReadAsync(ct) ? ReadRow(reader) : null;
+    }
+
+    /// <summary>Appends one event and returns its ledger id.</summary>
+    public async Task<long> AppendAsync(TenantTransaction tx, NewLedgerEvent e, CancellationToken ct)
+    {
+        await using var cmd = Bind(tx.Command($"""
+            INSERT INTO {Pair.Ledger} (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::numeric, $8, $9)
+            RETURNING event_id
+            """), tx.TenantId, e.StreamId, e.EventType, e.ActorUserId, e.ReasonCode, e.Payload, e.CorrelationId, e.IdempotencyKey, e.CreatedAt);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Writes the stream's projection row (insert on creation, update afterwards).</summary>
+    public async Task UpsertAsync(TenantTransaction tx, ProjectionRow row, CancellationToken ct)
+    {
+        await using var cmd = Bind(tx.Command($"""
+            INSERT INTO {Pair.Current} (tenant_id, stream_id, status, doc, source_event_id, updated_at)
+            VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+            ON CONFLICT (tenant_id, stream_id) DO UPDATE SET
+                status = EXCLUDED.status, doc = EXCLUDED.doc, source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at
+            """), tx.TenantId, row.StreamId, row.Status, row.Doc, row.SourceEventId, row.UpdatedAt);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>One stream's projection row without a lock (reads), or null.</summary>
+    public async Task<ProjectionRow?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct)
+    {
+        await using var cmd = Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
+            tx.TenantId, streamId);
+        var rows = await ReadRowsAsync(cmd, ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>The tenant's rows, optionally of one status, in stream id order after <paramref name="after"/> (keyset paging).</summary>
+    public async Task<IReadOnlyList<ProjectionRow>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct)
+    {
+        await using var cmd = Bind(tx.Command($"""
+            SELECT {CurrentColumns} FROM {Pair.Current}
+            WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR stream_id > $3)
+            ORDER BY stream_id LIMIT $4
+            """), tx.TenantId, status, after, limit);
+        return await ReadRowsAsync(cmd, ct);
+    }
+
+    /// <summary>
+    /// Holds writers off the pair for the rest of the transaction: SHARE while a rebuild compares, EXCLUSIVE while
+    /// it replaces (a transition committing in between would otherwise be overwritten by older state).
+    /// </summary>
+    public async Task LockForRebuildAsync(TenantTransaction tx, bool exclusive, CancellationToken ct)
+    {
+        await using var cmd = tx.Command($"LOCK TABLE {Pair.Ledger}, {Pair.Current} IN {(exclusive ? "EXCLUSIVE" : "SHARE")} MODE");
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The tenant's whole ledger in event id order.</summary>
+    public async Task<IReadOnlyList<LedgerEvent>> LedgerAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = Bind(tx.Command($"""
+            SELECT event_id, stream_id, event_type, actor_user_id, reason_code, payload::text, created_at
+            FROM {Pair.Ledger} WHERE tenant_id = $1 ORDER BY event_id
+            """), tx.TenantId);
+        var list = new List<LedgerEvent>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            list.Add(new LedgerEvent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetInt64(6)));
+        return list;
+    }
+
+    /// <summary>All projection rows of the tenant in stream id order.</summary>
+    public async Task<IReadOnlyList<ProjectionRow>> AllCurrentAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 ORDER BY stream_id"), tx.TenantId);
+        return await ReadRowsAsync(cmd, ct);
+    }
+
+    /// <summary>Replaces the tenant's projection with <paramref name="rows"/> (owner role: the rebuild).</summary>
+    public async Task ReplaceAllAsync(TenantTransaction tx, IReadOnlyList<ProjectionRow> rows, CancellationToken ct)
+    {
+        await using (var delete = Bind(tx.Command($"DELETE FROM {Pair.Current} WHERE tenant_id = $1"), tx.TenantId))
+            await delete.ExecuteNonQueryAsync(ct);
+        foreach (var row in rows) await UpsertAsync(tx, row, ct);
+    }
+
+    /// <summary>
+    /// The one parameter-binding idiom: positional <c>$n</c> parameters in order; null binds as a typed SQL NULL
+    /// (text unless the SQL casts it), so <c>$n::text IS NULL</c> works.
+    /// </summary>
+    private static TCommand Bind<TCommand>(TCommand cmd, params object?[] values) where TCommand : class
+    {
+        var parameters = cmd switch
+        {
+            NpgsqlCommand c => c.Parameters,
+            NpgsqlBatchCommand b => b.Parameters,
+            _ => throw new ArgumentException("not an Npgsql command", nameof(cmd)),
+        };
+        foreach (var v in values)
+            parameters.Add(v is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter { Value = v });
+        return cmd;
+    }
+
+    private static async Task<IReadOnlyList<ProjectionRow>> ReadRowsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        var list = new List<ProjectionRow>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) list.Add(ReadRow(reader));
+        return list;
+    }
+
+    private static ProjectionRow ReadRow(NpgsqlDataReader reader) =>
+        new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
+}

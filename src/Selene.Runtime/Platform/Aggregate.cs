@@ -1,0 +1,183 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+
+namespace Selene.Runtime.Platform;
+
+/// <summary>
+/// What the pipeline and the rebuild need of any aggregate without knowing its types: its store pair, which
+/// events of the engine are its own, how to fold its ledger, and how to read one stream's status.
+/// </summary>
+public interface IAggregate
+{
+    /// <summary>The engine's journal id (PH1.CAPREQ, …).</summary>
+    string EngineId { get; }
+
+    /// <summary>The pair this aggregate keeps its ledger and projection in.</summary>
+    EngineStore Store { get; }
+
+    /// <summary>The field name of the stream id in journal entries and views (capreq_id, escalation_case_id, …).</summary>
+    string StreamField { get; }
+
+    /// <summary>Folds a tenant's ledger (event id order) into the projection rows it implies, in stream id order. Pure.</summary>
+    IReadOnlyList<ProjectionRow> Fold(IEnumerable<LedgerEvent> ledger);
+}
+
+/// <summary>An aggregate as the pipeline of one engine sees it: events of the engine's event type <typeparamref name="TEvent"/>.</summary>
+public interface IAggregate<in TEvent> : IAggregate
+{
+    /// <summary>This aggregate owns the event (an engine with several aggregates routes its events by type).</summary>
+    bool Owns(TEvent e);
+
+    /// <summary>The stream the event belongs to.</summary>
+    string StreamOf(TEvent e);
+
+    /// <summary>The event's ledger <c>event_type</c> (UPPER_SNAKE; the idempotency backstop is per type).</summary>
+    string EventTypeOf(TEvent e);
+
+    /// <summary>Journal fields the engine adds to the event's STATE_TRANSITION (after the standard ones).</summary>
+    IEnumerable<(string Key, string Value)> JournalFieldsOf(TEvent e);
+
+    /// <summary>The stream's status, "NONE" before it exists.</summary>
+    string StatusOf(object? state);
+
+    /// <summary>The stream's state from its projection row (null when there is none).</summary>
+    object? ReadState(ProjectionRow? row);
+
+    /// <summary>Folds one event into the stream's state (pure).</summary>
+    object Evolve(object? state, TEvent e, long eventId);
+
+    /// <summary>The projection row of a state.</summary>
+    ProjectionRow ToRow(string streamId, object state, long sourceEventId, long updatedAt);
+
+    /// <summary>The event as the ledger's JSON payload.</summary>
+    string WriteEvent(TEvent e);
+}
+
+/// <summary>An aggregate with its state type: what a simulation targets and a read route lists.</summary>
+public interface IAggregate<TState, in TEvent> : IAggregate<TEvent> where TState : class
+{
+    /// <summary>The name of the state's view in results and read bodies ("capreq").</summary>
+    string ViewName { get; }
+
+    /// <summary>The public JSON view of one stream's state.</summary>
+    JsonObject View(TState state);
+
+    /// <summary>Locks the stream (advisory lock, see <see cref="EngineStore"/>) and loads its state: null when it does not exist.</summary>
+    Task<TState?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct);
+
+    /// <summary>Loads one stream's state without a lock (reads).</summary>
+    Task<TState?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct);
+
+    /// <summary>Lists states, optionally of one status, in stream id order after <c>after</c> (keyset paging).</summary>
+    Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct);
+}
+
+/// <summary>
+/// One aggregate of an engine: its store pair, its state <typeparamref name="TState"/>, its events (a subtype
+/// <typeparamref name="TOwn"/> of the engine's event type <typeparamref name="TEvent"/>), the pure fold, the status
+/// and the view. State and events are stored as JSON written with the repository's strict snake_case options
+/// (<see cref="EngineJson.Options"/>), so an engine writes no mapping code.
+/// </summary>
+public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
+    where TState : class
+    where TOwn : class, TEvent
+{
+    private readonly Func<TOwn, string> _streamOf;
+    private readonly Func<TOwn, string> _eventTypeOf;
+    private readonly Func<TState?, TOwn, long, TState> _evolve;
+    private readonly Func<TState, string> _statusOf;
+    private readonly Func<TOwn, IEnumerable<(string, string)>>? _journalFields;
+    private readonly Func<TState, JsonObject> _view;
+
+    /// <param name="storeName">The pair's name, as passed to <c>selene.create_engine_store</c> in the migration.</param>
+    /// <param name="streamField">The stream id's field name in journal entries (capreq_id, …).</param>
+    /// <param name="viewName">The view's name in results and read bodies ("capreq").</param>
+    /// <param name="view">The public JSON view of one stream's state (read routes and simulation results).</param>
+    public Aggregate(string engineId, string storeName, string streamField, string viewName,
+        Func<TOwn, string> streamOf, Func<TOwn, string> eventTypeOf, Func<TState?, TOwn, long, TState> evolve,
+        Func<TState, string> statusOf, Func<TState, JsonObject> view, Func<TOwn, IEnumerable<(string, string)>>? journalFields = null)
+    {
+        EngineId = engineId;
+        Store = new EngineStore(new StorePair(storeName));
+        StreamField = streamField;
+        ViewName = viewName;
+        _view = view;
+        _streamOf = streamOf;
+        _eventTypeOf = eventTypeOf;
+        _evolve = evolve;
+        _statusOf = statusOf;
+        _journalFields = journalFields;
+    }
+
+    public string EngineId { get; }
+
+    public EngineStore Store { get; }
+
+    public string StreamField { get; }
+
+    public string ViewName { get; }
+
+    public JsonObject View(TState state) => _view(state);
+
+    public async Task<TState?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct) =>
+        Read(await Store.LockAndLoadAsync(tx, streamId, ct));
+
+    public async Task<TState?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct) => Read(await Store.GetAsync(tx, streamId, ct));
+
+    public async Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct) =>
+        (await Store.ListAsync(tx, status, after, limit, ct)).Select(r => (r.StreamId, Read(r)!)).ToArray();
+
+    public bool Owns(TEvent e) => e is TOwn;
+
+    public string StreamOf(TEvent e) => _streamOf(Own(e));
+
+    public string EventTypeOf(TEvent e) => _eventTypeOf(Own(e));
+
+    public IEnumerable<(string Key, string Value)> JournalFieldsOf(TEvent e) => _journalFields?.Invoke(Own(e)) ?? [];
+
+    public string StatusOf(object? state) => state is null ? "NONE" : _statusOf((TState)state);
+
+    public object? ReadState(ProjectionRow? row) => Read(row);
+
+    public object Evolve(object? state, TEvent e, long eventId) => _evolve((TState?)state, Own(e), eventId);
+
+    public ProjectionRow ToRow(string streamId, object state, long sourceEventId, long updatedAt) =>
+        new(streamId, _statusOf((TState)state), JsonSerializer.Serialize((TState)state, EngineJson.Options), sourceEventId, updatedAt);
+
+    public string WriteEvent(TEvent e) => JsonSerializer.Serialize(Own(e), EngineJson.Options);
+
+    public IReadOnlyList<ProjectionRow> Fold(IEnumerable<LedgerEvent> ledger)
+    {
+        var states = new SortedDictionary<string, (TState State, long EventId, long At)>(StringComparer.Ordinal);
+        foreach (var row in ledger)
+        {
+            var e = JsonSerializer.Deserialize<TOwn>(row.Payload, EngineJson.Options)
+                ?? throw new InvalidOperationException($"ledger event {row.EventId} of {Store.Pair.Ledger} has no payload");
+            var state = states.TryGetValue(row.StreamId, out var known) ? known.State : null;
+            states[row.StreamId] = (_evolve(state, e, row.EventId), row.EventId, row.CreatedAt);
+        }
+        return states.Select(p => ToRow(p.Key, p.Value.State, p.Value.EventId, p.Value.At)).ToArray();
+    }
+
+    private TState? Read(ProjectionRow? row) => row is null ? null : JsonSerializer.Deserialize<TState>(row.Doc, EngineJson.Options);
+
+    private static TOwn Own(TEvent e) => e as TOwn ?? throw new InvalidOperationException($"event {e?.GetType().Name} is not a {typeof(TOwn).Name}");
+}
+
+/// <summary>
+/// How engine state and events are stored: the strict snake_case options with every member written, nulls
+/// included. A stored document names every field of its type, so reading it back requires all of them.
+/// </summary>
+public static class EngineJson
+{
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(StrictJson.Options) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
+        options.MakeReadOnly();
+        return options;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+
+namespace Selene.Runtime.Platform;
+
+/// <summary>
+/// The one execution pipeline of an engine simulation. The engine supplies only what is its own: how its input
+/// becomes a command (and the pure checks before any storage), the target stream, an optional read of other facts,
+/// the pure <c>Decide</c>, and its aggregates (fold, status, view). The pipeline locks and loads the target,
+/// decides, appends each event to the ledger of the aggregate that owns it (locking and loading any other stream
+/// on first touch), evolves, upserts every touched projection, journals one STATE_TRANSITION per event (or one
+/// SIMULATION_REFUSED) under the engine's id, and renders the result.
+/// </summary>
+/// <remarks>
+/// A decision may append to several aggregates of the same engine (the constructor's <c>others</c>): an event is routed
+/// to the first aggregate that <see cref="IAggregate{TEvent}.Owns"/> it, the target first. Streams are locked in
+/// the order they are first touched (target, then what <c>readFacts</c> locks, then event order), so an engine that
+/// locks several streams must do so in an order every simulation shares.
+/// </remarks>
+public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> : ISimulationHandler
+    where TInput : class
+    where TCommand : class
+    where TState : class
+{
+    /// <summary>Reads facts beyond the target's state inside the transaction (other aggregates, policies).</summary>
+    public delegate Task<TFacts> ReadFacts(TenantTransaction tx, TCommand command, TState? state, ExecutionContext context, CancellationToken ct);
+
+    private readonly IAggregate<TState, TEvent> _target;
+    private readonly IReadOnlyList<IAggregate<TEvent>> _aggregates;
+    private readonly Func<TInput, TCommand> _toCommand;
+    private readonly Func<TCommand, JsonInputError?> _validate;
+    private readonly Func<TCommand, ExecutionContext, string> _targetOf;
+    private readonly ReadFacts? _readFacts;
+    private readonly Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> _decide;
+
+    /// <param name="validate">Pure bounds and shapes of the command, checked before any storage (null when valid).</param>
+    /// <param name="targetOf">The stream the command acts on (the target aggregate's stream id).</param>
+    /// <param name="others">The engine's other aggregates a decision may append to.</param>
+    public EngineSimulation(SimulationRecord record, IAggregate<TState, TEvent> target,
+        Func<TInput, TCommand> toCommand, Func<TCommand, JsonInputError?> validate, Func<TCommand, ExecutionContext, string> targetOf,
+        Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> decide, ReadFacts? readFacts = null,
+        IReadOnlyList<IAggregate<TEvent>>? others = null)
+    {
+        Record = record;
+        _target = target;
+        _aggregates = [target, .. others ?? []];
+        _toCommand = toCommand;
+        _validate = validate;
+        _targetOf = targetOf;
+        _decide = decide;
+        _readFacts = readFacts;
+    }
+
+    public SimulationRecord Record { get; }
+
+    public bool TryPrepare(JsonElement body, out object? input, out JsonInputError? error)
+    {
+        input = null;
+        if (!StrictJson.TryRead<TInput>(body, out var parsed, out error)) return false;
+        var command = _toCommand(parsed!);
+        error = _validate(command);
+        if (error is not null) return false;
+        input = command;
+        return true;
+    }
+
+    public async Task<HandlerOutcome> ExecuteAsync(TenantTransaction tx, object input, ExecutionContext context, CancellationToken ct)
+    {
+        var command = (TCommand)input;
+        var targetId = _targetOf(command, context);
+        var state = await _target.LockAndLoadAsync(tx, targetId, ct);
+        var facts = _readFacts is null ? default! : await _readFacts(tx, command, state, context, ct);
+
+        switch (_decide(state, command, facts, context))
+        {
+            case Decision<TEvent>.Rejected rejected:
+                return new HandlerOutcome.Rejected(rejected.Reason, rejected.Detail, new JournalDraft(
+                    _target.EngineId, JournalEventTypes.SimulationRefused, rejected.Reason,
+                    JournalPayload.Create(
+                        ("simulation_id", Record.SimulationId),
+                        (_target.StreamField, targetId),
+                        ("state", _target.StatusOf(state)))));
+
+            case Decision<TEvent>.Accepted accepted:
+                var touched = new List<Touched> { new(_target, targetId, state, 0) };
+                var journal = new List<JournalDraft>();
+                foreach (var e in accepted.Events)
+                {
+                    var aggregate = _aggregates.FirstOrDefault(a => a.Owns(e))
+                        ?? throw new InvalidOperationException($"{Record.SimulationId}: no aggregate owns {e?.GetType().Name}");
+                    var streamId = aggregate.StreamOf(e);
+                    var index = touched.FindIndex(t => ReferenceEquals(t.Aggregate, aggregate) && t.StreamId == streamId);
+                    if (index < 0)
+                    {
+                        touched.Add(new Touched(aggregate, streamId, aggregate.ReadState(await aggregate.Store.LockAndLoadAsync(tx, streamId, ct)), 0));
+                        index = touched.Count - 1;
+                    }
+                    var before = touched[index].State;
+                    var eventId = await aggregate.Store.AppendAsync(tx, new NewLedgerEvent(streamId, aggregate.EventTypeOf(e), context.Actor.Value,
+                        accepted.Reason.Name, aggregate.WriteEvent(e), context.Correlation.ToString(), context.IdempotencyKey.Value, context.Now.Value), ct);
+                    var after = aggregate.Evolve(before, e, eventId);
+                    touched[index] = touched[index] with { State = after, LastEventId = eventId };
+                    journal.Add(new JournalDraft(aggregate.EngineId, JournalEventTypes.StateTransition, accepted.Reason,
+                        JournalPayload.Create([
+                            ("simulation_id", Record.SimulationId),
+                            (aggregate.StreamField, streamId),
+                            ("state_from", aggregate.StatusOf(before)),
+                            ("state_to", aggregate.StatusOf(after)),
+                            ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)),
+                            .. aggregate.JournalFieldsOf(e)])));
+                }
+                foreach (var t in touched.Where(t => t.LastEventId > 0))
+                    await t.Aggregate.Store.UpsertAsync(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value), ct);
+
+                var primary = touched[0];
+                var result = new JsonObject();
+                if (primary.State is TState s) result[_target.ViewName] = _target.View(s);
+                result["ledger_event_id"] = touched.Max(t => t.LastEventId);
+                return new HandlerOutcome.Accepted(accepted.Reason, result, journal, accepted.Outbox);
+
+            default:
+                throw new InvalidOperationException("unknown decision");
+        }
+    }
+
+    private sealed record Touched(IAggregate<TEvent> Aggregate, string StreamId, object? State, long LastEventId);
+}
