@@ -3,13 +3,16 @@ using Selene.Runtime.Platform;
 namespace Selene.Runtime.Access;
 
 /// <summary>
-/// PH1.ACCESS (governance and profiles) as a module. Not yet on the platform's pipeline and store: its handlers,
-/// stores and read routes are still its own (the server maps its routes), so it declares no aggregates and no
-/// routes here yet.
+/// PH1.ACCESS as one module, journaling under one engine id. Its two halves keep their parts in their own files:
+/// governance (instances, overrides, board policies, votes, escalation cases: <see cref="GovernanceHandlers"/>) and
+/// profiles (access profiles, authoring reviews, overlays, compile: <see cref="ProfileHandlers"/>).
 /// </summary>
 public static class AccessModule
 {
     public static EngineModule Module { get; } = new(
-        "access", ReasonCodes.EngineAccess, [.. GovernanceHandlers.All, .. ProfileHandlers.All], [],
-        ReasonCodes.All.Where(r => r.Engine == ReasonCodes.EngineAccess).ToArray(), []);
+        "access", ReasonCodes.EngineAccess,
+        [.. GovernanceHandlers.All, .. ProfileHandlers.All],
+        [.. GovernanceHandlers.Aggregates, .. ProfileHandlers.Aggregates],
+        ReasonCodes.All.Where(r => r.Engine == ReasonCodes.EngineAccess).ToArray(),
+        [.. GovernanceHandlers.Routes, .. ProfileHandlers.Routes]);
 }

@@ -55,6 +55,12 @@ public static class GovernanceHandlers
     private static SimulationRecord Record(string id, string action, AccessMode mode, params ReasonCode[] codes) =>
         new(id, Engine, SimulationType.Commit, SimulationStatus.Active, action, mode, Scope, codes);
 
+    /// <summary>The store pairs of the governance half (none until it moves onto the engine platform).</summary>
+    public static IReadOnlyList<Platform.IAggregate> Aggregates { get; } = [];
+
+    /// <summary>The HTTP read routes of the governance half (none until it moves onto the engine platform; the server maps them).</summary>
+    public static IReadOnlyList<Platform.ReadRoute> Routes { get; } = [];
+
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
         new DelegateHandler<InstanceUpsertInput, InstanceUpsertInput>(

@@ -52,6 +52,12 @@ public static class ProfileHandlers
     private static readonly ReasonCode[] SchemaRefusals =
         [ReasonCodes.AccessContractValidationFailed, ReasonCodes.AccessApScopeViolation, ReasonCodes.AccessSchemaRefMissing, ReasonCodes.AccessApTransitionInvalid];
 
+    /// <summary>The store pairs of the profiles half (none until it moves onto the engine platform).</summary>
+    public static IReadOnlyList<Platform.IAggregate> Aggregates { get; } = [];
+
+    /// <summary>The HTTP read routes of the profiles half (none until it moves onto the engine platform; the server maps them).</summary>
+    public static IReadOnlyList<Platform.ReadRoute> Routes { get; } = [];
+
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
         Profile<ApSchemaWriteInput>(SchemaCreateDraft, SimulationType.Draft,
