@@ -92,10 +92,7 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
             if (broken is null)
             {
                 // The chain can only be cut at its tail without breaking a link: the head row remembers the tail.
-                await using var head = tx.Command("SELECT last_seq, last_hash FROM selene.journal_heads WHERE tenant_id = $1");
-                head.Parameters.Add(new() { Value = t });
-                await using var reader = await head.ExecuteReaderAsync(ct);
-                var (lastSeq, lastHash) = await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetString(1)) : (0L, JournalChain.GenesisHash);
+                var (lastSeq, lastHash) = await JournalStore.HeadAsync(tx, ct);
                 var tailSeq = records.Count == 0 ? 0 : records[^1].Seq;
                 var tailHash = records.Count == 0 ? JournalChain.GenesisHash : records[^1].Hash;
                 if (lastSeq != tailSeq || !string.Equals(lastHash, tailHash, StringComparison.Ordinal))

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Npgsql;
 using Selene.Postgres;
 using Selene.Postgres.Embedded;
 using Selene.Runtime.Access;
@@ -109,7 +108,7 @@ internal static class BenchCommand
             (long Commits, long Rollbacks)? xacts = null;
             await using (var db = await SeleneDatabase.OpenAsync(new DatabaseOptions(Cli.ExternalDatabase, dataDir, Register: true, Durable: !fsyncOff), ct))
             {
-                cluster = await ClusterSettingsAsync(db, ct);
+                cluster = await ClusterStats.SettingsAsync(db, ct);
                 var apiKeys = new List<string>();
                 var bootstrap = new TenantBootstrap(db, TimeProvider.System);
                 for (var i = 0; i < s.Tenants; i++)
@@ -130,11 +129,11 @@ internal static class BenchCommand
                         new LoadHooks(() =>
                         {
                             cpu?.Start();
-                            xactStart = TransactionCounts(db);
+                            xactStart = ClusterStats.TransactionCounts(db);
                         }, () =>
                         {
                             usage = cpu?.Stop();
-                            var end = TransactionCounts(db);
+                            var end = ClusterStats.TransactionCounts(db);
                             xacts = (end.Commits - xactStart!.Value.Item1, end.Rollbacks - xactStart.Value.Item2);
                         }), ct);
                     await app.StopAsync(ct);
@@ -159,34 +158,6 @@ internal static class BenchCommand
             if (throwaway && !keep && Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
             else if (throwaway) log.WriteLine($"selene bench turns: kept {dataDir}");
         }
-    }
-
-    /// <summary>
-    /// Commits and rollbacks of the selene database so far (pg_stat_database, as the cluster's superuser). Backends
-    /// publish their counts at most once a second, so a window's figure is exact to about a second's worth.
-    /// </summary>
-    private static (long Commits, long Rollbacks) TransactionCounts(SeleneDatabase db)
-    {
-        using var conn = new NpgsqlConnection(db.SuperuserConnectionString);
-        conn.Open();
-        using var cmd = new NpgsqlCommand("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = $1", conn);
-        cmd.Parameters.Add(new() { Value = db.Database });
-        using var reader = cmd.ExecuteReader();
-        reader.Read();
-        return (reader.GetInt64(0), reader.GetInt64(1));
-    }
-
-    private static async Task<JsonObject> ClusterSettingsAsync(SeleneDatabase db, CancellationToken ct)
-    {
-        await using var conn = new NpgsqlConnection(db.SuperuserConnectionString);
-        await conn.OpenAsync(ct);
-        var settings = new JsonObject();
-        foreach (var name in (string[])["server_version", "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers", "max_connections"])
-        {
-            await using var cmd = new NpgsqlCommand($"SHOW {name}", conn);
-            settings[name] = (string?)await cmd.ExecuteScalarAsync(ct);
-        }
-        return settings;
     }
 
     private static void Print(Settings s, LoadReport r, CpuUsage? cpu, (long Commits, long Rollbacks)? xacts, PgBenchResult? pgbench, string? pgbenchNote,

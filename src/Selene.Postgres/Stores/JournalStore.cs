@@ -107,6 +107,15 @@ public static class JournalStore
         }
     }
 
+    /// <summary>The chain head the tenant's journal records (last seq and hash); seq 0 and the genesis hash before any entry.</summary>
+    public static async Task<(long LastSeq, string LastHash)> HeadAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("SELECT last_seq, last_hash FROM selene.journal_heads WHERE tenant_id = $1");
+        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetString(1)) : (0L, JournalChain.GenesisHash);
+    }
+
     private static async Task<IReadOnlyList<JournalRecord>> ReadAllAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
         var list = new List<JournalRecord>();
