@@ -65,7 +65,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
     {
         await Sql.ExecAsync(fixture.Db.App, "acme", """
             INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
-            VALUES ('acme', 'capreq_00000000000000b2', 'u1', 'APPROVE', 'APPROVED', 'CAPREQ_APPROVED', 'h', 9, 2)
+            VALUES ('acme', 'capreq_00000000000000b2', 'u1', 'APPROVE', 'APPROVED', 'CAPREQ_OK_APPROVE', 'h', 9, 2)
             """);
         Assert.True(await Sql.CountAsync(fixture.Db.App, "acme", "capreq_ledger") >= 2);
     }

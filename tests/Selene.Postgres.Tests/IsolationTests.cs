@@ -72,7 +72,7 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
     {
         var error = await Sql.FailsAsync(fixture.Db.App, "globex", """
             INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
-            VALUES ('acme', 'capreq_00000000000000c3', 'u1', 'CANCEL', 'CANCELED', 'CAPREQ_CANCELED', 'h', 9, 2)
+            VALUES ('acme', 'capreq_00000000000000c3', 'u1', 'CANCEL', 'CANCELED', 'CAPREQ_OK_CANCEL', 'h', 9, 2)
             """);
         Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
         var update = await Sql.FailsAsync(fixture.Db.App, "globex", "UPDATE selene.capreq_current SET tenant_id = 'acme'");

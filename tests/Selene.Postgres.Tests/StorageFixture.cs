@@ -18,9 +18,9 @@ public sealed class StorageFixture : IAsyncLifetime
             await TestCluster.SeedUserAsync(Db, tenant, "u1");
             await using var tx = await TenantTransaction.BeginAsync(Db.App, tenant);
             var id = await CapreqStore.AppendAsync(tx, new CapreqLedgerRow(0, tenant, "capreq_00000000000000a1", "u1", "CREATE_DRAFT", "DRAFT",
-                "CAPREQ_CREATED", "h", "cap", "scope", "why", null, "7", "k1", 1), default);
+                "CAPREQ_OK_CREATE_DRAFT", "h", "cap", "scope", "why", null, "7", "k1", 1), default);
             await CapreqStore.UpsertAsync(tx, new CapreqCurrentRow(tenant, "capreq_00000000000000a1", "u1", "cap", "scope", "why", "DRAFT",
-                "CREATE_DRAFT", "u1", "h", id, "CAPREQ_CREATED", 1, 1), default);
+                "CREATE_DRAFT", "u1", "h", id, "CAPREQ_OK_CREATE_DRAFT", 1, 1), default);
             await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
                 ReasonCodes.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",
@@ -54,7 +54,7 @@ public sealed class StorageFixture : IAsyncLifetime
                 (await OsOutcomeStore.ReadDayAsync(tx, day, "PH1.SEARCH", default)).Select(r => r.Entry).ToList(), 0, UtilityThresholds.MvpV1)).Result;
             await OsOutcomeStore.AppendReviewAsync(tx, day, review, new CorrelationId(7), 1, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
-            await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
+            await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 1, default);
             await tx.CommitAsync();
         }
     }

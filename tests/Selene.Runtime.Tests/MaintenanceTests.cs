@@ -83,7 +83,7 @@ public sealed class TamperTests : IAsyncLifetime
 
     [Theory]
     [InlineData("payload = '{\"state_to\":\"APPROVED\"}'")]
-    [InlineData("reason_code = 'CAPREQ_REJECTED'")]
+    [InlineData("reason_code = 'CAPREQ_OK_REJECT'")]
     [InlineData("actor_user_id = 'mallory'")]
     [InlineData("created_at = created_at + 1")]
     public async Task VerifyJournal_RowAlteredThroughTheOwnerRole_FailsAtThatEntry(string change)
@@ -129,8 +129,8 @@ public sealed class LiveMaintenanceTests(RuntimeFixture f) : IClassFixture<Runti
         await using var writer = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
         await using (var cmd = writer.Command($"""
             INSERT INTO selene.capreq_ledger (tenant_id, capreq_id, actor_user_id, action, status, reason_code, payload_hash, correlation_id, created_at)
-            VALUES ('acme', '{id}', 'alice', 'SUBMIT_FOR_APPROVAL', 'PENDING_APPROVAL', 'CAPREQ_SUBMITTED', 'h', 5, 2);
-            UPDATE selene.capreq_current SET status = 'PENDING_APPROVAL', last_action = 'SUBMIT_FOR_APPROVAL', last_reason_code = 'CAPREQ_SUBMITTED',
+            VALUES ('acme', '{id}', 'alice', 'SUBMIT_FOR_APPROVAL', 'PENDING_APPROVAL', 'CAPREQ_OK_SUBMIT_FOR_APPROVAL', 'h', 5, 2);
+            UPDATE selene.capreq_current SET status = 'PENDING_APPROVAL', last_action = 'SUBMIT_FOR_APPROVAL', last_reason_code = 'CAPREQ_OK_SUBMIT_FOR_APPROVAL',
                 payload_hash = 'h', updated_at = 2,
                 source_event_id = (SELECT max(capreq_event_id) FROM selene.capreq_ledger WHERE capreq_id = '{id}')
             WHERE capreq_id = '{id}';

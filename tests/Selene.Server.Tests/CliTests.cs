@@ -181,9 +181,9 @@ public class CliTests(SeleneServerFixture f)
     {
         await f.FulfilledAsync();
         var pending = await f.PendingAsync();
-        await f.RunAsync(f.BobKey, Reject, On(pending), "CAPREQ_REJECTED");
+        await f.RunAsync(f.BobKey, Reject, On(pending), "CAPREQ_OK_REJECT");
         AssertProblem(await f.Api.SimulateAsync(f.BobKey, Approve, On(pending)), HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID");
-        await f.RunAsync(f.CarolKey, Create, NewDraft(), "CAPREQ_CREATED");
+        await f.RunAsync(f.CarolKey, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT");
     }
 }
 
