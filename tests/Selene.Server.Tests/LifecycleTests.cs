@@ -107,25 +107,30 @@ public class LifecycleTests(SeleneServerFixture f)
     [Fact]
     public async Task List_LimitAndAfter_PagesThroughInIdOrder()
     {
-        for (var i = 0; i < 3; i++) await f.DraftAsync();
-        var all = (await f.Api.ListAsync(f.AliceKey)).Select(r => r!["capreq_id"]!.GetValue<string>()).ToList();
-        Assert.True(all.Count >= 3);
-        Assert.Equal(all.Order(StringComparer.Ordinal), all);
+        // Its own tenant: the unpaged list is exactly the five rows made here, whatever earlier tests created.
+        var (_, admin) = await f.OwnTenantAsync("paging");
+        var made = new List<string>();
+        for (var i = 0; i < 5; i++)
+            made.Add((await f.RunAsync(admin, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT")).Capreq["capreq_id"]!.GetValue<string>());
+        var all = (await f.Api.ListAsync(admin)).Select(r => r!["capreq_id"]!.GetValue<string>()).ToList();
+        Assert.Equal(made.Order(StringComparer.Ordinal), all);
 
         var paged = new List<string>();
+        var pageSizes = new List<int>();
         string? after = null;
         for (var page = 0; page <= all.Count; page++)
         {
-            var reply = await f.Api.GetAsync(f.AliceKey, after is null ? "/v1/capreqs?limit=2" : $"/v1/capreqs?limit=2&after={after}");
+            var reply = await f.Api.GetAsync(admin, after is null ? "/v1/capreqs?limit=2" : $"/v1/capreqs?limit=2&after={after}");
             AssertSuccess(reply, "QUERY_OK");
             var rows = reply.Json["capreqs"]!.AsArray();
-            Assert.InRange(rows.Count, 0, 2);
+            pageSizes.Add(rows.Count);
             paged.AddRange(rows.Select(r => r!["capreq_id"]!.GetValue<string>()));
             after = reply.Json["next_after"]?.GetValue<string>();
             if (after is null) break;
             Assert.Equal(paged[^1], after);
         }
         Assert.Null(after);
+        Assert.Equal([2, 2, 1], pageSizes);
         Assert.Equal(all, paged);
     }
 }

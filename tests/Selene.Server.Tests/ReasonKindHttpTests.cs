@@ -16,14 +16,15 @@ public class ReasonKindHttpTests(SeleneServerFixture f)
     {
         // No governed action to ask about, so the gate needs an ACTIVE instance; a suspended user fails the access
         // gate before the catalog is consulted. That refusal is FORBIDDEN; the severity fallback made it 400.
-        var user = "susp-" + Guid.NewGuid().ToString("N")[..8];
-        var upsert = await f.Api.SimulateAsync(f.AliceKey, "ACCESS_INSTANCE_UPSERT_COMMIT", new JsonObject
+        var (tenant, admin) = await f.OwnTenantAsync("kinds");
+        const string user = "suspended";
+        var upsert = await f.Api.SimulateAsync(admin, "ACCESS_INSTANCE_UPSERT_COMMIT", new JsonObject
         {
             ["target_user_id"] = user, ["role_template_id"] = "clerk", ["access_mode"] = "W",
             ["allow"] = new JsonArray("CAPREQ_MANAGE"), ["lifecycle_state"] = "SUSPENDED",
         });
         AssertSuccess(upsert, "ACCESS_INSTANCE_OK_UPSERT");
-        var key = await f.CreateKeyAsync("acme", user);
+        var key = await f.CreateKeyAsync(tenant, user);
 
         var reply = await f.Api.SimulateAsync(key, "CAPREQ_TELEPORT_COMMIT", new JsonObject());
 
