@@ -22,7 +22,7 @@ public enum ReasonKind
 {
     /// <summary>The request did what was asked (200). Exactly the INFO codes.</summary>
     Success,
-    /// <summary>The request is malformed or breaks a rule of its own shape; sent again unchanged it fails again (400).</summary>
+    /// <summary>The request is malformed or breaks a rule of its own shape, whatever the stored state (400).</summary>
     Invalid,
     /// <summary>No valid API key came with the request (401).</summary>
     Unauthenticated,
