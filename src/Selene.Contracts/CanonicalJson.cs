@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -21,12 +22,13 @@ public static class CanonicalJson
 
     public static byte[] Canonicalize(JsonElement element)
     {
-        using var buffer = new MemoryStream();
+        // An in-memory buffer writer, not a stream: the pure assemblies use nothing from System.IO (ArchitectureTests).
+        var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             Write(writer, element);
         }
-        return buffer.ToArray();
+        return buffer.WrittenSpan.ToArray();
     }
 
     public static byte[] Canonicalize(ReadOnlySpan<byte> utf8Json)

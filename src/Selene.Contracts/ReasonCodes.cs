@@ -14,18 +14,51 @@ public enum Severity
 }
 
 /// <summary>
+/// What kind of outcome a reason code reports. Every code declares its kind, and its HTTP status follows from the
+/// kind alone (Selene.Server's <c>Problems.StatusFor</c>, a switch over this enum), so a new code needs no table
+/// edit elsewhere and no refusal falls back to a default status. Wire name: UPPER_SNAKE (NOT_FOUND).
+/// </summary>
+public enum ReasonKind
+{
+    /// <summary>The request did what was asked (200). Exactly the INFO codes.</summary>
+    Success,
+    /// <summary>The request is malformed or breaks a rule of its own shape, whatever the stored state (400).</summary>
+    Invalid,
+    /// <summary>No valid API key came with the request (401).</summary>
+    Unauthenticated,
+    /// <summary>The caller is known but may not do this: the access gate, a governance gate, another tenant (403).</summary>
+    Forbidden,
+    /// <summary>What the request names does not exist, or not in the caller's tenant (404).</summary>
+    NotFound,
+    /// <summary>The route exists, but not for this HTTP method (405).</summary>
+    MethodNotAllowed,
+    /// <summary>Well-formed and allowed, but the current state does not permit it: an illegal transition, a duplicate (409).</summary>
+    Conflict,
+    /// <summary>The body exceeds the size limit (413).</summary>
+    TooLarge,
+    /// <summary>The body's media type is not accepted (415).</summary>
+    UnsupportedMediaType,
+    /// <summary>Selene cannot serve the request now (database unreachable, gate switched off); later may succeed (503).</summary>
+    Unavailable,
+    /// <summary>A failure inside Selene: a broken invariant, never the caller's input (500).</summary>
+    Internal,
+}
+
+/// <summary>
 /// One registered reason code (ARCHITECTURE.md law 7). The name is the contract (UPPER_SNAKE, never reused);
-/// the numeric id is stable once allocated; <see cref="Engine"/> names the engine that owns the code.
+/// the numeric id is stable once allocated; <see cref="Engine"/> names the engine that owns the code; <see cref="Kind"/>
+/// says what kind of outcome it is (and so its HTTP status).
 /// Codes are only ever obtained from <see cref="ReasonCodes"/>, so an unregistered code cannot be emitted.
 /// </summary>
 public sealed record ReasonCode
 {
-    internal ReasonCode(string name, uint id, string engine, Severity severity, bool retryable)
+    internal ReasonCode(string name, uint id, string engine, Severity severity, ReasonKind kind, bool retryable)
     {
         Name = name;
         Id = id;
         Engine = engine;
         Severity = severity;
+        Kind = kind;
         Retryable = retryable;
     }
 
@@ -33,6 +66,7 @@ public sealed record ReasonCode
     public uint Id { get; }
     public string Engine { get; }
     public Severity Severity { get; }
+    public ReasonKind Kind { get; }
     public bool Retryable { get; }
 
     public override string ToString() => Name;
@@ -54,174 +88,174 @@ public static class ReasonCodes
     public const string EngineOs = "PH1.OS";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
-    public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, false);
-    public static readonly ReasonCode QueryOk = new("QUERY_OK", 1002, EngineApi, Severity.Info, false);
-    public static readonly ReasonCode InputSchemaInvalid = new("INPUT_SCHEMA_INVALID", 1101, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode InputUnknownField = new("INPUT_UNKNOWN_FIELD", 1102, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode InputFieldInvalid = new("INPUT_FIELD_INVALID", 1103, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode InputPayloadTooLarge = new("INPUT_PAYLOAD_TOO_LARGE", 1104, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode InputMediaTypeUnsupported = new("INPUT_MEDIA_TYPE_UNSUPPORTED", 1105, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode QueryParameterInvalid = new("QUERY_PARAMETER_INVALID", 1106, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode AuthKeyMissing = new("AUTH_KEY_MISSING", 1111, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode AuthKeyInvalid = new("AUTH_KEY_INVALID", 1112, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode TenantScopeViolation = new("TENANT_SCOPE_VIOLATION", 1113, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode SimulationUnknown = new("SIMULATION_UNKNOWN", 1121, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode SimulationNotActive = new("SIMULATION_NOT_ACTIVE", 1122, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode IdempotencyKeyMissing = new("IDEMPOTENCY_KEY_MISSING", 1131, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode TenantExists = new("TENANT_EXISTS", 1151, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode IdentityUnknown = new("IDENTITY_UNKNOWN", 1152, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode TurnAuthorityInputRejected = new("TURN_AUTHORITY_INPUT_REJECTED", 1161, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, true);
-    public static readonly ReasonCode StorageUnavailable = new("STORAGE_UNAVAILABLE", 1902, EngineApi, Severity.Error, true);
+    public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode QueryOk = new("QUERY_OK", 1002, EngineApi, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode InputSchemaInvalid = new("INPUT_SCHEMA_INVALID", 1101, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode InputUnknownField = new("INPUT_UNKNOWN_FIELD", 1102, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode InputFieldInvalid = new("INPUT_FIELD_INVALID", 1103, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode InputPayloadTooLarge = new("INPUT_PAYLOAD_TOO_LARGE", 1104, EngineApi, Severity.Warn, ReasonKind.TooLarge, false);
+    public static readonly ReasonCode InputMediaTypeUnsupported = new("INPUT_MEDIA_TYPE_UNSUPPORTED", 1105, EngineApi, Severity.Warn, ReasonKind.UnsupportedMediaType, false);
+    public static readonly ReasonCode QueryParameterInvalid = new("QUERY_PARAMETER_INVALID", 1106, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode AuthKeyMissing = new("AUTH_KEY_MISSING", 1111, EngineApi, Severity.Warn, ReasonKind.Unauthenticated, false);
+    public static readonly ReasonCode AuthKeyInvalid = new("AUTH_KEY_INVALID", 1112, EngineApi, Severity.Warn, ReasonKind.Unauthenticated, false);
+    public static readonly ReasonCode TenantScopeViolation = new("TENANT_SCOPE_VIOLATION", 1113, EngineApi, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode SimulationUnknown = new("SIMULATION_UNKNOWN", 1121, EngineApi, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode SimulationNotActive = new("SIMULATION_NOT_ACTIVE", 1122, EngineApi, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode IdempotencyKeyMissing = new("IDEMPOTENCY_KEY_MISSING", 1131, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode TenantExists = new("TENANT_EXISTS", 1151, EngineApi, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode IdentityUnknown = new("IDENTITY_UNKNOWN", 1152, EngineApi, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode TurnAuthorityInputRejected = new("TURN_AUTHORITY_INPUT_REJECTED", 1161, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, ReasonKind.MethodNotAllowed, false);
+    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, ReasonKind.Internal, true);
+    public static readonly ReasonCode StorageUnavailable = new("STORAGE_UNAVAILABLE", 1902, EngineApi, Severity.Error, ReasonKind.Unavailable, true);
 
     // ---- PH1.J audit journal (2xxx) ----------------------------------------------------------------
-    public static readonly ReasonCode JournalAppended = new("PH1_J_OK_APPEND", 2001, EngineJournal, Severity.Info, false);
-    public static readonly ReasonCode JournalChainVerified = new("J_CHAIN_VERIFIED", 2002, EngineJournal, Severity.Info, false);
-    public static readonly ReasonCode JournalContractValidationFailed = new("J_CONTRACT_VALIDATION_FAILED", 2101, EngineJournal, Severity.Error, false);
-    public static readonly ReasonCode JournalAppendOnlyViolation = new("J_APPEND_ONLY_VIOLATION", 2102, EngineJournal, Severity.Error, false);
-    public static readonly ReasonCode JournalChainBroken = new("J_CHAIN_BROKEN", 2103, EngineJournal, Severity.Error, false);
+    public static readonly ReasonCode JournalAppended = new("PH1_J_OK_APPEND", 2001, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode JournalChainVerified = new("J_CHAIN_VERIFIED", 2002, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode JournalContractValidationFailed = new("J_CONTRACT_VALIDATION_FAILED", 2101, EngineJournal, Severity.Error, ReasonKind.Internal, false);
+    public static readonly ReasonCode JournalAppendOnlyViolation = new("J_APPEND_ONLY_VIOLATION", 2102, EngineJournal, Severity.Error, ReasonKind.Internal, false);
+    public static readonly ReasonCode JournalChainBroken = new("J_CHAIN_BROKEN", 2103, EngineJournal, Severity.Error, ReasonKind.Internal, false);
 
     // ---- PH1.F storage foundation (3xxx) -----------------------------------------------------------
-    public static readonly ReasonCode StorageIdempotencyReplay = new("F_IDEMPOTENCY_REPLAY", 3001, EngineStorage, Severity.Info, false);
-    public static readonly ReasonCode StorageProjectionRebuilt = new("F_PROJECTION_REBUILT", 3002, EngineStorage, Severity.Info, false);
-    public static readonly ReasonCode StorageAppendOnlyViolation = new("F_APPEND_ONLY_VIOLATION", 3101, EngineStorage, Severity.Error, false);
-    public static readonly ReasonCode StorageTenantScopeViolation = new("F_TENANT_SCOPE_VIOLATION", 3102, EngineStorage, Severity.Error, false);
-    public static readonly ReasonCode StorageMigrationChecksumMismatch = new("F_MIGRATION_CHECKSUM_MISMATCH", 3103, EngineStorage, Severity.Error, false);
-    public static readonly ReasonCode StorageSerializationRetry = new("F_SERIALIZATION_RETRY", 3104, EngineStorage, Severity.Error, true);
-    public static readonly ReasonCode StorageProjectionMismatch = new("F_PROJECTION_MISMATCH", 3105, EngineStorage, Severity.Error, false);
+    public static readonly ReasonCode StorageIdempotencyReplay = new("F_IDEMPOTENCY_REPLAY", 3001, EngineStorage, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode StorageProjectionRebuilt = new("F_PROJECTION_REBUILT", 3002, EngineStorage, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode StorageAppendOnlyViolation = new("F_APPEND_ONLY_VIOLATION", 3101, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    public static readonly ReasonCode StorageTenantScopeViolation = new("F_TENANT_SCOPE_VIOLATION", 3102, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    public static readonly ReasonCode StorageMigrationChecksumMismatch = new("F_MIGRATION_CHECKSUM_MISMATCH", 3103, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    public static readonly ReasonCode StorageSerializationRetry = new("F_SERIALIZATION_RETRY", 3104, EngineStorage, Severity.Error, ReasonKind.Unavailable, true);
+    public static readonly ReasonCode StorageProjectionMismatch = new("F_PROJECTION_MISMATCH", 3105, EngineStorage, Severity.Error, ReasonKind.Internal, false);
 
     // ---- PH1.OS orchestration gate, top-level turn slice, utility review (4xxx) ----------------------
     // 40xx successes; 41xx gate failures (reference §1.3/§1.4, in the order of the seed's hex ids); 419x the
     // engine's failure modes; 42xx the wiring and top-level slice (§1.5/§1.6); 43xx the utility review (§1.7).
-    public static readonly ReasonCode OsOkPolicyEvaluate = new("PH1_OS_OK_POLICY_EVALUATE", 4001, EngineOs, Severity.Info, false);
-    public static readonly ReasonCode OsOkDecisionCompute = new("PH1_OS_OK_DECISION_COMPUTE", 4002, EngineOs, Severity.Info, false);
-    public static readonly ReasonCode OsUtilityReviewOk = new("PH1_OS_OK_UTILITY_REVIEW", 4003, EngineOs, Severity.Info, false);
-    public static readonly ReasonCode OsFailSessionGate = new("OS_FAIL_SESSION_GATE", 4110, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsFailUnderstandingGate = new("OS_FAIL_UNDERSTANDING_GATE", 4111, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsFailConfirmationGate = new("OS_FAIL_CONFIRMATION_GATE", 4112, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsFailAccessGate = new("OS_FAIL_ACCESS_GATE", 4113, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailBlueprintGate = new("OS_FAIL_BLUEPRINT_GATE", 4114, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailSimulationGate = new("OS_FAIL_SIMULATION_GATE", 4115, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailIdempotencyGate = new("OS_FAIL_IDEMPOTENCY_GATE", 4116, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailLeaseGate = new("OS_FAIL_LEASE_GATE", 4117, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsFailOneTurnOneMove = new("OS_FAIL_ONE_TURN_ONE_MOVE", 4118, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailOutcomeClassificationGate = new("OS_FAIL_OUTCOME_CLASSIFICATION_GATE", 4119, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailOutcomeUnresolvedGate = new("OS_FAIL_OUTCOME_UNRESOLVED_GATE", 4120, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailPolicyGate = new("OS_FAIL_POLICY_GATE", 4121, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailTenantGate = new("OS_FAIL_TENANT_GATE", 4122, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailGovGate = new("OS_FAIL_GOV_GATE", 4123, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailQuotaGate = new("OS_FAIL_QUOTA_GATE", 4124, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsFailWorkGate = new("OS_FAIL_WORK_GATE", 4125, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsFailCapreqGate = new("OS_FAIL_CAPREQ_GATE", 4126, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailGovernanceContradiction = new("OS_FAIL_GOVERNANCE_CONTRADICTION", 4127, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailPromptPolicyGate = new("OS_FAIL_PROMPT_POLICY_GATE", 4128, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailOptionalBudgetGate = new("OS_FAIL_OPTIONAL_BUDGET_GATE", 4129, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsFailClarifyOwnerPrecedence = new("OS_FAIL_CLARIFY_OWNER_PRECEDENCE", 4130, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsInputSchemaInvalid = new("PH1_OS_INPUT_SCHEMA_INVALID", 4191, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsUpstreamInputMissing = new("PH1_OS_UPSTREAM_INPUT_MISSING", 4192, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsBudgetExceeded = new("PH1_OS_BUDGET_EXCEEDED", 4193, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsInternalPipelineError = new("PH1_OS_INTERNAL_PIPELINE_ERROR", 4194, EngineOs, Severity.Error, true);
-    public static readonly ReasonCode OsNotInvokedDisabled = new("PH1_OS_NOT_INVOKED_DISABLED", 4195, EngineOs, Severity.Warn, true);
-    public static readonly ReasonCode OsValidationFailed = new("PH1_OS_VALIDATION_FAILED", 4201, EngineOs, Severity.Error, false);
-    public static readonly ReasonCode OsToplevelSequenceInvalid = new("PH1_OS_TOPLEVEL_SEQUENCE_INVALID", 4211, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsToplevelUnknownOptionalEngine = new("PH1_OS_TOPLEVEL_UNKNOWN_OPTIONAL_ENGINE", 4212, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsToplevelOptionalBudgetInvalid = new("PH1_OS_TOPLEVEL_OPTIONAL_BUDGET_INVALID", 4213, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsToplevelRuntimeBoundaryViolation = new("PH1_OS_TOPLEVEL_RUNTIME_BOUNDARY_VIOLATION", 4214, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsToplevelClarifyOwnerInvalid = new("PH1_OS_TOPLEVEL_CLARIFY_OWNER_INVALID", 4215, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsToplevelOptionalPolicyBlock = new("PH1_OS_TOPLEVEL_OPTIONAL_POLICY_BLOCK", 4216, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode LegacyDoNotWire = new("LEGACY_DO_NOT_WIRE", 4221, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsUtilityEngineNotOptional = new("PH1_OS_UTILITY_ENGINE_NOT_OPTIONAL", 4301, EngineOs, Severity.Warn, false);
-    public static readonly ReasonCode OsUtilityNoOutcomes = new("PH1_OS_UTILITY_NO_OUTCOMES", 4302, EngineOs, Severity.Warn, false);
+    public static readonly ReasonCode OsOkPolicyEvaluate = new("PH1_OS_OK_POLICY_EVALUATE", 4001, EngineOs, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OsOkDecisionCompute = new("PH1_OS_OK_DECISION_COMPUTE", 4002, EngineOs, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OsUtilityReviewOk = new("PH1_OS_OK_UTILITY_REVIEW", 4003, EngineOs, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OsFailSessionGate = new("OS_FAIL_SESSION_GATE", 4110, EngineOs, Severity.Warn, ReasonKind.Conflict, true);
+    public static readonly ReasonCode OsFailUnderstandingGate = new("OS_FAIL_UNDERSTANDING_GATE", 4111, EngineOs, Severity.Warn, ReasonKind.Invalid, true);
+    public static readonly ReasonCode OsFailConfirmationGate = new("OS_FAIL_CONFIRMATION_GATE", 4112, EngineOs, Severity.Warn, ReasonKind.Conflict, true);
+    public static readonly ReasonCode OsFailAccessGate = new("OS_FAIL_ACCESS_GATE", 4113, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode OsFailBlueprintGate = new("OS_FAIL_BLUEPRINT_GATE", 4114, EngineOs, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode OsFailSimulationGate = new("OS_FAIL_SIMULATION_GATE", 4115, EngineOs, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode OsFailIdempotencyGate = new("OS_FAIL_IDEMPOTENCY_GATE", 4116, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsFailLeaseGate = new("OS_FAIL_LEASE_GATE", 4117, EngineOs, Severity.Warn, ReasonKind.Conflict, true);
+    public static readonly ReasonCode OsFailOneTurnOneMove = new("OS_FAIL_ONE_TURN_ONE_MOVE", 4118, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsFailOutcomeClassificationGate = new("OS_FAIL_OUTCOME_CLASSIFICATION_GATE", 4119, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsFailOutcomeUnresolvedGate = new("OS_FAIL_OUTCOME_UNRESOLVED_GATE", 4120, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsFailPolicyGate = new("OS_FAIL_POLICY_GATE", 4121, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode OsFailTenantGate = new("OS_FAIL_TENANT_GATE", 4122, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode OsFailGovGate = new("OS_FAIL_GOV_GATE", 4123, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode OsFailQuotaGate = new("OS_FAIL_QUOTA_GATE", 4124, EngineOs, Severity.Warn, ReasonKind.Forbidden, true);
+    public static readonly ReasonCode OsFailWorkGate = new("OS_FAIL_WORK_GATE", 4125, EngineOs, Severity.Warn, ReasonKind.Forbidden, true);
+    public static readonly ReasonCode OsFailCapreqGate = new("OS_FAIL_CAPREQ_GATE", 4126, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode OsFailGovernanceContradiction = new("OS_FAIL_GOVERNANCE_CONTRADICTION", 4127, EngineOs, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode OsFailPromptPolicyGate = new("OS_FAIL_PROMPT_POLICY_GATE", 4128, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode OsFailOptionalBudgetGate = new("OS_FAIL_OPTIONAL_BUDGET_GATE", 4129, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsFailClarifyOwnerPrecedence = new("OS_FAIL_CLARIFY_OWNER_PRECEDENCE", 4130, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsInputSchemaInvalid = new("PH1_OS_INPUT_SCHEMA_INVALID", 4191, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsUpstreamInputMissing = new("PH1_OS_UPSTREAM_INPUT_MISSING", 4192, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsBudgetExceeded = new("PH1_OS_BUDGET_EXCEEDED", 4193, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsInternalPipelineError = new("PH1_OS_INTERNAL_PIPELINE_ERROR", 4194, EngineOs, Severity.Error, ReasonKind.Internal, true);
+    public static readonly ReasonCode OsNotInvokedDisabled = new("PH1_OS_NOT_INVOKED_DISABLED", 4195, EngineOs, Severity.Warn, ReasonKind.Unavailable, true);
+    public static readonly ReasonCode OsValidationFailed = new("PH1_OS_VALIDATION_FAILED", 4201, EngineOs, Severity.Error, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsToplevelSequenceInvalid = new("PH1_OS_TOPLEVEL_SEQUENCE_INVALID", 4211, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsToplevelUnknownOptionalEngine = new("PH1_OS_TOPLEVEL_UNKNOWN_OPTIONAL_ENGINE", 4212, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsToplevelOptionalBudgetInvalid = new("PH1_OS_TOPLEVEL_OPTIONAL_BUDGET_INVALID", 4213, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsToplevelRuntimeBoundaryViolation = new("PH1_OS_TOPLEVEL_RUNTIME_BOUNDARY_VIOLATION", 4214, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsToplevelClarifyOwnerInvalid = new("PH1_OS_TOPLEVEL_CLARIFY_OWNER_INVALID", 4215, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsToplevelOptionalPolicyBlock = new("PH1_OS_TOPLEVEL_OPTIONAL_POLICY_BLOCK", 4216, EngineOs, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode LegacyDoNotWire = new("LEGACY_DO_NOT_WIRE", 4221, EngineOs, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode OsUtilityEngineNotOptional = new("PH1_OS_UTILITY_ENGINE_NOT_OPTIONAL", 4301, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode OsUtilityNoOutcomes = new("PH1_OS_UTILITY_NO_OUTCOMES", 4302, EngineOs, Severity.Warn, ReasonKind.NotFound, false);
 
     // ---- PH1.CAPREQ capability requests (6xxx) -----------------------------------------------------
-    public static readonly ReasonCode CapreqCreated = new("CAPREQ_CREATED", 6001, EngineCapreq, Severity.Info, false);
-    public static readonly ReasonCode CapreqSubmitted = new("CAPREQ_SUBMITTED", 6002, EngineCapreq, Severity.Info, false);
-    public static readonly ReasonCode CapreqApproved = new("CAPREQ_APPROVED", 6003, EngineCapreq, Severity.Info, false);
-    public static readonly ReasonCode CapreqRejected = new("CAPREQ_REJECTED", 6004, EngineCapreq, Severity.Info, false);
-    public static readonly ReasonCode CapreqFulfilled = new("CAPREQ_FULFILLED", 6005, EngineCapreq, Severity.Info, false);
-    public static readonly ReasonCode CapreqCanceled = new("CAPREQ_CANCELED", 6006, EngineCapreq, Severity.Info, false);
-    public static readonly ReasonCode CapreqTransitionInvalid = new("CAPREQ_TRANSITION_INVALID", 6101, EngineCapreq, Severity.Warn, false);
-    public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, false);
-    public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, false);
-    public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, false);
-    public static readonly ReasonCode CapreqSelfApprovalForbidden = new("CAPREQ_SELF_APPROVAL_FORBIDDEN", 6105, EngineCapreq, Severity.Warn, false);
+    public static readonly ReasonCode CapreqCreated = new("CAPREQ_OK_CREATE_DRAFT", 6001, EngineCapreq, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CapreqSubmitted = new("CAPREQ_OK_SUBMIT_FOR_APPROVAL", 6002, EngineCapreq, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CapreqApproved = new("CAPREQ_OK_APPROVE", 6003, EngineCapreq, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CapreqRejected = new("CAPREQ_OK_REJECT", 6004, EngineCapreq, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CapreqFulfilled = new("CAPREQ_OK_FULFILL", 6005, EngineCapreq, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CapreqCanceled = new("CAPREQ_OK_CANCEL", 6006, EngineCapreq, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CapreqTransitionInvalid = new("CAPREQ_TRANSITION_INVALID", 6101, EngineCapreq, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode CapreqSelfApprovalForbidden = new("CAPREQ_SELF_APPROVAL_FORBIDDEN", 6105, EngineCapreq, Severity.Warn, ReasonKind.Forbidden, false);
 
     // ---- PH1.POSITION positions and requirement schemas (5xxx) ------------------------------------------
-    public static readonly ReasonCode PositionCreated = new("POSITION_OK_CREATE_DRAFT", 5001, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionActivated = new("POSITION_OK_ACTIVATE_COMMIT", 5002, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionRetiredOrSuspended = new("POSITION_OK_RETIRE_OR_SUSPEND_COMMIT", 5003, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionSchemaDrafted = new("POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT", 5004, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionSchemaUpdated = new("POSITION_OK_REQUIREMENTS_SCHEMA_UPDATE_COMMIT", 5005, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionSchemaActivated = new("POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", 5006, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode CompanyUpserted = new("TENANT_COMPANY_OK_UPSERT", 5007, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionValidated = new("POSITION_OK_VALIDATE_AUTH_COMPANY", 5008, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionBandChecked = new("POSITION_OK_BAND_POLICY_CHECK", 5009, EnginePosition, Severity.Info, false);
-    public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionAuthCompanyInvalid = new("POSITION_AUTH_COMPANY_INVALID", 5104, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionSchemaScopeInvalid = new("POSITION_SCHEMA_SCOPE_INVALID", 5105, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionSchemaVersionNotFound = new("POSITION_SCHEMA_VERSION_NOT_FOUND", 5106, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionSchemaVersionExists = new("POSITION_SCHEMA_VERSION_EXISTS", 5107, EnginePosition, Severity.Warn, false);
-    public static readonly ReasonCode PositionSchemaAlreadyActive = new("POSITION_SCHEMA_ALREADY_ACTIVE", 5108, EnginePosition, Severity.Warn, false);
+    public static readonly ReasonCode PositionCreated = new("POSITION_OK_CREATE_DRAFT", 5001, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionActivated = new("POSITION_OK_ACTIVATE_COMMIT", 5002, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionRetiredOrSuspended = new("POSITION_OK_RETIRE_OR_SUSPEND_COMMIT", 5003, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionSchemaDrafted = new("POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT", 5004, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionSchemaUpdated = new("POSITION_OK_REQUIREMENTS_SCHEMA_UPDATE_COMMIT", 5005, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionSchemaActivated = new("POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", 5006, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode CompanyUpserted = new("TENANT_COMPANY_OK_UPSERT", 5007, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionValidated = new("POSITION_OK_VALIDATE_AUTH_COMPANY", 5008, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionBandChecked = new("POSITION_OK_BAND_POLICY_CHECK", 5009, EnginePosition, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EnginePosition, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode PositionAuthCompanyInvalid = new("POSITION_AUTH_COMPANY_INVALID", 5104, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode PositionSchemaScopeInvalid = new("POSITION_SCHEMA_SCOPE_INVALID", 5105, EnginePosition, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode PositionSchemaVersionNotFound = new("POSITION_SCHEMA_VERSION_NOT_FOUND", 5106, EnginePosition, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode PositionSchemaVersionExists = new("POSITION_SCHEMA_VERSION_EXISTS", 5107, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode PositionSchemaAlreadyActive = new("POSITION_SCHEMA_ALREADY_ACTIVE", 5108, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
 
     // ---- PH1.ACCESS.001 / PH2.ACCESS.002 access gate and access truth (7xxx) ---------------------------
-    public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessInstanceBootstrapped = new("ACCESS_INSTANCE_BOOTSTRAPPED", 7002, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessDenied = new("ACCESS_DENIED", 7101, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessEscalateRequired = new("ACCESS_ESCALATE_REQUIRED", 7102, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessInstanceMissing = new("ACCESS_INSTANCE_MISSING", 7103, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessScopeMismatch = new("ACCESS_SCOPE_MISMATCH", 7104, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessApRequired = new("ACCESS_AP_REQUIRED", 7105, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessScopeViolation = new("ACCESS_SCOPE_VIOLATION", 7108, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessOverrideTempGranted = new("ACCESS_OVERRIDE_OK_TEMP_GRANT", 7003, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessOverridePermGranted = new("ACCESS_OVERRIDE_OK_PERM_GRANT", 7004, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessOverrideRevoked = new("ACCESS_OVERRIDE_OK_REVOKE", 7005, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessBoardPolicyUpdated = new("ACCESS_BOARD_POLICY_OK_UPDATE", 7006, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessBoardVoteRecorded = new("ACCESS_BOARD_VOTE_OK", 7007, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessInstanceUpserted = new("ACCESS_INSTANCE_OK_UPSERT", 7008, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessEscalationOpened = new("ACCESS_ESCALATION_CASE_OPENED", 7009, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessEscalationApproved = new("ACCESS_ESCALATION_CASE_APPROVED", 7010, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessBoardPolicyInvalid = new("ACCESS_BOARD_POLICY_INVALID", 7109, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessBoardMemberRequired = new("ACCESS_BOARD_MEMBER_REQUIRED", 7110, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessBoardVoteDuplicate = new("ACCESS_BOARD_VOTE_DUPLICATE", 7111, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessBoardPolicyTransitionInvalid = new("ACCESS_BOARD_POLICY_PROJECTION_CONFLICT", 7112, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessEscalationCaseNotFound = new("ACCESS_ESCALATION_CASE_NOT_FOUND", 7113, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessEscalationCaseClosed = new("ACCESS_ESCALATION_CASE_CLOSED", 7114, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessEscalationDenied = new("ACCESS_ESCALATION_DENIED", 7115, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessOverrideConflict = new("ACCESS_OVERRIDE_CONFLICT", 7116, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessOverrideNotFound = new("ACCESS_OVERRIDE_NOT_FOUND", 7117, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessOverrideNotActive = new("ACCESS_OVERRIDE_NOT_ACTIVE", 7118, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessGrantExceedsAuthority = new("ACCESS_GRANT_EXCEEDS_AUTHORITY", 7119, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessSelfGrantForbidden = new("ACCESS_SELF_GRANT_FORBIDDEN", 7120, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessBoardPolicyNotFound = new("ACCESS_BOARD_POLICY_NOT_FOUND", 7121, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessInstanceBootstrapped = new("ACCESS_INSTANCE_BOOTSTRAPPED", 7002, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessDenied = new("ACCESS_DENIED", 7101, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessEscalateRequired = new("ACCESS_ESCALATE_REQUIRED", 7102, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessInstanceMissing = new("ACCESS_INSTANCE_MISSING", 7103, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode AccessScopeMismatch = new("ACCESS_SCOPE_MISMATCH", 7104, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessApRequired = new("ACCESS_AP_REQUIRED", 7105, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessScopeViolation = new("ACCESS_SCOPE_VIOLATION", 7108, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessOverrideTempGranted = new("ACCESS_OVERRIDE_OK_TEMP_GRANT", 7003, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessOverridePermGranted = new("ACCESS_OVERRIDE_OK_PERM_GRANT", 7004, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessOverrideRevoked = new("ACCESS_OVERRIDE_OK_REVOKE", 7005, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessBoardPolicyUpdated = new("ACCESS_BOARD_POLICY_OK_UPDATE", 7006, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessBoardVoteRecorded = new("ACCESS_BOARD_VOTE_OK", 7007, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessInstanceUpserted = new("ACCESS_INSTANCE_OK_UPSERT", 7008, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessEscalationOpened = new("ACCESS_ESCALATION_CASE_OPENED", 7009, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessEscalationApproved = new("ACCESS_ESCALATION_CASE_APPROVED", 7010, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessBoardPolicyInvalid = new("ACCESS_BOARD_POLICY_INVALID", 7109, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode AccessBoardMemberRequired = new("ACCESS_BOARD_MEMBER_REQUIRED", 7110, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessBoardVoteDuplicate = new("ACCESS_BOARD_VOTE_DUPLICATE", 7111, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessBoardPolicyTransitionInvalid = new("ACCESS_BOARD_POLICY_PROJECTION_CONFLICT", 7112, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessEscalationCaseNotFound = new("ACCESS_ESCALATION_CASE_NOT_FOUND", 7113, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode AccessEscalationCaseClosed = new("ACCESS_ESCALATION_CASE_CLOSED", 7114, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessEscalationDenied = new("ACCESS_ESCALATION_DENIED", 7115, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessOverrideConflict = new("ACCESS_OVERRIDE_CONFLICT", 7116, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessOverrideNotFound = new("ACCESS_OVERRIDE_NOT_FOUND", 7117, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode AccessOverrideNotActive = new("ACCESS_OVERRIDE_NOT_ACTIVE", 7118, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessGrantExceedsAuthority = new("ACCESS_GRANT_EXCEEDS_AUTHORITY", 7119, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessSelfGrantForbidden = new("ACCESS_SELF_GRANT_FORBIDDEN", 7120, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessBoardPolicyNotFound = new("ACCESS_BOARD_POLICY_NOT_FOUND", 7121, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
 
     // ---- PH2.ACCESS.002 master access schema: AP schemas, authoring review, overlays, instance compile -----
     // Successes sit at 7080..7099 (x0xx is the success band of the registry); refusals at 7200..7299.
-    public static readonly ReasonCode AccessApSchemaDrafted = new("ACCESS_AP_SCHEMA_OK_CREATE_DRAFT", 7080, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApSchemaUpdated = new("ACCESS_AP_SCHEMA_OK_UPDATE_COMMIT", 7081, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApSchemaActivated = new("ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT", 7082, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApSchemaRetired = new("ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT", 7083, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApReviewChannelChosen = new("ACCESS_AP_AUTHORING_OK_REVIEW_CHANNEL_COMMIT", 7084, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApRuleActionRecorded = new("ACCESS_AP_AUTHORING_OK_RULE_ACTION_COMMIT", 7085, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApReviewConfirmed = new("ACCESS_AP_AUTHORING_OK_CONFIRM_COMMIT", 7086, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessApOverlayUpdated = new("ACCESS_AP_OVERLAY_OK_UPDATE_COMMIT", 7087, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessInstanceCompiled = new("ACCESS_INSTANCE_OK_COMPILE_COMMIT", 7088, EngineAccess, Severity.Info, false);
-    public static readonly ReasonCode AccessSchemaRefMissing = new("ACCESS_SCHEMA_REF_MISSING", 7201, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessProfileNotActive = new("ACCESS_PROFILE_NOT_ACTIVE", 7202, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessOverlayRefInvalid = new("ACCESS_OVERLAY_REF_INVALID", 7203, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessContractValidationFailed = new("ACCESS_CONTRACT_VALIDATION_FAILED", 7204, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessApSchemaInvalid = new("ACCESS_AP_SCHEMA_INVALID", 7205, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessApScopeViolation = new("ACCESS_AP_SCOPE_VIOLATION", 7206, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessApActivationConflict = new("ACCESS_AP_ACTIVATION_CONFLICT", 7207, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessApTransitionInvalid = new("ACCESS_AP_TRANSITION_INVALID", 7208, EngineAccess, Severity.Warn, false);
-    public static readonly ReasonCode AccessOverlayOpInvalid = new("ACCESS_OVERLAY_OP_INVALID", 7209, EngineAccess, Severity.Warn, false);
+    public static readonly ReasonCode AccessApSchemaDrafted = new("ACCESS_AP_SCHEMA_OK_CREATE_DRAFT", 7080, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApSchemaUpdated = new("ACCESS_AP_SCHEMA_OK_UPDATE_COMMIT", 7081, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApSchemaActivated = new("ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT", 7082, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApSchemaRetired = new("ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT", 7083, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApReviewChannelChosen = new("ACCESS_AP_AUTHORING_OK_REVIEW_CHANNEL_COMMIT", 7084, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApRuleActionRecorded = new("ACCESS_AP_AUTHORING_OK_RULE_ACTION_COMMIT", 7085, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApReviewConfirmed = new("ACCESS_AP_AUTHORING_OK_CONFIRM_COMMIT", 7086, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessApOverlayUpdated = new("ACCESS_AP_OVERLAY_OK_UPDATE_COMMIT", 7087, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessInstanceCompiled = new("ACCESS_INSTANCE_OK_COMPILE_COMMIT", 7088, EngineAccess, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode AccessSchemaRefMissing = new("ACCESS_SCHEMA_REF_MISSING", 7201, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode AccessProfileNotActive = new("ACCESS_PROFILE_NOT_ACTIVE", 7202, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessOverlayRefInvalid = new("ACCESS_OVERLAY_REF_INVALID", 7203, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessContractValidationFailed = new("ACCESS_CONTRACT_VALIDATION_FAILED", 7204, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode AccessApSchemaInvalid = new("ACCESS_AP_SCHEMA_INVALID", 7205, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode AccessApScopeViolation = new("ACCESS_AP_SCOPE_VIOLATION", 7206, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
+    public static readonly ReasonCode AccessApActivationConflict = new("ACCESS_AP_ACTIVATION_CONFLICT", 7207, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessApTransitionInvalid = new("ACCESS_AP_TRANSITION_INVALID", 7208, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode AccessOverlayOpInvalid = new("ACCESS_OVERLAY_OP_INVALID", 7209, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
 
     /// <summary>Every registered code, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)
@@ -231,13 +265,29 @@ public static class ReasonCodes
         .OrderBy(c => c.Id)
         .ToArray();
 
+    /// <summary>
+    /// Names a code carried before it was renamed, with the code they now resolve to. Stored results and journal
+    /// entries keep the name they were written with (the journal's hash chain covers it), so <see cref="TryGet"/>
+    /// still resolves them; a retired name is never given to another code. Issue 9: the CAPREQ success codes took
+    /// the seed's names.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ReasonCode> RetiredNames { get; } = new Dictionary<string, ReasonCode>(StringComparer.Ordinal)
+    {
+        ["CAPREQ_CREATED"] = CapreqCreated,
+        ["CAPREQ_SUBMITTED"] = CapreqSubmitted,
+        ["CAPREQ_APPROVED"] = CapreqApproved,
+        ["CAPREQ_REJECTED"] = CapreqRejected,
+        ["CAPREQ_FULFILLED"] = CapreqFulfilled,
+        ["CAPREQ_CANCELED"] = CapreqCanceled,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
     private static readonly FrozenDictionary<string, ReasonCode> ByName =
         All.GroupBy(c => c.Name, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
 
-    /// <summary>Looks a code up by name (for reading back journals and stored results).</summary>
+    /// <summary>Looks a code up by name, current or retired (for reading back journals and stored results).</summary>
     public static bool TryGet(string name, out ReasonCode code)
     {
-        if (ByName.TryGetValue(name, out var found))
+        if (ByName.TryGetValue(name, out var found) || RetiredNames.TryGetValue(name, out found))
         {
             code = found;
             return true;

@@ -4,73 +4,35 @@ using Microsoft.AspNetCore.Http;
 namespace Selene.Server;
 
 /// <summary>
-/// Reason codes at the HTTP edge: the status each maps to, and RFC 7807 problem details that always carry
-/// <c>reason_code</c>. Exceptions never cross this edge as anything but a reason-coded problem.
+/// Reason codes at the HTTP edge: the status each maps to (from its <see cref="ReasonKind"/>), and RFC 7807 problem
+/// details that always carry <c>reason_code</c>. Exceptions never cross this edge as anything but a reason-coded problem.
 /// </summary>
 public static class Problems
 {
     public const string ProblemContentType = "application/problem+json";
 
-    private static readonly Dictionary<ReasonCode, int> Statuses = new()
-    {
-        [ReasonCodes.InputPayloadTooLarge] = StatusCodes.Status413PayloadTooLarge,
-        [ReasonCodes.InputMediaTypeUnsupported] = StatusCodes.Status415UnsupportedMediaType,
-        [ReasonCodes.AuthKeyMissing] = StatusCodes.Status401Unauthorized,
-        [ReasonCodes.AuthKeyInvalid] = StatusCodes.Status401Unauthorized,
-        [ReasonCodes.TenantScopeViolation] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.CapreqRequesterMismatch] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.CapreqSelfApprovalForbidden] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessScopeViolation] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessApRequired] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessEscalationDenied] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessScopeMismatch] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessGrantExceedsAuthority] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessSelfGrantForbidden] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessBoardMemberRequired] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessEscalationCaseNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.AccessOverrideNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.AccessBoardPolicyNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.AccessBoardVoteDuplicate] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessEscalationCaseClosed] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessOverrideConflict] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessOverrideNotActive] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessBoardPolicyTransitionInvalid] = StatusCodes.Status409Conflict,
-        [ReasonCodes.SimulationUnknown] = StatusCodes.Status404NotFound,
-        [ReasonCodes.RouteNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.CapreqNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.PositionNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.AccessInstanceMissing] = StatusCodes.Status404NotFound,
-        [ReasonCodes.PositionSchemaVersionNotFound] = StatusCodes.Status404NotFound,
-        [ReasonCodes.MethodNotAllowed] = StatusCodes.Status405MethodNotAllowed,
-        [ReasonCodes.IdempotencyKeyReused] = StatusCodes.Status409Conflict,
-        [ReasonCodes.CapreqTransitionInvalid] = StatusCodes.Status409Conflict,
-        [ReasonCodes.SimulationNotActive] = StatusCodes.Status409Conflict,
-        [ReasonCodes.PositionTransitionInvalid] = StatusCodes.Status409Conflict,
-        [ReasonCodes.PositionDuplicate] = StatusCodes.Status409Conflict,
-        [ReasonCodes.PositionSchemaVersionExists] = StatusCodes.Status409Conflict,
-        [ReasonCodes.PositionSchemaAlreadyActive] = StatusCodes.Status409Conflict,
-        [ReasonCodes.PositionAuthCompanyInvalid] = StatusCodes.Status409Conflict,
-        [ReasonCodes.StorageUnavailable] = StatusCodes.Status503ServiceUnavailable,
-        [ReasonCodes.OsNotInvokedDisabled] = StatusCodes.Status503ServiceUnavailable,
-        [ReasonCodes.LegacyDoNotWire] = StatusCodes.Status409Conflict,
-        [ReasonCodes.StorageSerializationRetry] = StatusCodes.Status503ServiceUnavailable,
-        // Access profiles, authoring review, overlays, instance compile.
-        [ReasonCodes.AccessSchemaRefMissing] = StatusCodes.Status404NotFound,
-        [ReasonCodes.AccessApScopeViolation] = StatusCodes.Status403Forbidden,
-        [ReasonCodes.AccessProfileNotActive] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessOverlayRefInvalid] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessApActivationConflict] = StatusCodes.Status409Conflict,
-        [ReasonCodes.AccessApTransitionInvalid] = StatusCodes.Status409Conflict,
-    };
+    /// <summary>The HTTP status of a reason code: the status of its kind.</summary>
+    public static int StatusFor(ReasonCode reason) => StatusFor(reason.Kind);
 
-    /// <summary>The HTTP status of a reason code: the table above, else 200 for INFO, 500 for ERROR, 400 for WARN.</summary>
-    public static int StatusFor(ReasonCode reason) =>
-        Statuses.TryGetValue(reason, out var status) ? status : reason.Severity switch
-        {
-            Severity.Info => StatusCodes.Status200OK,
-            Severity.Error => StatusCodes.Status500InternalServerError,
-            _ => StatusCodes.Status400BadRequest,
-        };
+    /// <summary>
+    /// The HTTP status of a kind of outcome (CONVENTIONS.md: the status follows from the kind, so a new code needs no
+    /// edit here). There is no default arm: a kind without a status is a bug, never a silent 400.
+    /// </summary>
+    public static int StatusFor(ReasonKind kind) => kind switch
+    {
+        ReasonKind.Success => StatusCodes.Status200OK,
+        ReasonKind.Invalid => StatusCodes.Status400BadRequest,
+        ReasonKind.Unauthenticated => StatusCodes.Status401Unauthorized,
+        ReasonKind.Forbidden => StatusCodes.Status403Forbidden,
+        ReasonKind.NotFound => StatusCodes.Status404NotFound,
+        ReasonKind.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
+        ReasonKind.Conflict => StatusCodes.Status409Conflict,
+        ReasonKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ReasonKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
+        ReasonKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        ReasonKind.Internal => StatusCodes.Status500InternalServerError,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "a reason kind without an HTTP status"),
+    };
 
     public static IResult Result(ReasonCode reason, string detail, string? correlationId = null, JsonObject? extensions = null)
     {

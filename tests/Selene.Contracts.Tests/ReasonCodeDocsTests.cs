@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Selene.Server;
 
 namespace Selene.Contracts.Tests;
 
@@ -16,18 +17,31 @@ public sealed class ReasonCodeDocsTests
         md.Append("     Refresh with: SELENE_UPDATE_DOCS=1 dotnet test tests/Selene.Contracts.Tests -->\n\n");
         md.Append("Every outcome Selene reports carries one registered reason code. The name is the contract (UPPER_SNAKE, never\n");
         md.Append("reused); the numeric id is stable once allocated. Ids come in blocks of 1000 per owning engine; inside a block,\n");
-        md.Append("x0xx are success codes and x1xx and above are refusals and failures.\n");
+        md.Append("x0xx are success codes and x1xx and above are refusals and failures.\n\n");
+        md.Append("Each code has a kind, and its HTTP status follows from the kind alone:\n\n");
+        md.Append("| kind | HTTP status |\n");
+        md.Append("|---|---:|\n");
+        foreach (var kind in Enum.GetValues<ReasonKind>())
+            md.Append(CultureInfo.InvariantCulture, $"| {WireNames.Of(kind)} | {Problems.StatusFor(kind)} |\n");
+        if (ReasonCodes.RetiredNames.Count > 0)
+        {
+            md.Append("\nRetired names (stored results and journal entries written under them still resolve to the code):\n\n");
+            md.Append("| retired name | now |\n");
+            md.Append("|---|---|\n");
+            foreach (var (retired, code) in ReasonCodes.RetiredNames.OrderBy(r => r.Value.Id))
+                md.Append(CultureInfo.InvariantCulture, $"| `{retired}` | `{code.Name}` |\n");
+        }
 
         foreach (var group in codes.GroupBy(c => c.Engine, StringComparer.Ordinal).OrderBy(g => g.Min(c => c.Id)))
         {
             var block = group.Min(c => c.Id) / 1000;
             md.Append(CultureInfo.InvariantCulture, $"\n## {group.Key} ({block}xxx)\n\n");
-            md.Append("| name | id | severity | retryable |\n");
-            md.Append("|---|---:|---|---|\n");
+            md.Append("| name | id | severity | kind | HTTP | retryable |\n");
+            md.Append("|---|---:|---|---|---:|---|\n");
             foreach (var c in group.OrderBy(c => c.Id))
             {
                 md.Append(CultureInfo.InvariantCulture,
-                    $"| `{c.Name}` | {c.Id} | {c.Severity.ToString().ToUpperInvariant()} | {(c.Retryable ? "yes" : "no")} |\n");
+                    $"| `{c.Name}` | {c.Id} | {c.Severity.ToString().ToUpperInvariant()} | {WireNames.Of(c.Kind)} | {Problems.StatusFor(c)} | {(c.Retryable ? "yes" : "no")} |\n");
             }
         }
         return md.ToString();

@@ -89,11 +89,38 @@ public sealed partial class ReasonCodeRegistryTests
         });
     }
 
+    [Fact]
+    public void RetiredNames_ResolveToTheirCode_AndAreNoCurrentName()
+    {
+        Assert.NotEmpty(ReasonCodes.RetiredNames);
+        Assert.All(ReasonCodes.RetiredNames, r =>
+        {
+            Assert.Matches(UpperSnake(), r.Key);
+            Assert.DoesNotContain(ReasonCodes.All, c => c.Name == r.Key);
+            Assert.True(ReasonCodes.TryGet(r.Key, out var found), r.Key);
+            Assert.Same(r.Value, found);
+        });
+    }
+
+    [Theory]
+    [InlineData("CAPREQ_CREATED", "CAPREQ_OK_CREATE_DRAFT")]
+    [InlineData("CAPREQ_SUBMITTED", "CAPREQ_OK_SUBMIT_FOR_APPROVAL")]
+    [InlineData("CAPREQ_APPROVED", "CAPREQ_OK_APPROVE")]
+    [InlineData("CAPREQ_REJECTED", "CAPREQ_OK_REJECT")]
+    [InlineData("CAPREQ_FULFILLED", "CAPREQ_OK_FULFILL")]
+    [InlineData("CAPREQ_CANCELED", "CAPREQ_OK_CANCEL")]
+    public void TryGet_CapreqNameBeforeTheSeedsNames_ResolvesToTheRenamedCode(string retired, string current)
+    {
+        // Results stored and journaled before issue 9 carry the old name; a replay must still resolve it.
+        Assert.True(ReasonCodes.TryGet(retired, out var code));
+        Assert.Equal(current, code.Name);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("NOT_A_REGISTERED_CODE")]
     [InlineData("capreq_created")]
-    [InlineData(" CAPREQ_CREATED")]
+    [InlineData(" CAPREQ_OK_CREATE_DRAFT")]
     public void TryGet_UnknownName_ReturnsFalseAndInternalError(string name)
     {
         Assert.False(ReasonCodes.TryGet(name, out var code));

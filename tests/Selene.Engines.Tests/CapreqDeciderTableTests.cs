@@ -8,12 +8,12 @@ public sealed class CapreqDeciderTableTests
     /// <summary>Reference §6.2, written out independently of the product's own tables.</summary>
     private static readonly Dictionary<CapreqAction, (CapreqStatus?[] Required, CapreqStatus Next, string Reason)> Guards = new()
     {
-        [CapreqAction.CreateDraft] = ([null], CapreqStatus.Draft, "CAPREQ_CREATED"),
-        [CapreqAction.SubmitForApproval] = ([CapreqStatus.Draft], CapreqStatus.PendingApproval, "CAPREQ_SUBMITTED"),
-        [CapreqAction.Approve] = ([CapreqStatus.PendingApproval], CapreqStatus.Approved, "CAPREQ_APPROVED"),
-        [CapreqAction.Reject] = ([CapreqStatus.PendingApproval], CapreqStatus.Rejected, "CAPREQ_REJECTED"),
-        [CapreqAction.Fulfill] = ([CapreqStatus.Approved], CapreqStatus.Fulfilled, "CAPREQ_FULFILLED"),
-        [CapreqAction.Cancel] = ([CapreqStatus.Draft, CapreqStatus.PendingApproval, CapreqStatus.Approved], CapreqStatus.Canceled, "CAPREQ_CANCELED"),
+        [CapreqAction.CreateDraft] = ([null], CapreqStatus.Draft, "CAPREQ_OK_CREATE_DRAFT"),
+        [CapreqAction.SubmitForApproval] = ([CapreqStatus.Draft], CapreqStatus.PendingApproval, "CAPREQ_OK_SUBMIT_FOR_APPROVAL"),
+        [CapreqAction.Approve] = ([CapreqStatus.PendingApproval], CapreqStatus.Approved, "CAPREQ_OK_APPROVE"),
+        [CapreqAction.Reject] = ([CapreqStatus.PendingApproval], CapreqStatus.Rejected, "CAPREQ_OK_REJECT"),
+        [CapreqAction.Fulfill] = ([CapreqStatus.Approved], CapreqStatus.Fulfilled, "CAPREQ_OK_FULFILL"),
+        [CapreqAction.Cancel] = ([CapreqStatus.Draft, CapreqStatus.PendingApproval, CapreqStatus.Approved], CapreqStatus.Canceled, "CAPREQ_OK_CANCEL"),
     };
 
     private static readonly CapreqStatus?[] Currents =

@@ -15,7 +15,7 @@ public sealed class CapreqEvolveTests
         var state = CapreqDecider.Evolve(null, e, 11);
 
         Assert.Equal(new CapreqState(Tenant, CapreqId(), Requester, Capability, Scope, Justification, CapreqStatus.Draft,
-            CapreqAction.CreateDraft, Requester, e.PayloadHash, 11, "CAPREQ_CREATED", 100, 100), state);
+            CapreqAction.CreateDraft, Requester, e.PayloadHash, 11, "CAPREQ_OK_CREATE_DRAFT", 100, 100), state);
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class CapreqEvolveTests
             LastActorUserId = Requester,
             PayloadHash = submit.PayloadHash,
             SourceEventId = 12,
-            LastReasonCode = "CAPREQ_SUBMITTED",
+            LastReasonCode = "CAPREQ_OK_SUBMIT_FOR_APPROVAL",
             UpdatedAt = 200,
         }, state);
     }

@@ -30,7 +30,7 @@ internal static class CapreqFixture
     /// <summary>The row of <see cref="CapreqId"/> as it stands in <paramref name="status"/>, created by the requester.</summary>
     public static CapreqState State(CapreqStatus status, string requester = Requester) =>
         new(Tenant, CapreqId(), requester, Capability, Scope, Justification, status, CapreqAction.CreateDraft, requester,
-            "capreq_payload_0000000000000000", 7, "CAPREQ_CREATED", Now.Value - 1000, Now.Value - 1000);
+            "capreq_payload_0000000000000000", 7, "CAPREQ_OK_CREATE_DRAFT", Now.Value - 1000, Now.Value - 1000);
 
     public static Decision<CapreqEvent>.Accepted Accepted(Decision<CapreqEvent> decision) =>
         Assert.IsType<Decision<CapreqEvent>.Accepted>(decision);

@@ -190,4 +190,16 @@ public sealed class PositionDeciderTests
     [InlineData("position_family:drivers")]
     public void Validate_ConditionalPredicates_InTheReferenceSyntax_AreAccepted(string predicate) =>
         Assert.Null(PositionDecider.Validate(new CreateSchemaDraft("pos_x", "acme-gmbh", "v1", new(), [Spec(rule: RequiredRule.Conditional, predicate: predicate)])));
+
+    [Theory]
+    [InlineData(ApplyScope.NewHiresOnly, "NewHiresOnly", "NEW_HIRES_ONLY")]
+    [InlineData(ApplyScope.CurrentAndNew, "CurrentAndNew", "CURRENT_AND_NEW")]
+    public void ApplyScope_SeedTokenAndStoredName_BothReadBack(ApplyScope scope, string seed, string stored)
+    {
+        Assert.Equal(seed, ApplyScopes.SeedToken(scope));
+        Assert.Equal(stored, WireNames.Of(scope));
+        Assert.True(WireNames.TryParse<ApplyScope>(seed, out var fromSeed));
+        Assert.True(WireNames.TryParse<ApplyScope>(stored, out var fromStored));
+        Assert.Equal((scope, scope), (fromSeed, fromStored));
+    }
 }

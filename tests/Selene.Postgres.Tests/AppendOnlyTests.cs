@@ -65,7 +65,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
     {
         await Sql.ExecAsync(fixture.Db.App, "acme", """
             INSERT INTO selene.capreq_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
-            VALUES ('acme', 'capreq_00000000000000b2', 'APPROVE', 'u1', 'CAPREQ_APPROVED', '{}', 9, 2)
+            VALUES ('acme', 'capreq_00000000000000b2', 'APPROVE', 'u1', 'CAPREQ_OK_APPROVE', '{}', 9, 2)
             """);
         Assert.True(await Sql.CountAsync(fixture.Db.App, "acme", "capreq_ledger") >= 2);
     }

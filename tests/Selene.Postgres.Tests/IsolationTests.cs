@@ -72,7 +72,7 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
     {
         var error = await Sql.FailsAsync(fixture.Db.App, "globex", """
             INSERT INTO selene.capreq_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
-            VALUES ('acme', 'capreq_00000000000000c3', 'CANCEL', 'u1', 'CAPREQ_CANCELED', '{}', 9, 2)
+            VALUES ('acme', 'capreq_00000000000000c3', 'CANCEL', 'u1', 'CAPREQ_OK_CANCEL', '{}', 9, 2)
             """);
         Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
         var update = await Sql.FailsAsync(fixture.Db.App, "globex", "UPDATE selene.capreq_current SET tenant_id = 'acme'");

@@ -18,7 +18,7 @@ public sealed class StorageFixture : IAsyncLifetime
             await TestCluster.SeedUserAsync(Db, tenant, "u1");
             await using var tx = await TenantTransaction.BeginAsync(Db.App, tenant);
             var capreqs = new EngineStore(new StorePair("capreq"));
-            var id = await capreqs.AppendAsync(tx, new NewLedgerEvent("capreq_00000000000000a1", "CREATE_DRAFT", "u1", "CAPREQ_CREATED",
+            var id = await capreqs.AppendAsync(tx, new NewLedgerEvent("capreq_00000000000000a1", "CREATE_DRAFT", "u1", "CAPREQ_OK_CREATE_DRAFT",
                 """{"capreq_id":"capreq_00000000000000a1"}""", "7", "k1", 1), default);
             await capreqs.UpsertAsync(tx, new ProjectionRow("capreq_00000000000000a1", "DRAFT", """{"capreq_id":"capreq_00000000000000a1"}""", id, 1), default);
             await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
@@ -54,7 +54,7 @@ public sealed class StorageFixture : IAsyncLifetime
                 (await OsOutcomeStore.ReadDayAsync(tx, day, "PH1.SEARCH", default)).Select(r => r.Entry).ToList(), 0, UtilityThresholds.MvpV1)).Result;
             await OsOutcomeStore.AppendReviewAsync(tx, day, review, new CorrelationId(7), 1, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
-            await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_CREATED", 1, default);
+            await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 1, default);
             await tx.CommitAsync();
         }
     }

@@ -41,7 +41,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     private async Task<string> PendingCapreqAsync()
     {
         var id = CapreqIdOf(await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("cap." + Guid.NewGuid().ToString("N")[..8])));
-        (await f.RunAsync("alice", CapreqSimulations.SubmitForApproval, Key("s"), IdBody(id))).Ok("CAPREQ_SUBMITTED");
+        (await f.RunAsync("alice", CapreqSimulations.SubmitForApproval, Key("s"), IdBody(id))).Ok("CAPREQ_OK_SUBMIT_FOR_APPROVAL");
         return id;
     }
 

@@ -106,7 +106,7 @@ public sealed class TamperTests : IAsyncLifetime
 
     [Theory]
     [InlineData("payload = '{\"state_to\":\"APPROVED\"}'")]
-    [InlineData("reason_code = 'CAPREQ_REJECTED'")]
+    [InlineData("reason_code = 'CAPREQ_OK_REJECT'")]
     [InlineData("actor_user_id = 'mallory'")]
     [InlineData("created_at = created_at + 1")]
     public async Task VerifyJournal_RowAlteredThroughTheOwnerRole_FailsAtThatEntry(string change)
@@ -152,13 +152,13 @@ public sealed class LiveMaintenanceTests(RuntimeFixture f) : IClassFixture<Runti
         await using var writer = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
         await using (var cmd = writer.Command($"""
             INSERT INTO selene.capreq_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
-            SELECT 'acme', '{id}', 'SUBMIT_FOR_APPROVAL', 'alice', 'CAPREQ_SUBMITTED',
-                   payload || jsonb_build_object('action', 'SUBMIT_FOR_APPROVAL', 'status', 'PENDING_APPROVAL', 'reason_code', 'CAPREQ_SUBMITTED',
+            SELECT 'acme', '{id}', 'SUBMIT_FOR_APPROVAL', 'alice', 'CAPREQ_OK_SUBMIT_FOR_APPROVAL',
+                   payload || jsonb_build_object('action', 'SUBMIT_FOR_APPROVAL', 'status', 'PENDING_APPROVAL', 'reason_code', 'CAPREQ_OK_SUBMIT_FOR_APPROVAL',
                        'payload_hash', 'h', 'requested_capability_id', null, 'target_scope_ref', null, 'justification', null, 'created_at', 2), 5, 2
             FROM selene.capreq_ledger WHERE stream_id = '{id}';
             UPDATE selene.capreq_current SET status = 'PENDING_APPROVAL', updated_at = 2,
                 source_event_id = (SELECT max(event_id) FROM selene.capreq_ledger WHERE stream_id = '{id}'),
-                doc = doc || jsonb_build_object('status', 'PENDING_APPROVAL', 'last_action', 'SUBMIT_FOR_APPROVAL', 'last_reason_code', 'CAPREQ_SUBMITTED',
+                doc = doc || jsonb_build_object('status', 'PENDING_APPROVAL', 'last_action', 'SUBMIT_FOR_APPROVAL', 'last_reason_code', 'CAPREQ_OK_SUBMIT_FOR_APPROVAL',
                     'payload_hash', 'h', 'updated_at', 2, 'source_event_id', (SELECT max(event_id) FROM selene.capreq_ledger WHERE stream_id = '{id}'))
             WHERE stream_id = '{id}';
             """)) await cmd.ExecuteNonQueryAsync();

@@ -82,6 +82,50 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND active_schema_version_id = 'v2'"));
     }
 
+    [Theory]
+    [InlineData("CurrentAndNew", "CurrentAndNew", true)]
+    [InlineData("CURRENT_AND_NEW", "CurrentAndNew", true)]
+    [InlineData("NewHiresOnly", "NewHiresOnly", false)]
+    [InlineData("NEW_HIRES_ONLY", "NewHiresOnly", false)]
+    public async Task Schema_Activate_AcceptsTheSeedsScopeTokens_AndAnswersApplyScopeResult(string token, string result, bool handoff)
+    {
+        // Cross-engine integration packet: apply_scope NewHiresOnly | CurrentAndNew in, apply_scope_result and
+        // backfill_handoff_required out; the upper-snake forms stay accepted and remain what is stored.
+        var company = "co-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await ActivePositionAsync(company, "Loader");
+        await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+
+        var activated = await Ok(PositionHandlers.SchemaActivate,
+            $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}"}""");
+
+        using (var doc = JsonDocument.Parse(activated.Body!))
+        {
+            Assert.Equal(result, doc.RootElement.GetProperty("apply_scope_result").GetString());
+            Assert.Equal(handoff, doc.RootElement.GetProperty("backfill_handoff_required").GetBoolean());
+        }
+        var stored = handoff ? "CURRENT_AND_NEW" : "NEW_HIRES_ONLY";
+        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND apply_scope = '{stored}'"));
+        Assert.Equal(handoff ? 1 : 0, await f.CountAsync("acme", "outbox", $"event_type = 'POSITION_REQUIREMENTS_ACTIVATED' AND payload LIKE '%{id}%'"));
+    }
+
+    [Theory]
+    [InlineData("Current_And_New")]
+    [InlineData("current_and_new")]
+    [InlineData("ALL")]
+    public async Task Schema_Activate_UnknownScopeToken_IsRefusedAsInput(string token)
+    {
+        var company = "co-" + Guid.NewGuid().ToString("N")[..8];
+        var id = await ActivePositionAsync(company, "Stacker");
+        await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+
+        var refused = await f.RunAsync("alice", PositionHandlers.SchemaActivate, Key("p"),
+            $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}"}""");
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal(ReasonCodes.InputSchemaInvalid, refused.Reason);
+        Assert.Equal(0, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}'"));
+    }
+
     public static TheoryData<string, string, ReasonCode> Refusals => new()
     {
         { PositionHandlers.Activate, "ACTIVE position activated again", ReasonCodes.PositionTransitionInvalid },

@@ -27,7 +27,7 @@ public class AuditTamperTests(SeleneServerFixture f)
             await using var cmd = new NpgsqlCommand("""
                 SELECT set_config('selene.tenant_id', 'acme', true);
                 ALTER TABLE selene.journal DISABLE TRIGGER append_only_row;
-                UPDATE selene.journal SET reason_code = 'CAPREQ_REJECTED' WHERE seq = 3;
+                UPDATE selene.journal SET reason_code = 'CAPREQ_OK_REJECT' WHERE seq = 3;
                 ALTER TABLE selene.journal ENABLE TRIGGER append_only_row;
                 """, owner, tx);
             await cmd.ExecuteNonQueryAsync();

@@ -49,7 +49,7 @@ public static class Capreqs
     /// <summary>alice creates a draft; returns its id.</summary>
     public static async Task<string> DraftAsync(this SeleneServerFixture f)
     {
-        var reply = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_CREATED");
+        var reply = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT");
         return reply.Capreq["capreq_id"]!.GetValue<string>();
     }
 
@@ -57,7 +57,7 @@ public static class Capreqs
     public static async Task<string> PendingAsync(this SeleneServerFixture f)
     {
         var id = await f.DraftAsync();
-        await f.RunAsync(f.AliceKey, Submit, On(id), "CAPREQ_SUBMITTED");
+        await f.RunAsync(f.AliceKey, Submit, On(id), "CAPREQ_OK_SUBMIT_FOR_APPROVAL");
         return id;
     }
 
@@ -65,7 +65,7 @@ public static class Capreqs
     public static async Task<string> ApprovedAsync(this SeleneServerFixture f)
     {
         var id = await f.PendingAsync();
-        await f.RunAsync(f.BobKey, Approve, On(id), "CAPREQ_APPROVED");
+        await f.RunAsync(f.BobKey, Approve, On(id), "CAPREQ_OK_APPROVE");
         return id;
     }
 
@@ -73,7 +73,7 @@ public static class Capreqs
     public static async Task<string> FulfilledAsync(this SeleneServerFixture f)
     {
         var id = await f.ApprovedAsync();
-        await f.RunAsync(f.BobKey, Fulfil, On(id), "CAPREQ_FULFILLED");
+        await f.RunAsync(f.BobKey, Fulfil, On(id), "CAPREQ_OK_FULFILL");
         return id;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using static Selene.Server.Tests.Capreqs;
 
 namespace Selene.Server.Tests;
@@ -163,31 +164,37 @@ public class CliTests(SeleneServerFixture f)
     [Fact]
     public async Task ReviewUtility_SevenFailingDays_DegradesOnDaySixAndIsDisableCandidateOnDaySeven()
     {
-        // acme: PH1.SEARCH fails U4 on 2026-01-01..07 (no decision delta); globex: PH1.LANG passes on 2026-01-07.
-        await f.SuperuserExecAsync("""
+        // Two tenants of its own, so the reviews it reads are exactly the rows it wrote, whatever else the suite did.
+        // failing: PH1.SEARCH fails U4 on 2026-01-01..07 (no decision delta); passing: PH1.LANG passes on 2026-01-07.
+        var (failing, _) = await f.OwnTenantAsync("review-fail");
+        var (passing, _) = await f.OwnTenantAsync("review-pass");
+        await f.SuperuserExecAsync($"""
             INSERT INTO selene.os_outcome_utilization (tenant_id, correlation_id, turn_id, entry_index, day, engine_id, outcome_type, action_class,
                 consumed_by, latency_cost_ms, decision_delta, reason_code, recorded_at)
-            SELECT 'acme', 424242, d, i, date '2026-01-01' + (d - 1), 'PH1.SEARCH', 'RESULT', 'ACT_NOW', 'PH1.X', 5, false, 'PH1_OS_OK_POLICY_EVALUATE', 1
+            SELECT '{failing}', 424242, d, i, date '2026-01-01' + (d - 1), 'PH1.SEARCH', 'RESULT', 'ACT_NOW', 'PH1.X', 5, false, 'PH1_OS_OK_POLICY_EVALUATE', 1
             FROM generate_series(1, 7) d, generate_series(0, 9) i;
             INSERT INTO selene.os_outcome_utilization (tenant_id, correlation_id, turn_id, entry_index, day, engine_id, outcome_type, action_class,
                 consumed_by, latency_cost_ms, decision_delta, reason_code, recorded_at)
-            SELECT 'globex', 424242, 7, i, date '2026-01-07', 'PH1.LANG', 'RESULT', 'ACT_NOW', 'PH1.X', 3, i = 0, 'PH1_OS_OK_POLICY_EVALUATE', 1
+            SELECT '{passing}', 424242, 7, i, date '2026-01-07', 'PH1.LANG', 'RESULT', 'ACT_NOW', 'PH1.X', 3, i = 0, 'PH1_OS_OK_POLICY_EVALUATE', 1
             FROM generate_series(0, 9) i;
             """);
 
-        var day6 = await f.SeleneAsync("review", "utility", "--day", "2026-01-06", "--tenant", "acme");
+        var day6 = await f.SeleneAsync("review", "utility", "--day", "2026-01-06", "--tenant", failing);
         Assert.True(day6.ExitCode == 0, day6.ToString());
         Assert.Matches(@"TENANT\s+ENGINE\s+ENTRIES\s+DECISION_DELTA_BPS\s+QUEUE_LEARN_CONV_BPS\s+NO_VALUE_BPS\s+P95_MS\s+P99_MS\s+U4\s+ACTION\s+FAIL_STREAK",
             day6.StandardOutput);
-        Assert.Matches(@"acme\s+PH1\.SEARCH\s+10\s+0\s+0\s+0\s+5\s+5\s+FAIL\s+DEGRADE\s+6\n", day6.StandardOutput);
+        Assert.Matches(Regex.Escape(failing) + @"\s+PH1\.SEARCH\s+10\s+0\s+0\s+0\s+5\s+5\s+FAIL\s+DEGRADE\s+6\n", day6.StandardOutput);
         Assert.Contains("review utility 2026-01-06: 1 engine review(s) in 1 tenant(s); 5 earlier day review(s) run first", day6.StandardOutput, StringComparison.Ordinal);
 
         var day7 = await f.SeleneAsync("review", "utility", "--day", "2026-01-07", "--json");
         Assert.True(day7.ExitCode == 0, day7.ToString());
         var json = JsonNode.Parse(day7.StandardOutput)!;
         Assert.Equal("2026-01-07", (string)json["day"]!);
-        var reviews = json["reviews"]!.AsArray().Select(r => ((string)r!["tenant_id"]!, (string)r["engine_id"]!, (string)r["action"]!, (int)r["fail_streak_days"]!, (bool)r["gate_u4_pass"]!));
-        Assert.Equal([("acme", "PH1.SEARCH", "DISABLE_CANDIDATE", 7, false), ("globex", "PH1.LANG", "KEEP", 0, true)], reviews);
+        var reviews = json["reviews"]!.AsArray()
+            .Select(r => ((string)r!["tenant_id"]!, (string)r["engine_id"]!, (string)r["action"]!, (int)r["fail_streak_days"]!, (bool)r["gate_u4_pass"]!))
+            .Where(r => r.Item1 == failing || r.Item1 == passing)
+            .OrderBy(r => r.Item1 == failing ? 0 : 1);
+        Assert.Equal([(failing, "PH1.SEARCH", "DISABLE_CANDIDATE", 7, false), (passing, "PH1.LANG", "KEEP", 0, true)], reviews);
     }
 
     [Theory]
@@ -207,9 +214,9 @@ public class CliTests(SeleneServerFixture f)
     {
         await f.FulfilledAsync();
         var pending = await f.PendingAsync();
-        await f.RunAsync(f.BobKey, Reject, On(pending), "CAPREQ_REJECTED");
+        await f.RunAsync(f.BobKey, Reject, On(pending), "CAPREQ_OK_REJECT");
         AssertProblem(await f.Api.SimulateAsync(f.BobKey, Approve, On(pending)), HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID");
-        await f.RunAsync(f.CarolKey, Create, NewDraft(), "CAPREQ_CREATED");
+        await f.RunAsync(f.CarolKey, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT");
     }
 }
 

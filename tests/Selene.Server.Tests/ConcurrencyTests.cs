@@ -17,7 +17,7 @@ public class ConcurrencyTests(SeleneServerFixture f)
 
         var replies = await RaceAsync(() => f.Api.SimulateRawAsync(f.AliceKey, Create, body, key));
 
-        Assert.All(replies, r => AssertSuccess(r, "CAPREQ_CREATED"));
+        Assert.All(replies, r => AssertSuccess(r, "CAPREQ_OK_CREATE_DRAFT"));
         Assert.Single(replies.Select(r => r.Text).Distinct());
         Assert.Equal(Callers - 1, replies.Count(r => r.Replayed));
         var first = replies[0];
@@ -45,7 +45,7 @@ public class ConcurrencyTests(SeleneServerFixture f)
         var replies = await RaceAsync(() => f.Api.SimulateRawAsync(f.AliceKey, Create, body, SeleneApi.NewIdempotencyKey()));
 
         var created = Assert.Single(replies, r => r.Status == HttpStatusCode.OK);
-        AssertSuccess(created, "CAPREQ_CREATED");
+        AssertSuccess(created, "CAPREQ_OK_CREATE_DRAFT");
         Assert.All(replies.Where(r => r != created), r => AssertProblem(r, HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID"));
         Assert.Equal(1, await f.LedgerEventsOfAsync(created.Capreq["capreq_id"]!.GetValue<string>()));
     }
@@ -58,7 +58,7 @@ public class ConcurrencyTests(SeleneServerFixture f)
         var replies = await RaceAsync(() => f.Api.SimulateAsync(f.BobKey, Approve, On(id)));
 
         var approved = Assert.Single(replies, r => r.Status == HttpStatusCode.OK);
-        AssertSuccess(approved, "CAPREQ_APPROVED");
+        AssertSuccess(approved, "CAPREQ_OK_APPROVE");
         Assert.All(replies.Where(r => r != approved), r => AssertProblem(r, HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID"));
         Assert.Equal(3, await f.LedgerEventsOfAsync(id));
         var row = await f.RowAsync(id);

@@ -36,8 +36,8 @@ public class EscalationHttpTests(SeleneServerFixture f)
             ["board_policy_id"] = "approvals", ["policy_version_id"] = 1, ["event_action"] = "ACTIVATE", ["reason"] = "in force",
         }, "ACCESS_BOARD_POLICY_OK_UPDATE");
 
-        var id = (await f.RunAsync(admin, Create, NewDraft(), "CAPREQ_CREATED")).Capreq["capreq_id"]!.GetValue<string>();
-        await f.RunAsync(admin, Submit, On(id), "CAPREQ_SUBMITTED");
+        var id = (await f.RunAsync(admin, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT")).Capreq["capreq_id"]!.GetValue<string>();
+        await f.RunAsync(admin, Submit, On(id), "CAPREQ_OK_SUBMIT_FOR_APPROVAL");
 
         // erin may write, not approve: refused with ACCESS_AP_REQUIRED, and a case opens for the board.
         const string key = "erin-approves-1";
@@ -73,7 +73,7 @@ public class EscalationHttpTests(SeleneServerFixture f)
         Assert.Equal(["m1", "m2"], escalation["votes"]!.AsArray().Select(v => v!["voter_user_id"]!.GetValue<string>()));
 
         var retried = await f.Api.SimulateAsync(erin, Approve, On(id), key);
-        AssertSuccess(retried, "CAPREQ_APPROVED");
+        AssertSuccess(retried, "CAPREQ_OK_APPROVE");
         Assert.Equal("APPROVED", retried.Capreq["status"]!.GetValue<string>());
         Assert.Equal(correlation, retried.Json["correlation_id"]!.GetValue<string>());
 
@@ -91,7 +91,7 @@ public class EscalationHttpTests(SeleneServerFixture f)
                 "TURN_DECISION", "ACCESS_DECISION", "STATE_TRANSITION"],
             entries.Select(e => e!["event_type"]!.GetValue<string>()));
         Assert.Equal(["OS_FAIL_ACCESS_GATE", "ACCESS_AP_REQUIRED", "ACCESS_ESCALATION_CASE_OPENED", "OS_FAIL_ACCESS_GATE", "ACCESS_AP_REQUIRED",
-                "PH1_OS_OK_DECISION_COMPUTE", "ACCESS_ALLOWED", "CAPREQ_APPROVED"],
+                "PH1_OS_OK_DECISION_COMPUTE", "ACCESS_ALLOWED", "CAPREQ_OK_APPROVE"],
             entries.Select(e => e!["reason_code"]!.GetValue<string>()));
 
         // Another tenant sees none of it.

@@ -13,13 +13,13 @@ public class IdempotencyTests(SeleneServerFixture f)
         var id = await f.DraftAsync();
         var key = SeleneApi.NewIdempotencyKey();
         var first = await f.Api.SimulateAsync(f.AliceKey, Submit, On(id), key);
-        AssertSuccess(first, "CAPREQ_SUBMITTED");
+        AssertSuccess(first, "CAPREQ_OK_SUBMIT_FOR_APPROVAL");
         Assert.False(first.Replayed);
         var before = await f.CountsAsync();
 
         var retry = await f.Api.SimulateAsync(f.AliceKey, Submit, On(id), key);
 
-        AssertSuccess(retry, "CAPREQ_SUBMITTED");
+        AssertSuccess(retry, "CAPREQ_OK_SUBMIT_FOR_APPROVAL");
         Assert.True(retry.Replayed, "a replay carries Idempotent-Replayed: true");
         Assert.Equal(first.Text, retry.Text);
         Assert.True(first.Bytes.Span.SequenceEqual(retry.Bytes.Span));
@@ -36,7 +36,7 @@ public class IdempotencyTests(SeleneServerFixture f)
         var draft = NewDraft();
         var key = SeleneApi.NewIdempotencyKey();
         var first = await f.Api.SimulateAsync(f.AliceKey, Create, draft, key);
-        AssertSuccess(first, "CAPREQ_CREATED");
+        AssertSuccess(first, "CAPREQ_OK_CREATE_DRAFT");
         var before = await f.CountsAsync();
 
         // Same members in another order, other whitespace, and the key's own tenant named: the same request.
@@ -50,7 +50,7 @@ public class IdempotencyTests(SeleneServerFixture f)
             """;
         var retry = await f.Api.SimulateRawAsync(f.AliceKey, Create, reordered, key);
 
-        AssertSuccess(retry, "CAPREQ_CREATED");
+        AssertSuccess(retry, "CAPREQ_OK_CREATE_DRAFT");
         Assert.True(retry.Replayed);
         Assert.Equal(first.Text, retry.Text);
         Assert.Equal(before, await f.CountsAsync());
@@ -63,7 +63,7 @@ public class IdempotencyTests(SeleneServerFixture f)
         var other = await f.DraftAsync();
         var key = SeleneApi.NewIdempotencyKey();
         var first = await f.Api.SimulateAsync(f.AliceKey, Submit, On(id), key);
-        AssertSuccess(first, "CAPREQ_SUBMITTED");
+        AssertSuccess(first, "CAPREQ_OK_SUBMIT_FOR_APPROVAL");
         var rowBefore = await f.RowAsync(other);
         var before = await f.CountsAsync();
 
@@ -87,7 +87,7 @@ public class IdempotencyTests(SeleneServerFixture f)
     {
         var id = await f.PendingAsync();
         var key = SeleneApi.NewIdempotencyKey();
-        AssertSuccess(await f.Api.SimulateAsync(f.BobKey, Approve, On(id), key), "CAPREQ_APPROVED");
+        AssertSuccess(await f.Api.SimulateAsync(f.BobKey, Approve, On(id), key), "CAPREQ_OK_APPROVE");
         var before = await f.CountsAsync();
 
         // The actor is part of the request: alice cannot pick up bob's stored result.
@@ -106,9 +106,9 @@ public class IdempotencyTests(SeleneServerFixture f)
         AssertProblem(refused, HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID");
 
         // A refusal stores no result under the key: once the request is pending, the same key approves it.
-        await f.RunAsync(f.AliceKey, Submit, On(id), "CAPREQ_SUBMITTED");
+        await f.RunAsync(f.AliceKey, Submit, On(id), "CAPREQ_OK_SUBMIT_FOR_APPROVAL");
         var approved = await f.Api.SimulateAsync(f.BobKey, Approve, On(id), key);
-        AssertSuccess(approved, "CAPREQ_APPROVED");
+        AssertSuccess(approved, "CAPREQ_OK_APPROVE");
         Assert.False(approved.Replayed);
 
         // Both attempts share the key's correlation: first the refusal, then the transition.

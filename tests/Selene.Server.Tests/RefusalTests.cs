@@ -44,7 +44,7 @@ public class RefusalTests(SeleneServerFixture f)
     public async Task CreateDraft_SameContentWithNewKey_Is409TransitionInvalidAndRowUnchanged()
     {
         var draft = NewDraft();
-        var created = await f.RunAsync(f.AliceKey, Create, draft, "CAPREQ_CREATED");
+        var created = await f.RunAsync(f.AliceKey, Create, draft, "CAPREQ_OK_CREATE_DRAFT");
         var id = created.Capreq["capreq_id"]!.GetValue<string>();
         await AssertRefusedAsync(id, () => f.Api.SimulateAsync(f.AliceKey, Create, draft.DeepClone().AsObject()),
             HttpStatusCode.Conflict, "CAPREQ_TRANSITION_INVALID", f.AliceKey, "DRAFT");

@@ -76,13 +76,25 @@ public sealed class SeleneApi(Uri baseAddress) : IDisposable
     /// <summary>GET /v1/capreqs/{id}.</summary>
     public Task<Reply> GetCapreqAsync(string apiKey, string capreqId) => GetAsync(apiKey, $"/v1/capreqs/{capreqId}");
 
-    /// <summary>All capreqs the key's tenant can see (limit 500; the tests stay far below it).</summary>
+    /// <summary>
+    /// All capreqs the key's tenant can see, every page followed (a single page stops at 500 rows, and a list cut
+    /// there depends on how many rows earlier tests left behind).
+    /// </summary>
     public async Task<JsonArray> ListAsync(string apiKey, string? status = null)
     {
-        var reply = await GetAsync(apiKey, status is null ? "/v1/capreqs?limit=500" : $"/v1/capreqs?limit=500&status={status}");
-        Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
-        Assert.Equal("QUERY_OK", reply.ReasonCode);
-        return reply.Json["capreqs"]!.AsArray();
+        var all = new JsonArray();
+        string? after = null;
+        do
+        {
+            var query = "/v1/capreqs?limit=500" + (status is null ? "" : $"&status={status}") + (after is null ? "" : $"&after={after}");
+            var reply = await GetAsync(apiKey, query);
+            Assert.True(reply.Status == HttpStatusCode.OK, reply.ToString());
+            Assert.Equal("QUERY_OK", reply.ReasonCode);
+            foreach (var row in reply.Json["capreqs"]!.AsArray()) all.Add(row!.DeepClone());
+            after = reply.Json["next_after"]?.GetValue<string>();
+        }
+        while (after is not null);
+        return all;
     }
 
     /// <summary>GET /v1/journal?correlation_id=… : the entries, in chain order.</summary>

@@ -128,6 +128,16 @@ public sealed class SeleneServerFixture : IAsyncLifetime
 
     public Task<string> CreateTenantAsync(string tenant, string admin) => OneLineAsync("tenant", "create", "--tenant", tenant, "--admin", admin);
 
+    /// <summary>
+    /// A tenant of the calling test's own (administrator "admin"; returns its key): a test that counts or lists rows
+    /// must not see its neighbours' (issue 9 item 9), whatever order the suite runs in.
+    /// </summary>
+    public async Task<(string Tenant, string AdminKey)> OwnTenantAsync(string prefix)
+    {
+        var tenant = prefix + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        return (tenant, await CreateTenantAsync(tenant, "admin"));
+    }
+
     /// <summary>The administrator behind <paramref name="adminKey"/> gives <paramref name="user"/> an ACTIVE access instance.</summary>
     public async Task GiveInstanceAsync(string adminKey, string user, string role, string mode, params string[] allow)
     {

@@ -66,7 +66,7 @@ public class TenantIsolationTests(SeleneServerFixture f)
     [Fact]
     public async Task Journal_OtherTenantsCorrelation_IsEmpty()
     {
-        var created = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_CREATED");
+        var created = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT");
         var correlation = created.Json["correlation_id"]!.GetValue<string>();
         Assert.Single(await f.Api.TransitionsAsync(f.AliceKey, correlation));
         Assert.Empty(await f.Api.TransitionsAsync(f.CarolKey, correlation));
@@ -76,8 +76,8 @@ public class TenantIsolationTests(SeleneServerFixture f)
     public async Task CreateDraft_SameContentInTwoTenants_GetsDistinctRequests()
     {
         var draft = NewDraft();
-        var acme = await f.RunAsync(f.AliceKey, Create, draft, "CAPREQ_CREATED");
-        var globex = await f.RunAsync(f.CarolKey, Create, draft.DeepClone().AsObject(), "CAPREQ_CREATED");
+        var acme = await f.RunAsync(f.AliceKey, Create, draft, "CAPREQ_OK_CREATE_DRAFT");
+        var globex = await f.RunAsync(f.CarolKey, Create, draft.DeepClone().AsObject(), "CAPREQ_OK_CREATE_DRAFT");
         Assert.NotEqual(acme.Capreq["capreq_id"]!.GetValue<string>(), globex.Capreq["capreq_id"]!.GetValue<string>());
         Assert.Equal("globex", globex.Capreq["tenant_id"]!.GetValue<string>());
         Assert.Equal("carol", globex.Capreq["requester_user_id"]!.GetValue<string>());

@@ -67,7 +67,7 @@ public class TurnHttpTests(SeleneServerFixture f)
         Assert.Equal("DISPATCH_SIMULATION", reply.Json["move"]!.GetValue<string>());
         Assert.False(reply.Json["fail_closed"]!.GetValue<bool>());
         Assert.Equal("EXECUTED", reply.Json["execution"]!["outcome"]!.GetValue<string>());
-        Assert.Equal("CAPREQ_CREATED", reply.Json["execution"]!["reason_code"]!.GetValue<string>());
+        Assert.Equal("CAPREQ_OK_CREATE_DRAFT", reply.Json["execution"]!["reason_code"]!.GetValue<string>());
         var journal = await f.Api.JournalAsync(f.AliceKey, correlation);
         Assert.Equal(["TURN_DECISION", "ACCESS_DECISION", "STATE_TRANSITION"], journal.Select(e => e!["event_type"]!.GetValue<string>()));
         Assert.Equal(reply.Json["turn_input_hash"]!.GetValue<string>(), journal[0]!["payload"]!["turn_input_hash"]!.GetValue<string>());

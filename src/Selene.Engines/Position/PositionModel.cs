@@ -100,13 +100,31 @@ public enum EvidenceMode
     Attestation,
 }
 
-/// <summary>Who a newly activated schema applies to.</summary>
+/// <summary>
+/// Who a newly activated schema applies to. Stored and shown as NEW_HIRES_ONLY | CURRENT_AND_NEW (the reference's
+/// PositionSchemaApplyScope); the seed's tokens NewHiresOnly | CurrentAndNew (cross-engine integration packet) are
+/// accepted on input and answered as <c>apply_scope_result</c> (<see cref="ApplyScopes.SeedToken"/>).
+/// </summary>
 public enum ApplyScope
 {
     /// <summary>Only sessions that start after activation.</summary>
+    [WireAlias("NewHiresOnly")]
     NewHiresOnly,
     /// <summary>Also current staff: a backfill campaign is handed off.</summary>
+    [WireAlias("CurrentAndNew")]
     CurrentAndNew,
+}
+
+/// <summary>The seed's spelling of <see cref="ApplyScope"/>.</summary>
+public static class ApplyScopes
+{
+    /// <summary>The seed's token for a scope, as POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT answers <c>apply_scope_result</c>.</summary>
+    public static string SeedToken(ApplyScope scope) => scope switch
+    {
+        ApplyScope.NewHiresOnly => "NewHiresOnly",
+        ApplyScope.CurrentAndNew => "CurrentAndNew",
+        _ => throw new ArgumentOutOfRangeException(nameof(scope), scope, "not an apply scope"),
+    };
 }
 
 /// <summary>One requirement field (reference §5.1). Prompts come from here, never from code.</summary>

@@ -176,6 +176,7 @@ public static class PositionHandlers
                     journal.Add(Transition(simulationId, accepted.Reason, ("position_id", positionId), ("schema_version_id", a.SchemaVersionId),
                         ("state_to", "ACTIVE"), ("apply_scope", WireNames.Of(a.ApplyScope)), ("ledger_event_id", activatedId.ToString(CultureInfo.InvariantCulture))));
                     result["schema"] = PositionViews.SchemaVersion(positionId, version, "ACTIVE", a.ApplyScope);
+                    result["apply_scope_result"] = ApplyScopes.SeedToken(a.ApplyScope);
                     result["backfill_handoff_required"] = a.ApplyScope == ApplyScope.CurrentAndNew;
                     break;
             }
