@@ -75,7 +75,7 @@ public static class ReasonCodes
     public static readonly ReasonCode TurnAuthorityInputRejected = new("TURN_AUTHORITY_INPUT_REJECTED", 1161, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, false);
     public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, false);
-    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, true);
+    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, false);
     public static readonly ReasonCode StorageUnavailable = new("STORAGE_UNAVAILABLE", 1902, EngineApi, Severity.Error, true);
 
     // ---- PH1.J audit journal (2xxx) ----------------------------------------------------------------
