@@ -45,22 +45,22 @@ public class SimulationFuzzTests(SeleneServerFixture f)
     {
         Assert.True(SimulationRegistry.Default.TryGet(simulation, out var handler));
         var inputType = InputTypeOf(handler);
-        var fields = StrictJson.Options.GetTypeInfo(inputType).Properties;
+        var fields = Fields(inputType, []).ToList();
         Assert.NotEmpty(fields);
         var before = await TableCountsAsync();
         var failures = new List<string>();
 
-        foreach (var field in fields)
+        foreach (var (path, nullable) in fields)
         {
-            foreach (var (name, json) in HostileValues(field.IsSetNullable))
+            foreach (var (name, json) in HostileValues(nullable))
             {
                 var body = BaseBody(inputType);
-                body[field.Name] = JsonNode.Parse("0"); // placeholder, replaced textually below so raw escapes survive
-                var text = body.ToJsonString().Replace($"\"{field.Name}\":0", $"\"{field.Name}\":{json}", StringComparison.Ordinal);
+                Set(body, path, Placeholder); // replaced textually below, so raw escapes reach the server as written
+                var text = body.ToJsonString().Replace($"\"{Placeholder}\"", json, StringComparison.Ordinal);
                 var reply = await f.Api.SimulateRawAsync(f.AliceKey, simulation, text, SeleneApi.NewIdempotencyKey());
                 var code = reply.MediaType == SeleneApi.ProblemJson ? reply.ReasonCode : null;
                 if ((int)reply.Status is < 400 or > 499 || code is null || !ReasonCodes.TryGet(code, out _))
-                    failures.Add($"{field.Name} = {name}: {(int)reply.Status} {reply.Text[..Math.Min(reply.Text.Length, 300)]}");
+                    failures.Add($"{string.Join('.', path)} = {name}: {(int)reply.Status} {reply.Text[..Math.Min(reply.Text.Length, 300)]}");
             }
         }
 
@@ -73,6 +73,40 @@ public class SimulationFuzzTests(SeleneServerFixture f)
     private static Type InputTypeOf(ISimulationHandler handler) =>
         handler.GetType().IsGenericType ? handler.GetType().GetGenericArguments()[0]
         : throw new InvalidOperationException($"cannot tell the input type of {handler.GetType().Name}");
+
+    private const string Placeholder = "__FUZZ__";
+
+    /// <summary>
+    /// Every field of an input type as a path from the body's root, nested records and the first element of lists of
+    /// records included, with whether the field may be null.
+    /// </summary>
+    private static IEnumerable<(object[] Path, bool Nullable)> Fields(Type type, object[] prefix)
+    {
+        foreach (var p in StrictJson.Options.GetTypeInfo(type).Properties)
+        {
+            object[] path = [.. prefix, p.Name];
+            yield return (path, p.IsSetNullable);
+            var t = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+            if (IsRecord(t))
+                foreach (var nested in Fields(t, path)) yield return nested;
+            else if (ElementOf(t) is { } element && IsRecord(element))
+                foreach (var nested in Fields(element, [.. path, 0])) yield return nested;
+        }
+    }
+
+    private static bool IsRecord(Type t) =>
+        !t.IsPrimitive && !t.IsEnum && t != typeof(string) && t != typeof(decimal) && t != typeof(JsonElement) && !typeof(JsonNode).IsAssignableFrom(t) &&
+        !typeof(IEnumerable).IsAssignableFrom(t);
+
+    private static Type? ElementOf(Type t) =>
+        t != typeof(string) && typeof(IEnumerable).IsAssignableFrom(t) && t.IsGenericType ? t.GetGenericArguments()[^1] : null;
+
+    private static void Set(JsonNode node, object[] path, JsonNode value)
+    {
+        for (var i = 0; i < path.Length - 1; i++) node = path[i] is int index ? node[index]! : node[(string)path[i]]!;
+        if (path[^1] is int last) node[last] = value;
+        else node[(string)path[^1]] = value;
+    }
 
     /// <summary>A body with a plausible value for every field, so that the one hostile field is what the server judges.</summary>
     private static JsonObject BaseBody(Type type)
@@ -90,7 +124,8 @@ public class SimulationFuzzTests(SeleneServerFixture f)
         if (t.IsEnum) return JsonSerializer.SerializeToNode(Enum.GetValues(t).GetValue(0), t, StrictJson.Options);
         if (t.IsPrimitive || t == typeof(decimal)) return 1;
         if (t == typeof(JsonElement) || t == typeof(JsonObject) || t == typeof(JsonNode)) return new JsonObject();
-        if (t != typeof(string) && typeof(IEnumerable).IsAssignableFrom(t)) return new JsonArray();
+        if (ElementOf(t) is { } element) return IsRecord(element) ? new JsonArray(BaseBody(element)) : new JsonArray(Plausible(element));
+        if (typeof(IEnumerable).IsAssignableFrom(t)) return new JsonArray();
         return BaseBody(t);
     }
 
