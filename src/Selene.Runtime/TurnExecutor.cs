@@ -54,7 +54,9 @@ public sealed record TurnResult(
 /// the gate decide exactly one move, and only DISPATCH_SIMULATION runs a handler — inside the same transaction
 /// that claimed the idempotency key and read the access facts. Every decided turn stores its exact gate input
 /// (<see cref="TurnDecisionStore"/>) and journals a TURN_DECISION entry carrying that input's hash, so the decision
-/// can be replayed. A refused or non-dispatch turn rolls back and is recorded in a transaction of its own.
+/// can be replayed. A refused or non-dispatch turn rolls back and is recorded in a transaction of its own. A COMMIT or
+/// REVOKE simulation always requires confirmation, and a retry of a committed key passes the same slice and gate
+/// before its stored result is returned (docs/decisions.md, "The turn laws").
 /// </summary>
 public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry, SimulationCatalog catalog, TimeProvider clock, OsConfig? config = null)
 {

@@ -36,7 +36,7 @@ internal static class RefusalTrace
         try
         {
             await context.RequestServices.GetRequiredService<RefusalJournal>()
-                .RecordAsync(caller.Tenant, caller.User, correlation, new TurnId(1), refusal, context.RequestAborted);
+                .RecordAsync(caller.Tenant, caller.User, correlation, new TurnId(1), refusal, CancellationToken.None); // written even if the caller went away
         }
         catch (Exception ex) when (StorageFailures.Classify(ex) is { } failure)
         {
