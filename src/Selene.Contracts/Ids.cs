@@ -21,8 +21,12 @@ public static class IdRules
     public static bool IsBoundedText(string? text, int max) =>
         !string.IsNullOrWhiteSpace(text) && text.Length <= max && !text.Any(char.IsControl) && IsWellFormedUtf16(text);
 
-    /// <summary>Caller-supplied text quoted back in an error message, cut to 64 characters.</summary>
-    public static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
+    /// <summary>Caller-supplied text quoted back in an error message, cut to 64 characters (never inside a surrogate pair).</summary>
+    public static string Shorten(string text) => text.Length <= 64 ? text : Cut(text, 64) + "…";
+
+    /// <summary>The first <paramref name="max"/> UTF-16 units of <paramref name="text"/>, one fewer when that would split a surrogate pair.</summary>
+    public static string Cut(string text, int max) =>
+        text.Length <= max ? text : text[..(char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)];
 
     /// <summary>An id made by <see cref="Hashing.ShortHash"/>: <paramref name="prefix"/> followed by 16 lowercase hex digits.</summary>
     public static bool IsShortHashId(string? id, string prefix) =>

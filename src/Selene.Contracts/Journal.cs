@@ -21,15 +21,47 @@ public sealed class JournalPayload
 
     public static JournalPayload Empty { get; } = new(new SortedDictionary<string, string>(StringComparer.Ordinal));
 
-    /// <summary>Validates and builds a payload; a bound that does not hold is a bug of the caller.</summary>
+    /// <summary>
+    /// Builds a payload whose values are cut to the journal's bounds, so that recording what a caller sent never
+    /// fails: an empty value becomes <see cref="EmptyValue"/>, control characters and unpaired surrogates become
+    /// U+FFFD, a value over <see cref="MaxValueLength"/> is cut (ending in "…"), and while the total is over
+    /// <see cref="MaxTotalBytes"/> the longest value is halved. Keys and the entry count are the caller's code, not
+    /// its input: a key that is not lower_snake, a repeated key or more than <see cref="MaxEntries"/> entries throw.
+    /// </summary>
     public static JournalPayload Create(IEnumerable<KeyValuePair<string, string>> entries)
     {
-        var error = Validate(entries, out var payload);
+        var cut = entries.Select(e => KeyValuePair.Create(e.Key, Bound(e.Value, MaxValueLength))).ToList();
+        // Quotes and backslashes count twice: they are escaped in the stored JSON, which has a bound of its own.
+        static int Size(string s) => Encoding.UTF8.GetByteCount(s) + s.Count(c => c is '"' or '\\');
+        while (cut.Sum(e => Size(e.Key) + Size(e.Value)) > MaxTotalBytes)
+        {
+            var longest = cut.Select((e, i) => (e.Value.Length, i)).Max();
+            if (longest.Length <= 1) break; // keys alone are over the bound: Validate reports it
+            cut[longest.i] = KeyValuePair.Create(cut[longest.i].Key, Bound(cut[longest.i].Value, longest.Length / 2));
+        }
+        var error = Validate(cut, out var payload);
         return error is null ? payload! : throw new ArgumentException(error, nameof(entries));
     }
 
+    /// <summary>See <see cref="Create(IEnumerable{KeyValuePair{string, string}})"/>.</summary>
     public static JournalPayload Create(params (string Key, string Value)[] entries) =>
         Create(entries.Select(e => KeyValuePair.Create(e.Key, e.Value)));
+
+    /// <summary>What an empty value is recorded as.</summary>
+    public const string EmptyValue = "EMPTY";
+
+    private static string Bound(string? value, int max)
+    {
+        if (string.IsNullOrEmpty(value)) return EmptyValue;
+        var chars = value.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
+            else if (char.IsSurrogate(chars[i]) || char.IsControl(chars[i])) chars[i] = '\uFFFD';
+        }
+        var clean = new string(chars);
+        return clean.Length <= max ? clean : IdRules.Cut(clean, max - 1) + "…";
+    }
 
     /// <summary>Returns null when valid, else why not.</summary>
     public static string? Validate(IEnumerable<KeyValuePair<string, string>> entries, out JournalPayload? payload)

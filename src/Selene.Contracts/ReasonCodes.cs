@@ -109,7 +109,7 @@ public static class ReasonCodes
     public static readonly ReasonCode TurnAuthorityInputRejected = new("TURN_AUTHORITY_INPUT_REJECTED", 1161, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
     public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, ReasonKind.NotFound, false);
     public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, ReasonKind.MethodNotAllowed, false);
-    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, ReasonKind.Internal, true);
+    public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode StorageUnavailable = new("STORAGE_UNAVAILABLE", 1902, EngineApi, Severity.Error, ReasonKind.Unavailable, true);
 
     // ---- PH1.J audit journal (2xxx) ----------------------------------------------------------------
@@ -122,8 +122,8 @@ public static class ReasonCodes
     // ---- PH1.F storage foundation (3xxx) -----------------------------------------------------------
     public static readonly ReasonCode StorageIdempotencyReplay = new("F_IDEMPOTENCY_REPLAY", 3001, EngineStorage, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode StorageProjectionRebuilt = new("F_PROJECTION_REBUILT", 3002, EngineStorage, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode StorageAppendOnlyViolation = new("F_APPEND_ONLY_VIOLATION", 3101, EngineStorage, Severity.Error, ReasonKind.Internal, false);
-    public static readonly ReasonCode StorageTenantScopeViolation = new("F_TENANT_SCOPE_VIOLATION", 3102, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    public static readonly ReasonCode StorageAppendOnlyViolation = new("F_APPEND_ONLY_VIOLATION", 3101, EngineStorage, Severity.Error, ReasonKind.Conflict, false);
+    public static readonly ReasonCode StorageTenantScopeViolation = new("F_TENANT_SCOPE_VIOLATION", 3102, EngineStorage, Severity.Error, ReasonKind.Forbidden, false);
     public static readonly ReasonCode StorageMigrationChecksumMismatch = new("F_MIGRATION_CHECKSUM_MISMATCH", 3103, EngineStorage, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode StorageSerializationRetry = new("F_SERIALIZATION_RETRY", 3104, EngineStorage, Severity.Error, ReasonKind.Unavailable, true);
     public static readonly ReasonCode StorageProjectionMismatch = new("F_PROJECTION_MISMATCH", 3105, EngineStorage, Severity.Error, ReasonKind.Internal, false);

@@ -10,7 +10,8 @@ public sealed record JsonInputError(ReasonCode Reason, string Detail);
 
 /// <summary>
 /// Strict JSON for every boundary (ARCHITECTURE.md §8): snake_case names, unknown members rejected, duplicate
-/// members rejected, nulls only where the type allows them, bounded depth, no comments or trailing commas.
+/// members rejected, nulls only where the type allows them, bounded depth, no comments or trailing commas, enum
+/// tokens exactly as <see cref="WireNames"/> spells them, and plain text only (<see cref="CheckText"/>).
 /// </summary>
 public static class StrictJson
 {
@@ -37,7 +38,7 @@ public static class StrictJson
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper, allowIntegerValues: false));
+        options.Converters.Add(new ExactEnumConverterFactory());
         options.MakeReadOnly();
         return options;
     }
@@ -82,11 +83,11 @@ public static class StrictJson
             return false;
         }
 
-        if (!HasWellFormedText(document.RootElement))
+        if (CheckText(document.RootElement) is { } textError)
         {
             document.Dispose();
             document = null;
-            error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
+            error = textError;
             return false;
         }
         return true;
@@ -103,9 +104,9 @@ public static class StrictJson
             return false;
         }
 
-        if (!HasWellFormedText(element))
+        if (CheckText(element) is { } textError)
         {
-            error = new JsonInputError(ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
+            error = textError;
             return false;
         }
 
@@ -140,44 +141,87 @@ public static class StrictJson
     }
 
     /// <summary>
-    /// True when every member name and string value decodes to well-formed UTF-16 (no lone surrogates, no invalid
-    /// UTF-8). JsonDocument checks these lazily, so a body must pass this before anything reads its text.
+    /// Null when every member name and string value is plain text; otherwise why not. Plain text is well-formed
+    /// UTF-16 (no lone surrogates, no invalid UTF-8: INPUT_SCHEMA_INVALID) and holds no control character (NUL,
+    /// line breaks, tabs …) and no invisible character that hides or reorders text — zero-width space, word joiner,
+    /// byte-order mark, bidirectional embeddings, overrides and isolates (INPUT_FIELD_INVALID, docs/decisions.md).
+    /// JsonDocument checks text lazily, so a body must pass this before anything reads its text.
     /// </summary>
-    public static bool HasWellFormedText(JsonElement element)
+    public static JsonInputError? CheckText(JsonElement element)
     {
         try
         {
-            return Walk(element);
+            return Walk(element, "the body");
         }
         catch (InvalidOperationException)
         {
-            return false; // the reader could not transcode the text
+            return Malformed; // the reader could not transcode the text
         }
 
-        static bool Walk(JsonElement e)
+        static JsonInputError? Walk(JsonElement e, string where)
         {
             switch (e.ValueKind)
             {
                 case JsonValueKind.Object:
                     foreach (var p in e.EnumerateObject())
                     {
-                        if (!IdRules.IsWellFormedUtf16(p.Name) || !Walk(p.Value)) return false;
+                        if ((Plain(p.Name, "a member name") ?? Walk(p.Value, $"field '{IdRules.Shorten(p.Name)}'")) is { } error) return error;
                     }
-                    return true;
+                    return null;
                 case JsonValueKind.Array:
                     foreach (var item in e.EnumerateArray())
                     {
-                        if (!Walk(item)) return false;
+                        if (Walk(item, where) is { } error) return error;
                     }
-                    return true;
+                    return null;
                 case JsonValueKind.String:
-                    return IdRules.IsWellFormedUtf16(e.GetString()!);
+                    return Plain(e.GetString()!, where);
                 default:
-                    return true;
+                    return null;
             }
+        }
+
+        static JsonInputError? Plain(string text, string where)
+        {
+            if (!IdRules.IsWellFormedUtf16(text)) return Malformed;
+            return text.AsSpan().IndexOfAny(Invisible) >= 0 || text.Any(char.IsControl)
+                ? new JsonInputError(ReasonCodes.InputFieldInvalid, $"{where} holds a control or invisible formatting character")
+                : null;
         }
     }
 
+    private static readonly JsonInputError Malformed = new(ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
+
+    /// <summary>Characters that change how text reads without being visible (Trojan-source style); ZWJ/ZWNJ and LRM/RLM shape real scripts and stay.</summary>
+    private static readonly System.Buffers.SearchValues<char> Invisible = System.Buffers.SearchValues.Create(
+        "\u200B\u2060\uFEFF\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
+
     public static byte[] SerializeToUtf8<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
 
+    /// <summary>
+    /// Enums as exactly their <see cref="WireNames"/> token: no case folding, no surrounding white space, no numbers
+    /// (the framework's converter accepts <c>w</c>, <c>"W "</c> and <c>fulltime</c>).
+    /// </summary>
+    private sealed class ExactEnumConverterFactory : JsonConverterFactory
+    {
+        public override bool CanConvert(Type typeToConvert) => typeToConvert.IsEnum;
+
+        public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+            (JsonConverter)Activator.CreateInstance(typeof(ExactEnumConverter<>).MakeGenericType(typeToConvert))!;
+    }
+
+    private sealed class ExactEnumConverter<T> : JsonConverter<T> where T : struct, Enum
+    {
+        public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.String && WireNames.TryParse<T>(reader.GetString(), out var value)
+                ? value
+                : throw new JsonException($"not a {typeof(T).Name} token");
+
+        public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(WireNames.Of(value));
+
+        public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            WireNames.TryParse<T>(reader.GetString(), out var value) ? value : throw new JsonException($"not a {typeof(T).Name} token");
+
+        public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WritePropertyName(WireNames.Of(value));
+    }
 }

@@ -7,6 +7,8 @@ public static class JournalEventTypes
     public const string StateTransition = "STATE_TRANSITION";
     /// <summary>A simulation was refused by its engine; nothing changed.</summary>
     public const string SimulationRefused = "SIMULATION_REFUSED";
+    /// <summary>An authenticated request was refused before anything was decided (payload: request, http_status, detail); nothing changed.</summary>
+    public const string RequestRefused = "REQUEST_REFUSED";
     /// <summary>An operator rebuilt a projection from its ledger.</summary>
     public const string ProjectionRebuilt = "PROJECTION_REBUILT";
     /// <summary>A read-only check simulation answered (payload: its result and reason); nothing else changed.</summary>

@@ -28,8 +28,9 @@ public enum ExecutionOutcome
 
 /// <summary>The executor's answer. <see cref="Body"/> is the canonical JSON result for Executed and Replayed.</summary>
 /// <param name="Problem">For refusals: what the caller is told beyond the reason code (e.g. the gate's answer and the escalation case).</param>
+/// <param name="Journaled">True when the turn gate decided, so the request is on record (its decision, and the refusal if any).</param>
 public sealed record ExecutionResult(ExecutionOutcome Outcome, ReasonCode Reason, string? Detail, byte[]? Body, CorrelationId Correlation,
-    JsonObject? Problem = null)
+    JsonObject? Problem = null, bool Journaled = false)
 {
     public bool Succeeded => Outcome is ExecutionOutcome.Executed or ExecutionOutcome.Replayed;
 }
@@ -53,20 +54,20 @@ public sealed class SimulationExecutor(TurnExecutor turns)
     {
         if (request.Body.ValueKind != JsonValueKind.Object)
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
-        if (!StrictJson.HasWellFormedText(request.Body))
-            return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body holds text that is not well-formed Unicode");
+        if (StrictJson.CheckText(request.Body) is { } textError)
+            return Invalid(request, textError.Reason, textError.Detail);
         var turn = new TurnRequest(request.Correlation.ToString(), request.Turn.Value, TurnPath.Text, TextAlwaysOn, ConfirmedPosture,
             [RequestedMove.DispatchSimulation], Simulation: new TurnSimulation(request.SimulationId, request.Body, request.IdempotencyKey));
         var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct);
         return result switch
         {
-            { Execution: { } execution } => execution,
+            { Execution: { } execution } => execution with { Journaled = execution.Outcome != ExecutionOutcome.Replayed },
             { Kind: TurnOutcomeKind.Invalid } or { Kind: TurnOutcomeKind.NotInvoked } => Invalid(request, result.Reason, result.Detail ?? result.Reason.Name),
             { Cause: { } cause } when cause == ReasonCodes.SimulationUnknown || cause == ReasonCodes.SimulationNotActive || cause == ReasonCodes.IdempotencyKeyMissing =>
-                Invalid(request, cause, result.Detail ?? cause.Name),
-            { Cause: { } cause } => new ExecutionResult(ExecutionOutcome.Refused, cause, result.Detail, null, request.Correlation, result.Problem),
+                Invalid(request, cause, result.Detail ?? cause.Name) with { Journaled = true },
+            { Cause: { } cause } => new ExecutionResult(ExecutionOutcome.Refused, cause, result.Detail, null, request.Correlation, result.Problem, Journaled: true),
             _ => new ExecutionResult(ExecutionOutcome.Refused, result.Reason, result.Detail ?? $"the turn gate decided {WireNames.Of(result.Move)}", null,
-                request.Correlation, new JsonObject { ["next_move"] = WireNames.Of(result.Move) }),
+                request.Correlation, new JsonObject { ["next_move"] = WireNames.Of(result.Move) }, Journaled: true),
         };
     }
 

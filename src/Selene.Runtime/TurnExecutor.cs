@@ -25,7 +25,8 @@ public enum TurnOutcomeKind
 /// The answer to one turn. For <see cref="TurnOutcomeKind.Decided"/>: the move, its reason code, the fail-closed flag,
 /// the guard failures, the optional plan, the hash of the recorded gate input and — for DISPATCH_SIMULATION — the
 /// executor's result. <see cref="Cause"/> names what made a gate fail when Selene knows more than the gate's code
-/// (the access gate's own refusal, an unknown or inactive simulation, a missing key).
+/// (the access gate's own refusal, an unknown or inactive simulation, a missing key). <see cref="Policy"/> is the
+/// whole OS_POLICY_EVALUATE output when the gate ran (every gate result and the echoed optional budget).
 /// </summary>
 public sealed record TurnResult(
     TurnOutcomeKind Kind,
@@ -43,7 +44,8 @@ public sealed record TurnResult(
     string? InputHash = null,
     ReasonCode? Cause = null,
     JsonObject? Problem = null,
-    ExecutionResult? Execution = null);
+    ExecutionResult? Execution = null,
+    OsPolicyResult? Policy = null);
 
 /// <summary>
 /// The one path to execution (ARCHITECTURE.md §3): a turn is validated, the authority-bearing gate inputs are
@@ -52,7 +54,9 @@ public sealed record TurnResult(
 /// the gate decide exactly one move, and only DISPATCH_SIMULATION runs a handler — inside the same transaction
 /// that claimed the idempotency key and read the access facts. Every decided turn stores its exact gate input
 /// (<see cref="TurnDecisionStore"/>) and journals a TURN_DECISION entry carrying that input's hash, so the decision
-/// can be replayed. A refused or non-dispatch turn rolls back and is recorded in a transaction of its own.
+/// can be replayed. A refused or non-dispatch turn rolls back and is recorded in a transaction of its own. A COMMIT or
+/// REVOKE simulation always requires confirmation, and a retry of a committed key passes the same slice and gate
+/// before its stored result is returned (docs/decisions.md, "The turn laws").
 /// </summary>
 public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry, SimulationCatalog catalog, TimeProvider clock, OsConfig? config = null)
 {
@@ -78,13 +82,18 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             simulation = prepared.Simulation;
         }
 
+        // Confirmation is Selene's to require: a simulation that commits or revokes needs a completed confirmation
+        // whatever the caller's posture says. The caller may ask for more confirmation, never for less.
+        if (simulation?.Record is { Type: SimulationType.Commit or SimulationType.Revoke })
+            shape = shape! with { Posture = shape.Posture with { RequiresConfirmation = true } };
+
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, ct);
             }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected && attempt < MaxAttempts)
+            catch (NpgsqlException ex) when (attempt < MaxAttempts && StorageFailures.Classify(ex) is { Kind: StorageFailureKind.Retry })
             {
                 // Rolled back entirely: the same turn may run again.
             }
@@ -96,6 +105,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     {
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
         var posture = simulation?.Posture ?? default;
+        IdempotencyClaim.Existing? replayOf = null;
         Access.GateVerdict? verdict = null;
         ExecutionContext? context = null;
         TurnResult decided;
@@ -104,8 +114,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
 
         await using (var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
         {
-            // 1. A retry of a committed simulation returns its stored result before anything is decided again
-            //    (ARCHITECTURE.md §4: idempotency is checked before transition validation).
+            // 1. Claim the key. A committed key is a retry: it is checked before any transition is validated
+            //    (ARCHITECTURE.md §4), and its stored result is returned only if this turn passes the gate too (step 3).
             if (simulation is { Handler: not null, Key: { } key })
             {
                 context = new ExecutionContext(tenant, actor, correlation, turn, key, now);
@@ -114,18 +124,18 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 {
                     if (!string.Equals(existing.RequestHash, simulation.RequestHash, StringComparison.Ordinal))
                         return Invalid(ReasonCodes.IdempotencyKeyReused, "this idempotency key was already used for a different request", correlation, turn);
-                    var stored = Encoding.UTF8.GetBytes(existing.Body);
-                    var replay = new ExecutionResult(ExecutionOutcome.Replayed, SimulationExecutor.ReasonCodeOf(stored), null, stored, correlation);
-                    return new TurnResult(TurnOutcomeKind.Decided, ReasonCodes.OsOkDecisionCompute, "replayed: this request committed before under this key",
-                        correlation, turn, OsNextMove.DispatchSimulation, FailClosed: false, DispatchAllowed: true, ExecutionAllowed: true,
-                        GuardFailures: [], OptionalInvoked: [], OptionalSkippedBudget: [], Execution: replay);
+                    replayOf = existing;
                 }
             }
 
             // 2. Derive the access posture: the acting user's instance and overrides, decided for the simulation's
-            //    requested action at its declared mode.
+            //    requested action at its declared mode. A retry of a committed request is not asked again: the access
+            //    decision that let it run is on record, a replay changes nothing, and asking again would open a second
+            //    escalation case (or spend a ONE_SHOT override) for a request that already ran.
             bool accessAllowed;
-            if (simulation is { Handler: not null })
+            if (replayOf is not null)
+                accessAllowed = true;
+            else if (simulation is { Handler: not null })
             {
                 verdict = await Access.ExecutorGate.DecideAsync(tx, simulation.Record!, tenant, actor, simulation.Key, simulation.RequestHash, now, ct);
                 if (verdict is null)
@@ -159,6 +169,15 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             var inputBytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(OsTurnCodec.Write(input).ToJsonString()));
             inputJson = Encoding.UTF8.GetString(inputBytes);
             decided = ToResult(outcome, correlation, turn, Hashing.Sha256Hex(inputBytes), simulation, verdict);
+
+            // A retry that passed the same slice checks gets the stored result; nothing is decided or journaled again
+            // (the original decision is on record). A retry the gate refuses is recorded like any other decision.
+            if (replayOf is not null && decided.Move == OsNextMove.DispatchSimulation)
+            {
+                var stored = Encoding.UTF8.GetBytes(replayOf.Body);
+                var replay = new ExecutionResult(ExecutionOutcome.Replayed, SimulationExecutor.ReasonCodeOf(stored), null, stored, correlation);
+                return decided with { Detail = "replayed: this request committed before under this key", InputHash = null, Execution = replay };
+            }
 
             // 4. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
             if (decided.Move == OsNextMove.DispatchSimulation)
@@ -230,7 +249,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         {
             OsTurnOutcome.Forwarded f => new TurnResult(TurnOutcomeKind.Decided, f.Decision.Reason, f.Decision.Message, correlation, turn,
                 f.Decision.Move, f.Decision.FailClosed, f.Decision.DispatchAllowed, f.Decision.ExecutionAllowed,
-                OsGuardFailureNames.Render(f.Decision.Guards), [.. f.OptionalInvoked], [.. f.OptionalSkippedBudget], inputHash),
+                OsGuardFailureNames.Render(f.Decision.Guards), [.. f.OptionalInvoked], [.. f.OptionalSkippedBudget], inputHash, Policy: f.Policy),
             OsTurnOutcome.Refused r => new TurnResult(TurnOutcomeKind.Decided, r.Reason, r.Message, correlation, turn, OsNextMove.Refuse, true, false, false,
                 [], [], [], inputHash),
             _ => throw new InvalidOperationException("unexpected slice outcome " + outcome.GetType().Name),

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Selene.Runtime;
 
-/// <summary>The JSON answer of <c>POST /v1/turns</c> for a decided turn (docs/turns.md).</summary>
+/// <summary>The JSON answer of <c>POST /v1/turns</c> for a decided turn (docs/turns.md): the move, and beside it the gate's whole OS_POLICY_EVALUATE output.</summary>
 public static class TurnView
 {
     public static JsonObject ToJson(TurnResult r)
@@ -25,6 +25,7 @@ public static class TurnView
         if (r.Detail is not null) body["detail"] = r.Detail;
         if (r.Cause is not null) body["cause_reason_code"] = r.Cause.Name;
         if (r.Problem is not null) body["access"] = r.Problem.DeepClone();
+        if (r.Policy is { } policy) body["policy"] = Selene.Kernel.Os.OsTurnCodec.WritePolicy(policy);
         if (r.Execution is { } e)
         {
             var execution = new JsonObject

@@ -6,6 +6,7 @@ namespace Selene.Server;
 /// <summary>
 /// Reason codes at the HTTP edge: the status each maps to (from its <see cref="ReasonKind"/>), and RFC 7807 problem
 /// details that always carry <c>reason_code</c>. Exceptions never cross this edge as anything but a reason-coded problem.
+/// Every problem passes <see cref="RefusalTrace"/>, so an authenticated refusal leaves its one journal entry.
 /// </summary>
 public static class Problems
 {
@@ -45,7 +46,7 @@ public static class Problems
                 body[name] = value;
             }
         }
-        return new ProblemResult(StatusFor(reason), body);
+        return new ProblemResult(reason, StatusFor(reason), body);
     }
 
     public static JsonObject Body(ReasonCode reason, string detail, string? correlationId)
@@ -64,20 +65,23 @@ public static class Problems
         return body;
     }
 
-    public static Task WriteAsync(HttpContext context, ReasonCode reason, string detail)
+    public static async Task WriteAsync(HttpContext context, ReasonCode reason, string detail)
     {
+        var body = Body(reason, detail, null);
+        await RefusalTrace.BeforeProblemAsync(context, reason, StatusFor(reason), body);
         context.Response.StatusCode = StatusFor(reason);
         context.Response.ContentType = ProblemContentType;
-        return context.Response.WriteAsync(Body(reason, detail, null).ToJsonString(StrictJson.Options));
+        await context.Response.WriteAsync(body.ToJsonString(StrictJson.Options));
     }
 
-    private sealed class ProblemResult(int status, JsonObject body) : IResult
+    private sealed class ProblemResult(ReasonCode reason, int status, JsonObject body) : IResult
     {
-        public Task ExecuteAsync(HttpContext httpContext)
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
+            await RefusalTrace.BeforeProblemAsync(httpContext, reason, status, body);
             httpContext.Response.StatusCode = status;
             httpContext.Response.ContentType = ProblemContentType;
-            return httpContext.Response.WriteAsync(body.ToJsonString(StrictJson.Options));
+            await httpContext.Response.WriteAsync(body.ToJsonString(StrictJson.Options));
         }
     }
 }

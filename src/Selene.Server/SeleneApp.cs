@@ -11,7 +11,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime;
@@ -58,6 +57,7 @@ public static class SeleneApp
         var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System, OsConfig.Mvp with { OsEnabled = options.OsEnabled });
         builder.Services.AddSingleton(turns);
         builder.Services.AddSingleton(new SimulationExecutor(turns));
+        builder.Services.AddSingleton(new RefusalJournal(db, TimeProvider.System));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -82,6 +82,7 @@ public static class SeleneApp
             };
             await Problems.WriteAsync(ctx.HttpContext, reason, reason == ReasonCodes.RouteNotFound ? "no such route" : "the request was not accepted");
         });
+        app.Use(StorageBoundaryAsync);
         app.Use(Authenticate);
 
         app.MapOpenApi("/openapi/{documentName}.json");
@@ -157,6 +158,26 @@ public static class SeleneApp
         return app;
     }
 
+    /// <summary>
+    /// Database failures end here, classified once (<see cref="StorageFailures"/>): a reason-coded answer (503 with a
+    /// retryable code for an outage, 409 for a duplicate, 400 for a value the database refused) and one log line per
+    /// request — no stack trace, so an outage does not flood the log.
+    /// </summary>
+    private static async Task StorageBoundaryAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (StorageFailures.Classify(ex) is { } failure && !context.Response.HasStarted)
+        {
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene")
+                .LogWarning("{Method} {Path} answered {Reason}: storage {Code}", context.Request.Method, context.Request.Path, failure.Reason.Name, failure.Code);
+            context.Response.Clear();
+            await Problems.WriteAsync(context, failure.Reason, failure.Detail);
+        }
+    }
+
     private static async Task HandleException(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -164,7 +185,6 @@ public static class SeleneApp
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => (ReasonCodes.InputPayloadTooLarge, "the request body is too large"),
             BadHttpRequestException => (ReasonCodes.InputSchemaInvalid, "the request could not be read"),
-            NpgsqlException { IsTransient: true } => (ReasonCodes.StorageUnavailable, "the database is unavailable; retry later"),
             _ => (ReasonCodes.InternalError, "an internal error occurred; it has been logged"),
         };
         if (reason == ReasonCodes.InternalError)
@@ -205,6 +225,9 @@ public static class SeleneApp
     }
 
     private static Caller CallerOf(HttpContext context) => (Caller)context.Items[CallerItem]!;
+
+    /// <summary>The caller established by the API key, or null when the request is not authenticated.</summary>
+    internal static Caller? AuthenticatedCaller(HttpContext context) => context.Items.TryGetValue(CallerItem, out var caller) ? caller as Caller : null;
 
     private static async Task<IResult> HealthAsync(SeleneDatabase db, CancellationToken ct)
     {
@@ -254,6 +277,7 @@ public static class SeleneApp
         {
             var result = await executor.ExecuteAsync(new ExecutionRequest(caller.Tenant, caller.User, simulation_id, idempotencyKey,
                 document!.RootElement, correlation.Value, turn.Value), context.RequestAborted);
+            if (result.Journaled) context.Items[RefusalTrace.RecordedItem] = true;
             if (!result.Succeeded)
                 return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation.ToString(), result.Problem);
             if (result.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
@@ -438,10 +462,19 @@ public static class SeleneApp
         return Results.Bytes(CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(body.ToJsonString())), "application/json");
     }
 
-    private static bool IsJson(string? contentType) =>
-        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) ||
-                                    (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) &&
-                                     contentType.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+    /// <summary>
+    /// <c>application/json</c> or <c>application/*+json</c>, with no parameter but <c>charset=utf-8</c>: the body is
+    /// read as UTF-8, so a body declared in another charset is refused rather than misread.
+    /// </summary>
+    private static bool IsJson(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)) return false;
+        var type = media.MediaType.Value ?? "";
+        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+                   (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        return json && media.Parameters.All(p =>
+            p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase) && Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(p.Value).Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+    }
 
     /// <summary>The request body as a strict JSON document, or the problem that answers it (media type, size, syntax).</summary>
     private static async Task<(JsonDocument? Document, IResult? Problem)> ReadJsonAsync(HttpContext context, ServerOptions options, string what)

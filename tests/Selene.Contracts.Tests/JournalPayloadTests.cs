@@ -133,4 +133,32 @@ public sealed class JournalPayloadTests
         Assert.Equal(JournalChain.CanonicalPayloadJson(a), JournalChain.CanonicalPayloadJson(b));
         Assert.Equal("{}", JournalChain.CanonicalPayloadJson(JournalPayload.Empty));
     }
+
+    [Fact]
+    public void Create_CutsCallerValuesToTheBounds_AndNeverThrows()
+    {
+        var payload = JournalPayload.Create(
+            ("empty", ""),
+            ("long", new string('x', 1000)),
+            ("nul", "a\u0000b"),
+            ("lone_surrogate", "a\ud800b"),
+            ("pair_at_the_cut", new string('y', JournalPayload.MaxValueLength - 2) + "\ud83d\ude00"));
+
+        Assert.Equal(JournalPayload.EmptyValue, payload.Entries["empty"]);
+        Assert.Equal(JournalPayload.MaxValueLength, payload.Entries["long"].Length);
+        Assert.EndsWith("…", payload.Entries["long"], StringComparison.Ordinal);
+        Assert.Equal("a\ufffdb", payload.Entries["nul"]);
+        Assert.Equal("a\ufffdb", payload.Entries["lone_surrogate"]);
+        Assert.True(IdRules.IsWellFormedUtf16(payload.Entries["pair_at_the_cut"]));
+        Assert.Null(JournalPayload.Validate(payload.Entries, out _));
+    }
+
+    [Fact]
+    public void Create_SixteenLongValues_AreCutUnderTheTotalBound()
+    {
+        var payload = JournalPayload.Create(Enumerable.Range(0, JournalPayload.MaxEntries)
+            .Select(i => KeyValuePair.Create("k" + i.ToString("D2", CultureInfo.InvariantCulture), new string('"', 600))));
+        Assert.Null(JournalPayload.Validate(payload.Entries, out _));
+        Assert.True(JournalChain.CanonicalPayloadJson(payload).Length <= 4096);
+    }
 }

@@ -66,6 +66,15 @@ public sealed partial class ReasonCodeRegistryTests
     }
 
     [Fact]
+    public void InternalError_IsNotRetryable_TheSameInputFailsTheSameWay()
+    {
+        // Retryable failures have codes of their own (STORAGE_UNAVAILABLE, F_SERIALIZATION_RETRY); INTERNAL_ERROR is a bug.
+        Assert.False(ReasonCodes.InternalError.Retryable);
+        Assert.True(ReasonCodes.StorageUnavailable.Retryable);
+        Assert.True(ReasonCodes.StorageSerializationRetry.Retryable);
+    }
+
+    [Fact]
     public void All_InfoCodes_AreNotRetryable()
     {
         var bad = ReasonCodes.All.Where(c => c.Severity == Severity.Info && c.Retryable).Select(c => c.Name).ToArray();

@@ -167,9 +167,40 @@ public sealed class StrictJsonTests
     [InlineData("""{"shade":1}""")]
     [InlineData("""{"shade":"dark_blue"}""")]
     [InlineData("""{"shade":"PURPLE"}""")]
+    [InlineData("""{"shade":"darkblue"}""")]
+    [InlineData("""{"shade":"DarkBlue"}""")]
+    [InlineData("""{"shade":"DARK_BLUE "}""")]
+    [InlineData("""{"shade":" DARK_BLUE"}""")]
+    [InlineData("""{"shade":"1"}""")]
+    [InlineData("""{"shade":"DARK_BLUE,LIGHT"}""")]
     public void TryRead_EnumAsIntegerOrUnknownName_IsSchemaInvalid(string json)
     {
         Assert.Equal(ReasonCodes.InputSchemaInvalid, Fails<Colored>(Utf8(json)).Reason);
+    }
+
+    [Theory]
+    [InlineData("NUL", "\\u0000")]
+    [InlineData("line feed", "\\n")]
+    [InlineData("escape", "\\u001b")]
+    [InlineData("zero-width space", "\\u200b")]
+    [InlineData("right-to-left override", "\\u202e")]
+    [InlineData("left-to-right isolate", "\\u2066")]
+    [InlineData("byte-order mark", "\\ufeff")]
+    public void TryRead_TextWithAControlOrInvisibleCharacter_IsFieldInvalid(string what, string escape)
+    {
+        var error = Fails<Sample>(Utf8($$"""{"name":"a{{escape}}b","count":1}"""));
+        Assert.True(error.Reason == ReasonCodes.InputFieldInvalid, what);
+        Assert.Contains("'name'", error.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\u0645\u06cc\u200c\u062e\u0648\u0627\u0645")] // Persian with a zero-width non-joiner
+    [InlineData("\u05e9\u05dc\u05d5\u05dd \u200f!")]             // Hebrew with a right-to-left mark
+    [InlineData("\ud83d\udc69\u200d\ud83d\udcbb")]              // an emoji sequence with a zero-width joiner
+    public void TryRead_TextOfRealScripts_IsAccepted(string escaped)
+    {
+        Assert.True(StrictJson.TryRead<Sample>(Utf8($$"""{"name":"{{escaped}}","count":1}"""), out var value, out var error), error?.Detail);
+        Assert.NotEmpty(value!.Name);
     }
 
     [Fact]

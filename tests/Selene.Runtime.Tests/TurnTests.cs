@@ -65,6 +65,65 @@ public sealed class TurnTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
     }
 
     [Fact]
+    public async Task CommitWithRequiresConfirmationFalse_IsStillAConfirmMove_SeleneRequiresIt()
+    {
+        var draft = await f.RunAsync("alice", CapreqSimulations.CreateDraft, RuntimeFixture.Key("t-law"), RuntimeFixture.CreateBody("turn.law." + Guid.NewGuid().ToString("N")));
+        var id = RuntimeFixture.CapreqIdOf(draft);
+        var ledger = await f.CountAsync("acme", "capreq_ledger");
+        var submit = new TurnSimulation(CapreqSimulations.SubmitForApproval, Json(RuntimeFixture.IdBody(id)), RuntimeFixture.Key("t-law-submit"));
+
+        var result = await RunAsync("alice", Turn(f.NextCorrelation(), [RequestedMove.DispatchSimulation], submit,
+            posture: Confirmed with { RequiresConfirmation = false, ConfirmationReceived = false }));
+
+        Assert.Equal(OsNextMove.Confirm, result.Move);
+        Assert.Equal(ReasonCodes.OsFailConfirmationGate, result.Reason);
+        Assert.Null(result.Execution);
+        Assert.False(result.Policy!.Value.ConfirmationGateOk);
+        Assert.Equal(ledger, await f.CountAsync("acme", "capreq_ledger"));
+    }
+
+    [Fact]
+    public async Task RetryOfAnExecutedKey_PassesTheSameSliceChecks_BeforeItsStoredResultIsReturned()
+    {
+        var correlation = f.NextCorrelation();
+        var key = RuntimeFixture.Key("t-retry");
+        var first = await RunAsync("alice", Turn(correlation, [RequestedMove.DispatchSimulation], Create(key, "turn.retry." + key)));
+        Assert.Equal(ExecutionOutcome.Executed, first.Execution!.Outcome);
+
+        // The same request again, unconfirmed: the gate answers CONFIRM, no stored result is handed out.
+        var unconfirmed = await RunAsync("alice", Turn(correlation, [RequestedMove.DispatchSimulation], Create(key, "turn.retry." + key),
+            posture: Confirmed with { ConfirmationReceived = false }));
+        Assert.Equal(OsNextMove.Confirm, unconfirmed.Move);
+        Assert.Null(unconfirmed.Execution);
+
+        // A broken ALWAYS_ON sequence is refused before any stored result too.
+        var broken = await RunAsync("alice", new TurnRequest(correlation.ToString(), 1, TurnPath.Text, ["PH1.NLP", "PH1.X"], Confirmed,
+            [RequestedMove.DispatchSimulation], Simulation: Create(key, "turn.retry." + key)));
+        Assert.Null(broken.Execution);
+
+        // Confirmed, it replays the stored bytes.
+        var replay = await RunAsync("alice", Turn(correlation, [RequestedMove.DispatchSimulation], Create(key, "turn.retry." + key)));
+        Assert.Equal(ExecutionOutcome.Replayed, replay.Execution!.Outcome);
+        Assert.Equal(first.Execution.Body, replay.Execution.Body);
+    }
+
+    [Fact]
+    public async Task RetryOfAnExecutedKey_WithTheGateSwitchedOff_IsNotInvoked()
+    {
+        var key = RuntimeFixture.Key("t-off");
+        var first = await RunAsync("alice", Turn(f.NextCorrelation(), [RequestedMove.DispatchSimulation], Create(key, "turn.off." + key)));
+        Assert.Equal(ExecutionOutcome.Executed, first.Execution!.Outcome);
+
+        var off = new TurnExecutor(f.Db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System, OsConfig.Mvp with { OsEnabled = false });
+        var retry = await off.RunAsync(new TenantId("acme"), new UserId("alice"),
+            Turn(f.NextCorrelation(), [RequestedMove.DispatchSimulation], Create(key, "turn.off." + key)));
+
+        Assert.Equal(TurnOutcomeKind.NotInvoked, retry.Kind);
+        Assert.Equal(ReasonCodes.OsNotInvokedDisabled, retry.Reason);
+        Assert.Null(retry.Execution);
+    }
+
+    [Fact]
     public async Task ChatTurn_OfAUserWithoutAccessInstance_IsRefusedAtTheAccessGate()
     {
         var result = await RunAsync("nobody", Turn(f.NextCorrelation(), [RequestedMove.Respond]));

@@ -4,7 +4,10 @@ using static Selene.Server.Tests.Capreqs;
 
 namespace Selene.Server.Tests;
 
-/// <summary>Input refused at the edge or before the engine: a reason-coded problem, and nothing stored at all.</summary>
+/// <summary>
+/// Input refused at the edge or before the engine: a reason-coded problem, and nothing stored but the refusal's one
+/// journal entry (REQUEST_REFUSED) when the caller is authenticated; an unauthenticated request leaves nothing.
+/// </summary>
 [Collection(SeleneServerCollection.Name)]
 public class BadInputTests(SeleneServerFixture f)
 {
@@ -39,10 +42,17 @@ public class BadInputTests(SeleneServerFixture f)
         var reply = await f.Api.SendAsync(Build(input));
 
         AssertProblem(reply, (HttpStatusCode)status, reason);
-        Assert.Equal(before, await f.CountsAsync());
         Assert.Equal(listed, (await f.Api.ListAsync(f.AliceKey)).Count);
-        if (reply.Json["correlation_id"]?.GetValue<string>() is { } correlation)
-            Assert.Empty(await f.Api.JournalAsync(f.AliceKey, correlation));
+        if (status == 401)
+        {
+            Assert.Equal(before, await f.CountsAsync());
+            return;
+        }
+        // Authenticated: the refusal's one entry, under the correlation the problem names, and nothing else.
+        Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
+        var entry = Assert.Single(await f.Api.JournalAsync(f.AliceKey, reply.Json["correlation_id"]!.GetValue<string>()))!;
+        Assert.Equal("REQUEST_REFUSED", entry["event_type"]!.GetValue<string>());
+        Assert.Equal(reason, entry["reason_code"]!.GetValue<string>());
     }
 
     [Theory]

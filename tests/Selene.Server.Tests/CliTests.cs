@@ -138,8 +138,12 @@ public class CliTests(SeleneServerFixture f)
     }
 
     [Fact]
-    public async Task Serve_OsDisabled_AnswersEveryDirectCall503NotInvoked_AndRecordsNothing()
+    public async Task Serve_OsDisabled_AnswersEveryDirectCallAndEveryRetry503NotInvoked_AndRecordsNothing()
     {
+        // A request that committed while the gate was on: its retry must pass the gate too.
+        var committedKey = SeleneApi.NewIdempotencyKey();
+        var committed = new JsonObject { ["requested_capability_id"] = "cap.os.retry", ["target_scope_ref"] = "scope/" + committedKey, ["justification"] = "j" };
+        AssertSuccess(await f.Api.SimulateAsync(f.AliceKey, Create, committed, committedKey), "CAPREQ_OK_CREATE_DRAFT");
         var address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
         using var off = RunningProcess.Start(ChildProcess.DotnetHost,
             [ChildProcess.SeleneDll, "--data-dir", f.DataDir, "serve", "--urls", address.ToString().TrimEnd('/'), "--os-disabled"]);
@@ -153,6 +157,9 @@ public class CliTests(SeleneServerFixture f)
                 ["requested_capability_id"] = "cap.os.off", ["target_scope_ref"] = "scope", ["justification"] = "gate switched off",
             });
             AssertProblem(reply, HttpStatusCode.ServiceUnavailable, "PH1_OS_NOT_INVOKED_DISABLED");
+            var retry = await api.SimulateAsync(f.AliceKey, Create, committed, committedKey);
+            AssertProblem(retry, HttpStatusCode.ServiceUnavailable, "PH1_OS_NOT_INVOKED_DISABLED");
+            Assert.False(retry.Replayed);
             Assert.Equal(before, await f.CountsAsync());
         }
         finally

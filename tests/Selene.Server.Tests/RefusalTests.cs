@@ -80,13 +80,14 @@ public class RefusalTests(SeleneServerFixture f)
     }
 
     [Fact]
-    public async Task Approve_WithoutCapreqId_Is400CapreqIdRequiredAndStoresNothing()
+    public async Task Approve_WithoutCapreqId_Is400CapreqIdRequiredAndStoresOnlyItsTrace()
     {
         var before = await f.CountsAsync();
         var reply = await f.Api.SimulateAsync(f.BobKey, Approve, new JsonObject { ["approval_ref"] = "ticket-1" });
         AssertProblem(reply, HttpStatusCode.BadRequest, "CAPREQ_ID_REQUIRED");
-        Assert.Empty(await f.Api.JournalAsync(f.BobKey, reply.Json["correlation_id"]!.GetValue<string>()));
-        Assert.Equal(before, await f.CountsAsync());
+        var entry = Assert.Single(await f.Api.JournalAsync(f.BobKey, reply.Json["correlation_id"]!.GetValue<string>()))!;
+        Assert.Equal("REQUEST_REFUSED", entry["event_type"]!.GetValue<string>());
+        Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
     }
 
     /// <summary>

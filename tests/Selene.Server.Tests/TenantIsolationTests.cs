@@ -38,7 +38,7 @@ public class TenantIsolationTests(SeleneServerFixture f)
     }
 
     [Fact]
-    public async Task Approve_OtherTenantsCapreqNamingThatTenant_Is403TenantScopeViolationAndStoresNothing()
+    public async Task Approve_OtherTenantsCapreqNamingThatTenant_Is403TenantScopeViolationAndLeavesOneTrace()
     {
         var id = await f.PendingAsync();
         var rowBefore = await f.Api.GetCapreqAsync(f.AliceKey, id);
@@ -48,7 +48,9 @@ public class TenantIsolationTests(SeleneServerFixture f)
 
         AssertProblem(reply, HttpStatusCode.Forbidden, "TENANT_SCOPE_VIOLATION");
         Assert.Equal(rowBefore.Text, (await f.Api.GetCapreqAsync(f.AliceKey, id)).Text);
-        Assert.Equal(before, await f.CountsAsync());
+        // The attempt's one trace, in carol's own tenant (audit proof of the cross-tenant attempt); nothing else.
+        Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
+        Assert.Equal("REQUEST_REFUSED", Assert.Single(await f.Api.JournalAsync(f.CarolKey, reply.Json["correlation_id"]!.GetValue<string>()))!["event_type"]!.GetValue<string>());
     }
 
     [Fact]

@@ -51,10 +51,11 @@ public class TurnHttpTests(SeleneServerFixture f)
         return f.Api.SendAsync(request);
     }
 
-    private async Task AssertNothingRecordedAsync(string apiKey, string correlation, StorageCounts before)
+    /// <summary>Nothing was decided: no turn entry under the turn's correlation, and only the refusals' own journal entries (one each).</summary>
+    private async Task AssertNothingDecidedAsync(string apiKey, string correlation, StorageCounts before, int refusals)
     {
-        Assert.Equal(before, await f.CountsAsync());
-        Assert.Empty(await f.Api.JournalAsync(apiKey, correlation));
+        Assert.Equal(before with { Journal = before.Journal + refusals }, await f.CountsAsync());
+        Assert.All(await f.Api.JournalAsync(apiKey, correlation), e => Assert.Equal("REQUEST_REFUSED", e!["event_type"]!.GetValue<string>()));
     }
 
     [Fact]
@@ -81,7 +82,7 @@ public class TurnHttpTests(SeleneServerFixture f)
     [InlineData("idempotency_key_present", false)]
     [InlineData("execution_allowed", true)]
     [InlineData("policy_gate_decision", false)]
-    public async Task Turn_ClaimingAnAuthorityInput_IsRejected_AndNothingIsRecorded(string member, bool inPosture)
+    public async Task Turn_ClaimingAnAuthorityInput_IsRejected_AndNothingIsDecided(string member, bool inPosture)
     {
         var correlation = NewCorrelation();
         var before = await f.CountsAsync();
@@ -94,7 +95,7 @@ public class TurnHttpTests(SeleneServerFixture f)
 
         AssertProblem(reply, HttpStatusCode.BadRequest, "TURN_AUTHORITY_INPUT_REJECTED");
         Assert.Contains(member, reply.Json["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        await AssertNothingRecordedAsync(f.AliceKey, correlation, before);
+        await AssertNothingDecidedAsync(f.AliceKey, correlation, before, refusals: 1);
     }
 
     [Fact]
@@ -185,7 +186,7 @@ public class TurnHttpTests(SeleneServerFixture f)
     }
 
     [Fact]
-    public async Task Turn_MalformedEnvelope_IsA400WithAReasonCode_AndNothingIsRecorded()
+    public async Task Turn_MalformedEnvelope_IsA400WithAReasonCode_AndNothingIsDecided()
     {
         var correlation = NewCorrelation();
         var before = await f.CountsAsync();
@@ -198,6 +199,6 @@ public class TurnHttpTests(SeleneServerFixture f)
         turn["path"] = "TEXT";
         turn["always_on_sequence"] = new JsonArray("PH1.x lower");
         AssertProblem(await PostAsync(f.AliceKey, turn), HttpStatusCode.BadRequest, "PH1_OS_INPUT_SCHEMA_INVALID");
-        await AssertNothingRecordedAsync(f.AliceKey, correlation, before);
+        await AssertNothingDecidedAsync(f.AliceKey, correlation, before, refusals: 3);
     }
 }

@@ -138,6 +138,57 @@ public static class OsTurnCodec
     }
 
     /// <summary>
+    /// Renders the whole OS_POLICY_EVALUATE output as the seed names it: the reason code, every <c>*_gate_ok</c>,
+    /// GATE-U1..U3 with the echoed optional-budget fields, the dispatch legality, the bounded guard failures and the
+    /// invariants. A refused or missing evaluation renders its kind and reason with every gate false.
+    /// </summary>
+    public static JsonObject WritePolicy(in OsPolicyResult policy)
+    {
+        var b = policy.OptionalBudget;
+        return new JsonObject
+        {
+            ["reason_code"] = policy.Reason.Name,
+            ["evaluated"] = policy.IsOk,
+            ["session_gate_ok"] = policy.SessionGateOk,
+            ["understanding_gate_ok"] = policy.UnderstandingGateOk,
+            ["confirmation_gate_ok"] = policy.ConfirmationGateOk,
+            ["prompt_policy_gate_ok"] = policy.PromptPolicyGateOk,
+            ["policy_gate_ok"] = policy.PolicyGateOk,
+            ["tenant_gate_ok"] = policy.TenantGateOk,
+            ["gov_gate_ok"] = policy.GovGateOk,
+            ["quota_gate_ok"] = policy.QuotaGateOk,
+            ["work_gate_ok"] = policy.WorkGateOk,
+            ["capreq_gate_ok"] = policy.CapreqGateOk,
+            ["governance_contradiction_detected"] = policy.GovernanceContradictionDetected,
+            ["access_gate_ok"] = policy.AccessGateOk,
+            ["blueprint_gate_ok"] = policy.BlueprintGateOk,
+            ["simulation_gate_ok"] = policy.SimulationGateOk,
+            ["idempotency_gate_ok"] = policy.IdempotencyGateOk,
+            ["lease_gate_ok"] = policy.LeaseGateOk,
+            ["gate_u1_classification_complete"] = policy.OutcomeClassificationComplete,
+            ["gate_u2_unresolved_outcomes_zero"] = policy.UnresolvedOutcomesZero,
+            ["gate_u3_optional_budget_enforced"] = policy.OptionalBudgetEnforced,
+            ["classification_coverage_pct"] = policy.ClassificationCoveragePct,
+            ["outcome_entries_evaluated"] = policy.OutcomeEntriesEvaluated,
+            ["unresolved_outcomes"] = policy.UnresolvedOutcomes,
+            ["optional_budget_enforced"] = b.Enforced,
+            ["optional_invocations_requested"] = b.InvocationsRequested,
+            ["optional_invocations_budget"] = b.InvocationsBudget,
+            ["optional_invocations_skipped_budget"] = b.InvocationsSkippedBudget,
+            ["optional_latency_budget_ms"] = b.LatencyBudgetMs,
+            ["optional_latency_estimated_ms"] = b.LatencyEstimatedMs,
+            ["tool_dispatch_allowed"] = policy.ToolDispatchAllowed,
+            ["simulation_dispatch_allowed"] = policy.SimulationDispatchAllowed,
+            ["execution_allowed"] = policy.ExecutionAllowed,
+            ["guard_failures"] = Strings([.. OsGuardFailureNames.Render(policy.GuardFailures)]),
+            // The gate refuses any input that does not hold the invariants, so an evaluation that ran preserved them.
+            ["no_engine_to_engine_calls"] = policy.IsOk,
+            ["no_simulation_no_execution"] = policy.IsOk,
+            ["one_turn_one_move"] = policy.IsOk,
+        };
+    }
+
+    /// <summary>
     /// Reads a turn written by <see cref="Write"/>. On failure <paramref name="error"/> says which member is wrong
     /// and <paramref name="input"/> is null.
     /// </summary>

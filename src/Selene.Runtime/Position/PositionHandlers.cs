@@ -49,7 +49,12 @@ public static class PositionHandlers
     [
         new DelegateHandler<CompanyUpsertInput, UpsertCompany>(
             Record(CompanyUpsert, SimulationType.Commit, "ONB_BIZ_SETUP", AccessMode.A, ReasonCodes.CompanyUpserted, ReasonCodes.PositionTransitionInvalid),
-            i => (new UpsertCompany(i.CompanyId, i.LegalName, i.Jurisdiction, i.LifecycleState), null),
+            i =>
+            {
+                // The company's own fields are input: refused before the gate, like every engine's (never a decided refusal).
+                var command = new UpsertCompany(i.CompanyId, i.LegalName, i.Jurisdiction, i.LifecycleState);
+                return CompanyDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
+            },
             UpsertCompanyAsync),
         Position<PositionCreateInput>(CreateDraft, SimulationType.Draft, AccessMode.W,
             i => new CreatePosition(i.CompanyId, i.PositionTitle, i.Department, i.Jurisdiction, i.ScheduleType, i.PermissionProfileRef, i.CompensationBandRef),

@@ -1,0 +1,150 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Npgsql;
+using Selene.Contracts;
+using Selene.Runtime;
+
+namespace Selene.Server.Tests;
+
+/// <summary>
+/// Bad input is never a server error: every simulation of the registry (the list comes from
+/// <see cref="SimulationRegistry.Default"/>, not from this file), every field of its input, each replaced by a
+/// hostile value — empty, huge, NUL, an escaped lone surrogate, a right-to-left override, a zero-width space, and
+/// values of the wrong JSON type — is answered 4xx with a registered reason code and changes nothing but the journal
+/// (and the record of a decided turn when the gate got to decide).
+/// </summary>
+[Collection(SeleneServerCollection.Name)]
+public class SimulationFuzzTests(SeleneServerFixture f)
+{
+    /// <summary>Tables a refusal may write: its journal entry, and a decided turn's own record.</summary>
+    private static readonly HashSet<string> RecordTables = new(StringComparer.Ordinal) { "journal", "journal_heads", "os_turn_decisions" };
+
+    /// <summary>Raw JSON texts of the hostile values; <c>null</c> only where the field is required.</summary>
+    private static IEnumerable<(string Name, string Json)> HostileValues(bool nullable)
+    {
+        yield return ("empty", "\"\"");
+        yield return ("huge", JsonSerializer.Serialize(new string('x', 20_000)));
+        yield return ("NUL", "\"a\\u0000b\"");
+        yield return ("lone surrogate", "\"a\\ud800b\"");
+        yield return ("right-to-left override", "\"a\\u202eb\"");
+        yield return ("zero-width space", "\"a\\u200bb\"");
+        yield return ("number", "12345");
+        yield return ("fraction", "1.5");
+        yield return ("boolean", "true");
+        yield return ("array", "[\"a\\u0000\"]");
+        yield return ("object", "{\"a\":1}");
+        if (!nullable) yield return ("null", "null");
+    }
+
+    public static TheoryData<string> Simulations() => new(SimulationRegistry.Default.Handlers.Select(h => h.Record.SimulationId));
+
+    [Theory]
+    [MemberData(nameof(Simulations))]
+    public async Task EveryField_HostileValue_Is4xxWithARegisteredReasonCode_AndChangesNothing(string simulation)
+    {
+        Assert.True(SimulationRegistry.Default.TryGet(simulation, out var handler));
+        var inputType = InputTypeOf(handler);
+        var fields = Fields(inputType, []).ToList();
+        Assert.NotEmpty(fields);
+        var before = await TableCountsAsync();
+        var failures = new List<string>();
+
+        foreach (var (path, nullable) in fields)
+        {
+            foreach (var (name, json) in HostileValues(nullable))
+            {
+                var body = BaseBody(inputType);
+                Set(body, path, Placeholder); // replaced textually below, so raw escapes reach the server as written
+                var text = body.ToJsonString().Replace($"\"{Placeholder}\"", json, StringComparison.Ordinal);
+                var reply = await f.Api.SimulateRawAsync(f.AliceKey, simulation, text, SeleneApi.NewIdempotencyKey());
+                var code = reply.MediaType == SeleneApi.ProblemJson ? reply.ReasonCode : null;
+                if ((int)reply.Status is < 400 or > 499 || code is null || !ReasonCodes.TryGet(code, out _))
+                    failures.Add($"{string.Join('.', path)} = {name}: {(int)reply.Status} {reply.Text[..Math.Min(reply.Text.Length, 300)]}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{simulation}:\n{string.Join("\n", failures)}");
+        var after = await TableCountsAsync();
+        Assert.Equal(Without(before), Without(after));
+    }
+
+    /// <summary>The input record a handler reads (the first type argument of its generic handler type).</summary>
+    private static Type InputTypeOf(ISimulationHandler handler) =>
+        handler.GetType().IsGenericType ? handler.GetType().GetGenericArguments()[0]
+        : throw new InvalidOperationException($"cannot tell the input type of {handler.GetType().Name}");
+
+    private const string Placeholder = "__FUZZ__";
+
+    /// <summary>
+    /// Every field of an input type as a path from the body's root, nested records and the first element of lists of
+    /// records included, with whether the field may be null.
+    /// </summary>
+    private static IEnumerable<(object[] Path, bool Nullable)> Fields(Type type, object[] prefix)
+    {
+        foreach (var p in StrictJson.Options.GetTypeInfo(type).Properties)
+        {
+            object[] path = [.. prefix, p.Name];
+            yield return (path, p.IsSetNullable);
+            var t = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+            if (IsRecord(t))
+                foreach (var nested in Fields(t, path)) yield return nested;
+            else if (ElementOf(t) is { } element && IsRecord(element))
+                foreach (var nested in Fields(element, [.. path, 0])) yield return nested;
+        }
+    }
+
+    private static bool IsRecord(Type t) =>
+        !t.IsPrimitive && !t.IsEnum && t != typeof(string) && t != typeof(decimal) && t != typeof(JsonElement) && !typeof(JsonNode).IsAssignableFrom(t) &&
+        !typeof(IEnumerable).IsAssignableFrom(t);
+
+    private static Type? ElementOf(Type t) =>
+        t != typeof(string) && typeof(IEnumerable).IsAssignableFrom(t) && t.IsGenericType ? t.GetGenericArguments()[^1] : null;
+
+    private static void Set(JsonNode node, object[] path, JsonNode value)
+    {
+        for (var i = 0; i < path.Length - 1; i++) node = path[i] is int index ? node[index]! : node[(string)path[i]]!;
+        if (path[^1] is int last) node[last] = value;
+        else node[(string)path[^1]] = value;
+    }
+
+    /// <summary>A body with a plausible value for every field, so that the one hostile field is what the server judges.</summary>
+    private static JsonObject BaseBody(Type type)
+    {
+        var body = new JsonObject();
+        foreach (var p in StrictJson.Options.GetTypeInfo(type).Properties) body[p.Name] = Plausible(p.PropertyType);
+        return body;
+    }
+
+    private static JsonNode? Plausible(Type t)
+    {
+        t = Nullable.GetUnderlyingType(t) ?? t;
+        if (t == typeof(string)) return "fuzz1";
+        if (t == typeof(bool)) return true;
+        if (t.IsEnum) return JsonSerializer.SerializeToNode(Enum.GetValues(t).GetValue(0), t, StrictJson.Options);
+        if (t.IsPrimitive || t == typeof(decimal)) return 1;
+        if (t == typeof(JsonElement) || t == typeof(JsonObject) || t == typeof(JsonNode)) return new JsonObject();
+        if (ElementOf(t) is { } element) return IsRecord(element) ? new JsonArray(BaseBody(element)) : new JsonArray(Plausible(element));
+        if (typeof(IEnumerable).IsAssignableFrom(t)) return new JsonArray();
+        return BaseBody(t);
+    }
+
+    private static Dictionary<string, long> Without(Dictionary<string, long> counts) =>
+        counts.Where(c => !RecordTables.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value);
+
+    /// <summary>Row counts of every table in the selene schema (superuser: row-level security does not hide rows).</summary>
+    private async Task<Dictionary<string, long>> TableCountsAsync()
+    {
+        await using var conn = new NpgsqlConnection($"Host={f.DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT table_name::text,
+                   (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint
+            FROM information_schema.tables WHERE table_schema = 'selene' AND table_type = 'BASE TABLE'
+            """, conn);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+}
