@@ -207,6 +207,15 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","apply_scope":"NEW_HIRES_ONLY"}""");
         await Globex(PositionSimulations.RetireOrSuspend, $$"""{"position_id":"{{id}}","requested_state":"SUSPENDED"}""");
 
+        // One journal vocabulary: the schema stream's transitions (NONE → DRAFT → ACTIVE) beside the version they wrote or activated.
+        Assert.Equal(1, await f.CountAsync("globex", "journal", $$"""
+            event_type = 'STATE_TRANSITION' AND engine = 'PH1.POSITION' AND payload::jsonb @> '{"position_id":"{{id}}","schema_version_id":"v1",
+            "state_from":"DRAFT","state_to":"ACTIVE","apply_scope":"CURRENT_AND_NEW"}'
+            """));
+        Assert.Equal(1, await f.CountAsync("globex", "journal", $$"""
+            event_type = 'STATE_TRANSITION' AND payload::jsonb @> '{"position_id":"{{id}}","schema_version_id":"v1","state_from":"NONE","state_to":"DRAFT","field_count":"1"}'
+            """));
+
         var reports = await f.Maintenance.RebuildAsync("position", "globex", apply: false);
         Assert.Equal(["tenant_company", "position", "position_requirements_schema"], reports.Select(r => r.Store));
         Assert.All(reports, r => Assert.True(r.Identical && r.Rows > 0, $"{r.Store}: {string.Join(",", r.Differences)}"));
