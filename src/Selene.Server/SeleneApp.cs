@@ -16,7 +16,6 @@ using Selene.Postgres.Stores;
 using Selene.Runtime;
 using Selene.Runtime.Access;
 using Selene.Runtime.Platform;
-using Selene.Runtime.Position;
 using Selene.Kernel.Os;
 
 namespace Selene.Server;
@@ -118,13 +117,6 @@ public static class SeleneApp
             .WithSummary("Every simulation (id, owning engine, type, status, requested action, mode, blueprint, idempotency scope, reason codes) and blueprint.")
             .Produces<JsonObject>();
         foreach (var route in EngineModules.All.SelectMany(m => m.Routes)) MapReadRoute(v1, route);
-        v1.MapGet("/companies", ListCompaniesAsync).WithName("ListCompanies").Produces<JsonObject>();
-        v1.MapGet("/positions", ListPositionsAsync).WithName("ListPositions").Produces<JsonObject>();
-        v1.MapGet("/positions/{position_id}", GetPositionAsync).WithName("GetPosition")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapGet("/positions/{position_id}/schema", GetActiveSchemaAsync).WithName("GetActiveSchema")
-            .WithSummary("The active requirement schema of a position.")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/access/instances", ListAccessInstancesAsync).WithName("ListAccessInstances").Produces<JsonObject>();
         v1.MapGet("/access/instances/{user_id}", GetAccessInstanceAsync).WithName("GetAccessInstance")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -373,20 +365,6 @@ public static class SeleneApp
         context.Request.Query.Keys.FirstOrDefault(k => k != allowed) is { } unknown
             ? Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'")
             : null;
-
-    private static Task<IResult> ListCompaniesAsync(HttpContext context, SeleneDatabase db) =>
-        ListAsync(context, db, "companies", PositionStore.ListCompaniesAsync, PositionViews.Company);
-
-    private static Task<IResult> ListPositionsAsync(HttpContext context, SeleneDatabase db) =>
-        ListAsync(context, db, "positions", PositionStore.ListPositionsAsync, PositionViews.Position);
-
-    private static Task<IResult> GetPositionAsync(HttpContext context, string position_id, SeleneDatabase db) =>
-        GetAsync(context, db, "position", (tx, ct) => PositionStore.GetPositionAsync(tx, position_id, ct), PositionViews.Position,
-            ReasonCodes.PositionNotFound, "no such position in this tenant");
-
-    private static Task<IResult> GetActiveSchemaAsync(HttpContext context, string position_id, SeleneDatabase db) =>
-        GetAsync(context, db, "schema", (tx, ct) => PositionStore.GetActiveSchemaAsync(tx, position_id, ct), PositionViews.ActiveSchema,
-            ReasonCodes.PositionSchemaVersionNotFound, "the position has no active requirement schema");
 
     private static async Task<IResult> ListAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
         Func<TenantTransaction, CancellationToken, Task<IReadOnlyList<TRow>>> load, Func<TRow, JsonObject> view)

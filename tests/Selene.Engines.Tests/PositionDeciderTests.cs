@@ -7,8 +7,8 @@ public sealed class PositionDeciderTests
     private const string Tenant = "acme";
     private static readonly CompanyView Company = new("acme-gmbh", CompanyLifecycle.Active);
 
-    private static PositionContext Ctx(CompanyView? company = null, bool duplicate = false, string key = "k1") =>
-        new(Tenant, "admin", new UnixNanos(1000), key, company ?? Company, duplicate);
+    private static PositionContext Ctx(CompanyView? company = null, string key = "k1") =>
+        new(Tenant, "admin", new UnixNanos(1000), key, company ?? Company);
 
     private static CreatePosition Create() => new("acme-gmbh", "Forklift Driver", "Logistics", "DE-BY", ScheduleType.Shift, "ap.driver", "band.b2");
 
@@ -41,7 +41,7 @@ public sealed class PositionDeciderTests
 
     [Fact]
     public void Create_Duplicate_IsRefused() =>
-        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, Create(), Ctx(duplicate: true)), ReasonCodes.PositionDuplicate);
+        Rejected(PositionDecider.Decide(Position(PositionLifecycle.Draft), PositionSchemas.Empty, Create(), Ctx()), ReasonCodes.PositionDuplicate);
 
     [Theory]
     [InlineData(null)]

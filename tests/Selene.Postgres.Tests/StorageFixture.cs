@@ -25,13 +25,14 @@ public sealed class StorageFixture : IAsyncLifetime
                 ReasonCodes.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",
                 new Dictionary<string, string> { ["a"] = "b" })], 1, default);
-            await PositionStore.WriteCompanyAsync(tx, "co1", "Company One", "DE", "ACTIVE", "u1", "7", "k1", 1, default);
-            await PositionStore.WritePositionAsync(tx,
-                new PositionLifecycleRow("pos_00000000000000a1", "CREATE_DRAFT", null, "DRAFT", "{}", "POSITION_OK_CREATE_DRAFT", "POSITION_SIM_001_CREATE_DRAFT", "u1", "7", "k1", 1),
-                new PositionRow(tenant, "pos_00000000000000a1", "co1", "Driver", "Logistics", "DE", "SHIFT", "ap", "band", "DRAFT", 0, 1, 1), default);
-            await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, "pos_00000000000000a1", "v1", "CREATE_DRAFT", "{}", "[]", null, null, "u1", "7", "k1", 1), default);
-            var activated = await PositionStore.AppendSchemaAsync(tx, new SchemaLedgerRow(0, "pos_00000000000000a1", "v1", "ACTIVATE_COMMIT", null, null, null, "NEW_HIRES_ONLY", "u1", "7", "k2", 1), default);
-            await PositionStore.UpsertActiveSchemaAsync(tx, new ActiveSchemaRow(tenant, "pos_00000000000000a1", "v1", "NEW_HIRES_ONLY", "{}", "[]", activated, 1), default);
+            // One row in each POSITION pair (companies, positions, requirement schemas).
+            foreach (var (store, stream, type) in new[] { ("tenant_company", "co1", "UPSERT"), ("position", "pos_00000000000000a1", "CREATE_DRAFT"),
+                         ("position_requirements_schema", "pos_00000000000000a1", "CREATE_DRAFT") })
+            {
+                var pair = new EngineStore(new StorePair(store));
+                var eventId = await pair.AppendAsync(tx, new NewLedgerEvent(stream, type, "u1", "POSITION_OK_CREATE_DRAFT", "{}", "7", "k1", 1), default);
+                await pair.UpsertAsync(tx, new ProjectionRow(stream, "DRAFT", "{}", eventId, 1), default);
+            }
             await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant, "ai_00000000000000a1", "u1", "tenant_admin", "X", "{}", true, "STEP_UP",
                 "DTL4", "ACTIVE", 0, 1, 1), "BOOTSTRAP_ADMIN", "ACCESS_INSTANCE_BOOTSTRAPPED", null, null, "7", null, default);
             var stamp = new GovernanceStamp("u1", "ACCESS_OVERRIDE_OK_PERM_GRANT", "7", "k1", 1);

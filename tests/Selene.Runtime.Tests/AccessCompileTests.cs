@@ -4,7 +4,7 @@ using Selene.Kernel.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
-using Selene.Runtime.Position;
+using Selene.Engines.Position;
 using static Selene.Runtime.Tests.AccessProfileKit;
 using static Selene.Runtime.Tests.RuntimeFixture;
 
@@ -29,8 +29,8 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
     private async Task<string> PositionAsync()
     {
         var company = Id("co");
-        await _kit.OkAsync(PositionHandlers.CompanyUpsert, $$"""{"company_id":"{{company}}","legal_name":"Acme Logistics","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""");
-        var created = await _kit.OkAsync(PositionHandlers.CreateDraft, $$"""
+        await _kit.OkAsync(PositionSimulations.CompanyUpsert, $$"""{"company_id":"{{company}}","legal_name":"Acme Logistics","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""");
+        var created = await _kit.OkAsync(PositionSimulations.CreateDraft, $$"""
             {"company_id":"{{company}}","position_title":"Picker","department":"Logistics","jurisdiction":"DE","schedule_type":"SHIFT",
              "permission_profile_ref":"ap.picker","compensation_band_ref":"band.b1"}
             """);

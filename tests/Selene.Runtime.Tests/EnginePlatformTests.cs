@@ -145,3 +145,40 @@ public sealed class EnginePlatformTests : IAsyncLifetime
         Assert.Contains("lower_snake", (await Assert.ThrowsAsync<PostgresException>(() => bad.ExecuteNonQueryAsync())).MessageText, StringComparison.Ordinal);
     }
 }
+
+/// <summary>An aggregate whose events are several records: each stored as its own record, read back by its event type.</summary>
+public sealed class AggregateEventRecordsTests
+{
+    private static readonly Aggregate<ProbeCase, ProbeEvent, ProbeEvent> Mixed = new(
+        "PH1.PROBE", "probe_mixed", "case_id", "case",
+        e => e switch { ProbeCaseMoved m => m.CaseId, ProbeVoteCast v => v.CaseId, _ => throw new InvalidOperationException() },
+        e => e is ProbeCaseMoved ? "CASE_MOVED" : "VOTE_CAST",
+        (s, e, _) => e switch
+        {
+            ProbeCaseMoved m => new ProbeCase(m.CaseId, m.Status, (s?.Moves ?? 0) + 1),
+            ProbeVoteCast v => s! with { Status = "VOTED_" + v.Value },
+            _ => throw new InvalidOperationException(),
+        },
+        s => s.Status, s => new System.Text.Json.Nodes.JsonObject { ["case_id"] = s.CaseId },
+        eventRecords: new Dictionary<string, Type> { ["CASE_MOVED"] = typeof(ProbeCaseMoved), ["VOTE_CAST"] = typeof(ProbeVoteCast) });
+
+    [Fact]
+    public void Fold_ReadsEachEventAsTheRecordItsTypeNames_WrittenWithEveryMemberOfTheSubtype()
+    {
+        ProbeEvent[] events = [new ProbeCaseMoved("c1", "OPEN"), new ProbeVoteCast("v1", "c1", "YES")];
+        var payloads = events.Select(Mixed.WriteEvent).ToArray();
+        Assert.Equal("""{"vote_id":"v1","case_id":"c1","value":"YES"}""", payloads[1]);
+
+        var row = Assert.Single(Mixed.Fold(events.Select((e, i) => new Selene.Postgres.Stores.LedgerEvent(i + 1, "c1", Mixed.EventTypeOf(e), "u", "R", payloads[i], 10 + i))));
+        Assert.Equal(("c1", "VOTED_YES", 2L, 11L), (row.StreamId, row.Status, row.SourceEventId, row.UpdatedAt));
+
+        var unknown = new Selene.Postgres.Stores.LedgerEvent(3, "c1", "CASE_CLOSED", "u", "R", payloads[0], 12);
+        Assert.Throws<InvalidOperationException>(() => Mixed.Fold([unknown]));
+    }
+
+    [Fact]
+    public void EventRecords_NamingARecordThatIsNotTheAggregatesEvent_AreRefused() =>
+        Assert.Throws<ArgumentException>(() => new Aggregate<ProbeCase, ProbeCaseMoved, ProbeEvent>(
+            "PH1.PROBE", "probe_wrong", "case_id", "case", e => e.CaseId, _ => "CASE_MOVED", (_, e, _) => new ProbeCase(e.CaseId, e.Status, 1),
+            s => s.Status, s => [], eventRecords: new Dictionary<string, Type> { ["CASE_MOVED"] = typeof(ProbeVoteCast) }));
+}

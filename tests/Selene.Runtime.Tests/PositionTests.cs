@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Selene.Engines.Position;
 using Selene.Runtime.Position;
 using static Selene.Runtime.Tests.RuntimeFixture;
 
@@ -18,13 +19,13 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
     private async Task<string> ActivePositionAsync(string company, string title)
     {
-        await Ok(PositionHandlers.CompanyUpsert, $$"""{"company_id":"{{company}}","legal_name":"{{company}} GmbH","jurisdiction":"DE-BY","lifecycle_state":"ACTIVE"}""");
-        var created = await Ok(PositionHandlers.CreateDraft, $$"""
+        await Ok(PositionSimulations.CompanyUpsert, $$"""{"company_id":"{{company}}","legal_name":"{{company}} GmbH","jurisdiction":"DE-BY","lifecycle_state":"ACTIVE"}""");
+        var created = await Ok(PositionSimulations.CreateDraft, $$"""
             {"company_id":"{{company}}","position_title":"{{title}}","department":"Logistics","jurisdiction":"DE-BY","schedule_type":"SHIFT",
              "permission_profile_ref":"ap.driver","compensation_band_ref":"band.b2"}
             """);
         var id = Field(created, "position", "position_id");
-        await Ok(PositionHandlers.Activate, $$"""{"position_id":"{{id}}"}""");
+        await Ok(PositionSimulations.Activate, $$"""{"position_id":"{{id}}"}""");
         return id;
     }
 
@@ -45,8 +46,8 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
     public async Task Schema_DraftUpdateActivateCurrentAndNew_WritesExactlyOneHandoffEvenWhenRetried()
     {
         var id = await ActivePositionAsync("acme-logistics", "Forklift Driver");
-        await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
-        var updated = await Ok(PositionHandlers.SchemaUpdate, $$"""
+        await Ok(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+        var updated = await Ok(PositionSimulations.SchemaUpdate, $$"""
             {"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}},{{ConditionalSpec}}],
              "change_reason":"hazmat rule","selectors":{"jurisdiction":"DE-BY"} }
             """);
@@ -54,8 +55,8 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
         var key = Key("activate");
         var body = $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""";
-        var first = await Ok(PositionHandlers.SchemaActivate, body, key);
-        var retry = await Ok(PositionHandlers.SchemaActivate, body, key);
+        var first = await Ok(PositionSimulations.SchemaActivate, body, key);
+        var retry = await Ok(PositionSimulations.SchemaActivate, body, key);
         Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
         Assert.Equal(first.Body, retry.Body);
         using (var doc = JsonDocument.Parse(first.Body!))
@@ -65,8 +66,8 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         }
 
         Assert.Equal(1, await f.CountAsync("acme", "outbox", $"event_type = 'POSITION_REQUIREMENTS_ACTIVATED' AND payload LIKE '%{id}%'"));
-        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND active_schema_version_id = 'v1'"));
-        Assert.Equal(3, await f.CountAsync("acme", "position_requirements_schema_ledger", $"position_id = '{id}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"stream_id = '{id}' AND doc ->> 'active_version_id' = 'v1'"));
+        Assert.Equal(3, await f.CountAsync("acme", "position_requirements_schema_ledger", $"stream_id = '{id}'"));
     }
 
     [Fact]
@@ -75,11 +76,11 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var id = await ActivePositionAsync("acme-retail", "Cashier");
         foreach (var v in new[] { "v1", "v2" })
         {
-            await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"acme-retail","position_id":"{{id}}","schema_version_id":"{{v}}","field_specs":[{{Spec}}]}""");
-            await Ok(PositionHandlers.SchemaActivate, $$"""{"company_id":"acme-retail","position_id":"{{id}}","schema_version_id":"{{v}}","apply_scope":"NEW_HIRES_ONLY"}""");
+            await Ok(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"acme-retail","position_id":"{{id}}","schema_version_id":"{{v}}","field_specs":[{{Spec}}]}""");
+            await Ok(PositionSimulations.SchemaActivate, $$"""{"company_id":"acme-retail","position_id":"{{id}}","schema_version_id":"{{v}}","apply_scope":"NEW_HIRES_ONLY"}""");
         }
         Assert.Equal(0, await f.CountAsync("acme", "outbox", $"payload LIKE '%{id}%'"));
-        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND active_schema_version_id = 'v2'"));
+        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"stream_id = '{id}' AND doc ->> 'active_version_id' = 'v2'"));
     }
 
     [Theory]
@@ -93,9 +94,9 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         // backfill_handoff_required out; the upper-snake forms stay accepted and remain what is stored.
         var company = "co-" + Guid.NewGuid().ToString("N")[..8];
         var id = await ActivePositionAsync(company, "Loader");
-        await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+        await Ok(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
 
-        var activated = await Ok(PositionHandlers.SchemaActivate,
+        var activated = await Ok(PositionSimulations.SchemaActivate,
             $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}"}""");
 
         using (var doc = JsonDocument.Parse(activated.Body!))
@@ -104,7 +105,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
             Assert.Equal(handoff, doc.RootElement.GetProperty("backfill_handoff_required").GetBoolean());
         }
         var stored = handoff ? "CURRENT_AND_NEW" : "NEW_HIRES_ONLY";
-        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}' AND apply_scope = '{stored}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "position_requirements_schema_current", $"stream_id = '{id}' AND doc ->> 'active_apply_scope' = '{stored}'"));
         Assert.Equal(handoff ? 1 : 0, await f.CountAsync("acme", "outbox", $"event_type = 'POSITION_REQUIREMENTS_ACTIVATED' AND payload LIKE '%{id}%'"));
     }
 
@@ -116,22 +117,22 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
     {
         var company = "co-" + Guid.NewGuid().ToString("N")[..8];
         var id = await ActivePositionAsync(company, "Stacker");
-        await Ok(PositionHandlers.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+        await Ok(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
 
-        var refused = await f.RunAsync("alice", PositionHandlers.SchemaActivate, Key("p"),
+        var refused = await f.RunAsync("alice", PositionSimulations.SchemaActivate, Key("p"),
             $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}"}""");
 
         Assert.False(refused.Succeeded);
         Assert.Equal(ReasonCodes.InputSchemaInvalid, refused.Reason);
-        Assert.Equal(0, await f.CountAsync("acme", "position_requirements_schema_current", $"position_id = '{id}'"));
+        Assert.Equal(0, await f.CountAsync("acme", "position_requirements_schema_current", $"stream_id = '{id}' AND doc ->> 'active_version_id' IS NOT NULL"));
     }
 
     public static TheoryData<string, string, ReasonCode> Refusals => new()
     {
-        { PositionHandlers.Activate, "ACTIVE position activated again", ReasonCodes.PositionTransitionInvalid },
-        { PositionHandlers.SchemaUpdate, "update of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
-        { PositionHandlers.SchemaActivate, "activation of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
-        { PositionHandlers.CreateDraft, "the same position twice", ReasonCodes.PositionDuplicate },
+        { PositionSimulations.Activate, "ACTIVE position activated again", ReasonCodes.PositionTransitionInvalid },
+        { PositionSimulations.SchemaUpdate, "update of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
+        { PositionSimulations.SchemaActivate, "activation of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
+        { PositionSimulations.CreateDraft, "the same position twice", ReasonCodes.PositionDuplicate },
     };
 
     [Theory]
@@ -142,27 +143,27 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var id = await ActivePositionAsync(company, "Picker");
         var body = simulation switch
         {
-            PositionHandlers.Activate => $$"""{"position_id":"{{id}}"}""",
-            PositionHandlers.SchemaUpdate => $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v7","field_specs":[{{Spec}}],"change_reason":"x"}""",
-            PositionHandlers.SchemaActivate => $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v7","apply_scope":"NEW_HIRES_ONLY"}""",
+            PositionSimulations.Activate => $$"""{"position_id":"{{id}}"}""",
+            PositionSimulations.SchemaUpdate => $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v7","field_specs":[{{Spec}}],"change_reason":"x"}""",
+            PositionSimulations.SchemaActivate => $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v7","apply_scope":"NEW_HIRES_ONLY"}""",
             _ => $$"""
                 {"company_id":"{{company}}","position_title":"Picker","department":"Logistics","jurisdiction":"DE-BY","schedule_type":"SHIFT",
                  "permission_profile_ref":"ap.driver","compensation_band_ref":"band.b2"}
                 """,
         };
-        var lifecycle = await f.CountAsync("acme", "position_lifecycle_events");
+        var lifecycle = await f.CountAsync("acme", "position_ledger");
         var schema = await f.CountAsync("acme", "position_requirements_schema_ledger");
         var result = await f.RunAsync("alice", simulation, Key("bad"), body);
         Assert.True(result.Outcome == ExecutionOutcome.Refused, scenario);
         Assert.Equal(expected, result.Reason);
-        Assert.Equal(lifecycle, await f.CountAsync("acme", "position_lifecycle_events"));
+        Assert.Equal(lifecycle, await f.CountAsync("acme", "position_ledger"));
         Assert.Equal(schema, await f.CountAsync("acme", "position_requirements_schema_ledger"));
     }
 
     [Fact]
     public async Task CreatePosition_UnderAMissingCompany_IsRefused()
     {
-        var result = await f.RunAsync("alice", PositionHandlers.CreateDraft, Key("p"), """
+        var result = await f.RunAsync("alice", PositionSimulations.CreateDraft, Key("p"), """
             {"company_id":"nobody-co","position_title":"Ghost","department":"None","jurisdiction":"DE","schedule_type":"FULL_TIME",
              "permission_profile_ref":"ap","compensation_band_ref":"band"}
             """);
@@ -173,7 +174,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
     public async Task SchemaDraft_WithAnInvalidFieldSpec_IsRefusedBeforeStorage()
     {
         var id = await ActivePositionAsync("acme-bad-spec", "Loader");
-        var result = await f.RunAsync("alice", PositionHandlers.SchemaCreateDraft, Key("p"), $$"""
+        var result = await f.RunAsync("alice", PositionSimulations.SchemaCreateDraft, Key("p"), $$"""
             {"company_id":"acme-bad-spec","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec.Replace("ALWAYS", "CONDITIONAL", StringComparison.Ordinal)}}]}
             """);
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
@@ -184,10 +185,10 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
     public async Task ValidateAuthCompany_AnswersOkOrFailWithTheReason_AndWritesNothing()
     {
         var id = await ActivePositionAsync("acme-checks", "Checker");
-        var before = await f.CountAsync("acme", "position_lifecycle_events");
+        var before = await f.CountAsync("acme", "position_ledger");
         async Task<(string Status, string Reason)> Check(string company, string action)
         {
-            var r = await Ok(PositionHandlers.ValidateAuthCompany, $$"""{"company_id":"{{company}}","position_id":"{{id}}","requested_action":"{{action}}"}""");
+            var r = await Ok(PositionSimulations.ValidateAuthCompany, $$"""{"company_id":"{{company}}","position_id":"{{id}}","requested_action":"{{action}}"}""");
             Assert.Equal(ReasonCodes.PositionValidated, r.Reason);
             using var doc = JsonDocument.Parse(r.Body!);
             return (doc.RootElement.GetProperty("validation_status").GetString()!, doc.RootElement.GetProperty("validation_reason_code").GetString()!);
@@ -197,11 +198,11 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Equal(("OK", "POSITION_OK_VALIDATE_AUTH_COMPANY"), await Check("acme-checks", "RETIRE"));
         Assert.Equal(("FAIL", "POSITION_TRANSITION_INVALID"), await Check("acme-checks", "ACTIVATE")); // already ACTIVE
         Assert.Equal(("FAIL", "POSITION_AUTH_COMPANY_INVALID"), await Check("someone-else", "SUSPEND"));
-        await Ok(PositionHandlers.CompanyUpsert, """{"company_id":"acme-checks","legal_name":"acme-checks GmbH","jurisdiction":"DE-BY","lifecycle_state":"SUSPENDED"}""");
+        await Ok(PositionSimulations.CompanyUpsert, """{"company_id":"acme-checks","legal_name":"acme-checks GmbH","jurisdiction":"DE-BY","lifecycle_state":"SUSPENDED"}""");
         Assert.Equal(("FAIL", "POSITION_AUTH_COMPANY_INVALID"), await Check("acme-checks", "SUSPEND"));
-        Assert.Equal(before, await f.CountAsync("acme", "position_lifecycle_events"));
+        Assert.Equal(before, await f.CountAsync("acme", "position_ledger"));
 
-        var missing = await f.RunAsync("alice", PositionHandlers.ValidateAuthCompany, Key("v"),
+        var missing = await f.RunAsync("alice", PositionSimulations.ValidateAuthCompany, Key("v"),
             """{"company_id":"acme-checks","position_id":"pos_0000000000000000","requested_action":"RETIRE"}""");
         Assert.Equal(ReasonCodes.PositionNotFound, missing.Reason);
     }
@@ -212,7 +213,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var id = await ActivePositionAsync("acme-bands", "Banded");
         async Task<(string Result, string Reason)> Check(string band)
         {
-            var r = await Ok(PositionHandlers.BandPolicyCheck, $$"""{"position_id":"{{id}}","compensation_band_ref":"{{band}}"}""");
+            var r = await Ok(PositionSimulations.BandPolicyCheck, $$"""{"position_id":"{{id}}","compensation_band_ref":"{{band}}"}""");
             Assert.Equal(ReasonCodes.PositionBandChecked, r.Reason);
             using var doc = JsonDocument.Parse(r.Body!);
             return (doc.RootElement.GetProperty("policy_result").GetString()!, doc.RootElement.GetProperty("policy_reason_code").GetString()!);
@@ -220,7 +221,59 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
         Assert.Equal(("ALLOW", "POSITION_OK_BAND_POLICY_CHECK"), await Check("band.b2"));
         Assert.Equal(("ESCALATE", "ACCESS_AP_REQUIRED"), await Check("band.b9"));
-        Assert.Equal(ReasonCodes.InputFieldInvalid, (await f.RunAsync("alice", PositionHandlers.BandPolicyCheck, Key("b"),
+        Assert.Equal(ReasonCodes.InputFieldInvalid, (await f.RunAsync("alice", PositionSimulations.BandPolicyCheck, Key("b"),
             """{"position_id":"pos_x","compensation_band_ref":"band.b2"}""")).Reason);
+    }
+
+    [Fact]
+    public async Task Rebuild_AfterPositionTraffic_IsIdentical_AndAHandAlteredRowIsFoundAndRestored()
+    {
+        // Its own tenant: the alteration below must not meet the other tests' rows.
+        async Task<ExecutionResult> Globex(string simulation, string body)
+        {
+            var result = await f.RunAsync("carol", simulation, Key("g"), body, tenant: "globex");
+            Assert.True(result.Succeeded, $"{simulation}: {result.Reason.Name} {result.Detail}");
+            return result;
+        }
+        await Globex(PositionSimulations.CompanyUpsert, """{"company_id":"gx-co","legal_name":"Globex Co","jurisdiction":"US","lifecycle_state":"DRAFT"}""");
+        await Globex(PositionSimulations.CompanyUpsert, """{"company_id":"gx-co","legal_name":"Globex Company","jurisdiction":"US","lifecycle_state":"ACTIVE"}""");
+        var id = Field(await Globex(PositionSimulations.CreateDraft, """
+            {"company_id":"gx-co","position_title":"Welder","department":"Plant","jurisdiction":"US","schedule_type":"FULL_TIME",
+             "permission_profile_ref":"ap.welder","compensation_band_ref":"band.w1"}
+            """), "position", "position_id");
+        await Globex(PositionSimulations.Activate, $$"""{"position_id":"{{id}}"}""");
+        await Globex(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
+        await Globex(PositionSimulations.SchemaUpdate, $$"""
+            {"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}},{{ConditionalSpec}}],"change_reason":"hazmat","selectors":{"jurisdiction":"US"} }
+            """);
+        await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
+        await Globex(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","field_specs":[{{Spec}}]}""");
+        await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","apply_scope":"NEW_HIRES_ONLY"}""");
+        await Globex(PositionSimulations.RetireOrSuspend, $$"""{"position_id":"{{id}}","requested_state":"SUSPENDED"}""");
+
+        // One journal vocabulary: the schema stream's transitions (NONE → DRAFT → ACTIVE) beside the version they wrote or activated.
+        Assert.Equal(1, await f.CountAsync("globex", "journal", $$"""
+            event_type = 'STATE_TRANSITION' AND engine = 'PH1.POSITION' AND payload::jsonb @> '{"position_id":"{{id}}","schema_version_id":"v1",
+            "state_from":"DRAFT","state_to":"ACTIVE","apply_scope":"CURRENT_AND_NEW"}'
+            """));
+        Assert.Equal(1, await f.CountAsync("globex", "journal", $$"""
+            event_type = 'STATE_TRANSITION' AND payload::jsonb @> '{"position_id":"{{id}}","schema_version_id":"v1","state_from":"NONE","state_to":"DRAFT","field_count":"1"}'
+            """));
+
+        var reports = await f.Maintenance.RebuildAsync("position", "globex", apply: false);
+        Assert.Equal(["tenant_company", "position", "position_requirements_schema"], reports.Select(r => r.Store));
+        Assert.All(reports, r => Assert.True(r.Identical && r.Rows > 0, $"{r.Store}: {string.Join(",", r.Differences)}"));
+
+        // Only the documents change (status, source event and time stay): the comparison must read the JSON.
+        await f.OwnerExecAsync("globex", $$"""UPDATE selene.position_requirements_schema_current SET doc = jsonb_set(doc, '{active_version_id}', '"v1"') WHERE stream_id = '{{id}}'""");
+        await f.OwnerExecAsync("globex", """UPDATE selene.tenant_company_current SET doc = jsonb_set(doc, '{legal_name}', '"Forged"') WHERE stream_id = 'gx-co'""");
+        var altered = await f.Maintenance.RebuildAsync("PH1.POSITION", "globex", apply: false);
+        Assert.Equal([["gx-co"], [], [id]], altered.Select(r => r.Differences.ToArray()));
+
+        Assert.All(await f.Maintenance.RebuildAsync("position", "globex", apply: true), r => Assert.True(r.Applied));
+        Assert.All(await f.Maintenance.RebuildAsync("position", "globex", apply: false), r => Assert.True(r.Identical));
+        await using var tx = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "globex");
+        Assert.Equal("v2", (await PositionModule.Schemas.GetAsync(tx, id, default))!.ActiveVersionId);
+        Assert.Equal("Globex Company", (await PositionModule.Companies.GetAsync(tx, "gx-co", default))!.LegalName);
     }
 }

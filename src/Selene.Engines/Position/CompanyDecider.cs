@@ -15,7 +15,7 @@ public static class CompanyDecider
         return null;
     }
 
-    public static Decision<CompanyWritten> Decide(CompanyView? existing, UpsertCompany command, string tenantId, string actorUserId, UnixNanos now)
+    public static Decision<CompanyWritten> Decide(CompanyState? existing, UpsertCompany command, string tenantId, string actorUserId, UnixNanos now)
     {
         if (Validate(command) is { } invalid) return invalid;
         if (existing is { Lifecycle: CompanyLifecycle.Retired })
@@ -26,4 +26,8 @@ public static class CompanyDecider
             new CompanyWritten(tenantId, command.CompanyId, command.LegalName, command.Jurisdiction, command.Lifecycle, actorUserId, now.Value),
             ReasonCodes.CompanyUpserted);
     }
+
+    /// <summary>Folds an upsert into the company's row: its content replaced, its creation time kept.</summary>
+    public static CompanyState Evolve(CompanyState? state, CompanyWritten e) =>
+        new(e.TenantId, e.CompanyId, e.LegalName, e.Jurisdiction, e.Lifecycle, state?.CreatedAt ?? e.At, e.At);
 }

@@ -28,26 +28,34 @@ public sealed record ActivateSchema(string PositionId, string CompanyId, string 
 /// <summary>A PH1.POSITION ledger event.</summary>
 public abstract record PositionEvent(string TenantId, string PositionId, string ActorUserId, long At);
 
+/// <summary>An event of the position itself (its creation and lifecycle): the position's stream.</summary>
+public abstract record PositionLifecycleEvent(string TenantId, string PositionId, string ActorUserId, long At)
+    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+
+/// <summary>An event of the position's requirement schemas: their own stream, one per position.</summary>
+public abstract record SchemaEvent(string TenantId, string PositionId, string ActorUserId, long At)
+    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+
 /// <summary>The position was created as a draft.</summary>
 public sealed record PositionCreated(string TenantId, string PositionId, string ActorUserId, long At, string CompanyId, string Title, string Department,
     string Jurisdiction, ScheduleType ScheduleType, string PermissionProfileRef, string CompensationBandRef)
-    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+    : PositionLifecycleEvent(TenantId, PositionId, ActorUserId, At);
 
 /// <summary>The position moved from one lifecycle state to another.</summary>
 public sealed record PositionLifecycleChanged(string TenantId, string PositionId, string ActorUserId, long At, PositionLifecycle From, PositionLifecycle To)
-    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+    : PositionLifecycleEvent(TenantId, PositionId, ActorUserId, At);
 
 /// <summary>A schema version was drafted or its draft updated (<see cref="ChangeReason"/> set on update).</summary>
 public sealed record SchemaVersionWritten(string TenantId, string PositionId, string ActorUserId, long At, string SchemaVersionId,
     SchemaSelectors Selectors, IReadOnlyList<FieldSpec> FieldSpecs, string? ChangeReason)
-    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+    : SchemaEvent(TenantId, PositionId, ActorUserId, At);
 
 /// <summary>A schema version became the active one.</summary>
 public sealed record SchemaVersionActivated(string TenantId, string PositionId, string ActorUserId, long At, string SchemaVersionId, ApplyScope ApplyScope)
-    : PositionEvent(TenantId, PositionId, ActorUserId, At);
+    : SchemaEvent(TenantId, PositionId, ActorUserId, At);
 
 /// <summary>TENANT_COMPANY_UPSERT_COMMIT: create a tenant company or change its name, jurisdiction or lifecycle.</summary>
 public sealed record UpsertCompany(string CompanyId, string LegalName, string Jurisdiction, CompanyLifecycle Lifecycle);
 
-/// <summary>A company's row after an upsert.</summary>
+/// <summary>A company's upsert: its whole content after it (the company's ledger event).</summary>
 public sealed record CompanyWritten(string TenantId, string CompanyId, string LegalName, string Jurisdiction, CompanyLifecycle Lifecycle, string ActorUserId, long At);

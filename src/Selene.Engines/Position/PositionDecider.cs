@@ -4,8 +4,7 @@ namespace Selene.Engines.Position;
 
 /// <summary>What the runtime hands the decider: who, when, and the facts it looked up.</summary>
 /// <param name="Company">The company the command names (null when it does not exist).</param>
-/// <param name="DuplicateExists">For create: another position already has this (company, title, department, jurisdiction).</param>
-public sealed record PositionContext(string TenantId, string ActorUserId, UnixNanos Now, string IdempotencyKey, CompanyView? Company, bool DuplicateExists = false);
+public sealed record PositionContext(string TenantId, string ActorUserId, UnixNanos Now, string IdempotencyKey, CompanyView? Company);
 
 /// <summary>
 /// PH1.POSITION, pure (reference §5.2): the position lifecycle and versioned requirement schemas with one active
@@ -76,7 +75,8 @@ public static partial class PositionDecider
         {
             case CreatePosition c:
                 if (CompanyProblem(ctx.Company, c.CompanyId) is { } companyProblem) return companyProblem;
-                if (position is not null || ctx.DuplicateExists)
+                // The id is content-addressed: a position with this company, title, department and jurisdiction is this one.
+                if (position is not null)
                     return Invalid(ReasonCodes.PositionDuplicate, "a position with this company, title, department and jurisdiction exists");
                 var id = PositionId(ctx.TenantId, c.CompanyId, c.Title, c.Department, c.Jurisdiction);
                 return Accept(new PositionCreated(ctx.TenantId, id, ctx.ActorUserId, at, c.CompanyId, c.Title, c.Department, c.Jurisdiction,
@@ -172,6 +172,9 @@ public static partial class PositionDecider
                 return schemas;
         }
     }
+
+    /// <summary>The status of a position's schema stream: ACTIVE once a version is active, DRAFT before.</summary>
+    public static string SchemaStatus(PositionSchemas schemas) => schemas.ActiveVersionId is null ? "DRAFT" : "ACTIVE";
 
     private static Decision<PositionEvent>.Rejected? CompanyProblem(CompanyView? company, string expectedCompanyId, string? namedCompanyId = null)
     {

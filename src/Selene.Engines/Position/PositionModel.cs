@@ -147,6 +147,16 @@ public sealed record SchemaSelectors(string? CompanySize = null, string? Industr
 /// <summary>A tenant company as the position engine reads it.</summary>
 public sealed record CompanyView(string CompanyId, CompanyLifecycle Lifecycle);
 
+/// <summary>The current row of a tenant company (one stream per company id).</summary>
+public sealed record CompanyState(
+    string TenantId,
+    string CompanyId,
+    string LegalName,
+    string Jurisdiction,
+    CompanyLifecycle Lifecycle,
+    long CreatedAt,
+    long UpdatedAt);
+
 /// <summary>The current row of a position.</summary>
 public sealed record PositionState(
     string TenantId,
@@ -170,7 +180,10 @@ public sealed record SchemaVersionState(
     bool Activated,
     long LastEventAt);
 
-/// <summary>A position's requirement schemas: every version drafted, and which one is active.</summary>
+/// <summary>
+/// A position's requirement schemas (one stream per position): every version drafted, and which one is active.
+/// The stream is DRAFT until a version is activated, ACTIVE from then on (<see cref="PositionDecider.SchemaStatus"/>).
+/// </summary>
 public sealed record PositionSchemas(IReadOnlyDictionary<string, SchemaVersionState> Versions, string? ActiveVersionId, ApplyScope? ActiveApplyScope)
 {
     public static PositionSchemas Empty { get; } = new(new Dictionary<string, SchemaVersionState>(StringComparer.Ordinal), null, null);

@@ -290,7 +290,7 @@ public static class ProfileHandlers
         var overlayIds = command.OverlayVersionRefs.Select(r => r.OverlayId).ToHashSet(StringComparer.Ordinal);
         var overlays = overlayIds.Count == 0 ? new Dictionary<string, OverlayState>()
             : ProfileViews.FoldOverlays((await AccessProfileStore.OverlayLedgerAsync(tx, null, ct)).Where(r => overlayIds.Contains(r.OverlayId)));
-        var positionExists = command.PositionId is { } positionId && await PositionStore.GetPositionAsync(tx, positionId, ct) is not null;
+        var positionExists = command.PositionId is { } positionId && await Position.PositionModule.Positions.GetAsync(tx, positionId, ct) is not null;
         var existingRow = await AccessStore.GetByUserAsync(tx, command.TargetUserId, ct);
         var existing = existingRow is null ? null : new ExistingInstance(WireNames.Parse<AccessLifecycle>(existingRow.Lifecycle), existingRow.IdentityVerified,
             WireNames.Parse<VerificationLevel>(existingRow.VerificationLevel), WireNames.Parse<DeviceTrustLevel>(existingRow.DeviceTrustLevel));

@@ -78,7 +78,9 @@ public interface IAggregate<TState, in TEvent> : IAggregate<TEvent> where TState
 /// One aggregate of an engine: its store pair, its state <typeparamref name="TState"/>, its events (a subtype
 /// <typeparamref name="TOwn"/> of the engine's event type <typeparamref name="TEvent"/>), the pure fold, the status
 /// and the view. State and events are stored as JSON written with the repository's strict snake_case options
-/// (<see cref="EngineJson.Options"/>), so an engine writes no mapping code.
+/// (<see cref="EngineJson.Options"/>), so an engine writes no mapping code. An aggregate whose events are several
+/// records (subtypes of an abstract <typeparamref name="TOwn"/>) names the record of each ledger <c>event_type</c>;
+/// an event is stored as its own record, and read back as the record its <c>event_type</c> names.
 /// </summary>
 public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     where TState : class
@@ -90,15 +92,24 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     private readonly Func<TState, string> _statusOf;
     private readonly Func<TOwn, IEnumerable<(string, string)>>? _journalFields;
     private readonly Func<TState, JsonObject> _view;
+    private readonly IReadOnlyDictionary<string, Type>? _records;
 
     /// <param name="storeName">The pair's name, as passed to <c>selene.create_engine_store</c> in the migration.</param>
     /// <param name="streamField">The stream id's field name in journal entries (capreq_id, …).</param>
     /// <param name="viewName">The view's name in results and read bodies ("capreq").</param>
     /// <param name="view">The public JSON view of one stream's state (read routes and simulation results).</param>
+    /// <param name="eventRecords">
+    /// When the aggregate's events are several records: the record of each ledger <c>event_type</c> (each a
+    /// <typeparamref name="TOwn"/>). Null when every event is stored as <typeparamref name="TOwn"/> itself.
+    /// </param>
     public Aggregate(string engineId, string storeName, string streamField, string viewName,
         Func<TOwn, string> streamOf, Func<TOwn, string> eventTypeOf, Func<TState?, TOwn, long, TState> evolve,
-        Func<TState, string> statusOf, Func<TState, JsonObject> view, Func<TOwn, IEnumerable<(string, string)>>? journalFields = null)
+        Func<TState, string> statusOf, Func<TState, JsonObject> view, Func<TOwn, IEnumerable<(string, string)>>? journalFields = null,
+        IReadOnlyDictionary<string, Type>? eventRecords = null)
     {
+        if (eventRecords?.FirstOrDefault(r => !typeof(TOwn).IsAssignableFrom(r.Value) || r.Value.IsAbstract) is { Key: not null } wrong)
+            throw new ArgumentException($"event type {wrong.Key} of {storeName}: {wrong.Value.Name} is not a concrete {typeof(TOwn).Name}", nameof(eventRecords));
+        _records = eventRecords;
         EngineId = engineId;
         Store = new EngineStore(new StorePair(storeName));
         StreamField = streamField;
@@ -146,20 +157,26 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     public ProjectionRow ToRow(string streamId, object state, long sourceEventId, long updatedAt) =>
         new(streamId, _statusOf((TState)state), JsonSerializer.Serialize((TState)state, EngineJson.Options), sourceEventId, updatedAt);
 
-    public string WriteEvent(TEvent e) => JsonSerializer.Serialize(Own(e), EngineJson.Options);
+    // The event's own record, so a subtype of TOwn is stored with every field it has.
+    public string WriteEvent(TEvent e) => JsonSerializer.Serialize(Own(e), Own(e).GetType(), EngineJson.Options);
 
     public IReadOnlyList<ProjectionRow> Fold(IEnumerable<LedgerEvent> ledger)
     {
         var states = new SortedDictionary<string, (TState State, long EventId, long At)>(StringComparer.Ordinal);
         foreach (var row in ledger)
         {
-            var e = JsonSerializer.Deserialize<TOwn>(row.Payload, EngineJson.Options)
+            var e = JsonSerializer.Deserialize(row.Payload, RecordOf(row), EngineJson.Options) as TOwn
                 ?? throw new InvalidOperationException($"ledger event {row.EventId} of {Store.Pair.Ledger} has no payload");
             var state = states.TryGetValue(row.StreamId, out var known) ? known.State : null;
             states[row.StreamId] = (_evolve(state, e, row.EventId), row.EventId, row.CreatedAt);
         }
         return states.Select(p => ToRow(p.Key, p.Value.State, p.Value.EventId, p.Value.At)).ToArray();
     }
+
+    private Type RecordOf(LedgerEvent row) =>
+        _records is null ? typeof(TOwn)
+        : _records.TryGetValue(row.EventType, out var record) ? record
+        : throw new InvalidOperationException($"ledger event {row.EventId} of {Store.Pair.Ledger} has an unknown event type {row.EventType}");
 
     private TState? Read(ProjectionRow? row) => row is null ? null : JsonSerializer.Deserialize<TState>(row.Doc, EngineJson.Options);
 

@@ -35,15 +35,21 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     private readonly Func<TCommand, ExecutionContext, string> _targetOf;
     private readonly ReadFacts? _readFacts;
     private readonly Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> _decide;
+    private readonly Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? _result;
 
     /// <param name="validate">Pure bounds and shapes of the command, checked before any storage (null when valid).</param>
     /// <param name="targetOf">The stream the command acts on (the target aggregate's stream id).</param>
     /// <param name="others">The engine's other aggregates a decision may append to.</param>
+    /// <param name="result">
+    /// The result of an accepted decision, from the target's state after it, the command, the facts and the events
+    /// (pure). Null for the standard result: <c>{&lt;view name&gt;: view, ledger_event_id}</c>.
+    /// </param>
     public EngineSimulation(SimulationRecord record, IAggregate<TState, TEvent> target,
         Func<TInput, TCommand> toCommand, Func<TCommand, JsonInputError?> validate, Func<TCommand, ExecutionContext, string> targetOf,
         Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> decide, ReadFacts? readFacts = null,
-        IReadOnlyList<IAggregate<TEvent>>? others = null)
+        IReadOnlyList<IAggregate<TEvent>>? others = null, Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? result = null)
     {
+        _result = result;
         Record = record;
         _target = target;
         _aggregates = [target, .. others ?? []];
@@ -116,9 +122,14 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                     await t.Aggregate.Store.UpsertAsync(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value), ct);
 
                 var primary = touched[0];
-                var result = new JsonObject();
-                if (primary.State is TState s) result[_target.ViewName] = _target.View(s);
-                result["ledger_event_id"] = touched.Max(t => t.LastEventId);
+                JsonObject result;
+                if (_result is not null) result = _result(primary.State as TState, command, facts, accepted.Events);
+                else
+                {
+                    result = new JsonObject();
+                    if (primary.State is TState s) result[_target.ViewName] = _target.View(s);
+                    result["ledger_event_id"] = touched.Max(t => t.LastEventId);
+                }
                 return new HandlerOutcome.Accepted(accepted.Reason, result, journal, accepted.Outbox);
 
             default:
