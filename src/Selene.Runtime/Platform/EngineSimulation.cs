@@ -35,15 +35,21 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     private readonly Func<TCommand, ExecutionContext, string> _targetOf;
     private readonly ReadFacts? _readFacts;
     private readonly Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> _decide;
+    private readonly Func<TCommand, TState, long, JsonObject>? _render;
 
     /// <param name="validate">Pure bounds and shapes of the command, checked before any storage (null when valid).</param>
     /// <param name="targetOf">The stream the command acts on (the target aggregate's stream id).</param>
     /// <param name="others">The engine's other aggregates a decision may append to.</param>
+    /// <param name="render">
+    /// The accepted result from the command, the target's state after and the last ledger event id, for an engine
+    /// whose result body is not the default <c>{&lt;view name&gt;: view, ledger_event_id}</c>.
+    /// </param>
     public EngineSimulation(SimulationRecord record, IAggregate<TState, TEvent> target,
         Func<TInput, TCommand> toCommand, Func<TCommand, JsonInputError?> validate, Func<TCommand, ExecutionContext, string> targetOf,
         Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> decide, ReadFacts? readFacts = null,
-        IReadOnlyList<IAggregate<TEvent>>? others = null)
+        IReadOnlyList<IAggregate<TEvent>>? others = null, Func<TCommand, TState, long, JsonObject>? render = null)
     {
+        _render = render;
         Record = record;
         _target = target;
         _aggregates = [target, .. others ?? []];
@@ -116,9 +122,18 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                     await t.Aggregate.Store.UpsertAsync(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value), ct);
 
                 var primary = touched[0];
-                var result = new JsonObject();
-                if (primary.State is TState s) result[_target.ViewName] = _target.View(s);
-                result["ledger_event_id"] = touched.Max(t => t.LastEventId);
+                var lastEventId = touched.Max(t => t.LastEventId);
+                JsonObject result;
+                if (_render is not null && primary.State is TState rendered)
+                {
+                    result = _render(command, rendered, lastEventId);
+                }
+                else
+                {
+                    result = new JsonObject();
+                    if (primary.State is TState s) result[_target.ViewName] = _target.View(s);
+                    result["ledger_event_id"] = lastEventId;
+                }
                 return new HandlerOutcome.Accepted(accepted.Reason, result, journal, accepted.Outbox);
 
             default:
