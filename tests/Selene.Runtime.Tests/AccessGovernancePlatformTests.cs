@@ -58,7 +58,7 @@ public sealed class AccessGovernanceRebuildTests(RuntimeFixture f) : IClassFixtu
     }
 
     [Fact]
-    public async Task PolicyUpdate_JournalsOneStateTransitionUnderPhOneAccess()
+    public async Task PolicyUpdate_KeepsItsResultBody_AndJournalsOneStateTransitionUnderPhOneAccess()
     {
         var correlation = f.NextCorrelation();
         var body = new JsonObject
@@ -66,7 +66,12 @@ public sealed class AccessGovernanceRebuildTests(RuntimeFixture f) : IClassFixtu
             ["board_policy_id"] = "journaled", ["policy_version_id"] = 1, ["event_action"] = "CREATE_DRAFT", ["reason"] = "journal",
             ["policy_payload"] = new JsonObject { ["primitive"] = "SINGLE_APPROVER", ["members"] = new JsonArray("bob") },
         };
-        (await f.RunAsync("alice", GovernanceHandlers.BoardPolicyUpdate, Key("j"), body.ToJsonString(), correlation)).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
+        var result = JsonNode.Parse((await f.RunAsync("alice", GovernanceHandlers.BoardPolicyUpdate, Key("j"), body.ToJsonString(), correlation))
+            .Ok("ACCESS_BOARD_POLICY_OK_UPDATE").Body!)!.AsObject();
+        // The result body is the one it was before the move: the policy, the version acted on and its state.
+        Assert.True(result.ContainsKey("board_policy"));
+        Assert.False(result.ContainsKey("ledger_event_id"));
+        Assert.Equal((1, "DRAFT"), (result["policy_version_id"]!.GetValue<int>(), result["policy_state"]!.GetValue<string>()));
         Assert.Equal(1, await f.CountAsync("acme", "journal",
             $"correlation_id = {correlation} AND engine = 'PH1.ACCESS' AND event_type = 'STATE_TRANSITION' AND payload LIKE '%\"version_state_to\":\"DRAFT\"%'"));
         Assert.Equal(0, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND engine <> 'PH1.ACCESS' AND event_type NOT IN ('TURN_DECISION')"));
