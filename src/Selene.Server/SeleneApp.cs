@@ -128,10 +128,6 @@ public static class SeleneApp
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
         v1.MapGet("/access/escalations/{escalation_case_id}", GetEscalationAsync).WithName("GetEscalationCase")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapGet("/access/board-policies", ListBoardPoliciesAsync).WithName("ListBoardPolicies")
-            .WithSummary("Board policies with every version and the one in force.").Produces<JsonObject>();
-        v1.MapGet("/access/board-policies/{board_policy_id}", GetBoardPolicyAsync).WithName("GetBoardPolicy")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
             .WithSummary("Journal entries of one correlation id, in chain order.")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
@@ -340,24 +336,6 @@ public static class SeleneApp
         if (row is null) return Problems.Result(ReasonCodes.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
         var votes = await AccessGovernanceStore.VotesAsync(tx, escalation_case_id, context.RequestAborted);
         return Json(new JsonObject { ["escalation_case"] = GovernanceViews.Case(row, votes) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> ListBoardPoliciesAsync(HttpContext context, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var list = new JsonArray();
-        foreach (var id in await AccessGovernanceStore.PolicyIdsAsync(tx, context.RequestAborted))
-            list.Add(GovernanceViews.Policy(id, await AccessGovernanceStore.PolicyEventsAsync(tx, id, context.RequestAborted)));
-        return Json(new JsonObject { ["board_policies"] = list }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> GetBoardPolicyAsync(HttpContext context, string board_policy_id, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var events = await AccessGovernanceStore.PolicyEventsAsync(tx, board_policy_id, context.RequestAborted);
-        return events.Count == 0
-            ? Problems.Result(ReasonCodes.AccessBoardPolicyNotFound, "no such board policy in this tenant")
-            : Json(new JsonObject { ["board_policy"] = GovernanceViews.Policy(board_policy_id, events) }, ReasonCodes.QueryOk);
     }
 
     /// <summary>A 400 problem when the query names a parameter other than <paramref name="allowed"/>.</summary>

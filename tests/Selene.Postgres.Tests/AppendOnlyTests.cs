@@ -19,7 +19,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "access_instance_ledger", "DELETE FROM selene.access_instance_ledger" },
         { "access_override_ledger", "UPDATE selene.access_override_ledger SET grant_mode = 'X'" },
         { "access_override_ledger", "DELETE FROM selene.access_override_ledger" },
-        { "access_board_policy_ledger", "UPDATE selene.access_board_policy_ledger SET policy_payload_json = '{}'" },
+        { "access_board_policy_ledger", "UPDATE selene.access_board_policy_ledger SET payload = '{}'" },
         { "access_board_policy_ledger", "TRUNCATE selene.access_board_policy_ledger CASCADE" },
         { "access_escalation_case_ledger", "UPDATE selene.access_escalation_case_ledger SET status = 'APPROVED'" },
         { "access_escalation_case_ledger", "DELETE FROM selene.access_escalation_case_ledger" },

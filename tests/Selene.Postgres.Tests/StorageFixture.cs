@@ -39,8 +39,11 @@ public sealed class StorageFixture : IAsyncLifetime
             await AccessGovernanceStore.GrantOverrideAsync(tx, new OverrideRow("ovr_00000000000000a1", "ai_00000000000000a1", "u1", "PERMANENT", "CAPREQ_MANAGE",
                 "A", "ACTIVE", 1, null, null, "u1", "ACCESS_OVERRIDE_PERM_GRANT_COMMIT", null, 1, 1), "seed", stamp, default);
             const string policy = """{"members":["u1"],"primitive":"SINGLE_APPROVER"}""";
-            await AccessGovernanceStore.AppendPolicyEventAsync(tx, "board", 1, "CREATE_DRAFT", "DRAFT", policy, "seed", stamp, default);
-            await AccessGovernanceStore.AppendPolicyEventAsync(tx, "board", 1, "ACTIVATE", "ACTIVE", policy, "seed", stamp, default);
+            var policies = new EngineStore(new StorePair("access_board_policy"));
+            await policies.AppendAsync(tx, new NewLedgerEvent("board", "CREATE_DRAFT", "u1", "ACCESS_BOARD_POLICY_OK_UPDATE", """{"board_policy_id":"board"}""", "7", "k1", 1), default);
+            var activatedPolicy = await policies.AppendAsync(tx, new NewLedgerEvent("board", "ACTIVATE", "u1", "ACCESS_BOARD_POLICY_OK_UPDATE",
+                """{"board_policy_id":"board"}""", "7", "k2", 1), default);
+            await policies.UpsertAsync(tx, new ProjectionRow("board", "ACTIVE", """{"board_policy_id":"board"}""", activatedPolicy, 1), default);
             await AccessGovernanceStore.OpenCaseAsync(tx, new EscalationCaseRow("esc_00000000000000a1", "u1", "ai_00000000000000a1", "CAPREQ_APPROVE_COMMIT", "k9", new string('0', 64),
                 "CAPREQ_MANAGE", "A", "W", "AP_APPROVAL_REQUIRED", "board", 1, policy, "OPEN", null, null, "7", 1, null), "{}", stamp, default);
             await AccessGovernanceStore.AppendVoteAsync(tx, "esc_00000000000000a1", "board", 1, "APPROVE", "seed", "SATISFIED", stamp, default);

@@ -15,7 +15,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     /// <summary>Voters v1..v3 and an ACTIVE N_OF_M (2 of 3) board policy governing CAPREQ_MANAGE.</summary>
     private async Task BoardAsync()
     {
-        if (await f.CountAsync("acme", "access_board_policies", "board_policy_id = 'capreq-board'") > 0) return;
+        if (await f.CountAsync("acme", "access_board_policy_current", "stream_id = 'capreq-board'") > 0) return;
         foreach (var v in Voters) await f.GiveInstanceAsync("alice", v, "board_member", "W", ["ACCESS_ESCALATION_VOTE"]);
         await PolicyAsync("capreq-board", 1, "CREATE_DRAFT", new JsonObject
         {
@@ -255,7 +255,8 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
 
         var retired = Json((await PolicyAsync("p2", 2, "RETIRE")).Ok("ACCESS_BOARD_POLICY_OK_UPDATE"))["board_policy"]!;
         Assert.Null(retired["active_policy_version_id"]);
-        Assert.Equal(0, await f.CountAsync("acme", "access_board_policies", "board_policy_id = 'p2'"));
+        Assert.Equal("RETIRED", retired["versions"]![1]!["lifecycle_state"]!.GetValue<string>());
+        Assert.Equal(0, await f.CountAsync("acme", "access_board_policy_current", "stream_id = 'p2' AND status <> 'RETIRED'"));
     }
 
     [Fact]

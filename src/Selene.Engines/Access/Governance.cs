@@ -194,26 +194,6 @@ public static class Governance
     public static ThresholdStatus Threshold(EscalationCaseView escalation, IEnumerable<BoardVote> votes) =>
         escalation.Policy is null ? ThresholdStatus.Pending : BoardThreshold.Compute(Electorate(escalation.Policy, escalation.TargetUserId), votes);
 
-    /// <summary>
-    /// The state of every version of a policy from its ledger actions in order: activating a version supersedes
-    /// (retires) the one in force; retiring the active version leaves none in force.
-    /// </summary>
-    public static IReadOnlyDictionary<int, PolicyVersionState> PolicyStates(IEnumerable<(int Version, PolicyEventAction Action)> events)
-    {
-        var states = new SortedDictionary<int, PolicyVersionState>();
-        foreach (var (version, action) in events)
-        {
-            if (action == PolicyEventAction.Activate)
-            {
-                foreach (var active in states.Where(p => p.Value == PolicyVersionState.Active).Select(p => p.Key).ToArray())
-                    states[active] = PolicyVersionState.Retired;
-            }
-            var (next, _) = Transition(states.TryGetValue(version, out var current) ? current : null, action);
-            if (next is { } n) states[version] = n;
-        }
-        return states;
-    }
-
     /// <summary>The default mode of a role template (reference §7.1): admin ⇒ X, approve ⇒ A, write/editor ⇒ W, else R.</summary>
     public static AccessMode RoleDefaultMode(string roleTemplateId)
     {

@@ -26,13 +26,6 @@ public sealed record GateFacts(AccessInstanceRow? Instance, IReadOnlyList<Overri
 /// <summary>Who wrote a governance event, why, and under which correlation and key.</summary>
 public sealed record GovernanceStamp(string ActorUserId, string ReasonCode, string CorrelationId, string IdempotencyKey, long Now);
 
-/// <summary>One event of a board-policy version, as in the ledger.</summary>
-public sealed record BoardPolicyEventRow(long EventId, int VersionId, string EventAction, string LifecycleState, string PayloadJson, string Reason,
-    string ActorUserId, long CreatedAt);
-
-/// <summary>The version in force of one board policy.</summary>
-public sealed record ActiveBoardPolicyRow(string BoardPolicyId, int VersionId, string PayloadJson, long UpdatedAt);
-
 /// <summary>An escalation case as projected.</summary>
 public sealed record EscalationCaseRow(
     string EscalationCaseId,
@@ -60,7 +53,7 @@ public sealed record BoardVoteRow(long VoteRowId, string EscalationCaseId, strin
     string Reason, string ThresholdStatus, long CreatedAt);
 
 /// <summary>
-/// Storage of the approval paths (migration 0006): overrides, board policies, escalation cases and board votes.
+/// Storage of the approval paths (migration 0006): overrides, escalation cases and board votes.
 /// Each write appends to its ledger and updates its projection in the caller's transaction.
 /// </summary>
 public static class AccessGovernanceStore
@@ -190,85 +183,6 @@ public static class AccessGovernanceStore
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
             r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8), r.IsDBNull(9) ? null : r.GetString(9), r.GetString(10), r.GetString(11),
             r.IsDBNull(12) ? null : r.GetString(12), r.GetInt64(13), r.GetInt64(14));
-
-    // ---- board policies -------------------------------------------------------------------------------------
-
-    /// <summary>Every ledger event of one policy, oldest first.</summary>
-    public static async Task<IReadOnlyList<BoardPolicyEventRow>> PolicyEventsAsync(TenantTransaction tx, string boardPolicyId, CancellationToken ct)
-    {
-        await using var cmd = tx.Command("""
-            SELECT event_id, policy_version_id, event_action, lifecycle_state, policy_payload_json, reason, actor_user_id, created_at
-            FROM selene.access_board_policy_ledger WHERE tenant_id = $1 AND board_policy_id = $2 ORDER BY event_id
-            """);
-        Add(cmd, tx.TenantId, boardPolicyId);
-        var list = new List<BoardPolicyEventRow>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            list.Add(new BoardPolicyEventRow(r.GetInt64(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt64(7)));
-        return list;
-    }
-
-    /// <summary>Appends one policy event; when it activates or retires the version in force, the projection follows.</summary>
-    public static async Task<long> AppendPolicyEventAsync(TenantTransaction tx, string boardPolicyId, int versionId, string eventAction, string lifecycleState,
-        string payloadJson, string reason, GovernanceStamp stamp, CancellationToken ct)
-    {
-        long eventId;
-        await using (var cmd = tx.Command("""
-            INSERT INTO selene.access_board_policy_ledger (tenant_id, board_policy_id, policy_version_id, event_action, lifecycle_state, policy_payload_json,
-                reason, reason_code, actor_user_id, correlation_id, idempotency_key, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::numeric, $11, $12) RETURNING event_id
-            """))
-        {
-            Add(cmd, tx.TenantId, boardPolicyId, versionId, eventAction, lifecycleState, payloadJson, reason, stamp.ReasonCode, stamp.ActorUserId,
-                stamp.CorrelationId, stamp.IdempotencyKey, stamp.Now);
-            eventId = (long)(await cmd.ExecuteScalarAsync(ct))!;
-        }
-
-        if (eventAction == "ACTIVATE")
-        {
-            await using var activate = tx.Command("""
-                INSERT INTO selene.access_board_policies (tenant_id, board_policy_id, active_policy_version_id, active_policy_payload_json, source_event_id, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (tenant_id, board_policy_id) DO UPDATE SET active_policy_version_id = EXCLUDED.active_policy_version_id,
-                    active_policy_payload_json = EXCLUDED.active_policy_payload_json, source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at
-                """);
-            Add(activate, tx.TenantId, boardPolicyId, versionId, payloadJson, eventId, stamp.Now);
-            await activate.ExecuteNonQueryAsync(ct);
-        }
-        else if (eventAction == "RETIRE")
-        {
-            await using var retire = tx.Command(
-                "DELETE FROM selene.access_board_policies WHERE tenant_id = $1 AND board_policy_id = $2 AND active_policy_version_id = $3");
-            Add(retire, tx.TenantId, boardPolicyId, versionId);
-            await retire.ExecuteNonQueryAsync(ct);
-        }
-        return eventId;
-    }
-
-    /// <summary>The version in force of every board policy of the tenant, by id.</summary>
-    public static async Task<IReadOnlyList<ActiveBoardPolicyRow>> ActivePoliciesAsync(TenantTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = tx.Command("""
-            SELECT board_policy_id, active_policy_version_id, active_policy_payload_json, updated_at
-            FROM selene.access_board_policies WHERE tenant_id = $1 ORDER BY board_policy_id LIMIT 1000
-            """);
-        Add(cmd, tx.TenantId);
-        var list = new List<ActiveBoardPolicyRow>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) list.Add(new ActiveBoardPolicyRow(r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetInt64(3)));
-        return list;
-    }
-
-    /// <summary>The ids of every board policy with at least one event, for listing.</summary>
-    public static async Task<IReadOnlyList<string>> PolicyIdsAsync(TenantTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = tx.Command("SELECT DISTINCT board_policy_id FROM selene.access_board_policy_ledger WHERE tenant_id = $1 ORDER BY 1 LIMIT 1000");
-        Add(cmd, tx.TenantId);
-        var list = new List<string>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) list.Add(r.GetString(0));
-        return list;
-    }
 
     // ---- escalation cases -----------------------------------------------------------------------------------
 

@@ -120,8 +120,8 @@ public static class ExecutorGate
     public static async Task<JournalDraft?> OpenCaseAsync(TenantTransaction tx, GateVerdict verdict, string simulationId, ExecutionContext context,
         string requestHash, CancellationToken ct)
     {
-        var policies = (await AccessGovernanceStore.ActivePoliciesAsync(tx, ct))
-            .Select(p => BoardPolicies.TryParse(p.PayloadJson, out var payload) ? new ActiveBoardPolicy(p.BoardPolicyId, p.VersionId, payload!, p.PayloadJson) : null)
+        var policies = (await GovernanceHandlers.Policies.ListAsync(tx, WireNames.Of(BoardPolicyStatus.Active), null, 1000, ct))
+            .Select(p => p.State.Active(json => BoardPolicies.TryParse(json, out var payload) ? payload : null))
             .OfType<ActiveBoardPolicy>();
         var bound = Governance.BindPolicy(policies, verdict.RequestedAction, context.Actor.Value);
         var row = new EscalationCaseRow(verdict.EscalationCaseId!, context.Actor.Value, verdict.AccessInstanceId!, simulationId, context.IdempotencyKey.Value,

@@ -4,6 +4,7 @@ using Selene.Engines.Access;
 using Selene.Kernel.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
+using Selene.Runtime.Platform;
 
 namespace Selene.Runtime.Access;
 
@@ -55,11 +56,32 @@ public static class GovernanceHandlers
     private static SimulationRecord Record(string id, string action, AccessMode mode, params ReasonCode[] codes) =>
         new(id, Engine, SimulationType.Commit, SimulationStatus.Active, action, mode, Scope, codes);
 
-    /// <summary>The store pairs of the governance half (none until it moves onto the engine platform).</summary>
-    public static IReadOnlyList<Platform.IAggregate> Aggregates { get; } = [];
+    /// <summary>
+    /// Board policies: <c>access_board_policy_ledger</c> / <c>access_board_policy_current</c>, stream id = board policy
+    /// id, one row per policy with every version.
+    /// </summary>
+    public static Aggregate<BoardPolicyState, BoardPolicyEvent, GovernanceEvent> Policies { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_board_policy", streamField: "board_policy_id", viewName: "board_policy",
+        streamOf: e => e.BoardPolicyId,
+        eventTypeOf: e => WireNames.Of(e.EventAction),
+        evolve: BoardPolicyDecider.Evolve,
+        statusOf: s => WireNames.Of(s.Status),
+        view: GovernanceViews.Policy,
+        journalFields: e => [
+            ("policy_version_id", e.PolicyVersionId.ToString(CultureInfo.InvariantCulture)), ("event_action", WireNames.Of(e.EventAction)),
+            ("version_state_from", e.VersionStateFrom is { } from ? WireNames.Of(from) : "NONE"), ("version_state_to", WireNames.Of(e.LifecycleState))]);
 
-    /// <summary>The HTTP read routes of the governance half (none until it moves onto the engine platform; the server maps them).</summary>
-    public static IReadOnlyList<Platform.ReadRoute> Routes { get; } = [];
+    /// <summary>The store pairs of the governance half on the engine platform (the rebuild walks them).</summary>
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Policies];
+
+    /// <summary>The HTTP read routes of the governance half on the engine platform.</summary>
+    public static IReadOnlyList<ReadRoute> Routes { get; } =
+    [
+        new ReadRoute("ListBoardPolicies", "/access/board-policies", "Board policies with every version and the one in force.", NotFound: false,
+            ListPoliciesAsync),
+        new ReadRoute("GetBoardPolicy", "/access/board-policies/{board_policy_id}", "One board policy with every version and the one in force.",
+            NotFound: true, GetPolicyAsync),
+    ];
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
@@ -81,10 +103,23 @@ public static class GovernanceHandlers
             Record(Revoke, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverrideRevoked, ReasonCodes.AccessOverrideNotFound,
                 ReasonCodes.AccessOverrideNotActive, ReasonCodes.AccessGrantExceedsAuthority),
             ValidateRevoke, RevokeAsync),
-        new DelegateHandler<BoardPolicyInput, BoardPolicyInput>(
+        new EngineSimulation<BoardPolicyInput, UpdateBoardPolicy, BoardPolicyState, GovernanceEvent, IReadOnlySet<string>>(
             Record(BoardPolicyUpdate, "ACCESS_SCHEMA_MANAGE", AccessMode.X, ReasonCodes.AccessBoardPolicyUpdated, ReasonCodes.AccessBoardPolicyInvalid,
                 ReasonCodes.AccessBoardPolicyTransitionInvalid),
-            ValidatePolicy, UpdatePolicyAsync),
+            Policies,
+            toCommand: i => new UpdateBoardPolicy(i.BoardPolicyId, i.PolicyVersionId, i.EventAction, i.Reason, i.PolicyPayload),
+            validate: c => BoardPolicyDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+            targetOf: (c, _) => c.BoardPolicyId,
+            decide: (state, c, known, ctx) => BoardPolicyDecider.Decide(state, c, known, ctx.Actor.Value, ctx.Now),
+            readFacts: async (tx, c, _, _, ct) => c.PolicyPayload is { } payload
+                ? await AccessGovernanceStore.ExistingIdentitiesAsync(tx, payload.Members, ct)
+                : new HashSet<string>(StringComparer.Ordinal),
+            result: (state, c, _, _) => new JsonObject
+            {
+                ["board_policy"] = GovernanceViews.Policy(state!),
+                ["policy_version_id"] = c.PolicyVersionId,
+                ["policy_state"] = WireNames.Of(state!.Versions.Single(v => v.PolicyVersionId == c.PolicyVersionId).LifecycleState),
+            }),
         new DelegateHandler<BoardVoteInput, BoardVoteInput>(
             Record(BoardVote, "ACCESS_ESCALATION_VOTE", AccessMode.W, ReasonCodes.AccessBoardVoteRecorded, ReasonCodes.AccessBoardMemberRequired,
                 ReasonCodes.AccessBoardVoteDuplicate, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
@@ -138,19 +173,6 @@ public static class GovernanceHandlers
     {
         if (CheckCommon(i.TargetUserId, i.Reason, i.ApprovalRef) is { } bad) return Bad<RevokeInput>(bad);
         return IdRules.IsShortHashId(i.OverrideId, "ovr_") ? Ok(i) : Bad<RevokeInput>("override_id must look like ovr_<16 hex>");
-    }
-
-    private static (BoardPolicyInput?, JsonInputError?) ValidatePolicy(BoardPolicyInput i)
-    {
-        if (!IdRules.IsValidName(i.BoardPolicyId)) return Bad<BoardPolicyInput>("board_policy_id must be a valid name");
-        if (i.PolicyVersionId < 1) return Bad<BoardPolicyInput>("policy_version_id must be a positive integer");
-        if (!IdRules.IsBoundedText(i.Reason, 512)) return Bad<BoardPolicyInput>("reason must be 1..512 characters");
-        var needsPayload = i.EventAction is PolicyEventAction.CreateDraft or PolicyEventAction.UpdateDraft;
-        if (needsPayload != (i.PolicyPayload is not null))
-            return Bad<BoardPolicyInput>(needsPayload ? "CREATE_DRAFT and UPDATE_DRAFT need policy_payload" : "ACTIVATE and RETIRE take no policy_payload");
-        if (i.PolicyPayload is { } payload && Governance.ValidatePayload(payload) is { } invalid)
-            return (null, new JsonInputError(ReasonCodes.AccessBoardPolicyInvalid, invalid));
-        return Ok(i);
     }
 
     private static (BoardVoteInput?, JsonInputError?) ValidateVote(BoardVoteInput i)
@@ -271,46 +293,6 @@ public static class GovernanceHandlers
             OverrideJournal(Revoke, ReasonCodes.AccessOverrideRevoked, revoked));
     }
 
-    private static async Task<HandlerOutcome> UpdatePolicyAsync(TenantTransaction tx, BoardPolicyInput i, ExecutionContext ctx, CancellationToken ct)
-    {
-        await tx.LockEntityAsync("board_policy:" + i.BoardPolicyId, ct);
-        var events = await AccessGovernanceStore.PolicyEventsAsync(tx, i.BoardPolicyId, ct);
-        var states = Governance.PolicyStates(events.Select(e => (e.VersionId, WireNames.Parse<PolicyEventAction>(e.EventAction))));
-        var (next, illegal) = Governance.Transition(states.TryGetValue(i.PolicyVersionId, out var current) ? current : null, i.EventAction);
-        if (next is null)
-            return Refuse(BoardPolicyUpdate, ReasonCodes.AccessBoardPolicyTransitionInvalid, illegal!, ("board_policy_id", i.BoardPolicyId),
-                ("policy_version_id", i.PolicyVersionId.ToString(CultureInfo.InvariantCulture)));
-
-        string payloadJson;
-        if (i.PolicyPayload is { } payload)
-        {
-            var known = await AccessGovernanceStore.ExistingIdentitiesAsync(tx, payload.Members, ct);
-            if (payload.Members.FirstOrDefault(m => !known.Contains(m)) is { } stranger)
-                return Refuse(BoardPolicyUpdate, ReasonCodes.AccessBoardPolicyInvalid, $"board member {stranger} is not a user of this tenant",
-                    ("board_policy_id", i.BoardPolicyId));
-            payloadJson = System.Text.Encoding.UTF8.GetString(CanonicalJson.Canonicalize(
-                System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(payload, StrictJson.Options))));
-        }
-        else
-        {
-            payloadJson = events.Last(e => e.VersionId == i.PolicyVersionId).PayloadJson;
-        }
-
-        var eventId = await AccessGovernanceStore.AppendPolicyEventAsync(tx, i.BoardPolicyId, i.PolicyVersionId, WireNames.Of(i.EventAction),
-            WireNames.Of(next.Value), payloadJson, i.Reason, Stamp(ctx, ReasonCodes.AccessBoardPolicyUpdated), ct);
-        var after = await AccessGovernanceStore.PolicyEventsAsync(tx, i.BoardPolicyId, ct);
-        return Accept(ReasonCodes.AccessBoardPolicyUpdated, new JsonObject
-            {
-                ["board_policy"] = GovernanceViews.Policy(i.BoardPolicyId, after),
-                ["policy_version_id"] = i.PolicyVersionId,
-                ["policy_state"] = WireNames.Of(next.Value),
-            },
-            new JournalDraft(ReasonCodes.EngineAccess, BoardPolicyUpdate, ReasonCodes.AccessBoardPolicyUpdated, JournalPayload.Create(
-                ("board_policy_id", i.BoardPolicyId), ("policy_version_id", i.PolicyVersionId.ToString(CultureInfo.InvariantCulture)),
-                ("event_action", WireNames.Of(i.EventAction)), ("state_from", current is { } c ? WireNames.Of(c) : "NONE"),
-                ("state_to", WireNames.Of(next.Value)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)))));
-    }
-
     private static async Task<HandlerOutcome> VoteAsync(TenantTransaction tx, BoardVoteInput i, ExecutionContext ctx, CancellationToken ct)
     {
         if (i.VoterUserId is { } named && named != ctx.Actor.Value)
@@ -385,4 +367,23 @@ public static class GovernanceHandlers
 
     private static StoredOverride ToStored(OverrideRow o) => new(o.OverrideId, o.TargetUserId, WireNames.Parse<OverrideType>(o.OverrideType), o.Scope,
         WireNames.Parse<AccessMode>(o.GrantMode), o.Status == "REVOKED", o.StartsAt, o.ExpiresAt, o.EscalationCaseId);
+
+    // ---- read routes ----------------------------------------------------------------------------------------
+
+    /// <summary>The tenant's board policies in id order (the first 1000), each with every version.</summary>
+    private static async Task<ReadResult> ListPoliciesAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var rows = await Policies.ListAsync(tx, null, null, 1000, ct);
+        return new ReadResult.Ok(new JsonObject { ["board_policies"] = new JsonArray(rows.Select(r => (JsonNode)GovernanceViews.Policy(r.State)).ToArray()) });
+    }
+
+    private static async Task<ReadResult> GetPolicyAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var id = request.RouteValues["board_policy_id"];
+        return await Policies.GetAsync(tx, id, ct) is { } state
+            ? new ReadResult.Ok(new JsonObject { ["board_policy"] = GovernanceViews.Policy(state) })
+            : new ReadResult.Refused(ReasonCodes.AccessBoardPolicyNotFound, "no such board policy in this tenant");
+    }
 }

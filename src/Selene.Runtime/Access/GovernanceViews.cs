@@ -92,23 +92,17 @@ public static class GovernanceViews
     }
 
     /// <summary>A board policy: its version in force (if any) and every version with its state.</summary>
-    public static JsonObject Policy(string boardPolicyId, IReadOnlyList<BoardPolicyEventRow> events)
+    public static JsonObject Policy(BoardPolicyState policy) => new()
     {
-        var states = Governance.PolicyStates(events.Select(e => (e.VersionId, WireNames.Parse<PolicyEventAction>(e.EventAction))));
-        var latest = events.GroupBy(e => e.VersionId).ToDictionary(g => g.Key, g => g.Last());
-        var active = states.Where(s => s.Value == PolicyVersionState.Active).Select(s => (int?)s.Key).FirstOrDefault();
-        return new JsonObject
+        ["board_policy_id"] = policy.BoardPolicyId,
+        ["active_policy_version_id"] = policy.ActivePolicyVersionId,
+        ["versions"] = new JsonArray(policy.Versions.Select(v => (JsonNode)new JsonObject
         {
-            ["board_policy_id"] = boardPolicyId,
-            ["active_policy_version_id"] = active,
-            ["versions"] = new JsonArray(states.Select(s => (JsonNode)new JsonObject
-            {
-                ["policy_version_id"] = s.Key,
-                ["lifecycle_state"] = WireNames.Of(s.Value),
-                ["policy_payload"] = JsonNode.Parse(latest[s.Key].PayloadJson),
-                ["last_event_action"] = latest[s.Key].EventAction,
-                ["updated_at"] = new UnixNanos(latest[s.Key].CreatedAt).ToString(),
-            }).ToArray()),
-        };
-    }
+            ["policy_version_id"] = v.PolicyVersionId,
+            ["lifecycle_state"] = WireNames.Of(v.LifecycleState),
+            ["policy_payload"] = JsonNode.Parse(v.PolicyPayloadJson),
+            ["last_event_action"] = WireNames.Of(v.LastEventAction),
+            ["updated_at"] = new UnixNanos(v.UpdatedAt).ToString(),
+        }).ToArray()),
+    };
 }

@@ -50,7 +50,7 @@ public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
         var eventId = await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant.Value, instanceId, admin.Value, AdminRoleTemplate, "X", baseline,
             IdentityVerified: true, "STEP_UP", "DTL4", "ACTIVE", 0, now, now), "BOOTSTRAP_ADMIN", ReasonCodes.AccessInstanceBootstrapped.Name,
             null, null, correlation.ToString(), null, ct);
-        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), "PH2.ACCESS.002", "ACCESS_INSTANCE_UPSERT_COMMIT",
+        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), ReasonCodes.EngineAccess, "ACCESS_INSTANCE_UPSERT_COMMIT",
             ReasonCodes.AccessInstanceBootstrapped, JournalPayload.Create(
                 ("access_instance_id", instanceId), ("tenant_id", tenant.Value), ("user_id", admin.Value), ("effective_access_mode", "X"),
                 ("ledger_event_id", eventId.ToString(System.Globalization.CultureInfo.InvariantCulture))), null, null)], now, ct);
