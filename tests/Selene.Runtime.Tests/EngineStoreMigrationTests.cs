@@ -38,7 +38,7 @@ public sealed class EngineStoreMigrationTests
             await seed.ExecuteNonQueryAsync();
         }
 
-        Assert.Equal([10], await Migrator.MigrateAsync(source, Migrator.Embedded));
+        Assert.Equal([10], await Migrator.MigrateAsync(source, Migrator.Embedded.Where(m => m.Version <= 10).ToArray()));
 
         await using var tx = await TenantTransaction.BeginAsync(source, "acme");
         var store = CapreqModule.Requests.Store;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Selene.Kernel.Access;
 
 namespace Selene.Engines.Access;
@@ -77,10 +78,20 @@ public sealed record ApReviewConfirmed(ApScope Scope, string ScopeKey, string Ac
 /// <summary>One overlay op as it arrives on the wire; <see cref="OverlayDecider.ReadOps"/> turns it into an <see cref="OverlayOp"/>.</summary>
 public sealed record OverlayOpText(string Op, string? CapabilityId = null, string? ConstraintRef = null, string? EscalationPolicyRef = null);
 
-/// <summary>ACCESS_AP_OVERLAY_UPDATE_COMMIT. <see cref="Ops"/> is required for CREATE_DRAFT and UPDATE_DRAFT and absent otherwise.</summary>
-public sealed record UpdateOverlay(string OverlayId, int OverlayVersionId, OverlayEventAction Action, IReadOnlyList<OverlayOp>? Ops, string Reason);
+/// <summary>
+/// ACCESS_AP_OVERLAY_UPDATE_COMMIT. <see cref="Ops"/> (as on the wire; <see cref="OverlayDecider.Validate"/> reads
+/// them) is required for CREATE_DRAFT and UPDATE_DRAFT and absent otherwise.
+/// </summary>
+public sealed record UpdateOverlay(string OverlayId, int OverlayVersionId, OverlayEventAction Action, IReadOnlyList<OverlayOpText>? Ops, string Reason);
 
-/// <summary>A ledger event of a tenant overlay.</summary>
+/// <summary>
+/// A ledger event of a tenant overlay (one ledger row of <c>access_ap_overlay_ledger</c>; the stored payload names
+/// its kind in <c>event</c>).
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "event")]
+[JsonDerivedType(typeof(OverlayVersionWritten), "VERSION_WRITTEN")]
+[JsonDerivedType(typeof(OverlayVersionActivated), "VERSION_ACTIVATED")]
+[JsonDerivedType(typeof(OverlayVersionRetired), "VERSION_RETIRED")]
 public abstract record OverlayEvent(string TenantId, string OverlayId, int OverlayVersionId, string ActorUserId, long At, string Reason);
 
 /// <summary>An overlay version was drafted or its draft replaced; it is DRAFT.</summary>

@@ -168,7 +168,9 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
 
 /// <summary>
 /// How engine state and events are stored: the strict snake_case options with every member written, nulls
-/// included. A stored document names every field of its type, so reading it back requires all of them.
+/// included. A stored document names every field of its type, so reading it back requires all of them. An
+/// engine whose events form a hierarchy names the kind with <c>[JsonPolymorphic]</c>; the discriminator may stand
+/// anywhere in the object, since jsonb orders keys by its own rule.
 /// </summary>
 public static class EngineJson
 {
@@ -176,7 +178,11 @@ public static class EngineJson
 
     private static JsonSerializerOptions Create()
     {
-        var options = new JsonSerializerOptions(StrictJson.Options) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
+        var options = new JsonSerializerOptions(StrictJson.Options)
+        {
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
+            AllowOutOfOrderMetadataProperties = true,
+        };
         options.MakeReadOnly();
         return options;
     }
