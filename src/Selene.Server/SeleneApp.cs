@@ -137,9 +137,6 @@ public static class SeleneApp
         v1.MapGet("/access/profiles/{access_profile_id}", GetAccessProfileAsync).WithName("GetAccessProfile")
             .WithSummary("Every version of one access profile (GLOBAL and the tenant's own) with lifecycle and authoring review.")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapGet("/access/overlays", ListAccessOverlaysAsync).WithName("ListAccessOverlays")
-            .WithSummary("The tenant's overlays with every version, its ops and the ACTIVE version.")
-            .Produces<JsonObject>();
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.
@@ -390,7 +387,7 @@ public static class SeleneApp
         return Json(new JsonObject { ["correlation_id"] = correlation.ToString(), ["entries"] = entries }, ReasonCodes.QueryOk);
     }
 
-    // Access profiles (GLOBAL rows are visible to every tenant; row-level security adds the tenant's own) and overlays.
+    // Access profiles (GLOBAL rows are visible to every tenant; row-level security adds the tenant's own).
     private static Task<IResult> ListAccessProfilesAsync(HttpContext context, SeleneDatabase db) =>
         ListAsync(context, db, "access_profiles", AccessProfileStore.ListApCurrentAsync, ProfileViews.Current);
 
@@ -401,14 +398,6 @@ public static class SeleneApp
         return await GetAsync(context, db, "access_profile", async (tx, ct) => ProfileViews.ProfileDetail(access_profile_id,
                 await AccessProfileStore.ApLedgerAllScopesAsync(tx, access_profile_id, ct), await AccessProfileStore.ListReviewsAsync(tx, access_profile_id, ct)),
             j => j, ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
-    }
-
-    private static async Task<IResult> ListAccessOverlaysAsync(HttpContext context, SeleneDatabase db)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var overlays = ProfileViews.FoldOverlays(await AccessProfileStore.OverlayLedgerAsync(tx, null, context.RequestAborted));
-        var list = new JsonArray(overlays.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => (JsonNode)ProfileViews.Overlay(o.Key, o.Value)).ToArray());
-        return Json(new JsonObject { ["access_overlays"] = list }, ReasonCodes.QueryOk);
     }
 
     private static IResult Json(JsonObject body, ReasonCode reason)

@@ -19,7 +19,7 @@ public sealed class AccessCompileDeciderTests
     }
 
     private static OverlayState Overlay(int active, params OverlayOp[] ops) =>
-        new(new Dictionary<int, OverlayVersionState> { [active] = new(active, ApLifecycle.Active, ops, 1), [active + 1] = new(active + 1, ApLifecycle.Draft, ops, 1) }, active);
+        new("ov", new Dictionary<int, OverlayVersionState> { [active] = new(active, ApLifecycle.Active, ops, 1), [active + 1] = new(active + 1, ApLifecycle.Draft, ops, 1) }, active);
 
     private static OverlayOp Add(string c) => new(OverlayOpKind.AddPermission, CapabilityId: c);
     private static OverlayOp Remove(string c) => new(OverlayOpKind.RemovePermission, CapabilityId: c);

@@ -7,17 +7,18 @@ public sealed class AccessOverlayDeciderTests
 {
     private static readonly OverlayContext Ctx = new("acme", "alice", new UnixNanos(1000));
     private static readonly IReadOnlyList<OverlayOp> Ops = [new(OverlayOpKind.AddPermission, CapabilityId: "CAPREQ_SELF_APPROVE")];
+    private static readonly IReadOnlyList<OverlayOpText> OpsText = [new("ADD_PERMISSION", CapabilityId: "CAPREQ_SELF_APPROVE")];
 
     private static OverlayState Overlay(ApLifecycle? v1, ApLifecycle? v2 = null)
     {
         var versions = new Dictionary<int, OverlayVersionState>();
         if (v1 is { } l1) versions[1] = new OverlayVersionState(1, l1, Ops, 1);
         if (v2 is { } l2) versions[2] = new OverlayVersionState(2, l2, Ops, 1);
-        return new OverlayState(versions, v1 == ApLifecycle.Active ? 1 : v2 == ApLifecycle.Active ? 2 : null);
+        return new OverlayState("ov1", versions, v1 == ApLifecycle.Active ? 1 : v2 == ApLifecycle.Active ? 2 : null);
     }
 
     private static UpdateOverlay Command(OverlayEventAction action, int version = 1) =>
-        new("ov1", version, action, action is OverlayEventAction.CreateDraft or OverlayEventAction.UpdateDraft ? Ops : null, "why");
+        new("ov1", version, action, action is OverlayEventAction.CreateDraft or OverlayEventAction.UpdateDraft ? OpsText : null, "why");
 
     public static TheoryData<OverlayEventAction, ApLifecycle?, string?> Lifecycle => new()
     {
@@ -50,7 +51,7 @@ public sealed class AccessOverlayDeciderTests
     public void Activate_RetiresThePreviousActiveVersion_SoOneStaysActive()
     {
         var a = Assert.IsType<Decision<OverlayEvent>.Accepted>(OverlayDecider.Decide(Overlay(ApLifecycle.Active, ApLifecycle.Draft), Command(OverlayEventAction.Activate, 2), Ctx));
-        var after = a.Events.Aggregate(Overlay(ApLifecycle.Active, ApLifecycle.Draft), OverlayDecider.Evolve);
+        var after = a.Events.Aggregate(Overlay(ApLifecycle.Active, ApLifecycle.Draft), (s, e) => OverlayDecider.Evolve(s, e));
         Assert.Equal((2, ApLifecycle.Retired), (after.ActiveVersionId, after.Versions[1].Lifecycle));
         Assert.Equal(2, Assert.IsType<OverlayVersionRetired>(a.Events[0]).SupersededBy);
         var retire = Assert.IsType<Decision<OverlayEvent>.Accepted>(OverlayDecider.Decide(after, Command(OverlayEventAction.Retire, 2), Ctx));
@@ -100,7 +101,7 @@ public sealed class AccessOverlayDeciderTests
     [InlineData(OverlayEventAction.Retire, true)]
     public void Ops_GoWithDraftWritesOnly(OverlayEventAction action, bool withOps)
     {
-        var command = new UpdateOverlay("ov1", 1, action, withOps ? Ops : null, "why");
+        var command = new UpdateOverlay("ov1", 1, action, withOps ? OpsText : null, "why");
         Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, OverlayDecider.Validate(command)?.Reason);
     }
 }

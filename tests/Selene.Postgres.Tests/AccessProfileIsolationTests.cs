@@ -26,11 +26,15 @@ internal static class AccessProfileFixtureRows
             payload, null, null, null, null, "seed", ReasonCodes.AccessApSchemaDrafted.Name, "ACCESS_AP_SCHEMA_CREATE_DRAFT", actorTenant, "u1", "7", "k1", 1), default);
         await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(tenant, scope, scopeKey, profileId, 1, payload, drafted, 1), default);
         if (overlayId is null) return;
-        var overlay = await AccessProfileStore.AppendOverlayEventAsync(tx, new OverlayLedgerRow(0, overlayId, 1, "CREATE_DRAFT", "DRAFT",
-            """[{"capability_id":"CAPREQ_SELF_APPROVE","op":"ADD_PERMISSION"}]""", null, "seed", ReasonCodes.AccessApOverlayUpdated.Name,
-            "ACCESS_AP_OVERLAY_UPDATE_COMMIT", "u1", "7", "k1", 1), default);
-        await AccessProfileStore.UpsertOverlayCurrentAsync(tx, new OverlayCurrentRow(tx.TenantId, overlayId, 1,
-            """[{"capability_id":"CAPREQ_SELF_APPROVE","op":"ADD_PERMISSION"}]""", overlay, 1), default);
+        // One ACTIVE overlay in the engine store pair (as the overlay aggregate writes it).
+        var overlays = new EngineStore(new StorePair("access_ap_overlay"));
+        var ops = """[{"op":"ADD_PERMISSION","capability_id":"CAPREQ_SELF_APPROVE","constraint_ref":null,"escalation_policy_ref":null}]""";
+        var written = await overlays.AppendAsync(tx, new NewLedgerEvent(overlayId, "CREATE_DRAFT", "u1", ReasonCodes.AccessApOverlayUpdated.Name,
+            $$"""{"event":"VERSION_WRITTEN","tenant_id":"{{tx.TenantId}}","overlay_id":"{{overlayId}}","overlay_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed","ops":{{ops}},"is_update":false}""",
+            "7", "k1", 1), default);
+        await overlays.UpsertAsync(tx, new ProjectionRow(overlayId, "ACTIVE",
+            $$$"""{"overlay_id":"{{{overlayId}}}","versions":{"1":{"overlay_version_id":1,"lifecycle":"ACTIVE","ops":{{{ops}}},"last_event_at":1}},"active_version_id":1}""",
+            written, 1), default);
     }
 }
 
@@ -84,9 +88,9 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
         Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
 
         await Sql.ExecAsync(fixture.Db.App, "acme", "DELETE FROM selene.access_ap_schema_current WHERE scope_key = 'globex'");
-        await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_overlay_current SET active_overlay_version_id = 7 WHERE tenant_id = 'globex'");
+        await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_overlay_current SET status = 'INACTIVE' WHERE tenant_id = 'globex'");
         Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", "scope_key = 'globex'"));
-        Assert.Equal(1, await CountAsync("globex", "access_ap_overlay_current", "active_overlay_version_id = 1"));
+        Assert.Equal(1, await CountAsync("globex", "access_ap_overlay_current", "status = 'ACTIVE'"));
     }
 
     [Fact]
@@ -121,13 +125,16 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     }
 
     [Fact]
-    public async Task ActiveOverlayOps_AreTheSessionTenantsOnly()
+    public async Task ActiveOverlays_AreTheSessionTenantsOnly()
     {
+        // The self-approval fact reads the ACTIVE overlay streams: each tenant finds its own and only its own.
+        var overlays = new EngineStore(new StorePair("access_ap_overlay"));
         foreach (var tenant in new[] { "acme", "globex" })
         {
             await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, tenant);
-            var op = Assert.Single(await AccessProfileStore.ActiveOverlayOpsAsync(tx, default));
-            Assert.Equal(new ActiveOverlayOp("ov1", 1, "ADD_PERMISSION", "CAPREQ_SELF_APPROVE", null, null), op);
+            var row = Assert.Single(await overlays.ListAsync(tx, "ACTIVE", null, 100, default));
+            Assert.Equal("ov1", row.StreamId);
+            Assert.Contains($"\"tenant_id\": \"{tenant}\"", Assert.Single(await overlays.LedgerAsync(tx, default)).Payload);
         }
     }
 

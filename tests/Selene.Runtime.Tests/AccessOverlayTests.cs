@@ -1,5 +1,4 @@
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
 using static Selene.Runtime.Tests.AccessProfileKit;
 
@@ -17,7 +16,7 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
     private async Task<IReadOnlyList<ActiveOverlayOp>> ActiveOpsAsync(string tenant, string overlay)
     {
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, tenant);
-        return (await AccessProfileStore.ActiveOverlayOpsAsync(tx, default)).Where(o => o.OverlayId == overlay).ToArray();
+        return (await ProfileHandlers.ActiveOverlayOpsAsync(tx, default)).Where(o => o.OverlayId == overlay).ToArray();
     }
 
     [Fact]
@@ -40,13 +39,13 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
         var ops = await ActiveOpsAsync("acme", o);
         Assert.Equal([("TIGHTEN_CONSTRAINT", 2), ("SET_ESCALATION_POLICY", 2)], ops.Select(x => (x.Op, x.OverlayVersionId)));
         Assert.Equal(1, await _kit.CountAsync("access_ap_overlay_ledger",
-            $"overlay_id = '{o}' AND overlay_version_id = 1 AND event_action = 'RETIRE' AND superseded_by_version_id = 2"));
+            $"stream_id = '{o}' AND event_type = 'RETIRE' AND payload->>'overlay_version_id' = '1' AND payload->>'superseded_by' = '2'"));
 
         await _kit.OkAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 2, "RETIRE"));
         Assert.Empty(await ActiveOpsAsync("acme", o));
-        Assert.Equal(0, await _kit.CountAsync("access_ap_overlay_current", $"overlay_id = '{o}'"));
-        Assert.Equal(7, await _kit.CountAsync("access_ap_overlay_ledger", $"overlay_id = '{o}'"));
-        Assert.Equal(7, await _kit.CountAsync("journal", $"event_type = 'ACCESS_AP_OVERLAY_UPDATE_COMMIT' AND payload LIKE '%{o}%'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_overlay_current", $"stream_id = '{o}' AND status = 'INACTIVE'"));
+        Assert.Equal(7, await _kit.CountAsync("access_ap_overlay_ledger", $"stream_id = '{o}'"));
+        Assert.Equal(7, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND event_type = 'STATE_TRANSITION' AND payload LIKE '%ACCESS_AP_OVERLAY_UPDATE_COMMIT%' AND payload LIKE '%{o}%'"));
     }
 
     public static TheoryData<string, string, ReasonCode> IllegalMoves => new()
@@ -72,13 +71,13 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
         var parts = move.Split('-');
         var version = parts.Length > 1 ? int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : 1;
         var ops = parts[0] is "CREATE_DRAFT" or "UPDATE_DRAFT" ? SelfApprove : null;
-        var ledger = await _kit.CountAsync("access_ap_overlay_ledger", $"overlay_id = '{o}'");
+        var ledger = await _kit.CountAsync("access_ap_overlay_ledger", $"stream_id = '{o}'");
 
         var result = await _kit.RunAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, version, parts[0], ops));
 
         Assert.True(result.Outcome == ExecutionOutcome.Refused, scenario);
         Assert.Equal(expected, result.Reason);
-        Assert.Equal(ledger, await _kit.CountAsync("access_ap_overlay_ledger", $"overlay_id = '{o}'"));
+        Assert.Equal(ledger, await _kit.CountAsync("access_ap_overlay_ledger", $"stream_id = '{o}'"));
         Assert.Single(await ActiveOpsAsync("acme", o));
         Assert.Equal(1, await _kit.CountAsync("journal", $"event_type = 'SIMULATION_REFUSED' AND reason_code = '{expected.Name}' AND payload LIKE '%{o}%'"));
     }
@@ -105,7 +104,7 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
         var result = await _kit.RunAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, action, ops));
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
         Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, result.Reason);
-        Assert.Equal(0, await _kit.CountAsync("access_ap_overlay_ledger", $"overlay_id = '{o}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_overlay_ledger", $"stream_id = '{o}'"));
     }
 
     [Fact]
@@ -118,7 +117,7 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
         var retry = await _kit.OkAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, "ACTIVATE"), key: key);
         Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
         Assert.Equal(first.Body, retry.Body);
-        Assert.Equal(1, await _kit.CountAsync("access_ap_overlay_ledger", $"overlay_id = '{o}' AND event_action = 'ACTIVATE'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_overlay_ledger", $"stream_id = '{o}' AND event_type = 'ACTIVATE'"));
     }
 
     [Fact]

@@ -43,9 +43,10 @@ public static class OverlayDecider
         return (list, null);
     }
 
-    /// <summary>Shape and bounds of a command, before storage is touched; null when valid.</summary>
+    /// <summary>Shape and bounds of a command (its ops first), before storage is touched; null when valid.</summary>
     public static Decision<OverlayEvent>.Rejected? Validate(UpdateOverlay command)
     {
+        if (command.Ops is { } text && ReadOps(text).Error is { } badOps) return badOps;
         if (!IdRules.IsValidName(command.OverlayId))
             return Invalid(ReasonCodes.AccessContractValidationFailed, "overlay_id must be 1..64 of [A-Za-z0-9_.-]");
         if (command.OverlayVersionId <= 0)
@@ -55,13 +56,15 @@ public static class OverlayDecider
         var writes = command.Action is OverlayEventAction.CreateDraft or OverlayEventAction.UpdateDraft;
         if (writes && command.Ops is null) return OpInvalid($"{WireNames.Of(command.Action)} needs overlay_ops");
         if (!writes && command.Ops is not null) return OpInvalid($"{WireNames.Of(command.Action)} takes no overlay_ops");
-        if (command.Ops is { Count: 0 or > MaxOps }) return OpInvalid($"overlay_ops holds 1..{MaxOps} ops");
         return null;
     }
 
-    public static Decision<OverlayEvent> Decide(OverlayState overlay, UpdateOverlay command, OverlayContext ctx)
+    /// <summary>Decides one command against the overlay's versions (null: the overlay has none yet).</summary>
+    public static Decision<OverlayEvent> Decide(OverlayState? overlay, UpdateOverlay command, OverlayContext ctx)
     {
         if (Validate(command) is { } invalid) return invalid;
+        overlay ??= OverlayState.Empty(command.OverlayId);
+        var ops = command.Ops is { } text ? ReadOps(text).Ops : null;
         var v = command.OverlayVersionId;
         var at = ctx.Now.Value;
         overlay.Versions.TryGetValue(v, out var version);
@@ -72,11 +75,11 @@ public static class OverlayDecider
         {
             case OverlayEventAction.CreateDraft:
                 if (version is not null) return Transition($"overlay version {v} exists already ({WireNames.Of(version.Lifecycle)})");
-                return Accept(new OverlayVersionWritten(ctx.TenantId, command.OverlayId, v, ctx.ActorUserId, at, command.Reason, command.Ops!, IsUpdate: false));
+                return Accept(new OverlayVersionWritten(ctx.TenantId, command.OverlayId, v, ctx.ActorUserId, at, command.Reason, ops!, IsUpdate: false));
 
             case OverlayEventAction.UpdateDraft:
                 if (version!.Lifecycle != ApLifecycle.Draft) return Transition($"overlay version {v} is {WireNames.Of(version.Lifecycle)}: only a DRAFT is updated");
-                return Accept(new OverlayVersionWritten(ctx.TenantId, command.OverlayId, v, ctx.ActorUserId, at, command.Reason, command.Ops!, IsUpdate: true));
+                return Accept(new OverlayVersionWritten(ctx.TenantId, command.OverlayId, v, ctx.ActorUserId, at, command.Reason, ops!, IsUpdate: true));
 
             case OverlayEventAction.Activate:
                 if (version!.Lifecycle != ApLifecycle.Draft) return Transition($"overlay version {v} is {WireNames.Of(version.Lifecycle)}: only a DRAFT is activated");
@@ -98,8 +101,10 @@ public static class OverlayDecider
         }
     }
 
-    public static OverlayState Evolve(OverlayState state, OverlayEvent e)
+    /// <summary>Folds one event into the overlay's versions (null: the overlay's first event). Uses nothing but the event.</summary>
+    public static OverlayState Evolve(OverlayState? state, OverlayEvent e)
     {
+        state ??= OverlayState.Empty(e.OverlayId);
         var versions = new Dictionary<int, OverlayVersionState>(state.Versions);
         switch (e)
         {
@@ -108,10 +113,10 @@ public static class OverlayDecider
                 return state with { Versions = versions };
             case OverlayVersionActivated a:
                 versions[a.OverlayVersionId] = versions[a.OverlayVersionId] with { Lifecycle = ApLifecycle.Active, LastEventAt = a.At };
-                return new OverlayState(versions, a.OverlayVersionId);
+                return state with { Versions = versions, ActiveVersionId = a.OverlayVersionId };
             case OverlayVersionRetired r:
                 versions[r.OverlayVersionId] = versions[r.OverlayVersionId] with { Lifecycle = ApLifecycle.Retired, LastEventAt = r.At };
-                return new OverlayState(versions, state.ActiveVersionId == r.OverlayVersionId ? null : state.ActiveVersionId);
+                return state with { Versions = versions, ActiveVersionId = state.ActiveVersionId == r.OverlayVersionId ? null : state.ActiveVersionId };
             default:
                 return state;
         }

@@ -77,10 +77,16 @@ public sealed record ApReviewConfirmed(ApScope Scope, string ScopeKey, string Ac
 /// <summary>One overlay op as it arrives on the wire; <see cref="OverlayDecider.ReadOps"/> turns it into an <see cref="OverlayOp"/>.</summary>
 public sealed record OverlayOpText(string Op, string? CapabilityId = null, string? ConstraintRef = null, string? EscalationPolicyRef = null);
 
-/// <summary>ACCESS_AP_OVERLAY_UPDATE_COMMIT. <see cref="Ops"/> is required for CREATE_DRAFT and UPDATE_DRAFT and absent otherwise.</summary>
-public sealed record UpdateOverlay(string OverlayId, int OverlayVersionId, OverlayEventAction Action, IReadOnlyList<OverlayOp>? Ops, string Reason);
+/// <summary>
+/// ACCESS_AP_OVERLAY_UPDATE_COMMIT. <see cref="Ops"/> (as on the wire; <see cref="OverlayDecider.Validate"/> reads
+/// them) is required for CREATE_DRAFT and UPDATE_DRAFT and absent otherwise.
+/// </summary>
+public sealed record UpdateOverlay(string OverlayId, int OverlayVersionId, OverlayEventAction Action, IReadOnlyList<OverlayOpText>? Ops, string Reason);
 
-/// <summary>A ledger event of a tenant overlay.</summary>
+/// <summary>
+/// A ledger event of a tenant overlay (one ledger row of <c>access_ap_overlay_ledger</c>; its <c>event_type</c>, the
+/// version's action, names its record).
+/// </summary>
 public abstract record OverlayEvent(string TenantId, string OverlayId, int OverlayVersionId, string ActorUserId, long At, string Reason);
 
 /// <summary>An overlay version was drafted or its draft replaced; it is DRAFT.</summary>

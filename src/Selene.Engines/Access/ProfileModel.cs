@@ -116,8 +116,9 @@ public sealed record OverlayOp(OverlayOpKind Op, string? CapabilityId = null, st
 /// <summary>One version of an overlay.</summary>
 public sealed record OverlayVersionState(int OverlayVersionId, ApLifecycle Lifecycle, IReadOnlyList<OverlayOp> Ops, long LastEventAt);
 
-/// <summary>Every version of one overlay, and which one is ACTIVE.</summary>
-public sealed record OverlayState(IReadOnlyDictionary<int, OverlayVersionState> Versions, int? ActiveVersionId)
+/// <summary>Every version of one overlay, and which one is ACTIVE (the state of one overlay stream).</summary>
+public sealed record OverlayState(string OverlayId, IReadOnlyDictionary<int, OverlayVersionState> Versions, int? ActiveVersionId)
 {
-    public static OverlayState Empty { get; } = new(new Dictionary<int, OverlayVersionState>(), null);
+    /// <summary>An overlay with no version yet.</summary>
+    public static OverlayState Empty(string overlayId) => new(overlayId, new Dictionary<int, OverlayVersionState>(), null);
 }

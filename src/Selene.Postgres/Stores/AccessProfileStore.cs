@@ -44,24 +44,13 @@ public sealed record ApRuleActionRow(string? TenantId, string Scope, string Scop
     string? SuggestedRuleRef, string? CapabilityId, string? ConstraintRef, string? EscalationPolicyRef, string Reason, string ReasonCode, string SimulationId,
     string ActorTenantId, string ActorUserId, string CorrelationId, string? IdempotencyKey, long CreatedAt);
 
-/// <summary>An <c>access_ap_overlay_ledger</c> row (always the session tenant's).</summary>
-public sealed record OverlayLedgerRow(long EventId, string OverlayId, int OverlayVersionId, string EventAction, string Lifecycle, string? OpsJson,
-    int? SupersededByVersionId, string Reason, string ReasonCode, string SimulationId, string ActorUserId, string CorrelationId, string? IdempotencyKey,
-    long CreatedAt);
-
-/// <summary>An <c>access_ap_overlay_current</c> row: the ACTIVE version of one overlay.</summary>
-public sealed record OverlayCurrentRow(string TenantId, string OverlayId, int ActiveOverlayVersionId, string OpsJson, long ActiveEventId, long UpdatedAt);
-
-/// <summary>One op of an ACTIVE overlay of the session tenant (op is ADD_PERMISSION | REMOVE_PERMISSION | TIGHTEN_CONSTRAINT | SET_ESCALATION_POLICY).</summary>
-public sealed record ActiveOverlayOp(string OverlayId, int OverlayVersionId, string Op, string? CapabilityId, string? ConstraintRef, string? EscalationPolicyRef);
-
 /// <summary>Where a compiled access instance came from (the <c>compiled_*</c> columns of the instance ledger and projection).</summary>
 public sealed record InstanceLineage(string GlobalProfileId, int GlobalProfileVersion, string? TenantProfileId, int? TenantProfileVersion,
     string? OverlaySetRef, string? PositionId);
 
 /// <summary>
 /// PH2.ACCESS.002 "master access schema" storage (reference §7.6): AP schema versions and their projection,
-/// authoring reviews and rule actions, tenant overlays. Tables that hold GLOBAL rows (tenant_id NULL) are read
+/// authoring reviews and rule actions (tenant overlays are an engine aggregate). Tables that hold GLOBAL rows (tenant_id NULL) are read
 /// by every tenant; row-level security shows a session its own rows and the GLOBAL ones.
 /// </summary>
 public static class AccessProfileStore
@@ -75,11 +64,6 @@ public static class AccessProfileStore
     private const string ReviewColumns = """
         tenant_id, scope, scope_key, access_profile_id, schema_version_id, review_channel, confirmation_state, rule_action_count, latest_review_event_id, updated_at
         """;
-    private const string OverlayLedgerColumns = """
-        event_id, overlay_id, overlay_version_id, event_action, lifecycle_state, overlay_ops_json, superseded_by_version_id, reason, reason_code,
-        simulation_id, actor_user_id, correlation_id::text, idempotency_key, created_at
-        """;
-
     /// <summary>
     /// Serializes work on one profile or overlay across tenants (GLOBAL profiles are shared) with a
     /// transaction-scoped advisory lock; <paramref name="key"/> already names the scope.
@@ -227,91 +211,6 @@ public static class AccessProfileStore
             """, r.TenantId, r.Scope, r.ScopeKey, r.AccessProfileId, r.SchemaVersionId, r.RuleAction, r.SuggestedRuleRef, r.CapabilityId, r.ConstraintRef,
             r.EscalationPolicyRef, r.Reason, r.ReasonCode, r.SimulationId, r.ActorTenantId, r.ActorUserId, r.CorrelationId, r.IdempotencyKey, r.CreatedAt);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    // ---- Tenant overlays ----------------------------------------------------------------------------------------
-
-    /// <summary>The ledger of one overlay of the session tenant (or of all its overlays when <paramref name="overlayId"/> is null), in event order.</summary>
-    public static async Task<IReadOnlyList<OverlayLedgerRow>> OverlayLedgerAsync(TenantTransaction tx, string? overlayId, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, $"""
-            SELECT {OverlayLedgerColumns} FROM selene.access_ap_overlay_ledger
-            WHERE tenant_id = $1 AND ($2::text IS NULL OR overlay_id = $2::text) ORDER BY event_id LIMIT 10000
-            """, tx.TenantId, overlayId);
-        var list = new List<OverlayLedgerRow>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            list.Add(new OverlayLedgerRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetString(4),
-                NullableString(reader, 5), NullableInt(reader, 6), reader.GetString(7), reader.GetString(8), reader.GetString(9), reader.GetString(10),
-                reader.GetString(11), NullableString(reader, 12), reader.GetInt64(13)));
-        }
-        return list;
-    }
-
-    public static async Task<long> AppendOverlayEventAsync(TenantTransaction tx, OverlayLedgerRow r, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, """
-            INSERT INTO selene.access_ap_overlay_ledger (tenant_id, overlay_id, overlay_version_id, event_action, lifecycle_state, overlay_ops_json,
-                superseded_by_version_id, reason, reason_code, simulation_id, actor_user_id, correlation_id, idempotency_key, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, $13, $14) RETURNING event_id
-            """, tx.TenantId, r.OverlayId, r.OverlayVersionId, r.EventAction, r.Lifecycle, r.OpsJson, r.SupersededByVersionId, r.Reason, r.ReasonCode,
-            r.SimulationId, r.ActorUserId, r.CorrelationId, r.IdempotencyKey, r.CreatedAt);
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    public static async Task UpsertOverlayCurrentAsync(TenantTransaction tx, OverlayCurrentRow r, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, """
-            INSERT INTO selene.access_ap_overlay_current (tenant_id, overlay_id, active_overlay_version_id, overlay_ops_json, active_event_id, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (tenant_id, overlay_id) DO UPDATE SET active_overlay_version_id = EXCLUDED.active_overlay_version_id,
-                overlay_ops_json = EXCLUDED.overlay_ops_json, active_event_id = EXCLUDED.active_event_id, updated_at = EXCLUDED.updated_at
-            """, tx.TenantId, r.OverlayId, r.ActiveOverlayVersionId, r.OpsJson, r.ActiveEventId, r.UpdatedAt);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    public static async Task DeleteOverlayCurrentAsync(TenantTransaction tx, string overlayId, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, "DELETE FROM selene.access_ap_overlay_current WHERE tenant_id = $1 AND overlay_id = $2", tx.TenantId, overlayId);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>The ACTIVE overlays of the session tenant.</summary>
-    public static async Task<IReadOnlyList<OverlayCurrentRow>> ListOverlayCurrentAsync(TenantTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, """
-            SELECT tenant_id, overlay_id, active_overlay_version_id, overlay_ops_json, active_event_id, updated_at
-            FROM selene.access_ap_overlay_current WHERE tenant_id = $1 ORDER BY overlay_id LIMIT 1000
-            """, tx.TenantId);
-        var list = new List<OverlayCurrentRow>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            list.Add(new OverlayCurrentRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), reader.GetInt64(4), reader.GetInt64(5)));
-        return list;
-    }
-
-    /// <summary>
-    /// Every op of every ACTIVE overlay of the session tenant, by overlay id and then in op order. For the executor's
-    /// policy checks, e.g. an ADD_PERMISSION with capability_id CAPREQ_SELF_APPROVE.
-    /// </summary>
-    public static async Task<IReadOnlyList<ActiveOverlayOp>> ActiveOverlayOpsAsync(TenantTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = Command(tx, """
-            SELECT c.overlay_id, c.active_overlay_version_id, o.op->>'op', o.op->>'capability_id', o.op->>'constraint_ref', o.op->>'escalation_policy_ref'
-            FROM selene.access_ap_overlay_current c
-            CROSS JOIN LATERAL jsonb_array_elements(c.overlay_ops_json::jsonb) WITH ORDINALITY AS o (op, n)
-            WHERE c.tenant_id = $1
-            ORDER BY c.overlay_id, o.n
-            """, tx.TenantId);
-        var list = new List<ActiveOverlayOp>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            list.Add(new ActiveOverlayOp(reader.GetString(0), reader.GetInt32(1), reader.GetString(2), NullableString(reader, 3), NullableString(reader, 4),
-                NullableString(reader, 5)));
-        }
-        return list;
     }
 
     // ---- Identities -----------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ using Selene.Engines.Access;
 using Selene.Kernel.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
+using Selene.Runtime.Platform;
 
 namespace Selene.Runtime.Access;
 
@@ -26,6 +27,9 @@ internal sealed record CompileInput(string TargetUserId, string AccessProfileId,
     int? TenantProfileVersionRef = null, IReadOnlyList<OverlayVersionRef>? OverlayVersionRefs = null, string? PositionId = null,
     AccessLifecycle? LifecycleState = null, bool? IdentityVerified = null, VerificationLevel? VerificationLevel = null, DeviceTrustLevel? DeviceTrustLevel = null);
 
+/// <summary>One op of an ACTIVE overlay of the session tenant (op is ADD_PERMISSION | REMOVE_PERMISSION | TIGHTEN_CONSTRAINT | SET_ESCALATION_POLICY).</summary>
+public sealed record ActiveOverlayOp(string OverlayId, int OverlayVersionId, string Op, string? CapabilityId, string? ConstraintRef, string? EscalationPolicyRef);
+
 /// <summary>
 /// The PH2.ACCESS.002 "master access schema" simulations wired to the executor (reference §7.5): AP schema
 /// versions, their authoring review, tenant overlays, and compiling a user's access instance.
@@ -45,6 +49,8 @@ public static class ProfileHandlers
     private const string SchemaManage = "ACCESS_SCHEMA_MANAGE";
     private const string CompileRefresh = "ACCESS_INSTANCE_COMPILE_REFRESH";
     private const string Scope = "tenant+simulation_id+key";
+    /// <summary>At most this many overlays in one listing (as many ledger rows as the listing folded before it moved).</summary>
+    private const int MaxListed = 10000;
 
     private static SimulationRecord Record(string id, SimulationType type, string action, params ReasonCode[] codes) =>
         new(id, Engine, type, SimulationStatus.Active, action, AccessMode.X, Scope, codes);
@@ -52,11 +58,40 @@ public static class ProfileHandlers
     private static readonly ReasonCode[] SchemaRefusals =
         [ReasonCodes.AccessContractValidationFailed, ReasonCodes.AccessApScopeViolation, ReasonCodes.AccessSchemaRefMissing, ReasonCodes.AccessApTransitionInvalid];
 
-    /// <summary>The store pairs of the profiles half (none until it moves onto the engine platform).</summary>
-    public static IReadOnlyList<Platform.IAggregate> Aggregates { get; } = [];
+    /// <summary>
+    /// The tenant overlays: <c>access_ap_overlay_ledger</c> / <c>access_ap_overlay_current</c>, one stream per overlay
+    /// id holding every version; the stream is ACTIVE while one version is in force, INACTIVE otherwise.
+    /// </summary>
+    public static Aggregate<OverlayState, OverlayEvent, OverlayEvent> Overlays { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_overlay", streamField: "overlay_id", viewName: "overlay",
+        streamOf: e => e.OverlayId,
+        eventTypeOf: e => WireNames.Of(OverlayActionOf(e)),
+        evolve: (state, e, _) => OverlayDecider.Evolve(state, e),
+        statusOf: s => s.ActiveVersionId is null ? "INACTIVE" : "ACTIVE",
+        view: ProfileViews.Overlay,
+        journalFields: e =>
+        [
+            ("overlay_version_id", Invariant(e.OverlayVersionId)),
+            ("event_action", WireNames.Of(OverlayActionOf(e))),
+            ("lifecycle_state", WireNames.Of(e switch { OverlayVersionActivated => ApLifecycle.Active, OverlayVersionRetired => ApLifecycle.Retired, _ => ApLifecycle.Draft })),
+        ],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            ["CREATE_DRAFT"] = typeof(OverlayVersionWritten),
+            ["UPDATE_DRAFT"] = typeof(OverlayVersionWritten),
+            ["ACTIVATE"] = typeof(OverlayVersionActivated),
+            ["RETIRE"] = typeof(OverlayVersionRetired),
+        });
 
-    /// <summary>The HTTP read routes of the profiles half (none until it moves onto the engine platform; the server maps them).</summary>
-    public static IReadOnlyList<Platform.ReadRoute> Routes { get; } = [];
+    /// <summary>The store pairs of the profiles half.</summary>
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays];
+
+    /// <summary>The HTTP read routes of the profiles half (the server maps them).</summary>
+    public static IReadOnlyList<ReadRoute> Routes { get; } =
+    [
+        new ReadRoute("ListAccessOverlays", "/access/overlays", "The tenant's overlays with every version, its ops and the ACTIVE version.",
+            NotFound: false, ListOverlaysAsync),
+    ];
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
@@ -82,10 +117,14 @@ public static class ProfileHandlers
         Profile<ConfirmInput>(ConfirmCommit, SimulationType.Commit,
             i => new ConfirmReview(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.AuthoringConfirmationState, i.Reason),
             [ReasonCodes.AccessApReviewConfirmed, .. SchemaRefusals]),
-        new DelegateHandler<OverlayUpdateInput, UpdateOverlay>(
+        new EngineSimulation<OverlayUpdateInput, UpdateOverlay, OverlayState, OverlayEvent, bool>(
             Record(OverlayUpdate, SimulationType.Commit, SchemaManage, ReasonCodes.AccessApOverlayUpdated, ReasonCodes.AccessOverlayOpInvalid,
                 ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessApTransitionInvalid, ReasonCodes.AccessContractValidationFailed),
-            PrepareOverlay, ExecuteOverlayAsync),
+            Overlays,
+            toCommand: i => new UpdateOverlay(i.OverlayId, i.OverlayVersionId, i.EventAction, i.OverlayOps, i.Reason),
+            validate: c => OverlayDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+            targetOf: (c, _) => c.OverlayId,
+            decide: (state, command, _, ctx) => OverlayDecider.Decide(state, command, new OverlayContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now))),
         new DelegateHandler<CompileInput, CompileInstance>(
             Record(InstanceCompile, SimulationType.Commit, CompileRefresh, ReasonCodes.AccessInstanceCompiled, ReasonCodes.AccessSchemaRefMissing,
                 ReasonCodes.AccessProfileNotActive, ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessOverlayOpInvalid, ReasonCodes.PositionNotFound,
@@ -207,62 +246,37 @@ public static class ProfileHandlers
 
     // ---- Tenant overlays -----------------------------------------------------------------------------------------
 
-    private static (UpdateOverlay?, JsonInputError?) PrepareOverlay(OverlayUpdateInput i)
+    /// <summary>The ledger's event_type of an overlay event: the overlay action that wrote it.</summary>
+    private static OverlayEventAction OverlayActionOf(OverlayEvent e) => e switch
     {
-        IReadOnlyList<OverlayOp>? ops = null;
-        if (i.OverlayOps is { } text)
-        {
-            var (read, error) = OverlayDecider.ReadOps(text);
-            if (error is not null) return (null, new JsonInputError(error.Reason, error.Detail));
-            ops = read;
-        }
-        var command = new UpdateOverlay(i.OverlayId, i.OverlayVersionId, i.EventAction, ops, i.Reason);
-        return OverlayDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
-    }
+        OverlayVersionWritten { IsUpdate: true } => OverlayEventAction.UpdateDraft,
+        OverlayVersionWritten => OverlayEventAction.CreateDraft,
+        OverlayVersionActivated => OverlayEventAction.Activate,
+        OverlayVersionRetired => OverlayEventAction.Retire,
+        _ => throw new InvalidOperationException($"overlay event {e.GetType().Name} is not handled"),
+    };
 
-    private static async Task<HandlerOutcome> ExecuteOverlayAsync(TenantTransaction tx, UpdateOverlay command, ExecutionContext ctx, CancellationToken ct)
+    /// <summary>
+    /// Every op of every ACTIVE overlay of the session tenant, by overlay id and then in op order (one round trip:
+    /// the ACTIVE overlay streams). For the executor's policy checks, e.g. an ADD_PERMISSION with capability_id
+    /// CAPREQ_SELF_APPROVE.
+    /// </summary>
+    public static async Task<IReadOnlyList<ActiveOverlayOp>> ActiveOverlayOpsAsync(TenantTransaction tx, CancellationToken ct) =>
+        (await Overlays.ListAsync(tx, "ACTIVE", null, int.MaxValue, ct))
+            .OrderBy(o => o.StreamId, StringComparer.Ordinal)
+            .SelectMany(o => o.State.Versions[o.State.ActiveVersionId!.Value].Ops.Select(op => new ActiveOverlayOp(o.StreamId, o.State.ActiveVersionId.Value,
+                WireNames.Of(op.Op), op.CapabilityId, op.ConstraintRef, op.EscalationPolicyRef)))
+            .ToArray();
+
+    /// <summary>GET /v1/access/overlays: every overlay of the tenant with all its versions, by overlay id.</summary>
+    private static async Task<ReadResult> ListOverlaysAsync(ReadRequest request, CancellationToken ct)
     {
-        var tenant = ctx.Tenant.Value;
-        await AccessProfileStore.LockAsync(tx, "OVERLAY|" + tenant + "|" + command.OverlayId, ct);
-        var state = ProfileViews.FoldOverlay(await AccessProfileStore.OverlayLedgerAsync(tx, command.OverlayId, ct));
-        var decision = OverlayDecider.Decide(state, command, new OverlayContext(tenant, ctx.Actor.Value, ctx.Now));
-        if (decision is Decision<OverlayEvent>.Rejected rejected)
-            return Refused(OverlayUpdate, rejected.Reason, rejected.Detail, ("overlay_id", command.OverlayId), ("overlay_version_id", Invariant(command.OverlayVersionId)));
-
-        var accepted = (Decision<OverlayEvent>.Accepted)decision;
-        var journal = new List<JournalDraft>();
-        foreach (var e in accepted.Events)
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var overlays = await Overlays.ListAsync(tx, null, null, MaxListed, ct);
+        return new ReadResult.Ok(new JsonObject
         {
-            var before = state.Versions.TryGetValue(e.OverlayVersionId, out var old) ? WireNames.Of(old.Lifecycle) : "NONE";
-            OverlayLedgerRow Ledger(string action, string lifecycle) => new(0, command.OverlayId, e.OverlayVersionId, action, lifecycle, null, null, e.Reason,
-                accepted.Reason.Name, OverlayUpdate, ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, e.At);
-            long rowId;
-            switch (e)
-            {
-                case OverlayVersionWritten w:
-                    rowId = await AccessProfileStore.AppendOverlayEventAsync(tx, Ledger(w.IsUpdate ? "UPDATE_DRAFT" : "CREATE_DRAFT", "DRAFT") with
-                    {
-                        OpsJson = CanonicalJson.SerializeToString(w.Ops),
-                    }, ct);
-                    break;
-                case OverlayVersionActivated a:
-                    rowId = await AccessProfileStore.AppendOverlayEventAsync(tx, Ledger("ACTIVATE", "ACTIVE"), ct);
-                    await AccessProfileStore.UpsertOverlayCurrentAsync(tx, new OverlayCurrentRow(tenant, command.OverlayId, a.OverlayVersionId,
-                        CanonicalJson.SerializeToString(state.Versions[a.OverlayVersionId].Ops), rowId, a.At), ct);
-                    break;
-                case OverlayVersionRetired r:
-                    rowId = await AccessProfileStore.AppendOverlayEventAsync(tx, Ledger("RETIRE", "RETIRED") with { SupersededByVersionId = r.SupersededBy }, ct);
-                    if (r.WasActive && r.SupersededBy is null) await AccessProfileStore.DeleteOverlayCurrentAsync(tx, command.OverlayId, ct);
-                    break;
-                default:
-                    throw new InvalidOperationException($"event {e.GetType().Name} is not handled");
-            }
-            state = OverlayDecider.Evolve(state, e);
-            journal.Add(new JournalDraft(Engine, OverlayUpdate, accepted.Reason, JournalPayload.Create(
-                ("overlay_id", command.OverlayId), ("overlay_version_id", Invariant(e.OverlayVersionId)), ("event_action", WireNames.Of(command.Action)),
-                ("state_from", before), ("state_to", WireNames.Of(state.Versions[e.OverlayVersionId].Lifecycle)), ("ledger_event_id", Invariant(rowId)))));
-        }
-        return new HandlerOutcome.Accepted(accepted.Reason, new JsonObject { ["overlay"] = ProfileViews.Overlay(command.OverlayId, state) }, journal, []);
+            ["access_overlays"] = new JsonArray(overlays.OrderBy(o => o.StreamId, StringComparer.Ordinal).Select(o => (JsonNode)ProfileViews.Overlay(o.State)).ToArray()),
+        });
     }
 
     // ---- Instance compile ------------------------------------------------------------------------------------------
@@ -287,9 +301,9 @@ public static class ProfileHandlers
         var global = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, ProfileDecider.GlobalScopeKey, command.AccessProfileId, ct));
         var tenantProfile = command.TenantProfileVersionRef is null ? ApProfileState.Empty
             : ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, tenant, command.AccessProfileId, ct));
-        var overlayIds = command.OverlayVersionRefs.Select(r => r.OverlayId).ToHashSet(StringComparer.Ordinal);
-        var overlays = overlayIds.Count == 0 ? new Dictionary<string, OverlayState>()
-            : ProfileViews.FoldOverlays((await AccessProfileStore.OverlayLedgerAsync(tx, null, ct)).Where(r => overlayIds.Contains(r.OverlayId)));
+        var overlays = new Dictionary<string, OverlayState>(StringComparer.Ordinal);
+        foreach (var r in command.OverlayVersionRefs)
+            if (await Overlays.GetAsync(tx, r.OverlayId, ct) is { } overlay) overlays[r.OverlayId] = overlay;
         var positionExists = command.PositionId is { } positionId && await Position.PositionModule.Positions.GetAsync(tx, positionId, ct) is not null;
         var existingRow = await AccessStore.GetByUserAsync(tx, command.TargetUserId, ct);
         var existing = existingRow is null ? null : new ExistingInstance(WireNames.Parse<AccessLifecycle>(existingRow.Lifecycle), existingRow.IdentityVerified,

@@ -31,29 +31,6 @@ public static class ProfileViews
         };
     }
 
-    /// <summary>Folds one overlay's ledger rows (event order) into its versions and active version.</summary>
-    public static OverlayState FoldOverlay(IEnumerable<OverlayLedgerRow> ledger)
-    {
-        var state = OverlayState.Empty;
-        foreach (var r in ledger)
-        {
-            OverlayEvent e = r.EventAction switch
-            {
-                "CREATE_DRAFT" or "UPDATE_DRAFT" => new OverlayVersionWritten("", r.OverlayId, r.OverlayVersionId, r.ActorUserId, r.CreatedAt, r.Reason,
-                    JsonSerializer.Deserialize<OverlayOp[]>(r.OpsJson!, StrictJson.Options)!, r.EventAction == "UPDATE_DRAFT"),
-                "ACTIVATE" => new OverlayVersionActivated("", r.OverlayId, r.OverlayVersionId, r.ActorUserId, r.CreatedAt, r.Reason),
-                "RETIRE" => new OverlayVersionRetired("", r.OverlayId, r.OverlayVersionId, r.ActorUserId, r.CreatedAt, r.Reason, r.SupersededByVersionId, false),
-                _ => throw new InvalidOperationException($"overlay ledger action {r.EventAction} is not handled"),
-            };
-            state = OverlayDecider.Evolve(state, e);
-        }
-        return state;
-    }
-
-    /// <summary>Folds the ledger of several overlays into one state per overlay id.</summary>
-    public static IReadOnlyDictionary<string, OverlayState> FoldOverlays(IEnumerable<OverlayLedgerRow> ledger) =>
-        ledger.GroupBy(r => r.OverlayId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => FoldOverlay(g.OrderBy(r => r.EventId)), StringComparer.Ordinal);
-
     public static ApReviewState? ToReview(ApReviewRow? row, IReadOnlyList<long> ruleActionIds) => row is null ? null
         : new ApReviewState(row.ReviewChannel is null ? null : WireNames.Parse<ReviewChannel>(row.ReviewChannel), WireNames.Parse<ConfirmationState>(row.ConfirmationState),
             row.LatestReviewEventId, ruleActionIds);
@@ -129,7 +106,8 @@ public static class ProfileViews
         return new JsonObject { ["access_profile_id"] = accessProfileId, ["versions"] = versions };
     }
 
-    public static JsonObject Overlay(string overlayId, OverlayState state)
+    /// <summary>One overlay with every version, as GET /v1/access/overlays and ACCESS_AP_OVERLAY_UPDATE_COMMIT show it.</summary>
+    public static JsonObject Overlay(OverlayState state)
     {
         var versions = new JsonArray(state.Versions.Values.OrderBy(v => v.OverlayVersionId).Select(v => (JsonNode)new JsonObject
         {
@@ -138,7 +116,7 @@ public static class ProfileViews
             ["overlay_ops"] = JsonSerializer.SerializeToNode(v.Ops, StrictJson.Options),
             ["updated_at"] = new UnixNanos(v.LastEventAt).ToString(),
         }).ToArray());
-        var json = new JsonObject { ["overlay_id"] = overlayId, ["versions"] = versions };
+        var json = new JsonObject { ["overlay_id"] = state.OverlayId, ["versions"] = versions };
         if (state.ActiveVersionId is { } active) json["active_overlay_version_id"] = active;
         return json;
     }

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Selene.Engines.CapReq;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime.Platform;
 
 namespace Selene.Runtime.CapReq;
@@ -69,7 +68,7 @@ public static class CapreqModule
     /// <summary>Only an approval by the requester needs the tenant's self-approval policy (its ACTIVE overlays).</summary>
     private static async Task<bool> SelfApprovalAsync(TenantTransaction tx, CapreqCommand command, CapreqState? state, ExecutionContext context, CancellationToken ct) =>
         command.Action == CapreqAction.Approve && state is not null && state.RequesterUserId == context.Actor.Value &&
-        CapreqDecider.SelfApprovalAllowed((await AccessProfileStore.ActiveOverlayOpsAsync(tx, ct)).Select(o => (o.Op, o.CapabilityId)));
+        CapreqDecider.SelfApprovalAllowed((await Access.ProfileHandlers.ActiveOverlayOpsAsync(tx, ct)).Select(o => (o.Op, o.CapabilityId)));
 
     /// <summary>The public JSON view of a request.</summary>
     public static JsonObject ToJson(CapreqState s) => new()

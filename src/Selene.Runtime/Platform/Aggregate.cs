@@ -185,7 +185,8 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
 
 /// <summary>
 /// How engine state and events are stored: the strict snake_case options with every member written, nulls
-/// included. A stored document names every field of its type, so reading it back requires all of them.
+/// included. A stored document names every field of its type, so reading it back requires all of them. An
+/// aggregate whose events are several records names the record of each ledger <c>event_type</c> (<c>eventRecords</c>).
 /// </summary>
 public static class EngineJson
 {
@@ -193,7 +194,10 @@ public static class EngineJson
 
     private static JsonSerializerOptions Create()
     {
-        var options = new JsonSerializerOptions(StrictJson.Options) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never };
+        var options = new JsonSerializerOptions(StrictJson.Options)
+        {
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
+        };
         options.MakeReadOnly();
         return options;
     }
