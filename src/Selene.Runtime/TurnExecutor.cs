@@ -191,21 +191,26 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                         Access.ExecutorGate.Journal(verdict!, ReasonCodes.AccessAllowed, simulation.Record!.SimulationId),
                     };
                     entries.AddRange(accepted.Journal);
-                    await TurnDecisionStore.AppendAsync(tx, Row(decided, inputJson, actor, simulation, now), ct);
+                    // The writes nothing reads back go with the journal's batch (TenantTransaction.Defer): the projection,
+                    // the decision, the handoffs and the stored result, which names the journal seqs it is written with.
+                    TurnDecisionStore.Append(tx, Row(decided, inputJson, actor, simulation, now));
+                    OutboxStore.Enqueue(tx, correlation, accepted.Outbox, now.Value);
                     await RecordOutcomesAsync(tx, shape, now, ct);
-                    var journal = await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, actor, correlation, turn, simulation.Key)).ToArray(), now.Value, ct);
-                    await OutboxStore.EnqueueAsync(tx, correlation, accepted.Outbox, now.Value, ct);
-
                     var result = accepted.Result;
                     result["simulation_id"] = simulation.Record.SimulationId;
                     result["reason_code"] = accepted.Reason.Name;
                     result["reason_code_id"] = accepted.Reason.Id;
                     result["correlation_id"] = correlation.ToString();
                     result["turn_id"] = turn.Value;
-                    result["journal_seq"] = new JsonArray(journal.Select(j => (JsonNode)j.Seq).ToArray());
-                    var bytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(result.ToJsonString()));
-                    await IdempotencyStore.CompleteAsync(tx, simulation.Scope, simulation.Key!.Value.Value, 200, Encoding.UTF8.GetString(bytes),
-                        accepted.Reason.Name, now.Value, ct);
+                    byte[] bytes = [];
+                    await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, actor, correlation, turn, simulation.Key)).ToArray(), now.Value, ct,
+                        journal =>
+                        {
+                            result["journal_seq"] = new JsonArray(journal.Select(j => (JsonNode)j.Seq).ToArray());
+                            bytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(result.ToJsonString()));
+                            IdempotencyStore.Complete(tx, simulation.Scope, simulation.Key!.Value.Value, 200, Encoding.UTF8.GetString(bytes),
+                                accepted.Reason.Name, now.Value);
+                        });
                     await tx.CommitAsync(ct);
                     return decided with { Execution = new ExecutionResult(ExecutionOutcome.Executed, accepted.Reason, null, bytes, correlation) };
                 }
@@ -228,7 +233,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             if (verdict is { Allowed: false, OpensCase: true } && context is not null && decided.Reason == ReasonCodes.OsFailAccessGate &&
                 await Access.ExecutorGate.OpenCaseAsync(record, verdict, simulation!.Record!.SimulationId, context, simulation.RequestHash, ct) is { } opened)
                 entries.Add(opened);
-            await TurnDecisionStore.AppendAsync(record, Row(decided, inputJson, actor, simulation, now), ct);
+            TurnDecisionStore.Append(record, Row(decided, inputJson, actor, simulation, now));
             await RecordOutcomesAsync(record, shape, now, ct);
             await JournalStore.AppendAsync(record, entries.Select(e => ToEntry(e, actor, correlation, turn, simulation?.Key)).ToArray(), now.Value, ct);
             await record.CommitAsync(ct);

@@ -58,7 +58,7 @@ public sealed class StorageFixture : IAsyncLifetime
                 (await OsOutcomeStore.ReadDayAsync(tx, day, "PH1.SEARCH", default)).Select(r => r.Entry).ToList(), 0, UtilityThresholds.MvpV1)).Result;
             await OsOutcomeStore.AppendReviewAsync(tx, day, review, new CorrelationId(7), 1, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
-            await IdempotencyStore.CompleteAsync(tx, "sim:X", "k1", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 1, default);
+            IdempotencyStore.Complete(tx, "sim:X", "k1", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 1);
             await tx.CommitAsync();
         }
     }

@@ -26,6 +26,36 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public async Task DeferredWrites_GoWithTheJournalBatch_AndAMissedRowCountFailsTheTransaction()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        await TestCluster.SeedUserAsync(db, "acme", "u1");
+        var message = new OutboxMessage("SIMULATION_COMMIT", "handoff:d", "TEST_HANDOFF", new Dictionary<string, string> { ["n"] = "1" });
+        await using (var tx = await TenantTransaction.BeginAsync(db.App, "acme"))
+        {
+            Assert.IsType<IdempotencyClaim.Claimed>(await IdempotencyStore.ClaimAsync(tx, "sim:X", "kd", "h", 1, default));
+            OutboxStore.Enqueue(tx, new CorrelationId(5), [message], 1);
+            IdempotencyStore.Complete(tx, "sim:X", "kd", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 2);
+            await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(5), new TurnId(1), "PH1.OS", "TURN_DECISION", ReasonCodes.OsOkDecisionCompute,
+                JournalPayload.Create(("n", "1")), "u1", "kd")], 3, default);
+            // Sent with the journal's batch: visible inside the transaction before commit.
+            Assert.Single(await OutboxStore.ListAsync(tx, default));
+            await tx.CommitAsync();
+        }
+
+        // Completing a key nobody claimed touches no row: the deferred write's check fails the transaction at commit.
+        await using (var tx = await TenantTransaction.BeginAsync(db.App, "acme"))
+        {
+            OutboxStore.Enqueue(tx, new CorrelationId(6), [message with { IdempotencyKey = "handoff:e" }], 4);
+            IdempotencyStore.Complete(tx, "sim:X", "never-claimed", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 4);
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => tx.CommitAsync());
+            Assert.Contains("not claimed", error.Message, StringComparison.Ordinal);
+        }
+        await using var read = await TenantTransaction.BeginAsync(db.App, "acme");
+        Assert.Equal(["handoff:d"], (await OutboxStore.ListAsync(read, default)).Select(r => r.IdempotencyKey));
+    }
+
+    [Fact]
     public async Task Journal_Appends_FormOneVerifiableChainPerTenant()
     {
         await using var db = await TestCluster.CreateDatabaseAsync();

@@ -88,14 +88,22 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>Writes the stream's projection row (insert on creation, update afterwards).</summary>
     public async Task UpsertAsync(TenantTransaction tx, ProjectionRow row, CancellationToken ct)
     {
-        await using var cmd = Bind(tx.Command($"""
-            INSERT INTO {Pair.Current} (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-            VALUES ($1, $2, $3, $4::jsonb, $5, $6)
-            ON CONFLICT (tenant_id, stream_id) DO UPDATE SET
-                status = EXCLUDED.status, doc = EXCLUDED.doc, source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at
-            """), tx.TenantId, row.StreamId, row.Status, row.Doc, row.SourceEventId, row.UpdatedAt);
-        await cmd.ExecuteNonQueryAsync(ct);
+        await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction) { BatchCommands = { Upsert(tx, row) } };
+        await batch.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// Writes the stream's projection row with the transaction's next batch (<see cref="TenantTransaction.Defer"/>):
+    /// the pipeline's last write to a stream it holds the lock of, read by nothing before commit.
+    /// </summary>
+    public void DeferUpsert(TenantTransaction tx, ProjectionRow row) => tx.Defer(Upsert(tx, row), $"writing {Pair.Current}", expectedRows: 1);
+
+    private NpgsqlBatchCommand Upsert(TenantTransaction tx, ProjectionRow row) => Bind(new NpgsqlBatchCommand($"""
+        INSERT INTO {Pair.Current} (tenant_id, stream_id, status, doc, source_event_id, updated_at)
+        VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+        ON CONFLICT (tenant_id, stream_id) DO UPDATE SET
+            status = EXCLUDED.status, doc = EXCLUDED.doc, source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at
+        """), tx.TenantId, row.StreamId, row.Status, row.Doc, row.SourceEventId, row.UpdatedAt);
 
     /// <summary>One stream's projection row without a lock (reads), or null.</summary>
     public async Task<ProjectionRow?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct)

@@ -1,3 +1,5 @@
+using Npgsql;
+
 namespace Selene.Postgres.Stores;
 
 /// <summary>What claiming an idempotency key found.</summary>
@@ -46,10 +48,13 @@ public static class IdempotencyStore
         return new IdempotencyClaim.Existing(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
     }
 
-    /// <summary>Stores the result of the claimed key; from then on it is immutable.</summary>
-    public static async Task CompleteAsync(TenantTransaction tx, string scope, string key, int status, string body, string reasonCode, long now, CancellationToken ct)
+    /// <summary>
+    /// Stores the result of the claimed key (from then on it is immutable), sent with the transaction's next batch
+    /// (<see cref="TenantTransaction.Defer"/>); a key that was not claimed fails the transaction there.
+    /// </summary>
+    public static void Complete(TenantTransaction tx, string scope, string key, int status, string body, string reasonCode, long now)
     {
-        await using var update = tx.Command("""
+        var update = new NpgsqlBatchCommand("""
             UPDATE selene.idempotency_keys SET result_status = $4, result_body = $5, reason_code = $6, completed_at = $7
             WHERE tenant_id = $1 AND scope = $2 AND idem_key = $3
             """);
@@ -60,6 +65,6 @@ public static class IdempotencyStore
         update.Parameters.Add(new() { Value = body });
         update.Parameters.Add(new() { Value = reasonCode });
         update.Parameters.Add(new() { Value = now });
-        if (await update.ExecuteNonQueryAsync(ct) != 1) throw new InvalidOperationException("completing an idempotency key that was not claimed");
+        tx.Defer(update, "completing an idempotency key that was not claimed", expectedRows: 1);
     }
 }

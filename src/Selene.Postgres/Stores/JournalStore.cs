@@ -10,7 +10,12 @@ public static class JournalStore
     /// Appends entries to the tenant's chain. Locks the chain head (serializing appends within the tenant until
     /// commit), computes each hash in order, inserts, and moves the head. Returns the stored records.
     /// </summary>
-    public static async Task<IReadOnlyList<JournalRecord>> AppendAsync(TenantTransaction tx, IReadOnlyList<JournalEntry> entries, long now, CancellationToken ct)
+    /// <param name="beforeWrite">
+    /// Called with the records once their seqs and hashes are known, before they are sent: writes that need them
+    /// (the stored result names its journal seqs) can be deferred into the same round trip.
+    /// </param>
+    public static async Task<IReadOnlyList<JournalRecord>> AppendAsync(TenantTransaction tx, IReadOnlyList<JournalEntry> entries, long now, CancellationToken ct,
+        Action<IReadOnlyList<JournalRecord>>? beforeWrite = null)
     {
         if (entries.Count == 0) return [];
         long lastSeq;
@@ -43,7 +48,10 @@ public static class JournalStore
             lastHash = record.Hash;
         }
 
+        beforeWrite?.Invoke(records);
+        // The transaction's deferred writes ride along: one round trip for them and the entries.
         var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        var deferred = tx.TakeDeferred(batch);
         foreach (var r in records)
         {
             var cmd = new NpgsqlBatchCommand("""
@@ -73,6 +81,7 @@ public static class JournalStore
         move.Parameters.Add(new() { Value = lastHash });
         batch.BatchCommands.Add(move);
         await using (batch) await batch.ExecuteNonQueryAsync(ct);
+        TenantTransaction.CheckDeferred(deferred);
         return records;
     }
 

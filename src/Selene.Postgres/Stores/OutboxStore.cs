@@ -1,3 +1,4 @@
+using Npgsql;
 using Selene.Contracts;
 
 namespace Selene.Postgres.Stores;
@@ -9,24 +10,33 @@ public static class OutboxStore
     /// <returns>How many rows were new.</returns>
     public static async Task<int> EnqueueAsync(TenantTransaction tx, CorrelationId correlation, IReadOnlyList<OutboxMessage> messages, long now, CancellationToken ct)
     {
-        var added = 0;
-        foreach (var m in messages)
-        {
-            await using var cmd = tx.Command("""
-                INSERT INTO selene.outbox (tenant_id, correlation_id, idempotency_key, operation_type, event_type, payload, next_attempt_at, created_at)
-                VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $7)
-                ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-                """);
-            cmd.Parameters.Add(new() { Value = tx.TenantId });
-            cmd.Parameters.Add(new() { Value = correlation.ToString() });
-            cmd.Parameters.Add(new() { Value = m.IdempotencyKey });
-            cmd.Parameters.Add(new() { Value = m.OperationType });
-            cmd.Parameters.Add(new() { Value = m.EventType });
-            cmd.Parameters.Add(new() { Value = CanonicalJson.SerializeToString(m.Payload) });
-            cmd.Parameters.Add(new() { Value = now });
-            added += await cmd.ExecuteNonQueryAsync(ct);
-        }
-        return added;
+        if (messages.Count == 0) return 0;
+        await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        foreach (var m in messages) batch.BatchCommands.Add(Insert(tx, correlation, m, now));
+        return await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Enqueues messages with the transaction's next batch (<see cref="TenantTransaction.Defer"/>), as <see cref="EnqueueAsync"/> does.</summary>
+    public static void Enqueue(TenantTransaction tx, CorrelationId correlation, IReadOnlyList<OutboxMessage> messages, long now)
+    {
+        foreach (var m in messages) tx.Defer(Insert(tx, correlation, m, now), "enqueueing a handoff");
+    }
+
+    private static NpgsqlBatchCommand Insert(TenantTransaction tx, CorrelationId correlation, OutboxMessage m, long now)
+    {
+        var cmd = new NpgsqlBatchCommand("""
+            INSERT INTO selene.outbox (tenant_id, correlation_id, idempotency_key, operation_type, event_type, payload, next_attempt_at, created_at)
+            VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $7)
+            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+            """);
+        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        cmd.Parameters.Add(new() { Value = correlation.ToString() });
+        cmd.Parameters.Add(new() { Value = m.IdempotencyKey });
+        cmd.Parameters.Add(new() { Value = m.OperationType });
+        cmd.Parameters.Add(new() { Value = m.EventType });
+        cmd.Parameters.Add(new() { Value = CanonicalJson.SerializeToString(m.Payload) });
+        cmd.Parameters.Add(new() { Value = now });
+        return cmd;
     }
 
     /// <summary>An outbox row as stored.</summary>

@@ -1,3 +1,4 @@
+using Npgsql;
 using Selene.Contracts;
 
 namespace Selene.Postgres.Stores;
@@ -23,12 +24,20 @@ public static class TurnDecisionStore
     /// <summary>Records one decided turn inside the caller's transaction; returns its decision id.</summary>
     public static async Task<long> AppendAsync(TenantTransaction tx, TurnDecisionRow row, CancellationToken ct)
     {
-        await using var cmd = tx.Command("""
+        await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction) { BatchCommands = { Insert(tx, row, returning: true) } };
+        return (long)(await batch.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Records one decided turn with the transaction's next batch (<see cref="TenantTransaction.Defer"/>): the hot path.</summary>
+    public static void Append(TenantTransaction tx, TurnDecisionRow row) => tx.Defer(Insert(tx, row, returning: false), "recording a turn decision");
+
+    private static NpgsqlBatchCommand Insert(TenantTransaction tx, TurnDecisionRow row, bool returning)
+    {
+        var cmd = new NpgsqlBatchCommand("""
             INSERT INTO selene.os_turn_decisions (tenant_id, correlation_id, turn_id, actor_user_id, input_json, input_hash, next_move,
                 reason_code, fail_closed, simulation_id, idempotency_key, created_at)
             VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-            RETURNING decision_id
-            """);
+            """ + (returning ? " RETURNING decision_id" : ""));
         cmd.Parameters.Add(new() { Value = tx.TenantId });
         cmd.Parameters.Add(new() { Value = row.CorrelationId });
         cmd.Parameters.Add(new() { Value = row.TurnId });
@@ -41,7 +50,7 @@ public static class TurnDecisionStore
         cmd.Parameters.Add(new() { Value = (object?)row.SimulationId ?? DBNull.Value });
         cmd.Parameters.Add(new() { Value = (object?)row.IdempotencyKey ?? DBNull.Value });
         cmd.Parameters.Add(new() { Value = row.CreatedAt });
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+        return cmd;
     }
 
     /// <summary>The decided turns of one correlation, oldest first (at most <paramref name="limit"/>).</summary>

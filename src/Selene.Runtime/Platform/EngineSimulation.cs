@@ -119,7 +119,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                             .. aggregate.JournalFieldsOf(e)])));
                 }
                 foreach (var t in touched.Where(t => t.LastEventId > 0))
-                    await t.Aggregate.Store.UpsertAsync(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value), ct);
+                    t.Aggregate.Store.DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
 
                 var primary = touched[0];
                 JsonObject result;
