@@ -35,6 +35,27 @@ public static class KeyStore
         return key;
     }
 
+    /// <summary>
+    /// Creates the transaction's tenant and its first identity <paramref name="admin"/> (owner role). Returns false,
+    /// writing nothing, when the tenant already exists.
+    /// </summary>
+    public static async Task<bool> CreateTenantAsync(TenantTransaction tx, UserId admin, bool platformOperator, long now, CancellationToken ct)
+    {
+        await using (var tenant = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at, platform_operator) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
+        {
+            tenant.Parameters.Add(new() { Value = tx.TenantId });
+            tenant.Parameters.Add(new() { Value = now });
+            tenant.Parameters.Add(new() { Value = platformOperator });
+            if (await tenant.ExecuteNonQueryAsync(ct) == 0) return false;
+        }
+        await using var identity = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3)");
+        identity.Parameters.Add(new() { Value = tx.TenantId });
+        identity.Parameters.Add(new() { Value = admin.Value });
+        identity.Parameters.Add(new() { Value = now });
+        await identity.ExecuteNonQueryAsync(ct);
+        return true;
+    }
+
     /// <summary>Stores the hash of <paramref name="key"/> for (the transaction's tenant, user).</summary>
     public static async Task InsertKeyAsync(TenantTransaction tx, string key, UserId user, long now, CancellationToken ct)
     {

@@ -25,20 +25,7 @@ public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
     {
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow()).Value;
         await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
-        await using (var insert = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at, platform_operator) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
-        {
-            insert.Parameters.Add(new() { Value = tenant.Value });
-            insert.Parameters.Add(new() { Value = now });
-            insert.Parameters.Add(new() { Value = platformOperator });
-            if (await insert.ExecuteNonQueryAsync(ct) == 0) return new TenantCreation(false, ReasonCodes.TenantExists, null, null);
-        }
-        await using (var identity = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3)"))
-        {
-            identity.Parameters.Add(new() { Value = tenant.Value });
-            identity.Parameters.Add(new() { Value = admin.Value });
-            identity.Parameters.Add(new() { Value = now });
-            await identity.ExecuteNonQueryAsync(ct);
-        }
+        if (!await KeyStore.CreateTenantAsync(tx, admin, platformOperator, now, ct)) return new TenantCreation(false, ReasonCodes.TenantExists, null, null);
 
         var instanceId = AccessInstanceId(tenant.Value, admin.Value);
         var correlation = CorrelationId.FromDigest(Hashing.Sha256(System.Text.Encoding.UTF8.GetBytes($"tenant-create|{tenant.Value}|{admin.Value}")));

@@ -1,0 +1,32 @@
+using System.Text.RegularExpressions;
+
+namespace Selene.Contracts.Tests;
+
+/// <summary>
+/// SQL lives only in Selene.Postgres (issue 9 item 4): no source file of the runtime, the CLI or the pure projects
+/// builds or runs a database command; they call named store operations instead. (Selene.Server's own check comes
+/// with its doors, item 4.)
+/// </summary>
+public sealed partial class SqlPlacementTests
+{
+    private static readonly string[] ProjectsWithoutSql = ["Selene.Runtime", "Selene.Cli", "Selene.Engines", "Selene.Kernel", "Selene.Contracts"];
+
+    // A command built on a transaction or a data source, a batch, or one of ADO.NET's execute calls.
+    [GeneratedRegex(@"\.Command\(|CreateCommand\(|Npgsql(?:Batch|Command)\b|\.Execute(?:NonQuery|Scalar|Reader)(?:Async)?\(")]
+    private static partial Regex DatabaseCommand();
+
+    [Fact]
+    public void OnlySelenePostgres_RunsSql()
+    {
+        var files = RepoPaths.SourceFiles(".cs")
+            .Where(p => ProjectsWithoutSql.Any(project => RepoPaths.Relative(p).StartsWith($"src/{project}/", StringComparison.Ordinal)))
+            .ToArray();
+        Assert.Contains(files, p => RepoPaths.Relative(p).StartsWith("src/Selene.Runtime/", StringComparison.Ordinal));
+        var offenders = files
+            .SelectMany(p => File.ReadLines(p).Select((line, i) => (Path: p, Line: i + 1, Text: line)))
+            .Where(l => DatabaseCommand().IsMatch(l.Text))
+            .Select(l => $"{RepoPaths.Relative(l.Path)}:{l.Line}: {l.Text.Trim()}")
+            .ToArray();
+        Assert.Empty(offenders);
+    }
+}
