@@ -131,12 +131,6 @@ public static class SeleneApp
         v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
             .WithSummary("Journal entries of one correlation id, in chain order.")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
-        v1.MapGet("/access/profiles", ListAccessProfilesAsync).WithName("ListAccessProfiles")
-            .WithSummary("The current (ACTIVE) access profile versions the tenant sees: GLOBAL ones and its own TENANT ones.")
-            .Produces<JsonObject>();
-        v1.MapGet("/access/profiles/{access_profile_id}", GetAccessProfileAsync).WithName("GetAccessProfile")
-            .WithSummary("Every version of one access profile (GLOBAL and the tenant's own) with lifecycle and authoring review.")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound);
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.
@@ -385,19 +379,6 @@ public static class SeleneApp
             ["hash"] = r.Hash,
         }).ToArray());
         return Json(new JsonObject { ["correlation_id"] = correlation.ToString(), ["entries"] = entries }, ReasonCodes.QueryOk);
-    }
-
-    // Access profiles (GLOBAL rows are visible to every tenant; row-level security adds the tenant's own).
-    private static Task<IResult> ListAccessProfilesAsync(HttpContext context, SeleneDatabase db) =>
-        ListAsync(context, db, "access_profiles", AccessProfileStore.ListApCurrentAsync, ProfileViews.Current);
-
-    private static async Task<IResult> GetAccessProfileAsync(HttpContext context, string access_profile_id, SeleneDatabase db)
-    {
-        if (!IdRules.IsValidName(access_profile_id))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "access_profile_id is 1..64 of [A-Za-z0-9_.-]");
-        return await GetAsync(context, db, "access_profile", async (tx, ct) => ProfileViews.ProfileDetail(access_profile_id,
-                await AccessProfileStore.ApLedgerAllScopesAsync(tx, access_profile_id, ct), await AccessProfileStore.ListReviewsAsync(tx, access_profile_id, ct)),
-            j => j, ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
     }
 
     private static IResult Json(JsonObject body, ReasonCode reason)

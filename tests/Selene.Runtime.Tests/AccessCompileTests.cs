@@ -78,7 +78,9 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.Equal(1, await _kit.CountAsync("identities", $"user_id = '{user}'"));
         var stored = await InstanceAsync("acme", user);
         Assert.Equal(instance.GetRawText(), Encoding.UTF8.GetString(CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(AccessCheck.ToJson(stored!).ToJsonString()))));
-        Assert.Equal(1, await _kit.CountAsync("journal", $"event_type = 'ACCESS_INSTANCE_COMPILE_COMMIT' AND payload LIKE '%{user}%'"));
+        // One engine id per engine: the compile journals under PH1.ACCESS, never under the catalog owner's PH2.ACCESS.002.
+        Assert.Equal(1, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND event_type = 'ACCESS_INSTANCE_COMPILE_COMMIT' AND payload LIKE '%{user}%'"));
+        Assert.Equal(0, await _kit.CountAsync("journal", $"engine = 'PH2.ACCESS.002' AND payload LIKE '%{user}%'"));
 
         // The gate reads the compiled instance.
         var check = new AccessCheck(f.Db, TimeProvider.System);
@@ -119,6 +121,8 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
         var own = await _kit.RunAsync(ProfileHandlers.InstanceCompile, CompileBody("alice", p, 1));
         Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, own.Reason);
+        Assert.Equal(1, await _kit.CountAsync("journal",
+            $"engine = 'PH1.ACCESS' AND event_type = 'SIMULATION_REFUSED' AND reason_code = '{ReasonCodes.AccessSelfGrantForbidden.Name}' AND payload LIKE '%{p}%'"));
         Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "user_id = 'alice'")); // the bootstrap row only
     }
 

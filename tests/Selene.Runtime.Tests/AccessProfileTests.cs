@@ -42,7 +42,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.False(Json(retired, "access_profile", "is_current").GetBoolean());
         Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
         Assert.Equal(["CREATE_DRAFT", "UPDATE_DRAFT", "ACTIVATE", "CREATE_DRAFT", "RETIRE", "ACTIVATE", "RETIRE"], await ActionsAsync(p));
-        Assert.Equal(7, await _kit.CountAsync("journal", $"engine = 'PH2.ACCESS.002' AND payload LIKE '%{p}%' AND event_type LIKE 'ACCESS_AP_SCHEMA_%'"));
+        Assert.Equal(7, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND payload LIKE '%{p}%' AND event_type LIKE 'ACCESS_AP_SCHEMA_%'"));
     }
 
     [Fact]

@@ -32,11 +32,13 @@ public sealed record ActiveOverlayOp(string OverlayId, int OverlayVersionId, str
 
 /// <summary>
 /// The PH2.ACCESS.002 "master access schema" simulations wired to the executor (reference §7.5): AP schema
-/// versions, their authoring review, tenant overlays, and compiling a user's access instance.
+/// versions, their authoring review, tenant overlays, and compiling a user's access instance. Every journal entry
+/// is written under PH1.ACCESS (<see cref="ReasonCodes.EngineAccess"/>), the module's one engine id.
 /// </summary>
 public static class ProfileHandlers
 {
-    public const string Engine = "PH2.ACCESS.002";
+    /// <summary>The catalog's owning engine (the reference's name); journal entries go under PH1.ACCESS.</summary>
+    private const string Owner = "PH2.ACCESS.002";
     public const string SchemaCreateDraft = "ACCESS_AP_SCHEMA_CREATE_DRAFT";
     public const string SchemaUpdate = "ACCESS_AP_SCHEMA_UPDATE_COMMIT";
     public const string SchemaActivate = "ACCESS_AP_SCHEMA_ACTIVATE_COMMIT";
@@ -53,7 +55,7 @@ public static class ProfileHandlers
     private const int MaxListed = 10000;
 
     private static SimulationRecord Record(string id, SimulationType type, string action, params ReasonCode[] codes) =>
-        new(id, Engine, type, SimulationStatus.Active, action, AccessMode.X, Scope, codes);
+        new(id, Owner, type, SimulationStatus.Active, action, AccessMode.X, Scope, codes);
 
     private static readonly ReasonCode[] SchemaRefusals =
         [ReasonCodes.AccessContractValidationFailed, ReasonCodes.AccessApScopeViolation, ReasonCodes.AccessSchemaRefMissing, ReasonCodes.AccessApTransitionInvalid];
@@ -91,6 +93,10 @@ public static class ProfileHandlers
     [
         new ReadRoute("ListAccessOverlays", "/access/overlays", "The tenant's overlays with every version, its ops and the ACTIVE version.",
             NotFound: false, ListOverlaysAsync),
+        new ReadRoute("ListAccessProfiles", "/access/profiles",
+            "The current (ACTIVE) access profile versions the tenant sees: GLOBAL ones and its own TENANT ones.", NotFound: false, ListProfilesAsync),
+        new ReadRoute("GetAccessProfile", "/access/profiles/{access_profile_id}",
+            "Every version of one access profile (GLOBAL and the tenant's own) with lifecycle and authoring review.", NotFound: true, GetProfileAsync),
     ];
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
@@ -229,7 +235,7 @@ public static class ProfileHandlers
                 payload.Add(("confirmation_state", WireNames.Of(review.State)));
             if (e is ApVersionRetired { SupersededBy: { } by }) payload.Add(("superseded_by_version_id", Invariant(by)));
             if (e is ApVersionActivated { Lineage: { } lineage }) payload.Add(("activation_rule_action_set_ref", lineage.RuleActionSetRef));
-            journal.Add(new JournalDraft(Engine, simulationId, accepted.Reason, JournalPayload.Create([.. payload])));
+            journal.Add(new JournalDraft(ReasonCodes.EngineAccess, simulationId, accepted.Reason, JournalPayload.Create([.. payload])));
         }
 
         var result = new JsonObject
@@ -242,6 +248,26 @@ public static class ProfileHandlers
         ApReviewLedgerRow ReviewLedger(ApEvent e, string kind, string? channel, string confirmationState) => new(rowTenant, scope, scopeKey, profileId, v, kind,
             channel, confirmationState, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
             ctx.IdempotencyKey.Value, e.At);
+    }
+
+    /// <summary>GET /v1/access/profiles: the ACTIVE versions the tenant sees (row-level security shows GLOBAL rows and its own).</summary>
+    private static async Task<ReadResult> ListProfilesAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var rows = await AccessProfileStore.ListApCurrentAsync(tx, ct);
+        return new ReadResult.Ok(new JsonObject { ["access_profiles"] = new JsonArray(rows.Select(r => (JsonNode)ProfileViews.Current(r)).ToArray()) });
+    }
+
+    /// <summary>GET /v1/access/profiles/{access_profile_id}: every version in GLOBAL and the tenant's scope, with authoring reviews.</summary>
+    private static async Task<ReadResult> GetProfileAsync(ReadRequest request, CancellationToken ct)
+    {
+        var id = request.RouteValues["access_profile_id"];
+        if (!IdRules.IsValidName(id)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "access_profile_id is 1..64 of [A-Za-z0-9_.-]");
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        return ProfileViews.ProfileDetail(id, await AccessProfileStore.ApLedgerAllScopesAsync(tx, id, ct), await AccessProfileStore.ListReviewsAsync(tx, id, ct))
+            is { } profile
+            ? new ReadResult.Ok(new JsonObject { ["access_profile"] = profile })
+            : new ReadResult.Refused(ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
     }
 
     // ---- Tenant overlays -----------------------------------------------------------------------------------------
@@ -351,11 +377,11 @@ public static class ProfileHandlers
         {
             ["access_instance"] = AccessCheck.ToJson(stored),
             ["identity_created"] = identityCreated,
-        }, [new JournalDraft(Engine, InstanceCompile, accepted.Reason, JournalPayload.Create([.. payload]))], []);
+        }, [new JournalDraft(ReasonCodes.EngineAccess, InstanceCompile, accepted.Reason, JournalPayload.Create([.. payload]))], []);
     }
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
-        new(reason, detail, new JournalDraft(Engine, JournalEventTypes.SimulationRefused, reason,
+        new(reason, detail, new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.SimulationRefused, reason,
             JournalPayload.Create([("simulation_id", simulationId), .. payload])));
 
     private static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);
