@@ -114,6 +114,13 @@ public sealed class SeleneDatabase : IAsyncDisposable
         await grant.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>One round trip on the runtime's pool (<c>SELECT 1</c>): throws what the database throws when it cannot serve.</summary>
+    public async Task PingAsync(CancellationToken ct)
+    {
+        await using var cmd = App.CreateCommand("SELECT 1");
+        await cmd.ExecuteScalarAsync(ct);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await App.DisposeAsync();

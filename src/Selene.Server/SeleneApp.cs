@@ -37,8 +37,11 @@ public static class SeleneApp
 {
     private const string CallerItem = "selene.caller";
 
-    public static WebApplication Build(SeleneDatabase db, ServerOptions options, Action<ILoggingBuilder>? logging = null)
+    /// <param name="clock">The server's clock (default <see cref="TimeProvider.System"/>): every timestamp the server and the
+    /// runtime write comes from it, so a host (or a test on a fake clock) decides what "now" is.</param>
+    public static WebApplication Build(SeleneDatabase db, ServerOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? clock = null)
     {
+        clock ??= TimeProvider.System;
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k =>
@@ -51,12 +54,12 @@ public static class SeleneApp
         if (logging is not null) logging(builder.Logging);
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(db);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(SimulationRegistry.Default);
-        var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System, OsConfig.Mvp with { OsEnabled = options.OsEnabled });
+        var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, clock, OsConfig.Mvp with { OsEnabled = options.OsEnabled });
         builder.Services.AddSingleton(turns);
         builder.Services.AddSingleton(new SimulationExecutor(turns));
-        builder.Services.AddSingleton(new RefusalJournal(db, TimeProvider.System));
+        builder.Services.AddSingleton(new RefusalJournal(db, clock));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -85,38 +88,47 @@ public static class SeleneApp
         app.Use(Authenticate);
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/healthz", HealthAsync).WithName("Health").Produces<JsonObject>();
+        app.MapGroup("/healthz").WithTags("health").MapGet("", HealthAsync).WithName("Health")
+            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         // Second line of defence: no /v1 endpoint runs without a caller established by Authenticate.
         var v1 = app.MapGroup("/v1").AddEndpointFilter(async (invocation, next) =>
             invocation.HttpContext.Items.ContainsKey(CallerItem)
                 ? await next(invocation)
-                : Problems.Result(ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>"));
-        v1.MapPost("/turns", RunTurnAsync)
+                : Problems.Result(ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>"))
+            // Outcomes every /v1 endpoint shares: no or a bad key, and storage (or the gate) unavailable.
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        v1.MapGroup("/turns").WithTags("turns").MapPost("", RunTurnAsync)
             .WithName("RunTurn")
             .WithSummary("One turn in, exactly one move out (docs/turns.md). DISPATCH_SIMULATION runs the simulation in the same request.")
             .Accepts<JsonObject>("application/json")
             .Produces<JsonObject>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        v1.MapPost("/simulations/{simulation_id}", ExecuteSimulationAsync)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        v1.MapGroup("/simulations").WithTags("simulations").MapPost("/{simulation_id}", ExecuteSimulationAsync)
             .WithName("ExecuteSimulation")
             .WithSummary("Run one registered simulation. Header Idempotency-Key is required; the body is the simulation's inputs.")
             .Accepts<JsonObject>("application/json")
             .Produces<JsonObject>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        v1.MapGet("/catalog", () => Json(CatalogView.ToJson(SeleneCatalog.Default), ReasonCodes.QueryOk)).WithName("GetCatalog")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        v1.MapGroup("/catalog").WithTags("catalog").MapGet("", () => Json(CatalogView.ToJson(SeleneCatalog.Default), ReasonCodes.QueryOk)).WithName("GetCatalog")
             .WithSummary("Every simulation (id, owning engine, type, status, requested action, mode, blueprint, idempotency scope, reason codes) and blueprint.")
             .Produces<JsonObject>();
-        foreach (var route in EngineModules.All.SelectMany(m => m.Routes)) MapReadRoute(v1, route);
+        // Each engine's read routes in a group of its own (tagged with the module's name in the OpenAPI document).
+        foreach (var module in EngineModules.All)
+        {
+            var group = v1.MapGroup("").WithTags(module.Name);
+            foreach (var route in module.Routes) MapReadRoute(group, route);
+        }
+        MapReadRoute(v1.MapGroup("").WithTags("journal"), KernelReads.Journal);
         v1.MapGet("/access/instances", ListAccessInstancesAsync).WithName("ListAccessInstances").Produces<JsonObject>();
         v1.MapGet("/access/instances/{user_id}", GetAccessInstanceAsync).WithName("GetAccessInstance")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
@@ -128,9 +140,6 @@ public static class SeleneApp
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
         v1.MapGet("/access/escalations/{escalation_case_id}", GetEscalationAsync).WithName("GetEscalationCase")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapGet("/journal", JournalAsync).WithName("GetJournal")
-            .WithSummary("Journal entries of one correlation id, in chain order.")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.
@@ -193,7 +202,7 @@ public static class SeleneApp
             return;
         }
         var db = context.RequestServices.GetRequiredService<SeleneDatabase>();
-        var resolved = await KeyStore.ResolveAsync(db, header[scheme.Length..].Trim(), context.RequestAborted);
+        var resolved = await KernelReads.ResolveApiKeyAsync(db, header[scheme.Length..].Trim(), context.RequestAborted);
         if (resolved is null)
         {
             await Problems.WriteAsync(context, ReasonCodes.AuthKeyInvalid, "the API key is not valid");
@@ -210,8 +219,7 @@ public static class SeleneApp
 
     private static async Task<IResult> HealthAsync(SeleneDatabase db, CancellationToken ct)
     {
-        await using var cmd = db.App.CreateCommand("SELECT 1");
-        await cmd.ExecuteScalarAsync(ct);
+        await KernelReads.CheckDatabaseAsync(db, ct);
         return Json(new JsonObject { ["status"] = "ok", ["database"] = "ok" }, ReasonCodes.HealthOk);
     }
 
@@ -265,9 +273,9 @@ public static class SeleneApp
     }
 
     /// <summary>One engine module's read route: the caller's tenant, the route values and the query go to its Runtime query function.</summary>
-    private static void MapReadRoute(RouteGroupBuilder v1, ReadRoute route)
+    private static void MapReadRoute(RouteGroupBuilder group, ReadRoute route)
     {
-        var endpoint = v1.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db) =>
+        var endpoint = group.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db) =>
             {
                 var values = context.Request.RouteValues.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
                 var query = context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
@@ -350,35 +358,6 @@ public static class SeleneApp
         await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
         var row = await load(tx, context.RequestAborted);
         return row is null ? Problems.Result(missing, detail) : Json(new JsonObject { [name] = view(row) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> JournalAsync(HttpContext context, SeleneDatabase db)
-    {
-        var caller = CallerOf(context);
-        var query = context.Request.Query;
-        if (query.Keys.Except(["correlation_id"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
-        if (!CorrelationId.TryParse(query["correlation_id"].ToString(), out var correlation))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "correlation_id is required: a decimal number between 1 and 2^128-1");
-        await using var tx = await TenantTransaction.BeginAsync(db.App, caller.Tenant.Value, context.RequestAborted);
-        var records = await JournalStore.ByCorrelationAsync(tx, correlation, 1000, context.RequestAborted);
-        var entries = new JsonArray(records.Select(r => (JsonNode)new JsonObject
-        {
-            ["seq"] = r.Seq,
-            ["correlation_id"] = r.CorrelationId,
-            ["turn_id"] = r.TurnId,
-            ["engine"] = r.Engine,
-            ["event_type"] = r.EventType,
-            ["reason_code"] = r.ReasonCode,
-            ["reason_code_id"] = r.ReasonCodeId,
-            ["payload"] = JsonNode.Parse(r.PayloadJson),
-            ["actor_user_id"] = r.ActorUserId,
-            ["idempotency_key"] = r.IdempotencyKey,
-            ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
-            ["prev_hash"] = r.PrevHash,
-            ["hash"] = r.Hash,
-        }).ToArray());
-        return Json(new JsonObject { ["correlation_id"] = correlation.ToString(), ["entries"] = entries }, ReasonCodes.QueryOk);
     }
 
     private static IResult Json(JsonObject body, ReasonCode reason)

@@ -33,6 +33,33 @@ public class DiscoveryTests(SeleneServerFixture f)
     }
 
     [Fact]
+    public async Task OpenApi_EveryOperation_NamesItsOutcomesAndItsResourceGroup()
+    {
+        // Issue 9 item 4: endpoints grouped per resource (one tag per group: turns, simulations, catalog, journal,
+        // health and each engine module), and the document knows every outcome an endpoint can answer.
+        using var document = JsonDocument.Parse((await f.Api.GetAsync(null, "/openapi/v1.json")).Bytes);
+        var operations = document.RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => (Path: p.Name, Method: o.Name, Operation: o.Value)))
+            .ToArray();
+        Assert.NotEmpty(operations);
+        foreach (var (path, method, operation) in operations)
+        {
+            var responses = operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+            Assert.True(responses.IsSupersetOf(path.StartsWith("/v1/", StringComparison.Ordinal) ? ["200", "401", "503"] : ["200", "503"]),
+                $"{method} {path} answers {string.Join(",", responses)}");
+            Assert.True(operation.TryGetProperty("tags", out var tags) && tags.GetArrayLength() == 1, $"{method} {path} has no resource group");
+        }
+        string TagOf(string path, string method) => operations.Single(o => o.Path == path && o.Method == method).Operation.GetProperty("tags")[0].GetString()!;
+        Assert.Equal("turns", TagOf("/v1/turns", "post"));
+        Assert.Equal("simulations", TagOf("/v1/simulations/{simulation_id}", "post"));
+        Assert.Equal("catalog", TagOf("/v1/catalog", "get"));
+        Assert.Equal("journal", TagOf("/v1/journal", "get"));
+        Assert.Equal("health", TagOf("/healthz", "get"));
+        Assert.Equal("capreq", TagOf("/v1/capreqs/{capreq_id}", "get"));
+        Assert.Contains("404", operations.Single(o => o.Path == "/v1/capreqs/{capreq_id}").Operation.GetProperty("responses").EnumerateObject().Select(r => r.Name));
+    }
+
+    [Fact]
     public async Task Catalog_OverHttp_IsTheServedCatalog()
     {
         var reply = await f.Api.GetAsync(f.AliceKey, "/v1/catalog");

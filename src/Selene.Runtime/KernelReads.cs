@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+using Selene.Runtime.Platform;
+
+namespace Selene.Runtime;
+
+/// <summary>
+/// The reads the HTTP edge needs that belong to no engine: who an API key is, whether the database serves, and the
+/// journal of one correlation id. They live here so that Selene.Server reaches storage only through Selene.Runtime
+/// (issue 9 item 4); the journal is a <see cref="ReadRoute"/>, mapped by the server like every engine's read route.
+/// </summary>
+public static class KernelReads
+{
+    /// <summary>The most journal entries one correlation id answers.</summary>
+    public const int JournalLimit = 1000;
+
+    /// <summary>The (tenant, user) behind an API key, or null when the key is unknown or revoked.</summary>
+    public static Task<(TenantId Tenant, UserId User)?> ResolveApiKeyAsync(SeleneDatabase db, string key, CancellationToken ct) =>
+        KeyStore.ResolveAsync(db, key, ct);
+
+    /// <summary>Completes when the database answers a round trip; throws what the database throws otherwise.</summary>
+    public static Task CheckDatabaseAsync(SeleneDatabase db, CancellationToken ct) => db.PingAsync(ct);
+
+    /// <summary>GET /v1/journal?correlation_id=N: the tenant's journal entries of one correlation id, in chain order.</summary>
+    public static ReadRoute Journal { get; } = new("GetJournal", "/journal", "Journal entries of one correlation id, in chain order.", NotFound: false, JournalAsync);
+
+    private static async Task<ReadResult> JournalAsync(ReadRequest request, CancellationToken ct)
+    {
+        if (request.QueryValues.Keys.FirstOrDefault(k => k != "correlation_id") is { } unknown)
+            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
+        if (!CorrelationId.TryParse(request.QueryValues.GetValueOrDefault("correlation_id") ?? "", out var correlation))
+            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "correlation_id is required: a decimal number between 1 and 2^128-1");
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var records = await JournalStore.ByCorrelationAsync(tx, correlation, JournalLimit, ct);
+        var entries = new JsonArray(records.Select(r => (JsonNode)new JsonObject
+        {
+            ["seq"] = r.Seq,
+            ["correlation_id"] = r.CorrelationId,
+            ["turn_id"] = r.TurnId,
+            ["engine"] = r.Engine,
+            ["event_type"] = r.EventType,
+            ["reason_code"] = r.ReasonCode,
+            ["reason_code_id"] = r.ReasonCodeId,
+            ["payload"] = JsonNode.Parse(r.PayloadJson),
+            ["actor_user_id"] = r.ActorUserId,
+            ["idempotency_key"] = r.IdempotencyKey,
+            ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
+            ["prev_hash"] = r.PrevHash,
+            ["hash"] = r.Hash,
+        }).ToArray());
+        return new ReadResult.Ok(new JsonObject { ["correlation_id"] = correlation.ToString(), ["entries"] = entries });
+    }
+}
