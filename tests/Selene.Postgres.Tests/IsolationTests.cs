@@ -44,7 +44,9 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
             Assert.True(reader.GetBoolean(2), $"{table}: row-level security is not forced");
             Assert.True(reader.GetBoolean(3), $"{table}: no tenant_isolation policy");
         }
-        Assert.Equal(TenantTableNames.Order(), seen.Order());
+        // Every table with a tenant_id is checked above, from the catalog, so a new engine's tables need no edit here;
+        // the list names the tables whose rows the fixture seeds for the visibility theory below.
+        Assert.Empty(TenantTableNames.Except(seen));
     }
 
     [Theory]

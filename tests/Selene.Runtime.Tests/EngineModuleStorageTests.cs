@@ -1,0 +1,44 @@
+using Selene.Runtime.Platform;
+
+namespace Selene.Runtime.Tests;
+
+/// <summary>
+/// Every store pair an engine module declares is, in the migrated database, what <c>selene.create_engine_store</c>
+/// makes: both tables tenant-isolated (FORCE row-level security, the tenant_isolation policy), the ledger
+/// append-only for selene_app by grants and for everyone by trigger, the projection writable by the runtime. The
+/// list comes from <see cref="EngineModules.All"/> and the database catalog, so a new engine needs no edit here.
+/// </summary>
+public sealed class EngineModuleStorageTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
+{
+    public static TheoryData<string> StoreNames() =>
+        new(EngineModules.All.SelectMany(m => m.Aggregates).Select(a => a.Store.Pair.Name).Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(StoreNames))]
+    public async Task ModuleStorePair_IsTenantIsolated_AndItsLedgerAppendOnly(string name)
+    {
+        foreach (var table in new[] { name + "_ledger", name + "_current" })
+        {
+            await using var cmd = f.Db.Owner.CreateCommand("""
+                SELECT c.relrowsecurity, c.relforcerowsecurity,
+                       EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation'),
+                       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'append_only_row'),
+                       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'append_only_truncate'),
+                       has_table_privilege('selene_app', c.oid, 'INSERT'), has_table_privilege('selene_app', c.oid, 'UPDATE'),
+                       has_table_privilege('selene_app', c.oid, 'DELETE'), has_table_privilege('selene_app', c.oid, 'TRUNCATE')
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'selene' AND c.relname = $1 AND c.relkind = 'r'
+                """);
+            cmd.Parameters.Add(new() { Value = table });
+            await using var r = await cmd.ExecuteReaderAsync();
+            Assert.True(await r.ReadAsync(), $"{table} does not exist");
+            Assert.True(r.GetBoolean(0) && r.GetBoolean(1) && r.GetBoolean(2), $"{table}: row-level security is not forced with its tenant_isolation policy");
+            var ledger = table.EndsWith("_ledger", StringComparison.Ordinal);
+            Assert.Equal((ledger, ledger), (r.GetBoolean(3), r.GetBoolean(4)));
+            Assert.True(r.GetBoolean(5), $"{table}: the runtime cannot insert");
+            Assert.Equal(!ledger, r.GetBoolean(6));
+            Assert.False(r.GetBoolean(7), $"{table}: the runtime may delete");
+            Assert.False(r.GetBoolean(8), $"{table}: the runtime may truncate");
+        }
+    }
+}
