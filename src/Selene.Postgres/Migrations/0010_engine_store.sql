@@ -53,6 +53,35 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION selene.create_engine_store(text) FROM PUBLIC;
 
+-- Writes rows kept aside by a migration (in the shape of the standard pair, with their original event ids) into a
+-- freshly created pair, tenant by tenant (FORCE row-level security checks each row against selene.tenant_id), and
+-- moves the ledger's identity past the last kept id. Every engine that moves onto the platform uses it.
+CREATE FUNCTION selene.refill_engine_store(name text, ledger_rows regclass, current_rows regclass) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    ledger  text := format('selene.%I', name || '_ledger');
+    current text := format('selene.%I', name || '_current');
+    t text;
+    previous text := current_setting('selene.tenant_id', true);
+    last_id bigint;
+BEGIN
+    FOR t IN EXECUTE format('SELECT DISTINCT tenant_id FROM %s ORDER BY 1', ledger_rows) LOOP
+        PERFORM set_config('selene.tenant_id', t, true);
+        EXECUTE format($i$INSERT INTO %s (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload,
+                                            correlation_id, idempotency_key, created_at)
+            OVERRIDING SYSTEM VALUE
+            SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
+            FROM %s WHERE tenant_id = $1 ORDER BY event_id$i$, ledger, ledger_rows) USING t;
+        EXECUTE format($i$INSERT INTO %s (tenant_id, stream_id, status, doc, source_event_id, updated_at)
+            SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at FROM %s WHERE tenant_id = $1$i$, current, current_rows) USING t;
+    END LOOP;
+    PERFORM set_config('selene.tenant_id', coalesce(previous, ''), true);
+    -- New events continue after the last kept id.
+    EXECUTE format('SELECT max(event_id) FROM %s', ledger_rows) INTO last_id;
+    PERFORM setval(pg_get_serial_sequence(ledger, 'event_id'), coalesce(last_id, 1), last_id IS NOT NULL);
+END $$;
+REVOKE ALL ON FUNCTION selene.refill_engine_store(text, regclass, regclass) FROM PUBLIC;
+
 -- PH1.CAPREQ: keep every row and every event id. The old tables are read without row-level security (the owner
 -- lifts FORCE on tables it is about to drop), copied aside, dropped, and written back tenant by tenant into the
 -- new pair (whose FORCE row-level security checks each row against selene.tenant_id).
@@ -85,25 +114,4 @@ DROP TABLE selene.capreq_ledger;
 
 SELECT selene.create_engine_store('capreq');
 
-DO $$
-DECLARE
-    t text;
-    previous text := current_setting('selene.tenant_id', true);
-BEGIN
-    FOR t IN SELECT DISTINCT tenant_id FROM capreq_ledger_0002 ORDER BY 1 LOOP
-        PERFORM set_config('selene.tenant_id', t, true);
-        INSERT INTO selene.capreq_ledger (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload,
-                                          correlation_id, idempotency_key, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
-        FROM capreq_ledger_0002 WHERE tenant_id = t ORDER BY event_id;
-        INSERT INTO selene.capreq_current (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-        SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at
-        FROM capreq_current_0002 WHERE tenant_id = t;
-    END LOOP;
-    PERFORM set_config('selene.tenant_id', coalesce(previous, ''), true);
-    -- New events continue after the last kept id.
-    PERFORM setval(pg_get_serial_sequence('selene.capreq_ledger', 'event_id'),
-                   greatest((SELECT max(event_id) FROM capreq_ledger_0002), 1),
-                   (SELECT count(*) > 0 FROM capreq_ledger_0002));
-END $$;
+SELECT selene.refill_engine_store('capreq', 'capreq_ledger_0002', 'capreq_current_0002');

@@ -122,44 +122,6 @@ SELECT selene.create_engine_store('tenant_company');
 SELECT selene.create_engine_store('position');
 SELECT selene.create_engine_store('position_requirements_schema');
 
-DO $$
-DECLARE
-    t text;
-    previous text := current_setting('selene.tenant_id', true);
-BEGIN
-    FOR t IN SELECT tenant_id FROM company_ledger_0004 UNION SELECT tenant_id FROM position_ledger_0004
-             UNION SELECT tenant_id FROM schema_ledger_0004 ORDER BY 1 LOOP
-        PERFORM set_config('selene.tenant_id', t, true);
-        INSERT INTO selene.tenant_company_ledger (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload,
-                                                  correlation_id, idempotency_key, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
-        FROM company_ledger_0004 WHERE tenant_id = t ORDER BY event_id;
-        INSERT INTO selene.tenant_company_current (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-        SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at FROM company_current_0004 WHERE tenant_id = t;
-
-        INSERT INTO selene.position_ledger (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload,
-                                            correlation_id, idempotency_key, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
-        FROM position_ledger_0004 WHERE tenant_id = t ORDER BY event_id;
-        INSERT INTO selene.position_current (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-        SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at FROM position_current_0004 WHERE tenant_id = t;
-
-        INSERT INTO selene.position_requirements_schema_ledger (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code,
-                                                                payload, correlation_id, idempotency_key, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
-        FROM schema_ledger_0004 WHERE tenant_id = t ORDER BY event_id;
-        INSERT INTO selene.position_requirements_schema_current (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-        SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at FROM schema_current_0004 WHERE tenant_id = t;
-    END LOOP;
-    PERFORM set_config('selene.tenant_id', coalesce(previous, ''), true);
-    -- New events continue after the last kept id of each ledger.
-    PERFORM setval(pg_get_serial_sequence('selene.tenant_company_ledger', 'event_id'),
-                   greatest((SELECT max(event_id) FROM company_ledger_0004), 1), (SELECT count(*) > 0 FROM company_ledger_0004));
-    PERFORM setval(pg_get_serial_sequence('selene.position_ledger', 'event_id'),
-                   greatest((SELECT max(event_id) FROM position_ledger_0004), 1), (SELECT count(*) > 0 FROM position_ledger_0004));
-    PERFORM setval(pg_get_serial_sequence('selene.position_requirements_schema_ledger', 'event_id'),
-                   greatest((SELECT max(event_id) FROM schema_ledger_0004), 1), (SELECT count(*) > 0 FROM schema_ledger_0004));
-END $$;
+SELECT selene.refill_engine_store('tenant_company', 'company_ledger_0004', 'company_current_0004');
+SELECT selene.refill_engine_store('position', 'position_ledger_0004', 'position_current_0004');
+SELECT selene.refill_engine_store('position_requirements_schema', 'schema_ledger_0004', 'schema_current_0004');

@@ -51,24 +51,4 @@ DROP TABLE selene.access_board_policy_ledger;
 
 SELECT selene.create_engine_store('access_board_policy');
 
-DO $$
-DECLARE
-    t text;
-    previous text := current_setting('selene.tenant_id', true);
-BEGIN
-    FOR t IN SELECT DISTINCT tenant_id FROM access_board_policy_ledger_0006 ORDER BY 1 LOOP
-        PERFORM set_config('selene.tenant_id', t, true);
-        INSERT INTO selene.access_board_policy_ledger (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload,
-                                                       correlation_id, idempotency_key, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
-        FROM access_board_policy_ledger_0006 WHERE tenant_id = t ORDER BY event_id;
-        INSERT INTO selene.access_board_policy_current (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-        SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at
-        FROM access_board_policy_current_0006 WHERE tenant_id = t;
-    END LOOP;
-    PERFORM set_config('selene.tenant_id', coalesce(previous, ''), true);
-    PERFORM setval(pg_get_serial_sequence('selene.access_board_policy_ledger', 'event_id'),
-                   greatest((SELECT max(event_id) FROM access_board_policy_ledger_0006), 1),
-                   (SELECT count(*) > 0 FROM access_board_policy_ledger_0006));
-END $$;
+SELECT selene.refill_engine_store('access_board_policy', 'access_board_policy_ledger_0006', 'access_board_policy_current_0006');

@@ -64,25 +64,4 @@ DROP TABLE selene.access_ap_overlay_ledger;
 
 SELECT selene.create_engine_store('access_ap_overlay');
 
-DO $$
-DECLARE
-    t text;
-    previous text := current_setting('selene.tenant_id', true);
-BEGIN
-    FOR t IN SELECT DISTINCT tenant_id FROM access_ap_overlay_ledger_0007 ORDER BY 1 LOOP
-        PERFORM set_config('selene.tenant_id', t, true);
-        INSERT INTO selene.access_ap_overlay_ledger (tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload,
-                                                     correlation_id, idempotency_key, created_at)
-        OVERRIDING SYSTEM VALUE
-        SELECT tenant_id, event_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at
-        FROM access_ap_overlay_ledger_0007 WHERE tenant_id = t ORDER BY event_id;
-        INSERT INTO selene.access_ap_overlay_current (tenant_id, stream_id, status, doc, source_event_id, updated_at)
-        SELECT tenant_id, stream_id, status, doc, source_event_id, updated_at
-        FROM access_ap_overlay_current_0007 WHERE tenant_id = t;
-    END LOOP;
-    PERFORM set_config('selene.tenant_id', coalesce(previous, ''), true);
-    -- New events continue after the last kept id.
-    PERFORM setval(pg_get_serial_sequence('selene.access_ap_overlay_ledger', 'event_id'),
-                   greatest((SELECT max(event_id) FROM access_ap_overlay_ledger_0007), 1),
-                   (SELECT count(*) > 0 FROM access_ap_overlay_ledger_0007));
-END $$;
+SELECT selene.refill_engine_store('access_ap_overlay', 'access_ap_overlay_ledger_0007', 'access_ap_overlay_current_0007');
