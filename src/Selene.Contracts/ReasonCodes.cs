@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace Selene.Contracts;
 
 /// <summary>How bad an outcome is. Mirrors the PH1.J severity vocabulary (INFO | WARN | ERROR).</summary>
@@ -48,11 +46,13 @@ public enum ReasonKind
 /// One registered reason code (ARCHITECTURE.md law 7). The name is the contract (UPPER_SNAKE, never reused);
 /// the numeric id is stable once allocated; <see cref="Engine"/> names the engine that owns the code; <see cref="Kind"/>
 /// says what kind of outcome it is (and so its HTTP status).
-/// Codes are only ever obtained from <see cref="ReasonCodes"/>, so an unregistered code cannot be emitted.
+/// A code is declared as a static field of its owner's code class (<see cref="ReasonCodes"/> for the kernel, an
+/// engine's own class in its pure folder) and registered through a <see cref="ReasonCodeRegistry"/>; a test proves
+/// that every declared code is registered, so an unregistered code cannot be emitted.
 /// </summary>
 public sealed record ReasonCode
 {
-    internal ReasonCode(string name, uint id, string engine, Severity severity, ReasonKind kind, bool retryable)
+    public ReasonCode(string name, uint id, string engine, Severity severity, ReasonKind kind, bool retryable)
     {
         Name = name;
         Id = id;
@@ -73,18 +73,17 @@ public sealed record ReasonCode
 }
 
 /// <summary>
-/// The reason-code registry, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of
-/// 1000 per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 4xxx PH1.OS, 5xxx PH1.POSITION, 6xxx PH1.CAPREQ, 7xxx PH1.ACCESS.
-/// Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
+/// The kernel's reason codes, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of 1000
+/// per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 4xxx PH1.OS, 7xxx the PH1.ACCESS
+/// gate (the engines own the rest of their block in their own code classes: 5xxx PH1.POSITION, 6xxx PH1.CAPREQ,
+/// 7xxx PH1.ACCESS). Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
 /// </summary>
 public static class ReasonCodes
 {
     public const string EngineApi = "SELENE.API";
     public const string EngineJournal = "PH1.J";
     public const string EngineStorage = "PH1.F";
-    public const string EngineCapreq = "PH1.CAPREQ";
     public const string EngineAccess = "PH1.ACCESS";
-    public const string EnginePosition = "PH1.POSITION";
     public const string EngineOs = "PH1.OS";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
@@ -171,37 +170,7 @@ public static class ReasonCodes
     public static readonly ReasonCode OsUtilityEngineNotOptional = new("PH1_OS_UTILITY_ENGINE_NOT_OPTIONAL", 4301, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
     public static readonly ReasonCode OsUtilityNoOutcomes = new("PH1_OS_UTILITY_NO_OUTCOMES", 4302, EngineOs, Severity.Warn, ReasonKind.NotFound, false);
 
-    // ---- PH1.CAPREQ capability requests (6xxx) -----------------------------------------------------
-    public static readonly ReasonCode CapreqCreated = new("CAPREQ_OK_CREATE_DRAFT", 6001, EngineCapreq, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CapreqSubmitted = new("CAPREQ_OK_SUBMIT_FOR_APPROVAL", 6002, EngineCapreq, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CapreqApproved = new("CAPREQ_OK_APPROVE", 6003, EngineCapreq, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CapreqRejected = new("CAPREQ_OK_REJECT", 6004, EngineCapreq, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CapreqFulfilled = new("CAPREQ_OK_FULFILL", 6005, EngineCapreq, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CapreqCanceled = new("CAPREQ_OK_CANCEL", 6006, EngineCapreq, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CapreqTransitionInvalid = new("CAPREQ_TRANSITION_INVALID", 6101, EngineCapreq, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode CapreqIdRequired = new("CAPREQ_ID_REQUIRED", 6102, EngineCapreq, Severity.Warn, ReasonKind.Invalid, false);
-    public static readonly ReasonCode CapreqNotFound = new("CAPREQ_NOT_FOUND", 6103, EngineCapreq, Severity.Warn, ReasonKind.NotFound, false);
-    public static readonly ReasonCode CapreqRequesterMismatch = new("CAPREQ_REQUESTER_MISMATCH", 6104, EngineCapreq, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode CapreqSelfApprovalForbidden = new("CAPREQ_SELF_APPROVAL_FORBIDDEN", 6105, EngineCapreq, Severity.Warn, ReasonKind.Forbidden, false);
 
-    // ---- PH1.POSITION positions and requirement schemas (5xxx) ------------------------------------------
-    public static readonly ReasonCode PositionCreated = new("POSITION_OK_CREATE_DRAFT", 5001, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionActivated = new("POSITION_OK_ACTIVATE_COMMIT", 5002, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionRetiredOrSuspended = new("POSITION_OK_RETIRE_OR_SUSPEND_COMMIT", 5003, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionSchemaDrafted = new("POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT", 5004, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionSchemaUpdated = new("POSITION_OK_REQUIREMENTS_SCHEMA_UPDATE_COMMIT", 5005, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionSchemaActivated = new("POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", 5006, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode CompanyUpserted = new("TENANT_COMPANY_OK_UPSERT", 5007, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionValidated = new("POSITION_OK_VALIDATE_AUTH_COMPANY", 5008, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionBandChecked = new("POSITION_OK_BAND_POLICY_CHECK", 5009, EnginePosition, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EnginePosition, Severity.Warn, ReasonKind.NotFound, false);
-    public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode PositionAuthCompanyInvalid = new("POSITION_AUTH_COMPANY_INVALID", 5104, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode PositionSchemaScopeInvalid = new("POSITION_SCHEMA_SCOPE_INVALID", 5105, EnginePosition, Severity.Warn, ReasonKind.Invalid, false);
-    public static readonly ReasonCode PositionSchemaVersionNotFound = new("POSITION_SCHEMA_VERSION_NOT_FOUND", 5106, EnginePosition, Severity.Warn, ReasonKind.NotFound, false);
-    public static readonly ReasonCode PositionSchemaVersionExists = new("POSITION_SCHEMA_VERSION_EXISTS", 5107, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode PositionSchemaAlreadyActive = new("POSITION_SCHEMA_ALREADY_ACTIVE", 5108, EnginePosition, Severity.Warn, ReasonKind.Conflict, false);
 
     // ---- PH1.ACCESS.001 / PH2.ACCESS.002 access gate and access truth (7xxx) ---------------------------
     public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, ReasonKind.Success, false);
@@ -256,43 +225,12 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessApActivationConflict = new("ACCESS_AP_ACTIVATION_CONFLICT", 7207, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
     public static readonly ReasonCode AccessApTransitionInvalid = new("ACCESS_AP_TRANSITION_INVALID", 7208, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
     public static readonly ReasonCode AccessOverlayOpInvalid = new("ACCESS_OVERLAY_OP_INVALID", 7209, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
-
-    /// <summary>Every registered code, in id order.</summary>
-    public static IReadOnlyList<ReasonCode> All { get; } = typeof(ReasonCodes)
-        .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
-        .Where(f => f.FieldType == typeof(ReasonCode))
-        .Select(f => (ReasonCode)f.GetValue(null)!)
-        .OrderBy(c => c.Id)
-        .ToArray();
+    public static readonly ReasonCode AccessPositionRefMissing = new("ACCESS_POSITION_REF_MISSING", 7210, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
 
     /// <summary>
-    /// Names a code carried before it was renamed, with the code they now resolve to. Stored results and journal
-    /// entries keep the name they were written with (the journal's hash chain covers it), so <see cref="TryGet"/>
-    /// still resolves them; a retired name is never given to another code. Issue 9: the CAPREQ success codes took
-    /// the seed's names.
+    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS and the PH1.ACCESS gate's): every field of this class.
+    /// Engine codes live with their engines; the process's full registry is the kernel's extended by every engine
+    /// module's (Selene.Runtime's <c>EngineModules.Reasons</c>).
     /// </summary>
-    public static IReadOnlyDictionary<string, ReasonCode> RetiredNames { get; } = new Dictionary<string, ReasonCode>(StringComparer.Ordinal)
-    {
-        ["CAPREQ_CREATED"] = CapreqCreated,
-        ["CAPREQ_SUBMITTED"] = CapreqSubmitted,
-        ["CAPREQ_APPROVED"] = CapreqApproved,
-        ["CAPREQ_REJECTED"] = CapreqRejected,
-        ["CAPREQ_FULFILLED"] = CapreqFulfilled,
-        ["CAPREQ_CANCELED"] = CapreqCanceled,
-    }.ToFrozenDictionary(StringComparer.Ordinal);
-
-    private static readonly FrozenDictionary<string, ReasonCode> ByName =
-        All.GroupBy(c => c.Name, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-
-    /// <summary>Looks a code up by name, current or retired (for reading back journals and stored results).</summary>
-    public static bool TryGet(string name, out ReasonCode code)
-    {
-        if (ByName.TryGetValue(name, out var found) || RetiredNames.TryGetValue(name, out found))
-        {
-            code = found;
-            return true;
-        }
-        code = InternalError;
-        return false;
-    }
+    public static ReasonCodeRegistry Kernel { get; } = new(ReasonCodeRegistry.DeclaredIn(typeof(ReasonCodes)));
 }

@@ -19,7 +19,7 @@ public static class ClusterStats
         using var conn = new NpgsqlConnection(db.SuperuserConnectionString);
         conn.Open();
         using var cmd = new NpgsqlCommand("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = $1", conn);
-        cmd.Parameters.Add(new() { Value = db.Database });
+        cmd.Bind(db.Database);
         using var reader = cmd.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1));

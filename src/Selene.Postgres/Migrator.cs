@@ -96,9 +96,7 @@ public static class Migrator
                 await using (var apply = new NpgsqlCommand(m.Sql, conn, tx)) await apply.ExecuteNonQueryAsync(ct);
                 await using (var record = new NpgsqlCommand("INSERT INTO selene.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", conn, tx))
                 {
-                    record.Parameters.Add(new() { Value = m.Version });
-                    record.Parameters.Add(new() { Value = m.Name });
-                    record.Parameters.Add(new() { Value = m.Checksum });
+                    record.Bind(m.Version, m.Name, m.Checksum);
                     await record.ExecuteNonQueryAsync(ct);
                 }
                 await tx.CommitAsync(ct);

@@ -152,7 +152,7 @@ public sealed class TenantTransaction : IAsyncDisposable
         {
             var tx = await conn.BeginTransactionAsync(isolation, ct);
             await using var cmd = new NpgsqlCommand("SELECT set_config('selene.tenant_id', $1, true)", conn, tx);
-            cmd.Parameters.Add(new() { Value = tenantId });
+            cmd.Bind(tenantId);
             await cmd.ExecuteNonQueryAsync(ct);
             return new TenantTransaction(conn, tx, tenantId);
         }
@@ -208,8 +208,7 @@ public sealed class TenantTransaction : IAsyncDisposable
     public async Task LockEntityAsync(string entityKey, CancellationToken ct)
     {
         await using var cmd = Command("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
-        cmd.Parameters.Add(new() { Value = TenantId });
-        cmd.Parameters.Add(new() { Value = entityKey });
+        cmd.Bind(TenantId, entityKey);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

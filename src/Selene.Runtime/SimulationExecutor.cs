@@ -76,7 +76,7 @@ public sealed class SimulationExecutor(TurnExecutor turns)
     {
         using var doc = JsonDocument.Parse(storedBody);
         var name = doc.RootElement.GetProperty("reason_code").GetString()!;
-        return ReasonCodes.TryGet(name, out var code) ? code : throw new InvalidOperationException($"stored result carries unregistered reason code {name}");
+        return Platform.EngineModules.Reasons.TryGet(name, out var code) ? code : throw new InvalidOperationException($"stored result carries unregistered reason code {name}");
     }
 
     private static ExecutionResult Invalid(ExecutionRequest request, ReasonCode reason, string detail) =>

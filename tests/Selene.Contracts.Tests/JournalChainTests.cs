@@ -1,3 +1,4 @@
+using Selene.Engines.CapReq;
 using System.Globalization;
 
 namespace Selene.Contracts.Tests;
@@ -14,8 +15,8 @@ public sealed class JournalChainTests
         {
             long seq = i + 1;
             var payload = JournalPayload.Create(("state_from", "DRAFT"), ("state_to", "PENDING_APPROVAL"), ("n", seq.ToString(CultureInfo.InvariantCulture)));
-            var record = new JournalRecord("tenant-a", seq, "340282366920938463463374607431768211455", seq, ReasonCodes.EngineCapreq,
-                "STATE_TRANSITION", ReasonCodes.CapreqSubmitted.Name, ReasonCodes.CapreqSubmitted.Id, JournalChain.CanonicalPayloadJson(payload),
+            var record = new JournalRecord("tenant-a", seq, "340282366920938463463374607431768211455", seq, CapreqReasons.EngineId,
+                "STATE_TRANSITION", CapreqReasons.CapreqSubmitted.Name, CapreqReasons.CapreqSubmitted.Id, JournalChain.CanonicalPayloadJson(payload),
                 "alice", $"key-{seq}", 1_700_000_000_000_000_000 + seq, prev, "");
             records[i] = record with { Hash = JournalChain.ComputeHash(record) };
             prev = records[i].Hash;
@@ -31,7 +32,7 @@ public sealed class JournalChainTests
         "turn_id" => r with { TurnId = r.TurnId + 1 },
         "engine" => r with { Engine = ReasonCodes.EngineJournal },
         "event_type" => r with { EventType = "GATE_PASS" },
-        "reason_code" => r with { ReasonCode = ReasonCodes.CapreqApproved.Name },
+        "reason_code" => r with { ReasonCode = CapreqReasons.CapreqApproved.Name },
         "reason_code_id" => r with { ReasonCodeId = r.ReasonCodeId + 1 },
         "payload" => r with { PayloadJson = r.PayloadJson.Replace("PENDING_APPROVAL", "APPROVED", StringComparison.Ordinal) },
         "actor_user_id" => r with { ActorUserId = "mallory" },

@@ -1,3 +1,4 @@
+using Selene.Runtime.Platform;
 using System.Globalization;
 using System.Text;
 using Selene.Server;
@@ -13,7 +14,7 @@ public sealed class ReasonCodeDocsTests
     {
         var md = new StringBuilder();
         md.Append("# Reason codes\n\n");
-        md.Append("<!-- Generated from Selene.Contracts.ReasonCodes by the test ReasonCodeDocs_MatchRegistry; do not edit by hand.\n");
+        md.Append("<!-- Generated from the registry (kernel codes and every engine module's) by the test ReasonCodeDocs_MatchRegistry; do not edit by hand.\n");
         md.Append("     Refresh with: SELENE_UPDATE_DOCS=1 dotnet test tests/Selene.Contracts.Tests -->\n\n");
         md.Append("Every outcome Selene reports carries one registered reason code. The name is the contract (UPPER_SNAKE, never\n");
         md.Append("reused); the numeric id is stable once allocated. Ids come in blocks of 1000 per owning engine; inside a block,\n");
@@ -23,12 +24,12 @@ public sealed class ReasonCodeDocsTests
         md.Append("|---|---:|\n");
         foreach (var kind in Enum.GetValues<ReasonKind>())
             md.Append(CultureInfo.InvariantCulture, $"| {WireNames.Of(kind)} | {Problems.StatusFor(kind)} |\n");
-        if (ReasonCodes.RetiredNames.Count > 0)
+        if (EngineModules.Reasons.RetiredNames.Count > 0)
         {
             md.Append("\nRetired names (stored results and journal entries written under them still resolve to the code):\n\n");
             md.Append("| retired name | now |\n");
             md.Append("|---|---|\n");
-            foreach (var (retired, code) in ReasonCodes.RetiredNames.OrderBy(r => r.Value.Id))
+            foreach (var (retired, code) in EngineModules.Reasons.RetiredNames.OrderBy(r => r.Value.Id))
                 md.Append(CultureInfo.InvariantCulture, $"| `{retired}` | `{code.Name}` |\n");
         }
 
@@ -51,7 +52,7 @@ public sealed class ReasonCodeDocsTests
     public void ReasonCodeDocs_MatchRegistry()
     {
         var path = Path.Combine(RepoPaths.Root, DocPath);
-        var expected = Render(ReasonCodes.All);
+        var expected = Render(EngineModules.Reasons.All);
         if (Environment.GetEnvironmentVariable("SELENE_UPDATE_DOCS") == "1")
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -66,7 +67,7 @@ public sealed class ReasonCodeDocsTests
     [Fact]
     public void Render_ListsEveryCodeOnce()
     {
-        var rendered = Render(ReasonCodes.All);
-        Assert.All(ReasonCodes.All, c => Assert.Single(rendered.Split('\n'), line => line.StartsWith($"| `{c.Name}` |", StringComparison.Ordinal)));
+        var rendered = Render(EngineModules.Reasons.All);
+        Assert.All(EngineModules.Reasons.All, c => Assert.Single(rendered.Split('\n'), line => line.StartsWith($"| `{c.Name}` |", StringComparison.Ordinal)));
     }
 }

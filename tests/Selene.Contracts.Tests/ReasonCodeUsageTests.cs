@@ -1,6 +1,6 @@
+using Selene.Runtime.Platform;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Selene.Engines.CapReq;
 
 namespace Selene.Contracts.Tests;
 
@@ -46,7 +46,7 @@ public sealed partial class ReasonCodeUsageTests
         }
     }
 
-    private static bool IsRegisteredName(string name) => ReasonCodes.TryGet(name, out _);
+    private static bool IsRegisteredName(string name) => EngineModules.Reasons.TryGet(name, out _);
 
     [Fact]
     public void Reflection_SeesEveryProductAssembly()
@@ -72,17 +72,17 @@ public sealed partial class ReasonCodeUsageTests
             }
         }
 
-        Assert.True(seen.Count >= ReasonCodes.All.Count, $"reflection found only {seen.Count} ReasonCode members");
-        var unregistered = seen.Where(s => !ReasonCodes.All.Contains(s.Code)).Select(s => $"{s.Where} = {s.Code.Name}").ToArray();
+        Assert.True(seen.Count >= EngineModules.Reasons.All.Count, $"reflection found only {seen.Count} ReasonCode members");
+        var unregistered = seen.Where(s => !EngineModules.Reasons.All.Contains(s.Code)).Select(s => $"{s.Where} = {s.Code.Name}").ToArray();
         Assert.Empty(unregistered);
     }
 
     [Fact]
     public void CatalogReasonCodes_AreRegistered()
     {
-        var unregistered = CapreqSimulations.All
+        var unregistered = EngineModules.All.SelectMany(m => m.Simulations).Select(s => s.Record)
             .SelectMany(r => r.ReasonCodes.Select(c => (r.SimulationId, Code: c)))
-            .Where(x => !ReasonCodes.All.Contains(x.Code))
+            .Where(x => !EngineModules.Reasons.All.Contains(x.Code))
             .Select(x => $"{x.SimulationId}: {x.Code.Name}")
             .ToArray();
         Assert.Empty(unregistered);

@@ -1,3 +1,4 @@
+using Selene.Runtime.Platform;
 using Selene.Server;
 
 namespace Selene.Contracts.Tests;
@@ -38,7 +39,7 @@ public sealed class ReasonKindTests
     [Fact]
     public void All_Kinds_AreDeclaredMembers()
     {
-        var bad = ReasonCodes.All.Where(c => !Enum.IsDefined(c.Kind)).Select(c => c.Name).ToArray();
+        var bad = EngineModules.Reasons.All.Where(c => !Enum.IsDefined(c.Kind)).Select(c => c.Name).ToArray();
         Assert.Empty(bad);
     }
 
@@ -46,14 +47,14 @@ public sealed class ReasonKindTests
     public void All_SuccessKind_IsExactlyTheInfoCodes()
     {
         // A refusal or failure can never be answered 200, and a success never as an error.
-        var bad = ReasonCodes.All.Where(c => (c.Kind == ReasonKind.Success) != (c.Severity == Severity.Info)).Select(c => c.Name).ToArray();
+        var bad = EngineModules.Reasons.All.Where(c => (c.Kind == ReasonKind.Success) != (c.Severity == Severity.Info)).Select(c => c.Name).ToArray();
         Assert.Empty(bad);
     }
 
     [Fact]
     public void StatusFor_EveryNonSuccessCode_IsAnErrorStatus_FromItsKind()
     {
-        Assert.All(ReasonCodes.All.Where(c => c.Kind != ReasonKind.Success), c =>
+        Assert.All(EngineModules.Reasons.All.Where(c => c.Kind != ReasonKind.Success), c =>
         {
             Assert.Equal(Problems.StatusFor(c.Kind), Problems.StatusFor(c));
             Assert.InRange(Problems.StatusFor(c), 400, 599);
@@ -64,7 +65,7 @@ public sealed class ReasonKindTests
     public void Internal_IsOnlyForErrorSeverity()
     {
         // An INTERNAL code says Selene failed; a WARN code is the caller's refusal and must say which kind of refusal.
-        var bad = ReasonCodes.All.Where(c => c.Kind == ReasonKind.Internal && c.Severity != Severity.Error).Select(c => c.Name).ToArray();
+        var bad = EngineModules.Reasons.All.Where(c => c.Kind == ReasonKind.Internal && c.Severity != Severity.Error).Select(c => c.Name).ToArray();
         Assert.Empty(bad);
     }
 
@@ -89,7 +90,7 @@ public sealed class ReasonKindTests
     [InlineData("ACCESS_DENIED", 403)]
     public void StatusFor_Code_IsTheStatusOfItsKind(string name, int status)
     {
-        Assert.True(ReasonCodes.TryGet(name, out var code), name);
+        Assert.True(EngineModules.Reasons.TryGet(name, out var code), name);
         Assert.Equal(status, Problems.StatusFor(code));
     }
 }

@@ -96,7 +96,7 @@ public sealed class AccessCompileDeciderTests
         { "overlay-missing", "ACCESS_OVERLAY_REF_INVALID" },
         { "overlay-version-missing", "ACCESS_OVERLAY_REF_INVALID" },
         { "overlay-draft", "ACCESS_OVERLAY_REF_INVALID" },
-        { "position-missing", "POSITION_NOT_FOUND" },
+        { "position-missing", "ACCESS_POSITION_REF_MISSING" },
     };
 
     [Theory]

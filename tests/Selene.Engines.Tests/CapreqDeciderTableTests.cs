@@ -116,7 +116,7 @@ public sealed class CapreqDeciderTableTests
     public void Decide_TerminalStatus_RefusesEveryAction(CapreqStatus terminal)
     {
         Assert.All(Enum.GetValues<CapreqAction>(), action =>
-            Assert.Equal(ReasonCodes.CapreqTransitionInvalid, Rejected(CapreqDecider.Decide(State(terminal), Command(action), ContextFor(action))).Reason));
+            Assert.Equal(CapreqReasons.CapreqTransitionInvalid, Rejected(CapreqDecider.Decide(State(terminal), Command(action), ContextFor(action))).Reason));
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class CapreqDeciderTableTests
     {
         var pending = State(CapreqStatus.PendingApproval);
         var own = Rejected(CapreqDecider.Decide(pending, Command(CapreqAction.Approve), Context(Requester)));
-        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, own.Reason);
+        Assert.Equal(CapreqReasons.CapreqSelfApprovalForbidden, own.Reason);
 
         var allowed = SingleEvent(CapreqDecider.Decide(pending, Command(CapreqAction.Approve), Context(Requester) with { SelfApprovalAllowed = true }));
         Assert.Equal(CapreqStatus.Approved, allowed.Status);

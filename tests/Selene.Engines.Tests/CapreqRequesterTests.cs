@@ -13,7 +13,7 @@ public sealed class CapreqRequesterTests
     public void Decide_SubmitOrCancelByNonRequester_IsRequesterMismatch(CapreqAction action, CapreqStatus current)
     {
         var rejected = Rejected(CapreqDecider.Decide(State(current), Command(action), Context(actor: Approver)));
-        Assert.Equal(ReasonCodes.CapreqRequesterMismatch, rejected.Reason);
+        Assert.Equal(CapreqReasons.CapreqRequesterMismatch, rejected.Reason);
     }
 
     [Theory]
@@ -39,7 +39,7 @@ public sealed class CapreqRequesterTests
     public void Decide_RequesterCheck_IsCaseSensitive()
     {
         var rejected = Rejected(CapreqDecider.Decide(State(CapreqStatus.Draft), Command(CapreqAction.SubmitForApproval), Context(actor: "ALICE")));
-        Assert.Equal(ReasonCodes.CapreqRequesterMismatch, rejected.Reason);
+        Assert.Equal(CapreqReasons.CapreqRequesterMismatch, rejected.Reason);
     }
 
     [Theory]
@@ -49,6 +49,6 @@ public sealed class CapreqRequesterTests
     {
         // The status guard is checked before the requester rule.
         var rejected = Rejected(CapreqDecider.Decide(State(current), Command(action), Context(actor: Approver)));
-        Assert.Equal(ReasonCodes.CapreqTransitionInvalid, rejected.Reason);
+        Assert.Equal(CapreqReasons.CapreqTransitionInvalid, rejected.Reason);
     }
 }

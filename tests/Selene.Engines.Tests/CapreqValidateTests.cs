@@ -154,7 +154,7 @@ public sealed class CapreqValidateTests
         // No row, but the refusal names the bad input rather than CAPREQ_NOT_FOUND.
         var rejected = Rejected(CapreqDecider.Decide(null, new CapreqTransition(CapreqAction.Approve, "not-an-id", null), Context()));
         Assert.Equal(ReasonCodes.InputFieldInvalid, rejected.Reason);
-        Assert.Equal(ReasonCodes.CapreqIdRequired, Rejected(CapreqDecider.Decide(null, new CapreqTransition(CapreqAction.Approve, null, null), Context())).Reason);
+        Assert.Equal(CapreqReasons.CapreqIdRequired, Rejected(CapreqDecider.Decide(null, new CapreqTransition(CapreqAction.Approve, null, null), Context())).Reason);
         Assert.Equal(ReasonCodes.InputFieldInvalid, Rejected(CapreqDecider.Decide(null, new CreateCapreqDraft(Capability, Scope, " "), Context())).Reason);
     }
 

@@ -36,12 +36,12 @@ public sealed class PositionDeciderTests
         Assert.Equal(PositionDecider.PositionId(Tenant, "acme-gmbh", "Forklift Driver", "Logistics", "DE-BY"), state.PositionId);
         Assert.StartsWith("pos_", state.PositionId, StringComparison.Ordinal);
         Assert.NotEqual(state.PositionId, PositionDecider.PositionId("globex", "acme-gmbh", "Forklift Driver", "Logistics", "DE-BY"));
-        Assert.Equal(ReasonCodes.PositionCreated, a.Reason);
+        Assert.Equal(PositionReasons.PositionCreated, a.Reason);
     }
 
     [Fact]
     public void Create_Duplicate_IsRefused() =>
-        Rejected(PositionDecider.Decide(Position(PositionLifecycle.Draft), PositionSchemas.Empty, Create(), Ctx()), ReasonCodes.PositionDuplicate);
+        Rejected(PositionDecider.Decide(Position(PositionLifecycle.Draft), PositionSchemas.Empty, Create(), Ctx()), PositionReasons.PositionDuplicate);
 
     [Theory]
     [InlineData(null)]
@@ -50,7 +50,7 @@ public sealed class PositionDeciderTests
     public void Create_CompanyMissingOrNotActive_IsRefused(CompanyLifecycle? lifecycle)
     {
         var ctx = lifecycle is null ? Ctx() with { Company = null } : Ctx(Company with { Lifecycle = lifecycle.Value });
-        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, Create(), ctx), ReasonCodes.PositionAuthCompanyInvalid);
+        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, Create(), ctx), PositionReasons.PositionAuthCompanyInvalid);
     }
 
     public static TheoryData<PositionLifecycle, PositionLifecycle?, bool> LifecycleMoves => new()
@@ -79,7 +79,7 @@ public sealed class PositionDeciderTests
         var decision = PositionDecider.Decide(position, PositionSchemas.Empty, command, Ctx());
         if (!legal)
         {
-            Rejected(decision, ReasonCodes.PositionTransitionInvalid);
+            Rejected(decision, PositionReasons.PositionTransitionInvalid);
             return;
         }
         var next = Fold(position, Accepted(decision));
@@ -94,8 +94,8 @@ public sealed class PositionDeciderTests
     [Fact]
     public void Transitions_OnAMissingPosition_AreNotFound()
     {
-        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, new ActivatePosition("pos_x"), Ctx()), ReasonCodes.PositionNotFound);
-        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, new CreateSchemaDraft("pos_x", "acme-gmbh", "v1", new(), [Spec()]), Ctx()), ReasonCodes.PositionNotFound);
+        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, new ActivatePosition("pos_x"), Ctx()), PositionReasons.PositionNotFound);
+        Rejected(PositionDecider.Decide(null, PositionSchemas.Empty, new CreateSchemaDraft("pos_x", "acme-gmbh", "v1", new(), [Spec()]), Ctx()), PositionReasons.PositionNotFound);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class PositionDeciderTests
         void Apply(Decision<PositionEvent> d) => schemas = Accepted(d).Events.Aggregate(schemas, PositionDecider.EvolveSchemas);
 
         Apply(Run(new CreateSchemaDraft(position.PositionId, "acme-gmbh", "v1", new(Jurisdiction: "DE-BY"), [Spec()])));
-        Rejected(Run(new CreateSchemaDraft(position.PositionId, "acme-gmbh", "v1", new(), [Spec()])), ReasonCodes.PositionSchemaVersionExists);
+        Rejected(Run(new CreateSchemaDraft(position.PositionId, "acme-gmbh", "v1", new(), [Spec()])), PositionReasons.PositionSchemaVersionExists);
         Apply(Run(new UpdateSchema(position.PositionId, "acme-gmbh", "v1", new(), [Spec(), Spec("photo")], "add photo")));
         Assert.Equal(2, schemas.Versions["v1"].FieldSpecs.Count);
 
@@ -115,9 +115,9 @@ public sealed class PositionDeciderTests
         Assert.Empty(activation.Outbox);
         Apply(activation);
         Assert.Equal("v1", schemas.ActiveVersionId);
-        Rejected(Run(new ActivateSchema(position.PositionId, "acme-gmbh", "v1", ApplyScope.NewHiresOnly)), ReasonCodes.PositionSchemaAlreadyActive);
-        Rejected(Run(new UpdateSchema(position.PositionId, "acme-gmbh", "v1", new(), [Spec()], "too late")), ReasonCodes.PositionTransitionInvalid);
-        Rejected(Run(new ActivateSchema(position.PositionId, "acme-gmbh", "v9", ApplyScope.NewHiresOnly)), ReasonCodes.PositionSchemaVersionNotFound);
+        Rejected(Run(new ActivateSchema(position.PositionId, "acme-gmbh", "v1", ApplyScope.NewHiresOnly)), PositionReasons.PositionSchemaAlreadyActive);
+        Rejected(Run(new UpdateSchema(position.PositionId, "acme-gmbh", "v1", new(), [Spec()], "too late")), PositionReasons.PositionTransitionInvalid);
+        Rejected(Run(new ActivateSchema(position.PositionId, "acme-gmbh", "v9", ApplyScope.NewHiresOnly)), PositionReasons.PositionSchemaVersionNotFound);
 
         Apply(Run(new CreateSchemaDraft(position.PositionId, "acme-gmbh", "v2", new(), [Spec()])));
         Apply(Run(new ActivateSchema(position.PositionId, "acme-gmbh", "v2", ApplyScope.CurrentAndNew)));
@@ -154,8 +154,8 @@ public sealed class PositionDeciderTests
         var schemas = Accepted(PositionDecider.Decide(active, PositionSchemas.Empty,
             new CreateSchemaDraft(active.PositionId, "acme-gmbh", "v1", new(), [Spec()]), Ctx())).Events.Aggregate(PositionSchemas.Empty, PositionDecider.EvolveSchemas);
         var position = active with { Lifecycle = lifecycle };
-        Rejected(PositionDecider.Decide(position, schemas, new UpdateSchema(position.PositionId, "acme-gmbh", "v1", new(), [Spec()], "why"), Ctx()), ReasonCodes.PositionTransitionInvalid);
-        Rejected(PositionDecider.Decide(position, schemas, new ActivateSchema(position.PositionId, "acme-gmbh", "v1", ApplyScope.NewHiresOnly), Ctx()), ReasonCodes.PositionTransitionInvalid);
+        Rejected(PositionDecider.Decide(position, schemas, new UpdateSchema(position.PositionId, "acme-gmbh", "v1", new(), [Spec()], "why"), Ctx()), PositionReasons.PositionTransitionInvalid);
+        Rejected(PositionDecider.Decide(position, schemas, new ActivateSchema(position.PositionId, "acme-gmbh", "v1", ApplyScope.NewHiresOnly), Ctx()), PositionReasons.PositionTransitionInvalid);
     }
 
     [Fact]
@@ -163,19 +163,19 @@ public sealed class PositionDeciderTests
     {
         var position = Position(PositionLifecycle.Active);
         Rejected(PositionDecider.Decide(position, PositionSchemas.Empty, new CreateSchemaDraft(position.PositionId, "other-co", "v1", new(), [Spec()]), Ctx()),
-            ReasonCodes.PositionAuthCompanyInvalid);
+            PositionReasons.PositionAuthCompanyInvalid);
     }
 
     public static TheoryData<FieldSpec[], ReasonCode> BadSchemas => new()
     {
-        { [], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec(), Spec()], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec("Licence")], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec(rule: RequiredRule.Conditional)], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec(predicate: "jurisdiction=DE")], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec(rule: RequiredRule.Conditional, predicate: "salary=high")], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec() with { PromptShort = "" }], ReasonCodes.PositionSchemaScopeInvalid },
-        { [Spec() with { PromptLong = new string('x', 1025) }], ReasonCodes.PositionSchemaScopeInvalid },
+        { [], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec(), Spec()], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec("Licence")], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec(rule: RequiredRule.Conditional)], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec(predicate: "jurisdiction=DE")], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec(rule: RequiredRule.Conditional, predicate: "salary=high")], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec() with { PromptShort = "" }], PositionReasons.PositionSchemaScopeInvalid },
+        { [Spec() with { PromptLong = new string('x', 1025) }], PositionReasons.PositionSchemaScopeInvalid },
     };
 
     [Theory]

@@ -1,3 +1,4 @@
+using Selene.Engines.CapReq;
 using Selene.Kernel.Catalog;
 
 namespace Selene.Kernel.Tests;
@@ -6,7 +7,7 @@ namespace Selene.Kernel.Tests;
 public sealed class CatalogRuleTests
 {
     private static SimulationRecord Sim(string id, string engine = "PH1.CAPREQ", SimulationStatus status = SimulationStatus.Active) =>
-        new(id, engine, SimulationType.Commit, status, "CAPREQ_MANAGE", AccessMode.W, "tenant+simulation_id+key", [ReasonCodes.CapreqCreated]);
+        new(id, engine, SimulationType.Commit, status, "CAPREQ_MANAGE", AccessMode.W, "tenant+simulation_id+key", [CapreqReasons.CapreqCreated]);
 
     private static BlueprintRecord Blueprint(string process, BlueprintStatus status, params SimulationRecord[] steps) =>
         new(process, 1, status, steps.Select(s => new BlueprintStep(s.OwningEngine, s.SimulationId)).ToArray());

@@ -1,3 +1,4 @@
+using Selene.Engines.CapReq;
 using Selene.Contracts;
 using Selene.Kernel.Os;
 using Selene.Postgres.Stores;
@@ -22,7 +23,7 @@ public sealed class StorageFixture : IAsyncLifetime
                 """{"capreq_id":"capreq_00000000000000a1"}""", "7", "k1", 1), default);
             await capreqs.UpsertAsync(tx, new ProjectionRow("capreq_00000000000000a1", "DRAFT", """{"capreq_id":"capreq_00000000000000a1"}""", id, 1), default);
             await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
-                ReasonCodes.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
+                CapreqReasons.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",
                 new Dictionary<string, string> { ["a"] = "b" })], 1, default);
             // One row in each POSITION pair (companies, positions, requirement schemas).

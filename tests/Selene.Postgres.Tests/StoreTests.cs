@@ -1,3 +1,4 @@
+using Selene.Engines.CapReq;
 using Selene.Contracts;
 using Selene.Postgres.Stores;
 using Selene.Testing;
@@ -66,9 +67,9 @@ public sealed class StoreTests
             {
                 await using var tx = await TenantTransaction.BeginAsync(db.App, tenant);
                 await JournalStore.AppendAsync(tx, [
-                    new JournalEntry(new CorrelationId(9), new TurnId((ulong)i + 1), "PH1.CAPREQ", "STATE_TRANSITION", ReasonCodes.CapreqCreated,
+                    new JournalEntry(new CorrelationId(9), new TurnId((ulong)i + 1), "PH1.CAPREQ", "STATE_TRANSITION", CapreqReasons.CapreqCreated,
                         JournalPayload.Create(("n", i.ToString(System.Globalization.CultureInfo.InvariantCulture))), "u1", null),
-                    new JournalEntry(new CorrelationId(10), new TurnId(1), "PH1.CAPREQ", "SIMULATION_REFUSED", ReasonCodes.CapreqTransitionInvalid,
+                    new JournalEntry(new CorrelationId(10), new TurnId(1), "PH1.CAPREQ", "SIMULATION_REFUSED", CapreqReasons.CapreqTransitionInvalid,
                         JournalPayload.Empty, "u1", "k")], 100 + i, default);
                 await tx.CommitAsync();
             }
@@ -124,7 +125,7 @@ public sealed class HardeningTests
         {
             await using var tx = await TenantTransaction.BeginAsync(db.App, "acme");
             await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(3), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
-                ReasonCodes.CapreqCreated, JournalPayload.Empty, "u1", null)], 10 + i, default);
+                CapreqReasons.CapreqCreated, JournalPayload.Empty, "u1", null)], 10 + i, default);
             await tx.CommitAsync();
         }
         foreach (var change in new[] { "last_seq = 1", "last_seq = 7", "last_hash = repeat('a', 64)" })

@@ -152,7 +152,7 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         { "overlay-draft", ReasonCodes.AccessOverlayRefInvalid },
         { "overlay-retired", ReasonCodes.AccessOverlayRefInvalid },
         { "overlay-other-tenant", ReasonCodes.AccessOverlayRefInvalid },
-        { "position-unknown", ReasonCodes.PositionNotFound },
+        { "position-unknown", ReasonCodes.AccessPositionRefMissing },
         { "wildcard-minus", ReasonCodes.AccessOverlayOpInvalid },
     };
 

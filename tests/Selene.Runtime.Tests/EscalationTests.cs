@@ -97,7 +97,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
 
         var retried = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id), correlation);
         Assert.Equal(ExecutionOutcome.Executed, retried.Outcome);
-        Assert.Equal(ReasonCodes.CapreqApproved, retried.Reason);
+        Assert.Equal(CapreqReasons.CapreqApproved, retried.Reason);
         Assert.Equal("APPROVED", await CapreqStatusAsync(id));
 
         // The board's answer was for that request only: the same action under another key escalates anew.
@@ -146,7 +146,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         oneShot.Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
         Assert.Equal("ONE_SHOT", Json(oneShot)["override"]!["override_type"]!.GetValue<string>());
         Assert.Equal("APPROVED", Json(oneShot)["escalation_case_status"]!.GetValue<string>());
-        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
+        Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
         Assert.Equal(ReasonCodes.AccessEscalationCaseClosed,
             (await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("escalation_case_id", caseId))).Reason);
 
@@ -155,7 +155,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         perm.Ok("ACCESS_OVERRIDE_OK_PERM_GRANT");
         var overrideId = Json(perm)["override"]!["override_id"]!.GetValue<string>();
         Assert.Equal(ReasonCodes.AccessOverrideConflict, (await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "A")).Reason);
-        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
+        Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
 
         var revoke = await f.RunAsync("alice", GovernanceHandlers.Revoke, Key("rev"), new JsonObject
         {
@@ -184,7 +184,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
 
         // A TEMPORARY override holds for its duration.
         (await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("duration_ms", 3_600_000L))).Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
-        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
+        Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
 
         // Nobody grants to themselves, nor beyond their own access.
         Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, (await Grant(GovernanceHandlers.PermGrant, "alice", "CAPREQ_MANAGE", "X")).Reason);
@@ -265,14 +265,14 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         var kit = new AccessProfileKit(f);
         var id = await PendingCapreqAsync();
         var own = await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id));
-        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, own.Reason);
+        Assert.Equal(CapreqReasons.CapreqSelfApprovalForbidden, own.Reason);
 
         await kit.ActiveOverlayAsync("self-approval", 1, """[{"op":"ADD_PERMISSION","capability_id":"CAPREQ_SELF_APPROVE"}]""");
-        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id))).Reason);
+        Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id))).Reason);
 
         await kit.OkAsync(ProfileHandlers.OverlayUpdate, AccessProfileKit.OverlayBody("self-approval", 1, "RETIRE"));
         var next = await PendingCapreqAsync();
-        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(next))).Reason);
+        Assert.Equal(CapreqReasons.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(next))).Reason);
     }
 
     [Fact]
@@ -287,7 +287,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         var swapped = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id2));
         Assert.Equal(ReasonCodes.IdempotencyKeyReused, swapped.Reason);
         Assert.Equal("PENDING_APPROVAL", await CapreqStatusAsync(id2));
-        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id1))).Reason);
+        Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id1))).Reason);
     }
 
     [Fact]
@@ -303,7 +303,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("duration_ms", 3_600_000L)).Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
 
         Assert.Equal(ReasonCodes.AccessEscalationDenied, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
-        Assert.Equal(ReasonCodes.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("fresh"), IdBody(id))).Reason); // a new request may pass
+        Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("fresh"), IdBody(id))).Reason); // a new request may pass
     }
 
     [Fact]
@@ -332,7 +332,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     {
         var id = await PendingCapreqAsync();
         var correlation = f.NextCorrelation();
-        Assert.Equal(ReasonCodes.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id), correlation)).Reason);
+        Assert.Equal(CapreqReasons.CapreqSelfApprovalForbidden, (await f.RunAsync("alice", CapreqSimulations.Approve, Key("own"), IdBody(id), correlation)).Reason);
         Assert.Equal(["TURN_DECISION", "ACCESS_DECISION", "SIMULATION_REFUSED"], await EventTypesAsync(correlation));
     }
 

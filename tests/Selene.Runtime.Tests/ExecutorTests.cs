@@ -10,14 +10,14 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
     {
         var created = await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("payroll.read"));
         Assert.Equal(ExecutionOutcome.Executed, created.Outcome);
-        Assert.Equal(ReasonCodes.CapreqCreated, created.Reason);
+        Assert.Equal(CapreqReasons.CapreqCreated, created.Reason);
         var id = CapreqIdOf(created);
 
         var steps = new (string Actor, string Sim, ReasonCode Reason, string Status)[]
         {
-            ("alice", CapreqSimulations.SubmitForApproval, ReasonCodes.CapreqSubmitted, "PENDING_APPROVAL"),
-            ("bob", CapreqSimulations.Approve, ReasonCodes.CapreqApproved, "APPROVED"),
-            ("bob", CapreqSimulations.Fulfill, ReasonCodes.CapreqFulfilled, "FULFILLED"),
+            ("alice", CapreqSimulations.SubmitForApproval, CapreqReasons.CapreqSubmitted, "PENDING_APPROVAL"),
+            ("bob", CapreqSimulations.Approve, CapreqReasons.CapreqApproved, "APPROVED"),
+            ("bob", CapreqSimulations.Fulfill, CapreqReasons.CapreqFulfilled, "FULFILLED"),
         };
         foreach (var (actor, sim, reason, status) in steps)
         {
@@ -43,7 +43,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Equal(ExecutionOutcome.Executed, first.Outcome);
         Assert.Equal(ExecutionOutcome.Replayed, again.Outcome);
         Assert.Equal(first.Body, again.Body);
-        Assert.Equal(ReasonCodes.CapreqCreated, again.Reason);
+        Assert.Equal(CapreqReasons.CapreqCreated, again.Reason);
         Assert.Equal(ledger, await f.CountAsync("acme", "capreq_ledger"));
         Assert.Equal(journal, await f.CountAsync("acme", "journal"));
     }
@@ -91,7 +91,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
         var refused = await f.RunAsync("bob", CapreqSimulations.Approve, approveKey, IdBody(id));
         Assert.Equal(ExecutionOutcome.Refused, refused.Outcome);
-        Assert.Equal(ReasonCodes.CapreqTransitionInvalid, refused.Reason);
+        Assert.Equal(CapreqReasons.CapreqTransitionInvalid, refused.Reason);
         Assert.Equal(ledger, await f.CountAsync("acme", "capreq_ledger"));
         Assert.Equal(0, await f.CountAsync("acme", "idempotency_keys", $"idem_key = '{approveKey}'"));
         Assert.Equal(1, await f.CountAsync("acme", "journal",
@@ -110,8 +110,8 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var id = CapreqIdOf(await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("erp.write")));
         var submit = await f.RunAsync("bob", CapreqSimulations.SubmitForApproval, Key("s"), IdBody(id));
         var cancel = await f.RunAsync("bob", CapreqSimulations.CancelRevoke, Key("x"), IdBody(id));
-        Assert.Equal(ReasonCodes.CapreqRequesterMismatch, submit.Reason);
-        Assert.Equal(ReasonCodes.CapreqRequesterMismatch, cancel.Reason);
+        Assert.Equal(CapreqReasons.CapreqRequesterMismatch, submit.Reason);
+        Assert.Equal(CapreqReasons.CapreqRequesterMismatch, cancel.Reason);
         Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
     }
 
@@ -126,7 +126,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         { CapreqSimulations.CreateDraft, "{\"requested_capability_id\":\"a b\",\"target_scope_ref\":\"s\",\"justification\":\"j\"}", "k-inv-6", ReasonCodes.InputFieldInvalid },
         { CapreqSimulations.CreateDraft, "{\"requested_capability_id\":\"a\",\"target_scope_ref\":\"s\",\"justification\":\"j\",\"tenant_id\":\"globex\"}", "k-inv-7", ReasonCodes.TenantScopeViolation },
         { CapreqSimulations.CreateDraft, "{\"requested_capability_id\":\"a\",\"target_scope_ref\":\"s\",\"justification\":\"j\",\"tenant_id\":7}", "k-inv-8", ReasonCodes.InputSchemaInvalid },
-        { CapreqSimulations.Approve, "{}", "k-inv-9", ReasonCodes.CapreqIdRequired },
+        { CapreqSimulations.Approve, "{}", "k-inv-9", CapreqReasons.CapreqIdRequired },
         { CapreqSimulations.Approve, "{\"capreq_id\":\"capreq_XYZ\"}", "k-inv-10", ReasonCodes.InputFieldInvalid },
     };
 
@@ -175,7 +175,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var id = CapreqIdOf(await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("c"), CreateBody("vault.read")));
         var result = await f.RunAsync("carol", CapreqSimulations.CancelRevoke, Key("x"), IdBody(id), tenant: "globex");
         Assert.Equal(ExecutionOutcome.Refused, result.Outcome);
-        Assert.Equal(ReasonCodes.CapreqNotFound, result.Reason);
+        Assert.Equal(CapreqReasons.CapreqNotFound, result.Reason);
         Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
         Assert.Equal(0, await f.CountAsync("globex", "capreq_ledger", $"stream_id = '{id}'"));
     }
@@ -209,7 +209,7 @@ public sealed class ExecutorTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
             Task.Run(() => f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("race" + i), body))));
         Assert.Single(results, r => r.Outcome == ExecutionOutcome.Executed);
-        Assert.All(results.Where(r => r.Outcome != ExecutionOutcome.Executed), r => Assert.Equal(ReasonCodes.CapreqTransitionInvalid, r.Reason));
+        Assert.All(results.Where(r => r.Outcome != ExecutionOutcome.Executed), r => Assert.Equal(CapreqReasons.CapreqTransitionInvalid, r.Reason));
         var id = CapreqIdOf(results.Single(r => r.Outcome == ExecutionOutcome.Executed));
         Assert.Equal(1, await f.CountAsync("acme", "capreq_ledger", $"stream_id = '{id}'"));
     }

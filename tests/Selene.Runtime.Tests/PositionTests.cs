@@ -129,10 +129,10 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
     public static TheoryData<string, string, ReasonCode> Refusals => new()
     {
-        { PositionSimulations.Activate, "ACTIVE position activated again", ReasonCodes.PositionTransitionInvalid },
-        { PositionSimulations.SchemaUpdate, "update of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
-        { PositionSimulations.SchemaActivate, "activation of a version never drafted", ReasonCodes.PositionSchemaVersionNotFound },
-        { PositionSimulations.CreateDraft, "the same position twice", ReasonCodes.PositionDuplicate },
+        { PositionSimulations.Activate, "ACTIVE position activated again", PositionReasons.PositionTransitionInvalid },
+        { PositionSimulations.SchemaUpdate, "update of a version never drafted", PositionReasons.PositionSchemaVersionNotFound },
+        { PositionSimulations.SchemaActivate, "activation of a version never drafted", PositionReasons.PositionSchemaVersionNotFound },
+        { PositionSimulations.CreateDraft, "the same position twice", PositionReasons.PositionDuplicate },
     };
 
     [Theory]
@@ -167,7 +167,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
             {"company_id":"nobody-co","position_title":"Ghost","department":"None","jurisdiction":"DE","schedule_type":"FULL_TIME",
              "permission_profile_ref":"ap","compensation_band_ref":"band"}
             """);
-        Assert.Equal(ReasonCodes.PositionAuthCompanyInvalid, result.Reason);
+        Assert.Equal(PositionReasons.PositionAuthCompanyInvalid, result.Reason);
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
             {"company_id":"acme-bad-spec","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec.Replace("ALWAYS", "CONDITIONAL", StringComparison.Ordinal)}}]}
             """);
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
-        Assert.Equal(ReasonCodes.PositionSchemaScopeInvalid, result.Reason);
+        Assert.Equal(PositionReasons.PositionSchemaScopeInvalid, result.Reason);
     }
 
     [Fact]
@@ -189,7 +189,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         async Task<(string Status, string Reason)> Check(string company, string action)
         {
             var r = await Ok(PositionSimulations.ValidateAuthCompany, $$"""{"company_id":"{{company}}","position_id":"{{id}}","requested_action":"{{action}}"}""");
-            Assert.Equal(ReasonCodes.PositionValidated, r.Reason);
+            Assert.Equal(PositionReasons.PositionValidated, r.Reason);
             using var doc = JsonDocument.Parse(r.Body!);
             return (doc.RootElement.GetProperty("validation_status").GetString()!, doc.RootElement.GetProperty("validation_reason_code").GetString()!);
         }
@@ -204,7 +204,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
 
         var missing = await f.RunAsync("alice", PositionSimulations.ValidateAuthCompany, Key("v"),
             """{"company_id":"acme-checks","position_id":"pos_0000000000000000","requested_action":"RETIRE"}""");
-        Assert.Equal(ReasonCodes.PositionNotFound, missing.Reason);
+        Assert.Equal(PositionReasons.PositionNotFound, missing.Reason);
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         async Task<(string Result, string Reason)> Check(string band)
         {
             var r = await Ok(PositionSimulations.BandPolicyCheck, $$"""{"position_id":"{{id}}","compensation_band_ref":"{{band}}"}""");
-            Assert.Equal(ReasonCodes.PositionBandChecked, r.Reason);
+            Assert.Equal(PositionReasons.PositionBandChecked, r.Reason);
             using var doc = JsonDocument.Parse(r.Body!);
             return (doc.RootElement.GetProperty("policy_result").GetString()!, doc.RootElement.GetProperty("policy_reason_code").GetString()!);
         }

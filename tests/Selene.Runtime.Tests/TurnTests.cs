@@ -41,7 +41,7 @@ public sealed class TurnTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
         Assert.False(result.FailClosed);
         Assert.Equal(["PH1.LANG"], result.OptionalInvoked);
         Assert.Equal(ExecutionOutcome.Executed, result.Execution!.Outcome);
-        Assert.Equal(ReasonCodes.CapreqCreated, result.Execution.Reason);
+        Assert.Equal(CapreqReasons.CapreqCreated, result.Execution.Reason);
         Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'TURN_DECISION' AND reason_code = 'PH1_OS_OK_DECISION_COMPUTE'"));
         Assert.Equal(1, await f.CountAsync("acme", "os_turn_decisions", $"correlation_id = {correlation} AND next_move = 'DISPATCH_SIMULATION'"));
     }

@@ -1,3 +1,4 @@
+using Selene.Runtime.Platform;
 using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -59,7 +60,7 @@ public class SimulationFuzzTests(SeleneServerFixture f)
                 var text = body.ToJsonString().Replace($"\"{Placeholder}\"", json, StringComparison.Ordinal);
                 var reply = await f.Api.SimulateRawAsync(f.AliceKey, simulation, text, SeleneApi.NewIdempotencyKey());
                 var code = reply.MediaType == SeleneApi.ProblemJson ? reply.ReasonCode : null;
-                if ((int)reply.Status is < 400 or > 499 || code is null || !ReasonCodes.TryGet(code, out _))
+                if ((int)reply.Status is < 400 or > 499 || code is null || !EngineModules.Reasons.TryGet(code, out _))
                     failures.Add($"{string.Join('.', path)} = {name}: {(int)reply.Status} {reply.Text[..Math.Min(reply.Text.Length, 300)]}");
             }
         }

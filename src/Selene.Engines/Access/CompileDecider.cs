@@ -67,7 +67,7 @@ public static class CompileDecider
             ops.AddRange(version.Ops);
         }
         if (c.PositionId is { } positionId && !facts.PositionExists)
-            return Invalid(ReasonCodes.PositionNotFound, $"no position {positionId} in this tenant");
+            return Invalid(ReasonCodes.AccessPositionRefMissing, $"no position {positionId} in this tenant");
 
         // 1. The global profile is the base. 2. A tenant profile can only narrow it: allow lists intersect, the lower
         // mode wins, financial authorization needs both. 3. Overlays: (allow ∪ added) \ removed, order-free (a removal

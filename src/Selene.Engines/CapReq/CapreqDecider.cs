@@ -32,7 +32,7 @@ public static class CapreqDecider
                     return Invalid(ReasonCodes.InputFieldInvalid, $"justification must be 1..{MaxJustificationLength} printable chars");
                 return null;
             case CapreqTransition t:
-                if (string.IsNullOrEmpty(t.CapreqId)) return Invalid(ReasonCodes.CapreqIdRequired, "capreq_id is required");
+                if (string.IsNullOrEmpty(t.CapreqId)) return Invalid(CapreqReasons.CapreqIdRequired, "capreq_id is required");
                 if (!CapreqIds.IsWellFormed(t.CapreqId)) return Invalid(ReasonCodes.InputFieldInvalid, "capreq_id must look like capreq_<16 hex>");
                 if (t.Reference is not null && !IdRules.IsBoundedText(t.Reference, MaxReferenceLength))
                     return Invalid(ReasonCodes.InputFieldInvalid, $"references and reasons must be 1..{MaxReferenceLength} printable chars");
@@ -66,23 +66,23 @@ public static class CapreqDecider
         if (state is null)
         {
             if (command.Action != CapreqAction.CreateDraft)
-                return Invalid(ReasonCodes.CapreqNotFound, $"capability request {capreqId} does not exist");
+                return Invalid(CapreqReasons.CapreqNotFound, $"capability request {capreqId} does not exist");
         }
         else
         {
             if (command.Action == CapreqAction.CreateDraft)
-                return Invalid(ReasonCodes.CapreqTransitionInvalid, $"capability request {capreqId} already exists ({CapreqNames.Status(state.Status)})");
+                return Invalid(CapreqReasons.CapreqTransitionInvalid, $"capability request {capreqId} already exists ({CapreqNames.Status(state.Status)})");
             if (!required.Contains(state.Status))
-                return Invalid(ReasonCodes.CapreqTransitionInvalid,
+                return Invalid(CapreqReasons.CapreqTransitionInvalid,
                     $"{CapreqNames.Action(command.Action)} needs {string.Join(" or ", required.Select(CapreqNames.Status))}, the request is {CapreqNames.Status(state.Status)}");
             // Submitting and canceling speak for the requester (reference §6.3 inputs: requester_user_id).
             if (command.Action is CapreqAction.SubmitForApproval or CapreqAction.Cancel &&
                 !string.Equals(state.RequesterUserId, context.ActorUserId, StringComparison.Ordinal))
-                return Invalid(ReasonCodes.CapreqRequesterMismatch, $"only the requester {state.RequesterUserId} may {CapreqNames.Action(command.Action)}");
+                return Invalid(CapreqReasons.CapreqRequesterMismatch, $"only the requester {state.RequesterUserId} may {CapreqNames.Action(command.Action)}");
             // Approval is someone else's: a requester approves their own request only where the tenant allows it.
             if (command.Action == CapreqAction.Approve && !context.SelfApprovalAllowed &&
                 string.Equals(state.RequesterUserId, context.ActorUserId, StringComparison.Ordinal))
-                return Invalid(ReasonCodes.CapreqSelfApprovalForbidden, "a requester cannot approve their own request in this tenant");
+                return Invalid(CapreqReasons.CapreqSelfApprovalForbidden, "a requester cannot approve their own request in this tenant");
         }
 
         var next = NextStatus(command.Action);
@@ -150,12 +150,12 @@ public static class CapreqDecider
 
     public static ReasonCode SuccessReason(CapreqAction action) => action switch
     {
-        CapreqAction.CreateDraft => ReasonCodes.CapreqCreated,
-        CapreqAction.SubmitForApproval => ReasonCodes.CapreqSubmitted,
-        CapreqAction.Approve => ReasonCodes.CapreqApproved,
-        CapreqAction.Reject => ReasonCodes.CapreqRejected,
-        CapreqAction.Fulfill => ReasonCodes.CapreqFulfilled,
-        CapreqAction.Cancel => ReasonCodes.CapreqCanceled,
+        CapreqAction.CreateDraft => CapreqReasons.CapreqCreated,
+        CapreqAction.SubmitForApproval => CapreqReasons.CapreqSubmitted,
+        CapreqAction.Approve => CapreqReasons.CapreqApproved,
+        CapreqAction.Reject => CapreqReasons.CapreqRejected,
+        CapreqAction.Fulfill => CapreqReasons.CapreqFulfilled,
+        CapreqAction.Cancel => CapreqReasons.CapreqCanceled,
         _ => throw new ArgumentOutOfRangeException(nameof(action)),
     };
 

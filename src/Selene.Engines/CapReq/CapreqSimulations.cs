@@ -16,16 +16,16 @@ public static class CapreqSimulations
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
         new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
-            [ReasonCodes.CapreqCreated, ReasonCodes.CapreqTransitionInvalid]),
+            [CapreqReasons.CapreqCreated, CapreqReasons.CapreqTransitionInvalid]),
         new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
-            [ReasonCodes.CapreqSubmitted, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
+            [CapreqReasons.CapreqSubmitted, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired, CapreqReasons.CapreqRequesterMismatch]),
         new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
-            [ReasonCodes.CapreqApproved, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqSelfApprovalForbidden]),
+            [CapreqReasons.CapreqApproved, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired, CapreqReasons.CapreqSelfApprovalForbidden]),
         new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
-            [ReasonCodes.CapreqRejected, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
+            [CapreqReasons.CapreqRejected, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired]),
         new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
-            [ReasonCodes.CapreqFulfilled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired]),
+            [CapreqReasons.CapreqFulfilled, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired]),
         new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
-            [ReasonCodes.CapreqCanceled, ReasonCodes.CapreqTransitionInvalid, ReasonCodes.CapreqNotFound, ReasonCodes.CapreqIdRequired, ReasonCodes.CapreqRequesterMismatch]),
+            [CapreqReasons.CapreqCanceled, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired, CapreqReasons.CapreqRequesterMismatch]),
     ];
 }

@@ -19,12 +19,12 @@ public static class CompanyDecider
     {
         if (Validate(command) is { } invalid) return invalid;
         if (existing is { Lifecycle: CompanyLifecycle.Retired })
-            return new Decision<CompanyWritten>.Rejected(ReasonCodes.PositionTransitionInvalid, $"company {command.CompanyId} is retired");
+            return new Decision<CompanyWritten>.Rejected(PositionReasons.PositionTransitionInvalid, $"company {command.CompanyId} is retired");
         if (existing is not null && command.Lifecycle == CompanyLifecycle.Draft && existing.Lifecycle != CompanyLifecycle.Draft)
-            return new Decision<CompanyWritten>.Rejected(ReasonCodes.PositionTransitionInvalid, "a company never returns to DRAFT");
+            return new Decision<CompanyWritten>.Rejected(PositionReasons.PositionTransitionInvalid, "a company never returns to DRAFT");
         return new Decision<CompanyWritten>.Accepted(
             new CompanyWritten(tenantId, command.CompanyId, command.LegalName, command.Jurisdiction, command.Lifecycle, actorUserId, now.Value),
-            ReasonCodes.CompanyUpserted);
+            PositionReasons.CompanyUpserted);
     }
 
     /// <summary>Folds an upsert into the company's row: its content replaced, its creation time kept.</summary>

@@ -43,9 +43,9 @@ public static class PositionChecks
         string companyId, RequestedPositionAction action)
     {
         if (!string.Equals(position.CompanyId, companyId, StringComparison.Ordinal))
-            return (ValidationStatus.Fail, ReasonCodes.PositionAuthCompanyInvalid, $"the position belongs to company {position.CompanyId}");
+            return (ValidationStatus.Fail, PositionReasons.PositionAuthCompanyInvalid, $"the position belongs to company {position.CompanyId}");
         if (company is null || company.Lifecycle != CompanyLifecycle.Active)
-            return (ValidationStatus.Fail, ReasonCodes.PositionAuthCompanyInvalid, $"company {companyId} is not ACTIVE");
+            return (ValidationStatus.Fail, PositionReasons.PositionAuthCompanyInvalid, $"company {companyId} is not ACTIVE");
         var legal = action switch
         {
             RequestedPositionAction.Activate => position.Lifecycle is PositionLifecycle.Draft or PositionLifecycle.Suspended,
@@ -53,13 +53,13 @@ public static class PositionChecks
             _ => position.Lifecycle is PositionLifecycle.Active or PositionLifecycle.Suspended,
         };
         return legal
-            ? (ValidationStatus.Ok, ReasonCodes.PositionValidated, $"{WireNames.Of(action)} is allowed from {WireNames.Of(position.Lifecycle)}")
-            : (ValidationStatus.Fail, ReasonCodes.PositionTransitionInvalid, $"{WireNames.Of(action)} is not allowed from {WireNames.Of(position.Lifecycle)}");
+            ? (ValidationStatus.Ok, PositionReasons.PositionValidated, $"{WireNames.Of(action)} is allowed from {WireNames.Of(position.Lifecycle)}")
+            : (ValidationStatus.Fail, PositionReasons.PositionTransitionInvalid, $"{WireNames.Of(action)} is not allowed from {WireNames.Of(position.Lifecycle)}");
     }
 
     /// <summary>ALLOW when the band is the position's own, otherwise ESCALATE (an approver must agree); DENY is reserved.</summary>
     public static (PolicyResult Result, ReasonCode Reason, string Detail) BandPolicy(PositionState position, string compensationBandRef) =>
         string.Equals(position.CompensationBandRef, compensationBandRef, StringComparison.Ordinal)
-            ? (PolicyResult.Allow, ReasonCodes.PositionBandChecked, "the band is the position's own")
+            ? (PolicyResult.Allow, PositionReasons.PositionBandChecked, "the band is the position's own")
             : (PolicyResult.Escalate, ReasonCodes.AccessApRequired, $"band {compensationBandRef} differs from the position's band: approval required");
 }

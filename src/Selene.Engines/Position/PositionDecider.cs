@@ -48,21 +48,21 @@ public static partial class PositionDecider
     private static Decision<PositionEvent>.Rejected? ValidateSchema(string versionId, IReadOnlyList<FieldSpec> specs)
     {
         if (!IdRules.IsValidName(versionId)) return Invalid(ReasonCodes.InputFieldInvalid, "schema_version_id must be 1..64 of [A-Za-z0-9_.-]");
-        if (specs.Count is 0 or > MaxFieldSpecs) return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"a schema has 1..{MaxFieldSpecs} field specs");
+        if (specs.Count is 0 or > MaxFieldSpecs) return Invalid(PositionReasons.PositionSchemaScopeInvalid, $"a schema has 1..{MaxFieldSpecs} field specs");
         if (specs.Select(s => s.FieldKey).Distinct(StringComparer.Ordinal).Count() != specs.Count)
-            return Invalid(ReasonCodes.PositionSchemaScopeInvalid, "field keys must be unique");
+            return Invalid(PositionReasons.PositionSchemaScopeInvalid, "field keys must be unique");
         foreach (var s in specs)
         {
-            if (!FieldKeyPattern().IsMatch(s.FieldKey)) return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"field_key '{s.FieldKey}' must be lower_snake, at most 64 chars");
+            if (!FieldKeyPattern().IsMatch(s.FieldKey)) return Invalid(PositionReasons.PositionSchemaScopeInvalid, $"field_key '{s.FieldKey}' must be lower_snake, at most 64 chars");
             var conditional = s.RequiredRule == RequiredRule.Conditional;
             if (conditional != (s.RequiredPredicateRef is not null))
-                return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: required_predicate_ref is required exactly when required_rule is CONDITIONAL");
+                return Invalid(PositionReasons.PositionSchemaScopeInvalid, $"{s.FieldKey}: required_predicate_ref is required exactly when required_rule is CONDITIONAL");
             if (s.RequiredPredicateRef is { } p && !PredicatePattern().IsMatch(p))
-                return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: predicate must be [selector.]key=value or key:value with key company_size|industry_code|jurisdiction|position_family");
+                return Invalid(PositionReasons.PositionSchemaScopeInvalid, $"{s.FieldKey}: predicate must be [selector.]key=value or key:value with key company_size|industry_code|jurisdiction|position_family");
             if (!IdRules.IsBoundedText(s.PromptShort, 256) || !IdRules.IsBoundedText(s.PromptLong, 1024))
-                return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: prompt_short is 1..256 and prompt_long 1..1024 printable chars");
+                return Invalid(PositionReasons.PositionSchemaScopeInvalid, $"{s.FieldKey}: prompt_short is 1..256 and prompt_long 1..1024 printable chars");
             if (s.ValidationRef is not null && !IdRules.IsBoundedText(s.ValidationRef, 128))
-                return Invalid(ReasonCodes.PositionSchemaScopeInvalid, $"{s.FieldKey}: validation_ref is 1..128 printable chars");
+                return Invalid(PositionReasons.PositionSchemaScopeInvalid, $"{s.FieldKey}: validation_ref is 1..128 printable chars");
         }
         return null;
     }
@@ -77,10 +77,10 @@ public static partial class PositionDecider
                 if (CompanyProblem(ctx.Company, c.CompanyId) is { } companyProblem) return companyProblem;
                 // The id is content-addressed: a position with this company, title, department and jurisdiction is this one.
                 if (position is not null)
-                    return Invalid(ReasonCodes.PositionDuplicate, "a position with this company, title, department and jurisdiction exists");
+                    return Invalid(PositionReasons.PositionDuplicate, "a position with this company, title, department and jurisdiction exists");
                 var id = PositionId(ctx.TenantId, c.CompanyId, c.Title, c.Department, c.Jurisdiction);
                 return Accept(new PositionCreated(ctx.TenantId, id, ctx.ActorUserId, at, c.CompanyId, c.Title, c.Department, c.Jurisdiction,
-                    c.ScheduleType, c.PermissionProfileRef, c.CompensationBandRef), ReasonCodes.PositionCreated);
+                    c.ScheduleType, c.PermissionProfileRef, c.CompensationBandRef), PositionReasons.PositionCreated);
 
             case ActivatePosition:
                 if (position is null) return NotFound();
@@ -88,7 +88,7 @@ public static partial class PositionDecider
                     return Transition(position.Lifecycle, PositionLifecycle.Active);
                 if (CompanyProblem(ctx.Company, position.CompanyId) is { } activateCompany) return activateCompany;
                 return Accept(new PositionLifecycleChanged(ctx.TenantId, position.PositionId, ctx.ActorUserId, at, position.Lifecycle, PositionLifecycle.Active),
-                    ReasonCodes.PositionActivated);
+                    PositionReasons.PositionActivated);
 
             case RetireOrSuspendPosition r:
                 if (position is null) return NotFound();
@@ -96,35 +96,35 @@ public static partial class PositionDecider
                 if (position.Lifecycle is not (PositionLifecycle.Active or PositionLifecycle.Suspended) || position.Lifecycle == r.RequestedState)
                     return Transition(position.Lifecycle, r.RequestedState);
                 return Accept(new PositionLifecycleChanged(ctx.TenantId, position.PositionId, ctx.ActorUserId, at, position.Lifecycle, r.RequestedState),
-                    ReasonCodes.PositionRetiredOrSuspended);
+                    PositionReasons.PositionRetiredOrSuspended);
 
             case CreateSchemaDraft d:
                 if (position is null) return NotFound();
-                if (position.Lifecycle == PositionLifecycle.Retired) return Invalid(ReasonCodes.PositionTransitionInvalid, "a retired position takes no new schema");
+                if (position.Lifecycle == PositionLifecycle.Retired) return Invalid(PositionReasons.PositionTransitionInvalid, "a retired position takes no new schema");
                 if (CompanyProblem(ctx.Company, position.CompanyId, d.CompanyId) is { } draftCompany) return draftCompany;
                 if (schemas.Versions.ContainsKey(d.SchemaVersionId))
-                    return Invalid(ReasonCodes.PositionSchemaVersionExists, $"schema version {d.SchemaVersionId} exists already");
+                    return Invalid(PositionReasons.PositionSchemaVersionExists, $"schema version {d.SchemaVersionId} exists already");
                 return Accept(new SchemaVersionWritten(ctx.TenantId, position.PositionId, ctx.ActorUserId, at, d.SchemaVersionId, d.Selectors, d.FieldSpecs, null),
-                    ReasonCodes.PositionSchemaDrafted);
+                    PositionReasons.PositionSchemaDrafted);
 
             case UpdateSchema u:
                 if (position is null) return NotFound();
-                if (position.Lifecycle != PositionLifecycle.Active) return Invalid(ReasonCodes.PositionTransitionInvalid, "schemas are updated on ACTIVE positions only");
+                if (position.Lifecycle != PositionLifecycle.Active) return Invalid(PositionReasons.PositionTransitionInvalid, "schemas are updated on ACTIVE positions only");
                 if (CompanyProblem(ctx.Company, position.CompanyId, u.CompanyId) is { } updateCompany) return updateCompany;
                 if (!schemas.Versions.TryGetValue(u.SchemaVersionId, out var drafted))
-                    return Invalid(ReasonCodes.PositionSchemaVersionNotFound, $"no draft of schema version {u.SchemaVersionId}");
-                if (drafted.Activated) return Invalid(ReasonCodes.PositionTransitionInvalid, $"schema version {u.SchemaVersionId} was activated: draft a new version");
+                    return Invalid(PositionReasons.PositionSchemaVersionNotFound, $"no draft of schema version {u.SchemaVersionId}");
+                if (drafted.Activated) return Invalid(PositionReasons.PositionTransitionInvalid, $"schema version {u.SchemaVersionId} was activated: draft a new version");
                 return Accept(new SchemaVersionWritten(ctx.TenantId, position.PositionId, ctx.ActorUserId, at, u.SchemaVersionId, u.Selectors, u.FieldSpecs, u.ChangeReason),
-                    ReasonCodes.PositionSchemaUpdated);
+                    PositionReasons.PositionSchemaUpdated);
 
             case ActivateSchema a:
                 if (position is null) return NotFound();
-                if (position.Lifecycle != PositionLifecycle.Active) return Invalid(ReasonCodes.PositionTransitionInvalid, "schemas are activated on ACTIVE positions only");
+                if (position.Lifecycle != PositionLifecycle.Active) return Invalid(PositionReasons.PositionTransitionInvalid, "schemas are activated on ACTIVE positions only");
                 if (CompanyProblem(ctx.Company, position.CompanyId, a.CompanyId) is { } activateSchemaCompany) return activateSchemaCompany;
                 if (!schemas.Versions.ContainsKey(a.SchemaVersionId))
-                    return Invalid(ReasonCodes.PositionSchemaVersionNotFound, $"no draft of schema version {a.SchemaVersionId}");
+                    return Invalid(PositionReasons.PositionSchemaVersionNotFound, $"no draft of schema version {a.SchemaVersionId}");
                 if (schemas.ActiveVersionId == a.SchemaVersionId)
-                    return Invalid(ReasonCodes.PositionSchemaAlreadyActive, $"schema version {a.SchemaVersionId} is the active one");
+                    return Invalid(PositionReasons.PositionSchemaAlreadyActive, $"schema version {a.SchemaVersionId} is the active one");
                 var activated = new SchemaVersionActivated(ctx.TenantId, position.PositionId, ctx.ActorUserId, at, a.SchemaVersionId, a.ApplyScope);
                 IReadOnlyList<OutboxMessage> outbox = a.ApplyScope == ApplyScope.CurrentAndNew
                     ? [new OutboxMessage("SIMULATION_COMMIT",
@@ -138,7 +138,7 @@ public static partial class PositionDecider
                             ["apply_scope"] = "CURRENT_AND_NEW",
                         })]
                     : [];
-                return new Decision<PositionEvent>.Accepted([activated], ReasonCodes.PositionSchemaActivated, outbox);
+                return new Decision<PositionEvent>.Accepted([activated], PositionReasons.PositionSchemaActivated, outbox);
 
             default:
                 return Invalid(ReasonCodes.InputSchemaInvalid, "unknown command");
@@ -179,19 +179,19 @@ public static partial class PositionDecider
     private static Decision<PositionEvent>.Rejected? CompanyProblem(CompanyView? company, string expectedCompanyId, string? namedCompanyId = null)
     {
         if (namedCompanyId is not null && !string.Equals(namedCompanyId, expectedCompanyId, StringComparison.Ordinal))
-            return Invalid(ReasonCodes.PositionAuthCompanyInvalid, $"company {namedCompanyId} is not the position's company");
+            return Invalid(PositionReasons.PositionAuthCompanyInvalid, $"company {namedCompanyId} is not the position's company");
         if (company is null || !string.Equals(company.CompanyId, expectedCompanyId, StringComparison.Ordinal))
-            return Invalid(ReasonCodes.PositionAuthCompanyInvalid, $"company {expectedCompanyId} does not exist");
+            return Invalid(PositionReasons.PositionAuthCompanyInvalid, $"company {expectedCompanyId} does not exist");
         return company.Lifecycle == CompanyLifecycle.Active ? null
-            : Invalid(ReasonCodes.PositionAuthCompanyInvalid, $"company {expectedCompanyId} is not ACTIVE");
+            : Invalid(PositionReasons.PositionAuthCompanyInvalid, $"company {expectedCompanyId} is not ACTIVE");
     }
 
     private static Decision<PositionEvent>.Accepted Accept(PositionEvent e, ReasonCode reason) => new([e], reason, []);
 
-    private static Decision<PositionEvent>.Rejected NotFound() => Invalid(ReasonCodes.PositionNotFound, "no such position in this tenant");
+    private static Decision<PositionEvent>.Rejected NotFound() => Invalid(PositionReasons.PositionNotFound, "no such position in this tenant");
 
     private static Decision<PositionEvent>.Rejected Transition(PositionLifecycle from, PositionLifecycle to) =>
-        Invalid(ReasonCodes.PositionTransitionInvalid, $"a position cannot go from {from} to {to}");
+        Invalid(PositionReasons.PositionTransitionInvalid, $"a position cannot go from {from} to {to}");
 
     private static Decision<PositionEvent>.Rejected Invalid(ReasonCode reason, string detail) => new(reason, detail);
 }

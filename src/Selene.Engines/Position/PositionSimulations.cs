@@ -18,26 +18,26 @@ public static class PositionSimulations
 
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
-        Record(CompanyUpsert, SimulationType.Commit, "ONB_BIZ_SETUP", AccessMode.A, ReasonCodes.CompanyUpserted, ReasonCodes.PositionTransitionInvalid),
+        Record(CompanyUpsert, SimulationType.Commit, "ONB_BIZ_SETUP", AccessMode.A, PositionReasons.CompanyUpserted, PositionReasons.PositionTransitionInvalid),
         Record(CreateDraft, SimulationType.Draft, "POSITION_MANAGE", AccessMode.W,
-            ReasonCodes.PositionCreated, ReasonCodes.PositionDuplicate, ReasonCodes.PositionAuthCompanyInvalid),
-        Record(ValidateAuthCompany, SimulationType.Draft, "POSITION_MANAGE", AccessMode.R, ReasonCodes.PositionValidated, ReasonCodes.PositionNotFound),
-        Record(BandPolicyCheck, SimulationType.Draft, "POSITION_MANAGE", AccessMode.R, ReasonCodes.PositionBandChecked, ReasonCodes.PositionNotFound),
+            PositionReasons.PositionCreated, PositionReasons.PositionDuplicate, PositionReasons.PositionAuthCompanyInvalid),
+        Record(ValidateAuthCompany, SimulationType.Draft, "POSITION_MANAGE", AccessMode.R, PositionReasons.PositionValidated, PositionReasons.PositionNotFound),
+        Record(BandPolicyCheck, SimulationType.Draft, "POSITION_MANAGE", AccessMode.R, PositionReasons.PositionBandChecked, PositionReasons.PositionNotFound),
         Record(Activate, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
-            ReasonCodes.PositionActivated, ReasonCodes.PositionTransitionInvalid, ReasonCodes.PositionNotFound),
+            PositionReasons.PositionActivated, PositionReasons.PositionTransitionInvalid, PositionReasons.PositionNotFound),
         Record(RetireOrSuspend, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
-            ReasonCodes.PositionRetiredOrSuspended, ReasonCodes.PositionTransitionInvalid, ReasonCodes.PositionNotFound),
+            PositionReasons.PositionRetiredOrSuspended, PositionReasons.PositionTransitionInvalid, PositionReasons.PositionNotFound),
         Record(SchemaCreateDraft, SimulationType.Draft, "POSITION_MANAGE", AccessMode.W,
-            ReasonCodes.PositionSchemaDrafted, ReasonCodes.PositionSchemaVersionExists, ReasonCodes.PositionSchemaScopeInvalid),
+            PositionReasons.PositionSchemaDrafted, PositionReasons.PositionSchemaVersionExists, PositionReasons.PositionSchemaScopeInvalid),
         Record(SchemaUpdate, SimulationType.Commit, "POSITION_MANAGE", AccessMode.W,
-            ReasonCodes.PositionSchemaUpdated, ReasonCodes.PositionSchemaVersionNotFound, ReasonCodes.PositionSchemaScopeInvalid),
+            PositionReasons.PositionSchemaUpdated, PositionReasons.PositionSchemaVersionNotFound, PositionReasons.PositionSchemaScopeInvalid),
         Record(SchemaActivate, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
-            ReasonCodes.PositionSchemaActivated, ReasonCodes.PositionSchemaAlreadyActive, ReasonCodes.PositionSchemaVersionNotFound),
+            PositionReasons.PositionSchemaActivated, PositionReasons.PositionSchemaAlreadyActive, PositionReasons.PositionSchemaVersionNotFound),
     ];
 
     /// <summary>The record of one simulation id.</summary>
     public static SimulationRecord Of(string simulationId) => All.Single(r => r.SimulationId == simulationId);
 
     private static SimulationRecord Record(string id, SimulationType type, string action, AccessMode mode, params ReasonCode[] codes) =>
-        new(id, ReasonCodes.EnginePosition, type, SimulationStatus.Active, action, mode, IdempotencyScope, codes);
+        new(id, PositionReasons.EngineId, type, SimulationStatus.Active, action, mode, IdempotencyScope, codes);
 }

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Selene.Postgres.Stores;
 
@@ -65,9 +64,9 @@ public sealed class EngineStore(StorePair pair)
     public async Task<ProjectionRow?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
-        batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))"),
+        batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))"),
             Pair.Name, tx.TenantId, streamId));
-        batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
+        batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
             tx.TenantId, streamId));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct);
@@ -77,7 +76,7 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>Appends one event and returns its ledger id.</summary>
     public async Task<long> AppendAsync(TenantTransaction tx, NewLedgerEvent e, CancellationToken ct)
     {
-        await using var cmd = Bind(tx.Command($"""
+        await using var cmd = SqlBinding.Bind(tx.Command($"""
             INSERT INTO {Pair.Ledger} (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::numeric, $8, $9)
             RETURNING event_id
@@ -98,7 +97,7 @@ public sealed class EngineStore(StorePair pair)
     /// </summary>
     public void DeferUpsert(TenantTransaction tx, ProjectionRow row) => tx.Defer(Upsert(tx, row), $"writing {Pair.Current}", expectedRows: 1);
 
-    private NpgsqlBatchCommand Upsert(TenantTransaction tx, ProjectionRow row) => Bind(new NpgsqlBatchCommand($"""
+    private NpgsqlBatchCommand Upsert(TenantTransaction tx, ProjectionRow row) => SqlBinding.Bind(new NpgsqlBatchCommand($"""
         INSERT INTO {Pair.Current} (tenant_id, stream_id, status, doc, source_event_id, updated_at)
         VALUES ($1, $2, $3, $4::jsonb, $5, $6)
         ON CONFLICT (tenant_id, stream_id) DO UPDATE SET
@@ -108,7 +107,7 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>One stream's projection row without a lock (reads), or null.</summary>
     public async Task<ProjectionRow?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct)
     {
-        await using var cmd = Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
+        await using var cmd = SqlBinding.Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
             tx.TenantId, streamId);
         var rows = await ReadRowsAsync(cmd, ct);
         return rows.Count == 0 ? null : rows[0];
@@ -117,7 +116,7 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>The tenant's rows, optionally of one status, in stream id order after <paramref name="after"/> (keyset paging).</summary>
     public async Task<IReadOnlyList<ProjectionRow>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct)
     {
-        await using var cmd = Bind(tx.Command($"""
+        await using var cmd = SqlBinding.Bind(tx.Command($"""
             SELECT {CurrentColumns} FROM {Pair.Current}
             WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR stream_id > $3)
             ORDER BY stream_id LIMIT $4
@@ -138,7 +137,7 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>The tenant's whole ledger in event id order.</summary>
     public async Task<IReadOnlyList<LedgerEvent>> LedgerAsync(TenantTransaction tx, CancellationToken ct)
     {
-        await using var cmd = Bind(tx.Command($"""
+        await using var cmd = SqlBinding.Bind(tx.Command($"""
             SELECT event_id, stream_id, event_type, actor_user_id, reason_code, payload::text, created_at
             FROM {Pair.Ledger} WHERE tenant_id = $1 ORDER BY event_id
             """), tx.TenantId);
@@ -153,33 +152,16 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>All projection rows of the tenant in stream id order.</summary>
     public async Task<IReadOnlyList<ProjectionRow>> AllCurrentAsync(TenantTransaction tx, CancellationToken ct)
     {
-        await using var cmd = Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 ORDER BY stream_id"), tx.TenantId);
+        await using var cmd = SqlBinding.Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 ORDER BY stream_id"), tx.TenantId);
         return await ReadRowsAsync(cmd, ct);
     }
 
     /// <summary>Replaces the tenant's projection with <paramref name="rows"/> (owner role: the rebuild).</summary>
     public async Task ReplaceAllAsync(TenantTransaction tx, IReadOnlyList<ProjectionRow> rows, CancellationToken ct)
     {
-        await using (var delete = Bind(tx.Command($"DELETE FROM {Pair.Current} WHERE tenant_id = $1"), tx.TenantId))
+        await using (var delete = SqlBinding.Bind(tx.Command($"DELETE FROM {Pair.Current} WHERE tenant_id = $1"), tx.TenantId))
             await delete.ExecuteNonQueryAsync(ct);
         foreach (var row in rows) await UpsertAsync(tx, row, ct);
-    }
-
-    /// <summary>
-    /// The one parameter-binding idiom: positional <c>$n</c> parameters in order; null binds as a typed SQL NULL
-    /// (text unless the SQL casts it), so <c>$n::text IS NULL</c> works.
-    /// </summary>
-    private static TCommand Bind<TCommand>(TCommand cmd, params object?[] values) where TCommand : class
-    {
-        var parameters = cmd switch
-        {
-            NpgsqlCommand c => c.Parameters,
-            NpgsqlBatchCommand b => b.Parameters,
-            _ => throw new ArgumentException("not an Npgsql command", nameof(cmd)),
-        };
-        foreach (var v in values)
-            parameters.Add(v is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter { Value = v });
-        return cmd;
     }
 
     private static async Task<IReadOnlyList<ProjectionRow>> ReadRowsAsync(NpgsqlCommand cmd, CancellationToken ct)

@@ -28,11 +28,7 @@ public static class IdempotencyStore
             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
             """))
         {
-            insert.Parameters.Add(new() { Value = tx.TenantId });
-            insert.Parameters.Add(new() { Value = scope });
-            insert.Parameters.Add(new() { Value = key });
-            insert.Parameters.Add(new() { Value = requestHash });
-            insert.Parameters.Add(new() { Value = now });
+            insert.Bind(tx.TenantId, scope, key, requestHash, now);
             if (await insert.ExecuteNonQueryAsync(ct) == 1) return new IdempotencyClaim.Claimed();
         }
 
@@ -40,9 +36,7 @@ public static class IdempotencyStore
             SELECT request_hash, result_status, result_body FROM selene.idempotency_keys
             WHERE tenant_id = $1 AND scope = $2 AND idem_key = $3
             """);
-        select.Parameters.Add(new() { Value = tx.TenantId });
-        select.Parameters.Add(new() { Value = scope });
-        select.Parameters.Add(new() { Value = key });
+        select.Bind(tx.TenantId, scope, key);
         await using var reader = await select.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) throw new InvalidOperationException("idempotency row vanished after a conflict");
         return new IdempotencyClaim.Existing(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
@@ -58,13 +52,7 @@ public static class IdempotencyStore
             UPDATE selene.idempotency_keys SET result_status = $4, result_body = $5, reason_code = $6, completed_at = $7
             WHERE tenant_id = $1 AND scope = $2 AND idem_key = $3
             """);
-        update.Parameters.Add(new() { Value = tx.TenantId });
-        update.Parameters.Add(new() { Value = scope });
-        update.Parameters.Add(new() { Value = key });
-        update.Parameters.Add(new() { Value = status });
-        update.Parameters.Add(new() { Value = body });
-        update.Parameters.Add(new() { Value = reasonCode });
-        update.Parameters.Add(new() { Value = now });
+        update.Bind(tx.TenantId, scope, key, status, body, reasonCode, now);
         tx.Defer(update, "completing an idempotency key that was not claimed", expectedRows: 1);
     }
 }

@@ -27,8 +27,7 @@ public static class JournalStore
             """))
         {
             // The no-op DO UPDATE takes the row lock in the same round trip as the read.
-            head.Parameters.Add(new() { Value = tx.TenantId });
-            head.Parameters.Add(new() { Value = JournalChain.GenesisHash });
+            head.Bind(tx.TenantId, JournalChain.GenesisHash);
             await using var reader = await head.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
             lastSeq = reader.GetInt64(0);
@@ -59,26 +58,12 @@ public static class JournalStore
                     payload, actor_user_id, idempotency_key, created_at, prev_hash, hash)
                 VALUES ($1, $2, $3::numeric, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                 """);
-            cmd.Parameters.Add(new() { Value = r.TenantId });
-            cmd.Parameters.Add(new() { Value = r.Seq });
-            cmd.Parameters.Add(new() { Value = r.CorrelationId });
-            cmd.Parameters.Add(new() { Value = r.TurnId });
-            cmd.Parameters.Add(new() { Value = r.Engine });
-            cmd.Parameters.Add(new() { Value = r.EventType });
-            cmd.Parameters.Add(new() { Value = r.ReasonCode });
-            cmd.Parameters.Add(new() { Value = r.ReasonCodeId });
-            cmd.Parameters.Add(new() { Value = r.PayloadJson });
-            cmd.Parameters.Add(new() { Value = (object?)r.ActorUserId ?? DBNull.Value });
-            cmd.Parameters.Add(new() { Value = (object?)r.IdempotencyKey ?? DBNull.Value });
-            cmd.Parameters.Add(new() { Value = r.CreatedAt });
-            cmd.Parameters.Add(new() { Value = r.PrevHash });
-            cmd.Parameters.Add(new() { Value = r.Hash });
+            cmd.Bind(r.TenantId, r.Seq, r.CorrelationId, r.TurnId, r.Engine, r.EventType, r.ReasonCode, r.ReasonCodeId,
+                r.PayloadJson, r.ActorUserId, r.IdempotencyKey, r.CreatedAt, r.PrevHash, r.Hash);
             batch.BatchCommands.Add(cmd);
         }
         var move = new NpgsqlBatchCommand("UPDATE selene.journal_heads SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1");
-        move.Parameters.Add(new() { Value = tx.TenantId });
-        move.Parameters.Add(new() { Value = lastSeq });
-        move.Parameters.Add(new() { Value = lastHash });
+        move.Bind(tx.TenantId, lastSeq, lastHash);
         batch.BatchCommands.Add(move);
         await using (batch) await batch.ExecuteNonQueryAsync(ct);
         TenantTransaction.CheckDeferred(deferred);
@@ -94,9 +79,7 @@ public static class JournalStore
     public static async Task<IReadOnlyList<JournalRecord>> ByCorrelationAsync(TenantTransaction tx, CorrelationId correlation, int limit, CancellationToken ct)
     {
         await using var cmd = tx.Command(SelectColumns + " WHERE tenant_id = $1 AND correlation_id = $2::numeric ORDER BY seq LIMIT $3");
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
-        cmd.Parameters.Add(new() { Value = correlation.ToString() });
-        cmd.Parameters.Add(new() { Value = limit });
+        cmd.Bind(tx.TenantId, correlation.ToString(), limit);
         return await ReadAllAsync(cmd, ct);
     }
 
@@ -107,8 +90,7 @@ public static class JournalStore
         while (true)
         {
             await using var cmd = tx.Command(SelectColumns + " WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000");
-            cmd.Parameters.Add(new() { Value = tx.TenantId });
-            cmd.Parameters.Add(new() { Value = after });
+            cmd.Bind(tx.TenantId, after);
             var page = await ReadAllAsync(cmd, ct);
             foreach (var r in page) yield return r;
             if (page.Count < 1000) yield break;
@@ -120,7 +102,7 @@ public static class JournalStore
     public static async Task<(long LastSeq, string LastHash)> HeadAsync(TenantTransaction tx, CancellationToken ct)
     {
         await using var cmd = tx.Command("SELECT last_seq, last_hash FROM selene.journal_heads WHERE tenant_id = $1");
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        cmd.Bind(tx.TenantId);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? (reader.GetInt64(0), reader.GetString(1)) : (0L, JournalChain.GenesisHash);
     }

@@ -25,8 +25,7 @@ public static class KeyStore
                            WHERE t.tenant_id = $1 AND i.user_id = $2 AND i.status = 'ACTIVE')
             """))
         {
-            check.Parameters.Add(new() { Value = tenant.Value });
-            check.Parameters.Add(new() { Value = user.Value });
+            check.Bind(tenant.Value, user.Value);
             if (!(bool)(await check.ExecuteScalarAsync(ct))!) return null;
         }
         var key = NewKey();
@@ -43,15 +42,11 @@ public static class KeyStore
     {
         await using (var tenant = tx.Command("INSERT INTO selene.tenants (tenant_id, created_at, platform_operator) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"))
         {
-            tenant.Parameters.Add(new() { Value = tx.TenantId });
-            tenant.Parameters.Add(new() { Value = now });
-            tenant.Parameters.Add(new() { Value = platformOperator });
+            tenant.Bind(tx.TenantId, now, platformOperator);
             if (await tenant.ExecuteNonQueryAsync(ct) == 0) return false;
         }
         await using var identity = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3)");
-        identity.Parameters.Add(new() { Value = tx.TenantId });
-        identity.Parameters.Add(new() { Value = admin.Value });
-        identity.Parameters.Add(new() { Value = now });
+        identity.Bind(tx.TenantId, admin.Value, now);
         await identity.ExecuteNonQueryAsync(ct);
         return true;
     }
@@ -60,11 +55,7 @@ public static class KeyStore
     public static async Task InsertKeyAsync(TenantTransaction tx, string key, UserId user, long now, CancellationToken ct)
     {
         await using var k = tx.Command("INSERT INTO selene.api_keys (key_hash, key_prefix, tenant_id, user_id, created_at) VALUES ($1, $2, $3, $4, $5)");
-        k.Parameters.Add(new() { Value = HashKey(key) });
-        k.Parameters.Add(new() { Value = key[..10] });
-        k.Parameters.Add(new() { Value = tx.TenantId });
-        k.Parameters.Add(new() { Value = user.Value });
-        k.Parameters.Add(new() { Value = now });
+        k.Bind(HashKey(key), key[..10], tx.TenantId, user.Value, now);
         await k.ExecuteNonQueryAsync(ct);
     }
 
@@ -78,7 +69,7 @@ public static class KeyStore
     public static async Task<(TenantId Tenant, UserId User)?> ResolveAsync(SeleneDatabase db, string key, CancellationToken ct)
     {
         await using var cmd = db.App.CreateCommand("SELECT tenant_id, user_id FROM selene.resolve_api_key($1)");
-        cmd.Parameters.Add(new() { Value = HashKey(key) });
+        cmd.Bind(HashKey(key));
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
         return (new TenantId(reader.GetString(0)), new UserId(reader.GetString(1)));

@@ -75,7 +75,7 @@ public static class OsOutcomeStore
                  WITH ORDINALITY AS u(engine_id, outcome_type, action_class, consumed_by, latency_cost_ms, decision_delta, reason_code, ord)
             ON CONFLICT (tenant_id, correlation_id, turn_id, entry_index) DO NOTHING
             """);
-        Add(cmd, tx.TenantId, correlation.ToString(), checked((long)turn.Value), day, engines, types, classes, consumers, latencies, deltas, reasons, nowNanos);
+        cmd.Bind(tx.TenantId, correlation.ToString(), checked((long)turn.Value), day, engines, types, classes, consumers, latencies, deltas, reasons, nowNanos);
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -87,7 +87,7 @@ public static class OsOutcomeStore
             SELECT {OutcomeColumns} FROM selene.os_outcome_utilization
             WHERE tenant_id = $1 AND day = $2 AND ($3::text IS NULL OR engine_id = $3) ORDER BY seq
             """);
-        Add(cmd, tx.TenantId, day, engineId);
+        cmd.Bind(tx.TenantId, day, engineId);
         var list = new List<OsOutcomeRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -109,7 +109,7 @@ public static class OsOutcomeStore
         await using var cmd = tx.Command("""
             SELECT DISTINCT engine_id COLLATE "C" FROM selene.os_outcome_utilization WHERE tenant_id = $1 AND day = $2 ORDER BY 1
             """);
-        Add(cmd, tx.TenantId, day);
+        cmd.Bind(tx.TenantId, day);
         var list = new List<string>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) list.Add(reader.GetString(0));
@@ -143,7 +143,7 @@ public static class OsOutcomeStore
                     = ($4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16))
             RETURNING review_id
             """);
-        Add(cmd, tx.TenantId, day, review.EngineId, WireNames.Of(review.Tier), m.Entries, m.DecisionDeltaRateBps, m.QueueLearnConversionRateBps,
+        cmd.Bind(tx.TenantId, day, review.EngineId, WireNames.Of(review.Tier), m.Entries, m.DecisionDeltaRateBps, m.QueueLearnConversionRateBps,
             m.NoValueRateBps, (long)m.LatencyP95Ms, (long)m.LatencyP99Ms, review.GateU4Pass, review.GateU5Triggered, WireNames.Of(review.Action),
             review.FailStreakDays, review.ThresholdsVersion, review.Reason.Name, correlation.ToString(), nowNanos);
         return await cmd.ExecuteScalarAsync(ct) is long id ? id : null;
@@ -156,7 +156,7 @@ public static class OsOutcomeStore
         await using var cmd = tx.Command($"""
             SELECT {ReviewColumns} FROM selene.os_utility_review_current WHERE tenant_id = $1 AND day = $2 AND engine_id = $3
             """);
-        Add(cmd, tx.TenantId, day, engineId);
+        cmd.Bind(tx.TenantId, day, engineId);
         var rows = await ReadReviewsAsync(cmd, ct);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -168,7 +168,7 @@ public static class OsOutcomeStore
         await using var cmd = tx.Command($"""
             SELECT {ReviewColumns} FROM selene.os_utility_review_current WHERE tenant_id = $1 AND day = $2 ORDER BY engine_id COLLATE "C"
             """);
-        Add(cmd, tx.TenantId, day);
+        cmd.Bind(tx.TenantId, day);
         return await ReadReviewsAsync(cmd, ct);
     }
 
@@ -179,7 +179,7 @@ public static class OsOutcomeStore
         await using var cmd = tx.Command($"""
             SELECT {ReviewColumns} FROM selene.os_utility_review WHERE tenant_id = $1 AND day = $2 AND engine_id = $3 ORDER BY review_id
             """);
-        Add(cmd, tx.TenantId, day, engineId);
+        cmd.Bind(tx.TenantId, day, engineId);
         return await ReadReviewsAsync(cmd, ct);
     }
 
@@ -189,7 +189,7 @@ public static class OsOutcomeStore
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var reason = ReasonCodes.TryGet(reader.GetString(15), out var code)
+            var reason = ReasonCodes.Kernel.TryGet(reader.GetString(15), out var code)
                 ? code
                 : throw new InvalidOperationException($"os_utility_review {reader.GetInt64(0)}: unregistered reason code {reader.GetString(15)}");
             var metrics = new UtilityMetrics(reader.GetInt32(4), reader.GetInt32(5), reader.GetInt32(6), reader.GetInt32(7),
@@ -200,10 +200,5 @@ public static class OsOutcomeStore
             list.Add(new UtilityReviewRow(reader.GetInt64(0), reader.GetFieldValue<DateOnly>(1), result, reader.GetString(16), reader.GetInt64(17)));
         }
         return list;
-    }
-
-    private static void Add(NpgsqlCommand cmd, params object?[] values)
-    {
-        foreach (var v in values) cmd.Parameters.Add(new() { Value = v ?? DBNull.Value });
     }
 }

@@ -29,13 +29,8 @@ public static class OutboxStore
             VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $7)
             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
             """);
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
-        cmd.Parameters.Add(new() { Value = correlation.ToString() });
-        cmd.Parameters.Add(new() { Value = m.IdempotencyKey });
-        cmd.Parameters.Add(new() { Value = m.OperationType });
-        cmd.Parameters.Add(new() { Value = m.EventType });
-        cmd.Parameters.Add(new() { Value = CanonicalJson.SerializeToString(m.Payload) });
-        cmd.Parameters.Add(new() { Value = now });
+        cmd.Bind(tx.TenantId, correlation.ToString(), m.IdempotencyKey, m.OperationType, m.EventType,
+            CanonicalJson.SerializeToString(m.Payload), now);
         return cmd;
     }
 
@@ -48,7 +43,7 @@ public static class OutboxStore
             SELECT outbox_id, idempotency_key, operation_type, event_type, payload, status, attempt_count
             FROM selene.outbox WHERE tenant_id = $1 ORDER BY outbox_id
             """);
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
+        cmd.Bind(tx.TenantId);
         var list = new List<OutboxRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

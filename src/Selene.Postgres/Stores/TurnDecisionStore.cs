@@ -38,18 +38,8 @@ public static class TurnDecisionStore
                 reason_code, fail_closed, simulation_id, idempotency_key, created_at)
             VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             """ + (returning ? " RETURNING decision_id" : ""));
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
-        cmd.Parameters.Add(new() { Value = row.CorrelationId });
-        cmd.Parameters.Add(new() { Value = row.TurnId });
-        cmd.Parameters.Add(new() { Value = row.ActorUserId });
-        cmd.Parameters.Add(new() { Value = row.InputJson });
-        cmd.Parameters.Add(new() { Value = row.InputHash });
-        cmd.Parameters.Add(new() { Value = row.NextMove });
-        cmd.Parameters.Add(new() { Value = row.ReasonCode });
-        cmd.Parameters.Add(new() { Value = row.FailClosed });
-        cmd.Parameters.Add(new() { Value = (object?)row.SimulationId ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = (object?)row.IdempotencyKey ?? DBNull.Value });
-        cmd.Parameters.Add(new() { Value = row.CreatedAt });
+        cmd.Bind(tx.TenantId, row.CorrelationId, row.TurnId, row.ActorUserId, row.InputJson, row.InputHash, row.NextMove, row.ReasonCode,
+            row.FailClosed, row.SimulationId, row.IdempotencyKey, row.CreatedAt);
         return cmd;
     }
 
@@ -62,9 +52,7 @@ public static class TurnDecisionStore
             FROM selene.os_turn_decisions WHERE tenant_id = $1 AND correlation_id = $2::numeric
             ORDER BY decision_id LIMIT $3
             """);
-        cmd.Parameters.Add(new() { Value = tx.TenantId });
-        cmd.Parameters.Add(new() { Value = correlation.ToString() });
-        cmd.Parameters.Add(new() { Value = limit });
+        cmd.Bind(tx.TenantId, correlation.ToString(), limit);
         var rows = new List<TurnDecisionRow>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

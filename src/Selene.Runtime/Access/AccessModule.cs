@@ -13,6 +13,6 @@ public static class AccessModule
         "access", ReasonCodes.EngineAccess,
         [.. GovernanceHandlers.All, .. ProfileHandlers.All],
         [.. GovernanceHandlers.Aggregates, .. ProfileHandlers.Aggregates],
-        ReasonCodes.All.Where(r => r.Engine == ReasonCodes.EngineAccess).ToArray(),
+        ReasonCodes.Kernel.All.Where(r => r.Engine == ReasonCodes.EngineAccess).ToArray(),
         [.. GovernanceHandlers.Routes, .. ProfileHandlers.Routes]);
 }

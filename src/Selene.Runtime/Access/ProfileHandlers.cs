@@ -133,7 +133,7 @@ public static class ProfileHandlers
             decide: (state, command, _, ctx) => OverlayDecider.Decide(state, command, new OverlayContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now))),
         new DelegateHandler<CompileInput, CompileInstance>(
             Record(InstanceCompile, SimulationType.Commit, CompileRefresh, ReasonCodes.AccessInstanceCompiled, ReasonCodes.AccessSchemaRefMissing,
-                ReasonCodes.AccessProfileNotActive, ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessOverlayOpInvalid, ReasonCodes.PositionNotFound,
+                ReasonCodes.AccessProfileNotActive, ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessOverlayOpInvalid, ReasonCodes.AccessPositionRefMissing,
                 ReasonCodes.AccessContractValidationFailed),
             PrepareCompile, ExecuteCompileAsync),
     ];

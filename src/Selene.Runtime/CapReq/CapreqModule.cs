@@ -27,7 +27,7 @@ public static class CapreqModule
 {
     /// <summary>The capability requests: <c>capreq_ledger</c> / <c>capreq_current</c>, stream id = capreq id.</summary>
     public static Aggregate<CapreqState, CapreqEvent, CapreqEvent> Requests { get; } = new(
-        ReasonCodes.EngineCapreq, storeName: "capreq", streamField: "capreq_id", viewName: "capreq",
+        CapreqReasons.EngineId, storeName: "capreq", streamField: "capreq_id", viewName: "capreq",
         streamOf: e => e.CapreqId,
         eventTypeOf: e => CapreqNames.Action(e.Action),
         evolve: CapreqDecider.Evolve,
@@ -36,7 +36,7 @@ public static class CapreqModule
         journalFields: e => [("payload_hash", e.PayloadHash)]);
 
     public static EngineModule Module { get; } = new(
-        "capreq", ReasonCodes.EngineCapreq,
+        "capreq", CapreqReasons.EngineId,
         [
             Simulation<CreateDraftInput>(CapreqSimulations.CreateDraft, i => new CreateCapreqDraft(i.RequestedCapabilityId, i.TargetScopeRef, i.Justification)),
             Simulation<SubmitInput>(CapreqSimulations.SubmitForApproval, i => new CapreqTransition(CapreqAction.SubmitForApproval, i.CapreqId, i.ApprovalRouteRef)),
@@ -46,13 +46,14 @@ public static class CapreqModule
             Simulation<CancelInput>(CapreqSimulations.CancelRevoke, i => new CapreqTransition(CapreqAction.Cancel, i.CapreqId, i.CancelReason)),
         ],
         [Requests],
-        ReasonCodes.All.Where(r => r.Engine == ReasonCodes.EngineCapreq).ToArray(),
+        CapreqReasons.All,
         [
             new ReadRoute("GetCapreq", "/capreqs/{capreq_id}", "One capability request.", NotFound: true, GetAsync),
             new ReadRoute("ListCapreqs", "/capreqs",
                 "List capability requests; optional status=DRAFT|PENDING_APPROVAL|APPROVED|REJECTED|FULFILLED|CANCELED, after, limit (1..500).",
                 NotFound: false, ListAsync),
-        ]);
+        ],
+        CapreqReasons.RetiredNames);
 
     private static EngineSimulation<TInput, CapreqCommand, CapreqState, CapreqEvent, bool> Simulation<TInput>(string simulationId, Func<TInput, CapreqCommand> toCommand)
         where TInput : class => new(
@@ -97,7 +98,7 @@ public static class CapreqModule
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         var state = await Requests.GetAsync(tx, capreqId, ct);
         return state is null
-            ? new ReadResult.Refused(ReasonCodes.CapreqNotFound, $"no capability request {capreqId} in this tenant")
+            ? new ReadResult.Refused(CapreqReasons.CapreqNotFound, $"no capability request {capreqId} in this tenant")
             : new ReadResult.Ok(new JsonObject { ["capreq"] = ToJson(state) });
     }
 

@@ -10,13 +10,16 @@ namespace Selene.Runtime.Platform;
 /// </summary>
 /// <param name="Name">Short lower-case name (<c>selene rebuild --engine capreq</c>).</param>
 /// <param name="EngineId">The journal's engine id (PH1.CAPREQ): one per engine.</param>
+/// <param name="ReasonCodes">The codes the engine declares (its own code class in its pure folder).</param>
+/// <param name="RetiredReasonNames">Names its codes carried before a rename; they still resolve (<see cref="ReasonCodeRegistry"/>).</param>
 public sealed record EngineModule(
     string Name,
     string EngineId,
     IReadOnlyList<ISimulationHandler> Simulations,
     IReadOnlyList<IAggregate> Aggregates,
     IReadOnlyList<ReasonCode> ReasonCodes,
-    IReadOnlyList<ReadRoute> Routes)
+    IReadOnlyList<ReadRoute> Routes,
+    IReadOnlyDictionary<string, ReasonCode>? RetiredReasonNames = null)
 {
     /// <summary>True when <paramref name="engine"/> names this module by short name or engine id (case-insensitive).</summary>
     public bool IsNamed(string engine) =>
@@ -56,4 +59,11 @@ public static class EngineModules
         Position.PositionModule.Module,
         Access.AccessModule.Module,
     ];
+
+    /// <summary>
+    /// The process's reason-code registry: the kernel's codes and every module's, with their retired names. Built
+    /// once; it throws (and the process does not start) when two codes clash.
+    /// </summary>
+    public static ReasonCodeRegistry Reasons { get; } = Selene.Contracts.ReasonCodes.Kernel.Extend(
+        All.SelectMany(m => m.ReasonCodes), All.SelectMany(m => m.RetiredReasonNames ?? new Dictionary<string, ReasonCode>()));
 }

@@ -41,7 +41,7 @@ public static class PositionModule
 {
     /// <summary>Tenant companies: <c>tenant_company_ledger</c> / <c>tenant_company_current</c>, stream id = company id.</summary>
     public static Aggregate<CompanyState, CompanyWritten, CompanyWritten> Companies { get; } = new(
-        ReasonCodes.EnginePosition, storeName: "tenant_company", streamField: "company_id", viewName: "company",
+        PositionReasons.EngineId, storeName: "tenant_company", streamField: "company_id", viewName: "company",
         streamOf: e => e.CompanyId,
         eventTypeOf: _ => "UPSERT",
         evolve: (s, e, _) => CompanyDecider.Evolve(s, e),
@@ -50,7 +50,7 @@ public static class PositionModule
 
     /// <summary>Positions: <c>position_ledger</c> / <c>position_current</c>, stream id = position id; one event type per lifecycle move.</summary>
     public static Aggregate<PositionState, PositionLifecycleEvent, PositionEvent> Positions { get; } = new(
-        ReasonCodes.EnginePosition, storeName: "position", streamField: "position_id", viewName: "position",
+        PositionReasons.EngineId, storeName: "position", streamField: "position_id", viewName: "position",
         streamOf: e => e.PositionId,
         eventTypeOf: e => e switch
         {
@@ -75,7 +75,7 @@ public static class PositionModule
     /// position id, status DRAFT until a version is active, then ACTIVE.
     /// </summary>
     public static Aggregate<PositionSchemas, SchemaEvent, PositionEvent> Schemas { get; } = new(
-        ReasonCodes.EnginePosition, storeName: "position_requirements_schema", streamField: "position_id", viewName: "schema",
+        PositionReasons.EngineId, storeName: "position_requirements_schema", streamField: "position_id", viewName: "schema",
         streamOf: e => e.PositionId,
         eventTypeOf: e => e switch
         {
@@ -104,7 +104,7 @@ public static class PositionModule
         });
 
     public static EngineModule Module { get; } = new(
-        "position", ReasonCodes.EnginePosition,
+        "position", PositionReasons.EngineId,
         [
             new EngineSimulation<CompanyUpsertInput, UpsertCompany, CompanyState, CompanyWritten, bool>(
                 PositionSimulations.Of(PositionSimulations.CompanyUpsert), Companies,
@@ -135,7 +135,7 @@ public static class PositionModule
                 i => new ActivateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.ApplyScope)),
         ],
         [Companies, Positions, Schemas],
-        ReasonCodes.All.Where(r => r.Engine == ReasonCodes.EnginePosition).ToArray(),
+        PositionReasons.All,
         [
             new ReadRoute("ListCompanies", "/companies", "The tenant's companies (up to 1000, in id order).", NotFound: false, ListCompaniesAsync),
             new ReadRoute("ListPositions", "/positions", "The tenant's positions (up to 1000, in id order).", NotFound: false, ListPositionsAsync),
@@ -212,11 +212,11 @@ public static class PositionModule
     {
         var position = await Positions.GetAsync(tx, i.PositionId, ct);
         if (position is null)
-            return Refused(PositionSimulations.ValidateAuthCompany, ReasonCodes.PositionNotFound, "no such position in this tenant", ("position_id", i.PositionId));
+            return Refused(PositionSimulations.ValidateAuthCompany, PositionReasons.PositionNotFound, "no such position in this tenant", ("position_id", i.PositionId));
         var company = await Companies.GetAsync(tx, i.CompanyId, ct);
         var (status, reason, detail) = PositionChecks.ValidateAuthCompany(position, company is null ? null : new CompanyView(company.CompanyId, company.Lifecycle),
             i.CompanyId, i.RequestedAction);
-        return Answered(PositionSimulations.ValidateAuthCompany, ReasonCodes.PositionValidated, new JsonObject
+        return Answered(PositionSimulations.ValidateAuthCompany, PositionReasons.PositionValidated, new JsonObject
         {
             ["position_id"] = i.PositionId, ["company_id"] = i.CompanyId, ["requested_action"] = WireNames.Of(i.RequestedAction),
             ["validation_status"] = WireNames.Of(status), ["validation_reason_code"] = reason.Name, ["detail"] = detail,
@@ -227,9 +227,9 @@ public static class PositionModule
     {
         var position = await Positions.GetAsync(tx, i.PositionId, ct);
         if (position is null)
-            return Refused(PositionSimulations.BandPolicyCheck, ReasonCodes.PositionNotFound, "no such position in this tenant", ("position_id", i.PositionId));
+            return Refused(PositionSimulations.BandPolicyCheck, PositionReasons.PositionNotFound, "no such position in this tenant", ("position_id", i.PositionId));
         var (result, reason, detail) = PositionChecks.BandPolicy(position, i.CompensationBandRef);
-        return Answered(PositionSimulations.BandPolicyCheck, ReasonCodes.PositionBandChecked, new JsonObject
+        return Answered(PositionSimulations.BandPolicyCheck, PositionReasons.PositionBandChecked, new JsonObject
         {
             ["position_id"] = i.PositionId, ["compensation_band_ref"] = i.CompensationBandRef,
             ["policy_result"] = WireNames.Of(result), ["policy_reason_code"] = reason.Name, ["detail"] = detail,
@@ -241,11 +241,11 @@ public static class PositionModule
     {
         var payload = result.Where(p => p.Key != "detail").Select(p => (p.Key, p.Value!.GetValue<string>())).ToArray();
         return new HandlerOutcome.Accepted(reason, result,
-            [new JournalDraft(ReasonCodes.EnginePosition, JournalEventTypes.CheckAnswered, reason, JournalPayload.Create([("simulation_id", simulationId), .. payload]))], []);
+            [new JournalDraft(PositionReasons.EngineId, JournalEventTypes.CheckAnswered, reason, JournalPayload.Create([("simulation_id", simulationId), .. payload]))], []);
     }
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
-        new(reason, detail, new JournalDraft(ReasonCodes.EnginePosition, JournalEventTypes.SimulationRefused, reason,
+        new(reason, detail, new JournalDraft(PositionReasons.EngineId, JournalEventTypes.SimulationRefused, reason,
             JournalPayload.Create([("simulation_id", simulationId), .. payload])));
 
     private static async Task<ReadResult> ListCompaniesAsync(ReadRequest request, CancellationToken ct)
@@ -268,7 +268,7 @@ public static class PositionModule
         var positionId = request.RouteValues["position_id"];
         var position = IsPositionId(positionId) ? await ReadAsync(request, Positions, positionId, ct) : null;
         return position is null
-            ? new ReadResult.Refused(ReasonCodes.PositionNotFound, "no such position in this tenant")
+            ? new ReadResult.Refused(PositionReasons.PositionNotFound, "no such position in this tenant")
             : new ReadResult.Ok(new JsonObject { ["position"] = PositionJson(position) });
     }
 
@@ -278,7 +278,7 @@ public static class PositionModule
         var schemas = IsPositionId(positionId) ? await ReadAsync(request, Schemas, positionId, ct) : null;
         return schemas is not null && ActiveSchemaJson(positionId, schemas) is { } active
             ? new ReadResult.Ok(new JsonObject { ["schema"] = active })
-            : new ReadResult.Refused(ReasonCodes.PositionSchemaVersionNotFound, "the position has no active requirement schema");
+            : new ReadResult.Refused(PositionReasons.PositionSchemaVersionNotFound, "the position has no active requirement schema");
     }
 
     private static async Task<TState?> ReadAsync<TState, TEvent>(ReadRequest request, IAggregate<TState, TEvent> aggregate, string streamId, CancellationToken ct)
