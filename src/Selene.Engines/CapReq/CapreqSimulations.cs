@@ -15,17 +15,17 @@ public static class CapreqSimulations
 
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
-        new(CreateDraft, "PH1.CAPREQ", SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
+        new(CreateDraft, CapreqReasons.EngineId, SimulationType.Draft, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [CapreqReasons.CapreqCreated, CapreqReasons.CapreqTransitionInvalid]),
-        new(SubmitForApproval, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
+        new(SubmitForApproval, CapreqReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [CapreqReasons.CapreqSubmitted, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired, CapreqReasons.CapreqRequesterMismatch]),
-        new(Approve, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
+        new(Approve, CapreqReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [CapreqReasons.CapreqApproved, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired, CapreqReasons.CapreqSelfApprovalForbidden]),
-        new(Reject, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
+        new(Reject, CapreqReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [CapreqReasons.CapreqRejected, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired]),
-        new(Fulfill, "PH1.CAPREQ", SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
+        new(Fulfill, CapreqReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.A, IdempotencyScope,
             [CapreqReasons.CapreqFulfilled, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired]),
-        new(CancelRevoke, "PH1.CAPREQ", SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
+        new(CancelRevoke, CapreqReasons.EngineId, SimulationType.Revoke, SimulationStatus.Active, "CAPREQ_MANAGE", AccessMode.W, IdempotencyScope,
             [CapreqReasons.CapreqCanceled, CapreqReasons.CapreqTransitionInvalid, CapreqReasons.CapreqNotFound, CapreqReasons.CapreqIdRequired, CapreqReasons.CapreqRequesterMismatch]),
     ];
 }
