@@ -54,7 +54,8 @@ public sealed record ProjectionRow(string StreamId, string Status, string Doc, l
 /// </summary>
 public sealed class EngineStore(StorePair pair)
 {
-    private const string CurrentColumns = "stream_id, status, doc::text, source_event_id, updated_at";
+    /// <summary>The columns of a projection row, in the order <see cref="ReadRow"/> reads them.</summary>
+    internal const string CurrentColumns = "stream_id, status, doc::text, source_event_id, updated_at";
 
     public StorePair Pair { get; } = pair;
 
@@ -169,7 +170,7 @@ public sealed class EngineStore(StorePair pair)
     /// The one parameter-binding idiom: positional <c>$n</c> parameters in order; null binds as a typed SQL NULL
     /// (text unless the SQL casts it), so <c>$n::text IS NULL</c> works.
     /// </summary>
-    private static TCommand Bind<TCommand>(TCommand cmd, params object?[] values) where TCommand : class
+    internal static TCommand Bind<TCommand>(TCommand cmd, params object?[] values) where TCommand : class
     {
         var parameters = cmd switch
         {
@@ -190,6 +191,7 @@ public sealed class EngineStore(StorePair pair)
         return list;
     }
 
-    private static ProjectionRow ReadRow(NpgsqlDataReader reader) =>
+    /// <summary>One projection row of <see cref="CurrentColumns"/> from the reader's current row.</summary>
+    internal static ProjectionRow ReadRow(NpgsqlDataReader reader) =>
         new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
 }

@@ -347,7 +347,7 @@ public static class ProfileHandlers
         if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, c.TargetUserId, c.Mode, c.Allow, c.FinancialAuth, ctx.Now,
                 existingRow is null ? null : AccessCheck.ToView(existingRow)) is { } refusal)
             return Refused(InstanceCompile, refusal.Reason, refusal.Detail, ("access_instance_id", instanceId), ("access_profile_id", command.AccessProfileId));
-        var identityCreated = await AccessGovernanceStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
+        var identityCreated = await KeyStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
         var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
         {
             ["allow"] = c.Allow,
