@@ -12,9 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime;
-using Selene.Runtime.Access;
 using Selene.Runtime.Platform;
 using Selene.Kernel.Os;
 
@@ -129,9 +127,6 @@ public static class SeleneApp
             foreach (var route in module.Routes) MapReadRoute(group, route);
         }
         MapReadRoute(v1.MapGroup("").WithTags("journal"), KernelReads.Journal);
-        v1.MapGet("/access/instances", ListAccessInstancesAsync).WithName("ListAccessInstances").Produces<JsonObject>();
-        v1.MapGet("/access/instances/{user_id}", GetAccessInstanceAsync).WithName("GetAccessInstance")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.
@@ -283,31 +278,6 @@ public static class SeleneApp
             .WithName(route.Name).WithSummary(route.Summary)
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
         if (route.NotFound) endpoint.ProducesProblem(StatusCodes.Status404NotFound);
-    }
-
-    // Reads of one tenant's projections: a list, or one row by id (a reason-coded 404 when it is not there).
-    private static Task<IResult> ListAccessInstancesAsync(HttpContext context, SeleneDatabase db) =>
-        ListAsync(context, db, "access_instances", AccessStore.ListAsync, AccessCheck.ToJson);
-
-    private static Task<IResult> GetAccessInstanceAsync(HttpContext context, string user_id, SeleneDatabase db) =>
-        GetAsync(context, db, "access_instance", (tx, ct) => AccessStore.GetByUserAsync(tx, user_id, ct), AccessCheck.ToJson,
-            ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant");
-
-    private static async Task<IResult> ListAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
-        Func<TenantTransaction, CancellationToken, Task<IReadOnlyList<TRow>>> load, Func<TRow, JsonObject> view)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var rows = await load(tx, context.RequestAborted);
-        return Json(new JsonObject { [name] = new JsonArray(rows.Select(r => (JsonNode)view(r)).ToArray()) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> GetAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
-        Func<TenantTransaction, CancellationToken, Task<TRow?>> load, Func<TRow, JsonObject> view, ReasonCode missing, string detail)
-        where TRow : class
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var row = await load(tx, context.RequestAborted);
-        return row is null ? Problems.Result(missing, detail) : Json(new JsonObject { [name] = view(row) }, ReasonCodes.QueryOk);
     }
 
     private static IResult Json(JsonObject body, ReasonCode reason)

@@ -15,7 +15,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "position_ledger", "DELETE FROM selene.position_ledger" },
         { "position_requirements_schema_ledger", "UPDATE selene.position_requirements_schema_ledger SET reason_code = 'x'" },
         { "position_requirements_schema_ledger", "TRUNCATE selene.position_requirements_schema_ledger CASCADE" },
-        { "access_instance_ledger", "UPDATE selene.access_instance_ledger SET access_mode = 'X'" },
+        { "access_instance_ledger", "UPDATE selene.access_instance_ledger SET payload = '{}'" },
         { "access_instance_ledger", "DELETE FROM selene.access_instance_ledger" },
         { "access_override_ledger", "UPDATE selene.access_override_ledger SET payload = '{}'" },
         { "access_override_ledger", "DELETE FROM selene.access_override_ledger" },

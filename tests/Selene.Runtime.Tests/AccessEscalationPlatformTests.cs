@@ -124,7 +124,7 @@ public sealed class AccessEscalationRebuildTests(RuntimeFixture f) : IClassFixtu
     }
 }
 
-/// <summary>Migration 0014 moves overrides, escalation cases and board votes into standard store pairs: every row and event id kept.</summary>
+/// <summary>Migration 0014 moves access instances, overrides, escalation cases and board votes into standard store pairs: every row and event id kept.</summary>
 public sealed class AccessEscalationMigrationTests
 {
     [Fact]
@@ -134,8 +134,9 @@ public sealed class AccessEscalationMigrationTests
         await using var source = NpgsqlDataSource.Create(owner);
         await Migrator.MigrateAsync(source, Migrator.Embedded.Where(m => m.Version < 14).ToArray());
 
-        // As the store of migration 0006 wrote them: case c1 approved by a board (two votes, the board's ONE_SHOT override),
-        // case c2 still open; a PERMANENT override granted then revoked.
+        // As the stores of migrations 0005-0007 wrote them: alice bootstrapped (no actor), erin upserted then compiled (with
+        // lineage); case c1 approved by a board (two votes, the board's ONE_SHOT override), case c2 still open; a
+        // PERMANENT override granted then revoked.
         const string policy = """{"members":["v1","v2"],"primitive":"UNANIMOUS_BOARD"}""";
         const string c1 = "esc_00000000000000c1", c2 = "esc_00000000000000c2", o1 = "ovr_00000000000000a1", o2 = "ovr_00000000000000a2";
         await using (var super = new NpgsqlConnection(await TestCluster.SuperuserConnectionStringAsync(name)))
@@ -144,6 +145,26 @@ public sealed class AccessEscalationMigrationTests
             await using var seed = new NpgsqlCommand($$"""
                 INSERT INTO selene.tenants VALUES ('acme', 1);
                 INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ('acme', 'alice', 1), ('acme', 'erin', 1), ('acme', 'v1', 1), ('acme', 'v2', 1);
+                INSERT INTO selene.access_instance_ledger (tenant_id, access_instance_id, user_id, event_action, role_template_id, access_mode,
+                    baseline_permissions_json, identity_verified, verification_level, device_trust_level, lifecycle_state, reason_code, simulation_id,
+                    actor_user_id, correlation_id, idempotency_key, created_at, compiled_global_profile_id, compiled_global_profile_version,
+                    compiled_tenant_profile_id, compiled_tenant_profile_version, compiled_overlay_set_ref, compiled_position_id) VALUES
+                  ('acme', 'ai_00000000000000a0', 'alice', 'BOOTSTRAP_ADMIN', 'tenant_admin', 'X', '{"allow":["*"],"financial_auth":true}', true,
+                   'STEP_UP', 'DTL4', 'ACTIVE', 'ACCESS_INSTANCE_BOOTSTRAPPED', NULL, NULL, 5, NULL, 1, NULL, NULL, NULL, NULL, NULL, NULL),
+                  ('acme', 'ai_00000000000000e1', 'erin', 'UPSERT', 'clerk_write', 'W', '{"allow":["CAPREQ_MANAGE"],"financial_auth":false}', true,
+                   'PASSCODE_TIME', 'DTL3', 'ACTIVE', 'ACCESS_INSTANCE_OK_UPSERT', 'ACCESS_INSTANCE_UPSERT_COMMIT', 'alice', 6, 'ku', 2,
+                   NULL, NULL, NULL, NULL, NULL, NULL),
+                  ('acme', 'ai_00000000000000e1', 'erin', 'COMPILE', 'ap.clerk', 'A', '{"allow":["CAPREQ_MANAGE"],"financial_auth":false}', true,
+                   'PASSCODE_TIME', 'DTL3', 'RESTRICTED', 'ACCESS_INSTANCE_OK_COMPILE', 'ACCESS_INSTANCE_COMPILE_COMMIT', 'alice', 7, 'kc', 3,
+                   'ap.clerk', 2, 'ap.clerk', 4, 'ovs_x', NULL);
+                INSERT INTO selene.access_instances (tenant_id, access_instance_id, user_id, role_template_id, effective_access_mode,
+                    baseline_permissions_json, identity_verified, verification_level, device_trust_level, lifecycle_state, source_event_id, created_at,
+                    updated_at, compiled_global_profile_id, compiled_global_profile_version, compiled_tenant_profile_id, compiled_tenant_profile_version,
+                    compiled_overlay_set_ref, compiled_position_id) VALUES
+                  ('acme', 'ai_00000000000000a0', 'alice', 'tenant_admin', 'X', '{"allow":["*"],"financial_auth":true}', true, 'STEP_UP', 'DTL4',
+                   'ACTIVE', 1, 1, 1, NULL, NULL, NULL, NULL, NULL, NULL),
+                  ('acme', 'ai_00000000000000e1', 'erin', 'ap.clerk', 'A', '{"allow":["CAPREQ_MANAGE"],"financial_auth":false}', true, 'PASSCODE_TIME',
+                   'DTL3', 'RESTRICTED', 3, 2, 3, 'ap.clerk', 2, 'ap.clerk', 4, 'ovs_x', NULL);
                 INSERT INTO selene.access_escalation_case_ledger (tenant_id, escalation_case_id, event_action, status, resolved_via, override_id,
                     case_snapshot_json, reason_code, actor_user_id, correlation_id, created_at) VALUES
                   ('acme', '{{c1}}', 'OPEN', 'OPEN', NULL, NULL, '{}', 'ACCESS_ESCALATION_CASE_OPENED', 'erin', 7, 10),
@@ -181,6 +202,7 @@ public sealed class AccessEscalationMigrationTests
         await using var tx = await TenantTransaction.BeginAsync(source, "acme");
         foreach (var (aggregate, ids, types) in new (IAggregate, long[], string[])[]
                  {
+                     (GovernanceHandlers.Instances, [1, 2, 3], ["BOOTSTRAP_ADMIN", "UPSERT", "COMPILE"]),
                      (GovernanceHandlers.Cases, [1, 2, 3], ["OPEN", "OPEN", "APPROVE"]),
                      (GovernanceHandlers.Votes, [1, 2], ["VOTE", "VOTE"]),
                      (GovernanceHandlers.Overrides, [1, 2, 3], ["GRANT", "GRANT", "REVOKE"]),
@@ -192,6 +214,11 @@ public sealed class AccessEscalationMigrationTests
             // The kept projection is exactly what the ledger folds to.
             Assert.Empty(Maintenance.Differences(aggregate.Fold(ledger), await aggregate.Store.AllCurrentAsync(tx, default)));
         }
+
+        var erin = (await GovernanceHandlers.Instances.GetAsync(tx, "erin", default))!;
+        Assert.Equal((AccessLifecycle.Restricted, AccessMode.A, 2L, 3L, new CompiledLineage("ap.clerk", 2, "ap.clerk", 4, "ovs_x", null)),
+            (erin.LifecycleState, erin.AccessMode, erin.CreatedAt, erin.UpdatedAt, erin.Lineage));
+        Assert.Equal(["alice", "alice", "alice"], (await GovernanceHandlers.Instances.Store.LedgerAsync(tx, default)).Select(e => e.ActorUserId));
 
         var approved = (await GovernanceHandlers.Cases.GetAsync(tx, c1, default))!;
         Assert.Equal((EscalationStatus.Approved, ResolvedVia.BoardVote, o1, 40L, policy, new string('a', 64), "7"),
@@ -206,8 +233,10 @@ public sealed class AccessEscalationMigrationTests
         var revokeEvent = JsonSerializer.Deserialize<OverrideRevoked>((await GovernanceHandlers.Overrides.Store.LedgerAsync(tx, default))[2].Payload, EngineJson.Options)!;
         Assert.Equal(("alice", "ACCESS_OVERRIDE_REVOKE_COMMIT", "ticket-9"), (revokeEvent.RevokedByUserId, revokeEvent.RevokedViaSimulationId, revokeEvent.ApprovalRef));
 
-        // The gate's one-round-trip read works on the moved rows: the ONE_SHOT override counts only for its case.
-        Assert.Single((await AccessGovernanceQueries.GateFactsAsync(tx, "erin", c1, 45, default)).Overrides);
+        // The gate's one-round-trip read works on the moved rows: the instance, and the ONE_SHOT override only for its case.
+        var facts = await AccessGovernanceQueries.GateFactsAsync(tx, "erin", c1, 45, default);
+        Assert.Equal(("erin", c1), (facts.Instance!.StreamId, facts.Case!.StreamId));
+        Assert.Single(facts.Overrides);
         Assert.Empty((await AccessGovernanceQueries.GateFactsAsync(tx, "erin", c2, 45, default)).Overrides);
 
         // New events continue after the kept ids.

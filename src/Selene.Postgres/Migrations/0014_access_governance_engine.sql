@@ -1,14 +1,49 @@
--- 0014: the rest of ACCESS governance onto the engine store (issue 9): overrides, escalation cases and board votes.
+-- 0014: the rest of ACCESS governance onto the engine store (issue 9): access instances, overrides, escalation cases
+-- and board votes.
 -- Every row and every event id is kept, as 0010 did for CAPREQ: the old tables are read without row-level security
 -- (the owner lifts FORCE on tables it is about to drop), copied aside in the standard shape, dropped, and written
 -- back tenant by tenant by selene.refill_engine_store. Payloads and documents are the engines' records
 -- (src/Selene.Engines/Access/EscalationDecider.cs), every member named.
 
+ALTER TABLE selene.access_instance_ledger NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE selene.access_instances NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE selene.access_override_ledger NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE selene.access_overrides NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE selene.access_escalation_case_ledger NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE selene.access_escalation_cases NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE selene.access_board_votes_ledger NO FORCE ROW LEVEL SECURITY;
+
+-- Access instances: one stream per user id; every write (BOOTSTRAP_ADMIN, UPSERT, COMPILE) is the whole new instance
+-- (AccessInstanceWritten), its lineage an object for a compile and null otherwise. A bootstrap row had no actor: its
+-- actor is the administrator it created.
+CREATE TEMPORARY TABLE access_instance_ledger_0005 ON COMMIT DROP AS
+SELECT tenant_id, event_id, user_id AS stream_id, event_action AS event_type, coalesce(actor_user_id, user_id) AS actor_user_id, reason_code,
+       jsonb_build_object(
+           'access_instance_id', access_instance_id, 'tenant_id', tenant_id, 'user_id', user_id, 'event_action', event_action,
+           'role_template_id', role_template_id, 'access_mode', access_mode, 'baseline_permissions_json', baseline_permissions_json,
+           'identity_verified', identity_verified, 'verification_level', verification_level, 'device_trust_level', device_trust_level,
+           'lifecycle_state', lifecycle_state,
+           'lineage', CASE WHEN compiled_global_profile_id IS NULL THEN 'null'::jsonb ELSE jsonb_build_object(
+               'global_profile_id', compiled_global_profile_id, 'global_profile_version', compiled_global_profile_version,
+               'tenant_profile_id', compiled_tenant_profile_id, 'tenant_profile_version', compiled_tenant_profile_version,
+               'overlay_set_ref', compiled_overlay_set_ref, 'position_id', compiled_position_id) END,
+           'created_at', created_at) AS payload,
+       correlation_id, idempotency_key, created_at
+FROM selene.access_instance_ledger;
+
+CREATE TEMPORARY TABLE access_instance_current_0005 ON COMMIT DROP AS
+SELECT tenant_id, user_id AS stream_id, lifecycle_state AS status,
+       jsonb_build_object(
+           'access_instance_id', access_instance_id, 'tenant_id', tenant_id, 'user_id', user_id, 'role_template_id', role_template_id,
+           'access_mode', effective_access_mode, 'baseline_permissions_json', baseline_permissions_json, 'identity_verified', identity_verified,
+           'verification_level', verification_level, 'device_trust_level', device_trust_level, 'lifecycle_state', lifecycle_state,
+           'lineage', CASE WHEN compiled_global_profile_id IS NULL THEN 'null'::jsonb ELSE jsonb_build_object(
+               'global_profile_id', compiled_global_profile_id, 'global_profile_version', compiled_global_profile_version,
+               'tenant_profile_id', compiled_tenant_profile_id, 'tenant_profile_version', compiled_tenant_profile_version,
+               'overlay_set_ref', compiled_overlay_set_ref, 'position_id', compiled_position_id) END,
+           'created_at', created_at, 'updated_at', updated_at) AS doc,
+       source_event_id, updated_at
+FROM selene.access_instances;
 
 -- Overrides: one stream per override id; GRANT (OverrideGranted) and REVOKE (OverrideRevoked). The approver of a
 -- row is the acting user of the write (for a REVOKE row, the user who revoked).
@@ -102,7 +137,10 @@ DROP TABLE selene.access_escalation_cases;
 DROP TABLE selene.access_escalation_case_ledger;
 DROP TABLE selene.access_overrides;
 DROP TABLE selene.access_override_ledger;
+DROP TABLE selene.access_instances;
+DROP TABLE selene.access_instance_ledger;
 
+SELECT selene.create_engine_store('access_instance');
 SELECT selene.create_engine_store('access_override');
 SELECT selene.create_engine_store('access_escalation_case');
 SELECT selene.create_engine_store('access_board_votes');
@@ -114,6 +152,7 @@ CREATE INDEX access_override_current_by_user ON selene.access_override_current (
 CREATE UNIQUE INDEX access_override_current_one_per_case ON selene.access_override_current (tenant_id, (doc->>'escalation_case_id'))
     WHERE doc->>'override_type' = 'ONE_SHOT';
 
+SELECT selene.refill_engine_store('access_instance', 'access_instance_ledger_0005', 'access_instance_current_0005');
 SELECT selene.refill_engine_store('access_override', 'access_override_ledger_0006', 'access_override_current_0006');
 SELECT selene.refill_engine_store('access_escalation_case', 'access_escalation_case_ledger_0006', 'access_escalation_case_current_0006');
 SELECT selene.refill_engine_store('access_board_votes', 'access_board_votes_ledger_0006', 'access_board_votes_current_0006');

@@ -3,14 +3,14 @@ using Npgsql;
 namespace Selene.Postgres.Stores;
 
 /// <summary>What the access gate reads for one user: instance, overrides in force, and the request's escalation case.</summary>
-public sealed record GateFacts(AccessInstanceRow? Instance, IReadOnlyList<ProjectionRow> Overrides, ProjectionRow? Case);
+public sealed record GateFacts(ProjectionRow? Instance, IReadOnlyList<ProjectionRow> Overrides, ProjectionRow? Case);
 
 /// <summary>One escalation case's projection row with the row of its votes (null: no vote yet).</summary>
 public sealed record CaseWithVotes(ProjectionRow Case, ProjectionRow? Votes);
 
 /// <summary>
 /// The reads of ACCESS governance that need more than <see cref="EngineStore"/> offers, over the engine store pairs
-/// <c>access_override</c>, <c>access_escalation_case</c> and <c>access_board_votes</c> (migration 0014): the gate's
+/// <c>access_instance</c>, <c>access_override</c>, <c>access_escalation_case</c> and <c>access_board_votes</c> (migration 0014): the gate's
 /// facts in one round trip (every turn's hot path), and the newest-first listings of the read routes. Rows come back
 /// as projection rows; the runtime reads them with the aggregates' own state types.
 /// </summary>
@@ -36,13 +36,13 @@ public static class AccessGovernanceQueries
     public static async Task<GateFacts> GateFactsAsync(TenantTransaction tx, string userId, string? caseId, long now, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
-        batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand($"SELECT {AccessStore.Columns} FROM selene.access_instances WHERE tenant_id = $1 AND user_id = $2"),
+        batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand($"SELECT {Columns} FROM selene.access_instance_current WHERE tenant_id = $1 AND stream_id = $2"),
             tx.TenantId, userId));
         batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand(InForceSql), tx.TenantId, userId, now, caseId));
         batch.BatchCommands.Add(Bind(new NpgsqlBatchCommand($"SELECT {Columns} FROM selene.access_escalation_case_current WHERE tenant_id = $1 AND stream_id = $2"),
             tx.TenantId, caseId));
         await using var r = await batch.ExecuteReaderAsync(ct);
-        var instance = await r.ReadAsync(ct) ? AccessStore.Map(r) : null;
+        var instance = await r.ReadAsync(ct) ? Row(r) : null;
         await r.NextResultAsync(ct);
         var overrides = new List<ProjectionRow>();
         while (await r.ReadAsync(ct)) overrides.Add(Row(r));

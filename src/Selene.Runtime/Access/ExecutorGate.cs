@@ -65,8 +65,8 @@ public static class ExecutorGate
         ToViews(await AccessGovernanceQueries.GateFactsAsync(tx, userId, caseId, now.Value, ct));
 
     private static (AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides) ToViews(GateFacts facts) =>
-        facts.Instance is null ? (null, [])
-        : (AccessCheck.ToView(facts.Instance), facts.Overrides.Select(r => ((OverrideState)GovernanceHandlers.Overrides.ReadState(r)!).ToView()).ToArray());
+        GovernanceHandlers.Instances.ReadState(facts.Instance) is not AccessInstanceState instance ? (null, [])
+        : (AccessCheck.ToView(instance), facts.Overrides.Select(r => ((OverrideState)GovernanceHandlers.Overrides.ReadState(r)!).ToView()).ToArray());
 
     /// <summary>The journal entry of a gate decision (payload from the reference's payload_min allowlist, plus step and case).</summary>
     public static JournalDraft Journal(GateVerdict verdict, ReasonCode reason, string simulationId) =>

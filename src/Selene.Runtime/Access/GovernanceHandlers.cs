@@ -76,6 +76,20 @@ public static class GovernanceHandlers
             ("version_state_from", e.VersionStateFrom is { } from ? WireNames.Of(from) : "NONE"), ("version_state_to", WireNames.Of(e.LifecycleState))]);
 
     /// <summary>
+    /// Access instances: <c>access_instance_ledger</c> / <c>access_instance_current</c>, stream id = user id (one instance
+    /// per user; its id is content-addressed by tenant and user), events BOOTSTRAP_ADMIN, UPSERT and COMPILE, each the
+    /// whole new instance; status its lifecycle state.
+    /// </summary>
+    public static Aggregate<AccessInstanceState, AccessInstanceWritten, GovernanceEvent> Instances { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_instance", streamField: "user_id", viewName: "access_instance",
+        streamOf: e => e.UserId,
+        eventTypeOf: e => WireNames.Of(e.EventAction),
+        evolve: (state, e, _) => InstanceDecider.Evolve(state, e),
+        statusOf: s => WireNames.Of(s.LifecycleState),
+        view: AccessCheck.ToJson,
+        journalFields: InstanceJournal);
+
+    /// <summary>
     /// Overrides: <c>access_override_ledger</c> / <c>access_override_current</c>, stream id = override id (content-addressed
     /// by the granting request), events GRANT and REVOKE; status ACTIVE or REVOKED (EXPIRED is computed by readers).
     /// </summary>
@@ -124,11 +138,14 @@ public static class GovernanceHandlers
             ("threshold_status", WireNames.Of(e.ThresholdStatus))]);
 
     /// <summary>The store pairs of the governance half on the engine platform (the rebuild walks them).</summary>
-    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Policies, Overrides, Cases, Votes];
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Instances, Policies, Overrides, Cases, Votes];
 
     /// <summary>The HTTP read routes of the governance half on the engine platform.</summary>
     public static IReadOnlyList<ReadRoute> Routes { get; } =
     [
+        new ReadRoute("ListAccessInstances", "/access/instances", "The tenant's access instances by user id (the first 1000).", NotFound: false,
+            ListInstancesAsync),
+        new ReadRoute("GetAccessInstance", "/access/instances/{user_id}", "One user's access instance.", NotFound: true, GetInstanceAsync),
         new ReadRoute("ListBoardPolicies", "/access/board-policies", "Board policies with every version and the one in force.", NotFound: false,
             ListPoliciesAsync),
         new ReadRoute("GetBoardPolicy", "/access/board-policies/{board_policy_id}", "One board policy with every version and the one in force.",
@@ -143,10 +160,16 @@ public static class GovernanceHandlers
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
-        new DelegateHandler<InstanceUpsertInput, InstanceUpsertInput>(
+        new EngineSimulation<InstanceUpsertInput, UpsertInstance, AccessInstanceState, GovernanceEvent, InstanceWriteFacts>(
             Record(InstanceUpsert, "ACCESS_INSTANCE_COMPILE_REFRESH", AccessMode.X, ReasonCodes.AccessInstanceUpserted, ReasonCodes.AccessSelfGrantForbidden,
                 ReasonCodes.AccessGrantExceedsAuthority),
-            ValidateInstance, UpsertInstanceAsync),
+            Instances,
+            toCommand: i => new UpsertInstance(i.TargetUserId, i.RoleTemplateId, i.Allow, i.AccessMode, i.FinancialAuth, i.IdentityVerified, i.VerificationLevel,
+                i.DeviceTrustLevel, i.LifecycleState),
+            validate: ValidateInstance, targetOf: (c, _) => c.TargetUserId,
+            decide: (_, c, facts, ctx) => InstanceDecider.Upsert(c, facts.Authority, Context(ctx)),
+            readFacts: (tx, c, current, ctx, ct) => InstanceWriteFactsAsync(tx, c.TargetUserId, current, ctx, ct),
+            result: InstanceResult),
         new EngineSimulation<TempGrantInput, GrantOverride, OverrideState, GovernanceEvent, OverrideFacts>(
             Record(TempGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverrideTempGranted, ReasonCodes.AccessOverrideConflict,
                 ReasonCodes.AccessGrantExceedsAuthority, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
@@ -219,7 +242,7 @@ public static class GovernanceHandlers
 
     /// <summary>A grant's override id: content-addressed by the target's instance, the simulation and the request's key.</summary>
     private static string OverrideIdOf(GrantOverride c, ExecutionContext ctx) =>
-        Governance.OverrideId(ctx.Tenant.Value, TenantBootstrap.AccessInstanceId(ctx.Tenant.Value, c.TargetUserId), c.SimulationId, ctx.IdempotencyKey.Value);
+        Governance.OverrideId(ctx.Tenant.Value, InstanceDecider.AccessInstanceId(ctx.Tenant.Value, c.TargetUserId), c.SimulationId, ctx.IdempotencyKey.Value);
 
     /// <summary>
     /// A grant's facts: under the user's access lock, the approver's authority, the target's instance and overrides in
@@ -231,7 +254,7 @@ public static class GovernanceHandlers
         var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
         var target = await AccessGovernanceQueries.GateFactsAsync(tx, c.TargetUserId, null, ctx.Now.Value, ct);
         var escalation = c.EscalationCaseId is { } caseId ? await Cases.LockAndLoadAsync(tx, caseId, ct) : null;
-        return new OverrideFacts(approver, approverOverrides, target.Instance?.AccessInstanceId, escalation,
+        return new OverrideFacts(approver, approverOverrides, ((AccessInstanceState?)Instances.ReadState(target.Instance))?.AccessInstanceId, escalation,
             target.Overrides.Select(r => ((OverrideState)Overrides.ReadState(r)!).ToStored()).ToArray());
     }
 
@@ -244,10 +267,6 @@ public static class GovernanceHandlers
 
     // ---- input validation (pure) --------------------------------------------------------------------------
 
-    private static (T?, JsonInputError?) Ok<T>(T value) where T : class => (value, null);
-
-    private static (T?, JsonInputError?) Bad<T>(string detail) where T : class => (null, new JsonInputError(ReasonCodes.InputFieldInvalid, detail));
-
     private static string? CheckCommon(string targetUserId, string reason, string? approvalRef)
     {
         if (!IdRules.IsValidName(targetUserId)) return "target_user_id must be a valid user id";
@@ -256,18 +275,18 @@ public static class GovernanceHandlers
         return null;
     }
 
-    private static (InstanceUpsertInput?, JsonInputError?) ValidateInstance(InstanceUpsertInput i)
-    {
-        if (!IdRules.IsValidName(i.TargetUserId)) return Bad<InstanceUpsertInput>("target_user_id must be a valid user id");
-        if (!IdRules.IsValidName(i.RoleTemplateId)) return Bad<InstanceUpsertInput>("role_template_id must be a valid name");
-        if (i.Allow.Count > 256 || i.Allow.Any(a => !Governance.IsActionToken(a)))
-            return Bad<InstanceUpsertInput>("allow lists at most 256 requested_action tokens (A-Z, 0-9, _) or \"*\"");
-        if (i.IdentityVerified == (i.VerificationLevel == VerificationLevel.None))
-            return Bad<InstanceUpsertInput>("identity_verified and verification_level disagree (NONE means not verified)");
-        return Ok(i);
-    }
-
     private static JsonInputError? Invalid(string detail) => new(ReasonCodes.InputFieldInvalid, detail);
+
+    private static JsonInputError? ValidateInstance(UpsertInstance c)
+    {
+        if (!IdRules.IsValidName(c.TargetUserId)) return Invalid("target_user_id must be a valid user id");
+        if (!IdRules.IsValidName(c.RoleTemplateId)) return Invalid("role_template_id must be a valid name");
+        if (c.Allow.Count > 256 || c.Allow.Any(a => !Governance.IsActionToken(a)))
+            return Invalid("allow lists at most 256 requested_action tokens (A-Z, 0-9, _) or \"*\"");
+        if (c.IdentityVerified == (c.VerificationLevel == VerificationLevel.None))
+            return Invalid("identity_verified and verification_level disagree (NONE means not verified)");
+        return null;
+    }
 
     private static JsonInputError? ValidateGrant(GrantOverride c)
     {
@@ -299,40 +318,42 @@ public static class GovernanceHandlers
 
     public static bool IsCaseId(string id) => IdRules.IsShortHashId(id, "esc_");
 
-    // ---- execution ----------------------------------------------------------------------------------------
+    // ---- access instances -------------------------------------------------------------------------------------
 
-    private static HandlerOutcome.Rejected Refuse(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
-        new(reason, detail, new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.SimulationRefused, reason,
-            JournalPayload.Create([("simulation_id", simulationId), .. payload])));
+    /// <summary>What an instance write reads: the actor's authority over the target, and whether the target's identity was created.</summary>
+    internal sealed record InstanceWriteFacts(InstanceAuthority Authority, bool IdentityCreated);
 
-    private static HandlerOutcome.Accepted Accept(ReasonCode reason, JsonObject result, params JournalDraft[] journal) => new(reason, result, journal, []);
-
-    private static async Task<HandlerOutcome> UpsertInstanceAsync(TenantTransaction tx, InstanceUpsertInput i, ExecutionContext ctx, CancellationToken ct)
+    /// <summary>
+    /// The facts of every instance write (upsert and compile): under the user's access lock (after the instance stream's),
+    /// the actor's instance and overrides in force, the gate's view of the target's current instance, and the target's
+    /// identity, created when missing (users come into a tenant with their instance). A refused write creates nothing: the
+    /// executor rolls the simulation's transaction back and records the refusal in a transaction of its own.
+    /// </summary>
+    internal static async Task<InstanceWriteFacts> InstanceWriteFactsAsync(TenantTransaction tx, string targetUserId, AccessInstanceState? current,
+        ExecutionContext ctx, CancellationToken ct)
     {
-        await tx.LockEntityAsync("access:" + i.TargetUserId, ct);
-        var mode = i.AccessMode ?? Governance.RoleDefaultMode(i.RoleTemplateId);
+        await tx.LockEntityAsync("access:" + targetUserId, ct); // the lock every writer of a user's access takes
         var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
-        var existing = await AccessStore.GetByUserAsync(tx, i.TargetUserId, ct);
-        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, i.TargetUserId, mode, i.Allow, i.FinancialAuth, ctx.Now,
-                existing is null ? null : AccessCheck.ToView(existing)) is { } refusal)
-            return Refuse(InstanceUpsert, refusal.Reason, refusal.Detail, ("target_user_id", i.TargetUserId));
+        var created = await KeyStore.EnsureIdentityAsync(tx, targetUserId, ctx.Now.Value, ct);
+        return new InstanceWriteFacts(new InstanceAuthority(actor, actorOverrides, current is null ? null : AccessCheck.ToView(current)), created);
+    }
 
-        var created = await KeyStore.EnsureIdentityAsync(tx, i.TargetUserId, ctx.Now.Value, ct);
-        var instanceId = TenantBootstrap.AccessInstanceId(ctx.Tenant.Value, i.TargetUserId);
-        var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["allow"] = i.Allow.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
-            ["financial_auth"] = i.FinancialAuth,
-        });
-        var row = new AccessInstanceRow(ctx.Tenant.Value, instanceId, i.TargetUserId, i.RoleTemplateId, WireNames.Of(mode), baseline, i.IdentityVerified,
-            WireNames.Of(i.VerificationLevel), WireNames.Of(i.DeviceTrustLevel), WireNames.Of(i.LifecycleState), 0, existing?.CreatedAt ?? ctx.Now.Value, ctx.Now.Value);
-        var eventId = await AccessStore.WriteInstanceAsync(tx, row, "UPSERT", ReasonCodes.AccessInstanceUpserted.Name, InstanceUpsert, ctx.Actor.Value,
-            ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ct);
-        var stored = row with { SourceEventId = eventId };
-        return Accept(ReasonCodes.AccessInstanceUpserted, new JsonObject { ["access_instance"] = AccessCheck.ToJson(stored), ["identity_created"] = created },
-            new JournalDraft(ReasonCodes.EngineAccess, InstanceUpsert, ReasonCodes.AccessInstanceUpserted, JournalPayload.Create(
-                ("access_instance_id", instanceId), ("user_id", i.TargetUserId), ("effective_access_mode", WireNames.Of(mode)),
-                ("lifecycle_state", WireNames.Of(i.LifecycleState)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)))));
+    /// <summary>The result of an instance write: the instance as stored, and whether its user was new to the tenant.</summary>
+    internal static JsonObject InstanceResult(AccessInstanceState? state, object _, InstanceWriteFacts facts, IReadOnlyList<GovernanceEvent> events) =>
+        new() { ["access_instance"] = AccessCheck.ToJson(state!), ["identity_created"] = facts.IdentityCreated };
+
+    /// <summary>The journal fields of an instance write, beside the standard ones (a compile adds its lineage and counts).</summary>
+    private static IEnumerable<(string, string)> InstanceJournal(AccessInstanceWritten e)
+    {
+        yield return ("access_instance_id", e.AccessInstanceId);
+        yield return ("event_action", WireNames.Of(e.EventAction));
+        yield return ("effective_access_mode", WireNames.Of(e.AccessMode));
+        if (e.Lineage is not { } l) yield break;
+        yield return ("compiled_global_profile_id", l.GlobalProfileId);
+        yield return ("compiled_global_profile_version", l.GlobalProfileVersion.ToString(CultureInfo.InvariantCulture));
+        if (l.TenantProfileVersion is { } tv) yield return ("compiled_tenant_profile_version", tv.ToString(CultureInfo.InvariantCulture));
+        if (l.OverlaySetRef is { } set) yield return ("compiled_overlay_set_ref", set);
+        if (l.PositionId is { } position) yield return ("compiled_position_id", position);
     }
 
     // ---- read routes ----------------------------------------------------------------------------------------
@@ -395,5 +416,22 @@ public static class GovernanceHandlers
         return await Cases.GetAsync(tx, id, ct) is { } escalation
             ? new ReadResult.Ok(new JsonObject { ["escalation_case"] = GovernanceViews.Case(escalation, await Votes.GetAsync(tx, id, ct)) })
             : new ReadResult.Refused(ReasonCodes.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
+    }
+
+    /// <summary>GET /v1/access/instances: the tenant's instances in user id order (the first 1000).</summary>
+    private static async Task<ReadResult> ListInstancesAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var rows = await Instances.ListAsync(tx, null, null, MaxListed, ct);
+        return new ReadResult.Ok(new JsonObject { ["access_instances"] = new JsonArray(rows.Select(r => (JsonNode)AccessCheck.ToJson(r.State)).ToArray()) });
+    }
+
+    /// <summary>GET /v1/access/instances/{user_id}: one user's instance.</summary>
+    private static async Task<ReadResult> GetInstanceAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        return await Instances.GetAsync(tx, request.RouteValues["user_id"], ct) is { } instance
+            ? new ReadResult.Ok(new JsonObject { ["access_instance"] = AccessCheck.ToJson(instance) })
+            : new ReadResult.Refused(ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant");
     }
 }
