@@ -362,7 +362,7 @@ public static class GovernanceHandlers
     private static async Task<ReadResult> ListPoliciesAsync(ReadRequest request, CancellationToken ct)
     {
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await Policies.ListAsync(tx, null, null, 1000, ct);
+        var rows = await Policies.ListAsync(tx, null, null, MaxListed, ct);
         return new ReadResult.Ok(new JsonObject { ["board_policies"] = new JsonArray(rows.Select(r => (JsonNode)GovernanceViews.Policy(r.State)).ToArray()) });
     }
 
