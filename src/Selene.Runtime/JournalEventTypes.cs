@@ -19,8 +19,6 @@ public static class JournalEventTypes
     public const string AccessDecision = "ACCESS_DECISION";
     /// <summary>A refused request opened an escalation case for approvers.</summary>
     public const string EscalationCaseOpened = "ACCESS_ESCALATION_CASE_OPENED";
-    /// <summary>An escalation case was approved or denied (by a board vote or an override).</summary>
-    public const string EscalationCaseResolved = "ACCESS_ESCALATION_CASE_RESOLVED";
     /// <summary>A PH1.OS utility review ran for one tenant and day (payload: counts per action; the rows carry the run's correlation id).</summary>
     public const string OsUtilityReviewed = "OS_UTILITY_REVIEWED";
 }

@@ -12,9 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime;
-using Selene.Runtime.Access;
 using Selene.Runtime.Platform;
 using Selene.Kernel.Os;
 
@@ -129,17 +127,6 @@ public static class SeleneApp
             foreach (var route in module.Routes) MapReadRoute(group, route);
         }
         MapReadRoute(v1.MapGroup("").WithTags("journal"), KernelReads.Journal);
-        v1.MapGet("/access/instances", ListAccessInstancesAsync).WithName("ListAccessInstances").Produces<JsonObject>();
-        v1.MapGet("/access/instances/{user_id}", GetAccessInstanceAsync).WithName("GetAccessInstance")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
-        v1.MapGet("/access/overrides", ListOverridesAsync).WithName("ListAccessOverrides")
-            .WithSummary("Overrides of the tenant (status ACTIVE, EXPIRED or REVOKED); optional user_id.")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
-        v1.MapGet("/access/escalations", ListEscalationsAsync).WithName("ListEscalationCases")
-            .WithSummary("Escalation cases with their votes and threshold status; optional status=OPEN|APPROVED|DENIED.")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
-        v1.MapGet("/access/escalations/{escalation_case_id}", GetEscalationAsync).WithName("GetEscalationCase")
-            .Produces<JsonObject>().ProducesProblem(StatusCodes.Status404NotFound);
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.
@@ -275,11 +262,12 @@ public static class SeleneApp
     /// <summary>One engine module's read route: the caller's tenant, the route values and the query go to its Runtime query function.</summary>
     private static void MapReadRoute(RouteGroupBuilder group, ReadRoute route)
     {
-        var endpoint = group.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db) =>
+        var endpoint = group.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db, TimeProvider clock) =>
             {
                 var values = context.Request.RouteValues.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
                 var query = context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
-                var result = await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query), context.RequestAborted);
+                var result = await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query, UnixNanos.FromDateTimeOffset(clock.GetUtcNow())),
+                    context.RequestAborted);
                 return result switch
                 {
                     ReadResult.Ok ok => Json(ok.Body, ReasonCodes.QueryOk),
@@ -290,74 +278,6 @@ public static class SeleneApp
             .WithName(route.Name).WithSummary(route.Summary)
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
         if (route.NotFound) endpoint.ProducesProblem(StatusCodes.Status404NotFound);
-    }
-
-    // Reads of one tenant's projections: a list, or one row by id (a reason-coded 404 when it is not there).
-    private static Task<IResult> ListAccessInstancesAsync(HttpContext context, SeleneDatabase db) =>
-        ListAsync(context, db, "access_instances", AccessStore.ListAsync, AccessCheck.ToJson);
-
-    private static Task<IResult> GetAccessInstanceAsync(HttpContext context, string user_id, SeleneDatabase db) =>
-        GetAsync(context, db, "access_instance", (tx, ct) => AccessStore.GetByUserAsync(tx, user_id, ct), AccessCheck.ToJson,
-            ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant");
-
-    private static async Task<IResult> ListOverridesAsync(HttpContext context, SeleneDatabase db, TimeProvider clock)
-    {
-        if (OnlyParameter(context, "user_id") is { } bad) return bad;
-        var user = context.Request.Query["user_id"].ToString();
-        if (user.Length > 0 && !IdRules.IsValidName(user)) return Problems.Result(ReasonCodes.QueryParameterInvalid, "user_id must be a valid user id");
-        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
-        return await ListAsync(context, db, "overrides", (tx, ct) => AccessGovernanceStore.ListOverridesAsync(tx, user.Length > 0 ? user : null, ct),
-            o => GovernanceViews.Override(o, now));
-    }
-
-    private static async Task<IResult> ListEscalationsAsync(HttpContext context, SeleneDatabase db)
-    {
-        if (OnlyParameter(context, "status") is { } bad) return bad;
-        var status = context.Request.Query["status"].ToString();
-        if (status.Length > 0 && status is not ("OPEN" or "APPROVED" or "DENIED"))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "status must be OPEN, APPROVED or DENIED");
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var cases = await AccessGovernanceStore.ListCasesAsync(tx, status.Length > 0 ? status : null, context.RequestAborted);
-        var votes = (await AccessGovernanceStore.VotesAsync(tx, cases.Select(c => c.EscalationCaseId).ToArray(), context.RequestAborted))
-            .ToLookup(v => v.EscalationCaseId, StringComparer.Ordinal);
-        return Json(new JsonObject
-        {
-            ["escalation_cases"] = new JsonArray(cases.Select(c => (JsonNode)GovernanceViews.Case(c, votes[c.EscalationCaseId].ToArray())).ToArray()),
-        }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> GetEscalationAsync(HttpContext context, string escalation_case_id, SeleneDatabase db)
-    {
-        if (!GovernanceHandlers.IsCaseId(escalation_case_id))
-            return Problems.Result(ReasonCodes.QueryParameterInvalid, "escalation_case_id must look like esc_<16 hex>");
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var row = await AccessGovernanceStore.GetCaseAsync(tx, escalation_case_id, forUpdate: false, context.RequestAborted);
-        if (row is null) return Problems.Result(ReasonCodes.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
-        var votes = await AccessGovernanceStore.VotesAsync(tx, escalation_case_id, context.RequestAborted);
-        return Json(new JsonObject { ["escalation_case"] = GovernanceViews.Case(row, votes) }, ReasonCodes.QueryOk);
-    }
-
-    /// <summary>A 400 problem when the query names a parameter other than <paramref name="allowed"/>.</summary>
-    private static IResult? OnlyParameter(HttpContext context, string allowed) =>
-        context.Request.Query.Keys.FirstOrDefault(k => k != allowed) is { } unknown
-            ? Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'")
-            : null;
-
-    private static async Task<IResult> ListAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
-        Func<TenantTransaction, CancellationToken, Task<IReadOnlyList<TRow>>> load, Func<TRow, JsonObject> view)
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var rows = await load(tx, context.RequestAborted);
-        return Json(new JsonObject { [name] = new JsonArray(rows.Select(r => (JsonNode)view(r)).ToArray()) }, ReasonCodes.QueryOk);
-    }
-
-    private static async Task<IResult> GetAsync<TRow>(HttpContext context, SeleneDatabase db, string name,
-        Func<TenantTransaction, CancellationToken, Task<TRow?>> load, Func<TRow, JsonObject> view, ReasonCode missing, string detail)
-        where TRow : class
-    {
-        await using var tx = await TenantTransaction.BeginAsync(db.App, CallerOf(context).Tenant.Value, context.RequestAborted);
-        var row = await load(tx, context.RequestAborted);
-        return row is null ? Problems.Result(missing, detail) : Json(new JsonObject { [name] = view(row) }, ReasonCodes.QueryOk);
     }
 
     private static IResult Json(JsonObject body, ReasonCode reason)

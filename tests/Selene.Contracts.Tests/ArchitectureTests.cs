@@ -10,7 +10,8 @@ namespace Selene.Contracts.Tests;
 /// Guard rails that keep the layers in shape (issue 9 item 7), checked on the compiled IL (signatures and method
 /// bodies), so a dependency cannot hide behind a lambda or a fully qualified name:
 /// the pure assemblies (Contracts, Kernel, Engines) reference nothing that does I/O; no engine references another
-/// engine (seed build plan P0 "enforce mediation": only the runtime sequences engines); the banned-API list that
+/// engine (seed build plan P0 "enforce mediation": only the runtime sequences engines); the server references no store
+/// and no Npgsql (its reads go through the runtime); the banned-API list that
 /// the pure projects compile against names every overload it means.
 /// </summary>
 public sealed class ArchitectureTests
@@ -63,6 +64,14 @@ public sealed class ArchitectureTests
     {
         var result = Types.InAssembly(Load(name)).Should().NotHaveDependencyOnAny(IoDependencies).GetResult();
         Assert.True(result.IsSuccessful, $"{name} types that use I/O: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void Server_TouchesNoStoreAndNoSql()
+    {
+        // The server's doors read and write through the runtime (engine modules' read routes, KernelReads, the executors).
+        var result = Types.InAssembly(typeof(Selene.Server.SeleneApp).Assembly).Should().NotHaveDependencyOnAny("Selene.Postgres.Stores", "Npgsql").GetResult();
+        Assert.True(result.IsSuccessful, $"Selene.Server types that touch a store or Npgsql: {string.Join(", ", result.FailingTypeNames ?? [])}");
     }
 
     [Fact]

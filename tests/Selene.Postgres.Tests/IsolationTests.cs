@@ -10,8 +10,9 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
 
     private static readonly string[] TenantTableNames = ["identities", "idempotency_keys", "journal", "journal_heads", "outbox", "capreq_ledger", "capreq_current",
         "tenant_company_ledger", "tenant_company_current", "position_ledger", "position_current", "position_requirements_schema_ledger",
-        "position_requirements_schema_current", "access_instance_ledger", "access_instances", "access_override_ledger", "access_overrides",
-        "access_board_policy_ledger", "access_board_policy_current", "access_escalation_case_ledger", "access_escalation_cases", "access_board_votes_ledger",
+        "position_requirements_schema_current", "access_instance_ledger", "access_instance_current", "access_override_ledger", "access_override_current",
+        "access_board_policy_ledger", "access_board_policy_current", "access_escalation_case_ledger", "access_escalation_case_current", "access_board_votes_ledger",
+        "access_board_votes_current",
         // Access profiles (0007): the first five also hold GLOBAL rows (tenant_id NULL), see AccessProfileIsolationTests.
         "access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger", "access_ap_authoring_review_current",
         "access_ap_rule_review_actions_ledger", "access_ap_overlay_ledger", "access_ap_overlay_current",

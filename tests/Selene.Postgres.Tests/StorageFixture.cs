@@ -34,20 +34,19 @@ public sealed class StorageFixture : IAsyncLifetime
                 var eventId = await pair.AppendAsync(tx, new NewLedgerEvent(stream, type, "u1", "POSITION_OK_CREATE_DRAFT", "{}", "7", "k1", 1), default);
                 await pair.UpsertAsync(tx, new ProjectionRow(stream, "DRAFT", "{}", eventId, 1), default);
             }
-            await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant, "ai_00000000000000a1", "u1", "tenant_admin", "X", "{}", true, "STEP_UP",
-                "DTL4", "ACTIVE", 0, 1, 1), "BOOTSTRAP_ADMIN", "ACCESS_INSTANCE_BOOTSTRAPPED", null, null, "7", null, default);
-            var stamp = new GovernanceStamp("u1", "ACCESS_OVERRIDE_OK_PERM_GRANT", "7", "k1", 1);
-            await AccessGovernanceStore.GrantOverrideAsync(tx, new OverrideRow("ovr_00000000000000a1", "ai_00000000000000a1", "u1", "PERMANENT", "CAPREQ_MANAGE",
-                "A", "ACTIVE", 1, null, null, "u1", "ACCESS_OVERRIDE_PERM_GRANT_COMMIT", null, 1, 1), "seed", stamp, default);
-            const string policy = """{"members":["u1"],"primitive":"SINGLE_APPROVER"}""";
             var policies = new EngineStore(new StorePair("access_board_policy"));
             await policies.AppendAsync(tx, new NewLedgerEvent("board", "CREATE_DRAFT", "u1", "ACCESS_BOARD_POLICY_OK_UPDATE", """{"board_policy_id":"board"}""", "7", "k1", 1), default);
             var activatedPolicy = await policies.AppendAsync(tx, new NewLedgerEvent("board", "ACTIVATE", "u1", "ACCESS_BOARD_POLICY_OK_UPDATE",
                 """{"board_policy_id":"board"}""", "7", "k2", 1), default);
             await policies.UpsertAsync(tx, new ProjectionRow("board", "ACTIVE", """{"board_policy_id":"board"}""", activatedPolicy, 1), default);
-            await AccessGovernanceStore.OpenCaseAsync(tx, new EscalationCaseRow("esc_00000000000000a1", "u1", "ai_00000000000000a1", "CAPREQ_APPROVE_COMMIT", "k9", new string('0', 64),
-                "CAPREQ_MANAGE", "A", "W", "AP_APPROVAL_REQUIRED", "board", 1, policy, "OPEN", null, null, "7", 1, null), "{}", stamp, default);
-            await AccessGovernanceStore.AppendVoteAsync(tx, "esc_00000000000000a1", "board", 1, "APPROVE", "seed", "SATISFIED", stamp, default);
+            // One row in each governance pair on the engine store (instances, overrides, escalation cases, board votes).
+            foreach (var (store, stream, type, status) in new[] { ("access_instance", "u1", "BOOTSTRAP_ADMIN", "ACTIVE"), ("access_override", "ovr_00000000000000a1", "GRANT", "ACTIVE"),
+                         ("access_escalation_case", "esc_00000000000000a1", "OPEN", "OPEN"), ("access_board_votes", "esc_00000000000000a1", "VOTE", "SATISFIED") })
+            {
+                var pair = new EngineStore(new StorePair(store));
+                var eventId = await pair.AppendAsync(tx, new NewLedgerEvent(stream, type, "u1", "ACCESS_BOARD_VOTE_OK", "{}", "7", "k1", 1), default);
+                await pair.UpsertAsync(tx, new ProjectionRow(stream, status, "{}", eventId, 1), default);
+            }
             await AccessProfileFixtureRows.SeedTenantRowsAsync(tx, tenant);
             await TurnDecisionStore.AppendAsync(tx, new TurnDecisionRow(0, "7", 1, "u1", "{}", new string('a', 64), "REFUSE", "OS_FAIL_ACCESS_GATE", true,
                 "CAPREQ_CREATE_DRAFT", "k1", 1), default);

@@ -2,7 +2,6 @@ using System.Text;
 using Selene.Engines.Access;
 using Selene.Kernel.Access;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
 using Selene.Engines.Position;
 using static Selene.Runtime.Tests.AccessProfileKit;
@@ -20,10 +19,10 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
     private static string CompileBody(string user, string profile, int global, string extra = "") =>
         $$"""{"target_user_id":"{{user}}","access_profile_id":"{{profile}}","global_profile_version_ref":{{global}},"compile_reason":"new hire"{{extra}}}""";
 
-    private async Task<AccessInstanceRow?> InstanceAsync(string tenant, string user)
+    private async Task<AccessInstanceState?> InstanceAsync(string tenant, string user)
     {
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, tenant);
-        return await AccessStore.GetByUserAsync(tx, user, default);
+        return await GovernanceHandlers.Instances.GetAsync(tx, user, default);
     }
 
     private async Task<string> PositionAsync()
@@ -58,7 +57,7 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.Equal(ReasonCodes.AccessInstanceCompiled, result.Reason);
         Assert.True(Json(result, "identity_created").GetBoolean());
         var instance = Json(result, "access_instance");
-        Assert.Equal(TenantBootstrap.AccessInstanceId("acme", user), instance.GetProperty("access_instance_id").GetString());
+        Assert.Equal(InstanceDecider.AccessInstanceId("acme", user), instance.GetProperty("access_instance_id").GetString());
         Assert.Equal("A", instance.GetProperty("effective_access_mode").GetString());
         Assert.Equal(["CAPREQ_MANAGE", "CAPREQ_SELF_APPROVE"],
             instance.GetProperty("baseline_permissions").GetProperty("allow").EnumerateArray().Select(e => e.GetString()));
@@ -74,12 +73,12 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
 
         // Stored: the ledger row says COMPILE with the same lineage; the projection reads back the same JSON.
         Assert.Equal(1, await _kit.CountAsync("access_instance_ledger",
-            $"user_id = '{user}' AND event_action = 'COMPILE' AND compiled_global_profile_version = 1 AND compiled_tenant_profile_version = 3 AND compiled_position_id = '{position}'"));
+            $"stream_id = '{user}' AND event_type = 'COMPILE' AND payload->'lineage'->>'global_profile_version' = '1' AND payload->'lineage'->>'tenant_profile_version' = '3' AND payload->'lineage'->>'position_id' = '{position}'"));
         Assert.Equal(1, await _kit.CountAsync("identities", $"user_id = '{user}'"));
         var stored = await InstanceAsync("acme", user);
         Assert.Equal(instance.GetRawText(), Encoding.UTF8.GetString(CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(AccessCheck.ToJson(stored!).ToJsonString()))));
         // One engine id per engine: the compile journals under PH1.ACCESS, never under the catalog owner's PH2.ACCESS.002.
-        Assert.Equal(1, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND event_type = 'ACCESS_INSTANCE_COMPILE_COMMIT' AND payload LIKE '%{user}%'"));
+        Assert.Equal(1, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND event_type = 'STATE_TRANSITION' AND payload LIKE '%ACCESS_INSTANCE_COMPILE_COMMIT%' AND payload LIKE '%{user}%'"));
         Assert.Equal(0, await _kit.CountAsync("journal", $"engine = 'PH2.ACCESS.002' AND payload LIKE '%{user}%'"));
 
         // The gate reads the compiled instance.
@@ -109,7 +108,7 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.Equal(("W", "DTL2", "RESTRICTED", "BIOMETRIC", false, 2),
             (instance.GetProperty("effective_access_mode").GetString(), instance.GetProperty("device_trust_level").GetString(), instance.GetProperty("lifecycle_state").GetString(),
              instance.GetProperty("verification_level").GetString(), instance.GetProperty("identity_verified").GetBoolean(), instance.GetProperty("compiled_global_profile_version").GetInt32()));
-        Assert.Equal(2, await _kit.CountAsync("access_instance_ledger", "user_id = 'erin' AND event_action = 'COMPILE'", tenant: "globex"));
+        Assert.Equal(2, await _kit.CountAsync("access_instance_ledger", "stream_id = 'erin' AND event_type = 'COMPILE'", tenant: "globex"));
         Assert.Null(await InstanceAsync("acme", "erin"));
     }
 
@@ -122,8 +121,34 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         var own = await _kit.RunAsync(ProfileHandlers.InstanceCompile, CompileBody("alice", p, 1));
         Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, own.Reason);
         Assert.Equal(1, await _kit.CountAsync("journal",
-            $"engine = 'PH1.ACCESS' AND event_type = 'SIMULATION_REFUSED' AND reason_code = '{ReasonCodes.AccessSelfGrantForbidden.Name}' AND payload LIKE '%{p}%'"));
-        Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "user_id = 'alice'")); // the bootstrap row only
+            $"engine = 'PH1.ACCESS' AND event_type = 'SIMULATION_REFUSED' AND reason_code = '{ReasonCodes.AccessSelfGrantForbidden.Name}' AND payload LIKE '%{ProfileHandlers.InstanceCompile}%' AND payload LIKE '%\"user_id\":\"alice\"%'"));
+        Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "stream_id = 'alice'")); // the bootstrap row only
+    }
+
+    [Fact]
+    public async Task RebuildAccess_AfterCompilesAndUpserts_IsIdentical_AndAHandAlteredInstanceIsFoundAndRestored()
+    {
+        await _kit.MakeAcmeOperatorAsync();
+        var p = Id("ap");
+        var user = Id("rb");
+        await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
+        await _kit.OkAsync(ProfileHandlers.InstanceCompile, CompileBody(user, p, 1));
+        await f.GiveInstanceAsync("alice", Id("up"), "clerk_write", "W", ["CAPREQ_MANAGE"]);
+        await _kit.OkAsync(ProfileHandlers.InstanceCompile, CompileBody(user, p, 1, ""","lifecycle_state":"RESTRICTED" """));
+
+        var reports = await f.Maintenance.RebuildAsync("access", "acme", apply: false);
+        Assert.Contains(reports, r => r.Store == "access_instance" && r.Rows >= 3); // the bootstrap, the upsert, the compiled one
+        Assert.All(reports, r => Assert.True(r.Identical, $"{r.Store}: {string.Join(",", r.Differences)}"));
+
+        // Only the document changes: the compiled lineage claims another global version.
+        await f.OwnerExecAsync("acme", $$"""
+            UPDATE selene.access_instance_current SET doc = jsonb_set(doc, '{lineage,global_profile_version}', '9') WHERE stream_id = '{{user}}'
+            """);
+        Assert.Equal([user], Assert.Single(await f.Maintenance.RebuildAsync("access", "acme", apply: false), r => r.Store == "access_instance").Differences);
+        await f.Maintenance.RebuildAsync("access", "acme", apply: true);
+        var restored = (await InstanceAsync("acme", user))!;
+        Assert.Equal((1, AccessLifecycle.Restricted), (restored.Lineage!.GlobalProfileVersion, restored.LifecycleState));
+        Assert.All(await f.Maintenance.RebuildAsync("access", "acme", apply: false), r => Assert.True(r.Identical, r.Store));
     }
 
     [Fact]
@@ -137,7 +162,7 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         var retry = await _kit.OkAsync(ProfileHandlers.InstanceCompile, CompileBody("frank", p, 1), key: key);
         Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
         Assert.Equal(first.Body, retry.Body);
-        Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "user_id = 'frank'"));
+        Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "stream_id = 'frank'"));
     }
 
     public static TheoryData<string, ReasonCode> BadRefs => new()

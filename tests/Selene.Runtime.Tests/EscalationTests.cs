@@ -76,7 +76,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         var again = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id), correlation);
         Assert.Equal(ReasonCodes.AccessApRequired, again.Reason);
         Assert.Equal(caseId, CaseOf(again));
-        Assert.Equal(1, await f.CountAsync("acme", "access_escalation_cases", $"escalation_case_id = '{caseId}'"));
+        Assert.Equal(1, await f.CountAsync("acme", "access_escalation_case_current", $"stream_id = '{caseId}'"));
         Assert.Equal(1, await f.CountAsync("acme", "journal", $"correlation_id = {correlation} AND event_type = 'ACCESS_ESCALATION_CASE_OPENED'"));
 
         var first = await VoteAsync("v1", caseId, "APPROVE");
@@ -197,7 +197,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     public async Task Deny_WithoutTheActionOnTheList_IsAScopeViolation_AndOpensNoCase()
     {
         var user = await RestrictedUserAsync(); // allow: CAPREQ_MANAGE only
-        var before = await f.CountAsync("acme", "access_escalation_cases");
+        var before = await f.CountAsync("acme", "access_escalation_case_current");
         var refused = await f.RunAsync(user, GovernanceHandlers.BoardPolicyUpdate, Key("p"), new JsonObject
         {
             ["board_policy_id"] = "x", ["policy_version_id"] = 1, ["event_action"] = "ACTIVATE", ["reason"] = "try",
@@ -206,7 +206,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal("DENY", refused.Problem!["access_decision"]!.GetValue<string>());
         Assert.Equal("ACTION_NOT_ALLOWED", refused.Problem["restriction_flags"]!.AsArray().Single()!.GetValue<string>());
         Assert.Null(refused.Problem["escalation_case_id"]);
-        Assert.Equal(before, await f.CountAsync("acme", "access_escalation_cases"));
+        Assert.Equal(before, await f.CountAsync("acme", "access_escalation_case_current"));
     }
 
     [Fact]
@@ -350,7 +350,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         {
             var refused = await f.RunAsync("tess", CapreqSimulations.Approve, Key("approve"), IdBody(await PendingCapreqAsync()));
             await using var tx = await Selene.Postgres.TenantTransaction.BeginAsync(f.Db.App, "acme");
-            var bound = (await Selene.Postgres.Stores.AccessGovernanceStore.GetCaseAsync(tx, CaseOf(refused), false, default))!.BoardPolicyId;
+            var bound = (await GovernanceHandlers.Cases.GetAsync(tx, CaseOf(refused), default))!.BoardPolicyId;
             Assert.NotEqual("aa-two-of-two", bound); // without tess, 2 of [vic] could never be met
         }
         finally

@@ -32,7 +32,7 @@ public sealed class TenantBootstrapTests(RuntimeFixture f) : IClassFixture<Runti
         var again = await bootstrap.CreateAsync(new TenantId("initech"), new UserId("bill"));
         Assert.False(again.Created);
         Assert.Equal(ReasonCodes.TenantExists, again.Reason);
-        Assert.Equal(1, await f.CountAsync("initech", "access_instances"));
+        Assert.Equal(1, await f.CountAsync("initech", "access_instance_current"));
         Assert.Equal(1, await f.CountAsync("initech", "journal", "event_type = 'ACCESS_INSTANCE_UPSERT_COMMIT'"));
         Assert.True(Assert.Single(await f.Maintenance.VerifyJournalAsync("initech")).Intact);
     }

@@ -44,10 +44,6 @@ public sealed record ApRuleActionRow(string? TenantId, string Scope, string Scop
     string? SuggestedRuleRef, string? CapabilityId, string? ConstraintRef, string? EscalationPolicyRef, string Reason, string ReasonCode, string SimulationId,
     string ActorTenantId, string ActorUserId, string CorrelationId, string? IdempotencyKey, long CreatedAt);
 
-/// <summary>Where a compiled access instance came from (the <c>compiled_*</c> columns of the instance ledger and projection).</summary>
-public sealed record InstanceLineage(string GlobalProfileId, int GlobalProfileVersion, string? TenantProfileId, int? TenantProfileVersion,
-    string? OverlaySetRef, string? PositionId);
-
 /// <summary>
 /// PH2.ACCESS.002 "master access schema" storage (reference §7.6): AP schema versions and their projection,
 /// authoring reviews and rule actions (tenant overlays are an engine aggregate). Tables that hold GLOBAL rows (tenant_id NULL) are read

@@ -53,7 +53,8 @@ public sealed record ProjectionRow(string StreamId, string Status, string Doc, l
 /// </summary>
 public sealed class EngineStore(StorePair pair)
 {
-    private const string CurrentColumns = "stream_id, status, doc::text, source_event_id, updated_at";
+    /// <summary>The columns of a projection row, in the order <see cref="ReadRow"/> reads them.</summary>
+    internal const string CurrentColumns = "stream_id, status, doc::text, source_event_id, updated_at";
 
     public StorePair Pair { get; } = pair;
 
@@ -172,6 +173,7 @@ public sealed class EngineStore(StorePair pair)
         return list;
     }
 
-    private static ProjectionRow ReadRow(NpgsqlDataReader reader) =>
+    /// <summary>One projection row of <see cref="CurrentColumns"/> from the reader's current row.</summary>
+    internal static ProjectionRow ReadRow(NpgsqlDataReader reader) =>
         new(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4));
 }

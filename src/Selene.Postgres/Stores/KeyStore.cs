@@ -84,4 +84,23 @@ public static class KeyStore
         while (await reader.ReadAsync(ct)) list.Add(reader.GetString(0));
         return list;
     }
+
+    /// <summary>Which of <paramref name="userIds"/> have an identity in the tenant.</summary>
+    public static async Task<IReadOnlySet<string>> ExistingIdentitiesAsync(TenantTransaction tx, IReadOnlyCollection<string> userIds, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("SELECT user_id FROM selene.identities WHERE tenant_id = $1 AND user_id = ANY($2)");
+        cmd.Bind(tx.TenantId, userIds.ToArray());
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) set.Add(r.GetString(0));
+        return set;
+    }
+
+    /// <summary>Creates the identity when missing (ACCESS instance writes bring users into the tenant); true when it was created.</summary>
+    public static async Task<bool> EnsureIdentityAsync(TenantTransaction tx, string userId, long now, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING");
+        cmd.Bind(tx.TenantId, userId, now);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
 }

@@ -12,11 +12,11 @@ public sealed record GateVerdict(
     string RequestedAction,
     AccessMode RequestedMode,
     string? EscalationCaseId,
-    EscalationCaseRow? ExistingCase,
+    EscalationCaseState? ExistingCase,
     string? AccessInstanceId)
 {
     /// <summary>The board said no to exactly this request: no later grant makes it pass.</summary>
-    public bool CaseDenied => ExistingCase?.Status == "DENIED";
+    public bool CaseDenied => ExistingCase?.Status == EscalationStatus.Denied;
 
     public bool Allowed => Decision.Decision == AccessDecisionKind.Allow && !CaseDenied;
 
@@ -28,7 +28,7 @@ public sealed record GateVerdict(
 
     /// <summary>An approver or board can resolve it: ESCALATE for a mode upgrade, and this request has no closed case yet.</summary>
     public bool OpensCase =>
-        EscalationCaseId is not null && Decision.Decision == AccessDecisionKind.Escalate && Decision.Trigger == EscalationTrigger.ApApprovalRequired && ExistingCase is null or { Status: "OPEN" };
+        EscalationCaseId is not null && Decision.Decision == AccessDecisionKind.Escalate && Decision.Trigger == EscalationTrigger.ApApprovalRequired && ExistingCase is null or { Status: EscalationStatus.Open };
 }
 
 /// <summary>
@@ -50,8 +50,8 @@ public static class ExecutorGate
         var user = actor.Value;
         // Without a key there is no request to bind a case to: the gate still decides, but no case is read or opened.
         var caseId = key is { } k ? Governance.EscalationCaseId(tenant.Value, user, record.SimulationId, k.Value) : null;
-        var facts = await AccessGovernanceStore.GateFactsAsync(tx, user, caseId, now.Value, ct);
-        var existing = facts.Case;
+        var facts = await AccessGovernanceQueries.GateFactsAsync(tx, user, caseId, now.Value, ct);
+        var existing = (EscalationCaseState?)GovernanceHandlers.Cases.ReadState(facts.Case);
         if (existing is not null && !string.Equals(existing.RequestHash, requestHash, StringComparison.Ordinal)) return null;
         var (instance, overrides) = ToViews(facts);
         var decision = AccessGate.Decide(new AccessGateRequest(user, instance, overrides, record.RequestedAction, record.RequiredMode,
@@ -62,13 +62,11 @@ public static class ExecutorGate
     /// <summary>The user's instance and the overrides the gate may count (ONE_SHOT ones only for <paramref name="caseId"/>).</summary>
     public static async Task<(AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides)> LoadAsync(TenantTransaction tx, string userId,
         string? caseId, UnixNanos now, CancellationToken ct) =>
-        ToViews(await AccessGovernanceStore.GateFactsAsync(tx, userId, caseId, now.Value, ct));
+        ToViews(await AccessGovernanceQueries.GateFactsAsync(tx, userId, caseId, now.Value, ct));
 
     private static (AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides) ToViews(GateFacts facts) =>
-        facts.Instance is null ? (null, []) : (AccessCheck.ToView(facts.Instance), facts.Overrides.Select(ToView).ToArray());
-
-    public static AccessOverrideView ToView(OverrideRow o) => new(o.OverrideId, WireNames.Parse<OverrideType>(o.OverrideType), o.Scope,
-        WireNames.Parse<AccessMode>(o.GrantMode), WireNames.Parse<OverrideStatus>(o.Status), o.StartsAt, o.ExpiresAt);
+        GovernanceHandlers.Instances.ReadState(facts.Instance) is not AccessInstanceState instance ? (null, [])
+        : (AccessCheck.ToView(instance), facts.Overrides.Select(r => ((OverrideState)GovernanceHandlers.Overrides.ReadState(r)!).ToView()).ToArray());
 
     /// <summary>The journal entry of a gate decision (payload from the reference's payload_min allowlist, plus step and case).</summary>
     public static JournalDraft Journal(GateVerdict verdict, ReasonCode reason, string simulationId) =>
@@ -87,7 +85,7 @@ public static class ExecutorGate
     public static string RefusalDetail(GateVerdict verdict, SimulationRecord record) =>
         verdict.CaseDenied
             ? $"escalation case {verdict.EscalationCaseId} for this request was denied"
-            : verdict.ExistingCase is { Status: "APPROVED" } && !verdict.Allowed
+            : verdict.ExistingCase is { Status: EscalationStatus.Approved } && !verdict.Allowed
                 ? $"escalation case {verdict.EscalationCaseId} was approved, but its grant is no longer in force (revoked or expired): send the request under a new Idempotency-Key to open a new case"
             : verdict.OpensCase
                 ? $"{record.SimulationId} needs {record.RequestedAction} at mode {record.RequiredMode}: {verdict.Decision.Rule}; escalation case {verdict.EscalationCaseId} awaits approval, then retry with the same Idempotency-Key"
@@ -114,28 +112,28 @@ public static class ExecutorGate
     }
 
     /// <summary>
-    /// Opens the request's escalation case (idempotently) in the refusal transaction, binding the ACTIVE board
-    /// policy that governs the action, if any. Returns the journal entry when this call opened it.
+    /// Opens the request's escalation case (idempotently: under the case stream's lock, an existing case is left as it
+    /// is) in the refusal transaction, binding the ACTIVE board policy that governs the action, if any. Returns the
+    /// journal entry when this call opened it.
     /// </summary>
     public static async Task<JournalDraft?> OpenCaseAsync(TenantTransaction tx, GateVerdict verdict, string simulationId, ExecutionContext context,
         string requestHash, CancellationToken ct)
     {
+        if (await GovernanceHandlers.Cases.LockAndLoadAsync(tx, verdict.EscalationCaseId!, ct) is not null) return null;
         var policies = (await GovernanceHandlers.Policies.ListAsync(tx, WireNames.Of(BoardPolicyStatus.Active), null, 1000, ct))
-            .Select(p => p.State.Active(json => BoardPolicies.TryParse(json, out var payload) ? payload : null))
+            .Select(p => p.State.Active(BoardPolicies.Parse))
             .OfType<ActiveBoardPolicy>();
         var bound = Governance.BindPolicy(policies, verdict.RequestedAction, context.Actor.Value);
-        var row = new EscalationCaseRow(verdict.EscalationCaseId!, context.Actor.Value, verdict.AccessInstanceId!, simulationId, context.IdempotencyKey.Value,
-            requestHash, verdict.RequestedAction, WireNames.Of(verdict.RequestedMode), WireNames.Of(verdict.Decision.EffectiveMode!.Value), WireNames.Of(EscalationTrigger.ApApprovalRequired),
-            bound?.BoardPolicyId, bound?.VersionId, bound?.PayloadJson, "OPEN", null, null, context.Correlation.ToString(), context.Now.Value, null);
-        var stamp = new GovernanceStamp(context.Actor.Value, ReasonCodes.AccessEscalationOpened.Name, context.Correlation.ToString(),
-            context.IdempotencyKey.Value, context.Now.Value);
-        if (!await AccessGovernanceStore.OpenCaseAsync(tx, row, GovernanceViews.Case(row, []).ToJsonString(), stamp, ct)) return null;
+        var opened = new EscalationCaseOpened(verdict.EscalationCaseId!, context.Actor.Value, verdict.AccessInstanceId!, simulationId,
+            context.IdempotencyKey.Value, requestHash, verdict.RequestedAction, verdict.RequestedMode, verdict.Decision.EffectiveMode!.Value,
+            EscalationTrigger.ApApprovalRequired, bound?.BoardPolicyId, bound?.VersionId, bound?.PayloadJson, context.Correlation.ToString(), context.Now.Value);
+        await GovernanceHandlers.Cases.WriteAsync(tx, null, opened, context, ReasonCodes.AccessEscalationOpened, ct);
         return new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.EscalationCaseOpened, ReasonCodes.AccessEscalationOpened, JournalPayload.Create(
-            ("escalation_case_id", row.EscalationCaseId),
-            ("target_user_id", row.TargetUserId),
+            ("escalation_case_id", opened.EscalationCaseId),
+            ("target_user_id", opened.TargetUserId),
             ("simulation_id", simulationId),
-            ("requested_action", row.RequestedAction),
-            ("requested_mode", row.RequestedMode),
-            ("board_policy_id", row.BoardPolicyId ?? "NONE")));
+            ("requested_action", opened.RequestedAction),
+            ("requested_mode", WireNames.Of(opened.RequestedMode)),
+            ("board_policy_id", opened.BoardPolicyId ?? "NONE")));
     }
 }

@@ -40,7 +40,9 @@ internal sealed record BoardVoteInput(string EscalationCaseId, string BoardPolic
 
 /// <summary>
 /// The PH2.ACCESS.002 approval-path simulations (reference §7.5): access instances, overrides (grant, revoke),
-/// board policies and board votes. Votes and overrides resolve the escalation cases the executor opens.
+/// board policies and board votes. Votes and overrides resolve the escalation cases the executor opens. Overrides,
+/// cases, votes and board policies are aggregates of the engine platform (one event type, <see cref="GovernanceEvent"/>):
+/// a vote appends the vote, and when it decides the case, the board's ONE_SHOT override and the case's resolution.
 /// </summary>
 public static class GovernanceHandlers
 {
@@ -52,6 +54,8 @@ public static class GovernanceHandlers
     public const string BoardVote = "ACCESS_BOARD_VOTE_COMMIT";
     private const string Engine = "PH2.ACCESS.002";
     private const string Scope = "tenant+simulation_id+key";
+    /// <summary>At most this many rows in one listing (as the listings before the move).</summary>
+    private const int MaxListed = 1000;
 
     private static SimulationRecord Record(string id, string action, AccessMode mode, params ReasonCode[] codes) =>
         new(id, Engine, SimulationType.Commit, SimulationStatus.Active, action, mode, Scope, codes);
@@ -71,38 +75,133 @@ public static class GovernanceHandlers
             ("policy_version_id", e.PolicyVersionId.ToString(CultureInfo.InvariantCulture)), ("event_action", WireNames.Of(e.EventAction)),
             ("version_state_from", e.VersionStateFrom is { } from ? WireNames.Of(from) : "NONE"), ("version_state_to", WireNames.Of(e.LifecycleState))]);
 
+    /// <summary>
+    /// Access instances: <c>access_instance_ledger</c> / <c>access_instance_current</c>, stream id = user id (one instance
+    /// per user; its id is content-addressed by tenant and user), events BOOTSTRAP_ADMIN, UPSERT and COMPILE, each the
+    /// whole new instance; status its lifecycle state.
+    /// </summary>
+    public static Aggregate<AccessInstanceState, AccessInstanceWritten, GovernanceEvent> Instances { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_instance", streamField: "user_id", viewName: "access_instance",
+        streamOf: e => e.UserId,
+        eventTypeOf: e => WireNames.Of(e.EventAction),
+        evolve: (state, e, _) => InstanceDecider.Evolve(state, e),
+        statusOf: s => WireNames.Of(s.LifecycleState),
+        view: AccessCheck.ToJson,
+        journalFields: InstanceJournal);
+
+    /// <summary>
+    /// Overrides: <c>access_override_ledger</c> / <c>access_override_current</c>, stream id = override id (content-addressed
+    /// by the granting request), events GRANT and REVOKE; status ACTIVE or REVOKED (EXPIRED is computed by readers).
+    /// </summary>
+    public static Aggregate<OverrideState, OverrideEvent, GovernanceEvent> Overrides { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_override", streamField: "override_id", viewName: "override",
+        streamOf: e => e.OverrideId,
+        eventTypeOf: EscalationDecider.OverrideEventType,
+        evolve: (state, e, _) => EscalationDecider.EvolveOverride(state, e),
+        statusOf: s => WireNames.Of(s.Status),
+        view: s => GovernanceViews.Override(s),
+        journalFields: e => e is OverrideGranted g
+            ? [("override_type", WireNames.Of(g.OverrideType)), ("access_instance_id", g.AccessInstanceId), ("target_user_id", g.TargetUserId),
+                ("scope", g.Scope), ("grant_mode", WireNames.Of(g.GrantMode)), ("escalation_case_id", g.EscalationCaseId ?? "NONE")]
+            : [],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal) { ["GRANT"] = typeof(OverrideGranted), ["REVOKE"] = typeof(OverrideRevoked) });
+
+    /// <summary>
+    /// Escalation cases: <c>access_escalation_case_ledger</c> / <c>access_escalation_case_current</c>, stream id = case id,
+    /// events OPEN (by the executor), APPROVE and DENY; status OPEN, APPROVED or DENIED.
+    /// </summary>
+    public static Aggregate<EscalationCaseState, EscalationCaseEvent, GovernanceEvent> Cases { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_escalation_case", streamField: "escalation_case_id", viewName: "escalation_case",
+        streamOf: e => e.EscalationCaseId,
+        eventTypeOf: EscalationDecider.CaseEventType,
+        evolve: (state, e, _) => EscalationDecider.EvolveCase(state, e),
+        statusOf: s => WireNames.Of(s.Status),
+        view: s => GovernanceViews.Case(s, null),
+        journalFields: e => e is EscalationCaseResolved r ? [("resolved_via", WireNames.Of(r.ResolvedVia)), ("override_id", r.OverrideId ?? "NONE")] : [],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            ["OPEN"] = typeof(EscalationCaseOpened), ["APPROVE"] = typeof(EscalationCaseResolved), ["DENY"] = typeof(EscalationCaseResolved),
+        });
+
+    /// <summary>
+    /// Board votes: <c>access_board_votes_ledger</c> / <c>access_board_votes_current</c>, stream id = case id (every vote on
+    /// it), event VOTE whose id is the vote's row id; status the threshold status after the last vote.
+    /// </summary>
+    public static Aggregate<CaseVotesState, BoardVoteCast, GovernanceEvent> Votes { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_board_votes", streamField: "escalation_case_id", viewName: "votes",
+        streamOf: e => e.EscalationCaseId,
+        eventTypeOf: _ => "VOTE",
+        evolve: EscalationDecider.EvolveVotes,
+        statusOf: s => WireNames.Of(s.ThresholdStatus),
+        view: s => new JsonObject { ["votes"] = GovernanceViews.Votes(s) },
+        journalFields: e => [("board_policy_id", e.BoardPolicyId), ("voter_user_id", e.VoterUserId), ("vote_value", WireNames.Of(e.VoteValue)),
+            ("threshold_status", WireNames.Of(e.ThresholdStatus))]);
+
     /// <summary>The store pairs of the governance half on the engine platform (the rebuild walks them).</summary>
-    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Policies];
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Instances, Policies, Overrides, Cases, Votes];
 
     /// <summary>The HTTP read routes of the governance half on the engine platform.</summary>
     public static IReadOnlyList<ReadRoute> Routes { get; } =
     [
+        new ReadRoute("ListAccessInstances", "/access/instances", "The tenant's access instances by user id (the first 1000).", NotFound: false,
+            ListInstancesAsync),
+        new ReadRoute("GetAccessInstance", "/access/instances/{user_id}", "One user's access instance.", NotFound: true, GetInstanceAsync),
         new ReadRoute("ListBoardPolicies", "/access/board-policies", "Board policies with every version and the one in force.", NotFound: false,
             ListPoliciesAsync),
         new ReadRoute("GetBoardPolicy", "/access/board-policies/{board_policy_id}", "One board policy with every version and the one in force.",
             NotFound: true, GetPolicyAsync),
+        new ReadRoute("ListAccessOverrides", "/access/overrides", "Overrides of the tenant (status ACTIVE, EXPIRED or REVOKED); optional user_id.",
+            NotFound: false, ListOverridesAsync),
+        new ReadRoute("ListEscalationCases", "/access/escalations",
+            "Escalation cases with their votes and threshold status; optional status=OPEN|APPROVED|DENIED.", NotFound: false, ListCasesAsync),
+        new ReadRoute("GetEscalationCase", "/access/escalations/{escalation_case_id}", "One escalation case with its votes and threshold status.",
+            NotFound: true, GetCaseAsync),
     ];
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
-        new DelegateHandler<InstanceUpsertInput, InstanceUpsertInput>(
+        new EngineSimulation<InstanceUpsertInput, UpsertInstance, AccessInstanceState, GovernanceEvent, InstanceWriteFacts>(
             Record(InstanceUpsert, "ACCESS_INSTANCE_COMPILE_REFRESH", AccessMode.X, ReasonCodes.AccessInstanceUpserted, ReasonCodes.AccessSelfGrantForbidden,
                 ReasonCodes.AccessGrantExceedsAuthority),
-            ValidateInstance, UpsertInstanceAsync),
-        new DelegateHandler<TempGrantInput, TempGrantInput>(
+            Instances,
+            toCommand: i => new UpsertInstance(i.TargetUserId, i.RoleTemplateId, i.Allow, i.AccessMode, i.FinancialAuth, i.IdentityVerified, i.VerificationLevel,
+                i.DeviceTrustLevel, i.LifecycleState),
+            validate: ValidateInstance, targetOf: (c, _) => c.TargetUserId,
+            decide: (_, c, facts, ctx) => InstanceDecider.Upsert(c, facts.Authority, Context(ctx)),
+            readFacts: (tx, c, current, ctx, ct) => InstanceWriteFactsAsync(tx, c.TargetUserId, current, ctx, ct),
+            result: InstanceResult),
+        new EngineSimulation<TempGrantInput, GrantOverride, OverrideState, GovernanceEvent, OverrideFacts>(
             Record(TempGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverrideTempGranted, ReasonCodes.AccessOverrideConflict,
                 ReasonCodes.AccessGrantExceedsAuthority, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
-            ValidateTemp, (tx, i, ctx, ct) => GrantAsync(tx, TempGrant, i.TargetUserId, i.AccessEngineInstanceId, i.OverrideScope, i.GrantMode,
-                i.DurationMs is null ? OverrideType.OneShot : OverrideType.Temporary, i.DurationMs, i.EscalationCaseId, i.ApprovalRef, i.Reason, ctx, ct)),
-        new DelegateHandler<PermGrantInput, PermGrantInput>(
+            Overrides,
+            toCommand: i => new GrantOverride(TempGrant, i.TargetUserId, i.AccessEngineInstanceId, i.OverrideScope, i.GrantMode,
+                i.DurationMs is null ? OverrideType.OneShot : OverrideType.Temporary, i.DurationMs, i.EscalationCaseId, i.ApprovalRef, i.Reason),
+            validate: ValidateGrant, targetOf: OverrideIdOf,
+            decide: (_, c, facts, ctx) => EscalationDecider.Grant(c, OverrideIdOf(c, ctx), facts, Context(ctx)),
+            readFacts: GrantFactsAsync, others: [Cases], result: GrantResult),
+        new EngineSimulation<PermGrantInput, GrantOverride, OverrideState, GovernanceEvent, OverrideFacts>(
             Record(PermGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverridePermGranted, ReasonCodes.AccessOverrideConflict,
                 ReasonCodes.AccessGrantExceedsAuthority, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
-            ValidatePerm, (tx, i, ctx, ct) => GrantAsync(tx, PermGrant, i.TargetUserId, i.AccessEngineInstanceId, i.OverrideScope, i.GrantMode,
-                OverrideType.Permanent, null, i.EscalationCaseId, i.ApprovalRef, i.Reason, ctx, ct)),
-        new DelegateHandler<RevokeInput, RevokeInput>(
+            Overrides,
+            toCommand: i => new GrantOverride(PermGrant, i.TargetUserId, i.AccessEngineInstanceId, i.OverrideScope, i.GrantMode, OverrideType.Permanent, null,
+                i.EscalationCaseId, i.ApprovalRef, i.Reason),
+            validate: ValidateGrant, targetOf: OverrideIdOf,
+            decide: (_, c, facts, ctx) => EscalationDecider.Grant(c, OverrideIdOf(c, ctx), facts, Context(ctx)),
+            readFacts: GrantFactsAsync, others: [Cases], result: GrantResult),
+        new EngineSimulation<RevokeInput, RevokeOverride, OverrideState, GovernanceEvent, OverrideFacts>(
             Record(Revoke, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverrideRevoked, ReasonCodes.AccessOverrideNotFound,
                 ReasonCodes.AccessOverrideNotActive, ReasonCodes.AccessGrantExceedsAuthority),
-            ValidateRevoke, RevokeAsync),
+            Overrides,
+            toCommand: i => new RevokeOverride(Revoke, i.TargetUserId, i.OverrideId, i.AccessEngineInstanceId, i.ApprovalRef, i.Reason),
+            validate: ValidateRevoke, targetOf: (c, _) => c.OverrideId,
+            decide: (state, c, facts, ctx) => EscalationDecider.Revoke(state, c, facts, Context(ctx)),
+            readFacts: async (tx, c, _, ctx, ct) =>
+            {
+                await tx.LockEntityAsync("access:" + c.TargetUserId, ct); // the lock every writer of a user's access takes
+                var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
+                return new OverrideFacts(approver, approverOverrides, null, null, []);
+            },
+            result: (state, _, _, _) => new JsonObject { ["override"] = GovernanceViews.Override(state!) }),
         new EngineSimulation<BoardPolicyInput, UpdateBoardPolicy, BoardPolicyState, GovernanceEvent, IReadOnlySet<string>>(
             Record(BoardPolicyUpdate, "ACCESS_SCHEMA_MANAGE", AccessMode.X, ReasonCodes.AccessBoardPolicyUpdated, ReasonCodes.AccessBoardPolicyInvalid,
                 ReasonCodes.AccessBoardPolicyTransitionInvalid),
@@ -112,7 +211,7 @@ public static class GovernanceHandlers
             targetOf: (c, _) => c.BoardPolicyId,
             decide: (state, c, known, ctx) => BoardPolicyDecider.Decide(state, c, known, ctx.Actor.Value, ctx.Now),
             readFacts: async (tx, c, _, _, ct) => c.PolicyPayload is { } payload
-                ? await AccessGovernanceStore.ExistingIdentitiesAsync(tx, payload.Members, ct)
+                ? await KeyStore.ExistingIdentitiesAsync(tx, payload.Members, ct)
                 : new HashSet<string>(StringComparer.Ordinal),
             result: (state, c, _, _) => new JsonObject
             {
@@ -120,17 +219,53 @@ public static class GovernanceHandlers
                 ["policy_version_id"] = c.PolicyVersionId,
                 ["policy_state"] = WireNames.Of(state!.Versions.Single(v => v.PolicyVersionId == c.PolicyVersionId).LifecycleState),
             }),
-        new DelegateHandler<BoardVoteInput, BoardVoteInput>(
+        // Lock order shared by every writer of a case: its votes stream, then the case, then the board's override.
+        new EngineSimulation<BoardVoteInput, CastBoardVote, CaseVotesState, GovernanceEvent, EscalationCaseState?>(
             Record(BoardVote, "ACCESS_ESCALATION_VOTE", AccessMode.W, ReasonCodes.AccessBoardVoteRecorded, ReasonCodes.AccessBoardMemberRequired,
                 ReasonCodes.AccessBoardVoteDuplicate, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
-            ValidateVote, VoteAsync),
+            Votes,
+            toCommand: i => new CastBoardVote(BoardVote, i.EscalationCaseId, i.BoardPolicyId, i.VoteValue, i.Reason, i.VoterUserId),
+            validate: ValidateVote, targetOf: (c, _) => c.EscalationCaseId,
+            decide: (votes, c, escalation, ctx) => EscalationDecider.Vote(votes, c, escalation, BoardPolicies.Parse, Context(ctx)),
+            readFacts: (tx, c, _, _, ct) => Cases.LockAndLoadAsync(tx, c.EscalationCaseId, ct),
+            others: [Overrides, Cases],
+            result: (votes, _, escalation, events) => new JsonObject
+            {
+                ["vote_row_id"] = votes!.Votes[^1].VoteRowId,
+                ["threshold_status"] = WireNames.Of(votes.ThresholdStatus),
+                ["escalation_case"] = GovernanceViews.Case(
+                    events.OfType<EscalationCaseResolved>().Aggregate(escalation!, (s, e) => EscalationDecider.EvolveCase(s, e)), votes),
+            }),
     ];
 
+    private static GovernanceContext Context(ExecutionContext ctx) => new(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now);
+
+    /// <summary>A grant's override id: content-addressed by the target's instance, the simulation and the request's key.</summary>
+    private static string OverrideIdOf(GrantOverride c, ExecutionContext ctx) =>
+        Governance.OverrideId(ctx.Tenant.Value, InstanceDecider.AccessInstanceId(ctx.Tenant.Value, c.TargetUserId), c.SimulationId, ctx.IdempotencyKey.Value);
+
+    /// <summary>
+    /// A grant's facts: under the user's access lock, the approver's authority, the target's instance and overrides in
+    /// force (one round trip each), and the case it names, locked (its stream after the override's, as for votes).
+    /// </summary>
+    private static async Task<OverrideFacts> GrantFactsAsync(TenantTransaction tx, GrantOverride c, OverrideState? _, ExecutionContext ctx, CancellationToken ct)
+    {
+        await tx.LockEntityAsync("access:" + c.TargetUserId, ct); // the lock every writer of a user's access takes
+        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
+        var target = await AccessGovernanceQueries.GateFactsAsync(tx, c.TargetUserId, null, ctx.Now.Value, ct);
+        var escalation = c.EscalationCaseId is { } caseId ? await Cases.LockAndLoadAsync(tx, caseId, ct) : null;
+        return new OverrideFacts(approver, approverOverrides, ((AccessInstanceState?)Instances.ReadState(target.Instance))?.AccessInstanceId, escalation,
+            target.Overrides.Select(r => ((OverrideState)Overrides.ReadState(r)!).ToStored()).ToArray());
+    }
+
+    private static JsonObject GrantResult(OverrideState? state, GrantOverride c, OverrideFacts facts, IReadOnlyList<GovernanceEvent> events)
+    {
+        var result = new JsonObject { ["override"] = GovernanceViews.Override(state!) };
+        if (events.OfType<EscalationCaseResolved>().SingleOrDefault() is { } resolved) result["escalation_case_status"] = WireNames.Of(resolved.Status);
+        return result;
+    }
+
     // ---- input validation (pure) --------------------------------------------------------------------------
-
-    private static (T?, JsonInputError?) Ok<T>(T value) where T : class => (value, null);
-
-    private static (T?, JsonInputError?) Bad<T>(string detail) where T : class => (null, new JsonInputError(ReasonCodes.InputFieldInvalid, detail));
 
     private static string? CheckCommon(string targetUserId, string reason, string? approvalRef)
     {
@@ -140,233 +275,86 @@ public static class GovernanceHandlers
         return null;
     }
 
-    private static (InstanceUpsertInput?, JsonInputError?) ValidateInstance(InstanceUpsertInput i)
+    private static JsonInputError? Invalid(string detail) => new(ReasonCodes.InputFieldInvalid, detail);
+
+    private static JsonInputError? ValidateInstance(UpsertInstance c)
     {
-        if (!IdRules.IsValidName(i.TargetUserId)) return Bad<InstanceUpsertInput>("target_user_id must be a valid user id");
-        if (!IdRules.IsValidName(i.RoleTemplateId)) return Bad<InstanceUpsertInput>("role_template_id must be a valid name");
-        if (i.Allow.Count > 256 || i.Allow.Any(a => !Governance.IsActionToken(a)))
-            return Bad<InstanceUpsertInput>("allow lists at most 256 requested_action tokens (A-Z, 0-9, _) or \"*\"");
-        if (i.IdentityVerified == (i.VerificationLevel == VerificationLevel.None))
-            return Bad<InstanceUpsertInput>("identity_verified and verification_level disagree (NONE means not verified)");
-        return Ok(i);
+        if (!IdRules.IsValidName(c.TargetUserId)) return Invalid("target_user_id must be a valid user id");
+        if (!IdRules.IsValidName(c.RoleTemplateId)) return Invalid("role_template_id must be a valid name");
+        if (c.Allow.Count > 256 || c.Allow.Any(a => !Governance.IsActionToken(a)))
+            return Invalid("allow lists at most 256 requested_action tokens (A-Z, 0-9, _) or \"*\"");
+        if (c.IdentityVerified == (c.VerificationLevel == VerificationLevel.None))
+            return Invalid("identity_verified and verification_level disagree (NONE means not verified)");
+        return null;
     }
 
-    private static (TempGrantInput?, JsonInputError?) ValidateTemp(TempGrantInput i)
+    private static JsonInputError? ValidateGrant(GrantOverride c)
     {
-        if (CheckCommon(i.TargetUserId, i.Reason, i.ApprovalRef) is { } bad) return Bad<TempGrantInput>(bad);
-        if (!Governance.IsActionToken(i.OverrideScope)) return Bad<TempGrantInput>("override_scope must be a requested_action token or \"*\"");
-        if (i.DurationMs is null && i.EscalationCaseId is null)
-            return Bad<TempGrantInput>("a temporary grant needs duration_ms (TEMPORARY) or escalation_case_id (ONE_SHOT for that request)");
-        if (i.DurationMs is { } d && (d < 1000 || d > Governance.MaxTemporaryDurationMs))
-            return Bad<TempGrantInput>($"duration_ms must be 1000..{Governance.MaxTemporaryDurationMs}");
-        return i.EscalationCaseId is { } c && !IsCaseId(c) ? Bad<TempGrantInput>("escalation_case_id must look like esc_<16 hex>") : Ok(i);
+        if (CheckCommon(c.TargetUserId, c.Reason, c.ApprovalRef) is { } bad) return Invalid(bad);
+        if (!Governance.IsActionToken(c.OverrideScope)) return Invalid("override_scope must be a requested_action token or \"*\"");
+        if (c.OverrideType != OverrideType.Permanent)
+        {
+            if (c.DurationMs is null && c.EscalationCaseId is null)
+                return Invalid("a temporary grant needs duration_ms (TEMPORARY) or escalation_case_id (ONE_SHOT for that request)");
+            if (c.DurationMs is { } d && (d < 1000 || d > Governance.MaxTemporaryDurationMs))
+                return Invalid($"duration_ms must be 1000..{Governance.MaxTemporaryDurationMs}");
+        }
+        return c.EscalationCaseId is { } id && !IsCaseId(id) ? Invalid("escalation_case_id must look like esc_<16 hex>") : null;
     }
 
-    private static (PermGrantInput?, JsonInputError?) ValidatePerm(PermGrantInput i)
+    private static JsonInputError? ValidateRevoke(RevokeOverride c)
     {
-        if (CheckCommon(i.TargetUserId, i.Reason, i.ApprovalRef) is { } bad) return Bad<PermGrantInput>(bad);
-        if (!Governance.IsActionToken(i.OverrideScope)) return Bad<PermGrantInput>("override_scope must be a requested_action token or \"*\"");
-        return i.EscalationCaseId is { } c && !IsCaseId(c) ? Bad<PermGrantInput>("escalation_case_id must look like esc_<16 hex>") : Ok(i);
+        if (CheckCommon(c.TargetUserId, c.Reason, c.ApprovalRef) is { } bad) return Invalid(bad);
+        return IdRules.IsShortHashId(c.OverrideId, "ovr_") ? null : Invalid("override_id must look like ovr_<16 hex>");
     }
 
-    private static (RevokeInput?, JsonInputError?) ValidateRevoke(RevokeInput i)
+    private static JsonInputError? ValidateVote(CastBoardVote c)
     {
-        if (CheckCommon(i.TargetUserId, i.Reason, i.ApprovalRef) is { } bad) return Bad<RevokeInput>(bad);
-        return IdRules.IsShortHashId(i.OverrideId, "ovr_") ? Ok(i) : Bad<RevokeInput>("override_id must look like ovr_<16 hex>");
-    }
-
-    private static (BoardVoteInput?, JsonInputError?) ValidateVote(BoardVoteInput i)
-    {
-        if (!IsCaseId(i.EscalationCaseId)) return Bad<BoardVoteInput>("escalation_case_id must look like esc_<16 hex>");
-        if (!IdRules.IsValidName(i.BoardPolicyId)) return Bad<BoardVoteInput>("board_policy_id must be a valid name");
-        if (!IdRules.IsBoundedText(i.Reason, 512)) return Bad<BoardVoteInput>("reason must be 1..512 characters");
-        return i.VoterUserId is { } v && !IdRules.IsValidName(v) ? Bad<BoardVoteInput>("voter_user_id must be a valid user id") : Ok(i);
+        if (!IsCaseId(c.EscalationCaseId)) return Invalid("escalation_case_id must look like esc_<16 hex>");
+        if (!IdRules.IsValidName(c.BoardPolicyId)) return Invalid("board_policy_id must be a valid name");
+        if (!IdRules.IsBoundedText(c.Reason, 512)) return Invalid("reason must be 1..512 characters");
+        return c.VoterUserId is { } v && !IdRules.IsValidName(v) ? Invalid("voter_user_id must be a valid user id") : null;
     }
 
     public static bool IsCaseId(string id) => IdRules.IsShortHashId(id, "esc_");
 
-    // ---- execution ----------------------------------------------------------------------------------------
+    // ---- access instances -------------------------------------------------------------------------------------
 
-    private static HandlerOutcome.Rejected Refuse(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
-        new(reason, detail, new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.SimulationRefused, reason,
-            JournalPayload.Create([("simulation_id", simulationId), .. payload])));
+    /// <summary>What an instance write reads: the actor's authority over the target, and whether the target's identity was created.</summary>
+    internal sealed record InstanceWriteFacts(InstanceAuthority Authority, bool IdentityCreated);
 
-    private static GovernanceStamp Stamp(ExecutionContext ctx, ReasonCode reason) =>
-        new(ctx.Actor.Value, reason.Name, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ctx.Now.Value);
-
-    private static HandlerOutcome.Accepted Accept(ReasonCode reason, JsonObject result, params JournalDraft[] journal) => new(reason, result, journal, []);
-
-    private static async Task<HandlerOutcome> UpsertInstanceAsync(TenantTransaction tx, InstanceUpsertInput i, ExecutionContext ctx, CancellationToken ct)
-    {
-        await tx.LockEntityAsync("access:" + i.TargetUserId, ct);
-        var mode = i.AccessMode ?? Governance.RoleDefaultMode(i.RoleTemplateId);
-        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
-        var existing = await AccessStore.GetByUserAsync(tx, i.TargetUserId, ct);
-        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, i.TargetUserId, mode, i.Allow, i.FinancialAuth, ctx.Now,
-                existing is null ? null : AccessCheck.ToView(existing)) is { } refusal)
-            return Refuse(InstanceUpsert, refusal.Reason, refusal.Detail, ("target_user_id", i.TargetUserId));
-
-        var created = await AccessGovernanceStore.EnsureIdentityAsync(tx, i.TargetUserId, ctx.Now.Value, ct);
-        var instanceId = TenantBootstrap.AccessInstanceId(ctx.Tenant.Value, i.TargetUserId);
-        var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["allow"] = i.Allow.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
-            ["financial_auth"] = i.FinancialAuth,
-        });
-        var row = new AccessInstanceRow(ctx.Tenant.Value, instanceId, i.TargetUserId, i.RoleTemplateId, WireNames.Of(mode), baseline, i.IdentityVerified,
-            WireNames.Of(i.VerificationLevel), WireNames.Of(i.DeviceTrustLevel), WireNames.Of(i.LifecycleState), 0, existing?.CreatedAt ?? ctx.Now.Value, ctx.Now.Value);
-        var eventId = await AccessStore.WriteInstanceAsync(tx, row, "UPSERT", ReasonCodes.AccessInstanceUpserted.Name, InstanceUpsert, ctx.Actor.Value,
-            ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ct);
-        var stored = row with { SourceEventId = eventId };
-        return Accept(ReasonCodes.AccessInstanceUpserted, new JsonObject { ["access_instance"] = AccessCheck.ToJson(stored), ["identity_created"] = created },
-            new JournalDraft(ReasonCodes.EngineAccess, InstanceUpsert, ReasonCodes.AccessInstanceUpserted, JournalPayload.Create(
-                ("access_instance_id", instanceId), ("user_id", i.TargetUserId), ("effective_access_mode", WireNames.Of(mode)),
-                ("lifecycle_state", WireNames.Of(i.LifecycleState)), ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)))));
-    }
-
-    private static async Task<HandlerOutcome> GrantAsync(TenantTransaction tx, string simulationId, string target, string? instanceRef, string scope,
-        AccessMode grantMode, OverrideType type, long? durationMs, string? caseId, string? approvalRef, string reason, ExecutionContext ctx, CancellationToken ct)
-    {
-        await tx.LockEntityAsync("access:" + target, ct);
-        var instance = await AccessStore.GetByUserAsync(tx, target, ct);
-        if (instance is null) return Refuse(simulationId, ReasonCodes.AccessInstanceMissing, $"{target} has no access instance", ("target_user_id", target));
-        if (instanceRef is not null && instanceRef != instance.AccessInstanceId)
-            return Refuse(simulationId, ReasonCodes.AccessScopeMismatch, "access_engine_instance_id is not the target user's instance", ("target_user_id", target));
-
-        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
-        if (Governance.CheckGrantAuthority(ctx.Actor.Value, approver, approverOverrides, target, scope, grantMode, ctx.Now) is { } refusal)
-            return Refuse(simulationId, refusal.Reason, refusal.Detail, ("target_user_id", target), ("scope", scope));
-
-        EscalationCaseRow? escalation = null;
-        if (caseId is not null)
-        {
-            escalation = await AccessGovernanceStore.GetCaseAsync(tx, caseId, forUpdate: true, ct);
-            if (escalation is null || escalation.TargetUserId != target)
-                return Refuse(simulationId, ReasonCodes.AccessEscalationCaseNotFound, $"no escalation case {caseId} for {target}", ("escalation_case_id", caseId));
-            if (escalation.Status != "OPEN")
-                return Refuse(simulationId, ReasonCodes.AccessEscalationCaseClosed, $"the case is {escalation.Status}", ("escalation_case_id", caseId));
-            if (!Governance.Answers(BoardPolicies.ToView(escalation), scope, grantMode))
-                return Refuse(simulationId, ReasonCodes.AccessGrantExceedsAuthority,
-                    $"the case asks for {escalation.RequestedAction} at mode {escalation.RequestedMode}; this grant does not answer it", ("escalation_case_id", caseId));
-        }
-
-        var startsAt = ctx.Now.Value;
-        long? expiresAt = durationMs is { } d ? checked(startsAt + d * 1_000_000) : null;
-        var existing = (await AccessGovernanceStore.InForceOverridesAsync(tx, target, null, ctx.Now.Value, ct)).Select(ToStored);
-        if (Governance.Conflict(existing, type, scope, startsAt, expiresAt, ctx.Now) is { } clash)
-            return Refuse(simulationId, ReasonCodes.AccessOverrideConflict, $"override {clash.OverrideId} already covers {scope} in this window",
-                ("target_user_id", target), ("override_id", clash.OverrideId));
-
-        var reasonCode = type == OverrideType.Permanent ? ReasonCodes.AccessOverridePermGranted : ReasonCodes.AccessOverrideTempGranted;
-        var row = new OverrideRow(Governance.OverrideId(ctx.Tenant.Value, instance.AccessInstanceId, simulationId, ctx.IdempotencyKey.Value),
-            instance.AccessInstanceId, target, WireNames.Of(type), scope, WireNames.Of(grantMode), "ACTIVE", startsAt, expiresAt, caseId,
-            ctx.Actor.Value, simulationId, approvalRef, ctx.Now.Value, ctx.Now.Value);
-        await AccessGovernanceStore.GrantOverrideAsync(tx, row, reason, Stamp(ctx, reasonCode), ct);
-        var journal = new List<JournalDraft> { OverrideJournal(simulationId, reasonCode, row) };
-        var result = new JsonObject { ["override"] = GovernanceViews.Override(row) };
-        if (escalation is not null)
-        {
-            journal.Add(await ResolveAsync(tx, escalation, "APPROVED", "OVERRIDE", row.OverrideId, ctx, ct));
-            result["escalation_case_status"] = "APPROVED";
-        }
-        return new HandlerOutcome.Accepted(reasonCode, result, journal, []);
-    }
-
-    private static async Task<HandlerOutcome> RevokeAsync(TenantTransaction tx, RevokeInput i, ExecutionContext ctx, CancellationToken ct)
-    {
-        await tx.LockEntityAsync("access:" + i.TargetUserId, ct);
-        var row = await AccessGovernanceStore.GetOverrideAsync(tx, i.OverrideId, ct);
-        if (row is null || row.TargetUserId != i.TargetUserId)
-            return Refuse(Revoke, ReasonCodes.AccessOverrideNotFound, $"no override {i.OverrideId} for {i.TargetUserId}", ("override_id", i.OverrideId));
-        if (i.AccessEngineInstanceId is not null && i.AccessEngineInstanceId != row.AccessInstanceId)
-            return Refuse(Revoke, ReasonCodes.AccessScopeMismatch, "access_engine_instance_id is not the override's instance", ("override_id", i.OverrideId));
-        if (row.Status != "ACTIVE" || row.ExpiresAt <= ctx.Now.Value)
-            return Refuse(Revoke, ReasonCodes.AccessOverrideNotActive, $"override {i.OverrideId} is no longer in force", ("override_id", i.OverrideId));
-        var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
-        if (Governance.CheckGrantAuthority(ctx.Actor.Value, approver, approverOverrides, i.TargetUserId, row.Scope, WireNames.Parse<AccessMode>(row.GrantMode),
-                ctx.Now) is { } refusal)
-            return Refuse(Revoke, refusal.Reason, refusal.Detail, ("override_id", i.OverrideId));
-
-        await AccessGovernanceStore.RevokeOverrideAsync(tx, row, Revoke, i.ApprovalRef, i.Reason, Stamp(ctx, ReasonCodes.AccessOverrideRevoked), ct);
-        var revoked = row with { Status = "REVOKED", UpdatedAt = ctx.Now.Value };
-        return Accept(ReasonCodes.AccessOverrideRevoked, new JsonObject { ["override"] = GovernanceViews.Override(revoked) },
-            OverrideJournal(Revoke, ReasonCodes.AccessOverrideRevoked, revoked));
-    }
-
-    private static async Task<HandlerOutcome> VoteAsync(TenantTransaction tx, BoardVoteInput i, ExecutionContext ctx, CancellationToken ct)
-    {
-        if (i.VoterUserId is { } named && named != ctx.Actor.Value)
-            return Refuse(BoardVote, ReasonCodes.AccessScopeMismatch, "a vote is cast by the voter's own key", ("escalation_case_id", i.EscalationCaseId));
-        await tx.LockEntityAsync("case:" + i.EscalationCaseId, ct);
-        var escalation = await AccessGovernanceStore.GetCaseAsync(tx, i.EscalationCaseId, forUpdate: true, ct);
-        if (escalation is null)
-            return Refuse(BoardVote, ReasonCodes.AccessEscalationCaseNotFound, $"no escalation case {i.EscalationCaseId}", ("escalation_case_id", i.EscalationCaseId));
-        var view = BoardPolicies.ToView(escalation);
-        var votes = await AccessGovernanceStore.VotesAsync(tx, i.EscalationCaseId, ct);
-        var recorded = BoardPolicies.ToVotes(votes);
-        if (Governance.CheckVote(view, i.BoardPolicyId, ctx.Actor.Value, recorded) is { } refusal)
-            return Refuse(BoardVote, refusal.Reason, refusal.Detail, ("escalation_case_id", i.EscalationCaseId), ("voter_user_id", ctx.Actor.Value));
-
-        var next = recorded.Append(new BoardVote(long.MaxValue, ctx.Actor.Value, i.VoteValue)).ToArray();
-        var threshold = Governance.Threshold(view, next);
-        var stamp = Stamp(ctx, ReasonCodes.AccessBoardVoteRecorded);
-        var voteId = await AccessGovernanceStore.AppendVoteAsync(tx, i.EscalationCaseId, i.BoardPolicyId, escalation.PolicyVersionId!.Value,
-            WireNames.Of(i.VoteValue), i.Reason, WireNames.Of(threshold), stamp, ct);
-        var journal = new List<JournalDraft>
-        {
-            new(ReasonCodes.EngineAccess, BoardVote, ReasonCodes.AccessBoardVoteRecorded, JournalPayload.Create(
-                ("escalation_case_id", i.EscalationCaseId), ("board_policy_id", i.BoardPolicyId), ("voter_user_id", ctx.Actor.Value),
-                ("vote_value", WireNames.Of(i.VoteValue)), ("threshold_status", WireNames.Of(threshold)),
-                ("vote_row_id", voteId.ToString(CultureInfo.InvariantCulture)))),
-        };
-
-        if (threshold == ThresholdStatus.Satisfied)
-        {
-            // The board's answer is a ONE_SHOT override for exactly the refused request (its case), approved via this vote.
-            var row = new OverrideRow(Governance.OverrideId(ctx.Tenant.Value, escalation.AccessInstanceId, BoardVote, "case:" + escalation.EscalationCaseId),
-                escalation.AccessInstanceId, escalation.TargetUserId, WireNames.Of(OverrideType.OneShot), escalation.RequestedAction, escalation.RequestedMode,
-                "ACTIVE", ctx.Now.Value, null, escalation.EscalationCaseId, ctx.Actor.Value, BoardVote,
-                $"board:{escalation.BoardPolicyId}:v{escalation.PolicyVersionId}", ctx.Now.Value, ctx.Now.Value);
-            // Keyed by the case, not the deciding voter's key: one board answer per case, whatever keys the voters chose.
-            await AccessGovernanceStore.GrantOverrideAsync(tx, row, $"board threshold satisfied on {escalation.EscalationCaseId}",
-                Stamp(ctx, ReasonCodes.AccessOverrideTempGranted) with { IdempotencyKey = "case:" + escalation.EscalationCaseId }, ct);
-            journal.Add(OverrideJournal(BoardVote, ReasonCodes.AccessOverrideTempGranted, row));
-            journal.Add(await ResolveAsync(tx, escalation, "APPROVED", "BOARD_VOTE", row.OverrideId, ctx, ct));
-        }
-        else if (threshold == ThresholdStatus.Rejected)
-        {
-            journal.Add(await ResolveAsync(tx, escalation, "DENIED", "BOARD_VOTE", null, ctx, ct));
-        }
-
-        var after = await AccessGovernanceStore.GetCaseAsync(tx, i.EscalationCaseId, forUpdate: false, ct);
-        return new HandlerOutcome.Accepted(ReasonCodes.AccessBoardVoteRecorded, new JsonObject
-        {
-            ["vote_row_id"] = voteId,
-            ["threshold_status"] = WireNames.Of(threshold),
-            ["escalation_case"] = GovernanceViews.Case(after!, await AccessGovernanceStore.VotesAsync(tx, i.EscalationCaseId, ct)),
-        }, journal, []);
-    }
-
-    private static async Task<JournalDraft> ResolveAsync(TenantTransaction tx, EscalationCaseRow escalation, string status, string via, string? overrideId,
+    /// <summary>
+    /// The facts of every instance write (upsert and compile): under the user's access lock (after the instance stream's),
+    /// the actor's instance and overrides in force, the gate's view of the target's current instance, and the target's
+    /// identity, created when missing (users come into a tenant with their instance). A refused write creates nothing: the
+    /// executor rolls the simulation's transaction back and records the refusal in a transaction of its own.
+    /// </summary>
+    internal static async Task<InstanceWriteFacts> InstanceWriteFactsAsync(TenantTransaction tx, string targetUserId, AccessInstanceState? current,
         ExecutionContext ctx, CancellationToken ct)
     {
-        var reason = status == "APPROVED" ? ReasonCodes.AccessEscalationApproved : ReasonCodes.AccessEscalationDenied;
-        var resolved = escalation with { Status = status, ResolvedVia = via, OverrideId = overrideId, ResolvedAt = ctx.Now.Value };
-        await AccessGovernanceStore.ResolveCaseAsync(tx, escalation.EscalationCaseId, status, via, overrideId,
-            GovernanceViews.Case(resolved, []).ToJsonString(), Stamp(ctx, reason), ct);
-        return new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.EscalationCaseResolved, reason, JournalPayload.Create(
-            ("escalation_case_id", escalation.EscalationCaseId), ("target_user_id", escalation.TargetUserId), ("status", status),
-            ("resolved_via", via), ("override_id", overrideId ?? "NONE")));
+        await tx.LockEntityAsync("access:" + targetUserId, ct); // the lock every writer of a user's access takes
+        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
+        var created = await KeyStore.EnsureIdentityAsync(tx, targetUserId, ctx.Now.Value, ct);
+        return new InstanceWriteFacts(new InstanceAuthority(actor, actorOverrides, current is null ? null : AccessCheck.ToView(current)), created);
     }
 
-    private static JournalDraft OverrideJournal(string simulationId, ReasonCode reason, OverrideRow row) =>
-        new(ReasonCodes.EngineAccess, simulationId, reason, JournalPayload.Create(
-            ("override_id", row.OverrideId), ("override_type", row.OverrideType), ("override_status", row.Status),
-            ("access_instance_id", row.AccessInstanceId), ("target_user_id", row.TargetUserId), ("scope", row.Scope), ("grant_mode", row.GrantMode),
-            ("escalation_case_id", row.EscalationCaseId ?? "NONE")));
+    /// <summary>The result of an instance write: the instance as stored, and whether its user was new to the tenant.</summary>
+    internal static JsonObject InstanceResult(AccessInstanceState? state, object _, InstanceWriteFacts facts, IReadOnlyList<GovernanceEvent> events) =>
+        new() { ["access_instance"] = AccessCheck.ToJson(state!), ["identity_created"] = facts.IdentityCreated };
 
-    private static StoredOverride ToStored(OverrideRow o) => new(o.OverrideId, o.TargetUserId, WireNames.Parse<OverrideType>(o.OverrideType), o.Scope,
-        WireNames.Parse<AccessMode>(o.GrantMode), o.Status == "REVOKED", o.StartsAt, o.ExpiresAt, o.EscalationCaseId);
+    /// <summary>The journal fields of an instance write, beside the standard ones (a compile adds its lineage and counts).</summary>
+    private static IEnumerable<(string, string)> InstanceJournal(AccessInstanceWritten e)
+    {
+        yield return ("access_instance_id", e.AccessInstanceId);
+        yield return ("event_action", WireNames.Of(e.EventAction));
+        yield return ("effective_access_mode", WireNames.Of(e.AccessMode));
+        if (e.Lineage is not { } l) yield break;
+        yield return ("compiled_global_profile_id", l.GlobalProfileId);
+        yield return ("compiled_global_profile_version", l.GlobalProfileVersion.ToString(CultureInfo.InvariantCulture));
+        if (l.TenantProfileVersion is { } tv) yield return ("compiled_tenant_profile_version", tv.ToString(CultureInfo.InvariantCulture));
+        if (l.OverlaySetRef is { } set) yield return ("compiled_overlay_set_ref", set);
+        if (l.PositionId is { } position) yield return ("compiled_position_id", position);
+    }
 
     // ---- read routes ----------------------------------------------------------------------------------------
 
@@ -374,7 +362,7 @@ public static class GovernanceHandlers
     private static async Task<ReadResult> ListPoliciesAsync(ReadRequest request, CancellationToken ct)
     {
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await Policies.ListAsync(tx, null, null, 1000, ct);
+        var rows = await Policies.ListAsync(tx, null, null, MaxListed, ct);
         return new ReadResult.Ok(new JsonObject { ["board_policies"] = new JsonArray(rows.Select(r => (JsonNode)GovernanceViews.Policy(r.State)).ToArray()) });
     }
 
@@ -385,5 +373,65 @@ public static class GovernanceHandlers
         return await Policies.GetAsync(tx, id, ct) is { } state
             ? new ReadResult.Ok(new JsonObject { ["board_policy"] = GovernanceViews.Policy(state) })
             : new ReadResult.Refused(ReasonCodes.AccessBoardPolicyNotFound, "no such board policy in this tenant");
+    }
+
+    /// <summary>GET /v1/access/overrides: the newest 1000 overrides (optionally of one user), their status as of now.</summary>
+    private static async Task<ReadResult> ListOverridesAsync(ReadRequest request, CancellationToken ct)
+    {
+        if (request.QueryValues.Keys.FirstOrDefault(k => k != "user_id") is { } unknown)
+            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
+        var user = request.QueryValues.GetValueOrDefault("user_id", "");
+        if (user.Length > 0 && !IdRules.IsValidName(user)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "user_id must be a valid user id");
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var rows = await AccessGovernanceQueries.OverridesNewestFirstAsync(tx, user.Length > 0 ? user : null, ct);
+        return new ReadResult.Ok(new JsonObject
+        {
+            ["overrides"] = new JsonArray(rows.Select(r => (JsonNode)GovernanceViews.Override((OverrideState)Overrides.ReadState(r)!, request.Now)).ToArray()),
+        });
+    }
+
+    /// <summary>GET /v1/access/escalations: the newest 1000 cases (optionally of one status), each with its votes.</summary>
+    private static async Task<ReadResult> ListCasesAsync(ReadRequest request, CancellationToken ct)
+    {
+        if (request.QueryValues.Keys.FirstOrDefault(k => k != "status") is { } unknown)
+            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
+        var status = request.QueryValues.GetValueOrDefault("status", "");
+        if (status.Length > 0 && !WireNames.TryParse<EscalationStatus>(status, out _))
+            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "status must be OPEN, APPROVED or DENIED");
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var rows = await AccessGovernanceQueries.CasesNewestFirstAsync(tx, status.Length > 0 ? status : null, ct);
+        return new ReadResult.Ok(new JsonObject
+        {
+            ["escalation_cases"] = new JsonArray(rows.Select(r => (JsonNode)GovernanceViews.Case((EscalationCaseState)Cases.ReadState(r.Case)!,
+                (CaseVotesState?)Votes.ReadState(r.Votes))).ToArray()),
+        });
+    }
+
+    /// <summary>GET /v1/access/escalations/{escalation_case_id}: one case with its votes.</summary>
+    private static async Task<ReadResult> GetCaseAsync(ReadRequest request, CancellationToken ct)
+    {
+        var id = request.RouteValues["escalation_case_id"];
+        if (!IsCaseId(id)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "escalation_case_id must look like esc_<16 hex>");
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        return await Cases.GetAsync(tx, id, ct) is { } escalation
+            ? new ReadResult.Ok(new JsonObject { ["escalation_case"] = GovernanceViews.Case(escalation, await Votes.GetAsync(tx, id, ct)) })
+            : new ReadResult.Refused(ReasonCodes.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
+    }
+
+    /// <summary>GET /v1/access/instances: the tenant's instances in user id order (the first 1000).</summary>
+    private static async Task<ReadResult> ListInstancesAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        var rows = await Instances.ListAsync(tx, null, null, MaxListed, ct);
+        return new ReadResult.Ok(new JsonObject { ["access_instances"] = new JsonArray(rows.Select(r => (JsonNode)AccessCheck.ToJson(r.State)).ToArray()) });
+    }
+
+    /// <summary>GET /v1/access/instances/{user_id}: one user's instance.</summary>
+    private static async Task<ReadResult> GetInstanceAsync(ReadRequest request, CancellationToken ct)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        return await Instances.GetAsync(tx, request.RouteValues["user_id"], ct) is { } instance
+            ? new ReadResult.Ok(new JsonObject { ["access_instance"] = AccessCheck.ToJson(instance) })
+            : new ReadResult.Refused(ReasonCodes.AccessInstanceMissing, "the user has no access instance in this tenant");
     }
 }

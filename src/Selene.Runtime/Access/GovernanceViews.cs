@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
 using Selene.Engines.Access;
-using Selene.Kernel.Access;
-using Selene.Postgres.Stores;
 
 namespace Selene.Runtime.Access;
 
@@ -14,27 +12,23 @@ public static class BoardPolicies
         return StrictJson.TryRead(System.Text.Encoding.UTF8.GetBytes(json), out payload, out _);
     }
 
-    /// <summary>The pure view of a stored case (its bound policy snapshot parsed).</summary>
-    public static EscalationCaseView ToView(EscalationCaseRow row) => new(row.EscalationCaseId, row.TargetUserId, row.RequestedAction,
-        WireNames.Parse<AccessMode>(row.RequestedMode), WireNames.Parse<EscalationStatus>(row.Status), row.BoardPolicyId, row.PolicyVersionId,
-        row.PolicyPayloadJson is { } json && TryParse(json, out var payload) ? payload : null);
-
-    public static IReadOnlyList<BoardVote> ToVotes(IEnumerable<BoardVoteRow> rows) =>
-        rows.Select(v => new BoardVote(v.VoteRowId, v.VoterUserId, WireNames.Parse<VoteValue>(v.VoteValue))).ToArray();
+    /// <summary>The payload, or null when the stored JSON is not a policy.</summary>
+    public static BoardPolicyPayload? Parse(string json) => TryParse(json, out var payload) ? payload : null;
 }
 
 /// <summary>JSON views of overrides, escalation cases (with votes and threshold status) and board policies.</summary>
 public static class GovernanceViews
 {
-    public static JsonObject Override(OverrideRow o, UnixNanos? now = null) => new()
+    /// <summary>An override; with <paramref name="now"/>, an ACTIVE one past its expiry shows as EXPIRED.</summary>
+    public static JsonObject Override(OverrideState o, UnixNanos? now = null) => new()
     {
         ["override_id"] = o.OverrideId,
         ["access_instance_id"] = o.AccessInstanceId,
         ["target_user_id"] = o.TargetUserId,
-        ["override_type"] = o.OverrideType,
+        ["override_type"] = WireNames.Of(o.OverrideType),
         ["scope"] = o.Scope,
-        ["grant_mode"] = o.GrantMode,
-        ["status"] = o.Status == "ACTIVE" && now is { } n && o.ExpiresAt is { } end && end <= n.Value ? "EXPIRED" : o.Status,
+        ["grant_mode"] = WireNames.Of(o.GrantMode),
+        ["status"] = WireNames.Of(now is { } n ? o.StatusAt(n) : o.Status),
         ["starts_at"] = new UnixNanos(o.StartsAt).ToString(),
         ["expires_at"] = o.ExpiresAt is { } e ? new UnixNanos(e).ToString() : null,
         ["escalation_case_id"] = o.EscalationCaseId,
@@ -46,23 +40,23 @@ public static class GovernanceViews
     };
 
     /// <summary>A case with its votes and the threshold status recomputed from them and the policy version it bound.</summary>
-    public static JsonObject Case(EscalationCaseRow c, IReadOnlyList<BoardVoteRow> votes)
+    public static JsonObject Case(EscalationCaseState c, CaseVotesState? votes)
     {
-        var view = BoardPolicies.ToView(c);
+        var view = c.ToView(BoardPolicies.Parse);
         var json = new JsonObject
         {
             ["escalation_case_id"] = c.EscalationCaseId,
-            ["status"] = c.Status,
+            ["status"] = WireNames.Of(c.Status),
             ["target_user_id"] = c.TargetUserId,
             ["access_instance_id"] = c.AccessInstanceId,
             ["simulation_id"] = c.SimulationId,
             ["requested_action"] = c.RequestedAction,
-            ["requested_mode"] = c.RequestedMode,
-            ["effective_access_mode"] = c.EffectiveMode,
-            ["escalation_trigger"] = c.EscalationTrigger,
+            ["requested_mode"] = WireNames.Of(c.RequestedMode),
+            ["effective_access_mode"] = WireNames.Of(c.EffectiveMode),
+            ["escalation_trigger"] = WireNames.Of(c.EscalationTrigger),
             ["board_policy_id"] = c.BoardPolicyId,
             ["policy_version_id"] = c.PolicyVersionId,
-            ["resolved_via"] = c.ResolvedVia,
+            ["resolved_via"] = c.ResolvedVia is { } via ? WireNames.Of(via) : null,
             ["override_id"] = c.OverrideId,
             ["opened_correlation_id"] = c.OpenedCorrelationId,
             ["opened_at"] = new UnixNanos(c.OpenedAt).ToString(),
@@ -73,23 +67,26 @@ public static class GovernanceViews
             var electorate = Governance.Electorate(policy, c.TargetUserId);
             json["policy"] = JsonNode.Parse(c.PolicyPayloadJson!);
             json["electorate"] = new JsonArray(electorate.Members.Select(m => (JsonNode)m).ToArray());
-            json["threshold_status"] = WireNames.Of(Governance.Threshold(view, BoardPolicies.ToVotes(votes)));
+            json["threshold_status"] = WireNames.Of(Governance.Threshold(view, votes?.ToBoardVotes() ?? []));
         }
         else
         {
             json["threshold_status"] = null;
         }
-        json["votes"] = new JsonArray(votes.Select(v => (JsonNode)new JsonObject
-        {
-            ["vote_row_id"] = v.VoteRowId,
-            ["voter_user_id"] = v.VoterUserId,
-            ["vote_value"] = v.VoteValue,
-            ["reason"] = v.Reason,
-            ["threshold_status_after"] = v.ThresholdStatus,
-            ["created_at"] = new UnixNanos(v.CreatedAt).ToString(),
-        }).ToArray());
+        json["votes"] = Votes(votes);
         return json;
     }
+
+    /// <summary>The votes on a case in row order.</summary>
+    public static JsonArray Votes(CaseVotesState? votes) => new((votes?.Votes ?? []).Select(v => (JsonNode)new JsonObject
+    {
+        ["vote_row_id"] = v.VoteRowId,
+        ["voter_user_id"] = v.VoterUserId,
+        ["vote_value"] = WireNames.Of(v.VoteValue),
+        ["reason"] = v.Reason,
+        ["threshold_status_after"] = WireNames.Of(v.ThresholdStatusAfter),
+        ["created_at"] = new UnixNanos(v.CreatedAt).ToString(),
+    }).ToArray());
 
     /// <summary>A board policy: its version in force (if any) and every version with its state.</summary>
     public static JsonObject Policy(BoardPolicyState policy) => new()

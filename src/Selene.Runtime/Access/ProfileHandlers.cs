@@ -131,11 +131,25 @@ public static class ProfileHandlers
             validate: c => OverlayDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
             targetOf: (c, _) => c.OverlayId,
             decide: (state, command, _, ctx) => OverlayDecider.Decide(state, command, new OverlayContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now))),
-        new DelegateHandler<CompileInput, CompileInstance>(
+        // Compile writes the user's instance: the governance half's Instances aggregate is its target.
+        new EngineSimulation<CompileInput, CompileInstance, AccessInstanceState, GovernanceEvent, CompileReads>(
             Record(InstanceCompile, SimulationType.Commit, CompileRefresh, ReasonCodes.AccessInstanceCompiled, ReasonCodes.AccessSchemaRefMissing,
                 ReasonCodes.AccessProfileNotActive, ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessOverlayOpInvalid, ReasonCodes.AccessPositionRefMissing,
                 ReasonCodes.AccessContractValidationFailed),
-            PrepareCompile, ExecuteCompileAsync),
+            GovernanceHandlers.Instances,
+            toCommand: i => new CompileInstance(i.TargetUserId, i.AccessProfileId, i.GlobalProfileVersionRef, i.TenantProfileVersionRef, i.OverlayVersionRefs ?? [],
+                i.PositionId, i.CompileReason, i.LifecycleState, i.IdentityVerified, i.VerificationLevel, i.DeviceTrustLevel),
+            validate: c => CompileDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+            targetOf: (c, _) => c.TargetUserId,
+            decide: (_, c, reads, ctx) => CompileDecider.Decide(c, reads.Compile, new CompileContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now)) switch
+            {
+                Decision<InstanceCompiled>.Accepted compiled => InstanceDecider.Compiled(compiled.Events[0], compiled.Reason, reads.Write.Authority,
+                    new GovernanceContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now)),
+                Decision<InstanceCompiled>.Rejected refused => new Decision<GovernanceEvent>.Rejected(refused.Reason, refused.Detail),
+                _ => throw new InvalidOperationException("unknown decision"),
+            },
+            readFacts: ReadCompileFactsAsync,
+            result: (state, c, reads, events) => GovernanceHandlers.InstanceResult(state, c, reads.Write, events)),
     ];
 
     // ---- AP schema versions and authoring review ---------------------------------------------------------------
@@ -307,21 +321,16 @@ public static class ProfileHandlers
 
     // ---- Instance compile ------------------------------------------------------------------------------------------
 
-    private static (CompileInstance?, JsonInputError?) PrepareCompile(CompileInput i)
-    {
-        var command = new CompileInstance(i.TargetUserId, i.AccessProfileId, i.GlobalProfileVersionRef, i.TenantProfileVersionRef, i.OverlayVersionRefs ?? [],
-            i.PositionId, i.CompileReason, i.LifecycleState, i.IdentityVerified, i.VerificationLevel, i.DeviceTrustLevel);
-        return CompileDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
-    }
+    /// <summary>What a compile reads: the permission chain (profiles, overlays, position, the existing posture) and the instance write's facts.</summary>
+    private sealed record CompileReads(CompileFacts Compile, GovernanceHandlers.InstanceWriteFacts Write);
 
-    private static async Task<HandlerOutcome> ExecuteCompileAsync(TenantTransaction tx, CompileInstance command, ExecutionContext ctx, CancellationToken ct)
+    private static async Task<CompileReads> ReadCompileFactsAsync(TenantTransaction tx, CompileInstance command, AccessInstanceState? current,
+        ExecutionContext ctx, CancellationToken ct)
     {
         var tenant = ctx.Tenant.Value;
-        var instanceId = TenantBootstrap.AccessInstanceId(tenant, command.TargetUserId);
-        // Lock order: the instance first, then each profile scope (shared with the schema handlers), so a compile never
-        // reads a profile half-way through an activation.
-        await tx.LockEntityAsync("access:" + command.TargetUserId, ct); // the lock every writer of a user's access takes
-        await AccessProfileStore.LockAsync(tx, "INSTANCE|" + instanceId, ct);
+        // Lock order: the instance stream (the target), the user's access lock, then each profile scope (shared with the
+        // schema handlers), so a compile never reads a profile half-way through an activation.
+        var write = await GovernanceHandlers.InstanceWriteFactsAsync(tx, command.TargetUserId, current, ctx, ct);
         await AccessProfileStore.LockAsync(tx, "GLOBAL|" + ProfileDecider.GlobalScopeKey + "|" + command.AccessProfileId, ct);
         await AccessProfileStore.LockAsync(tx, "TENANT|" + tenant + "|" + command.AccessProfileId, ct);
         var global = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, ProfileDecider.GlobalScopeKey, command.AccessProfileId, ct));
@@ -331,53 +340,7 @@ public static class ProfileHandlers
         foreach (var r in command.OverlayVersionRefs)
             if (await Overlays.GetAsync(tx, r.OverlayId, ct) is { } overlay) overlays[r.OverlayId] = overlay;
         var positionExists = command.PositionId is { } positionId && await Position.PositionModule.Positions.GetAsync(tx, positionId, ct) is not null;
-        var existingRow = await AccessStore.GetByUserAsync(tx, command.TargetUserId, ct);
-        var existing = existingRow is null ? null : new ExistingInstance(WireNames.Parse<AccessLifecycle>(existingRow.Lifecycle), existingRow.IdentityVerified,
-            WireNames.Parse<VerificationLevel>(existingRow.VerificationLevel), WireNames.Parse<DeviceTrustLevel>(existingRow.DeviceTrustLevel));
-
-        var decision = CompileDecider.Decide(command, new CompileFacts(global, tenantProfile, overlays, positionExists, existing),
-            new CompileContext(tenant, ctx.Actor.Value, ctx.Now));
-        if (decision is Decision<InstanceCompiled>.Rejected rejected)
-            return Refused(InstanceCompile, rejected.Reason, rejected.Detail, ("access_instance_id", instanceId), ("access_profile_id", command.AccessProfileId));
-
-        var accepted = (Decision<InstanceCompiled>.Accepted)decision;
-        var c = accepted.Events[0];
-        // The same limits as ACCESS_INSTANCE_UPSERT_COMMIT: nobody compiles their own instance or hands out more than they hold.
-        var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
-        if (Governance.CheckInstanceAuthority(ctx.Actor.Value, actor, actorOverrides, c.TargetUserId, c.Mode, c.Allow, c.FinancialAuth, ctx.Now,
-                existingRow is null ? null : AccessCheck.ToView(existingRow)) is { } refusal)
-            return Refused(InstanceCompile, refusal.Reason, refusal.Detail, ("access_instance_id", instanceId), ("access_profile_id", command.AccessProfileId));
-        var identityCreated = await AccessGovernanceStore.EnsureIdentityAsync(tx, c.TargetUserId, c.At, ct);
-        var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["allow"] = c.Allow,
-            ["financial_auth"] = c.FinancialAuth,
-            ["constraint_refs"] = c.ConstraintRefs,
-            ["escalation_policy_refs"] = c.EscalationPolicyRefs,
-        });
-        var l = c.Lineage;
-        var row = new AccessInstanceRow(tenant, instanceId, c.TargetUserId, c.RoleTemplateId, WireNames.Of(c.Mode), baseline, c.IdentityVerified,
-            WireNames.Of(c.VerificationLevel), WireNames.Of(c.DeviceTrust), WireNames.Of(c.Lifecycle), 0, existingRow?.CreatedAt ?? c.At, c.At,
-            new InstanceLineage(l.GlobalProfileId, l.GlobalProfileVersion, l.TenantProfileId, l.TenantProfileVersion, l.OverlaySetRef, l.PositionId));
-        var eventId = await AccessStore.WriteInstanceAsync(tx, row, "COMPILE", accepted.Reason.Name, InstanceCompile, ctx.Actor.Value,
-            ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ct);
-
-        var payload = new List<(string, string)>
-        {
-            ("access_instance_id", instanceId), ("tenant_id", tenant), ("user_id", c.TargetUserId), ("effective_access_mode", WireNames.Of(c.Mode)),
-            ("compiled_global_profile_id", l.GlobalProfileId), ("compiled_global_profile_version", Invariant(l.GlobalProfileVersion)),
-            ("allow_count", Invariant(c.Allow.Count)), ("financial_auth", c.FinancialAuth ? "true" : "false"),
-            ("state_from", existingRow?.Lifecycle ?? "NONE"), ("state_to", WireNames.Of(c.Lifecycle)), ("ledger_event_id", Invariant(eventId)),
-        };
-        if (l.TenantProfileVersion is { } tv) payload.Add(("compiled_tenant_profile_version", Invariant(tv)));
-        if (l.OverlaySetRef is { } set) payload.Add(("compiled_overlay_set_ref", set));
-        if (l.PositionId is { } position) payload.Add(("compiled_position_id", position));
-        var stored = row with { SourceEventId = eventId };
-        return new HandlerOutcome.Accepted(accepted.Reason, new JsonObject
-        {
-            ["access_instance"] = AccessCheck.ToJson(stored),
-            ["identity_created"] = identityCreated,
-        }, [new JournalDraft(ReasonCodes.EngineAccess, InstanceCompile, accepted.Reason, JournalPayload.Create([.. payload]))], []);
+        return new CompileReads(new CompileFacts(global, tenantProfile, overlays, positionExists, current?.ToExisting()), write);
     }
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>

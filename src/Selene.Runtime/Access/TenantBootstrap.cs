@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Selene.Engines.Access;
 using Selene.Kernel.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
@@ -18,33 +19,27 @@ public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
 {
     public const string AdminRoleTemplate = "tenant_admin";
 
-    public static string AccessInstanceId(string tenantId, string userId) => "ai_" + Hashing.ShortHash(16, tenantId, userId);
-
     /// <param name="platformOperator">The tenant's actors may write GLOBAL access profiles (platform truth shared by every tenant).</param>
     public async Task<TenantCreation> CreateAsync(TenantId tenant, UserId admin, CancellationToken ct = default, bool platformOperator = false)
     {
-        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow()).Value;
+        var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
         await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct);
-        if (!await KeyStore.CreateTenantAsync(tx, admin, platformOperator, now, ct)) return new TenantCreation(false, ReasonCodes.TenantExists, null, null);
+        if (!await KeyStore.CreateTenantAsync(tx, admin, platformOperator, now.Value, ct)) return new TenantCreation(false, ReasonCodes.TenantExists, null, null);
 
-        var instanceId = AccessInstanceId(tenant.Value, admin.Value);
         var correlation = CorrelationId.FromDigest(Hashing.Sha256(System.Text.Encoding.UTF8.GetBytes($"tenant-create|{tenant.Value}|{admin.Value}")));
-        var baseline = CanonicalJson.SerializeToString(new SortedDictionary<string, object>(StringComparer.Ordinal)
-        {
-            ["allow"] = new[] { "*" },
-            ["financial_auth"] = true,
-        });
-        var eventId = await AccessStore.WriteInstanceAsync(tx, new AccessInstanceRow(tenant.Value, instanceId, admin.Value, AdminRoleTemplate, "X", baseline,
-            IdentityVerified: true, "STEP_UP", "DTL4", "ACTIVE", 0, now, now), "BOOTSTRAP_ADMIN", ReasonCodes.AccessInstanceBootstrapped.Name,
-            null, null, correlation.ToString(), null, ct);
-        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), ReasonCodes.EngineAccess, "ACCESS_INSTANCE_UPSERT_COMMIT",
+        // Nobody's request: the envelope is the new administrator's, under the tenant-create correlation; the tenant is
+        // new in this transaction, so its instance stream is too (nothing to lock or load).
+        var context = new ExecutionContext(tenant, admin, correlation, new TurnId(1), new IdempotencyKey("tenant-create"), now);
+        var written = InstanceDecider.Bootstrap(tenant.Value, admin.Value, AdminRoleTemplate, now);
+        var (_, eventId) = await GovernanceHandlers.Instances.WriteAsync(tx, null, written, context, ReasonCodes.AccessInstanceBootstrapped, ct);
+        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), ReasonCodes.EngineAccess, GovernanceHandlers.InstanceUpsert,
             ReasonCodes.AccessInstanceBootstrapped, JournalPayload.Create(
-                ("access_instance_id", instanceId), ("tenant_id", tenant.Value), ("user_id", admin.Value), ("effective_access_mode", "X"),
-                ("ledger_event_id", eventId.ToString(System.Globalization.CultureInfo.InvariantCulture))), null, null)], now, ct);
+                ("access_instance_id", written.AccessInstanceId), ("tenant_id", tenant.Value), ("user_id", admin.Value), ("effective_access_mode", "X"),
+                ("ledger_event_id", eventId.ToString(System.Globalization.CultureInfo.InvariantCulture))), null, null)], now.Value, ct);
         var key = KeyStore.NewKey();
-        await KeyStore.InsertKeyAsync(tx, key, admin, now, ct);
+        await KeyStore.InsertKeyAsync(tx, key, admin, now.Value, ct);
         await tx.CommitAsync(ct);
-        return new TenantCreation(true, ReasonCodes.AccessInstanceBootstrapped, key, instanceId);
+        return new TenantCreation(true, ReasonCodes.AccessInstanceBootstrapped, key, written.AccessInstanceId);
     }
 }
 
@@ -61,22 +56,36 @@ public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
     }
 
     /// <summary>The gate's view of a stored instance; baseline JSON {"allow": [...], "financial_auth": bool}.</summary>
-    public static AccessInstanceView ToView(AccessInstanceRow row)
+    public static AccessInstanceView ToView(AccessInstanceState state)
     {
-        using var baseline = JsonDocument.Parse(row.BaselinePermissionsJson);
+        using var baseline = JsonDocument.Parse(state.BaselinePermissionsJson);
         var root = baseline.RootElement;
         IReadOnlyList<string>? allow = root.TryGetProperty("allow", out var list) && list.ValueKind == JsonValueKind.Array
             ? list.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
             : null;
         var financial = root.TryGetProperty("financial_auth", out var f) && f.ValueKind == JsonValueKind.True;
-        return new AccessInstanceView(row.AccessInstanceId, row.TenantId, row.UserId, WireNames.Parse<AccessMode>(row.AccessMode), allow, financial,
-            row.IdentityVerified, WireNames.Parse<DeviceTrustLevel>(row.DeviceTrustLevel), WireNames.Parse<AccessLifecycle>(row.Lifecycle));
+        return new AccessInstanceView(state.AccessInstanceId, state.TenantId, state.UserId, state.AccessMode, allow, financial, state.IdentityVerified,
+            state.DeviceTrustLevel, state.LifecycleState);
     }
 
-    public static JsonObject ToJson(AccessInstanceRow r)
+    /// <summary>The public JSON view of an instance (read routes and the instance simulations' results).</summary>
+    public static JsonObject ToJson(AccessInstanceState s)
     {
-        var json = Json(r);
-        if (r.Lineage is { } l)
+        var json = new JsonObject
+        {
+            ["access_instance_id"] = s.AccessInstanceId,
+            ["user_id"] = s.UserId,
+            ["role_template_id"] = s.RoleTemplateId,
+            ["effective_access_mode"] = WireNames.Of(s.AccessMode),
+            ["baseline_permissions"] = JsonNode.Parse(s.BaselinePermissionsJson),
+            ["identity_verified"] = s.IdentityVerified,
+            ["verification_level"] = WireNames.Of(s.VerificationLevel),
+            ["device_trust_level"] = WireNames.Of(s.DeviceTrustLevel),
+            ["lifecycle_state"] = WireNames.Of(s.LifecycleState),
+            ["created_at"] = new UnixNanos(s.CreatedAt).ToString(),
+            ["updated_at"] = new UnixNanos(s.UpdatedAt).ToString(),
+        };
+        if (s.Lineage is { } l)
         {
             // The compiled lineage (ACCESS_INSTANCE_COMPILE_COMMIT); null members are left out like everywhere else.
             json["compiled_global_profile_id"] = l.GlobalProfileId;
@@ -88,19 +97,4 @@ public sealed class AccessCheck(SeleneDatabase db, TimeProvider clock)
         }
         return json;
     }
-
-    private static JsonObject Json(AccessInstanceRow r) => new()
-    {
-        ["access_instance_id"] = r.AccessInstanceId,
-        ["user_id"] = r.UserId,
-        ["role_template_id"] = r.RoleTemplateId,
-        ["effective_access_mode"] = r.AccessMode,
-        ["baseline_permissions"] = JsonNode.Parse(r.BaselinePermissionsJson),
-        ["identity_verified"] = r.IdentityVerified,
-        ["verification_level"] = r.VerificationLevel,
-        ["device_trust_level"] = r.DeviceTrustLevel,
-        ["lifecycle_state"] = r.Lifecycle,
-        ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
-        ["updated_at"] = new UnixNanos(r.UpdatedAt).ToString(),
-    };
 }

@@ -53,6 +53,12 @@ public interface IAggregate<in TEvent> : IAggregate
 
     /// <summary>The event as the ledger's JSON payload.</summary>
     string WriteEvent(TEvent e);
+
+    /// <summary>
+    /// Appends the event to the stream's ledger with the execution's envelope (acting user, <paramref name="reason"/>,
+    /// correlation, idempotency key, now) and returns its event id. The one way an event reaches a ledger.
+    /// </summary>
+    Task<long> AppendAsync(TenantTransaction tx, string streamId, TEvent e, ExecutionContext context, ReasonCode reason, CancellationToken ct);
 }
 
 /// <summary>An aggregate with its state type: what a simulation targets and a read route lists.</summary>
@@ -159,6 +165,25 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
 
     // The event's own record, so a subtype of TOwn is stored with every field it has.
     public string WriteEvent(TEvent e) => JsonSerializer.Serialize(Own(e), Own(e).GetType(), EngineJson.Options);
+
+    public Task<long> AppendAsync(TenantTransaction tx, string streamId, TEvent e, ExecutionContext context, ReasonCode reason, CancellationToken ct) =>
+        Store.AppendAsync(tx, new NewLedgerEvent(streamId, EventTypeOf(e), context.Actor.Value, reason.Name, WriteEvent(e), context.Correlation.ToString(),
+            context.IdempotencyKey.Value, context.Now.Value), ct);
+
+    /// <summary>
+    /// Outside a simulation (the executor opening an escalation case): appends one event to a stream whose lock the
+    /// caller holds and whose state before is <paramref name="before"/>, folds it, and writes the projection with the
+    /// transaction's next batch. Returns the state after and the event id.
+    /// </summary>
+    public async Task<(TState State, long EventId)> WriteAsync(TenantTransaction tx, TState? before, TOwn e, ExecutionContext context, ReasonCode reason,
+        CancellationToken ct)
+    {
+        var streamId = _streamOf(e);
+        var eventId = await AppendAsync(tx, streamId, e, context, reason, ct);
+        var after = _evolve(before, e, eventId);
+        Store.DeferUpsert(tx, ToRow(streamId, after, eventId, context.Now.Value));
+        return (after, eventId);
+    }
 
     public IReadOnlyList<ProjectionRow> Fold(IEnumerable<LedgerEvent> ledger)
     {

@@ -34,8 +34,12 @@ public sealed record EngineModule(
 /// <param name="NotFound">The route answers 404 (for the OpenAPI description).</param>
 public sealed record ReadRoute(string Name, string Pattern, string Summary, bool NotFound, ReadQuery Query);
 
-/// <summary>A read: the caller's tenant, the route values and the query string (each parameter's values joined by ',').</summary>
-public sealed record ReadRequest(SeleneDatabase Db, TenantId Tenant, IReadOnlyDictionary<string, string> RouteValues, IReadOnlyDictionary<string, string> QueryValues);
+/// <summary>
+/// A read: the caller's tenant, the route values and the query string (each parameter's values joined by ','), and the
+/// host clock's time of the request (<paramref name="Now"/>: what "expired" means in a read).
+/// </summary>
+public sealed record ReadRequest(SeleneDatabase Db, TenantId Tenant, IReadOnlyDictionary<string, string> RouteValues, IReadOnlyDictionary<string, string> QueryValues,
+    UnixNanos Now);
 
 /// <summary>A query function of a read route.</summary>
 public delegate Task<ReadResult> ReadQuery(ReadRequest request, CancellationToken ct);

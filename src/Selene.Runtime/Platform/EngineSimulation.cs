@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 
 namespace Selene.Runtime.Platform;
 
@@ -105,8 +104,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                         index = touched.Count - 1;
                     }
                     var before = touched[index].State;
-                    var eventId = await aggregate.Store.AppendAsync(tx, new NewLedgerEvent(streamId, aggregate.EventTypeOf(e), context.Actor.Value,
-                        accepted.Reason.Name, aggregate.WriteEvent(e), context.Correlation.ToString(), context.IdempotencyKey.Value, context.Now.Value), ct);
+                    var eventId = await aggregate.AppendAsync(tx, streamId, e, context, accepted.Reason, ct);
                     var after = aggregate.Evolve(before, e, eventId);
                     touched[index] = touched[index] with { State = after, LastEventId = eventId };
                     journal.Add(new JournalDraft(aggregate.EngineId, JournalEventTypes.StateTransition, accepted.Reason,
