@@ -21,10 +21,17 @@ internal static class AccessProfileFixtureRows
         await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(tenant, scope, scopeKey, profileId, 1, "AGREE", "rule.one", null, null, null,
             "seed", ReasonCodes.AccessApRuleActionRecorded.Name, "ACCESS_AP_AUTHORING_RULE_ACTION_COMMIT", actorTenant, "u1", "7", "k1", 1), default);
         await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(tenant, scope, scopeKey, profileId, 1, "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", 1, review, 1), default);
-        var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed"}""";
-        var drafted = await AccessProfileStore.AppendApEventAsync(tx, new ApSchemaLedgerRow(0, tenant, scope, scopeKey, profileId, 1, "CREATE_DRAFT", "DRAFT",
-            payload, null, null, null, null, "seed", ReasonCodes.AccessApSchemaDrafted.Name, "ACCESS_AP_SCHEMA_CREATE_DRAFT", actorTenant, "u1", "7", "k1", 1), default);
-        await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(tenant, scope, scopeKey, profileId, 1, payload, drafted, 1), default);
+        // One profile stream in the AP schema pair: the tenant's own, or a GLOBAL one under the reserved tenant key.
+        var schemas = new EngineStore(new StorePair("access_ap_schema"));
+        if (tenant is null) schemas = schemas.Global;
+        var stream = scope + ":" + profileId;
+        var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed","derived_from_global_profile_id":null}""";
+        var drafted = await schemas.AppendAsync(tx, new NewLedgerEvent(stream, "CREATE_DRAFT", "u1", ReasonCodes.AccessApSchemaDrafted.Name,
+            $$"""{"scope":"{{scope}}","scope_key":"{{scopeKey}}","access_profile_id":"{{profileId}}","schema_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed","payload":{{payload}},"is_update":false}""",
+            "7", "k1", 1), default);
+        await schemas.UpsertAsync(tx, new ProjectionRow(stream, "INACTIVE",
+            $$$"""{"scope":"{{{scope}}}","scope_key":"{{{scopeKey}}}","access_profile_id":"{{{profileId}}}","profile":{"versions":{"1":{"schema_version_id":1,"lifecycle":"DRAFT","payload":{{{payload}}},"last_event_at":1}},"current_version_id":null}}""",
+            drafted, 1), default);
         if (overlayId is null) return;
         // One ACTIVE overlay in the engine store pair (as the overlay aggregate writes it).
         var overlays = new EngineStore(new StorePair("access_ap_overlay"));
@@ -40,38 +47,57 @@ internal static class AccessProfileFixtureRows
 
 /// <summary>
 /// GLOBAL access profiles are platform truth shared by every tenant, next to each tenant's own rows: every tenant
-/// sees GLOBAL rows and its own TENANT rows, never another tenant's; without a session tenant nothing is visible.
+/// sees GLOBAL rows and its own TENANT rows, never another tenant's; without a session tenant nothing is visible;
+/// only a platform-operator tenant writes GLOBAL rows. The AP schema pair keeps its GLOBAL rows under the reserved
+/// tenant key (<see cref="EngineStore.GlobalTenantKey"/>), the review tables of 0007 with tenant_id NULL.
 /// </summary>
 public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClassFixture<StorageFixture>, IAsyncLifetime
 {
-    private static readonly string[] SharedTables = ["access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger",
-        "access_ap_authoring_review_current", "access_ap_rule_review_actions_ledger"];
+    private const string Global = "tenant_id = '" + EngineStore.GlobalTenantKey + "'";
+    private const string NullGlobal = "tenant_id IS NULL AND scope_key = 'GLOBAL'";
 
-    public static TheoryData<string> Shared => new(SharedTables);
+    public static TheoryData<string, string> Shared => new()
+    {
+        { "access_ap_schema_ledger", Global },
+        { "access_ap_schema_current", Global },
+        { "access_ap_authoring_review_ledger", NullGlobal },
+        { "access_ap_authoring_review_current", NullGlobal },
+        { "access_ap_rule_review_actions_ledger", NullGlobal },
+    };
 
     public async Task InitializeAsync()
     {
-        await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme");
-        await using (var exists = tx.Command("SELECT count(*) FROM selene.access_ap_schema_current WHERE scope_key = 'GLOBAL'"))
+        await using (var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme"))
+        await using (var exists = tx.Command($"SELECT count(*) FROM selene.access_ap_schema_current WHERE {Global}"))
         {
             if ((long)(await exists.ExecuteScalarAsync())! > 0) return; // seeded by an earlier test of this class
         }
-        await AccessProfileFixtureRows.SeedGlobalRowsAsync(tx, "gp1");
-        await tx.CommitAsync();
+        // Only a platform operator writes GLOBAL rows: acme is one while it seeds them.
+        await SetOperatorAsync("acme", true);
+        try
+        {
+            await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme");
+            await AccessProfileFixtureRows.SeedGlobalRowsAsync(tx, "gp1");
+            await tx.CommitAsync();
+        }
+        finally
+        {
+            await SetOperatorAsync("acme", false);
+        }
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
 
     [Theory]
     [MemberData(nameof(Shared))]
-    public async Task TenantsSeeGlobalRowsAndTheirOwn_NeverAnotherTenants(string table)
+    public async Task TenantsSeeGlobalRowsAndTheirOwn_NeverAnotherTenants(string table, string global)
     {
         foreach (var (tenant, other) in new[] { ("acme", "globex"), ("globex", "acme") })
         {
-            Assert.Equal(1, await CountAsync(tenant, table, "tenant_id IS NULL AND scope_key = 'GLOBAL'"));
+            Assert.Equal(1, await CountAsync(tenant, table, global));
             Assert.True(await CountAsync(tenant, table, $"tenant_id = '{tenant}'") > 0, $"{tenant} sees its own {table} rows");
             Assert.Equal(0, await CountAsync(tenant, table, $"tenant_id = '{other}'"));
-            Assert.Equal(0, await CountAsync(tenant, table, $"scope_key = '{other}'"));
+            Assert.Equal(0, await CountAsync(tenant, table, $"tenant_id IS DISTINCT FROM '{tenant}' AND NOT ({global})"));
         }
         Assert.Equal(1, await CountAsync("initech", table, "true")); // a tenant without rows sees just the GLOBAL one
         Assert.Equal(0, await Sql.CountAsync(fixture.Db.App, null, table)); // no session tenant: nothing
@@ -81,16 +107,48 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     public async Task ATenant_CannotWriteOrChangeAnotherTenantsProfileRows()
     {
         var error = await Sql.FailsAsync(fixture.Db.App, "acme", """
-            INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
-                reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
-            VALUES ('globex', 'TENANT', 'globex', 'ap9', 1, 'RETIRE', 'RETIRED', 'x', 'ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT', 'ACCESS_AP_SCHEMA_RETIRE_COMMIT', 'globex', 'u1', 9, 2)
+            INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('globex', 'TENANT:ap9', 'RETIRE', 'u1', 'ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT', '{}', 9, 2)
             """);
         Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
 
-        await Sql.ExecAsync(fixture.Db.App, "acme", "DELETE FROM selene.access_ap_schema_current WHERE scope_key = 'globex'");
+        await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_schema_current SET status = 'ACTIVE' WHERE tenant_id = 'globex'");
         await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_overlay_current SET status = 'INACTIVE' WHERE tenant_id = 'globex'");
-        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", "scope_key = 'globex'"));
+        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", "tenant_id = 'globex' AND status = 'INACTIVE'"));
         Assert.Equal(1, await CountAsync("globex", "access_ap_overlay_current", "status = 'ACTIVE'"));
+    }
+
+    [Fact]
+    public async Task OnlyAPlatformOperator_WritesGlobalRows_AndItStillCannotWriteAnotherTenants()
+    {
+        var global = $"""
+            INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('{EngineStore.GlobalTenantKey}', 'GLOBAL:gp9', 'CREATE_DRAFT', 'u1', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', '{"{}"}', 9, 2)
+            """;
+        var alter = $"UPDATE selene.access_ap_schema_current SET status = 'ACTIVE' WHERE {Global}";
+        Assert.Equal("42501", (await Sql.FailsAsync(fixture.Db.App, "globex", global)).SqlState);
+        Assert.Equal("42501", (await Sql.FailsAsync(fixture.Db.App, "globex", alter)).SqlState); // visible, yet not writable
+        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", $"{Global} AND status = 'INACTIVE'"));
+
+        await SetOperatorAsync("globex", true);
+        try
+        {
+            await using (var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "globex"))
+            {
+                await using (var insert = tx.Command(global)) await insert.ExecuteNonQueryAsync();
+                await using var actor = tx.Command("SELECT actor_tenant_id FROM selene.access_ap_schema_ledger WHERE stream_id = 'GLOBAL:gp9'");
+                Assert.Equal("globex", await actor.ExecuteScalarAsync()); // the actor's own tenant is recorded
+            } // rolled back: the operator could, the row is not kept
+            var other = await Sql.FailsAsync(fixture.Db.App, "globex", """
+                INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+                VALUES ('acme', 'TENANT:ap9', 'CREATE_DRAFT', 'u1', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', '{}', 9, 2)
+                """);
+            Assert.Equal("42501", other.SqlState);
+        }
+        finally
+        {
+            await SetOperatorAsync("globex", false);
+        }
     }
 
     [Fact]
@@ -100,19 +158,26 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
         foreach (var (tenantId, scope, scopeKey) in new[] { ("'acme'", "TENANT", "globex"), ("'acme'", "GLOBAL", "GLOBAL"), ("NULL", "TENANT", "acme") })
         {
             var error = await Sql.FailsAsync(fixture.Db.Owner, "acme", $"""
-                INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
-                    reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
-                VALUES ({tenantId}, '{scope}', '{scopeKey}', 'ap9', 1, 'RETIRE', 'RETIRED', 'x', 'r', 's', 'acme', 'u1', 9, 2)
+                INSERT INTO selene.access_ap_authoring_review_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_kind,
+                    review_channel, confirmation_state, reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
+                VALUES ({tenantId}, '{scope}', '{scopeKey}', 'ap9', 1, 'REVIEW_CHANNEL_COMMIT', 'PHONE_DESKTOP', 'REVIEW_IN_PROGRESS', 'x', 'r', 's',
+                    'acme', 'u1', 9, 2)
                 """);
             Assert.Equal("23514", error.SqlState); // check_violation
         }
+        // In the AP schema pair, a tenant row's actor is of that tenant (only GLOBAL rows name an actor of another).
+        var foreign = await Sql.FailsAsync(fixture.Db.Owner, "acme", """
+            INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, actor_tenant_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('acme', 'TENANT:ap9', 'CREATE_DRAFT', 'u1', 'globex', 'r', '{}', 9, 2)
+            """);
+        Assert.Equal("23514", foreign.SqlState);
     }
 
     [Fact]
     public async Task PlatformOperator_IsAnsweredForTheSessionTenantOnly()
     {
         Assert.False(await IsOperatorAsync("acme"));
-        await Sql.ExecAsync(fixture.Db.Owner, null, "UPDATE selene.tenants SET platform_operator = true WHERE tenant_id = 'acme'");
+        await SetOperatorAsync("acme", true);
         try
         {
             Assert.True(await IsOperatorAsync("acme"));
@@ -120,7 +185,7 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
         }
         finally
         {
-            await Sql.ExecAsync(fixture.Db.Owner, null, "UPDATE selene.tenants SET platform_operator = false WHERE tenant_id = 'acme'");
+            await SetOperatorAsync("acme", false);
         }
     }
 
@@ -141,8 +206,11 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     private async Task<bool> IsOperatorAsync(string tenant)
     {
         await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, tenant);
-        return await AccessProfileStore.IsPlatformOperatorAsync(tx, default);
+        return await EngineStore.SessionIsPlatformOperatorAsync(tx, default);
     }
+
+    private Task SetOperatorAsync(string tenant, bool on) =>
+        Sql.ExecAsync(fixture.Db.Owner, null, $"UPDATE selene.tenants SET platform_operator = {(on ? "true" : "false")} WHERE tenant_id = '{tenant}'");
 
     private async Task<long> CountAsync(string tenant, string table, string where)
     {

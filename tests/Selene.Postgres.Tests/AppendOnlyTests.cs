@@ -25,7 +25,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "access_escalation_case_ledger", "DELETE FROM selene.access_escalation_case_ledger" },
         { "access_board_votes_ledger", "UPDATE selene.access_board_votes_ledger SET vote_value = 'REJECT'" },
         { "access_board_votes_ledger", "DELETE FROM selene.access_board_votes_ledger" },
-        { "access_ap_schema_ledger", "UPDATE selene.access_ap_schema_ledger SET lifecycle_state = 'ACTIVE'" },
+        { "access_ap_schema_ledger", "UPDATE selene.access_ap_schema_ledger SET event_type = 'ACTIVATE'" },
         { "access_ap_authoring_review_ledger", "DELETE FROM selene.access_ap_authoring_review_ledger" },
         { "access_ap_rule_review_actions_ledger", "UPDATE selene.access_ap_rule_review_actions_ledger SET rule_action = 'DISAGREE'" },
         { "access_ap_overlay_ledger", "TRUNCATE selene.access_ap_overlay_ledger CASCADE" },

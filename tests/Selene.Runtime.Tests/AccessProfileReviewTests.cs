@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Selene.Engines.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
+using Selene.Runtime.Platform;
 using static Selene.Runtime.Tests.AccessProfileKit;
 
 namespace Selene.Runtime.Tests;
@@ -59,11 +61,12 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "acme");
         var ruleIds = await AccessProfileStore.RuleActionIdsAsync(tx, "acme", p, 1, default);
         var review = await AccessProfileStore.GetReviewAsync(tx, "acme", p, 1, default);
-        var activation = Assert.Single(await AccessProfileStore.ApLedgerAsync(tx, "acme", p, default), r => r.EventAction == "ACTIVATE");
+        var activation = Assert.Single(await ProfileHandlers.Schemas.Store.LedgerAsync(tx, default), r => r.StreamId == $"TENANT:{p}" && r.EventType == "ACTIVATE");
+        var lineage = JsonSerializer.Deserialize<ApVersionActivated>(activation.Payload, EngineJson.Options)!.Lineage!;
         Assert.Equal(3, ruleIds.Count);
-        Assert.Equal(review!.LatestReviewEventId, activation.ActivationReviewEventId);
-        Assert.Equal(3, activation.ActivationRuleActionCount);
-        Assert.Equal(ProfileDecider.RuleActionSetRef(ruleIds), activation.ActivationRuleActionSetRef);
+        Assert.Equal(review!.LatestReviewEventId, lineage.ReviewEventId);
+        Assert.Equal(3, lineage.RuleActionCount);
+        Assert.Equal(ProfileDecider.RuleActionSetRef(ruleIds), lineage.RuleActionSetRef);
         Assert.Equal(("PHONE_DESKTOP", "CONFIRMED_FOR_ACTIVATION", 3), (review.ReviewChannel, review.ConfirmationState, review.RuleActionCount));
         Assert.Equal(3, await _kit.CountAsync("access_ap_authoring_review_ledger", $"access_profile_id = '{p}'"));
     }
@@ -74,7 +77,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         var p = Profile();
         await _kit.ActiveProfileAsync(p, 1);
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger",
-            $"access_profile_id = '{p}' AND event_action = 'ACTIVATE' AND activation_review_event_id IS NULL AND activation_rule_action_set_ref IS NULL"));
+            $"stream_id = 'TENANT:{p}' AND event_type = 'ACTIVATE' AND payload->'lineage' = 'null'::jsonb"));
     }
 
     [Fact]
@@ -124,7 +127,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         Assert.Equal(ReasonCodes.AccessApActivationConflict, (await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1))).Reason);
         Assert.Equal(before, (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"access_profile_id = '{p}'"),
             await _kit.CountAsync("access_ap_authoring_review_ledger", $"access_profile_id = '{p}'")));
-        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"stream_id = 'TENANT:{p}' AND status = 'ACTIVE'"));
     }
 
     [Fact]
@@ -192,6 +195,6 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         Assert.Equal(1, await _kit.CountAsync("access_ap_authoring_review_current",
             $"access_profile_id = '{p}' AND tenant_id IS NULL AND confirmation_state = 'CONFIRMED_FOR_ACTIVATION'", tenant: "globex"));
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger",
-            $"access_profile_id = '{p}' AND event_action = 'ACTIVATE' AND activation_rule_action_count = 1", tenant: "globex"));
+            $"stream_id = 'GLOBAL:{p}' AND tenant_id = '{EngineStore.GlobalTenantKey}' AND event_type = 'ACTIVATE' AND payload #>> '{{lineage,rule_action_count}}' = '1'", tenant: "globex"));
     }
 }

@@ -29,6 +29,12 @@ public static partial class ProfileDecider
     /// <summary>"GLOBAL" for platform profiles, the tenant id for a tenant's own.</summary>
     public static string ScopeKey(ApScope scope, string tenantId) => scope == ApScope.Global ? GlobalScopeKey : tenantId;
 
+    /// <summary>The stream of one profile in one scope: <c>GLOBAL:&lt;id&gt;</c> (shared by every tenant) or <c>TENANT:&lt;id&gt;</c>.</summary>
+    public static string StreamId(ApScope scope, string accessProfileId) => WireNames.Of(scope) + ":" + accessProfileId;
+
+    /// <summary>Whether a profile stream id is a GLOBAL one.</summary>
+    public static bool IsGlobalStream(string streamId) => streamId.StartsWith(WireNames.Of(ApScope.Global) + ":", StringComparison.Ordinal);
+
     /// <summary>A digest of the rule actions a version was activated under: <c>ras_</c> + 32 hex of their ids in ascending order.</summary>
     public static string RuleActionSetRef(IEnumerable<long> ruleActionIds) =>
         "ras_" + Hashing.ShortHash(32, ruleActionIds.Order().Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray());
@@ -213,6 +219,10 @@ public static partial class ProfileDecider
                 return state;
         }
     }
+
+    /// <summary>Folds a schema event into its profile stream (pure: the event and nothing else).</summary>
+    public static ApProfileStream EvolveStream(ApProfileStream? stream, ApSchemaEvent e) =>
+        new(e.Scope, e.ScopeKey, e.AccessProfileId, Evolve(stream?.Profile ?? ApProfileState.Empty, e));
 
     /// <summary>Folds a review event (with the id its ledger row received) into the version's review.</summary>
     public static ApReviewState? EvolveReview(ApReviewState? review, ApEvent e, long rowId) => e switch

@@ -105,6 +105,12 @@ public sealed record ApProfileState(IReadOnlyDictionary<int, ApVersionState> Ver
     public static ApProfileState Empty { get; } = new(new Dictionary<int, ApVersionState>(), null);
 }
 
+/// <summary>
+/// One profile in one scope as its stream holds it (stream id <see cref="ProfileDecider.StreamId"/>): where it lives
+/// and its versions. A GLOBAL profile's stream is shared by every tenant.
+/// </summary>
+public sealed record ApProfileStream(ApScope Scope, string ScopeKey, string AccessProfileId, ApProfileState Profile);
+
 /// <summary>The authoring review of one version: its channel (null when declined without one), state and rule actions.</summary>
 /// <param name="LatestReviewEventId">The review ledger row that produced this state.</param>
 /// <param name="RuleActionIds">The ids of the recorded rule actions, ascending.</param>

@@ -85,8 +85,40 @@ public static class ProfileHandlers
             ["RETIRE"] = typeof(OverlayVersionRetired),
         });
 
+    /// <summary>
+    /// The AP schema versions: <c>access_ap_schema_ledger</c> / <c>access_ap_schema_current</c>, one stream per profile
+    /// and scope (<see cref="ProfileDecider.StreamId"/>) holding every version; GLOBAL streams are kept under the
+    /// reserved tenant key, read by every tenant and written only by a platform operator. The stream is ACTIVE while a
+    /// version is current, INACTIVE otherwise.
+    /// </summary>
+    public static Aggregate<ApProfileStream, ApSchemaEvent, ApEvent> Schemas { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_schema", streamField: "access_profile_stream", viewName: "access_profile",
+        streamOf: e => ProfileDecider.StreamId(e.Scope, e.AccessProfileId),
+        eventTypeOf: SchemaActionOf,
+        evolve: (state, e, _) => ProfileDecider.EvolveStream(state, e),
+        statusOf: s => s.Profile.CurrentVersionId is null ? "INACTIVE" : "ACTIVE",
+        view: s => ProfileViews.Version(s, s.Profile.CurrentVersionId ?? s.Profile.Versions.Keys.Max()),
+        journalFields: e =>
+        [
+            ("access_profile_id", e.AccessProfileId),
+            ("scope_key", e.ScopeKey),
+            ("schema_version_id", Invariant(e.SchemaVersionId)),
+            ("event_action", SchemaActionOf(e)),
+            ("lifecycle_state", WireNames.Of(e switch { ApVersionActivated => ApLifecycle.Active, ApVersionRetired => ApLifecycle.Retired, _ => ApLifecycle.Draft })),
+            .. e is ApVersionRetired { SupersededBy: { } by } ? [("superseded_by_version_id", Invariant(by))] : Array.Empty<(string, string)>(),
+            .. e is ApVersionActivated { Lineage: { } lineage } ? [("activation_rule_action_set_ref", lineage.RuleActionSetRef)] : Array.Empty<(string, string)>(),
+        ],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            ["CREATE_DRAFT"] = typeof(ApVersionWritten),
+            ["UPDATE_DRAFT"] = typeof(ApVersionWritten),
+            ["ACTIVATE"] = typeof(ApVersionActivated),
+            ["RETIRE"] = typeof(ApVersionRetired),
+        },
+        isGlobalStream: ProfileDecider.IsGlobalStream);
+
     /// <summary>The store pairs of the profiles half.</summary>
-    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays];
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays, Schemas];
 
     /// <summary>The HTTP read routes of the profiles half (the server maps them).</summary>
     public static IReadOnlyList<ReadRoute> Routes { get; } =
@@ -101,26 +133,26 @@ public static class ProfileHandlers
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
-        Profile<ApSchemaWriteInput>(SchemaCreateDraft, SimulationType.Draft,
+        Schema<ApSchemaWriteInput>(SchemaCreateDraft, SimulationType.Draft,
             i => new CreateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
             [ReasonCodes.AccessApSchemaDrafted, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
-        Profile<ApSchemaWriteInput>(SchemaUpdate, SimulationType.Commit,
+        Schema<ApSchemaWriteInput>(SchemaUpdate, SimulationType.Commit,
             i => new UpdateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
             [ReasonCodes.AccessApSchemaUpdated, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
-        Profile<ApSchemaMoveInput>(SchemaActivate, SimulationType.Commit,
+        Schema<ApSchemaMoveInput>(SchemaActivate, SimulationType.Commit,
             i => new ActivateAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
             [ReasonCodes.AccessApSchemaActivated, ReasonCodes.AccessApActivationConflict, .. SchemaRefusals]),
-        Profile<ApSchemaMoveInput>(SchemaRetire, SimulationType.Commit,
+        Schema<ApSchemaMoveInput>(SchemaRetire, SimulationType.Commit,
             i => new RetireAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
             [ReasonCodes.AccessApSchemaRetired, .. SchemaRefusals]),
-        Profile<ReviewChannelInput>(ReviewChannelCommit, SimulationType.Commit,
+        Review<ReviewChannelInput>(ReviewChannelCommit, SimulationType.Commit,
             i => new ChooseReviewChannel(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ReviewChannel, i.Reason),
             [ReasonCodes.AccessApReviewChannelChosen, .. SchemaRefusals]),
-        Profile<RuleActionInput>(RuleActionCommit, SimulationType.Commit,
+        Review<RuleActionInput>(RuleActionCommit, SimulationType.Commit,
             i => new RecordRuleAction(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.RuleAction, i.SuggestedRuleRef, i.CapabilityId, i.ConstraintRef,
                 i.EscalationPolicyRef, i.Reason),
             [ReasonCodes.AccessApRuleActionRecorded, .. SchemaRefusals]),
-        Profile<ConfirmInput>(ConfirmCommit, SimulationType.Commit,
+        Review<ConfirmInput>(ConfirmCommit, SimulationType.Commit,
             i => new ConfirmReview(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.AuthoringConfirmationState, i.Reason),
             [ReasonCodes.AccessApReviewConfirmed, .. SchemaRefusals]),
         new EngineSimulation<OverlayUpdateInput, UpdateOverlay, OverlayState, OverlayEvent, bool>(
@@ -140,7 +172,46 @@ public static class ProfileHandlers
 
     // ---- AP schema versions and authoring review ---------------------------------------------------------------
 
-    private static DelegateHandler<TInput, ApCommand> Profile<TInput>(string id, SimulationType type, Func<TInput, ApCommand> toCommand, ReasonCode[] codes)
+    /// <summary>The facts an AP decision needs beyond the profile stream: may the tenant write GLOBAL rows, and the version's review.</summary>
+    private sealed record ApFacts(bool PlatformOperator, ApReviewState? Review);
+
+    /// <summary>A simulation that moves a profile's versions: the platform pipeline on the profile stream.</summary>
+    private static EngineSimulation<TInput, ApCommand, ApProfileStream, ApEvent, ApFacts> Schema<TInput>(string id, SimulationType type,
+        Func<TInput, ApCommand> toCommand, ReasonCode[] codes) where TInput : class =>
+        new(Record(id, type, SchemaManage, codes), Schemas, toCommand,
+            validate: c => ProfileDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+            targetOf: (c, _) => ProfileDecider.StreamId(c.Scope, c.AccessProfileId),
+            decide: (state, command, facts, ctx) => ProfileDecider.Decide(state?.Profile ?? ApProfileState.Empty, command,
+                new ApContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, facts.Review)),
+            readFacts: ReadApFactsAsync,
+            // The body it always had: the command's version and its review (no ledger_event_id).
+            result: (state, command, facts, _) =>
+            {
+                var json = new JsonObject { ["access_profile"] = ProfileViews.Version(state!, command.SchemaVersionId) };
+                if (facts.Review is { } review) json["authoring_review"] = ProfileViews.Review(review);
+                return json;
+            });
+
+    private static async Task<ApFacts> ReadApFactsAsync(TenantTransaction tx, ApCommand command, ApProfileStream? state, ExecutionContext ctx, CancellationToken ct)
+    {
+        var scopeKey = ProfileDecider.ScopeKey(command.Scope, ctx.Tenant.Value);
+        var reviewRow = await AccessProfileStore.GetReviewAsync(tx, scopeKey, command.AccessProfileId, command.SchemaVersionId, ct);
+        var review = ProfileViews.ToReview(reviewRow,
+            reviewRow is null ? [] : await AccessProfileStore.RuleActionIdsAsync(tx, scopeKey, command.AccessProfileId, command.SchemaVersionId, ct));
+        return new ApFacts(command.Scope == ApScope.Global && await EngineStore.SessionIsPlatformOperatorAsync(tx, ct), review);
+    }
+
+    /// <summary>The ledger's event_type of a schema event: the action that wrote it.</summary>
+    private static string SchemaActionOf(ApSchemaEvent e) => e switch
+    {
+        ApVersionWritten { IsUpdate: true } => "UPDATE_DRAFT",
+        ApVersionWritten => "CREATE_DRAFT",
+        ApVersionActivated => "ACTIVATE",
+        ApVersionRetired => "RETIRE",
+        _ => throw new InvalidOperationException($"schema event {e.GetType().Name} is not handled"),
+    };
+
+    private static DelegateHandler<TInput, ApCommand> Review<TInput>(string id, SimulationType type, Func<TInput, ApCommand> toCommand, ReasonCode[] codes)
         where TInput : class =>
         new(Record(id, type, SchemaManage, codes),
             i =>
@@ -148,21 +219,21 @@ public static class ProfileHandlers
                 var command = toCommand(i);
                 return ProfileDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
             },
-            (tx, command, ctx, ct) => ExecuteProfileAsync(id, tx, command, ctx, ct));
+            (tx, command, ctx, ct) => ExecuteReviewAsync(id, tx, command, ctx, ct));
 
-    private static async Task<HandlerOutcome> ExecuteProfileAsync(string simulationId, TenantTransaction tx, ApCommand command, ExecutionContext ctx, CancellationToken ct)
+    private static async Task<HandlerOutcome> ExecuteReviewAsync(string simulationId, TenantTransaction tx, ApCommand command, ExecutionContext ctx, CancellationToken ct)
     {
         var tenant = ctx.Tenant.Value;
         var scopeKey = ProfileDecider.ScopeKey(command.Scope, tenant);
         var profileId = command.AccessProfileId;
         var v = command.SchemaVersionId;
-        await AccessProfileStore.LockAsync(tx, WireNames.Of(command.Scope) + "|" + scopeKey + "|" + profileId, ct);
-        var state = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, scopeKey, profileId, ct));
-        var reviewRow = await AccessProfileStore.GetReviewAsync(tx, scopeKey, profileId, v, ct);
-        var review = ProfileViews.ToReview(reviewRow, reviewRow is null ? [] : await AccessProfileStore.RuleActionIdsAsync(tx, scopeKey, profileId, v, ct));
-        var platformOperator = command.Scope == ApScope.Global && await AccessProfileStore.IsPlatformOperatorAsync(tx, ct);
+        // The profile stream's lock: a review step and a move of the same profile never interleave.
+        var stream = await Schemas.LockAndLoadAsync(tx, ProfileDecider.StreamId(command.Scope, profileId), ct);
+        var state = stream?.Profile ?? ApProfileState.Empty;
+        var facts = await ReadApFactsAsync(tx, command, stream, ctx, ct);
+        var review = facts.Review;
 
-        var decision = ProfileDecider.Decide(state, command, new ApContext(tenant, ctx.Actor.Value, ctx.Now, platformOperator, review));
+        var decision = ProfileDecider.Decide(state, command, new ApContext(tenant, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, review));
         if (decision is Decision<ApEvent>.Rejected rejected)
             return Refused(simulationId, rejected.Reason, rejected.Detail, ("access_profile_id", profileId), ("scope_key", scopeKey),
                 ("schema_version_id", Invariant(v)));
@@ -171,77 +242,31 @@ public static class ProfileHandlers
         string? rowTenant = command.Scope == ApScope.Global ? null : tenant;
         var scope = WireNames.Of(command.Scope);
         var journal = new List<JournalDraft>();
+        // A review step leaves the version's lifecycle as it is.
+        var lifecycle = WireNames.Of(state.Versions[v].Lifecycle);
         foreach (var e in accepted.Events)
         {
-            var before = state.Versions.TryGetValue(e.SchemaVersionId, out var old) ? WireNames.Of(old.Lifecycle) : "NONE";
-            ApSchemaLedgerRow Ledger(string action, string lifecycle) => new(0, rowTenant, scope, scopeKey, profileId, e.SchemaVersionId, action, lifecycle,
-                null, null, null, null, null, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
-                ctx.IdempotencyKey.Value, e.At);
-            long rowId;
-            switch (e)
+            var rowId = e switch
             {
-                case ApVersionWritten w:
-                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger(w.IsUpdate ? "UPDATE_DRAFT" : "CREATE_DRAFT", "DRAFT") with
-                    {
-                        PayloadJson = CanonicalJson.SerializeToString(w.Payload),
-                    }, ct);
-                    break;
-                case ApVersionActivated a:
-                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger("ACTIVATE", "ACTIVE") with
-                    {
-                        ActivationReviewEventId = a.Lineage?.ReviewEventId,
-                        ActivationRuleActionCount = a.Lineage?.RuleActionCount,
-                        ActivationRuleActionSetRef = a.Lineage?.RuleActionSetRef,
-                    }, ct);
-                    await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(rowTenant, scope, scopeKey, profileId, a.SchemaVersionId,
-                        CanonicalJson.SerializeToString(state.Versions[a.SchemaVersionId].Payload), rowId, a.At), ct);
-                    break;
-                case ApVersionRetired r:
-                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger("RETIRE", "RETIRED") with { SupersededByVersionId = r.SupersededBy }, ct);
-                    // A superseded version's place is taken by the activation that follows; an explicit retirement of the current one clears it.
-                    if (r.WasCurrent && r.SupersededBy is null) await AccessProfileStore.DeleteApCurrentAsync(tx, scopeKey, profileId, ct);
-                    break;
-                case ApReviewChannelChosen c:
-                    rowId = await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "REVIEW_CHANNEL_COMMIT", WireNames.Of(c.Channel), "REVIEW_IN_PROGRESS"), ct);
-                    break;
-                case ApRuleActionRecorded ra:
-                    rowId = await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(rowTenant, scope, scopeKey, profileId, v, WireNames.Of(ra.Action),
-                        ra.SuggestedRuleRef, ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef, ra.Reason, accepted.Reason.Name, simulationId, tenant,
-                        ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ra.At), ct);
-                    break;
-                case ApReviewConfirmed cf:
-                    rowId = await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "CONFIRMATION_COMMIT",
-                        review?.Channel is { } channel ? WireNames.Of(channel) : null, WireNames.Of(cf.State)), ct);
-                    break;
-                default:
-                    throw new InvalidOperationException($"event {e.GetType().Name} is not handled");
-            }
-
-            state = ProfileDecider.Evolve(state, e);
-            var reviewBefore = review;
-            review = ProfileDecider.EvolveReview(review, e, rowId);
-            if (review is not null && !ReferenceEquals(review, reviewBefore))
-            {
-                await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(rowTenant, scope, scopeKey, profileId, v,
-                    review.Channel is { } ch ? WireNames.Of(ch) : null, WireNames.Of(review.State), review.RuleActionIds.Count, review.LatestReviewEventId, e.At), ct);
-            }
-            var after = state.Versions.TryGetValue(e.SchemaVersionId, out var now) ? WireNames.Of(now.Lifecycle) : "NONE";
-            var payload = new List<(string, string)>
-            {
-                ("access_profile_id", profileId), ("scope_key", scopeKey), ("schema_version_id", Invariant(e.SchemaVersionId)),
-                ("state_from", before), ("state_to", after), ("ledger_event_id", Invariant(rowId)),
+                ApReviewChannelChosen c => await AccessProfileStore.AppendReviewEventAsync(tx,
+                    ReviewLedger(e, "REVIEW_CHANNEL_COMMIT", WireNames.Of(c.Channel), "REVIEW_IN_PROGRESS"), ct),
+                ApRuleActionRecorded ra => await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(rowTenant, scope, scopeKey, profileId, v,
+                    WireNames.Of(ra.Action), ra.SuggestedRuleRef, ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef, ra.Reason, accepted.Reason.Name,
+                    simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ra.At), ct),
+                ApReviewConfirmed cf => await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "CONFIRMATION_COMMIT",
+                    review?.Channel is { } channel ? WireNames.Of(channel) : null, WireNames.Of(cf.State)), ct),
+                _ => throw new InvalidOperationException($"event {e.GetType().Name} is not handled"),
             };
-            if (review is not null && e is ApReviewChannelChosen or ApRuleActionRecorded or ApReviewConfirmed)
-                payload.Add(("confirmation_state", WireNames.Of(review.State)));
-            if (e is ApVersionRetired { SupersededBy: { } by }) payload.Add(("superseded_by_version_id", Invariant(by)));
-            if (e is ApVersionActivated { Lineage: { } lineage }) payload.Add(("activation_rule_action_set_ref", lineage.RuleActionSetRef));
-            journal.Add(new JournalDraft(ReasonCodes.EngineAccess, simulationId, accepted.Reason, JournalPayload.Create([.. payload])));
+            review = ProfileDecider.EvolveReview(review, e, rowId)!;
+            await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(rowTenant, scope, scopeKey, profileId, v,
+                review.Channel is { } ch ? WireNames.Of(ch) : null, WireNames.Of(review.State), review.RuleActionIds.Count, review.LatestReviewEventId, e.At), ct);
+            journal.Add(new JournalDraft(ReasonCodes.EngineAccess, simulationId, accepted.Reason, JournalPayload.Create(
+                ("access_profile_id", profileId), ("scope_key", scopeKey), ("schema_version_id", Invariant(e.SchemaVersionId)),
+                ("state_from", lifecycle), ("state_to", lifecycle), ("ledger_event_id", Invariant(rowId)),
+                ("confirmation_state", WireNames.Of(review.State)))));
         }
 
-        var result = new JsonObject
-        {
-            ["access_profile"] = ProfileViews.Version(command.Scope, scopeKey, profileId, state.Versions[v], state.CurrentVersionId == v),
-        };
+        var result = new JsonObject { ["access_profile"] = ProfileViews.Version(stream!, v) };
         if (review is not null) result["authoring_review"] = ProfileViews.Review(review);
         return new HandlerOutcome.Accepted(accepted.Reason, result, journal, []);
 
@@ -250,12 +275,19 @@ public static class ProfileHandlers
             ctx.IdempotencyKey.Value, e.At);
     }
 
-    /// <summary>GET /v1/access/profiles: the ACTIVE versions the tenant sees (row-level security shows GLOBAL rows and its own).</summary>
+    /// <summary>At most this many current versions in one listing (as before the move).</summary>
+    private const int MaxProfilesListed = 1000;
+
+    /// <summary>GET /v1/access/profiles: the ACTIVE versions the tenant sees, GLOBAL ones first, each scope by profile id.</summary>
     private static async Task<ReadResult> ListProfilesAsync(ReadRequest request, CancellationToken ct)
     {
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await AccessProfileStore.ListApCurrentAsync(tx, ct);
-        return new ReadResult.Ok(new JsonObject { ["access_profiles"] = new JsonArray(rows.Select(r => (JsonNode)ProfileViews.Current(r)).ToArray()) });
+        IEnumerable<(string StreamId, ApProfileStream State)> streams =
+            [.. await Schemas.ListGlobalAsync(tx, "ACTIVE", null, MaxProfilesListed, ct), .. await Schemas.ListAsync(tx, "ACTIVE", null, MaxProfilesListed, ct)];
+        return new ReadResult.Ok(new JsonObject
+        {
+            ["access_profiles"] = new JsonArray(streams.Take(MaxProfilesListed).Select(s => (JsonNode)ProfileViews.Current(s.State)).ToArray()),
+        });
     }
 
     /// <summary>GET /v1/access/profiles/{access_profile_id}: every version in GLOBAL and the tenant's scope, with authoring reviews.</summary>
@@ -264,8 +296,10 @@ public static class ProfileHandlers
         var id = request.RouteValues["access_profile_id"];
         if (!IdRules.IsValidName(id)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "access_profile_id is 1..64 of [A-Za-z0-9_.-]");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        return ProfileViews.ProfileDetail(id, await AccessProfileStore.ApLedgerAllScopesAsync(tx, id, ct), await AccessProfileStore.ListReviewsAsync(tx, id, ct))
-            is { } profile
+        var streams = new List<ApProfileStream>();
+        foreach (var scope in new[] { ApScope.Global, ApScope.Tenant })
+            if (await Schemas.GetAsync(tx, ProfileDecider.StreamId(scope, id), ct) is { } stream) streams.Add(stream);
+        return ProfileViews.ProfileDetail(id, streams, await AccessProfileStore.ListReviewsAsync(tx, id, ct)) is { } profile
             ? new ReadResult.Ok(new JsonObject { ["access_profile"] = profile })
             : new ReadResult.Refused(ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
     }
@@ -322,11 +356,7 @@ public static class ProfileHandlers
         // reads a profile half-way through an activation.
         await tx.LockEntityAsync("access:" + command.TargetUserId, ct); // the lock every writer of a user's access takes
         await AccessProfileStore.LockAsync(tx, "INSTANCE|" + instanceId, ct);
-        await AccessProfileStore.LockAsync(tx, "GLOBAL|" + ProfileDecider.GlobalScopeKey + "|" + command.AccessProfileId, ct);
-        await AccessProfileStore.LockAsync(tx, "TENANT|" + tenant + "|" + command.AccessProfileId, ct);
-        var global = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, ProfileDecider.GlobalScopeKey, command.AccessProfileId, ct));
-        var tenantProfile = command.TenantProfileVersionRef is null ? ApProfileState.Empty
-            : ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, tenant, command.AccessProfileId, ct));
+        var (global, tenantProfile) = await CompileProfilesAsync(tx, command, ct);
         var overlays = new Dictionary<string, OverlayState>(StringComparer.Ordinal);
         foreach (var r in command.OverlayVersionRefs)
             if (await Overlays.GetAsync(tx, r.OverlayId, ct) is { } overlay) overlays[r.OverlayId] = overlay;
@@ -378,6 +408,18 @@ public static class ProfileHandlers
             ["access_instance"] = AccessCheck.ToJson(stored),
             ["identity_created"] = identityCreated,
         }, [new JournalDraft(ReasonCodes.EngineAccess, InstanceCompile, accepted.Reason, JournalPayload.Create([.. payload]))], []);
+    }
+
+    /// <summary>
+    /// The compile's profile facts: the GLOBAL stream of the profile, and the tenant's own when the request names a
+    /// tenant version (empty when there is none). Each is one projection row, so it is never read half-way through an
+    /// activation.
+    /// </summary>
+    private static async Task<(ApProfileState Global, ApProfileState Tenant)> CompileProfilesAsync(TenantTransaction tx, CompileInstance command, CancellationToken ct)
+    {
+        var global = await Schemas.GetAsync(tx, ProfileDecider.StreamId(ApScope.Global, command.AccessProfileId), ct);
+        var tenant = command.TenantProfileVersionRef is null ? null : await Schemas.GetAsync(tx, ProfileDecider.StreamId(ApScope.Tenant, command.AccessProfileId), ct);
+        return (global?.Profile ?? ApProfileState.Empty, tenant?.Profile ?? ApProfileState.Empty);
     }
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>

@@ -101,11 +101,11 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                     var index = touched.FindIndex(t => ReferenceEquals(t.Aggregate, aggregate) && t.StreamId == streamId);
                     if (index < 0)
                     {
-                        touched.Add(new Touched(aggregate, streamId, aggregate.ReadState(await aggregate.Store.LockAndLoadAsync(tx, streamId, ct)), 0));
+                        touched.Add(new Touched(aggregate, streamId, aggregate.ReadState(await aggregate.StoreOf(streamId).LockAndLoadAsync(tx, streamId, ct)), 0));
                         index = touched.Count - 1;
                     }
                     var before = touched[index].State;
-                    var eventId = await aggregate.Store.AppendAsync(tx, new NewLedgerEvent(streamId, aggregate.EventTypeOf(e), context.Actor.Value,
+                    var eventId = await aggregate.StoreOf(streamId).AppendAsync(tx, new NewLedgerEvent(streamId, aggregate.EventTypeOf(e), context.Actor.Value,
                         accepted.Reason.Name, aggregate.WriteEvent(e), context.Correlation.ToString(), context.IdempotencyKey.Value, context.Now.Value), ct);
                     var after = aggregate.Evolve(before, e, eventId);
                     touched[index] = touched[index] with { State = after, LastEventId = eventId };
@@ -119,7 +119,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                             .. aggregate.JournalFieldsOf(e)])));
                 }
                 foreach (var t in touched.Where(t => t.LastEventId > 0))
-                    t.Aggregate.Store.DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
+                    t.Aggregate.StoreOf(t.StreamId).DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
 
                 var primary = touched[0];
                 JsonObject result;

@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Npgsql;
+using Selene.Engines.Access;
+using Selene.Postgres;
+using Selene.Postgres.Stores;
+using Selene.Runtime.Access;
+using Selene.Runtime.Platform;
+using Selene.Testing;
+using static Selene.Runtime.Tests.AccessProfileKit;
+
+namespace Selene.Runtime.Tests;
+
+/// <summary>
+/// AP schema versions on the engine platform: TENANT streams under their tenant, GLOBAL streams under the reserved
+/// tenant key; the rebuild reproduces both and finds a hand-altered row in either.
+/// </summary>
+public sealed class AccessProfileEngineTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
+{
+    private readonly AccessProfileKit _kit = new(f);
+
+    private static string Profile() => "ape-" + Guid.NewGuid().ToString("N")[..10];
+
+    /// <summary>Drafts, updates, activates, supersedes and retires a profile in one scope, with a refused move in between.</summary>
+    private async Task<string> DriveAsync(string scope, string tenant)
+    {
+        var p = Profile();
+        await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, scope, Payload()), tenant);
+        await _kit.OkAsync(ProfileHandlers.SchemaUpdate, SchemaBody(p, 1, scope, Payload(mode: "A")), tenant);
+        await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1, scope), tenant);
+        Assert.False((await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1, scope), tenant)).Succeeded);
+        await _kit.ActiveProfileAsync(p, 2, scope, tenant: tenant);
+        await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 3, scope, Payload()), tenant);
+        await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 3, scope), tenant);
+        return p;
+    }
+
+    [Fact]
+    public async Task Rebuild_AfterProfileTraffic_IsIdenticalForEveryTenantAndTheGlobalKey()
+    {
+        await _kit.MakeAcmeOperatorAsync();
+        var global = await DriveAsync("GLOBAL", "acme");
+        await DriveAsync("TENANT", "acme");
+        await DriveAsync("TENANT", "globex");
+
+        var reports = (await f.Maintenance.RebuildAsync("access", null, apply: false)).Where(r => r.Store == "access_ap_schema").ToArray();
+        Assert.Contains(reports, r => r.TenantId == "acme" && r.Rows >= 1);
+        Assert.Contains(reports, r => r.TenantId == "globex" && r.Rows >= 1);
+        Assert.Contains(reports, r => r.TenantId == EngineStore.GlobalTenantKey && r.Rows >= 1);
+        Assert.All(reports, r => Assert.True(r.Identical, $"{r.TenantId}: {string.Join(",", r.Differences)}"));
+        // The GLOBAL key holds only the aggregates with GLOBAL streams.
+        Assert.All((await f.Maintenance.RebuildAsync(null, EngineStore.GlobalTenantKey, apply: false)), r => Assert.Equal("access_ap_schema", r.Store));
+
+        // The GLOBAL stream is one for every tenant: globex reads acme's version 2 as current.
+        await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "globex");
+        var stream = (await ProfileHandlers.Schemas.GetAsync(tx, ProfileDecider.StreamId(ApScope.Global, global), default))!;
+        Assert.Equal((2, ApLifecycle.Retired, ApLifecycle.Retired), (stream.Profile.CurrentVersionId, stream.Profile.Versions[1].Lifecycle, stream.Profile.Versions[3].Lifecycle));
+    }
+
+    [Theory]
+    [InlineData("TENANT", "globex")]
+    [InlineData("GLOBAL", EngineStore.GlobalTenantKey)]
+    public async Task Rebuild_ProfileDocumentAlteredByHand_IsFoundAndRestored(string scope, string tenantKey)
+    {
+        await _kit.MakeAcmeOperatorAsync();
+        var p = Profile();
+        await _kit.ActiveProfileAsync(p, 1, scope, tenant: scope == "GLOBAL" ? "acme" : "globex");
+        var stream = ProfileDecider.StreamId(scope == "GLOBAL" ? ApScope.Global : ApScope.Tenant, p);
+        // Only the document changes: the current version now grants everything.
+        await f.OwnerExecAsync(tenantKey, $$"""
+            UPDATE selene.access_ap_schema_current SET doc = jsonb_set(doc, '{profile,versions,1,payload,capability_allow_list}', '["*"]')
+            WHERE tenant_id = '{{tenantKey}}' AND stream_id = '{{stream}}'
+            """);
+        var altered = Assert.Single(await f.Maintenance.RebuildAsync("PH1.ACCESS", tenantKey, apply: false), r => r.Store == "access_ap_schema");
+        Assert.Equal([stream], altered.Differences);
+
+        Assert.True(Assert.Single(await f.Maintenance.RebuildAsync("access", tenantKey, apply: true), r => r.Store == "access_ap_schema").Applied);
+        Assert.True(Assert.Single(await f.Maintenance.RebuildAsync("access", tenantKey, apply: false), r => r.Store == "access_ap_schema").Identical);
+        await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "globex");
+        var restored = (await ProfileHandlers.Schemas.GetAsync(tx, stream, default))!;
+        Assert.Equal(["CAPREQ_MANAGE", "POSITION_MANAGE"], restored.Profile.Versions[1].Payload.CapabilityAllowList);
+        // The applied rebuild is on record in the chain of the key it rebuilt.
+        Assert.True(await f.CountAsync(tenantKey, "journal", "event_type = 'PROJECTION_REBUILT' AND payload LIKE '%access_ap_schema%'") >= 1);
+    }
+}
+
+/// <summary>Migration 0015 moves existing AP schema versions into the standard store pair: every row and event id kept, GLOBAL ones under the reserved key.</summary>
+public sealed class AccessProfileMigrationTests
+{
+    [Fact]
+    public async Task Migrate_OldSchemaTables_KeepsEveryRowAndEventIdAndFoldsToTheSameProjection()
+    {
+        var (name, owner) = await TestCluster.CreateEmptyDatabaseAsync();
+        await using var source = NpgsqlDataSource.Create(owner);
+        await Migrator.MigrateAsync(source, Migrator.Embedded.Where(m => m.Version < 15).ToArray());
+
+        // Data as the profile store of migration 0007 wrote it: a GLOBAL profile gp (v1 activated under a review,
+        // then superseded by v2) written by the operator tenant opco; acme's own ap (v1 drafted, updated, activated,
+        // retired); globex's own ap (a draft).
+        await using (var super = new NpgsqlConnection(await TestCluster.SuperuserConnectionStringAsync(name)))
+        {
+            await super.OpenAsync();
+            await using var seed = new NpgsqlCommand("""
+                INSERT INTO selene.tenants (tenant_id, created_at, platform_operator) VALUES ('opco', 1, true), ('acme', 1, false), ('globex', 1, false);
+                INSERT INTO selene.identities (tenant_id, user_id, created_at) VALUES ('opco', 'root', 1), ('acme', 'alice', 1), ('globex', 'carol', 1);
+                INSERT INTO selene.access_ap_authoring_review_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_kind,
+                    review_channel, confirmation_state, reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at) VALUES
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 1, 'CONFIRMATION_COMMIT', 'PHONE_DESKTOP', 'CONFIRMED_FOR_ACTIVATION', 'r', 'x', 's', 'opco', 'root', 1, 5);
+                INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
+                    profile_payload_json, superseded_by_version_id, activation_review_event_id, activation_rule_action_count, activation_rule_action_set_ref,
+                    reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, idempotency_key, created_at) VALUES
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 1, 'CREATE_DRAFT', 'DRAFT', '{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"G"}',
+                      NULL, NULL, NULL, NULL, 'r', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', 'ACCESS_AP_SCHEMA_CREATE_DRAFT', 'opco', 'root', 1, 'k1', 10),
+                  ('acme', 'TENANT', 'acme', 'ap', 1, 'CREATE_DRAFT', 'DRAFT', '{"access_mode":"W","capability_allow_list":["*"],"financial_auth":false,"profile_name":"A","derived_from_global_profile_id":"gp"}',
+                      NULL, NULL, NULL, NULL, 'r', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', 'ACCESS_AP_SCHEMA_CREATE_DRAFT', 'acme', 'alice', 2, 'k1', 20),
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 1, 'ACTIVATE', 'ACTIVE', NULL, NULL, 1, 2, 'ras_0123456789abcdef0123456789abcdef',
+                      'r', 'ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT', 'ACCESS_AP_SCHEMA_ACTIVATE_COMMIT', 'opco', 'root', 3, 'k3', 30),
+                  ('acme', 'TENANT', 'acme', 'ap', 1, 'UPDATE_DRAFT', 'DRAFT', '{"access_mode":"A","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":true,"profile_name":"A"}',
+                      NULL, NULL, NULL, NULL, 'r', 'ACCESS_AP_SCHEMA_OK_UPDATE_COMMIT', 'ACCESS_AP_SCHEMA_UPDATE_COMMIT', 'acme', 'alice', 4, 'k4', 40),
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 2, 'CREATE_DRAFT', 'DRAFT', '{"access_mode":"W","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"G2"}',
+                      NULL, NULL, NULL, NULL, 'r', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', 'ACCESS_AP_SCHEMA_CREATE_DRAFT', 'opco', 'root', 5, 'k5', 50),
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 1, 'RETIRE', 'RETIRED', NULL, 2, NULL, NULL, NULL,
+                      'r', 'ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT', 'ACCESS_AP_SCHEMA_ACTIVATE_COMMIT', 'opco', 'root', 6, 'k6', 60),
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 2, 'ACTIVATE', 'ACTIVE', NULL, NULL, NULL, NULL, NULL,
+                      'r', 'ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT', 'ACCESS_AP_SCHEMA_ACTIVATE_COMMIT', 'opco', 'root', 6, 'k6', 60),
+                  ('acme', 'TENANT', 'acme', 'ap', 1, 'ACTIVATE', 'ACTIVE', NULL, NULL, NULL, NULL, NULL,
+                      'r', 'ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT', 'ACCESS_AP_SCHEMA_ACTIVATE_COMMIT', 'acme', 'alice', 7, 'k7', 70),
+                  ('acme', 'TENANT', 'acme', 'ap', 1, 'RETIRE', 'RETIRED', NULL, NULL, NULL, NULL, NULL,
+                      'r', 'ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT', 'ACCESS_AP_SCHEMA_RETIRE_COMMIT', 'acme', 'alice', 8, 'k8', 80),
+                  ('globex', 'TENANT', 'globex', 'ap', 1, 'CREATE_DRAFT', 'DRAFT', '{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"X"}',
+                      NULL, NULL, NULL, NULL, 'r', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', 'ACCESS_AP_SCHEMA_CREATE_DRAFT', 'globex', 'carol', 9, 'k1', 90);
+                INSERT INTO selene.access_ap_schema_current VALUES
+                  (NULL, 'GLOBAL', 'GLOBAL', 'gp', 2, '{"access_mode":"W","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"G2"}', 7, 60);
+                """, super);
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal([15], await Migrator.MigrateAsync(source, Migrator.Embedded.Where(m => m.Version <= 15).ToArray()));
+
+        var store = ProfileHandlers.Schemas.Store;
+        var ledgers = new Dictionary<string, IReadOnlyList<LedgerEvent>>();
+        foreach (var key in new[] { EngineStore.GlobalTenantKey, "acme", "globex" })
+        {
+            await using var tx = await TenantTransaction.BeginAsync(source, key);
+            ledgers[key] = await store.LedgerAsync(tx, default);
+            // Each key's projection is exactly what the fold of its ledger gives.
+            Assert.Empty(Maintenance.Differences(ProfileHandlers.Schemas.Fold(ledgers[key]), await store.AllCurrentAsync(tx, default)));
+        }
+        Assert.Equal([1L, 3, 5, 6, 7], ledgers[EngineStore.GlobalTenantKey].Select(e => e.EventId));
+        Assert.Equal([2L, 4, 8, 9], ledgers["acme"].Select(e => e.EventId));
+        Assert.Equal([10L], ledgers["globex"].Select(e => e.EventId));
+        Assert.Equal(["CREATE_DRAFT", "ACTIVATE", "CREATE_DRAFT", "RETIRE", "ACTIVATE"], ledgers[EngineStore.GlobalTenantKey].Select(e => e.EventType));
+        Assert.All(ledgers[EngineStore.GlobalTenantKey], e => Assert.Equal("GLOBAL:gp", e.StreamId));
+        Assert.All(ledgers["acme"], e => Assert.Equal("TENANT:ap", e.StreamId));
+
+        var activation = JsonSerializer.Deserialize<ApVersionActivated>(ledgers[EngineStore.GlobalTenantKey][1].Payload, EngineJson.Options)!;
+        Assert.Equal(new ApActivationLineage(1, 2, "ras_0123456789abcdef0123456789abcdef"), activation.Lineage);
+        var superseded = JsonSerializer.Deserialize<ApVersionRetired>(ledgers[EngineStore.GlobalTenantKey][3].Payload, EngineJson.Options)!;
+        Assert.Equal((1, (int?)2, true), (superseded.SchemaVersionId, superseded.SupersededBy, superseded.WasCurrent));
+        var explicitRetire = JsonSerializer.Deserialize<ApVersionRetired>(ledgers["acme"][3].Payload, EngineJson.Options)!;
+        Assert.Equal(((int?)null, true), (explicitRetire.SupersededBy, explicitRetire.WasCurrent));
+
+        // globex reads the GLOBAL profile (the operator's) and its own draft; acme's retired profile is INACTIVE.
+        await using (var tx = await TenantTransaction.BeginAsync(source, "globex"))
+        {
+            var gp = (await ProfileHandlers.Schemas.GetAsync(tx, "GLOBAL:gp", default))!;
+            Assert.Equal((ApScope.Global, "GLOBAL", 2, "G2"), (gp.Scope, gp.ScopeKey, gp.Profile.CurrentVersionId!.Value, gp.Profile.Versions[2].Payload.ProfileName));
+            var own = (await ProfileHandlers.Schemas.GetAsync(tx, "TENANT:ap", default))!;
+            Assert.Equal(("globex", ApLifecycle.Draft, (int?)null), (own.ScopeKey, own.Profile.Versions[1].Lifecycle, own.Profile.CurrentVersionId));
+        }
+        await using (var tx = await TenantTransaction.BeginAsync(source, "acme"))
+        {
+            var ap = (await ProfileHandlers.Schemas.GetAsync(tx, "TENANT:ap", default))!;
+            Assert.Equal((ApLifecycle.Retired, AccessMode.A), (ap.Profile.Versions[1].Lifecycle, ap.Profile.Versions[1].Payload.AccessMode));
+            Assert.Null(ap.Profile.Versions[1].Payload.DerivedFromGlobalProfileId); // the update's payload, which names none
+            Assert.Equal("INACTIVE", (await store.GetAsync(tx, "TENANT:ap", default))!.Status);
+        }
+
+        // The actor's own tenant is kept; new GLOBAL events continue after the kept ids.
+        await using (var check = NpgsqlDataSource.Create(await TestCluster.SuperuserConnectionStringAsync(name)))
+        await using (var cmd = check.CreateCommand("SELECT string_agg(DISTINCT actor_tenant_id, ',') FROM selene.access_ap_schema_ledger WHERE tenant_id = '@global'"))
+            Assert.Equal("opco", await cmd.ExecuteScalarAsync());
+        await using (var tx = await TenantTransaction.BeginAsync(source, "opco"))
+        {
+            var next = await store.Global.AppendAsync(tx, new NewLedgerEvent("GLOBAL:gp", "CREATE_DRAFT", "root", "ACCESS_AP_SCHEMA_OK_CREATE_DRAFT", "{}", "11", "k9", 100), default);
+            Assert.Equal(11L, next);
+        }
+    }
+}
