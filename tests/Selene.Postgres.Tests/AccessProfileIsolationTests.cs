@@ -14,16 +14,25 @@ internal static class AccessProfileFixtureRows
 
     private static async Task SeedAsync(TenantTransaction tx, string? tenant, string scope, string scopeKey, string profileId, string? overlayId)
     {
-        var actorTenant = tx.TenantId;
-        var review = await AccessProfileStore.AppendReviewEventAsync(tx, new ApReviewLedgerRow(tenant, scope, scopeKey, profileId, 1, "REVIEW_CHANNEL_COMMIT",
-            "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", "seed", ReasonCodes.AccessApReviewChannelChosen.Name, "ACCESS_AP_AUTHORING_REVIEW_CHANNEL_COMMIT",
-            actorTenant, "u1", "7", "k1", 1), default);
-        await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(tenant, scope, scopeKey, profileId, 1, "AGREE", "rule.one", null, null, null,
-            "seed", ReasonCodes.AccessApRuleActionRecorded.Name, "ACCESS_AP_AUTHORING_RULE_ACTION_COMMIT", actorTenant, "u1", "7", "k1", 1), default);
-        await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(tenant, scope, scopeKey, profileId, 1, "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", 1, review, 1), default);
+        // The version's review and rule actions (one stream each), and the profile stream, in the pairs of the
+        // tenant or, for GLOBAL rows, under the reserved tenant key.
+        EngineStore Pair(string name) => tenant is null ? new EngineStore(new StorePair(name)).Global : new EngineStore(new StorePair(name));
+        var version = scope + ":" + profileId + ":1";
+        var envelope = $$"""
+            "scope":"{{scope}}","scope_key":"{{scopeKey}}","access_profile_id":"{{profileId}}","schema_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed"
+            """;
+        var reviews = Pair("access_ap_authoring_review");
+        var chosen = await reviews.AppendAsync(tx, new NewLedgerEvent(version, "REVIEW_CHANNEL_COMMIT", "u1", ReasonCodes.AccessApReviewChannelChosen.Name,
+            $$"""{{{envelope}},"channel":"PHONE_DESKTOP"}""", "7", "k1", 1), default);
+        await reviews.UpsertAsync(tx, new ProjectionRow(version, "REVIEW_IN_PROGRESS",
+            $$"""{{{envelope}},"channel":"PHONE_DESKTOP","state":"REVIEW_IN_PROGRESS","latest_review_event_id":{{chosen}}}""", chosen, 1), default);
+        var ruleActions = Pair("access_ap_rule_review_actions");
+        var agreed = await ruleActions.AppendAsync(tx, new NewLedgerEvent(version, "AGREE", "u1", ReasonCodes.AccessApRuleActionRecorded.Name,
+            $$"""{{{envelope}},"action":"AGREE","suggested_rule_ref":"rule.one","capability_id":null,"constraint_ref":null,"escalation_policy_ref":null}""",
+            "7", "k1", 1), default);
+        await ruleActions.UpsertAsync(tx, new ProjectionRow(version, "RECORDED", $$"""{{{envelope}},"rule_action_ids":[{{agreed}}]}""", agreed, 1), default);
         // One profile stream in the AP schema pair: the tenant's own, or a GLOBAL one under the reserved tenant key.
-        var schemas = new EngineStore(new StorePair("access_ap_schema"));
-        if (tenant is null) schemas = schemas.Global;
+        var schemas = Pair("access_ap_schema");
         var stream = scope + ":" + profileId;
         var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed","derived_from_global_profile_id":null}""";
         var drafted = await schemas.AppendAsync(tx, new NewLedgerEvent(stream, "CREATE_DRAFT", "u1", ReasonCodes.AccessApSchemaDrafted.Name,
@@ -48,22 +57,15 @@ internal static class AccessProfileFixtureRows
 /// <summary>
 /// GLOBAL access profiles are platform truth shared by every tenant, next to each tenant's own rows: every tenant
 /// sees GLOBAL rows and its own TENANT rows, never another tenant's; without a session tenant nothing is visible;
-/// only a platform-operator tenant writes GLOBAL rows. The AP schema pair keeps its GLOBAL rows under the reserved
-/// tenant key (<see cref="EngineStore.GlobalTenantKey"/>), the review tables of 0007 with tenant_id NULL.
+/// only a platform-operator tenant writes GLOBAL rows. The profile pairs keep their GLOBAL rows under the reserved
+/// tenant key (<see cref="EngineStore.GlobalTenantKey"/>): AP schema versions, authoring reviews and rule actions.
 /// </summary>
 public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClassFixture<StorageFixture>, IAsyncLifetime
 {
     private const string Global = "tenant_id = '" + EngineStore.GlobalTenantKey + "'";
-    private const string NullGlobal = "tenant_id IS NULL AND scope_key = 'GLOBAL'";
 
-    public static TheoryData<string, string> Shared => new()
-    {
-        { "access_ap_schema_ledger", Global },
-        { "access_ap_schema_current", Global },
-        { "access_ap_authoring_review_ledger", NullGlobal },
-        { "access_ap_authoring_review_current", NullGlobal },
-        { "access_ap_rule_review_actions_ledger", NullGlobal },
-    };
+    public static TheoryData<string> Shared => new(["access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger",
+        "access_ap_authoring_review_current", "access_ap_rule_review_actions_ledger", "access_ap_rule_review_actions_current"]);
 
     public async Task InitializeAsync()
     {
@@ -90,8 +92,9 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
 
     [Theory]
     [MemberData(nameof(Shared))]
-    public async Task TenantsSeeGlobalRowsAndTheirOwn_NeverAnotherTenants(string table, string global)
+    public async Task TenantsSeeGlobalRowsAndTheirOwn_NeverAnotherTenants(string table)
     {
+        const string global = Global;
         foreach (var (tenant, other) in new[] { ("acme", "globex"), ("globex", "acme") })
         {
             Assert.Equal(1, await CountAsync(tenant, table, global));
@@ -151,26 +154,24 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
         }
     }
 
-    [Fact]
-    public async Task TheDatabase_RefusesRowsWhoseScopeAndTenantDisagree()
+    [Theory]
+    [InlineData("access_ap_schema")]
+    [InlineData("access_ap_authoring_review")]
+    [InlineData("access_ap_rule_review_actions")]
+    public async Task TheDatabase_RefusesRowsWhoseScopeAndTenantDisagree(string pair)
     {
-        // A TENANT row must name its tenant as scope_key; a GLOBAL row has no tenant; no tenant's rows may use the key GLOBAL.
-        foreach (var (tenantId, scope, scopeKey) in new[] { ("'acme'", "TENANT", "globex"), ("'acme'", "GLOBAL", "GLOBAL"), ("NULL", "TENANT", "acme") })
+        // A GLOBAL stream only under the reserved key, a TENANT stream never there; a tenant row's actor is of that tenant.
+        foreach (var (tenantId, stream, actorTenant) in new[]
+                 {
+                     ("acme", "GLOBAL:ap9", "acme"), (EngineStore.GlobalTenantKey, "TENANT:ap9", "acme"), ("acme", "TENANT:ap9", "globex"),
+                 })
         {
-            var error = await Sql.FailsAsync(fixture.Db.Owner, "acme", $"""
-                INSERT INTO selene.access_ap_authoring_review_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_kind,
-                    review_channel, confirmation_state, reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
-                VALUES ({tenantId}, '{scope}', '{scopeKey}', 'ap9', 1, 'REVIEW_CHANNEL_COMMIT', 'PHONE_DESKTOP', 'REVIEW_IN_PROGRESS', 'x', 'r', 's',
-                    'acme', 'u1', 9, 2)
+            var error = await Sql.FailsAsync(fixture.Db.Owner, tenantId, $"""
+                INSERT INTO selene.{pair}_ledger (tenant_id, stream_id, event_type, actor_user_id, actor_tenant_id, reason_code, payload, correlation_id, created_at)
+                VALUES ('{tenantId}', '{stream}', 'X', 'u1', '{actorTenant}', 'r', '{"{}"}', 9, 2)
                 """);
             Assert.Equal("23514", error.SqlState); // check_violation
         }
-        // In the AP schema pair, a tenant row's actor is of that tenant (only GLOBAL rows name an actor of another).
-        var foreign = await Sql.FailsAsync(fixture.Db.Owner, "acme", """
-            INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, actor_tenant_id, reason_code, payload, correlation_id, created_at)
-            VALUES ('acme', 'TENANT:ap9', 'CREATE_DRAFT', 'u1', 'globex', 'r', '{}', 9, 2)
-            """);
-        Assert.Equal("23514", foreign.SqlState);
     }
 
     [Fact]

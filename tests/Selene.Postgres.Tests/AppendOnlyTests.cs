@@ -27,7 +27,7 @@ public sealed class AppendOnlyTests(StorageFixture fixture) : IClassFixture<Stor
         { "access_board_votes_ledger", "DELETE FROM selene.access_board_votes_ledger" },
         { "access_ap_schema_ledger", "UPDATE selene.access_ap_schema_ledger SET event_type = 'ACTIVATE'" },
         { "access_ap_authoring_review_ledger", "DELETE FROM selene.access_ap_authoring_review_ledger" },
-        { "access_ap_rule_review_actions_ledger", "UPDATE selene.access_ap_rule_review_actions_ledger SET rule_action = 'DISAGREE'" },
+        { "access_ap_rule_review_actions_ledger", "UPDATE selene.access_ap_rule_review_actions_ledger SET event_type = 'DISAGREE'" },
         { "access_ap_overlay_ledger", "TRUNCATE selene.access_ap_overlay_ledger CASCADE" },
         { "os_turn_decisions", "UPDATE selene.os_turn_decisions SET next_move = 'DISPATCH_SIMULATION'" },
         { "os_turn_decisions", "DELETE FROM selene.os_turn_decisions" },

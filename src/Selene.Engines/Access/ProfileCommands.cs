@@ -63,12 +63,16 @@ public sealed record ApVersionRetired(ApScope Scope, string ScopeKey, string Acc
     int? SupersededBy, bool WasCurrent)
     : ApSchemaEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
+/// <summary>An event of a version's authoring review (one ledger row of <c>access_ap_authoring_review_ledger</c>; its <c>event_type</c> names its record).</summary>
+public abstract record ApReviewEvent(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason)
+    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+
 /// <summary>A review channel was chosen; the review is REVIEW_IN_PROGRESS.</summary>
 public sealed record ApReviewChannelChosen(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     ReviewChannel Channel)
-    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+    : ApReviewEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
-/// <summary>A reviewer's action on one rule was recorded.</summary>
+/// <summary>A reviewer's action on one rule was recorded (one ledger row of <c>access_ap_rule_review_actions_ledger</c>, its action the <c>event_type</c>).</summary>
 public sealed record ApRuleActionRecorded(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     RuleAction Action, string? SuggestedRuleRef, string? CapabilityId, string? ConstraintRef, string? EscalationPolicyRef)
     : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
@@ -76,7 +80,7 @@ public sealed record ApRuleActionRecorded(ApScope Scope, string ScopeKey, string
 /// <summary>The review reached a confirmation state.</summary>
 public sealed record ApReviewConfirmed(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     ConfirmationState State)
-    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+    : ApReviewEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
 /// <summary>One overlay op as it arrives on the wire; <see cref="OverlayDecider.ReadOps"/> turns it into an <see cref="OverlayOp"/>.</summary>
 public sealed record OverlayOpText(string Op, string? CapabilityId = null, string? ConstraintRef = null, string? EscalationPolicyRef = null);

@@ -1,4 +1,5 @@
--- 0015: GLOBAL rows on the engine platform, and ACCESS profile (AP) schema versions moved onto it.
+-- 0015: GLOBAL rows on the engine platform, and ACCESS profiles (AP schema versions, authoring reviews, rule
+-- actions) moved onto it.
 --
 -- A store pair created with `selene.create_engine_store(name, true)` may hold GLOBAL rows next to tenant rows:
 -- platform truth shared by every tenant, kept under the reserved tenant key `selene.global_tenant_key()`
@@ -141,3 +142,83 @@ DROP TABLE selene.access_ap_schema_ledger;
 SELECT selene.create_engine_store('access_ap_schema', true);
 
 SELECT selene.refill_engine_store('access_ap_schema', 'access_ap_schema_ledger_0007', 'access_ap_schema_current_0007');
+
+-- Authoring reviews and rule actions: two pairs, `access_ap_authoring_review` and `access_ap_rule_review_actions`
+-- (same table names; the rule actions gain a projection), each with GLOBAL rows, keeping every row and event id of
+-- their own ledger (activation lineage names review event ids and hashes rule-action ids). One stream per version,
+-- stream id `<scope>:<access_profile_id>:<schema_version_id>`. A review's document is its channel (the last one
+-- chosen), its confirmation state and the review event that produced it, its status the confirmation state; the
+-- rule actions' document is the ids of the version's rule actions, its status RECORDED. Projections are recomputed
+-- from the ledgers (the old review row took the time of the last rule action too).
+
+ALTER TABLE selene.access_ap_authoring_review_ledger NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE selene.access_ap_rule_review_actions_ledger NO FORCE ROW LEVEL SECURITY;
+
+CREATE TEMPORARY TABLE access_ap_review_ledger_0007 ON COMMIT DROP AS
+SELECT coalesce(l.tenant_id, selene.global_tenant_key()) AS tenant_id, l.review_event_id AS event_id,
+       l.scope || ':' || l.access_profile_id || ':' || l.schema_version_id AS stream_id, l.event_kind AS event_type, l.actor_user_id, l.reason_code,
+       jsonb_build_object('scope', l.scope, 'scope_key', l.scope_key, 'access_profile_id', l.access_profile_id,
+                          'schema_version_id', l.schema_version_id, 'actor_user_id', l.actor_user_id, 'at', l.created_at, 'reason', l.reason)
+       || CASE l.event_kind WHEN 'REVIEW_CHANNEL_COMMIT' THEN jsonb_build_object('channel', l.review_channel)
+                            ELSE jsonb_build_object('state', l.confirmation_state) END AS payload,
+       l.correlation_id, l.idempotency_key, l.created_at, l.actor_tenant_id,
+       l.scope, l.scope_key, l.access_profile_id, l.schema_version_id, l.review_channel, l.confirmation_state
+FROM selene.access_ap_authoring_review_ledger l;
+
+CREATE TEMPORARY TABLE access_ap_review_current_0007 ON COMMIT DROP AS
+SELECT DISTINCT ON (r.tenant_id, r.stream_id) r.tenant_id, r.stream_id, r.confirmation_state AS status,
+       jsonb_build_object('scope', r.scope, 'scope_key', r.scope_key, 'access_profile_id', r.access_profile_id,
+           'schema_version_id', r.schema_version_id,
+           -- The last channel chosen; JSON null for a review declined before any.
+           'channel', (SELECT to_jsonb(c.review_channel) FROM access_ap_review_ledger_0007 c
+                       WHERE c.tenant_id = r.tenant_id AND c.stream_id = r.stream_id AND c.event_type = 'REVIEW_CHANNEL_COMMIT'
+                       ORDER BY c.event_id DESC LIMIT 1),
+           'state', r.confirmation_state, 'latest_review_event_id', r.event_id) AS doc,
+       r.event_id AS source_event_id, r.created_at AS updated_at
+FROM access_ap_review_ledger_0007 r
+ORDER BY r.tenant_id, r.stream_id, r.event_id DESC;
+
+CREATE TEMPORARY TABLE access_ap_rule_actions_ledger_0007 ON COMMIT DROP AS
+SELECT coalesce(l.tenant_id, selene.global_tenant_key()) AS tenant_id, l.review_action_row_id AS event_id,
+       l.scope || ':' || l.access_profile_id || ':' || l.schema_version_id AS stream_id, l.rule_action AS event_type, l.actor_user_id, l.reason_code,
+       jsonb_build_object('scope', l.scope, 'scope_key', l.scope_key, 'access_profile_id', l.access_profile_id,
+                          'schema_version_id', l.schema_version_id, 'actor_user_id', l.actor_user_id, 'at', l.created_at, 'reason', l.reason,
+                          'action', l.rule_action, 'suggested_rule_ref', l.suggested_rule_ref, 'capability_id', l.capability_id,
+                          'constraint_ref', l.constraint_ref, 'escalation_policy_ref', l.escalation_policy_ref) AS payload,
+       l.correlation_id, l.idempotency_key, l.created_at, l.actor_tenant_id,
+       l.scope, l.scope_key, l.access_profile_id, l.schema_version_id
+FROM selene.access_ap_rule_review_actions_ledger l;
+
+CREATE TEMPORARY TABLE access_ap_rule_actions_current_0007 ON COMMIT DROP AS
+SELECT a.tenant_id, a.stream_id, 'RECORDED' AS status,
+       jsonb_build_object('scope', min(a.scope), 'scope_key', min(a.scope_key), 'access_profile_id', min(a.access_profile_id),
+           'schema_version_id', min(a.schema_version_id), 'rule_action_ids', jsonb_agg(a.event_id ORDER BY a.event_id)) AS doc,
+       max(a.event_id) AS source_event_id,
+       (SELECT l.created_at FROM access_ap_rule_actions_ledger_0007 l WHERE l.tenant_id = a.tenant_id AND l.event_id = max(a.event_id)) AS updated_at
+FROM access_ap_rule_actions_ledger_0007 a
+GROUP BY a.tenant_id, a.stream_id;
+
+DROP TABLE selene.access_ap_authoring_review_current;
+DROP TABLE selene.access_ap_authoring_review_ledger;
+DROP TABLE selene.access_ap_rule_review_actions_ledger;
+
+SELECT selene.create_engine_store('access_ap_authoring_review', true);
+SELECT selene.create_engine_store('access_ap_rule_review_actions', true);
+
+SELECT selene.refill_engine_store('access_ap_authoring_review', 'access_ap_review_ledger_0007', 'access_ap_review_current_0007');
+SELECT selene.refill_engine_store('access_ap_rule_review_actions', 'access_ap_rule_actions_ledger_0007', 'access_ap_rule_actions_current_0007');
+
+-- As 0007's scope checks did: a GLOBAL stream lives under the reserved key and only there.
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['access_ap_schema', 'access_ap_authoring_review', 'access_ap_rule_review_actions'] LOOP
+        EXECUTE format($c$ALTER TABLE selene.%I ADD CONSTRAINT %I CHECK ((tenant_id = selene.global_tenant_key()) = (stream_id LIKE 'GLOBAL:%%'))$c$,
+                       t || '_ledger', t || '_ledger_global_scope');
+        EXECUTE format($c$ALTER TABLE selene.%I ADD CONSTRAINT %I CHECK ((tenant_id = selene.global_tenant_key()) = (stream_id LIKE 'GLOBAL:%%'))$c$,
+                       t || '_current', t || '_current_global_scope');
+    END LOOP;
+END $$;
+
+-- The tables that held GLOBAL rows as tenant_id NULL are gone; so is their policy helper.
+DROP FUNCTION selene.enable_tenant_or_global_isolation(regclass);

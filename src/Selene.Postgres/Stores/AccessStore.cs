@@ -2,6 +2,10 @@ using Npgsql;
 
 namespace Selene.Postgres.Stores;
 
+/// <summary>Where a compiled access instance came from (the <c>compiled_*</c> columns of the instance ledger and projection).</summary>
+public sealed record InstanceLineage(string GlobalProfileId, int GlobalProfileVersion, string? TenantProfileId, int? TenantProfileVersion,
+    string? OverlaySetRef, string? PositionId);
+
 /// <summary>An access instance as stored (ledger snapshot and projection share this shape); <see cref="Lineage"/> is set by a compile.</summary>
 public sealed record AccessInstanceRow(
     string TenantId,

@@ -117,8 +117,56 @@ public static class ProfileHandlers
         },
         isGlobalStream: ProfileDecider.IsGlobalStream);
 
+    /// <summary>
+    /// The authoring reviews: <c>access_ap_authoring_review_ledger</c> / <c>_current</c>, one stream per version
+    /// (<see cref="ProfileDecider.VersionStreamId"/>; GLOBAL ones under the reserved tenant key); its status is the
+    /// review's confirmation state. Its event ids are the review event ids activation lineage names.
+    /// </summary>
+    public static Aggregate<ApReviewStream, ApReviewEvent, ApEvent> Reviews { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_authoring_review", streamField: "authoring_review_stream", viewName: "authoring_review",
+        streamOf: e => ProfileDecider.VersionStreamId(e.Scope, e.AccessProfileId, e.SchemaVersionId),
+        eventTypeOf: ReviewKindOf,
+        evolve: ProfileDecider.EvolveReview,
+        statusOf: s => WireNames.Of(s.State),
+        view: s => ProfileViews.Review(ProfileDecider.ReviewOf(s, null)!),
+        journalFields: e =>
+        [
+            ("access_profile_id", e.AccessProfileId),
+            ("scope_key", e.ScopeKey),
+            ("schema_version_id", Invariant(e.SchemaVersionId)),
+            ("event_action", ReviewKindOf(e)),
+            .. e is ApReviewChannelChosen c ? [("review_channel", WireNames.Of(c.Channel))] : Array.Empty<(string, string)>(),
+        ],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            ["REVIEW_CHANNEL_COMMIT"] = typeof(ApReviewChannelChosen),
+            ["CONFIRMATION_COMMIT"] = typeof(ApReviewConfirmed),
+        },
+        isGlobalStream: ProfileDecider.IsGlobalStream);
+
+    /// <summary>
+    /// The rule actions recorded in reviews: <c>access_ap_rule_review_actions_ledger</c> / <c>_current</c>, one stream per
+    /// version holding the ids of its rule actions (its own ledger's, which the activation's rule-action set hashes);
+    /// the ledger's event_type is the rule action.
+    /// </summary>
+    public static Aggregate<ApRuleActionsStream, ApRuleActionRecorded, ApEvent> RuleActions { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_rule_review_actions", streamField: "rule_actions_stream", viewName: "rule_actions",
+        streamOf: e => ProfileDecider.VersionStreamId(e.Scope, e.AccessProfileId, e.SchemaVersionId),
+        eventTypeOf: e => WireNames.Of(e.Action),
+        evolve: ProfileDecider.EvolveRuleActions,
+        statusOf: _ => "RECORDED",
+        view: s => new JsonObject { ["rule_action_count"] = s.RuleActionIds.Count, ["rule_action_ids"] = new JsonArray(s.RuleActionIds.Select(i => (JsonNode)i).ToArray()) },
+        journalFields: e =>
+        [
+            ("access_profile_id", e.AccessProfileId),
+            ("scope_key", e.ScopeKey),
+            ("schema_version_id", Invariant(e.SchemaVersionId)),
+            ("rule_action", WireNames.Of(e.Action)),
+        ],
+        isGlobalStream: ProfileDecider.IsGlobalStream);
+
     /// <summary>The store pairs of the profiles half.</summary>
-    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays, Schemas];
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays, Schemas, Reviews, RuleActions];
 
     /// <summary>The HTTP read routes of the profiles half (the server maps them).</summary>
     public static IReadOnlyList<ReadRoute> Routes { get; } =
@@ -133,26 +181,26 @@ public static class ProfileHandlers
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
-        Schema<ApSchemaWriteInput>(SchemaCreateDraft, SimulationType.Draft,
+        Ap<ApSchemaWriteInput, ApProfileStream>(SchemaCreateDraft, SimulationType.Draft, Schemas,
             i => new CreateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
             [ReasonCodes.AccessApSchemaDrafted, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
-        Schema<ApSchemaWriteInput>(SchemaUpdate, SimulationType.Commit,
+        Ap<ApSchemaWriteInput, ApProfileStream>(SchemaUpdate, SimulationType.Commit, Schemas,
             i => new UpdateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
             [ReasonCodes.AccessApSchemaUpdated, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
-        Schema<ApSchemaMoveInput>(SchemaActivate, SimulationType.Commit,
+        Ap<ApSchemaMoveInput, ApProfileStream>(SchemaActivate, SimulationType.Commit, Schemas,
             i => new ActivateAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
             [ReasonCodes.AccessApSchemaActivated, ReasonCodes.AccessApActivationConflict, .. SchemaRefusals]),
-        Schema<ApSchemaMoveInput>(SchemaRetire, SimulationType.Commit,
+        Ap<ApSchemaMoveInput, ApProfileStream>(SchemaRetire, SimulationType.Commit, Schemas,
             i => new RetireAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
             [ReasonCodes.AccessApSchemaRetired, .. SchemaRefusals]),
-        Review<ReviewChannelInput>(ReviewChannelCommit, SimulationType.Commit,
+        Ap<ReviewChannelInput, ApReviewStream>(ReviewChannelCommit, SimulationType.Commit, Reviews,
             i => new ChooseReviewChannel(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ReviewChannel, i.Reason),
             [ReasonCodes.AccessApReviewChannelChosen, .. SchemaRefusals]),
-        Review<RuleActionInput>(RuleActionCommit, SimulationType.Commit,
+        Ap<RuleActionInput, ApRuleActionsStream>(RuleActionCommit, SimulationType.Commit, RuleActions,
             i => new RecordRuleAction(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.RuleAction, i.SuggestedRuleRef, i.CapabilityId, i.ConstraintRef,
                 i.EscalationPolicyRef, i.Reason),
             [ReasonCodes.AccessApRuleActionRecorded, .. SchemaRefusals]),
-        Review<ConfirmInput>(ConfirmCommit, SimulationType.Commit,
+        Ap<ConfirmInput, ApReviewStream>(ConfirmCommit, SimulationType.Commit, Reviews,
             i => new ConfirmReview(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.AuthoringConfirmationState, i.Reason),
             [ReasonCodes.AccessApReviewConfirmed, .. SchemaRefusals]),
         new EngineSimulation<OverlayUpdateInput, UpdateOverlay, OverlayState, OverlayEvent, bool>(
@@ -172,33 +220,56 @@ public static class ProfileHandlers
 
     // ---- AP schema versions and authoring review ---------------------------------------------------------------
 
-    /// <summary>The facts an AP decision needs beyond the profile stream: may the tenant write GLOBAL rows, and the version's review.</summary>
-    private sealed record ApFacts(bool PlatformOperator, ApReviewState? Review);
+    /// <summary>
+    /// What an AP decision sees: the profile stream, the version's review and rule actions, and whether the tenant may
+    /// write GLOBAL rows. The simulation's target stream fills its own slot (see <see cref="With"/>).
+    /// </summary>
+    private sealed record ApFacts(ApProfileStream? Profile, ApReviewStream? Review, ApRuleActionsStream? RuleActions, bool PlatformOperator)
+    {
+        public ApReviewState? ReviewState => ProfileDecider.ReviewOf(Review, RuleActions);
 
-    /// <summary>A simulation that moves a profile's versions: the platform pipeline on the profile stream.</summary>
-    private static EngineSimulation<TInput, ApCommand, ApProfileStream, ApEvent, ApFacts> Schema<TInput>(string id, SimulationType type,
-        Func<TInput, ApCommand> toCommand, ReasonCode[] codes) where TInput : class =>
-        new(Record(id, type, SchemaManage, codes), Schemas, toCommand,
+        /// <summary>These facts with the target's state in its slot.</summary>
+        public ApFacts With(object? target) => target switch
+        {
+            ApProfileStream p => this with { Profile = p },
+            ApReviewStream r => this with { Review = r },
+            ApRuleActionsStream a => this with { RuleActions = a },
+            _ => this,
+        };
+    }
+
+    /// <summary>
+    /// One AP simulation on the pipeline. Its target is the stream its events go to: the profile stream (schema moves),
+    /// the version's review stream (channel, confirmation) or its rule-action stream. Every one of them takes the profile
+    /// stream's lock (schema moves as their target, review steps right after their own), so the moves and review steps
+    /// of one profile are serialized and decide on facts no one else is writing; no simulation locks a review or
+    /// rule-action stream after the profile's, so the order cannot deadlock.
+    /// </summary>
+    private static EngineSimulation<TInput, ApCommand, TState, ApEvent, ApFacts> Ap<TInput, TState>(string id, SimulationType type,
+        IAggregate<TState, ApEvent> target, Func<TInput, ApCommand> toCommand, ReasonCode[] codes) where TInput : class where TState : class =>
+        new(Record(id, type, SchemaManage, codes), target, toCommand,
             validate: c => ProfileDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
-            targetOf: (c, _) => ProfileDecider.StreamId(c.Scope, c.AccessProfileId),
-            decide: (state, command, facts, ctx) => ProfileDecider.Decide(state?.Profile ?? ApProfileState.Empty, command,
-                new ApContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, facts.Review)),
-            readFacts: ReadApFactsAsync,
-            // The body it always had: the command's version and its review (no ledger_event_id).
+            targetOf: (c, _) => ReferenceEquals(target, Schemas) ? ProfileDecider.StreamId(c.Scope, c.AccessProfileId)
+                : ProfileDecider.VersionStreamId(c.Scope, c.AccessProfileId, c.SchemaVersionId),
+            decide: (_, command, facts, ctx) => ProfileDecider.Decide(facts.Profile?.Profile ?? ApProfileState.Empty, command,
+                new ApContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, facts.ReviewState)),
+            readFacts: async (tx, command, state, ctx, ct) => (await ReadApFactsAsync(tx, command, ReferenceEquals(target, Schemas), ctx, ct)).With(state),
+            // The body it always had: the command's version and its review after the decision (no ledger_event_id).
             result: (state, command, facts, _) =>
             {
-                var json = new JsonObject { ["access_profile"] = ProfileViews.Version(state!, command.SchemaVersionId) };
-                if (facts.Review is { } review) json["authoring_review"] = ProfileViews.Review(review);
+                var after = facts.With(state);
+                var json = new JsonObject { ["access_profile"] = ProfileViews.Version(after.Profile!, command.SchemaVersionId) };
+                if (after.ReviewState is { } review) json["authoring_review"] = ProfileViews.Review(review);
                 return json;
             });
 
-    private static async Task<ApFacts> ReadApFactsAsync(TenantTransaction tx, ApCommand command, ApProfileStream? state, ExecutionContext ctx, CancellationToken ct)
+    /// <summary>The facts besides the target: the profile stream is locked unless it is the target (already locked).</summary>
+    private static async Task<ApFacts> ReadApFactsAsync(TenantTransaction tx, ApCommand command, bool profileIsTarget, ExecutionContext ctx, CancellationToken ct)
     {
-        var scopeKey = ProfileDecider.ScopeKey(command.Scope, ctx.Tenant.Value);
-        var reviewRow = await AccessProfileStore.GetReviewAsync(tx, scopeKey, command.AccessProfileId, command.SchemaVersionId, ct);
-        var review = ProfileViews.ToReview(reviewRow,
-            reviewRow is null ? [] : await AccessProfileStore.RuleActionIdsAsync(tx, scopeKey, command.AccessProfileId, command.SchemaVersionId, ct));
-        return new ApFacts(command.Scope == ApScope.Global && await EngineStore.SessionIsPlatformOperatorAsync(tx, ct), review);
+        var profile = profileIsTarget ? null : await Schemas.LockAndLoadAsync(tx, ProfileDecider.StreamId(command.Scope, command.AccessProfileId), ct);
+        var version = ProfileDecider.VersionStreamId(command.Scope, command.AccessProfileId, command.SchemaVersionId);
+        return new ApFacts(profile, await Reviews.GetAsync(tx, version, ct), await RuleActions.GetAsync(tx, version, ct),
+            command.Scope == ApScope.Global && await EngineStore.SessionIsPlatformOperatorAsync(tx, ct));
     }
 
     /// <summary>The ledger's event_type of a schema event: the action that wrote it.</summary>
@@ -211,69 +282,8 @@ public static class ProfileHandlers
         _ => throw new InvalidOperationException($"schema event {e.GetType().Name} is not handled"),
     };
 
-    private static DelegateHandler<TInput, ApCommand> Review<TInput>(string id, SimulationType type, Func<TInput, ApCommand> toCommand, ReasonCode[] codes)
-        where TInput : class =>
-        new(Record(id, type, SchemaManage, codes),
-            i =>
-            {
-                var command = toCommand(i);
-                return ProfileDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
-            },
-            (tx, command, ctx, ct) => ExecuteReviewAsync(id, tx, command, ctx, ct));
-
-    private static async Task<HandlerOutcome> ExecuteReviewAsync(string simulationId, TenantTransaction tx, ApCommand command, ExecutionContext ctx, CancellationToken ct)
-    {
-        var tenant = ctx.Tenant.Value;
-        var scopeKey = ProfileDecider.ScopeKey(command.Scope, tenant);
-        var profileId = command.AccessProfileId;
-        var v = command.SchemaVersionId;
-        // The profile stream's lock: a review step and a move of the same profile never interleave.
-        var stream = await Schemas.LockAndLoadAsync(tx, ProfileDecider.StreamId(command.Scope, profileId), ct);
-        var state = stream?.Profile ?? ApProfileState.Empty;
-        var facts = await ReadApFactsAsync(tx, command, stream, ctx, ct);
-        var review = facts.Review;
-
-        var decision = ProfileDecider.Decide(state, command, new ApContext(tenant, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, review));
-        if (decision is Decision<ApEvent>.Rejected rejected)
-            return Refused(simulationId, rejected.Reason, rejected.Detail, ("access_profile_id", profileId), ("scope_key", scopeKey),
-                ("schema_version_id", Invariant(v)));
-
-        var accepted = (Decision<ApEvent>.Accepted)decision;
-        string? rowTenant = command.Scope == ApScope.Global ? null : tenant;
-        var scope = WireNames.Of(command.Scope);
-        var journal = new List<JournalDraft>();
-        // A review step leaves the version's lifecycle as it is.
-        var lifecycle = WireNames.Of(state.Versions[v].Lifecycle);
-        foreach (var e in accepted.Events)
-        {
-            var rowId = e switch
-            {
-                ApReviewChannelChosen c => await AccessProfileStore.AppendReviewEventAsync(tx,
-                    ReviewLedger(e, "REVIEW_CHANNEL_COMMIT", WireNames.Of(c.Channel), "REVIEW_IN_PROGRESS"), ct),
-                ApRuleActionRecorded ra => await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(rowTenant, scope, scopeKey, profileId, v,
-                    WireNames.Of(ra.Action), ra.SuggestedRuleRef, ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef, ra.Reason, accepted.Reason.Name,
-                    simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ra.At), ct),
-                ApReviewConfirmed cf => await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "CONFIRMATION_COMMIT",
-                    review?.Channel is { } channel ? WireNames.Of(channel) : null, WireNames.Of(cf.State)), ct),
-                _ => throw new InvalidOperationException($"event {e.GetType().Name} is not handled"),
-            };
-            review = ProfileDecider.EvolveReview(review, e, rowId)!;
-            await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(rowTenant, scope, scopeKey, profileId, v,
-                review.Channel is { } ch ? WireNames.Of(ch) : null, WireNames.Of(review.State), review.RuleActionIds.Count, review.LatestReviewEventId, e.At), ct);
-            journal.Add(new JournalDraft(ReasonCodes.EngineAccess, simulationId, accepted.Reason, JournalPayload.Create(
-                ("access_profile_id", profileId), ("scope_key", scopeKey), ("schema_version_id", Invariant(e.SchemaVersionId)),
-                ("state_from", lifecycle), ("state_to", lifecycle), ("ledger_event_id", Invariant(rowId)),
-                ("confirmation_state", WireNames.Of(review.State)))));
-        }
-
-        var result = new JsonObject { ["access_profile"] = ProfileViews.Version(stream!, v) };
-        if (review is not null) result["authoring_review"] = ProfileViews.Review(review);
-        return new HandlerOutcome.Accepted(accepted.Reason, result, journal, []);
-
-        ApReviewLedgerRow ReviewLedger(ApEvent e, string kind, string? channel, string confirmationState) => new(rowTenant, scope, scopeKey, profileId, v, kind,
-            channel, confirmationState, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
-            ctx.IdempotencyKey.Value, e.At);
-    }
+    /// <summary>The ledger's event_type of a review event (the event kinds of 0007).</summary>
+    private static string ReviewKindOf(ApReviewEvent e) => e is ApReviewChannelChosen ? "REVIEW_CHANNEL_COMMIT" : "CONFIRMATION_COMMIT";
 
     /// <summary>At most this many current versions in one listing (as before the move).</summary>
     private const int MaxProfilesListed = 1000;
@@ -297,9 +307,19 @@ public static class ProfileHandlers
         if (!IdRules.IsValidName(id)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "access_profile_id is 1..64 of [A-Za-z0-9_.-]");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         var streams = new List<ApProfileStream>();
+        var reviews = new Dictionary<(ApScope, int), ApReviewState>();
         foreach (var scope in new[] { ApScope.Global, ApScope.Tenant })
-            if (await Schemas.GetAsync(tx, ProfileDecider.StreamId(scope, id), ct) is { } stream) streams.Add(stream);
-        return ProfileViews.ProfileDetail(id, streams, await AccessProfileStore.ListReviewsAsync(tx, id, ct)) is { } profile
+        {
+            if (await Schemas.GetAsync(tx, ProfileDecider.StreamId(scope, id), ct) is not { } stream) continue;
+            streams.Add(stream);
+            foreach (var v in stream.Profile.Versions.Keys)
+            {
+                var version = ProfileDecider.VersionStreamId(scope, id, v);
+                if (ProfileDecider.ReviewOf(await Reviews.GetAsync(tx, version, ct), await RuleActions.GetAsync(tx, version, ct)) is { } review)
+                    reviews[(scope, v)] = review;
+            }
+        }
+        return ProfileViews.ProfileDetail(id, streams, reviews) is { } profile
             ? new ReadResult.Ok(new JsonObject { ["access_profile"] = profile })
             : new ReadResult.Refused(ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
     }
@@ -355,7 +375,6 @@ public static class ProfileHandlers
         // Lock order: the instance first, then each profile scope (shared with the schema handlers), so a compile never
         // reads a profile half-way through an activation.
         await tx.LockEntityAsync("access:" + command.TargetUserId, ct); // the lock every writer of a user's access takes
-        await AccessProfileStore.LockAsync(tx, "INSTANCE|" + instanceId, ct);
         var (global, tenantProfile) = await CompileProfilesAsync(tx, command, ct);
         var overlays = new Dictionary<string, OverlayState>(StringComparer.Ordinal);
         foreach (var r in command.OverlayVersionRefs)

@@ -1,17 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Selene.Engines.Access;
-using Selene.Postgres.Stores;
 
 namespace Selene.Runtime.Access;
 
 /// <summary>Between the access-profile engine's vocabulary, storage rows and the public JSON views.</summary>
 public static class ProfileViews
 {
-    public static ApReviewState? ToReview(ApReviewRow? row, IReadOnlyList<long> ruleActionIds) => row is null ? null
-        : new ApReviewState(row.ReviewChannel is null ? null : WireNames.Parse<ReviewChannel>(row.ReviewChannel), WireNames.Parse<ConfirmationState>(row.ConfirmationState),
-            row.LatestReviewEventId, ruleActionIds);
-
     /// <summary>One version of a profile stream, as the AP simulations answer it and GET /v1/access/profiles/{id} lists it.</summary>
     public static JsonObject Version(ApProfileStream s, int schemaVersionId)
     {
@@ -41,18 +36,6 @@ public static class ProfileViews
         return json;
     }
 
-    public static JsonObject Review(ApReviewRow r)
-    {
-        var json = new JsonObject
-        {
-            ["confirmation_state"] = r.ConfirmationState,
-            ["rule_action_count"] = r.RuleActionCount,
-            ["latest_review_event_id"] = r.LatestReviewEventId,
-        };
-        if (r.ReviewChannel is { } channel) json["review_channel"] = channel;
-        return json;
-    }
-
     /// <summary>The current (ACTIVE) version of a profile stream, as GET /v1/access/profiles lists it.</summary>
     public static JsonObject Current(ApProfileStream s)
     {
@@ -65,7 +48,7 @@ public static class ProfileViews
     /// Every version of one profile the tenant sees (its GLOBAL and its own TENANT stream, in that order), with
     /// lifecycle and authoring review; null when there is none.
     /// </summary>
-    public static JsonObject? ProfileDetail(string accessProfileId, IReadOnlyList<ApProfileStream> streams, IReadOnlyList<ApReviewRow> reviews)
+    public static JsonObject? ProfileDetail(string accessProfileId, IReadOnlyList<ApProfileStream> streams, IReadOnlyDictionary<(ApScope, int), ApReviewState> reviews)
     {
         if (streams.Count == 0) return null;
         var versions = new JsonArray();
@@ -73,8 +56,7 @@ public static class ProfileViews
         foreach (var v in stream.Profile.Versions.Keys.Order())
         {
             var json = Version(stream, v);
-            var review = reviews.FirstOrDefault(r => r.ScopeKey == stream.ScopeKey && r.SchemaVersionId == v);
-            if (review is not null) json["authoring_review"] = Review(review);
+            if (reviews.TryGetValue((stream.Scope, v), out var review)) json["authoring_review"] = Review(review);
             versions.Add(json);
         }
         return new JsonObject { ["access_profile_id"] = accessProfileId, ["versions"] = versions };
