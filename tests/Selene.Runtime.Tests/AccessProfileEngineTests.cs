@@ -68,6 +68,45 @@ public sealed class AccessProfileEngineTests(RuntimeFixture f) : IClassFixture<R
         Assert.Equal((2, ApLifecycle.Retired, ApLifecycle.Retired), (stream.Profile.CurrentVersionId, stream.Profile.Versions[1].Lifecycle, stream.Profile.Versions[3].Lifecycle));
     }
 
+    [Fact]
+    public async Task ReadRoutes_ListTheCurrentGlobalAndOwnVersions_AndShowEveryVersionWithItsReview()
+    {
+        await _kit.MakeAcmeOperatorAsync();
+        var p = Profile();
+        await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
+        await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, "TENANT", Payload(name: "Own")), "globex");
+        await _kit.OkAsync(ProfileHandlers.ReviewChannelCommit, VersionBody(p, 1, "TENANT", "\"review_channel\":\"PHONE_DESKTOP\""), "globex");
+        var rule = await _kit.OkAsync(ProfileHandlers.RuleActionCommit, VersionBody(p, 1, "TENANT", "\"rule_action\":\"AGREE\",\"suggested_rule_ref\":\"rule.one\""), "globex");
+        var latestReview = Json(rule, "authoring_review", "latest_review_event_id").GetInt64();
+
+        // globex lists the GLOBAL current version (its own is only a draft), in the list's shape.
+        var list = await ReadAsync("ListAccessProfiles", "globex", new Dictionary<string, string>());
+        var listed = Assert.Single(list["access_profiles"]!.AsArray(), e => e!["access_profile_id"]!.GetValue<string>() == p)!.AsObject();
+        Assert.Equal(["access_profile_id", "lifecycle_state", "profile_payload", "schema_version_id", "scope", "scope_key", "updated_at"],
+            listed.Select(m => m.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(("GLOBAL", "GLOBAL", 1, "ACTIVE", "Warehouse lead"), (listed["scope"]!.GetValue<string>(), listed["scope_key"]!.GetValue<string>(),
+            listed["schema_version_id"]!.GetValue<int>(), listed["lifecycle_state"]!.GetValue<string>(), listed["profile_payload"]!["profile_name"]!.GetValue<string>()));
+
+        // The detail: the GLOBAL version, then globex's own draft with its review (one rule action).
+        var detail = (await ReadAsync("GetAccessProfile", "globex", new Dictionary<string, string> { ["access_profile_id"] = p }))["access_profile"]!;
+        var versions = detail["versions"]!.AsArray();
+        Assert.Equal([("GLOBAL", "ACTIVE", true), ("TENANT", "DRAFT", false)], versions.Select(v =>
+            (v!["scope"]!.GetValue<string>(), v["lifecycle_state"]!.GetValue<string>(), v["is_current"]!.GetValue<bool>())));
+        Assert.Null(versions[0]!["authoring_review"]);
+        var review = versions[1]!["authoring_review"]!;
+        Assert.Equal(("REVIEW_IN_PROGRESS", 1, latestReview, "PHONE_DESKTOP"), (review["confirmation_state"]!.GetValue<string>(),
+            review["rule_action_count"]!.GetValue<int>(), review["latest_review_event_id"]!.GetValue<long>(), review["review_channel"]!.GetValue<string>()));
+        // acme sees the GLOBAL version only: globex's draft is globex's.
+        var acme = (await ReadAsync("GetAccessProfile", "acme", new Dictionary<string, string> { ["access_profile_id"] = p }))["access_profile"]!;
+        Assert.Equal("GLOBAL", Assert.Single(acme["versions"]!.AsArray())!["scope"]!.GetValue<string>());
+    }
+
+    private async Task<System.Text.Json.Nodes.JsonObject> ReadAsync(string route, string tenant, Dictionary<string, string> values)
+    {
+        var result = await ProfileHandlers.Routes.Single(r => r.Name == route).Query(new ReadRequest(f.Db, new TenantId(tenant), values, new Dictionary<string, string>()), default);
+        return Assert.IsType<ReadResult.Ok>(result).Body;
+    }
+
     private static readonly string[] Stores = ["access_ap_schema", "access_ap_authoring_review", "access_ap_rule_review_actions"];
 
     [Theory]
