@@ -25,7 +25,8 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
 {
     /// <summary>
     /// Rebuilds the projection of every store pair of every engine module (or of <paramref name="engine"/>) for
-    /// every tenant (or <paramref name="tenant"/>): folds the ledger through the engine's Evolve, compares the
+    /// every tenant (or <paramref name="tenant"/>), and the GLOBAL rows of the pairs that hold them (tenant key
+    /// <see cref="EngineStore.GlobalTenantKey"/>; the entry of an applied rebuild goes to that key's chain): folds the ledger through the engine's Evolve, compares the
     /// result with the live rows and, when <paramref name="apply"/>, replaces the live rows and journals the rebuild.
     /// </summary>
     public async Task<IReadOnlyList<RebuildReport>> RebuildAsync(string? engine, string? tenant, bool apply, CancellationToken ct = default)
@@ -34,7 +35,7 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         var reports = new List<RebuildReport>();
         foreach (var t in await TenantsAsync(tenant, ct))
         foreach (var module in modules)
-        foreach (var aggregate in module.Aggregates)
+        foreach (var aggregate in module.Aggregates.Where(a => t != EngineStore.GlobalTenantKey || a.HasGlobalStreams))
         {
             var store = aggregate.Store;
             await using var tx = await TenantTransaction.BeginAsync(db.Owner, t, ct);
@@ -78,7 +79,7 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         a is not null && b is not null && a.Status == b.Status && a.SourceEventId == b.SourceEventId && a.UpdatedAt == b.UpdatedAt &&
         JsonNode.DeepEquals(JsonNode.Parse(a.Doc), JsonNode.Parse(b.Doc));
 
-    /// <summary>Walks every tenant's (or one tenant's) hash chain and checks its head; reports the first broken link.</summary>
+    /// <summary>Walks every tenant's (or one tenant's) hash chain, and the GLOBAL key's, and checks its head; reports the first broken link.</summary>
     public async Task<IReadOnlyList<AuditReport>> VerifyJournalAsync(string? tenant, CancellationToken ct = default)
     {
         var reports = new List<AuditReport>();
@@ -98,14 +99,20 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
                 if (lastSeq != tailSeq || !string.Equals(lastHash, tailHash, StringComparison.Ordinal))
                     broken = new JournalBreak(t, Math.Min(lastSeq, tailSeq) + 1, $"the chain head records seq {lastSeq} but the journal ends at seq {tailSeq}");
             }
+            // The GLOBAL key's chain exists only once a rebuild of GLOBAL rows was applied; until then there is nothing to report.
+            if (t == EngineStore.GlobalTenantKey && tenant is null && records.Count == 0 && broken is null) continue;
             reports.Add(new AuditReport(t, records.Count, broken, records.Count == 0 ? JournalChain.GenesisHash : records[^1].Hash));
         }
         return reports;
     }
 
+    /// <summary>
+    /// The tenants (or the one named), then the reserved key of GLOBAL rows: its pairs' GLOBAL rows are rebuilt
+    /// under it, and its chain holds the entries of those rebuilds.
+    /// </summary>
     private async Task<IReadOnlyList<string>> TenantsAsync(string? tenant, CancellationToken ct)
     {
-        var all = await KeyStore.TenantsAsync(db, ct);
+        string[] all = [.. await KeyStore.TenantsAsync(db, ct), EngineStore.GlobalTenantKey];
         return tenant is null ? all : all.Where(t => t == tenant).ToArray();
     }
 

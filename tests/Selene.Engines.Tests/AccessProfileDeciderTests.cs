@@ -218,11 +218,12 @@ public sealed class AccessProfileDeciderTests
     [Fact]
     public void EvolveReview_FollowsChannelRuleActionsAndConfirmation()
     {
-        ApReviewState? review = null;
-        review = ProfileDecider.EvolveReview(review, new ApReviewChannelChosen(ApScope.Tenant, Tenant, "ap1", 1, "alice", 1, "why", ReviewChannel.ReadOutLoud), 10);
-        review = ProfileDecider.EvolveReview(review, new ApRuleActionRecorded(ApScope.Tenant, Tenant, "ap1", 1, "alice", 2, "why", RuleAction.Agree, "r", null, null, null), 31);
+        var review = ProfileDecider.EvolveReview(null, new ApReviewChannelChosen(ApScope.Tenant, Tenant, "ap1", 1, "alice", 1, "why", ReviewChannel.ReadOutLoud), 10);
+        var actions = ProfileDecider.EvolveRuleActions(null, new ApRuleActionRecorded(ApScope.Tenant, Tenant, "ap1", 1, "alice", 2, "why", RuleAction.Agree, "r", null, null, null), 31);
         review = ProfileDecider.EvolveReview(review, new ApReviewConfirmed(ApScope.Tenant, Tenant, "ap1", 1, "alice", 3, "why", ConfirmationState.ConfirmedForActivation), 11);
-        Assert.Equal((ReviewChannel.ReadOutLoud, ConfirmationState.ConfirmedForActivation, 11L), (review!.Channel, review.State, review.LatestReviewEventId));
-        Assert.Equal([31L], review.RuleActionIds);
+        var seen = ProfileDecider.ReviewOf(review, actions);
+        Assert.Equal((ReviewChannel.ReadOutLoud, ConfirmationState.ConfirmedForActivation, 11L), (seen!.Channel, seen.State, seen.LatestReviewEventId));
+        Assert.Equal([31L], seen.RuleActionIds);
+        Assert.Null(ProfileDecider.ReviewOf(null, actions)); // no review stream, no review
     }
 }

@@ -14,17 +14,33 @@ internal static class AccessProfileFixtureRows
 
     private static async Task SeedAsync(TenantTransaction tx, string? tenant, string scope, string scopeKey, string profileId, string? overlayId)
     {
-        var actorTenant = tx.TenantId;
-        var review = await AccessProfileStore.AppendReviewEventAsync(tx, new ApReviewLedgerRow(tenant, scope, scopeKey, profileId, 1, "REVIEW_CHANNEL_COMMIT",
-            "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", "seed", ReasonCodes.AccessApReviewChannelChosen.Name, "ACCESS_AP_AUTHORING_REVIEW_CHANNEL_COMMIT",
-            actorTenant, "u1", "7", "k1", 1), default);
-        await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(tenant, scope, scopeKey, profileId, 1, "AGREE", "rule.one", null, null, null,
-            "seed", ReasonCodes.AccessApRuleActionRecorded.Name, "ACCESS_AP_AUTHORING_RULE_ACTION_COMMIT", actorTenant, "u1", "7", "k1", 1), default);
-        await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(tenant, scope, scopeKey, profileId, 1, "PHONE_DESKTOP", "REVIEW_IN_PROGRESS", 1, review, 1), default);
-        var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed"}""";
-        var drafted = await AccessProfileStore.AppendApEventAsync(tx, new ApSchemaLedgerRow(0, tenant, scope, scopeKey, profileId, 1, "CREATE_DRAFT", "DRAFT",
-            payload, null, null, null, null, "seed", ReasonCodes.AccessApSchemaDrafted.Name, "ACCESS_AP_SCHEMA_CREATE_DRAFT", actorTenant, "u1", "7", "k1", 1), default);
-        await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(tenant, scope, scopeKey, profileId, 1, payload, drafted, 1), default);
+        // The version's review and rule actions (one stream each), and the profile stream, in the pairs of the
+        // tenant or, for GLOBAL rows, under the reserved tenant key.
+        EngineStore Pair(string name) => tenant is null ? new EngineStore(new StorePair(name)).Global : new EngineStore(new StorePair(name));
+        var version = scope + ":" + profileId + ":1";
+        var envelope = $$"""
+            "scope":"{{scope}}","scope_key":"{{scopeKey}}","access_profile_id":"{{profileId}}","schema_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed"
+            """;
+        var reviews = Pair("access_ap_authoring_review");
+        var chosen = await reviews.AppendAsync(tx, new NewLedgerEvent(version, "REVIEW_CHANNEL_COMMIT", "u1", ReasonCodes.AccessApReviewChannelChosen.Name,
+            $$"""{{{envelope}},"channel":"PHONE_DESKTOP"}""", "7", "k1", 1), default);
+        await reviews.UpsertAsync(tx, new ProjectionRow(version, "REVIEW_IN_PROGRESS",
+            $$"""{{{envelope}},"channel":"PHONE_DESKTOP","state":"REVIEW_IN_PROGRESS","latest_review_event_id":{{chosen}}}""", chosen, 1), default);
+        var ruleActions = Pair("access_ap_rule_review_actions");
+        var agreed = await ruleActions.AppendAsync(tx, new NewLedgerEvent(version, "AGREE", "u1", ReasonCodes.AccessApRuleActionRecorded.Name,
+            $$"""{{{envelope}},"action":"AGREE","suggested_rule_ref":"rule.one","capability_id":null,"constraint_ref":null,"escalation_policy_ref":null}""",
+            "7", "k1", 1), default);
+        await ruleActions.UpsertAsync(tx, new ProjectionRow(version, "RECORDED", $$"""{{{envelope}},"rule_action_ids":[{{agreed}}]}""", agreed, 1), default);
+        // One profile stream in the AP schema pair: the tenant's own, or a GLOBAL one under the reserved tenant key.
+        var schemas = Pair("access_ap_schema");
+        var stream = scope + ":" + profileId;
+        var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed","derived_from_global_profile_id":null}""";
+        var drafted = await schemas.AppendAsync(tx, new NewLedgerEvent(stream, "CREATE_DRAFT", "u1", ReasonCodes.AccessApSchemaDrafted.Name,
+            $$"""{"scope":"{{scope}}","scope_key":"{{scopeKey}}","access_profile_id":"{{profileId}}","schema_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed","payload":{{payload}},"is_update":false}""",
+            "7", "k1", 1), default);
+        await schemas.UpsertAsync(tx, new ProjectionRow(stream, "INACTIVE",
+            $$$"""{"scope":"{{{scope}}}","scope_key":"{{{scopeKey}}}","access_profile_id":"{{{profileId}}}","profile":{"versions":{"1":{"schema_version_id":1,"lifecycle":"DRAFT","payload":{{{payload}}},"last_event_at":1}},"current_version_id":null}}""",
+            drafted, 1), default);
         if (overlayId is null) return;
         // One ACTIVE overlay in the engine store pair (as the overlay aggregate writes it).
         var overlays = new EngineStore(new StorePair("access_ap_overlay"));
@@ -40,24 +56,36 @@ internal static class AccessProfileFixtureRows
 
 /// <summary>
 /// GLOBAL access profiles are platform truth shared by every tenant, next to each tenant's own rows: every tenant
-/// sees GLOBAL rows and its own TENANT rows, never another tenant's; without a session tenant nothing is visible.
+/// sees GLOBAL rows and its own TENANT rows, never another tenant's; without a session tenant nothing is visible;
+/// only a platform-operator tenant writes GLOBAL rows. The profile pairs keep their GLOBAL rows under the reserved
+/// tenant key (<see cref="EngineStore.GlobalTenantKey"/>): AP schema versions, authoring reviews and rule actions.
 /// </summary>
 public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClassFixture<StorageFixture>, IAsyncLifetime
 {
-    private static readonly string[] SharedTables = ["access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger",
-        "access_ap_authoring_review_current", "access_ap_rule_review_actions_ledger"];
+    private const string Global = "tenant_id = '" + EngineStore.GlobalTenantKey + "'";
 
-    public static TheoryData<string> Shared => new(SharedTables);
+    public static TheoryData<string> Shared => new(["access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger",
+        "access_ap_authoring_review_current", "access_ap_rule_review_actions_ledger", "access_ap_rule_review_actions_current"]);
 
     public async Task InitializeAsync()
     {
-        await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme");
-        await using (var exists = tx.Command("SELECT count(*) FROM selene.access_ap_schema_current WHERE scope_key = 'GLOBAL'"))
+        await using (var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme"))
+        await using (var exists = tx.Command($"SELECT count(*) FROM selene.access_ap_schema_current WHERE {Global}"))
         {
             if ((long)(await exists.ExecuteScalarAsync())! > 0) return; // seeded by an earlier test of this class
         }
-        await AccessProfileFixtureRows.SeedGlobalRowsAsync(tx, "gp1");
-        await tx.CommitAsync();
+        // Only a platform operator writes GLOBAL rows: acme is one while it seeds them.
+        await SetOperatorAsync("acme", true);
+        try
+        {
+            await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "acme");
+            await AccessProfileFixtureRows.SeedGlobalRowsAsync(tx, "gp1");
+            await tx.CommitAsync();
+        }
+        finally
+        {
+            await SetOperatorAsync("acme", false);
+        }
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -66,12 +94,13 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     [MemberData(nameof(Shared))]
     public async Task TenantsSeeGlobalRowsAndTheirOwn_NeverAnotherTenants(string table)
     {
+        const string global = Global;
         foreach (var (tenant, other) in new[] { ("acme", "globex"), ("globex", "acme") })
         {
-            Assert.Equal(1, await CountAsync(tenant, table, "tenant_id IS NULL AND scope_key = 'GLOBAL'"));
+            Assert.Equal(1, await CountAsync(tenant, table, global));
             Assert.True(await CountAsync(tenant, table, $"tenant_id = '{tenant}'") > 0, $"{tenant} sees its own {table} rows");
             Assert.Equal(0, await CountAsync(tenant, table, $"tenant_id = '{other}'"));
-            Assert.Equal(0, await CountAsync(tenant, table, $"scope_key = '{other}'"));
+            Assert.Equal(0, await CountAsync(tenant, table, $"tenant_id IS DISTINCT FROM '{tenant}' AND NOT ({global})"));
         }
         Assert.Equal(1, await CountAsync("initech", table, "true")); // a tenant without rows sees just the GLOBAL one
         Assert.Equal(0, await Sql.CountAsync(fixture.Db.App, null, table)); // no session tenant: nothing
@@ -81,28 +110,65 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     public async Task ATenant_CannotWriteOrChangeAnotherTenantsProfileRows()
     {
         var error = await Sql.FailsAsync(fixture.Db.App, "acme", """
-            INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
-                reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
-            VALUES ('globex', 'TENANT', 'globex', 'ap9', 1, 'RETIRE', 'RETIRED', 'x', 'ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT', 'ACCESS_AP_SCHEMA_RETIRE_COMMIT', 'globex', 'u1', 9, 2)
+            INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('globex', 'TENANT:ap9', 'RETIRE', 'u1', 'ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT', '{}', 9, 2)
             """);
         Assert.Equal("42501", error.SqlState); // new row violates row-level security policy
 
-        await Sql.ExecAsync(fixture.Db.App, "acme", "DELETE FROM selene.access_ap_schema_current WHERE scope_key = 'globex'");
+        await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_schema_current SET status = 'ACTIVE' WHERE tenant_id = 'globex'");
         await Sql.ExecAsync(fixture.Db.App, "acme", "UPDATE selene.access_ap_overlay_current SET status = 'INACTIVE' WHERE tenant_id = 'globex'");
-        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", "scope_key = 'globex'"));
+        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", "tenant_id = 'globex' AND status = 'INACTIVE'"));
         Assert.Equal(1, await CountAsync("globex", "access_ap_overlay_current", "status = 'ACTIVE'"));
     }
 
     [Fact]
-    public async Task TheDatabase_RefusesRowsWhoseScopeAndTenantDisagree()
+    public async Task OnlyAPlatformOperator_WritesGlobalRows_AndItStillCannotWriteAnotherTenants()
     {
-        // A TENANT row must name its tenant as scope_key; a GLOBAL row has no tenant; no tenant's rows may use the key GLOBAL.
-        foreach (var (tenantId, scope, scopeKey) in new[] { ("'acme'", "TENANT", "globex"), ("'acme'", "GLOBAL", "GLOBAL"), ("NULL", "TENANT", "acme") })
+        var global = $"""
+            INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+            VALUES ('{EngineStore.GlobalTenantKey}', 'GLOBAL:gp9', 'CREATE_DRAFT', 'u1', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', '{"{}"}', 9, 2)
+            """;
+        var alter = $"UPDATE selene.access_ap_schema_current SET status = 'ACTIVE' WHERE {Global}";
+        Assert.Equal("42501", (await Sql.FailsAsync(fixture.Db.App, "globex", global)).SqlState);
+        Assert.Equal("42501", (await Sql.FailsAsync(fixture.Db.App, "globex", alter)).SqlState); // visible, yet not writable
+        Assert.Equal(1, await CountAsync("globex", "access_ap_schema_current", $"{Global} AND status = 'INACTIVE'"));
+
+        await SetOperatorAsync("globex", true);
+        try
         {
-            var error = await Sql.FailsAsync(fixture.Db.Owner, "acme", $"""
-                INSERT INTO selene.access_ap_schema_ledger (tenant_id, scope, scope_key, access_profile_id, schema_version_id, event_action, lifecycle_state,
-                    reason, reason_code, simulation_id, actor_tenant_id, actor_user_id, correlation_id, created_at)
-                VALUES ({tenantId}, '{scope}', '{scopeKey}', 'ap9', 1, 'RETIRE', 'RETIRED', 'x', 'r', 's', 'acme', 'u1', 9, 2)
+            await using (var tx = await TenantTransaction.BeginAsync(fixture.Db.App, "globex"))
+            {
+                await using (var insert = tx.Command(global)) await insert.ExecuteNonQueryAsync();
+                await using var actor = tx.Command("SELECT actor_tenant_id FROM selene.access_ap_schema_ledger WHERE stream_id = 'GLOBAL:gp9'");
+                Assert.Equal("globex", await actor.ExecuteScalarAsync()); // the actor's own tenant is recorded
+            } // rolled back: the operator could, the row is not kept
+            var other = await Sql.FailsAsync(fixture.Db.App, "globex", """
+                INSERT INTO selene.access_ap_schema_ledger (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, created_at)
+                VALUES ('acme', 'TENANT:ap9', 'CREATE_DRAFT', 'u1', 'ACCESS_AP_SCHEMA_OK_CREATE_DRAFT', '{}', 9, 2)
+                """);
+            Assert.Equal("42501", other.SqlState);
+        }
+        finally
+        {
+            await SetOperatorAsync("globex", false);
+        }
+    }
+
+    [Theory]
+    [InlineData("access_ap_schema")]
+    [InlineData("access_ap_authoring_review")]
+    [InlineData("access_ap_rule_review_actions")]
+    public async Task TheDatabase_RefusesRowsWhoseScopeAndTenantDisagree(string pair)
+    {
+        // A GLOBAL stream only under the reserved key, a TENANT stream never there; a tenant row's actor is of that tenant.
+        foreach (var (tenantId, stream, actorTenant) in new[]
+                 {
+                     ("acme", "GLOBAL:ap9", "acme"), (EngineStore.GlobalTenantKey, "TENANT:ap9", "acme"), ("acme", "TENANT:ap9", "globex"),
+                 })
+        {
+            var error = await Sql.FailsAsync(fixture.Db.Owner, tenantId, $"""
+                INSERT INTO selene.{pair}_ledger (tenant_id, stream_id, event_type, actor_user_id, actor_tenant_id, reason_code, payload, correlation_id, created_at)
+                VALUES ('{tenantId}', '{stream}', 'X', 'u1', '{actorTenant}', 'r', '{"{}"}', 9, 2)
                 """);
             Assert.Equal("23514", error.SqlState); // check_violation
         }
@@ -112,7 +178,7 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     public async Task PlatformOperator_IsAnsweredForTheSessionTenantOnly()
     {
         Assert.False(await IsOperatorAsync("acme"));
-        await Sql.ExecAsync(fixture.Db.Owner, null, "UPDATE selene.tenants SET platform_operator = true WHERE tenant_id = 'acme'");
+        await SetOperatorAsync("acme", true);
         try
         {
             Assert.True(await IsOperatorAsync("acme"));
@@ -120,7 +186,7 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
         }
         finally
         {
-            await Sql.ExecAsync(fixture.Db.Owner, null, "UPDATE selene.tenants SET platform_operator = false WHERE tenant_id = 'acme'");
+            await SetOperatorAsync("acme", false);
         }
     }
 
@@ -141,8 +207,11 @@ public sealed class AccessProfileIsolationTests(StorageFixture fixture) : IClass
     private async Task<bool> IsOperatorAsync(string tenant)
     {
         await using var tx = await TenantTransaction.BeginAsync(fixture.Db.App, tenant);
-        return await AccessProfileStore.IsPlatformOperatorAsync(tx, default);
+        return await EngineStore.SessionIsPlatformOperatorAsync(tx, default);
     }
+
+    private Task SetOperatorAsync(string tenant, bool on) =>
+        Sql.ExecAsync(fixture.Db.Owner, null, $"UPDATE selene.tenants SET platform_operator = {(on ? "true" : "false")} WHERE tenant_id = '{tenant}'");
 
     private async Task<long> CountAsync(string tenant, string table, string where)
     {

@@ -13,9 +13,9 @@ public sealed class IsolationTests(StorageFixture fixture) : IClassFixture<Stora
         "position_requirements_schema_current", "access_instance_ledger", "access_instance_current", "access_override_ledger", "access_override_current",
         "access_board_policy_ledger", "access_board_policy_current", "access_escalation_case_ledger", "access_escalation_case_current", "access_board_votes_ledger",
         "access_board_votes_current",
-        // Access profiles (0007): the first five also hold GLOBAL rows (tenant_id NULL), see AccessProfileIsolationTests.
+        // Access profiles: the first six also hold GLOBAL rows (under the reserved tenant key), see AccessProfileIsolationTests.
         "access_ap_schema_ledger", "access_ap_schema_current", "access_ap_authoring_review_ledger", "access_ap_authoring_review_current",
-        "access_ap_rule_review_actions_ledger", "access_ap_overlay_ledger", "access_ap_overlay_current",
+        "access_ap_rule_review_actions_ledger", "access_ap_rule_review_actions_current", "access_ap_overlay_ledger", "access_ap_overlay_current",
         // PH1.OS (0008): decided turns with their gate inputs.
         "os_turn_decisions",
         // PH1.OS outcome utilization and utility reviews (0009); the view os_utility_review_current is security_invoker.

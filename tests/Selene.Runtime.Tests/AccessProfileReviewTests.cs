@@ -1,7 +1,9 @@
+using System.Text.Json;
 using Selene.Engines.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
+using Selene.Runtime.Platform;
 using static Selene.Runtime.Tests.AccessProfileKit;
 
 namespace Selene.Runtime.Tests;
@@ -57,15 +59,16 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         Assert.Equal(ReasonCodes.AccessApSchemaActivated, activated.Reason);
 
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "acme");
-        var ruleIds = await AccessProfileStore.RuleActionIdsAsync(tx, "acme", p, 1, default);
-        var review = await AccessProfileStore.GetReviewAsync(tx, "acme", p, 1, default);
-        var activation = Assert.Single(await AccessProfileStore.ApLedgerAsync(tx, "acme", p, default), r => r.EventAction == "ACTIVATE");
+        var ruleIds = (await ProfileHandlers.RuleActions.GetAsync(tx, $"TENANT:{p}:1", default))!.RuleActionIds;
+        var review = await ProfileHandlers.Reviews.GetAsync(tx, $"TENANT:{p}:1", default);
+        var activation = Assert.Single(await ProfileHandlers.Schemas.Store.LedgerAsync(tx, default), r => r.StreamId == $"TENANT:{p}" && r.EventType == "ACTIVATE");
+        var lineage = JsonSerializer.Deserialize<ApVersionActivated>(activation.Payload, EngineJson.Options)!.Lineage!;
         Assert.Equal(3, ruleIds.Count);
-        Assert.Equal(review!.LatestReviewEventId, activation.ActivationReviewEventId);
-        Assert.Equal(3, activation.ActivationRuleActionCount);
-        Assert.Equal(ProfileDecider.RuleActionSetRef(ruleIds), activation.ActivationRuleActionSetRef);
-        Assert.Equal(("PHONE_DESKTOP", "CONFIRMED_FOR_ACTIVATION", 3), (review.ReviewChannel, review.ConfirmationState, review.RuleActionCount));
-        Assert.Equal(3, await _kit.CountAsync("access_ap_authoring_review_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(review!.LatestReviewEventId, lineage.ReviewEventId);
+        Assert.Equal(3, lineage.RuleActionCount);
+        Assert.Equal(ProfileDecider.RuleActionSetRef(ruleIds), lineage.RuleActionSetRef);
+        Assert.Equal(((ReviewChannel?)ReviewChannel.PhoneDesktop, ConfirmationState.ConfirmedForActivation), (review.Channel, review.State));
+        Assert.Equal(3, await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'"));
     }
 
     [Fact]
@@ -74,7 +77,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         var p = Profile();
         await _kit.ActiveProfileAsync(p, 1);
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger",
-            $"access_profile_id = '{p}' AND event_action = 'ACTIVATE' AND activation_review_event_id IS NULL AND activation_rule_action_set_ref IS NULL"));
+            $"stream_id = 'TENANT:{p}' AND event_type = 'ACTIVATE' AND payload->'lineage' = 'null'::jsonb"));
     }
 
     [Fact]
@@ -85,7 +88,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         var result = await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p));
         Assert.Equal(ExecutionOutcome.Refused, result.Outcome);
         Assert.Equal(ReasonCodes.AccessApTransitionInvalid, result.Reason);
-        Assert.Equal(0, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"));
     }
 
     [Fact]
@@ -99,7 +102,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
             var refused = await _kit.RunAsync(ProfileHandlers.ConfirmCommit, Confirm(p, state));
             Assert.Equal(ReasonCodes.AccessApTransitionInvalid, refused.Reason);
         }
-        Assert.Equal(1, await _kit.CountAsync("access_ap_authoring_review_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'"));
 
         var declined = await _kit.OkAsync(ProfileHandlers.ConfirmCommit, Confirm(p, "DECLINED"));
         Assert.Equal("DECLINED", Json(declined, "authoring_review", "confirmation_state").GetString());
@@ -115,16 +118,16 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         await _kit.OkAsync(ProfileHandlers.RuleActionCommit, Rule(p, "DISAGREE"));
         await _kit.OkAsync(ProfileHandlers.ConfirmCommit, Confirm(p, "DECLINED"));
 
-        var before = (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"access_profile_id = '{p}'"),
-            await _kit.CountAsync("access_ap_authoring_review_ledger", $"access_profile_id = '{p}'"));
+        var before = (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"),
+            await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'"));
         Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p))).Reason);
         Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ConfirmCommit, Confirm(p))).Reason);
         Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
         Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.SchemaUpdate, SchemaBody(p, 1, payload: Payload()))).Reason);
         Assert.Equal(ReasonCodes.AccessApActivationConflict, (await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1))).Reason);
-        Assert.Equal(before, (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"access_profile_id = '{p}'"),
-            await _kit.CountAsync("access_ap_authoring_review_ledger", $"access_profile_id = '{p}'")));
-        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
+        Assert.Equal(before, (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"),
+            await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'")));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"stream_id = 'TENANT:{p}' AND status = 'ACTIVE'"));
     }
 
     [Fact]
@@ -134,7 +137,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         Assert.Equal(ReasonCodes.AccessSchemaRefMissing, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
         await _kit.ActiveProfileAsync(p, 1);
         Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
-        Assert.Equal(0, await _kit.CountAsync("access_ap_authoring_review_current", $"access_profile_id = '{p}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_authoring_review_current", $"stream_id LIKE '%:{p}:%'"));
     }
 
     public static TheoryData<string, string> BadShapes => new()
@@ -159,7 +162,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         var result = await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p, action, refs));
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
         Assert.Equal(ReasonCodes.AccessContractValidationFailed, result.Reason);
-        Assert.Equal(0, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"));
     }
 
     [Fact]
@@ -173,7 +176,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         var retry = await _kit.OkAsync(ProfileHandlers.RuleActionCommit, Rule(p), key: key);
         Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
         Assert.Equal(first.Body, retry.Body);
-        Assert.Equal(1, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"));
     }
 
     [Fact]
@@ -190,8 +193,8 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1, "GLOBAL"));
         // globex sees the review and the activation lineage of the shared profile.
         Assert.Equal(1, await _kit.CountAsync("access_ap_authoring_review_current",
-            $"access_profile_id = '{p}' AND tenant_id IS NULL AND confirmation_state = 'CONFIRMED_FOR_ACTIVATION'", tenant: "globex"));
+            $"stream_id = 'GLOBAL:{p}:1' AND tenant_id = '{EngineStore.GlobalTenantKey}' AND status = 'CONFIRMED_FOR_ACTIVATION'", tenant: "globex"));
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger",
-            $"access_profile_id = '{p}' AND event_action = 'ACTIVATE' AND activation_rule_action_count = 1", tenant: "globex"));
+            $"stream_id = 'GLOBAL:{p}' AND tenant_id = '{EngineStore.GlobalTenantKey}' AND event_type = 'ACTIVATE' AND payload #>> '{{lineage,rule_action_count}}' = '1'", tenant: "globex"));
     }
 }

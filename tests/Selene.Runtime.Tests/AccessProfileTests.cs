@@ -1,3 +1,4 @@
+using Selene.Engines.Access;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
@@ -28,21 +29,21 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         var activated = await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1));
         Assert.Equal(ReasonCodes.AccessApSchemaActivated, activated.Reason);
         Assert.True(Json(activated, "access_profile", "is_current").GetBoolean());
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 1 AND profile_payload_json LIKE '%\"A\"%'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 1) + " AND doc #>> '{profile,versions,1,payload,access_mode}' = 'A'"));
 
         // Activating v2 retires v1 (superseded) and moves the projection; v1's history stays.
         await _kit.ActiveProfileAsync(p, 2);
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 2"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 2)));
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger",
-            $"access_profile_id = '{p}' AND schema_version_id = 1 AND event_action = 'RETIRE' AND superseded_by_version_id = 2 AND lifecycle_state = 'RETIRED'"));
+            $"stream_id = 'TENANT:{p}' AND event_type = 'RETIRE' AND payload->>'schema_version_id' = '1' AND payload->>'superseded_by' = '2'"));
 
         // Retiring the current version clears the projection.
         var retired = await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 2));
         Assert.Equal(ReasonCodes.AccessApSchemaRetired, retired.Reason);
         Assert.False(Json(retired, "access_profile", "is_current").GetBoolean());
-        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"stream_id = 'TENANT:{p}' AND status = 'ACTIVE'"));
         Assert.Equal(["CREATE_DRAFT", "UPDATE_DRAFT", "ACTIVATE", "CREATE_DRAFT", "RETIRE", "ACTIVATE", "RETIRE"], await ActionsAsync(p));
-        Assert.Equal(7, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND payload LIKE '%{p}%' AND event_type LIKE 'ACCESS_AP_SCHEMA_%'"));
+        Assert.Equal(7, await _kit.CountAsync("journal", $"engine = 'PH1.ACCESS' AND payload LIKE '%{p}%' AND event_type = 'STATE_TRANSITION'"));
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         await _kit.ActiveProfileAsync(p, 1);
         await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 2, payload: Payload()));
         await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 2));
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 1"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 1)));
     }
 
     public static TheoryData<string, string, ReasonCode> IllegalMoves => new()
@@ -86,15 +87,15 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
             ProfileHandlers.SchemaActivate => (move, SchemaBody(p, 1)),
             _ => (move, SchemaBody(p, 1, payload: Payload(mode: "X"))),
         };
-        var ledger = await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'");
+        var ledger = await _kit.CountAsync("access_ap_schema_ledger", $"stream_id LIKE '%:{p}'");
         var refusals = await _kit.CountAsync("journal", $"event_type = 'SIMULATION_REFUSED' AND payload LIKE '%{p}%'");
 
         var result = await _kit.RunAsync(simulation, body);
 
         Assert.True(result.Outcome == ExecutionOutcome.Refused, scenario);
         Assert.Equal(expected, result.Reason);
-        Assert.Equal(ledger, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'"));
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND active_schema_version_id = 1"));
+        Assert.Equal(ledger, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id LIKE '%:{p}'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 1)));
         Assert.Equal(refusals + 1, await _kit.CountAsync("journal", $"event_type = 'SIMULATION_REFUSED' AND reason_code = '{expected.Name}' AND payload LIKE '%{p}%'"));
     }
 
@@ -109,7 +110,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.Equal(ExecutionOutcome.Executed, first.Outcome);
         Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
         Assert.Equal(first.Body, retry.Body);
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}' AND event_action = 'ACTIVATE'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id = 'TENANT:{p}' AND event_type = 'ACTIVATE'"));
 
         // The same key with another body is not a retry.
         var reused = await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 2), key: key);
@@ -126,21 +127,23 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         var refused = await _kit.RunAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, "GLOBAL", Payload()), tenant: "globex");
         Assert.Equal(ExecutionOutcome.Refused, refused.Outcome);
         Assert.Equal(ReasonCodes.AccessApScopeViolation, refused.Reason);
-        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'", tenant: "globex"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id LIKE '%:{p}'", tenant: "globex"));
 
         await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
-        Assert.Equal(2, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}' AND tenant_id IS NULL AND scope_key = 'GLOBAL' AND actor_tenant_id = 'acme'", tenant: "globex"));
+        Assert.Equal(2, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id = 'GLOBAL:{p}' AND tenant_id = '{EngineStore.GlobalTenantKey}' AND actor_tenant_id = 'acme'", tenant: "globex"));
         await using (var tx = await TenantTransaction.BeginAsync(f.Db.App, "globex"))
         {
-            var current = Assert.Single(await AccessProfileStore.ListApCurrentAsync(tx, default), r => r.AccessProfileId == p);
-            Assert.Equal(("GLOBAL", "GLOBAL", 1), (current.Scope, current.ScopeKey, current.ActiveSchemaVersionId));
-            Assert.Null(current.TenantId);
+            var current = Assert.Single(await ProfileHandlers.Schemas.ListGlobalAsync(tx, "ACTIVE", null, 1000, default), r => r.State.AccessProfileId == p);
+            Assert.Equal(($"GLOBAL:{p}", ApScope.Global, "GLOBAL", (int?)1),
+                (current.StreamId, current.State.Scope, current.State.ScopeKey, current.State.Profile.CurrentVersionId));
+            // It is the platform's row, not globex's own.
+            Assert.DoesNotContain(await ProfileHandlers.Schemas.ListAsync(tx, null, null, 1000, default), r => r.State.AccessProfileId == p);
         }
 
         // Reading is not writing: globex still cannot retire it.
         var retire = await _kit.RunAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 1, "GLOBAL"), tenant: "globex");
         Assert.Equal(ReasonCodes.AccessApScopeViolation, retire.Reason);
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'", tenant: "globex"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 1, "GLOBAL"), tenant: "globex"));
     }
 
     [Fact]
@@ -149,9 +152,10 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         var p = Profile();
         await _kit.ActiveProfileAsync(p, 1, payload: Payload(mode: "R"));
         await _kit.ActiveProfileAsync(p, 1, payload: Payload(mode: "A"), tenant: "globex");
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}'"));
-        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"access_profile_id = '{p}' AND scope_key = 'globex' AND profile_payload_json LIKE '%\"A\"%'", tenant: "globex"));
-        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}' AND tenant_id = 'globex'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", $"stream_id LIKE '%:{p}'"));
+        Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current",
+            CurrentIs(p, 1) + " AND tenant_id = 'globex' AND doc->>'scope_key' = 'globex' AND doc #>> '{profile,versions,1,payload,access_mode}' = 'A'", tenant: "globex"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id LIKE '%:{p}' AND tenant_id = 'globex'"));
     }
 
     public static TheoryData<string, ReasonCode> BadPayloads => new()
@@ -174,7 +178,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         var result = await _kit.RunAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, payload: payload));
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
         Assert.Equal(expected, result.Reason);
-        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"access_profile_id = '{p}'"));
+        Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id LIKE '%:{p}'"));
     }
 
     [Theory]
@@ -201,15 +205,19 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         Assert.False(await IsOperatorAsync("globex"));
     }
 
+    /// <summary>The profile stream (TENANT unless said) is ACTIVE with version <paramref name="version"/> current.</summary>
+    private static string CurrentIs(string profile, int version, string scope = "TENANT") =>
+        $"stream_id = '{scope}:{profile}' AND status = 'ACTIVE' AND doc #>> '{{profile,current_version_id}}' = '{version}'";
+
     private async Task<bool> IsOperatorAsync(string tenant)
     {
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, tenant);
-        return await AccessProfileStore.IsPlatformOperatorAsync(tx, default);
+        return await EngineStore.SessionIsPlatformOperatorAsync(tx, default);
     }
 
     private async Task<string[]> ActionsAsync(string profile)
     {
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "acme");
-        return (await AccessProfileStore.ApLedgerAsync(tx, "acme", profile, default)).Select(r => r.EventAction).ToArray();
+        return (await ProfileHandlers.Schemas.Store.LedgerAsync(tx, default)).Where(r => r.StreamId == $"TENANT:{profile}").Select(r => r.EventType).ToArray();
     }
 }

@@ -37,10 +37,14 @@ public sealed record ConfirmReview(ApScope Scope, string AccessProfileId, int Sc
 /// <summary>A ledger event of the AP schema and authoring-review engine.</summary>
 public abstract record ApEvent(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason);
 
+/// <summary>An event of a profile's versions (one ledger row of <c>access_ap_schema_ledger</c>; its <c>event_type</c> names its record).</summary>
+public abstract record ApSchemaEvent(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason)
+    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+
 /// <summary>A version was drafted (<see cref="IsUpdate"/> false) or its draft replaced (true); it is DRAFT.</summary>
 public sealed record ApVersionWritten(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     ApProfilePayload Payload, bool IsUpdate)
-    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+    : ApSchemaEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
 /// <summary>The authoring review a version was activated under (reference §7.4 activation lineage).</summary>
 /// <param name="RuleActionSetRef">A digest of the ids of the rule actions recorded, see <see cref="ProfileDecider.RuleActionSetRef"/>.</param>
@@ -49,7 +53,7 @@ public sealed record ApActivationLineage(long ReviewEventId, int RuleActionCount
 /// <summary>A version became the current (ACTIVE) one; <see cref="Lineage"/> is set when a review gated it.</summary>
 public sealed record ApVersionActivated(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     ApActivationLineage? Lineage)
-    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+    : ApSchemaEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
 /// <summary>
 /// A version was retired: explicitly (<see cref="SupersededBy"/> null) or because another version was activated.
@@ -57,14 +61,18 @@ public sealed record ApVersionActivated(ApScope Scope, string ScopeKey, string A
 /// </summary>
 public sealed record ApVersionRetired(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     int? SupersededBy, bool WasCurrent)
+    : ApSchemaEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+
+/// <summary>An event of a version's authoring review (one ledger row of <c>access_ap_authoring_review_ledger</c>; its <c>event_type</c> names its record).</summary>
+public abstract record ApReviewEvent(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason)
     : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
 /// <summary>A review channel was chosen; the review is REVIEW_IN_PROGRESS.</summary>
 public sealed record ApReviewChannelChosen(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     ReviewChannel Channel)
-    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+    : ApReviewEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
-/// <summary>A reviewer's action on one rule was recorded.</summary>
+/// <summary>A reviewer's action on one rule was recorded (one ledger row of <c>access_ap_rule_review_actions_ledger</c>, its action the <c>event_type</c>).</summary>
 public sealed record ApRuleActionRecorded(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     RuleAction Action, string? SuggestedRuleRef, string? CapabilityId, string? ConstraintRef, string? EscalationPolicyRef)
     : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
@@ -72,7 +80,7 @@ public sealed record ApRuleActionRecorded(ApScope Scope, string ScopeKey, string
 /// <summary>The review reached a confirmation state.</summary>
 public sealed record ApReviewConfirmed(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, string ActorUserId, long At, string Reason,
     ConfirmationState State)
-    : ApEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
+    : ApReviewEvent(Scope, ScopeKey, AccessProfileId, SchemaVersionId, ActorUserId, At, Reason);
 
 /// <summary>One overlay op as it arrives on the wire; <see cref="OverlayDecider.ReadOps"/> turns it into an <see cref="OverlayOp"/>.</summary>
 public sealed record OverlayOpText(string Op, string? CapabilityId = null, string? ConstraintRef = null, string? EscalationPolicyRef = null);

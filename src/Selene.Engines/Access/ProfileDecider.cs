@@ -29,6 +29,16 @@ public static partial class ProfileDecider
     /// <summary>"GLOBAL" for platform profiles, the tenant id for a tenant's own.</summary>
     public static string ScopeKey(ApScope scope, string tenantId) => scope == ApScope.Global ? GlobalScopeKey : tenantId;
 
+    /// <summary>The stream of one profile in one scope: <c>GLOBAL:&lt;id&gt;</c> (shared by every tenant) or <c>TENANT:&lt;id&gt;</c>.</summary>
+    public static string StreamId(ApScope scope, string accessProfileId) => WireNames.Of(scope) + ":" + accessProfileId;
+
+    /// <summary>The review and rule-action streams of one version: <c>&lt;profile stream&gt;:&lt;version&gt;</c>.</summary>
+    public static string VersionStreamId(ApScope scope, string accessProfileId, int schemaVersionId) =>
+        StreamId(scope, accessProfileId) + ":" + schemaVersionId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether a profile (or version) stream id is a GLOBAL one.</summary>
+    public static bool IsGlobalStream(string streamId) => streamId.StartsWith(WireNames.Of(ApScope.Global) + ":", StringComparison.Ordinal);
+
     /// <summary>A digest of the rule actions a version was activated under: <c>ras_</c> + 32 hex of their ids in ascending order.</summary>
     public static string RuleActionSetRef(IEnumerable<long> ruleActionIds) =>
         "ras_" + Hashing.ShortHash(32, ruleActionIds.Order().Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray());
@@ -214,14 +224,25 @@ public static partial class ProfileDecider
         }
     }
 
-    /// <summary>Folds a review event (with the id its ledger row received) into the version's review.</summary>
-    public static ApReviewState? EvolveReview(ApReviewState? review, ApEvent e, long rowId) => e switch
+    /// <summary>Folds a schema event into its profile stream (pure: the event and nothing else).</summary>
+    public static ApProfileStream EvolveStream(ApProfileStream? stream, ApSchemaEvent e) =>
+        new(e.Scope, e.ScopeKey, e.AccessProfileId, Evolve(stream?.Profile ?? ApProfileState.Empty, e));
+
+    /// <summary>Folds a review event (with the id its ledger row received) into the version's review stream.</summary>
+    public static ApReviewStream EvolveReview(ApReviewStream? review, ApReviewEvent e, long eventId) => e switch
     {
-        ApReviewChannelChosen c => new ApReviewState(c.Channel, ConfirmationState.ReviewInProgress, rowId, review?.RuleActionIds ?? []),
-        ApRuleActionRecorded => review! with { RuleActionIds = [.. review.RuleActionIds, rowId] },
-        ApReviewConfirmed c => new ApReviewState(review?.Channel, c.State, rowId, review?.RuleActionIds ?? []),
-        _ => review,
+        ApReviewChannelChosen c => new(c.Scope, c.ScopeKey, c.AccessProfileId, c.SchemaVersionId, c.Channel, ConfirmationState.ReviewInProgress, eventId),
+        ApReviewConfirmed c => new(c.Scope, c.ScopeKey, c.AccessProfileId, c.SchemaVersionId, review?.Channel, c.State, eventId),
+        _ => throw new ArgumentException($"review event {e.GetType().Name} is not handled", nameof(e)),
     };
+
+    /// <summary>Adds a recorded rule action (with the id its ledger row received) to the version's rule actions.</summary>
+    public static ApRuleActionsStream EvolveRuleActions(ApRuleActionsStream? actions, ApRuleActionRecorded e, long eventId) =>
+        new(e.Scope, e.ScopeKey, e.AccessProfileId, e.SchemaVersionId, [.. actions?.RuleActionIds ?? [], eventId]);
+
+    /// <summary>The review a decision sees: the review stream with the rule actions of the same version (null: no review yet).</summary>
+    public static ApReviewState? ReviewOf(ApReviewStream? review, ApRuleActionsStream? actions) =>
+        review is null ? null : new ApReviewState(review.Channel, review.State, review.LatestReviewEventId, actions?.RuleActionIds ?? []);
 
     private static Decision<ApEvent>.Accepted Accept(ApEvent e, ReasonCode reason) => new([e], reason, []);
 

@@ -105,6 +105,22 @@ public sealed record ApProfileState(IReadOnlyDictionary<int, ApVersionState> Ver
     public static ApProfileState Empty { get; } = new(new Dictionary<int, ApVersionState>(), null);
 }
 
+/// <summary>
+/// One profile in one scope as its stream holds it (stream id <see cref="ProfileDecider.StreamId"/>): where it lives
+/// and its versions. A GLOBAL profile's stream is shared by every tenant.
+/// </summary>
+public sealed record ApProfileStream(ApScope Scope, string ScopeKey, string AccessProfileId, ApProfileState Profile);
+
+/// <summary>
+/// The authoring review of one version as its stream holds it (stream id <see cref="ProfileDecider.VersionStreamId"/>):
+/// channel (null when declined without one), confirmation state and the review ledger event that produced it.
+/// </summary>
+public sealed record ApReviewStream(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, ReviewChannel? Channel,
+    ConfirmationState State, long LatestReviewEventId);
+
+/// <summary>The rule actions recorded on one version (stream id <see cref="ProfileDecider.VersionStreamId"/>): their ledger ids, ascending.</summary>
+public sealed record ApRuleActionsStream(ApScope Scope, string ScopeKey, string AccessProfileId, int SchemaVersionId, IReadOnlyList<long> RuleActionIds);
+
 /// <summary>The authoring review of one version: its channel (null when declined without one), state and rule actions.</summary>
 /// <param name="LatestReviewEventId">The review ledger row that produced this state.</param>
 /// <param name="RuleActionIds">The ids of the recorded rule actions, ascending.</param>

@@ -49,7 +49,10 @@ public sealed record ProjectionRow(string StreamId, string Status, string Doc, l
 /// The one store every engine uses for its pairs: lock-and-load by stream id, append, upsert, get, list by status
 /// with keyset paging, and the raw reads and replacement the rebuild needs. All work runs in a tenant transaction,
 /// so row-level security scopes it; one advisory-lock key scheme (<c>store:tenant:stream</c>) serializes the work
-/// on one stream, its creation included.
+/// on one stream, its creation included. Rows are read and written under the transaction's tenant, or, for the
+/// <see cref="Global"/> view of a pair created with GLOBAL rows (<c>selene.create_engine_store(name, true)</c>),
+/// under the reserved key <see cref="GlobalTenantKey"/>: every tenant reads those, only a platform operator writes
+/// them (the pair's row-level security), and their lock is one for all tenants.
 /// </summary>
 public sealed class EngineStore(StorePair pair)
 {
@@ -57,6 +60,26 @@ public sealed class EngineStore(StorePair pair)
     internal const string CurrentColumns = "stream_id, status, doc::text, source_event_id, updated_at";
 
     public StorePair Pair { get; } = pair;
+
+    /// <summary>The reserved tenant key of GLOBAL rows (<c>selene.global_tenant_key()</c>); no tenant id can take it.</summary>
+    public const string GlobalTenantKey = "@global";
+
+    /// <summary>The same pair's GLOBAL rows (under <see cref="GlobalTenantKey"/>), whichever tenant's transaction reads or writes them.</summary>
+    public EngineStore Global => _global ??= new EngineStore(Pair) { TenantKey = GlobalTenantKey };
+
+    private EngineStore? _global;
+
+    /// <summary>Null: the transaction's tenant; otherwise the tenant key every row of this view is under.</summary>
+    private string? TenantKey { get; init; }
+
+    /// <summary>Whether the session's tenant is a platform operator: the tenants that may write GLOBAL rows.</summary>
+    public static async Task<bool> SessionIsPlatformOperatorAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("SELECT selene.session_tenant_is_platform_operator()");
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private string KeyOf(TenantTransaction tx) => TenantKey ?? tx.TenantId;
 
     /// <summary>
     /// Takes the stream's transaction-scoped advisory lock, then loads its projection row (null when the stream
@@ -66,9 +89,9 @@ public sealed class EngineStore(StorePair pair)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))"),
-            Pair.Name, tx.TenantId, streamId));
+            Pair.Name, KeyOf(tx), streamId));
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
-            tx.TenantId, streamId));
+            KeyOf(tx), streamId));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct);
         return await reader.ReadAsync(ct) ? ReadRow(reader) : null;
@@ -81,7 +104,7 @@ public sealed class EngineStore(StorePair pair)
             INSERT INTO {Pair.Ledger} (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::numeric, $8, $9)
             RETURNING event_id
-            """), tx.TenantId, e.StreamId, e.EventType, e.ActorUserId, e.ReasonCode, e.Payload, e.CorrelationId, e.IdempotencyKey, e.CreatedAt);
+            """), KeyOf(tx), e.StreamId, e.EventType, e.ActorUserId, e.ReasonCode, e.Payload, e.CorrelationId, e.IdempotencyKey, e.CreatedAt);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
@@ -103,13 +126,13 @@ public sealed class EngineStore(StorePair pair)
         VALUES ($1, $2, $3, $4::jsonb, $5, $6)
         ON CONFLICT (tenant_id, stream_id) DO UPDATE SET
             status = EXCLUDED.status, doc = EXCLUDED.doc, source_event_id = EXCLUDED.source_event_id, updated_at = EXCLUDED.updated_at
-        """), tx.TenantId, row.StreamId, row.Status, row.Doc, row.SourceEventId, row.UpdatedAt);
+        """), KeyOf(tx), row.StreamId, row.Status, row.Doc, row.SourceEventId, row.UpdatedAt);
 
     /// <summary>One stream's projection row without a lock (reads), or null.</summary>
     public async Task<ProjectionRow?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct)
     {
         await using var cmd = SqlBinding.Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
-            tx.TenantId, streamId);
+            KeyOf(tx), streamId);
         var rows = await ReadRowsAsync(cmd, ct);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -121,7 +144,7 @@ public sealed class EngineStore(StorePair pair)
             SELECT {CurrentColumns} FROM {Pair.Current}
             WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR stream_id > $3)
             ORDER BY stream_id LIMIT $4
-            """), tx.TenantId, status, after, limit);
+            """), KeyOf(tx), status, after, limit);
         return await ReadRowsAsync(cmd, ct);
     }
 
@@ -141,7 +164,7 @@ public sealed class EngineStore(StorePair pair)
         await using var cmd = SqlBinding.Bind(tx.Command($"""
             SELECT event_id, stream_id, event_type, actor_user_id, reason_code, payload::text, created_at
             FROM {Pair.Ledger} WHERE tenant_id = $1 ORDER BY event_id
-            """), tx.TenantId);
+            """), KeyOf(tx));
         var list = new List<LedgerEvent>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -153,14 +176,14 @@ public sealed class EngineStore(StorePair pair)
     /// <summary>All projection rows of the tenant in stream id order.</summary>
     public async Task<IReadOnlyList<ProjectionRow>> AllCurrentAsync(TenantTransaction tx, CancellationToken ct)
     {
-        await using var cmd = SqlBinding.Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 ORDER BY stream_id"), tx.TenantId);
+        await using var cmd = SqlBinding.Bind(tx.Command($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 ORDER BY stream_id"), KeyOf(tx));
         return await ReadRowsAsync(cmd, ct);
     }
 
     /// <summary>Replaces the tenant's projection with <paramref name="rows"/> (owner role: the rebuild).</summary>
     public async Task ReplaceAllAsync(TenantTransaction tx, IReadOnlyList<ProjectionRow> rows, CancellationToken ct)
     {
-        await using (var delete = SqlBinding.Bind(tx.Command($"DELETE FROM {Pair.Current} WHERE tenant_id = $1"), tx.TenantId))
+        await using (var delete = SqlBinding.Bind(tx.Command($"DELETE FROM {Pair.Current} WHERE tenant_id = $1"), KeyOf(tx)))
             await delete.ExecuteNonQueryAsync(ct);
         foreach (var row in rows) await UpsertAsync(tx, row, ct);
     }

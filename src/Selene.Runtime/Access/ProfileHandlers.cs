@@ -85,8 +85,88 @@ public static class ProfileHandlers
             ["RETIRE"] = typeof(OverlayVersionRetired),
         });
 
+    /// <summary>
+    /// The AP schema versions: <c>access_ap_schema_ledger</c> / <c>access_ap_schema_current</c>, one stream per profile
+    /// and scope (<see cref="ProfileDecider.StreamId"/>) holding every version; GLOBAL streams are kept under the
+    /// reserved tenant key, read by every tenant and written only by a platform operator. The stream is ACTIVE while a
+    /// version is current, INACTIVE otherwise.
+    /// </summary>
+    public static Aggregate<ApProfileStream, ApSchemaEvent, ApEvent> Schemas { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_schema", streamField: "access_profile_stream", viewName: "access_profile",
+        streamOf: e => ProfileDecider.StreamId(e.Scope, e.AccessProfileId),
+        eventTypeOf: SchemaActionOf,
+        evolve: (state, e, _) => ProfileDecider.EvolveStream(state, e),
+        statusOf: s => s.Profile.CurrentVersionId is null ? "INACTIVE" : "ACTIVE",
+        view: s => ProfileViews.Version(s, s.Profile.CurrentVersionId ?? s.Profile.Versions.Keys.Max()),
+        journalFields: e =>
+        [
+            ("access_profile_id", e.AccessProfileId),
+            ("scope_key", e.ScopeKey),
+            ("schema_version_id", Invariant(e.SchemaVersionId)),
+            ("event_action", SchemaActionOf(e)),
+            ("lifecycle_state", WireNames.Of(e switch { ApVersionActivated => ApLifecycle.Active, ApVersionRetired => ApLifecycle.Retired, _ => ApLifecycle.Draft })),
+            .. e is ApVersionRetired { SupersededBy: { } by } ? [("superseded_by_version_id", Invariant(by))] : Array.Empty<(string, string)>(),
+            .. e is ApVersionActivated { Lineage: { } lineage } ? [("activation_rule_action_set_ref", lineage.RuleActionSetRef)] : Array.Empty<(string, string)>(),
+        ],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            ["CREATE_DRAFT"] = typeof(ApVersionWritten),
+            ["UPDATE_DRAFT"] = typeof(ApVersionWritten),
+            ["ACTIVATE"] = typeof(ApVersionActivated),
+            ["RETIRE"] = typeof(ApVersionRetired),
+        },
+        isGlobalStream: ProfileDecider.IsGlobalStream);
+
+    /// <summary>
+    /// The authoring reviews: <c>access_ap_authoring_review_ledger</c> / <c>_current</c>, one stream per version
+    /// (<see cref="ProfileDecider.VersionStreamId"/>; GLOBAL ones under the reserved tenant key); its status is the
+    /// review's confirmation state. Its event ids are the review event ids activation lineage names.
+    /// </summary>
+    public static Aggregate<ApReviewStream, ApReviewEvent, ApEvent> Reviews { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_authoring_review", streamField: "authoring_review_stream", viewName: "authoring_review",
+        streamOf: e => ProfileDecider.VersionStreamId(e.Scope, e.AccessProfileId, e.SchemaVersionId),
+        eventTypeOf: ReviewKindOf,
+        evolve: ProfileDecider.EvolveReview,
+        statusOf: s => WireNames.Of(s.State),
+        view: s => ProfileViews.Review(ProfileDecider.ReviewOf(s, null)!),
+        journalFields: e =>
+        [
+            ("access_profile_id", e.AccessProfileId),
+            ("scope_key", e.ScopeKey),
+            ("schema_version_id", Invariant(e.SchemaVersionId)),
+            ("event_action", ReviewKindOf(e)),
+            .. e is ApReviewChannelChosen c ? [("review_channel", WireNames.Of(c.Channel))] : Array.Empty<(string, string)>(),
+        ],
+        eventRecords: new Dictionary<string, Type>(StringComparer.Ordinal)
+        {
+            ["REVIEW_CHANNEL_COMMIT"] = typeof(ApReviewChannelChosen),
+            ["CONFIRMATION_COMMIT"] = typeof(ApReviewConfirmed),
+        },
+        isGlobalStream: ProfileDecider.IsGlobalStream);
+
+    /// <summary>
+    /// The rule actions recorded in reviews: <c>access_ap_rule_review_actions_ledger</c> / <c>_current</c>, one stream per
+    /// version holding the ids of its rule actions (its own ledger's, which the activation's rule-action set hashes);
+    /// the ledger's event_type is the rule action.
+    /// </summary>
+    public static Aggregate<ApRuleActionsStream, ApRuleActionRecorded, ApEvent> RuleActions { get; } = new(
+        ReasonCodes.EngineAccess, storeName: "access_ap_rule_review_actions", streamField: "rule_actions_stream", viewName: "rule_actions",
+        streamOf: e => ProfileDecider.VersionStreamId(e.Scope, e.AccessProfileId, e.SchemaVersionId),
+        eventTypeOf: e => WireNames.Of(e.Action),
+        evolve: ProfileDecider.EvolveRuleActions,
+        statusOf: _ => "RECORDED",
+        view: s => new JsonObject { ["rule_action_count"] = s.RuleActionIds.Count, ["rule_action_ids"] = new JsonArray(s.RuleActionIds.Select(i => (JsonNode)i).ToArray()) },
+        journalFields: e =>
+        [
+            ("access_profile_id", e.AccessProfileId),
+            ("scope_key", e.ScopeKey),
+            ("schema_version_id", Invariant(e.SchemaVersionId)),
+            ("rule_action", WireNames.Of(e.Action)),
+        ],
+        isGlobalStream: ProfileDecider.IsGlobalStream);
+
     /// <summary>The store pairs of the profiles half.</summary>
-    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays];
+    public static IReadOnlyList<IAggregate> Aggregates { get; } = [Overlays, Schemas, Reviews, RuleActions];
 
     /// <summary>The HTTP read routes of the profiles half (the server maps them).</summary>
     public static IReadOnlyList<ReadRoute> Routes { get; } =
@@ -101,26 +181,26 @@ public static class ProfileHandlers
 
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
-        Profile<ApSchemaWriteInput>(SchemaCreateDraft, SimulationType.Draft,
+        Ap<ApSchemaWriteInput, ApProfileStream>(SchemaCreateDraft, SimulationType.Draft, Schemas,
             i => new CreateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
             [ReasonCodes.AccessApSchemaDrafted, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
-        Profile<ApSchemaWriteInput>(SchemaUpdate, SimulationType.Commit,
+        Ap<ApSchemaWriteInput, ApProfileStream>(SchemaUpdate, SimulationType.Commit, Schemas,
             i => new UpdateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
             [ReasonCodes.AccessApSchemaUpdated, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
-        Profile<ApSchemaMoveInput>(SchemaActivate, SimulationType.Commit,
+        Ap<ApSchemaMoveInput, ApProfileStream>(SchemaActivate, SimulationType.Commit, Schemas,
             i => new ActivateAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
             [ReasonCodes.AccessApSchemaActivated, ReasonCodes.AccessApActivationConflict, .. SchemaRefusals]),
-        Profile<ApSchemaMoveInput>(SchemaRetire, SimulationType.Commit,
+        Ap<ApSchemaMoveInput, ApProfileStream>(SchemaRetire, SimulationType.Commit, Schemas,
             i => new RetireAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
             [ReasonCodes.AccessApSchemaRetired, .. SchemaRefusals]),
-        Profile<ReviewChannelInput>(ReviewChannelCommit, SimulationType.Commit,
+        Ap<ReviewChannelInput, ApReviewStream>(ReviewChannelCommit, SimulationType.Commit, Reviews,
             i => new ChooseReviewChannel(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ReviewChannel, i.Reason),
             [ReasonCodes.AccessApReviewChannelChosen, .. SchemaRefusals]),
-        Profile<RuleActionInput>(RuleActionCommit, SimulationType.Commit,
+        Ap<RuleActionInput, ApRuleActionsStream>(RuleActionCommit, SimulationType.Commit, RuleActions,
             i => new RecordRuleAction(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.RuleAction, i.SuggestedRuleRef, i.CapabilityId, i.ConstraintRef,
                 i.EscalationPolicyRef, i.Reason),
             [ReasonCodes.AccessApRuleActionRecorded, .. SchemaRefusals]),
-        Profile<ConfirmInput>(ConfirmCommit, SimulationType.Commit,
+        Ap<ConfirmInput, ApReviewStream>(ConfirmCommit, SimulationType.Commit, Reviews,
             i => new ConfirmReview(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.AuthoringConfirmationState, i.Reason),
             [ReasonCodes.AccessApReviewConfirmed, .. SchemaRefusals]),
         new EngineSimulation<OverlayUpdateInput, UpdateOverlay, OverlayState, OverlayEvent, bool>(
@@ -154,122 +234,84 @@ public static class ProfileHandlers
 
     // ---- AP schema versions and authoring review ---------------------------------------------------------------
 
-    private static DelegateHandler<TInput, ApCommand> Profile<TInput>(string id, SimulationType type, Func<TInput, ApCommand> toCommand, ReasonCode[] codes)
-        where TInput : class =>
-        new(Record(id, type, SchemaManage, codes),
-            i =>
-            {
-                var command = toCommand(i);
-                return ProfileDecider.Validate(command) is { } invalid ? (null, new JsonInputError(invalid.Reason, invalid.Detail)) : (command, null);
-            },
-            (tx, command, ctx, ct) => ExecuteProfileAsync(id, tx, command, ctx, ct));
-
-    private static async Task<HandlerOutcome> ExecuteProfileAsync(string simulationId, TenantTransaction tx, ApCommand command, ExecutionContext ctx, CancellationToken ct)
+    /// <summary>
+    /// What an AP decision sees: the profile stream, the version's review and rule actions, and whether the tenant may
+    /// write GLOBAL rows. The simulation's target stream fills its own slot (see <see cref="With"/>).
+    /// </summary>
+    private sealed record ApFacts(ApProfileStream? Profile, ApReviewStream? Review, ApRuleActionsStream? RuleActions, bool PlatformOperator)
     {
-        var tenant = ctx.Tenant.Value;
-        var scopeKey = ProfileDecider.ScopeKey(command.Scope, tenant);
-        var profileId = command.AccessProfileId;
-        var v = command.SchemaVersionId;
-        await AccessProfileStore.LockAsync(tx, WireNames.Of(command.Scope) + "|" + scopeKey + "|" + profileId, ct);
-        var state = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, scopeKey, profileId, ct));
-        var reviewRow = await AccessProfileStore.GetReviewAsync(tx, scopeKey, profileId, v, ct);
-        var review = ProfileViews.ToReview(reviewRow, reviewRow is null ? [] : await AccessProfileStore.RuleActionIdsAsync(tx, scopeKey, profileId, v, ct));
-        var platformOperator = command.Scope == ApScope.Global && await AccessProfileStore.IsPlatformOperatorAsync(tx, ct);
+        public ApReviewState? ReviewState => ProfileDecider.ReviewOf(Review, RuleActions);
 
-        var decision = ProfileDecider.Decide(state, command, new ApContext(tenant, ctx.Actor.Value, ctx.Now, platformOperator, review));
-        if (decision is Decision<ApEvent>.Rejected rejected)
-            return Refused(simulationId, rejected.Reason, rejected.Detail, ("access_profile_id", profileId), ("scope_key", scopeKey),
-                ("schema_version_id", Invariant(v)));
-
-        var accepted = (Decision<ApEvent>.Accepted)decision;
-        string? rowTenant = command.Scope == ApScope.Global ? null : tenant;
-        var scope = WireNames.Of(command.Scope);
-        var journal = new List<JournalDraft>();
-        foreach (var e in accepted.Events)
+        /// <summary>These facts with the target's state in its slot.</summary>
+        public ApFacts With(object? target) => target switch
         {
-            var before = state.Versions.TryGetValue(e.SchemaVersionId, out var old) ? WireNames.Of(old.Lifecycle) : "NONE";
-            ApSchemaLedgerRow Ledger(string action, string lifecycle) => new(0, rowTenant, scope, scopeKey, profileId, e.SchemaVersionId, action, lifecycle,
-                null, null, null, null, null, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
-                ctx.IdempotencyKey.Value, e.At);
-            long rowId;
-            switch (e)
-            {
-                case ApVersionWritten w:
-                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger(w.IsUpdate ? "UPDATE_DRAFT" : "CREATE_DRAFT", "DRAFT") with
-                    {
-                        PayloadJson = CanonicalJson.SerializeToString(w.Payload),
-                    }, ct);
-                    break;
-                case ApVersionActivated a:
-                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger("ACTIVATE", "ACTIVE") with
-                    {
-                        ActivationReviewEventId = a.Lineage?.ReviewEventId,
-                        ActivationRuleActionCount = a.Lineage?.RuleActionCount,
-                        ActivationRuleActionSetRef = a.Lineage?.RuleActionSetRef,
-                    }, ct);
-                    await AccessProfileStore.UpsertApCurrentAsync(tx, new ApCurrentRow(rowTenant, scope, scopeKey, profileId, a.SchemaVersionId,
-                        CanonicalJson.SerializeToString(state.Versions[a.SchemaVersionId].Payload), rowId, a.At), ct);
-                    break;
-                case ApVersionRetired r:
-                    rowId = await AccessProfileStore.AppendApEventAsync(tx, Ledger("RETIRE", "RETIRED") with { SupersededByVersionId = r.SupersededBy }, ct);
-                    // A superseded version's place is taken by the activation that follows; an explicit retirement of the current one clears it.
-                    if (r.WasCurrent && r.SupersededBy is null) await AccessProfileStore.DeleteApCurrentAsync(tx, scopeKey, profileId, ct);
-                    break;
-                case ApReviewChannelChosen c:
-                    rowId = await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "REVIEW_CHANNEL_COMMIT", WireNames.Of(c.Channel), "REVIEW_IN_PROGRESS"), ct);
-                    break;
-                case ApRuleActionRecorded ra:
-                    rowId = await AccessProfileStore.AppendRuleActionAsync(tx, new ApRuleActionRow(rowTenant, scope, scopeKey, profileId, v, WireNames.Of(ra.Action),
-                        ra.SuggestedRuleRef, ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef, ra.Reason, accepted.Reason.Name, simulationId, tenant,
-                        ctx.Actor.Value, ctx.Correlation.ToString(), ctx.IdempotencyKey.Value, ra.At), ct);
-                    break;
-                case ApReviewConfirmed cf:
-                    rowId = await AccessProfileStore.AppendReviewEventAsync(tx, ReviewLedger(e, "CONFIRMATION_COMMIT",
-                        review?.Channel is { } channel ? WireNames.Of(channel) : null, WireNames.Of(cf.State)), ct);
-                    break;
-                default:
-                    throw new InvalidOperationException($"event {e.GetType().Name} is not handled");
-            }
-
-            state = ProfileDecider.Evolve(state, e);
-            var reviewBefore = review;
-            review = ProfileDecider.EvolveReview(review, e, rowId);
-            if (review is not null && !ReferenceEquals(review, reviewBefore))
-            {
-                await AccessProfileStore.UpsertReviewAsync(tx, new ApReviewRow(rowTenant, scope, scopeKey, profileId, v,
-                    review.Channel is { } ch ? WireNames.Of(ch) : null, WireNames.Of(review.State), review.RuleActionIds.Count, review.LatestReviewEventId, e.At), ct);
-            }
-            var after = state.Versions.TryGetValue(e.SchemaVersionId, out var now) ? WireNames.Of(now.Lifecycle) : "NONE";
-            var payload = new List<(string, string)>
-            {
-                ("access_profile_id", profileId), ("scope_key", scopeKey), ("schema_version_id", Invariant(e.SchemaVersionId)),
-                ("state_from", before), ("state_to", after), ("ledger_event_id", Invariant(rowId)),
-            };
-            if (review is not null && e is ApReviewChannelChosen or ApRuleActionRecorded or ApReviewConfirmed)
-                payload.Add(("confirmation_state", WireNames.Of(review.State)));
-            if (e is ApVersionRetired { SupersededBy: { } by }) payload.Add(("superseded_by_version_id", Invariant(by)));
-            if (e is ApVersionActivated { Lineage: { } lineage }) payload.Add(("activation_rule_action_set_ref", lineage.RuleActionSetRef));
-            journal.Add(new JournalDraft(ReasonCodes.EngineAccess, simulationId, accepted.Reason, JournalPayload.Create([.. payload])));
-        }
-
-        var result = new JsonObject
-        {
-            ["access_profile"] = ProfileViews.Version(command.Scope, scopeKey, profileId, state.Versions[v], state.CurrentVersionId == v),
+            ApProfileStream p => this with { Profile = p },
+            ApReviewStream r => this with { Review = r },
+            ApRuleActionsStream a => this with { RuleActions = a },
+            _ => this,
         };
-        if (review is not null) result["authoring_review"] = ProfileViews.Review(review);
-        return new HandlerOutcome.Accepted(accepted.Reason, result, journal, []);
-
-        ApReviewLedgerRow ReviewLedger(ApEvent e, string kind, string? channel, string confirmationState) => new(rowTenant, scope, scopeKey, profileId, v, kind,
-            channel, confirmationState, e.Reason, accepted.Reason.Name, simulationId, tenant, ctx.Actor.Value, ctx.Correlation.ToString(),
-            ctx.IdempotencyKey.Value, e.At);
     }
 
-    /// <summary>GET /v1/access/profiles: the ACTIVE versions the tenant sees (row-level security shows GLOBAL rows and its own).</summary>
+    /// <summary>
+    /// One AP simulation on the pipeline. Its target is the stream its events go to: the profile stream (schema moves),
+    /// the version's review stream (channel, confirmation) or its rule-action stream. Every one of them takes the profile
+    /// stream's lock (schema moves as their target, review steps right after their own), so the moves and review steps
+    /// of one profile are serialized and decide on facts no one else is writing; no simulation locks a review or
+    /// rule-action stream after the profile's, so the order cannot deadlock.
+    /// </summary>
+    private static EngineSimulation<TInput, ApCommand, TState, ApEvent, ApFacts> Ap<TInput, TState>(string id, SimulationType type,
+        IAggregate<TState, ApEvent> target, Func<TInput, ApCommand> toCommand, ReasonCode[] codes) where TInput : class where TState : class =>
+        new(Record(id, type, SchemaManage, codes), target, toCommand,
+            validate: c => ProfileDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+            targetOf: (c, _) => ReferenceEquals(target, Schemas) ? ProfileDecider.StreamId(c.Scope, c.AccessProfileId)
+                : ProfileDecider.VersionStreamId(c.Scope, c.AccessProfileId, c.SchemaVersionId),
+            decide: (_, command, facts, ctx) => ProfileDecider.Decide(facts.Profile?.Profile ?? ApProfileState.Empty, command,
+                new ApContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, facts.ReviewState)),
+            readFacts: async (tx, command, state, ctx, ct) => (await ReadApFactsAsync(tx, command, ReferenceEquals(target, Schemas), ctx, ct)).With(state),
+            // The body it always had: the command's version and its review after the decision (no ledger_event_id).
+            result: (state, command, facts, _) =>
+            {
+                var after = facts.With(state);
+                var json = new JsonObject { ["access_profile"] = ProfileViews.Version(after.Profile!, command.SchemaVersionId) };
+                if (after.ReviewState is { } review) json["authoring_review"] = ProfileViews.Review(review);
+                return json;
+            });
+
+    /// <summary>The facts besides the target: the profile stream is locked unless it is the target (already locked).</summary>
+    private static async Task<ApFacts> ReadApFactsAsync(TenantTransaction tx, ApCommand command, bool profileIsTarget, ExecutionContext ctx, CancellationToken ct)
+    {
+        var profile = profileIsTarget ? null : await Schemas.LockAndLoadAsync(tx, ProfileDecider.StreamId(command.Scope, command.AccessProfileId), ct);
+        var version = ProfileDecider.VersionStreamId(command.Scope, command.AccessProfileId, command.SchemaVersionId);
+        return new ApFacts(profile, await Reviews.GetAsync(tx, version, ct), await RuleActions.GetAsync(tx, version, ct),
+            command.Scope == ApScope.Global && await EngineStore.SessionIsPlatformOperatorAsync(tx, ct));
+    }
+
+    /// <summary>The ledger's event_type of a schema event: the action that wrote it.</summary>
+    private static string SchemaActionOf(ApSchemaEvent e) => e switch
+    {
+        ApVersionWritten { IsUpdate: true } => "UPDATE_DRAFT",
+        ApVersionWritten => "CREATE_DRAFT",
+        ApVersionActivated => "ACTIVATE",
+        ApVersionRetired => "RETIRE",
+        _ => throw new InvalidOperationException($"schema event {e.GetType().Name} is not handled"),
+    };
+
+    /// <summary>The ledger's event_type of a review event (the event kinds of 0007).</summary>
+    private static string ReviewKindOf(ApReviewEvent e) => e is ApReviewChannelChosen ? "REVIEW_CHANNEL_COMMIT" : "CONFIRMATION_COMMIT";
+
+    /// <summary>At most this many current versions in one listing (as before the move).</summary>
+    private const int MaxProfilesListed = 1000;
+
+    /// <summary>GET /v1/access/profiles: the ACTIVE versions the tenant sees, GLOBAL ones first, each scope by profile id.</summary>
     private static async Task<ReadResult> ListProfilesAsync(ReadRequest request, CancellationToken ct)
     {
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await AccessProfileStore.ListApCurrentAsync(tx, ct);
-        return new ReadResult.Ok(new JsonObject { ["access_profiles"] = new JsonArray(rows.Select(r => (JsonNode)ProfileViews.Current(r)).ToArray()) });
+        IEnumerable<(string StreamId, ApProfileStream State)> streams =
+            [.. await Schemas.ListGlobalAsync(tx, "ACTIVE", null, MaxProfilesListed, ct), .. await Schemas.ListAsync(tx, "ACTIVE", null, MaxProfilesListed, ct)];
+        return new ReadResult.Ok(new JsonObject
+        {
+            ["access_profiles"] = new JsonArray(streams.Take(MaxProfilesListed).Select(s => (JsonNode)ProfileViews.Current(s.State)).ToArray()),
+        });
     }
 
     /// <summary>GET /v1/access/profiles/{access_profile_id}: every version in GLOBAL and the tenant's scope, with authoring reviews.</summary>
@@ -278,8 +320,20 @@ public static class ProfileHandlers
         var id = request.RouteValues["access_profile_id"];
         if (!IdRules.IsValidName(id)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "access_profile_id is 1..64 of [A-Za-z0-9_.-]");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        return ProfileViews.ProfileDetail(id, await AccessProfileStore.ApLedgerAllScopesAsync(tx, id, ct), await AccessProfileStore.ListReviewsAsync(tx, id, ct))
-            is { } profile
+        var streams = new List<ApProfileStream>();
+        var reviews = new Dictionary<(ApScope, int), ApReviewState>();
+        foreach (var scope in new[] { ApScope.Global, ApScope.Tenant })
+        {
+            if (await Schemas.GetAsync(tx, ProfileDecider.StreamId(scope, id), ct) is not { } stream) continue;
+            streams.Add(stream);
+            foreach (var v in stream.Profile.Versions.Keys)
+            {
+                var version = ProfileDecider.VersionStreamId(scope, id, v);
+                if (ProfileDecider.ReviewOf(await Reviews.GetAsync(tx, version, ct), await RuleActions.GetAsync(tx, version, ct)) is { } review)
+                    reviews[(scope, v)] = review;
+            }
+        }
+        return ProfileViews.ProfileDetail(id, streams, reviews) is { } profile
             ? new ReadResult.Ok(new JsonObject { ["access_profile"] = profile })
             : new ReadResult.Refused(ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
     }
@@ -328,19 +382,27 @@ public static class ProfileHandlers
         ExecutionContext ctx, CancellationToken ct)
     {
         var tenant = ctx.Tenant.Value;
-        // Lock order: the instance stream (the target), the user's access lock, then each profile scope (shared with the
-        // schema handlers), so a compile never reads a profile half-way through an activation.
+        // Lock order: the instance stream (the target) and the user's access lock, then the profiles: each is one
+        // projection row, so a compile never reads a profile half-way through an activation.
         var write = await GovernanceHandlers.InstanceWriteFactsAsync(tx, command.TargetUserId, current, ctx, ct);
-        await AccessProfileStore.LockAsync(tx, "GLOBAL|" + ProfileDecider.GlobalScopeKey + "|" + command.AccessProfileId, ct);
-        await AccessProfileStore.LockAsync(tx, "TENANT|" + tenant + "|" + command.AccessProfileId, ct);
-        var global = ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, ProfileDecider.GlobalScopeKey, command.AccessProfileId, ct));
-        var tenantProfile = command.TenantProfileVersionRef is null ? ApProfileState.Empty
-            : ProfileViews.FoldProfile(await AccessProfileStore.ApLedgerAsync(tx, tenant, command.AccessProfileId, ct));
+        var (global, tenantProfile) = await CompileProfilesAsync(tx, command, ct);
         var overlays = new Dictionary<string, OverlayState>(StringComparer.Ordinal);
         foreach (var r in command.OverlayVersionRefs)
             if (await Overlays.GetAsync(tx, r.OverlayId, ct) is { } overlay) overlays[r.OverlayId] = overlay;
         var positionExists = command.PositionId is { } positionId && await Position.PositionModule.Positions.GetAsync(tx, positionId, ct) is not null;
         return new CompileReads(new CompileFacts(global, tenantProfile, overlays, positionExists, current?.ToExisting()), write);
+    }
+
+    /// <summary>
+    /// The compile's profile facts: the GLOBAL stream of the profile, and the tenant's own when the request names a
+    /// tenant version (empty when there is none). Each is one projection row, so it is never read half-way through an
+    /// activation.
+    /// </summary>
+    private static async Task<(ApProfileState Global, ApProfileState Tenant)> CompileProfilesAsync(TenantTransaction tx, CompileInstance command, CancellationToken ct)
+    {
+        var global = await Schemas.GetAsync(tx, ProfileDecider.StreamId(ApScope.Global, command.AccessProfileId), ct);
+        var tenant = command.TenantProfileVersionRef is null ? null : await Schemas.GetAsync(tx, ProfileDecider.StreamId(ApScope.Tenant, command.AccessProfileId), ct);
+        return (global?.Profile ?? ApProfileState.Empty, tenant?.Profile ?? ApProfileState.Empty);
     }
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>

@@ -17,6 +17,9 @@ public interface IAggregate
     /// <summary>The pair this aggregate keeps its ledger and projection in.</summary>
     EngineStore Store { get; }
 
+    /// <summary>Some streams of this aggregate are GLOBAL (kept under <see cref="EngineStore.GlobalTenantKey"/>, read by every tenant).</summary>
+    bool HasGlobalStreams { get; }
+
     /// <summary>The field name of the stream id in journal entries and views (capreq_id, escalation_case_id, …).</summary>
     string StreamField { get; }
 
@@ -32,6 +35,9 @@ public interface IAggregate<in TEvent> : IAggregate
 
     /// <summary>The stream the event belongs to.</summary>
     string StreamOf(TEvent e);
+
+    /// <summary>The store of one stream: <see cref="IAggregate.Store"/>, or its <see cref="EngineStore.Global"/> view for a GLOBAL stream.</summary>
+    EngineStore StoreOf(string streamId);
 
     /// <summary>The event's ledger <c>event_type</c> (UPPER_SNAKE; the idempotency backstop is per type).</summary>
     string EventTypeOf(TEvent e);
@@ -99,6 +105,7 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     private readonly Func<TOwn, IEnumerable<(string, string)>>? _journalFields;
     private readonly Func<TState, JsonObject> _view;
     private readonly IReadOnlyDictionary<string, Type>? _records;
+    private readonly Func<string, bool>? _isGlobalStream;
 
     /// <param name="storeName">The pair's name, as passed to <c>selene.create_engine_store</c> in the migration.</param>
     /// <param name="streamField">The stream id's field name in journal entries (capreq_id, …).</param>
@@ -108,11 +115,17 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     /// When the aggregate's events are several records: the record of each ledger <c>event_type</c> (each a
     /// <typeparamref name="TOwn"/>). Null when every event is stored as <typeparamref name="TOwn"/> itself.
     /// </param>
+    /// <param name="isGlobalStream">
+    /// For a pair created with GLOBAL rows (<c>selene.create_engine_store(name, true)</c>): which stream ids are GLOBAL,
+    /// kept under the reserved tenant key whatever tenant acts (so the stream id itself must say it). Null: every
+    /// stream is the acting tenant's.
+    /// </param>
     public Aggregate(string engineId, string storeName, string streamField, string viewName,
         Func<TOwn, string> streamOf, Func<TOwn, string> eventTypeOf, Func<TState?, TOwn, long, TState> evolve,
         Func<TState, string> statusOf, Func<TState, JsonObject> view, Func<TOwn, IEnumerable<(string, string)>>? journalFields = null,
-        IReadOnlyDictionary<string, Type>? eventRecords = null)
+        IReadOnlyDictionary<string, Type>? eventRecords = null, Func<string, bool>? isGlobalStream = null)
     {
+        _isGlobalStream = isGlobalStream;
         if (eventRecords?.FirstOrDefault(r => !typeof(TOwn).IsAssignableFrom(r.Value) || r.Value.IsAbstract) is { Key: not null } wrong)
             throw new ArgumentException($"event type {wrong.Key} of {storeName}: {wrong.Value.Name} is not a concrete {typeof(TOwn).Name}", nameof(eventRecords));
         _records = eventRecords;
@@ -132,6 +145,10 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
 
     public EngineStore Store { get; }
 
+    public bool HasGlobalStreams => _isGlobalStream is not null;
+
+    public EngineStore StoreOf(string streamId) => _isGlobalStream?.Invoke(streamId) == true ? Store.Global : Store;
+
     public string StreamField { get; }
 
     public string ViewName { get; }
@@ -139,12 +156,16 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     public JsonObject View(TState state) => _view(state);
 
     public async Task<TState?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct) =>
-        Read(await Store.LockAndLoadAsync(tx, streamId, ct));
+        Read(await StoreOf(streamId).LockAndLoadAsync(tx, streamId, ct));
 
-    public async Task<TState?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct) => Read(await Store.GetAsync(tx, streamId, ct));
+    public async Task<TState?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct) => Read(await StoreOf(streamId).GetAsync(tx, streamId, ct));
 
     public async Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct) =>
         (await Store.ListAsync(tx, status, after, limit, ct)).Select(r => (r.StreamId, Read(r)!)).ToArray();
+
+    /// <summary>Lists the GLOBAL streams like <see cref="ListAsync"/> lists the tenant's (every tenant sees them).</summary>
+    public async Task<IReadOnlyList<(string StreamId, TState State)>> ListGlobalAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct) =>
+        (await Store.Global.ListAsync(tx, status, after, limit, ct)).Select(r => (r.StreamId, Read(r)!)).ToArray();
 
     public bool Owns(TEvent e) => e is TOwn;
 
@@ -167,7 +188,7 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
     public string WriteEvent(TEvent e) => JsonSerializer.Serialize(Own(e), Own(e).GetType(), EngineJson.Options);
 
     public Task<long> AppendAsync(TenantTransaction tx, string streamId, TEvent e, ExecutionContext context, ReasonCode reason, CancellationToken ct) =>
-        Store.AppendAsync(tx, new NewLedgerEvent(streamId, EventTypeOf(e), context.Actor.Value, reason.Name, WriteEvent(e), context.Correlation.ToString(),
+        StoreOf(streamId).AppendAsync(tx, new NewLedgerEvent(streamId, EventTypeOf(e), context.Actor.Value, reason.Name, WriteEvent(e), context.Correlation.ToString(),
             context.IdempotencyKey.Value, context.Now.Value), ct);
 
     /// <summary>
@@ -181,7 +202,7 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
         var streamId = _streamOf(e);
         var eventId = await AppendAsync(tx, streamId, e, context, reason, ct);
         var after = _evolve(before, e, eventId);
-        Store.DeferUpsert(tx, ToRow(streamId, after, eventId, context.Now.Value));
+        StoreOf(streamId).DeferUpsert(tx, ToRow(streamId, after, eventId, context.Now.Value));
         return (after, eventId);
     }
 

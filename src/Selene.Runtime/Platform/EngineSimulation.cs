@@ -100,7 +100,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                     var index = touched.FindIndex(t => ReferenceEquals(t.Aggregate, aggregate) && t.StreamId == streamId);
                     if (index < 0)
                     {
-                        touched.Add(new Touched(aggregate, streamId, aggregate.ReadState(await aggregate.Store.LockAndLoadAsync(tx, streamId, ct)), 0));
+                        touched.Add(new Touched(aggregate, streamId, aggregate.ReadState(await aggregate.StoreOf(streamId).LockAndLoadAsync(tx, streamId, ct)), 0));
                         index = touched.Count - 1;
                     }
                     var before = touched[index].State;
@@ -117,7 +117,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                             .. aggregate.JournalFieldsOf(e)])));
                 }
                 foreach (var t in touched.Where(t => t.LastEventId > 0))
-                    t.Aggregate.Store.DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
+                    t.Aggregate.StoreOf(t.StreamId).DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
 
                 var primary = touched[0];
                 JsonObject result;
