@@ -172,9 +172,8 @@ public static class ReasonCodes
 
 
 
-    // ---- PH1.ACCESS.001 / PH2.ACCESS.002 access gate and access truth (7xxx) ---------------------------
+    // ---- PH1.ACCESS access gate (7xxx; the engine's own codes are Selene.Engines.Access.AccessReasons) ----
     public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessInstanceBootstrapped = new("ACCESS_INSTANCE_BOOTSTRAPPED", 7002, EngineAccess, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode AccessDenied = new("ACCESS_DENIED", 7101, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessEscalateRequired = new("ACCESS_ESCALATE_REQUIRED", 7102, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessInstanceMissing = new("ACCESS_INSTANCE_MISSING", 7103, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
@@ -182,50 +181,7 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessApRequired = new("ACCESS_AP_REQUIRED", 7105, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessScopeViolation = new("ACCESS_SCOPE_VIOLATION", 7108, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessOverrideTempGranted = new("ACCESS_OVERRIDE_OK_TEMP_GRANT", 7003, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessOverridePermGranted = new("ACCESS_OVERRIDE_OK_PERM_GRANT", 7004, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessOverrideRevoked = new("ACCESS_OVERRIDE_OK_REVOKE", 7005, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessBoardPolicyUpdated = new("ACCESS_BOARD_POLICY_OK_UPDATE", 7006, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessBoardVoteRecorded = new("ACCESS_BOARD_VOTE_OK", 7007, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessInstanceUpserted = new("ACCESS_INSTANCE_OK_UPSERT", 7008, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessEscalationOpened = new("ACCESS_ESCALATION_CASE_OPENED", 7009, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessEscalationApproved = new("ACCESS_ESCALATION_CASE_APPROVED", 7010, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessBoardPolicyInvalid = new("ACCESS_BOARD_POLICY_INVALID", 7109, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
-    public static readonly ReasonCode AccessBoardMemberRequired = new("ACCESS_BOARD_MEMBER_REQUIRED", 7110, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessBoardVoteDuplicate = new("ACCESS_BOARD_VOTE_DUPLICATE", 7111, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessBoardPolicyTransitionInvalid = new("ACCESS_BOARD_POLICY_PROJECTION_CONFLICT", 7112, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessEscalationCaseNotFound = new("ACCESS_ESCALATION_CASE_NOT_FOUND", 7113, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
-    public static readonly ReasonCode AccessEscalationCaseClosed = new("ACCESS_ESCALATION_CASE_CLOSED", 7114, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessEscalationDenied = new("ACCESS_ESCALATION_DENIED", 7115, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessOverrideConflict = new("ACCESS_OVERRIDE_CONFLICT", 7116, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessOverrideNotFound = new("ACCESS_OVERRIDE_NOT_FOUND", 7117, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
-    public static readonly ReasonCode AccessOverrideNotActive = new("ACCESS_OVERRIDE_NOT_ACTIVE", 7118, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessGrantExceedsAuthority = new("ACCESS_GRANT_EXCEEDS_AUTHORITY", 7119, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessSelfGrantForbidden = new("ACCESS_SELF_GRANT_FORBIDDEN", 7120, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessBoardPolicyNotFound = new("ACCESS_BOARD_POLICY_NOT_FOUND", 7121, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
 
-    // ---- PH2.ACCESS.002 master access schema: AP schemas, authoring review, overlays, instance compile -----
-    // Successes sit at 7080..7099 (x0xx is the success band of the registry); refusals at 7200..7299.
-    public static readonly ReasonCode AccessApSchemaDrafted = new("ACCESS_AP_SCHEMA_OK_CREATE_DRAFT", 7080, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApSchemaUpdated = new("ACCESS_AP_SCHEMA_OK_UPDATE_COMMIT", 7081, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApSchemaActivated = new("ACCESS_AP_SCHEMA_OK_ACTIVATE_COMMIT", 7082, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApSchemaRetired = new("ACCESS_AP_SCHEMA_OK_RETIRE_COMMIT", 7083, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApReviewChannelChosen = new("ACCESS_AP_AUTHORING_OK_REVIEW_CHANNEL_COMMIT", 7084, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApRuleActionRecorded = new("ACCESS_AP_AUTHORING_OK_RULE_ACTION_COMMIT", 7085, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApReviewConfirmed = new("ACCESS_AP_AUTHORING_OK_CONFIRM_COMMIT", 7086, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessApOverlayUpdated = new("ACCESS_AP_OVERLAY_OK_UPDATE_COMMIT", 7087, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessInstanceCompiled = new("ACCESS_INSTANCE_OK_COMPILE_COMMIT", 7088, EngineAccess, Severity.Info, ReasonKind.Success, false);
-    public static readonly ReasonCode AccessSchemaRefMissing = new("ACCESS_SCHEMA_REF_MISSING", 7201, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
-    public static readonly ReasonCode AccessProfileNotActive = new("ACCESS_PROFILE_NOT_ACTIVE", 7202, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessOverlayRefInvalid = new("ACCESS_OVERLAY_REF_INVALID", 7203, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessContractValidationFailed = new("ACCESS_CONTRACT_VALIDATION_FAILED", 7204, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
-    public static readonly ReasonCode AccessApSchemaInvalid = new("ACCESS_AP_SCHEMA_INVALID", 7205, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
-    public static readonly ReasonCode AccessApScopeViolation = new("ACCESS_AP_SCOPE_VIOLATION", 7206, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
-    public static readonly ReasonCode AccessApActivationConflict = new("ACCESS_AP_ACTIVATION_CONFLICT", 7207, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessApTransitionInvalid = new("ACCESS_AP_TRANSITION_INVALID", 7208, EngineAccess, Severity.Warn, ReasonKind.Conflict, false);
-    public static readonly ReasonCode AccessOverlayOpInvalid = new("ACCESS_OVERLAY_OP_INVALID", 7209, EngineAccess, Severity.Warn, ReasonKind.Invalid, false);
-    public static readonly ReasonCode AccessPositionRefMissing = new("ACCESS_POSITION_REF_MISSING", 7210, EngineAccess, Severity.Warn, ReasonKind.NotFound, false);
 
     /// <summary>
     /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS and the PH1.ACCESS gate's): every field of this class.

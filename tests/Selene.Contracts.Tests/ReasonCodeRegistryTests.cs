@@ -1,3 +1,4 @@
+using Selene.Engines.Access;
 using Selene.Runtime.Platform;
 using Selene.Engines.Position;
 using Selene.Engines.CapReq;
@@ -19,7 +20,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineOs] = 4,
         [PositionReasons.EngineId] = 5,
         [CapreqReasons.EngineId] = 6,
-        [ReasonCodes.EngineAccess] = 7,
+        [AccessReasons.EngineId] = 7,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]

@@ -84,7 +84,7 @@ public sealed class AccessCompileDeciderTests
         Assert.Equal(["*"], Accepted(CompileDecider.Decide(Compile(overlays: new OverlayVersionRef("o", 1)), Facts(global, overlays: adds), Ctx)).Allow);
         var removes = new Dictionary<string, OverlayState> { ["o"] = Overlay(1, Remove("D")) };
         var refused = Assert.IsType<Decision<InstanceCompiled>.Rejected>(CompileDecider.Decide(Compile(overlays: new OverlayVersionRef("o", 1)), Facts(global, overlays: removes), Ctx));
-        Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, refused.Reason);
+        Assert.Equal(AccessReasons.AccessOverlayOpInvalid, refused.Reason);
     }
 
     public static TheoryData<string, string> Refs => new()
@@ -140,14 +140,14 @@ public sealed class AccessCompileDeciderTests
     [InlineData("dave", 0, null)]
     [InlineData("dave", 1, 0)]
     public void Command_Bounds_AreContractFailures(string user, int global, int? tenant) =>
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed, CompileDecider.Validate(Compile(global, tenant) with { TargetUserId = user })?.Reason);
+        Assert.Equal(AccessReasons.AccessContractValidationFailed, CompileDecider.Validate(Compile(global, tenant) with { TargetUserId = user })?.Reason);
 
     [Fact]
     public void OverlayRefs_AreBoundedAndDistinct()
     {
         var many = Enumerable.Range(0, CompileDecider.MaxOverlayRefs + 1).Select(i => new OverlayVersionRef("o" + i, 1)).ToArray();
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed, CompileDecider.Validate(Compile(overlays: many))?.Reason);
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed, CompileDecider.Validate(Compile(overlays: [new("o", 1), new("o", 2)]))?.Reason);
+        Assert.Equal(AccessReasons.AccessContractValidationFailed, CompileDecider.Validate(Compile(overlays: many))?.Reason);
+        Assert.Equal(AccessReasons.AccessContractValidationFailed, CompileDecider.Validate(Compile(overlays: [new("o", 1), new("o", 2)]))?.Reason);
         Assert.Null(CompileDecider.OverlaySetRef([]));
         Assert.Matches("^ovs_[0-9a-f]{32}$", CompileDecider.OverlaySetRef([new("o", 1)]));
     }

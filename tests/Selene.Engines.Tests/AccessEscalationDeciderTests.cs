@@ -98,7 +98,7 @@ public sealed class AccessEscalationDeciderTests
     {
         var accepted = Assert.IsType<Decision<GovernanceEvent>.Accepted>(
             EscalationDecider.Grant(Grant(OverrideType.OneShot, caseId: "esc_00000000000000c1"), "ovr_1", Facts(escalation: Case()), Ctx));
-        Assert.Equal(ReasonCodes.AccessOverrideTempGranted, accepted.Reason);
+        Assert.Equal(AccessReasons.AccessOverrideTempGranted, accepted.Reason);
         var granted = Assert.IsType<OverrideGranted>(accepted.Events[0]);
         Assert.Equal(("ovr_1", "ai_e", "alice", Now.Value), (granted.OverrideId, granted.AccessInstanceId, granted.ApprovedByUserId, granted.StartsAt));
         Assert.Equal(EscalationStatus.Approved, Assert.IsType<EscalationCaseResolved>(accepted.Events[1]).Status);
@@ -140,7 +140,7 @@ public sealed class AccessEscalationDeciderTests
         var state = EscalationDecider.EvolveOverride(null, granted);
         var revoke = new RevokeOverride("ACCESS_OVERRIDE_REVOKE_COMMIT", "erin", "ovr_1", null, null, "done");
         Assert.Equal(OverrideStatus.Expired, state.StatusAt(Now));
-        Assert.Equal(ReasonCodes.AccessOverrideNotActive, Assert.IsType<Decision<GovernanceEvent>.Rejected>(EscalationDecider.Revoke(state, revoke, Facts(), Ctx)).Reason);
+        Assert.Equal(AccessReasons.AccessOverrideNotActive, Assert.IsType<Decision<GovernanceEvent>.Rejected>(EscalationDecider.Revoke(state, revoke, Facts(), Ctx)).Reason);
 
         var earlier = Ctx with { Now = new UnixNanos(20) };
         var accepted = Assert.IsType<Decision<GovernanceEvent>.Accepted>(EscalationDecider.Revoke(state, revoke, Facts(), earlier));
@@ -165,7 +165,7 @@ public sealed class AccessEscalationDeciderTests
         var upsert = new UpsertInstance("zed", "staff", ["CAPREQ_MANAGE", "CAPREQ_MANAGE"], null, false, true, VerificationLevel.PasscodeTime,
             DeviceTrustLevel.Dtl3, AccessLifecycle.Active);
         var authority = new InstanceAuthority(Admin, [], null);
-        Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, Assert.IsType<Decision<GovernanceEvent>.Rejected>(
+        Assert.Equal(AccessReasons.AccessSelfGrantForbidden, Assert.IsType<Decision<GovernanceEvent>.Rejected>(
             InstanceDecider.Upsert(upsert with { TargetUserId = "alice" }, authority, Ctx)).Reason);
 
         var first = Assert.IsType<AccessInstanceWritten>(Assert.Single(Assert.IsType<Decision<GovernanceEvent>.Accepted>(

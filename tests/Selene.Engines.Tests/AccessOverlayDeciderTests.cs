@@ -44,7 +44,7 @@ public sealed class AccessOverlayDeciderTests
     {
         var decision = OverlayDecider.Decide(Overlay(v1), Command(action), Ctx);
         Assert.Equal(expected, (decision as Decision<OverlayEvent>.Rejected)?.Reason.Name);
-        if (decision is Decision<OverlayEvent>.Accepted a) Assert.Equal(ReasonCodes.AccessApOverlayUpdated, a.Reason);
+        if (decision is Decision<OverlayEvent>.Accepted a) Assert.Equal(AccessReasons.AccessApOverlayUpdated, a.Reason);
     }
 
     [Fact]
@@ -88,9 +88,9 @@ public sealed class AccessOverlayDeciderTests
     [Fact]
     public void Ops_AreBounded()
     {
-        Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, OverlayDecider.ReadOps([]).Error?.Reason);
+        Assert.Equal(AccessReasons.AccessOverlayOpInvalid, OverlayDecider.ReadOps([]).Error?.Reason);
         var many = Enumerable.Range(0, OverlayDecider.MaxOps + 1).Select(i => new OverlayOpText("ADD_PERMISSION", CapabilityId: "C" + i)).ToArray();
-        Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, OverlayDecider.ReadOps(many).Error?.Reason);
+        Assert.Equal(AccessReasons.AccessOverlayOpInvalid, OverlayDecider.ReadOps(many).Error?.Reason);
         Assert.Null(OverlayDecider.ReadOps(many[..OverlayDecider.MaxOps]).Error);
     }
 
@@ -102,6 +102,6 @@ public sealed class AccessOverlayDeciderTests
     public void Ops_GoWithDraftWritesOnly(OverlayEventAction action, bool withOps)
     {
         var command = new UpdateOverlay("ov1", 1, action, withOps ? OpsText : null, "why");
-        Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, OverlayDecider.Validate(command)?.Reason);
+        Assert.Equal(AccessReasons.AccessOverlayOpInvalid, OverlayDecider.Validate(command)?.Reason);
     }
 }

@@ -115,7 +115,7 @@ public sealed class AccessProfileDeciderTests
         var review = new ApReviewState(ReviewChannel.PhoneDesktop, ConfirmationState.ConfirmedForActivation, 42, [7, 9]);
         var decision = Assert.IsType<Decision<ApEvent>.Accepted>(
             ProfileDecider.Decide(Profile(ApLifecycle.Active, v2: ApLifecycle.Draft), Command("activate", 2), Ctx(review: review)));
-        Assert.Equal(ReasonCodes.AccessApSchemaActivated, decision.Reason);
+        Assert.Equal(AccessReasons.AccessApSchemaActivated, decision.Reason);
         var retired = Assert.IsType<ApVersionRetired>(decision.Events[0]);
         var activated = Assert.IsType<ApVersionActivated>(decision.Events[1]);
         Assert.Equal((1, 2, true), (retired.SchemaVersionId, retired.SupersededBy, retired.WasCurrent));
@@ -196,11 +196,11 @@ public sealed class AccessProfileDeciderTests
     [InlineData("ap1", -3, "why")]
     [InlineData("ap1", 1, " ")]
     public void Command_Bounds_AreContractFailures(string profile, int version, string reason) =>
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed, ProfileDecider.Validate(new RetireAp(ApScope.Tenant, profile, version, reason))?.Reason);
+        Assert.Equal(AccessReasons.AccessContractValidationFailed, ProfileDecider.Validate(new RetireAp(ApScope.Tenant, profile, version, reason))?.Reason);
 
     [Fact]
     public void Confirm_ToReviewInProgress_IsNotAConfirmation() =>
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed,
+        Assert.Equal(AccessReasons.AccessContractValidationFailed,
             ProfileDecider.Validate(new ConfirmReview(ApScope.Tenant, "ap1", 1, ConfirmationState.ReviewInProgress, "why"))?.Reason);
 
     [Fact]

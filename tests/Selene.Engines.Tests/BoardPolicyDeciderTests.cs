@@ -54,7 +54,7 @@ public sealed class BoardPolicyDeciderTests
     public void AnActionOnAMissingVersion_IsATransitionRefusal(PolicyEventAction action)
     {
         var refused = Assert.IsType<Decision<GovernanceEvent>.Rejected>(BoardPolicyDecider.Decide(Run(Command(PolicyEventAction.CreateDraft)), Command(action, 2), Known, "alice", Now));
-        Assert.Equal(ReasonCodes.AccessBoardPolicyTransitionInvalid, refused.Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyTransitionInvalid, refused.Reason);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class BoardPolicyDeciderTests
     {
         var stranger = Command(PolicyEventAction.CreateDraft, payload: new BoardPolicyPayload(ApprovalPrimitive.SingleApprover, ["v1", "ghost"]));
         var refused = Assert.IsType<Decision<GovernanceEvent>.Rejected>(BoardPolicyDecider.Decide(null, stranger, Known, "alice", Now));
-        Assert.Equal(ReasonCodes.AccessBoardPolicyInvalid, refused.Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyInvalid, refused.Reason);
         Assert.Contains("ghost", refused.Detail, StringComparison.Ordinal);
 
         var activated = Assert.IsType<Decision<GovernanceEvent>.Accepted>(
@@ -76,7 +76,7 @@ public sealed class BoardPolicyDeciderTests
     public void Validate_RefusesAPayloadOnActivate_AndAnInvalidThreshold()
     {
         Assert.Equal(ReasonCodes.InputFieldInvalid, BoardPolicyDecider.Validate(Command(PolicyEventAction.Activate, payload: Payload))!.Reason);
-        Assert.Equal(ReasonCodes.AccessBoardPolicyInvalid, BoardPolicyDecider.Validate(
+        Assert.Equal(AccessReasons.AccessBoardPolicyInvalid, BoardPolicyDecider.Validate(
             Command(PolicyEventAction.CreateDraft, payload: new BoardPolicyPayload(ApprovalPrimitive.NOfM, ["v1"], RequiredApprovals: 3)))!.Reason);
         Assert.Null(BoardPolicyDecider.Validate(Command(PolicyEventAction.CreateDraft)));
     }

@@ -1,4 +1,4 @@
-using Selene.Contracts;
+using Selene.Engines.Access;
 using Selene.Postgres.Stores;
 
 namespace Selene.Postgres.Tests;
@@ -22,12 +22,12 @@ internal static class AccessProfileFixtureRows
             "scope":"{{scope}}","scope_key":"{{scopeKey}}","access_profile_id":"{{profileId}}","schema_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed"
             """;
         var reviews = Pair("access_ap_authoring_review");
-        var chosen = await reviews.AppendAsync(tx, new NewLedgerEvent(version, "REVIEW_CHANNEL_COMMIT", "u1", ReasonCodes.AccessApReviewChannelChosen.Name,
+        var chosen = await reviews.AppendAsync(tx, new NewLedgerEvent(version, "REVIEW_CHANNEL_COMMIT", "u1", AccessReasons.AccessApReviewChannelChosen.Name,
             $$"""{{{envelope}},"channel":"PHONE_DESKTOP"}""", "7", "k1", 1), default);
         await reviews.UpsertAsync(tx, new ProjectionRow(version, "REVIEW_IN_PROGRESS",
             $$"""{{{envelope}},"channel":"PHONE_DESKTOP","state":"REVIEW_IN_PROGRESS","latest_review_event_id":{{chosen}}}""", chosen, 1), default);
         var ruleActions = Pair("access_ap_rule_review_actions");
-        var agreed = await ruleActions.AppendAsync(tx, new NewLedgerEvent(version, "AGREE", "u1", ReasonCodes.AccessApRuleActionRecorded.Name,
+        var agreed = await ruleActions.AppendAsync(tx, new NewLedgerEvent(version, "AGREE", "u1", AccessReasons.AccessApRuleActionRecorded.Name,
             $$"""{{{envelope}},"action":"AGREE","suggested_rule_ref":"rule.one","capability_id":null,"constraint_ref":null,"escalation_policy_ref":null}""",
             "7", "k1", 1), default);
         await ruleActions.UpsertAsync(tx, new ProjectionRow(version, "RECORDED", $$"""{{{envelope}},"rule_action_ids":[{{agreed}}]}""", agreed, 1), default);
@@ -35,7 +35,7 @@ internal static class AccessProfileFixtureRows
         var schemas = Pair("access_ap_schema");
         var stream = scope + ":" + profileId;
         var payload = """{"access_mode":"R","capability_allow_list":["CAPREQ_MANAGE"],"financial_auth":false,"profile_name":"Seed","derived_from_global_profile_id":null}""";
-        var drafted = await schemas.AppendAsync(tx, new NewLedgerEvent(stream, "CREATE_DRAFT", "u1", ReasonCodes.AccessApSchemaDrafted.Name,
+        var drafted = await schemas.AppendAsync(tx, new NewLedgerEvent(stream, "CREATE_DRAFT", "u1", AccessReasons.AccessApSchemaDrafted.Name,
             $$"""{"scope":"{{scope}}","scope_key":"{{scopeKey}}","access_profile_id":"{{profileId}}","schema_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed","payload":{{payload}},"is_update":false}""",
             "7", "k1", 1), default);
         await schemas.UpsertAsync(tx, new ProjectionRow(stream, "INACTIVE",
@@ -45,7 +45,7 @@ internal static class AccessProfileFixtureRows
         // One ACTIVE overlay in the engine store pair (as the overlay aggregate writes it).
         var overlays = new EngineStore(new StorePair("access_ap_overlay"));
         var ops = """[{"op":"ADD_PERMISSION","capability_id":"CAPREQ_SELF_APPROVE","constraint_ref":null,"escalation_policy_ref":null}]""";
-        var written = await overlays.AppendAsync(tx, new NewLedgerEvent(overlayId, "CREATE_DRAFT", "u1", ReasonCodes.AccessApOverlayUpdated.Name,
+        var written = await overlays.AppendAsync(tx, new NewLedgerEvent(overlayId, "CREATE_DRAFT", "u1", AccessReasons.AccessApOverlayUpdated.Name,
             $$"""{"event":"VERSION_WRITTEN","tenant_id":"{{tx.TenantId}}","overlay_id":"{{overlayId}}","overlay_version_id":1,"actor_user_id":"u1","at":1,"reason":"seed","ops":{{ops}},"is_update":false}""",
             "7", "k1", 1), default);
         await overlays.UpsertAsync(tx, new ProjectionRow(overlayId, "ACTIVE",

@@ -54,7 +54,7 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         var result = await _kit.OkAsync(ProfileHandlers.InstanceCompile, CompileBody(user, p, 1,
             $$""","tenant_profile_version_ref":3,"overlay_version_refs":[{"overlay_id":"{{removes}}","overlay_version_id":1},{"overlay_id":"{{adds}}","overlay_version_id":2}],"position_id":"{{position}}" """));
 
-        Assert.Equal(ReasonCodes.AccessInstanceCompiled, result.Reason);
+        Assert.Equal(AccessReasons.AccessInstanceCompiled, result.Reason);
         Assert.True(Json(result, "identity_created").GetBoolean());
         var instance = Json(result, "access_instance");
         Assert.Equal(InstanceDecider.AccessInstanceId("acme", user), instance.GetProperty("access_instance_id").GetString());
@@ -119,9 +119,9 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
         await _kit.MakeAcmeOperatorAsync();
         await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
         var own = await _kit.RunAsync(ProfileHandlers.InstanceCompile, CompileBody("alice", p, 1));
-        Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, own.Reason);
+        Assert.Equal(AccessReasons.AccessSelfGrantForbidden, own.Reason);
         Assert.Equal(1, await _kit.CountAsync("journal",
-            $"engine = 'PH1.ACCESS' AND event_type = 'SIMULATION_REFUSED' AND reason_code = '{ReasonCodes.AccessSelfGrantForbidden.Name}' AND payload LIKE '%{ProfileHandlers.InstanceCompile}%' AND payload LIKE '%\"user_id\":\"alice\"%'"));
+            $"engine = 'PH1.ACCESS' AND event_type = 'SIMULATION_REFUSED' AND reason_code = '{AccessReasons.AccessSelfGrantForbidden.Name}' AND payload LIKE '%{ProfileHandlers.InstanceCompile}%' AND payload LIKE '%\"user_id\":\"alice\"%'"));
         Assert.Equal(1, await _kit.CountAsync("access_instance_ledger", "stream_id = 'alice'")); // the bootstrap row only
     }
 
@@ -167,18 +167,18 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
 
     public static TheoryData<string, ReasonCode> BadRefs => new()
     {
-        { "global-unknown", ReasonCodes.AccessSchemaRefMissing },
-        { "global-draft", ReasonCodes.AccessProfileNotActive },
-        { "global-superseded", ReasonCodes.AccessProfileNotActive },
-        { "global-as-tenant", ReasonCodes.AccessSchemaRefMissing },
-        { "tenant-unknown", ReasonCodes.AccessSchemaRefMissing },
-        { "tenant-draft", ReasonCodes.AccessProfileNotActive },
-        { "overlay-unknown", ReasonCodes.AccessOverlayRefInvalid },
-        { "overlay-draft", ReasonCodes.AccessOverlayRefInvalid },
-        { "overlay-retired", ReasonCodes.AccessOverlayRefInvalid },
-        { "overlay-other-tenant", ReasonCodes.AccessOverlayRefInvalid },
-        { "position-unknown", ReasonCodes.AccessPositionRefMissing },
-        { "wildcard-minus", ReasonCodes.AccessOverlayOpInvalid },
+        { "global-unknown", AccessReasons.AccessSchemaRefMissing },
+        { "global-draft", AccessReasons.AccessProfileNotActive },
+        { "global-superseded", AccessReasons.AccessProfileNotActive },
+        { "global-as-tenant", AccessReasons.AccessSchemaRefMissing },
+        { "tenant-unknown", AccessReasons.AccessSchemaRefMissing },
+        { "tenant-draft", AccessReasons.AccessProfileNotActive },
+        { "overlay-unknown", AccessReasons.AccessOverlayRefInvalid },
+        { "overlay-draft", AccessReasons.AccessOverlayRefInvalid },
+        { "overlay-retired", AccessReasons.AccessOverlayRefInvalid },
+        { "overlay-other-tenant", AccessReasons.AccessOverlayRefInvalid },
+        { "position-unknown", AccessReasons.AccessPositionRefMissing },
+        { "wildcard-minus", AccessReasons.AccessOverlayOpInvalid },
     };
 
     [Theory]
@@ -239,6 +239,6 @@ public sealed class AccessCompileTests(RuntimeFixture f) : IClassFixture<Runtime
     {
         var result = await _kit.RunAsync(ProfileHandlers.InstanceCompile, CompileBody("gina", "ap", 1, extra));
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed, result.Reason);
+        Assert.Equal(AccessReasons.AccessContractValidationFailed, result.Reason);
     }
 }

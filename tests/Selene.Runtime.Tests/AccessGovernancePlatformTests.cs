@@ -30,7 +30,7 @@ public sealed class AccessGovernanceRebuildTests(RuntimeFixture f) : IClassFixtu
         (await PolicyAsync(tenant, admin, "rb-a", 2, "ACTIVATE")).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
         (await PolicyAsync(tenant, admin, "rb-b", 1, "CREATE_DRAFT", Single())).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
         (await PolicyAsync(tenant, admin, "rb-b", 1, "RETIRE")).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
-        Assert.Equal(ReasonCodes.AccessBoardPolicyTransitionInvalid, (await PolicyAsync(tenant, admin, "rb-b", 1, "ACTIVATE")).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyTransitionInvalid, (await PolicyAsync(tenant, admin, "rb-b", 1, "ACTIVATE")).Reason);
     }
 
     [Fact]

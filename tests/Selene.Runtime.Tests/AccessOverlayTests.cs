@@ -1,3 +1,4 @@
+using Selene.Engines.Access;
 using Selene.Postgres;
 using Selene.Runtime.Access;
 using static Selene.Runtime.Tests.AccessProfileKit;
@@ -24,7 +25,7 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
     {
         var o = Overlay();
         var drafted = await _kit.OkAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, "CREATE_DRAFT", """[{"op":"REMOVE_PERMISSION","capability_id":"CAPREQ_MANAGE"}]"""));
-        Assert.Equal(ReasonCodes.AccessApOverlayUpdated, drafted.Reason);
+        Assert.Equal(AccessReasons.AccessApOverlayUpdated, drafted.Reason);
         Assert.Empty(await ActiveOpsAsync("acme", o)); // a draft is not in force
 
         await _kit.OkAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, "UPDATE_DRAFT", SelfApprove));
@@ -51,13 +52,13 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
     public static TheoryData<string, string, ReasonCode> IllegalMoves => new()
     {
         // v1 ACTIVE, v2 RETIRED, v9 never drafted.
-        { "UPDATE_DRAFT", "update the ACTIVE version", ReasonCodes.AccessApTransitionInvalid },
-        { "ACTIVATE", "activate the ACTIVE version again", ReasonCodes.AccessApTransitionInvalid },
-        { "CREATE_DRAFT", "draft an existing version", ReasonCodes.AccessApTransitionInvalid },
-        { "ACTIVATE-2", "activate a RETIRED version", ReasonCodes.AccessApTransitionInvalid },
-        { "RETIRE-2", "retire a RETIRED version", ReasonCodes.AccessApTransitionInvalid },
-        { "ACTIVATE-9", "activate a version never drafted", ReasonCodes.AccessOverlayRefInvalid },
-        { "UPDATE_DRAFT-9", "update a version never drafted", ReasonCodes.AccessOverlayRefInvalid },
+        { "UPDATE_DRAFT", "update the ACTIVE version", AccessReasons.AccessApTransitionInvalid },
+        { "ACTIVATE", "activate the ACTIVE version again", AccessReasons.AccessApTransitionInvalid },
+        { "CREATE_DRAFT", "draft an existing version", AccessReasons.AccessApTransitionInvalid },
+        { "ACTIVATE-2", "activate a RETIRED version", AccessReasons.AccessApTransitionInvalid },
+        { "RETIRE-2", "retire a RETIRED version", AccessReasons.AccessApTransitionInvalid },
+        { "ACTIVATE-9", "activate a version never drafted", AccessReasons.AccessOverlayRefInvalid },
+        { "UPDATE_DRAFT-9", "update a version never drafted", AccessReasons.AccessOverlayRefInvalid },
     };
 
     [Theory]
@@ -103,7 +104,7 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
         var o = Overlay();
         var result = await _kit.RunAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, action, ops));
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
-        Assert.Equal(ReasonCodes.AccessOverlayOpInvalid, result.Reason);
+        Assert.Equal(AccessReasons.AccessOverlayOpInvalid, result.Reason);
         Assert.Equal(0, await _kit.CountAsync("access_ap_overlay_ledger", $"stream_id = '{o}'"));
     }
 
@@ -126,7 +127,7 @@ public sealed class AccessOverlayTests(RuntimeFixture f) : IClassFixture<Runtime
         var o = Overlay();
         await _kit.ActiveOverlayAsync(o, 1, SelfApprove, tenant: "globex");
         // acme has no such overlay: its version 1 is a fresh draft, not globex's ACTIVE one.
-        Assert.Equal(ReasonCodes.AccessOverlayRefInvalid, (await _kit.RunAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, "RETIRE"))).Reason);
+        Assert.Equal(AccessReasons.AccessOverlayRefInvalid, (await _kit.RunAsync(ProfileHandlers.OverlayUpdate, OverlayBody(o, 1, "RETIRE"))).Reason);
         Assert.Empty(await ActiveOpsAsync("acme", o));
         Assert.Single(await ActiveOpsAsync("globex", o));
     }

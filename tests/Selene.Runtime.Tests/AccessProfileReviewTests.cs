@@ -33,30 +33,30 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         var p = Profile();
         await DraftAsync(p);
         var channel = await _kit.OkAsync(ProfileHandlers.ReviewChannelCommit, Channel(p));
-        Assert.Equal(ReasonCodes.AccessApReviewChannelChosen, channel.Reason);
+        Assert.Equal(AccessReasons.AccessApReviewChannelChosen, channel.Reason);
         Assert.Equal("REVIEW_IN_PROGRESS", Json(channel, "authoring_review", "confirmation_state").GetString());
 
         // While the review is open the version cannot be activated.
         var early = await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1));
-        Assert.Equal(ReasonCodes.AccessApActivationConflict, early.Reason);
+        Assert.Equal(AccessReasons.AccessApActivationConflict, early.Reason);
 
         await _kit.OkAsync(ProfileHandlers.RuleActionCommit, Rule(p));
         await _kit.OkAsync(ProfileHandlers.RuleActionCommit, Rule(p, "ADD_CUSTOM_RULE", "\"capability_id\":\"CAPREQ_SELF_APPROVE\""));
         var edit = await _kit.OkAsync(ProfileHandlers.RuleActionCommit, Rule(p, "EDIT",
             "\"suggested_rule_ref\":\"rule.position\",\"capability_id\":\"POSITION_MANAGE\",\"constraint_ref\":\"weekdays-only\""));
-        Assert.Equal(ReasonCodes.AccessApRuleActionRecorded, edit.Reason);
+        Assert.Equal(AccessReasons.AccessApRuleActionRecorded, edit.Reason);
         Assert.Equal(3, Json(edit, "authoring_review", "rule_action_count").GetInt32());
 
         await _kit.OkAsync(ProfileHandlers.ConfirmCommit, Confirm(p, "PENDING_ACTIVATION_CONFIRMATION"));
         var pending = await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1));
-        Assert.Equal(ReasonCodes.AccessApActivationConflict, pending.Reason);
+        Assert.Equal(AccessReasons.AccessApActivationConflict, pending.Reason);
 
         var confirmed = await _kit.OkAsync(ProfileHandlers.ConfirmCommit, Confirm(p));
-        Assert.Equal(ReasonCodes.AccessApReviewConfirmed, confirmed.Reason);
+        Assert.Equal(AccessReasons.AccessApReviewConfirmed, confirmed.Reason);
         Assert.Equal("CONFIRMED_FOR_ACTIVATION", Json(confirmed, "authoring_review", "confirmation_state").GetString());
 
         var activated = await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1));
-        Assert.Equal(ReasonCodes.AccessApSchemaActivated, activated.Reason);
+        Assert.Equal(AccessReasons.AccessApSchemaActivated, activated.Reason);
 
         await using var tx = await TenantTransaction.BeginAsync(f.Db.App, "acme");
         var ruleIds = (await ProfileHandlers.RuleActions.GetAsync(tx, $"TENANT:{p}:1", default))!.RuleActionIds;
@@ -87,7 +87,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         await DraftAsync(p);
         var result = await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p));
         Assert.Equal(ExecutionOutcome.Refused, result.Outcome);
-        Assert.Equal(ReasonCodes.AccessApTransitionInvalid, result.Reason);
+        Assert.Equal(AccessReasons.AccessApTransitionInvalid, result.Reason);
         Assert.Equal(0, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"));
     }
 
@@ -100,7 +100,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         foreach (var state in new[] { "CONFIRMED_FOR_ACTIVATION", "PENDING_ACTIVATION_CONFIRMATION" })
         {
             var refused = await _kit.RunAsync(ProfileHandlers.ConfirmCommit, Confirm(p, state));
-            Assert.Equal(ReasonCodes.AccessApTransitionInvalid, refused.Reason);
+            Assert.Equal(AccessReasons.AccessApTransitionInvalid, refused.Reason);
         }
         Assert.Equal(1, await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'"));
 
@@ -120,11 +120,11 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
 
         var before = (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"),
             await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'"));
-        Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p))).Reason);
-        Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ConfirmCommit, Confirm(p))).Reason);
-        Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
-        Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.SchemaUpdate, SchemaBody(p, 1, payload: Payload()))).Reason);
-        Assert.Equal(ReasonCodes.AccessApActivationConflict, (await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1))).Reason);
+        Assert.Equal(AccessReasons.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p))).Reason);
+        Assert.Equal(AccessReasons.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ConfirmCommit, Confirm(p))).Reason);
+        Assert.Equal(AccessReasons.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
+        Assert.Equal(AccessReasons.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.SchemaUpdate, SchemaBody(p, 1, payload: Payload()))).Reason);
+        Assert.Equal(AccessReasons.AccessApActivationConflict, (await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1))).Reason);
         Assert.Equal(before, (await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"),
             await _kit.CountAsync("access_ap_authoring_review_ledger", $"stream_id LIKE '%:{p}:%'")));
         Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"stream_id = 'TENANT:{p}' AND status = 'ACTIVE'"));
@@ -134,9 +134,9 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
     public async Task Review_OfAVersionNeverDrafted_OrNotDraft_IsRefused()
     {
         var p = Profile();
-        Assert.Equal(ReasonCodes.AccessSchemaRefMissing, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
+        Assert.Equal(AccessReasons.AccessSchemaRefMissing, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
         await _kit.ActiveProfileAsync(p, 1);
-        Assert.Equal(ReasonCodes.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
+        Assert.Equal(AccessReasons.AccessApTransitionInvalid, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p))).Reason);
         Assert.Equal(0, await _kit.CountAsync("access_ap_authoring_review_current", $"stream_id LIKE '%:{p}:%'"));
     }
 
@@ -161,7 +161,7 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         await _kit.OkAsync(ProfileHandlers.ReviewChannelCommit, Channel(p));
         var result = await _kit.RunAsync(ProfileHandlers.RuleActionCommit, Rule(p, action, refs));
         Assert.Equal(ExecutionOutcome.Invalid, result.Outcome);
-        Assert.Equal(ReasonCodes.AccessContractValidationFailed, result.Reason);
+        Assert.Equal(AccessReasons.AccessContractValidationFailed, result.Reason);
         Assert.Equal(0, await _kit.CountAsync("access_ap_rule_review_actions_ledger", $"stream_id LIKE '%:{p}:%'"));
     }
 
@@ -185,10 +185,10 @@ public sealed class AccessProfileReviewTests(RuntimeFixture f) : IClassFixture<R
         await _kit.MakeAcmeOperatorAsync();
         var p = Profile();
         await DraftAsync(p, "GLOBAL");
-        Assert.Equal(ReasonCodes.AccessApScopeViolation, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p, scope: "GLOBAL"), "globex")).Reason);
+        Assert.Equal(AccessReasons.AccessApScopeViolation, (await _kit.RunAsync(ProfileHandlers.ReviewChannelCommit, Channel(p, scope: "GLOBAL"), "globex")).Reason);
         await _kit.OkAsync(ProfileHandlers.ReviewChannelCommit, Channel(p, scope: "GLOBAL"));
         await _kit.OkAsync(ProfileHandlers.RuleActionCommit, Rule(p, scope: "GLOBAL"));
-        Assert.Equal(ReasonCodes.AccessApActivationConflict, (await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1, "GLOBAL"))).Reason);
+        Assert.Equal(AccessReasons.AccessApActivationConflict, (await _kit.RunAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1, "GLOBAL"))).Reason);
         await _kit.OkAsync(ProfileHandlers.ConfirmCommit, Confirm(p, scope: "GLOBAL"));
         await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1, "GLOBAL"));
         // globex sees the review and the activation lineage of the shared profile.

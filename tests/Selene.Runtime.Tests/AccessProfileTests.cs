@@ -18,16 +18,16 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
     {
         var p = Profile();
         var drafted = await _kit.OkAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, payload: Payload()));
-        Assert.Equal(ReasonCodes.AccessApSchemaDrafted, drafted.Reason);
+        Assert.Equal(AccessReasons.AccessApSchemaDrafted, drafted.Reason);
         Assert.Equal("DRAFT", Json(drafted, "access_profile", "lifecycle_state").GetString());
         Assert.Equal("acme", Json(drafted, "access_profile", "scope_key").GetString());
 
         var updated = await _kit.OkAsync(ProfileHandlers.SchemaUpdate, SchemaBody(p, 1, payload: Payload(allow: "\"CAPREQ_MANAGE\"", mode: "A", financial: true)));
-        Assert.Equal(ReasonCodes.AccessApSchemaUpdated, updated.Reason);
+        Assert.Equal(AccessReasons.AccessApSchemaUpdated, updated.Reason);
         Assert.Equal("A", Json(updated, "access_profile", "profile_payload", "access_mode").GetString());
 
         var activated = await _kit.OkAsync(ProfileHandlers.SchemaActivate, SchemaBody(p, 1));
-        Assert.Equal(ReasonCodes.AccessApSchemaActivated, activated.Reason);
+        Assert.Equal(AccessReasons.AccessApSchemaActivated, activated.Reason);
         Assert.True(Json(activated, "access_profile", "is_current").GetBoolean());
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 1) + " AND doc #>> '{profile,versions,1,payload,access_mode}' = 'A'"));
 
@@ -39,7 +39,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
 
         // Retiring the current version clears the projection.
         var retired = await _kit.OkAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 2));
-        Assert.Equal(ReasonCodes.AccessApSchemaRetired, retired.Reason);
+        Assert.Equal(AccessReasons.AccessApSchemaRetired, retired.Reason);
         Assert.False(Json(retired, "access_profile", "is_current").GetBoolean());
         Assert.Equal(0, await _kit.CountAsync("access_ap_schema_current", $"stream_id = 'TENANT:{p}' AND status = 'ACTIVE'"));
         Assert.Equal(["CREATE_DRAFT", "UPDATE_DRAFT", "ACTIVATE", "CREATE_DRAFT", "RETIRE", "ACTIVATE", "RETIRE"], await ActionsAsync(p));
@@ -59,14 +59,14 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
     public static TheoryData<string, string, ReasonCode> IllegalMoves => new()
     {
         // v1 is ACTIVE, v2 RETIRED (drafted then retired), v9 never drafted.
-        { ProfileHandlers.SchemaUpdate, "update an ACTIVE version", ReasonCodes.AccessApTransitionInvalid },
-        { ProfileHandlers.SchemaActivate, "activate the ACTIVE version again", ReasonCodes.AccessApTransitionInvalid },
-        { ProfileHandlers.SchemaCreateDraft, "draft an existing version", ReasonCodes.AccessApTransitionInvalid },
-        { "activate-retired", "activate a RETIRED version", ReasonCodes.AccessApTransitionInvalid },
-        { "retire-retired", "retire a RETIRED version", ReasonCodes.AccessApTransitionInvalid },
-        { "update-missing", "update a version never drafted", ReasonCodes.AccessSchemaRefMissing },
-        { "activate-missing", "activate a version never drafted", ReasonCodes.AccessSchemaRefMissing },
-        { "retire-missing", "retire a version never drafted", ReasonCodes.AccessSchemaRefMissing },
+        { ProfileHandlers.SchemaUpdate, "update an ACTIVE version", AccessReasons.AccessApTransitionInvalid },
+        { ProfileHandlers.SchemaActivate, "activate the ACTIVE version again", AccessReasons.AccessApTransitionInvalid },
+        { ProfileHandlers.SchemaCreateDraft, "draft an existing version", AccessReasons.AccessApTransitionInvalid },
+        { "activate-retired", "activate a RETIRED version", AccessReasons.AccessApTransitionInvalid },
+        { "retire-retired", "retire a RETIRED version", AccessReasons.AccessApTransitionInvalid },
+        { "update-missing", "update a version never drafted", AccessReasons.AccessSchemaRefMissing },
+        { "activate-missing", "activate a version never drafted", AccessReasons.AccessSchemaRefMissing },
+        { "retire-missing", "retire a version never drafted", AccessReasons.AccessSchemaRefMissing },
     };
 
     [Theory]
@@ -126,7 +126,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
         // globex is no platform operator: refused, nothing written anywhere.
         var refused = await _kit.RunAsync(ProfileHandlers.SchemaCreateDraft, SchemaBody(p, 1, "GLOBAL", Payload()), tenant: "globex");
         Assert.Equal(ExecutionOutcome.Refused, refused.Outcome);
-        Assert.Equal(ReasonCodes.AccessApScopeViolation, refused.Reason);
+        Assert.Equal(AccessReasons.AccessApScopeViolation, refused.Reason);
         Assert.Equal(0, await _kit.CountAsync("access_ap_schema_ledger", $"stream_id LIKE '%:{p}'", tenant: "globex"));
 
         await _kit.ActiveProfileAsync(p, 1, "GLOBAL");
@@ -142,7 +142,7 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
 
         // Reading is not writing: globex still cannot retire it.
         var retire = await _kit.RunAsync(ProfileHandlers.SchemaRetire, SchemaBody(p, 1, "GLOBAL"), tenant: "globex");
-        Assert.Equal(ReasonCodes.AccessApScopeViolation, retire.Reason);
+        Assert.Equal(AccessReasons.AccessApScopeViolation, retire.Reason);
         Assert.Equal(1, await _kit.CountAsync("access_ap_schema_current", CurrentIs(p, 1, "GLOBAL"), tenant: "globex"));
     }
 
@@ -160,11 +160,11 @@ public sealed class AccessProfileTests(RuntimeFixture f) : IClassFixture<Runtime
 
     public static TheoryData<string, ReasonCode> BadPayloads => new()
     {
-        { Payload(allow: ""), ReasonCodes.AccessApSchemaInvalid },
-        { Payload(allow: "\"*\",\"CAPREQ_MANAGE\""), ReasonCodes.AccessApSchemaInvalid },
-        { Payload(allow: "\"capreq manage\""), ReasonCodes.AccessApSchemaInvalid },
-        { Payload(allow: "\"CAPREQ_MANAGE\",\"CAPREQ_MANAGE\""), ReasonCodes.AccessApSchemaInvalid },
-        { Payload(name: "   "), ReasonCodes.AccessApSchemaInvalid },
+        { Payload(allow: ""), AccessReasons.AccessApSchemaInvalid },
+        { Payload(allow: "\"*\",\"CAPREQ_MANAGE\""), AccessReasons.AccessApSchemaInvalid },
+        { Payload(allow: "\"capreq manage\""), AccessReasons.AccessApSchemaInvalid },
+        { Payload(allow: "\"CAPREQ_MANAGE\",\"CAPREQ_MANAGE\""), AccessReasons.AccessApSchemaInvalid },
+        { Payload(name: "   "), AccessReasons.AccessApSchemaInvalid },
         { Payload(mode: "Z"), ReasonCodes.InputSchemaInvalid },
         { Payload().Replace("}", ",\"sneaky\":1}", StringComparison.Ordinal), ReasonCodes.InputSchemaInvalid },
         { """{"profile_name":"x","capability_allow_list":["A"],"access_mode":"R"}""", ReasonCodes.InputSchemaInvalid },

@@ -1,3 +1,4 @@
+using Selene.Engines.Access;
 using System.Text.Json.Nodes;
 using Selene.Engines.CapReq;
 using Selene.Runtime.Access;
@@ -82,8 +83,8 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         var first = await VoteAsync("v1", caseId, "APPROVE");
         first.Ok("ACCESS_BOARD_VOTE_OK");
         Assert.Equal("PENDING", Json(first)["threshold_status"]!.GetValue<string>());
-        Assert.Equal(ReasonCodes.AccessBoardVoteDuplicate, (await VoteAsync("v1", caseId, "APPROVE")).Reason);
-        Assert.Equal(ReasonCodes.AccessBoardMemberRequired, (await VoteAsync("alice", caseId, "APPROVE")).Reason); // not on the board
+        Assert.Equal(AccessReasons.AccessBoardVoteDuplicate, (await VoteAsync("v1", caseId, "APPROVE")).Reason);
+        Assert.Equal(AccessReasons.AccessBoardMemberRequired, (await VoteAsync("alice", caseId, "APPROVE")).Reason); // not on the board
         Assert.Equal(ReasonCodes.AccessApRequired, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id), correlation)).Reason);
 
         var second = await VoteAsync("v2", caseId, "APPROVE");
@@ -93,7 +94,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal("APPROVED", escalation["status"]!.GetValue<string>());
         Assert.Equal("BOARD_VOTE", escalation["resolved_via"]!.GetValue<string>());
         Assert.Equal(2, escalation["votes"]!.AsArray().Count);
-        Assert.Equal(ReasonCodes.AccessEscalationCaseClosed, (await VoteAsync("v3", caseId, "REJECT")).Reason);
+        Assert.Equal(AccessReasons.AccessEscalationCaseClosed, (await VoteAsync("v3", caseId, "REJECT")).Reason);
 
         var retried = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id), correlation);
         Assert.Equal(ExecutionOutcome.Executed, retried.Outcome);
@@ -128,7 +129,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal("DENIED", decisive["escalation_case"]!["status"]!.GetValue<string>());
 
         var retried = await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id));
-        Assert.Equal(ReasonCodes.AccessEscalationDenied, retried.Reason);
+        Assert.Equal(AccessReasons.AccessEscalationDenied, retried.Reason);
         Assert.Equal("PENDING_APPROVAL", await CapreqStatusAsync(id));
     }
 
@@ -147,14 +148,14 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal("ONE_SHOT", Json(oneShot)["override"]!["override_type"]!.GetValue<string>());
         Assert.Equal("APPROVED", Json(oneShot)["escalation_case_status"]!.GetValue<string>());
         Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
-        Assert.Equal(ReasonCodes.AccessEscalationCaseClosed,
+        Assert.Equal(AccessReasons.AccessEscalationCaseClosed,
             (await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("escalation_case_id", caseId))).Reason);
 
         // A PERMANENT override lifts the mode for every request until it is revoked; a second one for the same scope conflicts.
         var perm = await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "A");
         perm.Ok("ACCESS_OVERRIDE_OK_PERM_GRANT");
         var overrideId = Json(perm)["override"]!["override_id"]!.GetValue<string>();
-        Assert.Equal(ReasonCodes.AccessOverrideConflict, (await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "A")).Reason);
+        Assert.Equal(AccessReasons.AccessOverrideConflict, (await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "A")).Reason);
         Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
 
         var revoke = await f.RunAsync("alice", GovernanceHandlers.Revoke, Key("rev"), new JsonObject
@@ -187,10 +188,10 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("a"), IdBody(await PendingCapreqAsync()))).Reason);
 
         // Nobody grants to themselves, nor beyond their own access.
-        Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, (await Grant(GovernanceHandlers.PermGrant, "alice", "CAPREQ_MANAGE", "X")).Reason);
+        Assert.Equal(AccessReasons.AccessSelfGrantForbidden, (await Grant(GovernanceHandlers.PermGrant, "alice", "CAPREQ_MANAGE", "X")).Reason);
         await f.GiveInstanceAsync("alice", "olga", "approver", "A", ["ACCESS_OVERRIDE_MANAGE", "CAPREQ_MANAGE"]);
-        Assert.Equal(ReasonCodes.AccessGrantExceedsAuthority, (await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "X", actor: "olga")).Reason);
-        Assert.Equal(ReasonCodes.AccessGrantExceedsAuthority, (await Grant(GovernanceHandlers.PermGrant, erin, "POSITION_MANAGE", "A", actor: "olga")).Reason);
+        Assert.Equal(AccessReasons.AccessGrantExceedsAuthority, (await Grant(GovernanceHandlers.PermGrant, erin, "CAPREQ_MANAGE", "X", actor: "olga")).Reason);
+        Assert.Equal(AccessReasons.AccessGrantExceedsAuthority, (await Grant(GovernanceHandlers.PermGrant, erin, "POSITION_MANAGE", "A", actor: "olga")).Reason);
     }
 
     [Fact]
@@ -202,7 +203,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         {
             ["board_policy_id"] = "x", ["policy_version_id"] = 1, ["event_action"] = "ACTIVATE", ["reason"] = "try",
         }.ToJsonString());
-        Assert.Equal(ReasonCodes.AccessScopeViolation, refused.Reason);
+        Assert.Equal(AccessReasons.AccessScopeViolation, refused.Reason);
         Assert.Equal("DENY", refused.Problem!["access_decision"]!.GetValue<string>());
         Assert.Equal("ACTION_NOT_ALLOWED", refused.Problem["restriction_flags"]!.AsArray().Single()!.GetValue<string>());
         Assert.Null(refused.Problem["escalation_case_id"]);
@@ -222,8 +223,8 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     [Fact]
     public async Task InstanceUpsert_IsForAdministrators_AndNeverForOneself()
     {
-        Assert.Equal(ReasonCodes.AccessScopeViolation, (await Upsert("bob", "zed", "X")).Reason); // bob's list lacks the action
-        Assert.Equal(ReasonCodes.AccessSelfGrantForbidden, (await Upsert("alice", "alice", "X")).Reason);
+        Assert.Equal(AccessReasons.AccessScopeViolation, (await Upsert("bob", "zed", "X")).Reason); // bob's list lacks the action
+        Assert.Equal(AccessReasons.AccessSelfGrantForbidden, (await Upsert("alice", "alice", "X")).Reason);
         var created = await Upsert("alice", "zed", "W");
         created.Ok("ACCESS_INSTANCE_OK_UPSERT");
         Assert.True(Json(created)["identity_created"]!.GetValue<bool>());
@@ -235,23 +236,23 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     {
         await BoardAsync();
         var n3of2 = new JsonObject { ["primitive"] = "N_OF_M", ["required_approvals"] = 3, ["members"] = new JsonArray("v1", "v2") };
-        Assert.Equal(ReasonCodes.AccessBoardPolicyInvalid, (await PolicyAsync("p2", 1, "CREATE_DRAFT", n3of2)).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyInvalid, (await PolicyAsync("p2", 1, "CREATE_DRAFT", n3of2)).Reason);
         var stranger = new JsonObject { ["primitive"] = "SINGLE_APPROVER", ["members"] = new JsonArray("nobody-here") };
-        Assert.Equal(ReasonCodes.AccessBoardPolicyInvalid, (await PolicyAsync("p2", 1, "CREATE_DRAFT", stranger)).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyInvalid, (await PolicyAsync("p2", 1, "CREATE_DRAFT", stranger)).Reason);
 
         var unanimous = new JsonObject { ["primitive"] = "UNANIMOUS_BOARD", ["members"] = new JsonArray("v1", "v2") };
         (await PolicyAsync("p2", 1, "CREATE_DRAFT", unanimous)).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
-        Assert.Equal(ReasonCodes.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 1, "CREATE_DRAFT", unanimous)).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 1, "CREATE_DRAFT", unanimous)).Reason);
         (await PolicyAsync("p2", 1, "UPDATE_DRAFT", unanimous)).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
         (await PolicyAsync("p2", 1, "ACTIVATE")).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
-        Assert.Equal(ReasonCodes.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 1, "UPDATE_DRAFT", unanimous)).Reason);
-        Assert.Equal(ReasonCodes.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 9, "ACTIVATE")).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 1, "UPDATE_DRAFT", unanimous)).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 9, "ACTIVATE")).Reason);
 
         (await PolicyAsync("p2", 2, "CREATE_DRAFT", unanimous)).Ok("ACCESS_BOARD_POLICY_OK_UPDATE");
         var v2 = Json((await PolicyAsync("p2", 2, "ACTIVATE")).Ok("ACCESS_BOARD_POLICY_OK_UPDATE"))["board_policy"]!;
         Assert.Equal(2, v2["active_policy_version_id"]!.GetValue<int>());
         Assert.Equal("RETIRED", v2["versions"]![0]!["lifecycle_state"]!.GetValue<string>()); // superseded
-        Assert.Equal(ReasonCodes.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 1, "ACTIVATE")).Reason);
+        Assert.Equal(AccessReasons.AccessBoardPolicyTransitionInvalid, (await PolicyAsync("p2", 1, "ACTIVATE")).Reason);
 
         var retired = Json((await PolicyAsync("p2", 2, "RETIRE")).Ok("ACCESS_BOARD_POLICY_OK_UPDATE"))["board_policy"]!;
         Assert.Null(retired["active_policy_version_id"]);
@@ -302,7 +303,7 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
         await VoteAsync("v2", caseId, "REJECT").Ok("ACCESS_BOARD_VOTE_OK");
         await Grant(GovernanceHandlers.TempGrant, erin, "CAPREQ_MANAGE", "A", ("duration_ms", 3_600_000L)).Ok("ACCESS_OVERRIDE_OK_TEMP_GRANT");
 
-        Assert.Equal(ReasonCodes.AccessEscalationDenied, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
+        Assert.Equal(AccessReasons.AccessEscalationDenied, (await f.RunAsync(erin, CapreqSimulations.Approve, key, IdBody(id))).Reason);
         Assert.Equal(CapreqReasons.CapreqApproved, (await f.RunAsync(erin, CapreqSimulations.Approve, Key("fresh"), IdBody(id))).Reason); // a new request may pass
     }
 
@@ -363,8 +364,8 @@ public sealed class EscalationTests(RuntimeFixture f) : IClassFixture<RuntimeFix
     public async Task ADelegatedAdministrator_CannotRewriteSomeoneWhoHoldsMore()
     {
         await f.GiveInstanceAsync("alice", "dana", "delegated_admin", "X", ["ACCESS_INSTANCE_COMPILE_REFRESH", "CAPREQ_MANAGE"]);
-        Assert.Equal(ReasonCodes.AccessInstanceUpserted, (await Upsert("dana", "zoe", "W")).Reason);
-        Assert.Equal(ReasonCodes.AccessGrantExceedsAuthority, (await Upsert("dana", "alice", "R")).Reason); // alice holds "*"
+        Assert.Equal(AccessReasons.AccessInstanceUpserted, (await Upsert("dana", "zoe", "W")).Reason);
+        Assert.Equal(AccessReasons.AccessGrantExceedsAuthority, (await Upsert("dana", "alice", "R")).Reason); // alice holds "*"
     }
 
     private Task<ExecutionResult> Upsert(string actor, string target, string mode) =>

@@ -80,7 +80,7 @@ public static class BoardPolicyDecider
         if (needsPayload != (c.PolicyPayload is not null))
             return Bad(needsPayload ? "CREATE_DRAFT and UPDATE_DRAFT need policy_payload" : "ACTIVATE and RETIRE take no policy_payload");
         if (c.PolicyPayload is { } payload && Governance.ValidatePayload(payload) is { } invalid)
-            return new(ReasonCodes.AccessBoardPolicyInvalid, invalid);
+            return new(AccessReasons.AccessBoardPolicyInvalid, invalid);
         return null;
     }
 
@@ -92,13 +92,13 @@ public static class BoardPolicyDecider
     {
         var version = state?.Versions.FirstOrDefault(v => v.PolicyVersionId == c.PolicyVersionId);
         var (next, illegal) = Governance.Transition(version?.LifecycleState, c.EventAction);
-        if (next is null) return new Decision<GovernanceEvent>.Rejected(ReasonCodes.AccessBoardPolicyTransitionInvalid, illegal!);
+        if (next is null) return new Decision<GovernanceEvent>.Rejected(AccessReasons.AccessBoardPolicyTransitionInvalid, illegal!);
 
         string payloadJson;
         if (c.PolicyPayload is { } payload)
         {
             if (payload.Members.FirstOrDefault(m => !knownMembers.Contains(m)) is { } stranger)
-                return new Decision<GovernanceEvent>.Rejected(ReasonCodes.AccessBoardPolicyInvalid, $"board member {stranger} is not a user of this tenant");
+                return new Decision<GovernanceEvent>.Rejected(AccessReasons.AccessBoardPolicyInvalid, $"board member {stranger} is not a user of this tenant");
             payloadJson = CanonicalJson.SerializeToString(payload);
         }
         else
@@ -106,7 +106,7 @@ public static class BoardPolicyDecider
             payloadJson = version!.PolicyPayloadJson;
         }
         return new Decision<GovernanceEvent>.Accepted(new BoardPolicyEvent(c.BoardPolicyId, c.PolicyVersionId, c.EventAction, version?.LifecycleState,
-            next.Value, payloadJson, c.Reason, actorUserId, now.Value), ReasonCodes.AccessBoardPolicyUpdated);
+            next.Value, payloadJson, c.Reason, actorUserId, now.Value), AccessReasons.AccessBoardPolicyUpdated);
     }
 
     /// <summary>Folds one event into the policy (pure; uses only the event and its id).</summary>

@@ -26,21 +26,21 @@ public static class CompileDecider
     public static Decision<InstanceCompiled>.Rejected? Validate(CompileInstance c)
     {
         if (!UserId.IsValid(c.TargetUserId))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "target_user_id must be 1..64 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "target_user_id must be 1..64 of [A-Za-z0-9_.-]");
         if (!IdRules.IsValidName(c.AccessProfileId))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "access_profile_id must be 1..64 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "access_profile_id must be 1..64 of [A-Za-z0-9_.-]");
         if (c.GlobalProfileVersionRef <= 0 || c.TenantProfileVersionRef is <= 0)
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "profile version refs are positive integers");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "profile version refs are positive integers");
         if (c.OverlayVersionRefs.Count > MaxOverlayRefs)
-            return Invalid(ReasonCodes.AccessContractValidationFailed, $"at most {MaxOverlayRefs} overlay_version_refs");
+            return Invalid(AccessReasons.AccessContractValidationFailed, $"at most {MaxOverlayRefs} overlay_version_refs");
         if (c.OverlayVersionRefs.Any(r => !IdRules.IsValidName(r.OverlayId) || r.OverlayVersionId <= 0))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "an overlay ref is an overlay_id (1..64 of [A-Za-z0-9_.-]) and a positive overlay_version_id");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "an overlay ref is an overlay_id (1..64 of [A-Za-z0-9_.-]) and a positive overlay_version_id");
         if (c.OverlayVersionRefs.Select(r => r.OverlayId).Distinct(StringComparer.Ordinal).Count() != c.OverlayVersionRefs.Count)
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "an overlay is referenced at most once");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "an overlay is referenced at most once");
         if (c.PositionId is { } p && !IdRules.IsValidName(p))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "position_id must be 1..64 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "position_id must be 1..64 of [A-Za-z0-9_.-]");
         if (!IdRules.IsBoundedText(c.CompileReason, ProfileDecider.MaxReasonLength))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, $"compile_reason must be 1..{ProfileDecider.MaxReasonLength} printable chars");
+            return Invalid(AccessReasons.AccessContractValidationFailed, $"compile_reason must be 1..{ProfileDecider.MaxReasonLength} printable chars");
         return null;
     }
 
@@ -61,13 +61,13 @@ public static class CompileDecider
         foreach (var r in c.OverlayVersionRefs.OrderBy(r => r.OverlayId, StringComparer.Ordinal))
         {
             if (!facts.Overlays.TryGetValue(r.OverlayId, out var overlay) || !overlay.Versions.TryGetValue(r.OverlayVersionId, out var version))
-                return Invalid(ReasonCodes.AccessOverlayRefInvalid, $"overlay {r.OverlayId} has no version {r.OverlayVersionId} in this tenant");
+                return Invalid(AccessReasons.AccessOverlayRefInvalid, $"overlay {r.OverlayId} has no version {r.OverlayVersionId} in this tenant");
             if (overlay.ActiveVersionId != r.OverlayVersionId)
-                return Invalid(ReasonCodes.AccessOverlayRefInvalid, $"version {r.OverlayVersionId} of overlay {r.OverlayId} is {WireNames.Of(version.Lifecycle)}, not the ACTIVE one");
+                return Invalid(AccessReasons.AccessOverlayRefInvalid, $"version {r.OverlayVersionId} of overlay {r.OverlayId} is {WireNames.Of(version.Lifecycle)}, not the ACTIVE one");
             ops.AddRange(version.Ops);
         }
         if (c.PositionId is { } positionId && !facts.PositionExists)
-            return Invalid(ReasonCodes.AccessPositionRefMissing, $"no position {positionId} in this tenant");
+            return Invalid(AccessReasons.AccessPositionRefMissing, $"no position {positionId} in this tenant");
 
         // 1. The global profile is the base. 2. A tenant profile can only narrow it: allow lists intersect, the lower
         // mode wins, financial authorization needs both. 3. Overlays: (allow ∪ added) \ removed, order-free (a removal
@@ -87,7 +87,7 @@ public static class CompileDecider
         if (IsWildcard(allow))
         {
             if (removed.Count > 0)
-                return Invalid(ReasonCodes.AccessOverlayOpInvalid,
+                return Invalid(AccessReasons.AccessOverlayOpInvalid,
                     $"REMOVE_PERMISSION {removed.Order(StringComparer.Ordinal).First()} cannot apply to a wildcard allow list: give the profile an explicit list");
             compiled = [ProfileDecider.Wildcard];
         }
@@ -108,15 +108,15 @@ public static class CompileDecider
             lineage,
             Distinct(ops.Where(o => o.Op == OverlayOpKind.TightenConstraint).Select(o => o.ConstraintRef!)),
             Distinct(ops.Where(o => o.Op == OverlayOpKind.SetEscalationPolicy).Select(o => o.EscalationPolicyRef!)),
-            NewInstance: existing is null, c.CompileReason, ctx.ActorUserId, ctx.Now.Value), ReasonCodes.AccessInstanceCompiled);
+            NewInstance: existing is null, c.CompileReason, ctx.ActorUserId, ctx.Now.Value), AccessReasons.AccessInstanceCompiled);
     }
 
     private static Decision<InstanceCompiled>.Rejected? ActiveVersion(ApProfileState profile, int version, string scope, string profileId)
     {
         if (!profile.Versions.TryGetValue(version, out var v))
-            return Invalid(ReasonCodes.AccessSchemaRefMissing, $"{scope} profile {profileId} has no version {version}");
+            return Invalid(AccessReasons.AccessSchemaRefMissing, $"{scope} profile {profileId} has no version {version}");
         return profile.CurrentVersionId == version ? null
-            : Invalid(ReasonCodes.AccessProfileNotActive, $"version {version} of {scope} profile {profileId} is {WireNames.Of(v.Lifecycle)}, not the ACTIVE one");
+            : Invalid(AccessReasons.AccessProfileNotActive, $"version {version} of {scope} profile {profileId} is {WireNames.Of(v.Lifecycle)}, not the ACTIVE one");
     }
 
     private static bool IsWildcard(IReadOnlyList<string> list) => list.Count == 1 && list[0] == ProfileDecider.Wildcard;

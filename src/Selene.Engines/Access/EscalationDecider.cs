@@ -203,20 +203,20 @@ public static class EscalationDecider
         {
             var escalation = facts.Case;
             if (escalation is null || escalation.TargetUserId != c.TargetUserId)
-                return Refuse(ReasonCodes.AccessEscalationCaseNotFound, $"no escalation case {caseId} for {c.TargetUserId}");
+                return Refuse(AccessReasons.AccessEscalationCaseNotFound, $"no escalation case {caseId} for {c.TargetUserId}");
             if (escalation.Status != EscalationStatus.Open)
-                return Refuse(ReasonCodes.AccessEscalationCaseClosed, $"the case is {WireNames.Of(escalation.Status)}");
+                return Refuse(AccessReasons.AccessEscalationCaseClosed, $"the case is {WireNames.Of(escalation.Status)}");
             if (!Governance.Answers(escalation.ToView(_ => null), c.OverrideScope, c.GrantMode))
-                return Refuse(ReasonCodes.AccessGrantExceedsAuthority,
+                return Refuse(AccessReasons.AccessGrantExceedsAuthority,
                     $"the case asks for {escalation.RequestedAction} at mode {WireNames.Of(escalation.RequestedMode)}; this grant does not answer it");
         }
 
         var startsAt = ctx.Now.Value;
         long? expiresAt = c.DurationMs is { } d ? checked(startsAt + d * 1_000_000) : null;
         if (Governance.Conflict(facts.InForce, c.OverrideType, c.OverrideScope, startsAt, expiresAt, ctx.Now) is { } clash)
-            return Refuse(ReasonCodes.AccessOverrideConflict, $"override {clash.OverrideId} already covers {c.OverrideScope} in this window");
+            return Refuse(AccessReasons.AccessOverrideConflict, $"override {clash.OverrideId} already covers {c.OverrideScope} in this window");
 
-        var reason = c.OverrideType == OverrideType.Permanent ? ReasonCodes.AccessOverridePermGranted : ReasonCodes.AccessOverrideTempGranted;
+        var reason = c.OverrideType == OverrideType.Permanent ? AccessReasons.AccessOverridePermGranted : AccessReasons.AccessOverrideTempGranted;
         GovernanceEvent granted = new OverrideGranted(overrideId, facts.TargetInstanceId, c.TargetUserId, c.OverrideType, c.OverrideScope, c.GrantMode,
             startsAt, expiresAt, c.EscalationCaseId, ctx.ActorUserId, c.SimulationId, c.ApprovalRef, c.Reason, ctx.Now.Value);
         return new Decision<GovernanceEvent>.Accepted(c.EscalationCaseId is { } answered
@@ -228,16 +228,16 @@ public static class EscalationDecider
     public static Decision<GovernanceEvent> Revoke(OverrideState? current, RevokeOverride c, OverrideFacts facts, GovernanceContext ctx)
     {
         if (current is null || current.TargetUserId != c.TargetUserId)
-            return Refuse(ReasonCodes.AccessOverrideNotFound, $"no override {c.OverrideId} for {c.TargetUserId}");
+            return Refuse(AccessReasons.AccessOverrideNotFound, $"no override {c.OverrideId} for {c.TargetUserId}");
         if (c.AccessEngineInstanceId is not null && c.AccessEngineInstanceId != current.AccessInstanceId)
             return Refuse(ReasonCodes.AccessScopeMismatch, "access_engine_instance_id is not the override's instance");
         if (current.StatusAt(ctx.Now) != OverrideStatus.Active)
-            return Refuse(ReasonCodes.AccessOverrideNotActive, $"override {c.OverrideId} is no longer in force");
+            return Refuse(AccessReasons.AccessOverrideNotActive, $"override {c.OverrideId} is no longer in force");
         if (Governance.CheckGrantAuthority(ctx.ActorUserId, facts.Approver, facts.ApproverOverrides, c.TargetUserId, current.Scope, current.GrantMode, ctx.Now)
             is { } refusal)
             return Refuse(refusal.Reason, refusal.Detail);
         return new Decision<GovernanceEvent>.Accepted(
-            new OverrideRevoked(c.OverrideId, ctx.ActorUserId, c.SimulationId, c.ApprovalRef, c.Reason, ctx.Now.Value), ReasonCodes.AccessOverrideRevoked);
+            new OverrideRevoked(c.OverrideId, ctx.ActorUserId, c.SimulationId, c.ApprovalRef, c.Reason, ctx.Now.Value), AccessReasons.AccessOverrideRevoked);
     }
 
     /// <summary>
@@ -250,7 +250,7 @@ public static class EscalationDecider
     {
         if (c.VoterUserId is { } named && named != ctx.ActorUserId)
             return Refuse(ReasonCodes.AccessScopeMismatch, "a vote is cast by the voter's own key");
-        if (escalation is null) return Refuse(ReasonCodes.AccessEscalationCaseNotFound, $"no escalation case {c.EscalationCaseId}");
+        if (escalation is null) return Refuse(AccessReasons.AccessEscalationCaseNotFound, $"no escalation case {c.EscalationCaseId}");
         var view = escalation.ToView(parse);
         var recorded = votes?.ToBoardVotes() ?? [];
         if (Governance.CheckVote(view, c.BoardPolicyId, ctx.ActorUserId, recorded) is { } refusal) return Refuse(refusal.Reason, refusal.Detail);
@@ -274,7 +274,7 @@ public static class EscalationDecider
         {
             events.Add(new EscalationCaseResolved(escalation.EscalationCaseId, EscalationStatus.Denied, ResolvedVia.BoardVote, null, now));
         }
-        return new Decision<GovernanceEvent>.Accepted(events, ReasonCodes.AccessBoardVoteRecorded, []);
+        return new Decision<GovernanceEvent>.Accepted(events, AccessReasons.AccessBoardVoteRecorded, []);
     }
 
     /// <summary>The ledger event_type of a case event: OPEN, APPROVE or DENY.</summary>

@@ -176,17 +176,17 @@ public static class Governance
         IEnumerable<BoardVote> votes)
     {
         if (escalation.Status != EscalationStatus.Open)
-            return (ReasonCodes.AccessEscalationCaseClosed, $"the case is {WireNames.Of(escalation.Status)}");
+            return (AccessReasons.AccessEscalationCaseClosed, $"the case is {WireNames.Of(escalation.Status)}");
         if (escalation.Policy is null || escalation.BoardPolicyId is null)
-            return (ReasonCodes.AccessBoardPolicyInvalid, "no board policy governs this case; an approver resolves it with an override");
+            return (AccessReasons.AccessBoardPolicyInvalid, "no board policy governs this case; an approver resolves it with an override");
         if (!string.Equals(escalation.BoardPolicyId, boardPolicyId, StringComparison.Ordinal))
-            return (ReasonCodes.AccessBoardPolicyInvalid, $"the case is bound to board policy {escalation.BoardPolicyId}");
+            return (AccessReasons.AccessBoardPolicyInvalid, $"the case is bound to board policy {escalation.BoardPolicyId}");
         if (string.Equals(voter, escalation.TargetUserId, StringComparison.Ordinal))
-            return (ReasonCodes.AccessBoardMemberRequired, "the user a case is about does not vote on it");
+            return (AccessReasons.AccessBoardMemberRequired, "the user a case is about does not vote on it");
         if (!escalation.Policy.Members.Contains(voter, StringComparer.Ordinal))
-            return (ReasonCodes.AccessBoardMemberRequired, $"{voter} is not a member of board policy {boardPolicyId}");
+            return (AccessReasons.AccessBoardMemberRequired, $"{voter} is not a member of board policy {boardPolicyId}");
         if (votes.Any(v => string.Equals(v.VoterUserId, voter, StringComparison.Ordinal)))
-            return (ReasonCodes.AccessBoardVoteDuplicate, $"{voter} has already voted on this case");
+            return (AccessReasons.AccessBoardVoteDuplicate, $"{voter} has already voted on this case");
         return null;
     }
 
@@ -220,18 +220,18 @@ public static class Governance
         {
             var held = current.AllowList ?? ["*"];
             if (CheckInstanceAuthority(actorUserId, actor, actorOverrides, targetUserId, current.BaseMode, held, current.FinancialAuth, now) is { } above)
-                return (ReasonCodes.AccessGrantExceedsAuthority, $"{targetUserId} holds more than the actor: {above.Detail}");
+                return (AccessReasons.AccessGrantExceedsAuthority, $"{targetUserId} holds more than the actor: {above.Detail}");
         }
         if (string.Equals(actorUserId, targetUserId, StringComparison.Ordinal))
-            return (ReasonCodes.AccessSelfGrantForbidden, "nobody writes their own access instance");
-        if (actor is null) return (ReasonCodes.AccessGrantExceedsAuthority, "the actor has no access instance");
-        if (mode > actor.BaseMode) return (ReasonCodes.AccessGrantExceedsAuthority, $"the actor's own mode {actor.BaseMode} is below {mode}");
+            return (AccessReasons.AccessSelfGrantForbidden, "nobody writes their own access instance");
+        if (actor is null) return (AccessReasons.AccessGrantExceedsAuthority, "the actor has no access instance");
+        if (mode > actor.BaseMode) return (AccessReasons.AccessGrantExceedsAuthority, $"the actor's own mode {actor.BaseMode} is below {mode}");
         foreach (var action in allow)
         {
             if (CheckGrantAuthority(actorUserId, actor, actorOverrides, targetUserId, action, mode, now) is { } refusal) return refusal;
         }
         if (financialAuth && !actor.FinancialAuth)
-            return (ReasonCodes.AccessGrantExceedsAuthority, "financial authorization can only be given by someone who has it");
+            return (AccessReasons.AccessGrantExceedsAuthority, "financial authorization can only be given by someone who has it");
         return null;
     }
 
@@ -246,12 +246,12 @@ public static class Governance
         IReadOnlyList<AccessOverrideView> approverOverrides, string targetUserId, string scope, AccessMode grantMode, UnixNanos now)
     {
         if (string.Equals(approverUserId, targetUserId, StringComparison.Ordinal))
-            return (ReasonCodes.AccessSelfGrantForbidden, "an approver cannot grant access to themselves");
-        if (approver is null) return (ReasonCodes.AccessGrantExceedsAuthority, "the approver has no access instance");
+            return (AccessReasons.AccessSelfGrantForbidden, "an approver cannot grant access to themselves");
+        if (approver is null) return (AccessReasons.AccessGrantExceedsAuthority, "the approver has no access instance");
         var covers = scope == "*" ? approver.AllowList is null || approver.AllowList.Contains("*") : AccessGate.AllowListCovers(approver.AllowList, scope);
-        if (!covers) return (ReasonCodes.AccessGrantExceedsAuthority, $"the approver's own access does not cover {scope}");
+        if (!covers) return (AccessReasons.AccessGrantExceedsAuthority, $"the approver's own access does not cover {scope}");
         var own = AccessGate.EffectiveMode(approver, approverOverrides, scope, now);
-        if (grantMode > own) return (ReasonCodes.AccessGrantExceedsAuthority, $"the approver's effective mode {own} is below the mode granted ({grantMode})");
+        if (grantMode > own) return (AccessReasons.AccessGrantExceedsAuthority, $"the approver's effective mode {own} is below the mode granted ({grantMode})");
         return null;
     }
 

@@ -97,7 +97,7 @@ public static class InstanceDecider
         var allow = c.Allow.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
         return new Decision<GovernanceEvent>.Accepted(new AccessInstanceWritten(AccessInstanceId(ctx.TenantId, c.TargetUserId), ctx.TenantId, c.TargetUserId,
             InstanceEventAction.Upsert, c.RoleTemplateId, mode, Baseline(allow, c.FinancialAuth), c.IdentityVerified, c.VerificationLevel, c.DeviceTrustLevel,
-            c.LifecycleState, null, ctx.Now.Value), ReasonCodes.AccessInstanceUpserted);
+            c.LifecycleState, null, ctx.Now.Value), AccessReasons.AccessInstanceUpserted);
     }
 
     /// <summary>

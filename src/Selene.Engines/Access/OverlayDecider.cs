@@ -48,11 +48,11 @@ public static class OverlayDecider
     {
         if (command.Ops is { } text && ReadOps(text).Error is { } badOps) return badOps;
         if (!IdRules.IsValidName(command.OverlayId))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "overlay_id must be 1..64 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "overlay_id must be 1..64 of [A-Za-z0-9_.-]");
         if (command.OverlayVersionId <= 0)
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "overlay_version_id must be a positive integer");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "overlay_version_id must be a positive integer");
         if (!IdRules.IsBoundedText(command.Reason, ProfileDecider.MaxReasonLength))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, $"reason must be 1..{ProfileDecider.MaxReasonLength} printable chars");
+            return Invalid(AccessReasons.AccessContractValidationFailed, $"reason must be 1..{ProfileDecider.MaxReasonLength} printable chars");
         var writes = command.Action is OverlayEventAction.CreateDraft or OverlayEventAction.UpdateDraft;
         if (writes && command.Ops is null) return OpInvalid($"{WireNames.Of(command.Action)} needs overlay_ops");
         if (!writes && command.Ops is not null) return OpInvalid($"{WireNames.Of(command.Action)} takes no overlay_ops");
@@ -69,7 +69,7 @@ public static class OverlayDecider
         var at = ctx.Now.Value;
         overlay.Versions.TryGetValue(v, out var version);
         if (command.Action != OverlayEventAction.CreateDraft && version is null)
-            return Invalid(ReasonCodes.AccessOverlayRefInvalid, $"version {v} of overlay {command.OverlayId} was never drafted");
+            return Invalid(AccessReasons.AccessOverlayRefInvalid, $"version {v} of overlay {command.OverlayId} was never drafted");
 
         switch (command.Action)
         {
@@ -87,7 +87,7 @@ public static class OverlayDecider
                 if (overlay.ActiveVersionId is { } previous)
                 {
                     var superseded = new OverlayVersionRetired(ctx.TenantId, command.OverlayId, previous, ctx.ActorUserId, at, command.Reason, SupersededBy: v, WasActive: true);
-                    return new Decision<OverlayEvent>.Accepted([superseded, activated], ReasonCodes.AccessApOverlayUpdated, []);
+                    return new Decision<OverlayEvent>.Accepted([superseded, activated], AccessReasons.AccessApOverlayUpdated, []);
                 }
                 return Accept(activated);
 
@@ -122,11 +122,11 @@ public static class OverlayDecider
         }
     }
 
-    private static Decision<OverlayEvent>.Accepted Accept(OverlayEvent e) => new([e], ReasonCodes.AccessApOverlayUpdated, []);
+    private static Decision<OverlayEvent>.Accepted Accept(OverlayEvent e) => new([e], AccessReasons.AccessApOverlayUpdated, []);
 
-    private static Decision<OverlayEvent>.Rejected Transition(string detail) => new(ReasonCodes.AccessApTransitionInvalid, detail);
+    private static Decision<OverlayEvent>.Rejected Transition(string detail) => new(AccessReasons.AccessApTransitionInvalid, detail);
 
-    private static Decision<OverlayEvent>.Rejected OpInvalid(string detail) => new(ReasonCodes.AccessOverlayOpInvalid, detail);
+    private static Decision<OverlayEvent>.Rejected OpInvalid(string detail) => new(AccessReasons.AccessOverlayOpInvalid, detail);
 
     private static Decision<OverlayEvent>.Rejected Invalid(ReasonCode reason, string detail) => new(reason, detail);
 }

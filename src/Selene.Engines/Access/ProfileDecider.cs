@@ -47,18 +47,18 @@ public static partial class ProfileDecider
     public static Decision<ApEvent>.Rejected? Validate(ApCommand command)
     {
         if (!IdRules.IsValidName(command.AccessProfileId))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "access_profile_id must be 1..64 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "access_profile_id must be 1..64 of [A-Za-z0-9_.-]");
         if (command.SchemaVersionId <= 0)
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "schema_version_id must be a positive integer");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "schema_version_id must be a positive integer");
         if (!IdRules.IsBoundedText(command.Reason, MaxReasonLength))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, $"reason must be 1..{MaxReasonLength} printable chars");
+            return Invalid(AccessReasons.AccessContractValidationFailed, $"reason must be 1..{MaxReasonLength} printable chars");
         return command switch
         {
             CreateApDraft c => ValidatePayload(c.Scope, c.Payload),
             UpdateApDraft u => ValidatePayload(u.Scope, u.Payload),
             RecordRuleAction r => ValidateRuleAction(r),
             ConfirmReview { State: ConfirmationState.ReviewInProgress } =>
-                Invalid(ReasonCodes.AccessContractValidationFailed, "authoring_confirmation_state must be PENDING_ACTIVATION_CONFIRMATION, CONFIRMED_FOR_ACTIVATION or DECLINED"),
+                Invalid(AccessReasons.AccessContractValidationFailed, "authoring_confirmation_state must be PENDING_ACTIVATION_CONFIRMATION, CONFIRMED_FOR_ACTIVATION or DECLINED"),
             _ => null,
         };
     }
@@ -67,22 +67,22 @@ public static partial class ProfileDecider
     public static Decision<ApEvent>.Rejected? ValidatePayload(ApScope scope, ApProfilePayload p)
     {
         if (!IdRules.IsBoundedText(p.ProfileName, 128))
-            return Invalid(ReasonCodes.AccessApSchemaInvalid, "profile_name must be 1..128 printable chars");
+            return Invalid(AccessReasons.AccessApSchemaInvalid, "profile_name must be 1..128 printable chars");
         var list = p.CapabilityAllowList;
         if (list.Count is 0 or > MaxAllowList)
-            return Invalid(ReasonCodes.AccessApSchemaInvalid, $"capability_allow_list holds 1..{MaxAllowList} requested_action tokens, or exactly [\"*\"]");
+            return Invalid(AccessReasons.AccessApSchemaInvalid, $"capability_allow_list holds 1..{MaxAllowList} requested_action tokens, or exactly [\"*\"]");
         if (list.Contains(Wildcard) && list.Count != 1)
-            return Invalid(ReasonCodes.AccessApSchemaInvalid, "\"*\" stands alone in capability_allow_list");
+            return Invalid(AccessReasons.AccessApSchemaInvalid, "\"*\" stands alone in capability_allow_list");
         if (list.FirstOrDefault(t => t != Wildcard && !IsCapabilityToken(t)) is { } bad)
-            return Invalid(ReasonCodes.AccessApSchemaInvalid, $"'{IdRules.Shorten(bad)}' is not a requested_action token (UPPER_SNAKE, at most 128 chars)");
+            return Invalid(AccessReasons.AccessApSchemaInvalid, $"'{IdRules.Shorten(bad)}' is not a requested_action token (UPPER_SNAKE, at most 128 chars)");
         if (list.Distinct(StringComparer.Ordinal).Count() != list.Count)
-            return Invalid(ReasonCodes.AccessApSchemaInvalid, "capability_allow_list repeats a token");
+            return Invalid(AccessReasons.AccessApSchemaInvalid, "capability_allow_list repeats a token");
         if (p.DerivedFromGlobalProfileId is { } derived)
         {
             if (scope == ApScope.Global)
-                return Invalid(ReasonCodes.AccessApSchemaInvalid, "a GLOBAL profile is not derived from another");
+                return Invalid(AccessReasons.AccessApSchemaInvalid, "a GLOBAL profile is not derived from another");
             if (!IdRules.IsValidName(derived))
-                return Invalid(ReasonCodes.AccessApSchemaInvalid, "derived_from_global_profile_id must be 1..64 of [A-Za-z0-9_.-]");
+                return Invalid(AccessReasons.AccessApSchemaInvalid, "derived_from_global_profile_id must be 1..64 of [A-Za-z0-9_.-]");
         }
         return null;
     }
@@ -99,17 +99,17 @@ public static partial class ProfileDecider
         };
         var action = WireNames.Of(r.Action);
         if (needsSuggested != (r.SuggestedRuleRef is not null))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, needsSuggested ? $"{action} needs suggested_rule_ref" : $"{action} takes no suggested_rule_ref");
+            return Invalid(AccessReasons.AccessContractValidationFailed, needsSuggested ? $"{action} needs suggested_rule_ref" : $"{action} takes no suggested_rule_ref");
         if (needsCapability != (r.CapabilityId is not null))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, needsCapability ? $"{action} needs capability_id" : $"{action} takes no capability_id");
+            return Invalid(AccessReasons.AccessContractValidationFailed, needsCapability ? $"{action} needs capability_id" : $"{action} takes no capability_id");
         if (r.SuggestedRuleRef is { } s && !IdRules.IsValidName(s, 128))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "suggested_rule_ref must be 1..128 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "suggested_rule_ref must be 1..128 of [A-Za-z0-9_.-]");
         if (r.CapabilityId is { } c && !IsCapabilityToken(c))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "capability_id must be a requested_action token (UPPER_SNAKE, at most 128 chars)");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "capability_id must be a requested_action token (UPPER_SNAKE, at most 128 chars)");
         if (r.ConstraintRef is { } k && !IdRules.IsValidName(k, 128))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "constraint_ref must be 1..128 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "constraint_ref must be 1..128 of [A-Za-z0-9_.-]");
         if (r.EscalationPolicyRef is { } e && !IdRules.IsValidName(e, 128))
-            return Invalid(ReasonCodes.AccessContractValidationFailed, "escalation_policy_ref must be 1..128 of [A-Za-z0-9_.-]");
+            return Invalid(AccessReasons.AccessContractValidationFailed, "escalation_policy_ref must be 1..128 of [A-Za-z0-9_.-]");
         return null;
     }
 
@@ -118,30 +118,30 @@ public static partial class ProfileDecider
     {
         if (Validate(command) is { } invalid) return invalid;
         if (command.Scope == ApScope.Global && !ctx.PlatformOperator)
-            return Invalid(ReasonCodes.AccessApScopeViolation, "only a platform-operator tenant writes GLOBAL profiles");
+            return Invalid(AccessReasons.AccessApScopeViolation, "only a platform-operator tenant writes GLOBAL profiles");
         if (command.Scope == ApScope.Tenant && string.Equals(ctx.TenantId, GlobalScopeKey, StringComparison.Ordinal))
-            return Invalid(ReasonCodes.AccessApScopeViolation, "a tenant named GLOBAL cannot hold TENANT profiles: its scope_key would be the platform's");
+            return Invalid(AccessReasons.AccessApScopeViolation, "a tenant named GLOBAL cannot hold TENANT profiles: its scope_key would be the platform's");
 
         var key = ScopeKey(command.Scope, ctx.TenantId);
         var v = command.SchemaVersionId;
         var at = ctx.Now.Value;
         profile.Versions.TryGetValue(v, out var version);
         if (command is not CreateApDraft && version is null)
-            return Invalid(ReasonCodes.AccessSchemaRefMissing, $"version {v} of {command.AccessProfileId} was never drafted in scope {key}");
+            return Invalid(AccessReasons.AccessSchemaRefMissing, $"version {v} of {command.AccessProfileId} was never drafted in scope {key}");
 
         switch (command)
         {
             case CreateApDraft c:
                 if (version is not null) return Transition($"version {v} exists already ({WireNames.Of(version.Lifecycle)}): draft a new version");
                 return Accept(new ApVersionWritten(c.Scope, key, c.AccessProfileId, v, ctx.ActorUserId, at, c.Reason, c.Payload, IsUpdate: false),
-                    ReasonCodes.AccessApSchemaDrafted);
+                    AccessReasons.AccessApSchemaDrafted);
 
             case UpdateApDraft u:
                 if (version!.Lifecycle != ApLifecycle.Draft) return Transition($"version {v} is {WireNames.Of(version.Lifecycle)}: only a DRAFT is updated");
                 if (ctx.Review is { State: ConfirmationState.ConfirmedForActivation or ConfirmationState.Declined } closed)
                     return Transition($"the review of version {v} is {WireNames.Of(closed.State)}: draft a new version");
                 return Accept(new ApVersionWritten(u.Scope, key, u.AccessProfileId, v, ctx.ActorUserId, at, u.Reason, u.Payload, IsUpdate: true),
-                    ReasonCodes.AccessApSchemaUpdated);
+                    AccessReasons.AccessApSchemaUpdated);
 
             case ActivateAp a:
                 if (version!.Lifecycle != ApLifecycle.Draft) return Transition($"version {v} is {WireNames.Of(version.Lifecycle)}: only a DRAFT is activated");
@@ -150,7 +150,7 @@ public static partial class ProfileDecider
                 {
                     // Reference §7.4: once a review exists it must be confirmed, with at least one rule action, before activation.
                     if (review.State != ConfirmationState.ConfirmedForActivation || review.RuleActionIds.Count == 0)
-                        return Invalid(ReasonCodes.AccessApActivationConflict,
+                        return Invalid(AccessReasons.AccessApActivationConflict,
                             $"the authoring review of version {v} is {WireNames.Of(review.State)} with {review.RuleActionIds.Count} rule action(s); activation needs CONFIRMED_FOR_ACTIVATION and at least one");
                     lineage = new ApActivationLineage(review.LatestReviewEventId, review.RuleActionIds.Count, RuleActionSetRef(review.RuleActionIds));
                 }
@@ -158,25 +158,25 @@ public static partial class ProfileDecider
                 if (profile.CurrentVersionId is { } previous)
                 {
                     var superseded = new ApVersionRetired(a.Scope, key, a.AccessProfileId, previous, ctx.ActorUserId, at, a.Reason, SupersededBy: v, WasCurrent: true);
-                    return new Decision<ApEvent>.Accepted([superseded, activated], ReasonCodes.AccessApSchemaActivated, []);
+                    return new Decision<ApEvent>.Accepted([superseded, activated], AccessReasons.AccessApSchemaActivated, []);
                 }
-                return Accept(activated, ReasonCodes.AccessApSchemaActivated);
+                return Accept(activated, AccessReasons.AccessApSchemaActivated);
 
             case RetireAp r:
                 if (version!.Lifecycle == ApLifecycle.Retired) return Transition($"version {v} is RETIRED already");
                 return Accept(new ApVersionRetired(r.Scope, key, r.AccessProfileId, v, ctx.ActorUserId, at, r.Reason, SupersededBy: null,
-                    WasCurrent: profile.CurrentVersionId == v), ReasonCodes.AccessApSchemaRetired);
+                    WasCurrent: profile.CurrentVersionId == v), AccessReasons.AccessApSchemaRetired);
 
             case ChooseReviewChannel ch:
                 if (ReviewProblem(version!, ctx.Review) is { } chProblem) return chProblem;
                 return Accept(new ApReviewChannelChosen(ch.Scope, key, ch.AccessProfileId, v, ctx.ActorUserId, at, ch.Reason, ch.Channel),
-                    ReasonCodes.AccessApReviewChannelChosen);
+                    AccessReasons.AccessApReviewChannelChosen);
 
             case RecordRuleAction ra:
                 if (ReviewProblem(version!, ctx.Review) is { } raProblem) return raProblem;
                 if (ctx.Review?.Channel is null) return Transition($"choose a review channel for version {v} before recording rule actions");
                 return Accept(new ApRuleActionRecorded(ra.Scope, key, ra.AccessProfileId, v, ctx.ActorUserId, at, ra.Reason, ra.Action, ra.SuggestedRuleRef,
-                    ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef), ReasonCodes.AccessApRuleActionRecorded);
+                    ra.CapabilityId, ra.ConstraintRef, ra.EscalationPolicyRef), AccessReasons.AccessApRuleActionRecorded);
 
             case ConfirmReview cf:
                 if (ReviewProblem(version!, ctx.Review) is { } cfProblem) return cfProblem;
@@ -187,7 +187,7 @@ public static partial class ProfileDecider
                 }
                 if (ctx.Review?.State == cf.State) return Transition($"the review of version {v} is {WireNames.Of(cf.State)} already");
                 return Accept(new ApReviewConfirmed(cf.Scope, key, cf.AccessProfileId, v, ctx.ActorUserId, at, cf.Reason, cf.State),
-                    ReasonCodes.AccessApReviewConfirmed);
+                    AccessReasons.AccessApReviewConfirmed);
 
             default:
                 return Invalid(ReasonCodes.InputSchemaInvalid, "unknown command");
@@ -246,7 +246,7 @@ public static partial class ProfileDecider
 
     private static Decision<ApEvent>.Accepted Accept(ApEvent e, ReasonCode reason) => new([e], reason, []);
 
-    private static Decision<ApEvent>.Rejected Transition(string detail) => new(ReasonCodes.AccessApTransitionInvalid, detail);
+    private static Decision<ApEvent>.Rejected Transition(string detail) => new(AccessReasons.AccessApTransitionInvalid, detail);
 
     private static Decision<ApEvent>.Rejected Invalid(ReasonCode reason, string detail) => new(reason, detail);
 }

@@ -1,3 +1,4 @@
+using Selene.Engines.Access;
 using Selene.Runtime.Platform;
 
 namespace Selene.Runtime.Access;
@@ -10,9 +11,9 @@ namespace Selene.Runtime.Access;
 public static class AccessModule
 {
     public static EngineModule Module { get; } = new(
-        "access", ReasonCodes.EngineAccess,
+        "access", AccessReasons.EngineId,
         [.. GovernanceHandlers.All, .. ProfileHandlers.All],
         [.. GovernanceHandlers.Aggregates, .. ProfileHandlers.Aggregates],
-        ReasonCodes.Kernel.All.Where(r => r.Engine == ReasonCodes.EngineAccess).ToArray(),
+        [.. AccessReasons.All, .. ReasonCodes.Kernel.All.Where(r => r.Engine == AccessReasons.EngineId)],
         [.. GovernanceHandlers.Routes, .. ProfileHandlers.Routes]);
 }

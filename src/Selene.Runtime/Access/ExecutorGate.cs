@@ -22,8 +22,8 @@ public sealed record GateVerdict(
 
     /// <summary>The refusal a non-ALLOW verdict becomes (reference §7.2 consumer rule).</summary>
     public ReasonCode RefusalReason =>
-        CaseDenied ? ReasonCodes.AccessEscalationDenied
-        : Decision.Decision == AccessDecisionKind.Deny ? ReasonCodes.AccessScopeViolation
+        CaseDenied ? AccessReasons.AccessEscalationDenied
+        : Decision.Decision == AccessDecisionKind.Deny ? AccessReasons.AccessScopeViolation
         : ReasonCodes.AccessApRequired;
 
     /// <summary>An approver or board can resolve it: ESCALATE for a mode upgrade, and this request has no closed case yet.</summary>
@@ -70,7 +70,7 @@ public static class ExecutorGate
 
     /// <summary>The journal entry of a gate decision (payload from the reference's payload_min allowlist, plus step and case).</summary>
     public static JournalDraft Journal(GateVerdict verdict, ReasonCode reason, string simulationId) =>
-        new(ReasonCodes.EngineAccess, JournalEventTypes.AccessDecision, reason, JournalPayload.Create(
+        new(AccessReasons.EngineId, JournalEventTypes.AccessDecision, reason, JournalPayload.Create(
             ("simulation_id", simulationId),
             ("access_instance_id", verdict.AccessInstanceId ?? "NONE"),
             ("requested_action", verdict.RequestedAction),
@@ -127,8 +127,8 @@ public static class ExecutorGate
         var opened = new EscalationCaseOpened(verdict.EscalationCaseId!, context.Actor.Value, verdict.AccessInstanceId!, simulationId,
             context.IdempotencyKey.Value, requestHash, verdict.RequestedAction, verdict.RequestedMode, verdict.Decision.EffectiveMode!.Value,
             EscalationTrigger.ApApprovalRequired, bound?.BoardPolicyId, bound?.VersionId, bound?.PayloadJson, context.Correlation.ToString(), context.Now.Value);
-        await GovernanceHandlers.Cases.WriteAsync(tx, null, opened, context, ReasonCodes.AccessEscalationOpened, ct);
-        return new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.EscalationCaseOpened, ReasonCodes.AccessEscalationOpened, JournalPayload.Create(
+        await GovernanceHandlers.Cases.WriteAsync(tx, null, opened, context, AccessReasons.AccessEscalationOpened, ct);
+        return new JournalDraft(AccessReasons.EngineId, JournalEventTypes.EscalationCaseOpened, AccessReasons.AccessEscalationOpened, JournalPayload.Create(
             ("escalation_case_id", opened.EscalationCaseId),
             ("target_user_id", opened.TargetUserId),
             ("simulation_id", simulationId),

@@ -65,7 +65,7 @@ public static class GovernanceHandlers
     /// id, one row per policy with every version.
     /// </summary>
     public static Aggregate<BoardPolicyState, BoardPolicyEvent, GovernanceEvent> Policies { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_board_policy", streamField: "board_policy_id", viewName: "board_policy",
+        AccessReasons.EngineId, storeName: "access_board_policy", streamField: "board_policy_id", viewName: "board_policy",
         streamOf: e => e.BoardPolicyId,
         eventTypeOf: e => WireNames.Of(e.EventAction),
         evolve: BoardPolicyDecider.Evolve,
@@ -81,7 +81,7 @@ public static class GovernanceHandlers
     /// whole new instance; status its lifecycle state.
     /// </summary>
     public static Aggregate<AccessInstanceState, AccessInstanceWritten, GovernanceEvent> Instances { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_instance", streamField: "user_id", viewName: "access_instance",
+        AccessReasons.EngineId, storeName: "access_instance", streamField: "user_id", viewName: "access_instance",
         streamOf: e => e.UserId,
         eventTypeOf: e => WireNames.Of(e.EventAction),
         evolve: (state, e, _) => InstanceDecider.Evolve(state, e),
@@ -94,7 +94,7 @@ public static class GovernanceHandlers
     /// by the granting request), events GRANT and REVOKE; status ACTIVE or REVOKED (EXPIRED is computed by readers).
     /// </summary>
     public static Aggregate<OverrideState, OverrideEvent, GovernanceEvent> Overrides { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_override", streamField: "override_id", viewName: "override",
+        AccessReasons.EngineId, storeName: "access_override", streamField: "override_id", viewName: "override",
         streamOf: e => e.OverrideId,
         eventTypeOf: EscalationDecider.OverrideEventType,
         evolve: (state, e, _) => EscalationDecider.EvolveOverride(state, e),
@@ -111,7 +111,7 @@ public static class GovernanceHandlers
     /// events OPEN (by the executor), APPROVE and DENY; status OPEN, APPROVED or DENIED.
     /// </summary>
     public static Aggregate<EscalationCaseState, EscalationCaseEvent, GovernanceEvent> Cases { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_escalation_case", streamField: "escalation_case_id", viewName: "escalation_case",
+        AccessReasons.EngineId, storeName: "access_escalation_case", streamField: "escalation_case_id", viewName: "escalation_case",
         streamOf: e => e.EscalationCaseId,
         eventTypeOf: EscalationDecider.CaseEventType,
         evolve: (state, e, _) => EscalationDecider.EvolveCase(state, e),
@@ -128,7 +128,7 @@ public static class GovernanceHandlers
     /// it), event VOTE whose id is the vote's row id; status the threshold status after the last vote.
     /// </summary>
     public static Aggregate<CaseVotesState, BoardVoteCast, GovernanceEvent> Votes { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_board_votes", streamField: "escalation_case_id", viewName: "votes",
+        AccessReasons.EngineId, storeName: "access_board_votes", streamField: "escalation_case_id", viewName: "votes",
         streamOf: e => e.EscalationCaseId,
         eventTypeOf: _ => "VOTE",
         evolve: EscalationDecider.EvolveVotes,
@@ -161,8 +161,8 @@ public static class GovernanceHandlers
     public static IReadOnlyList<ISimulationHandler> All { get; } =
     [
         new EngineSimulation<InstanceUpsertInput, UpsertInstance, AccessInstanceState, GovernanceEvent, InstanceWriteFacts>(
-            Record(InstanceUpsert, "ACCESS_INSTANCE_COMPILE_REFRESH", AccessMode.X, ReasonCodes.AccessInstanceUpserted, ReasonCodes.AccessSelfGrantForbidden,
-                ReasonCodes.AccessGrantExceedsAuthority),
+            Record(InstanceUpsert, "ACCESS_INSTANCE_COMPILE_REFRESH", AccessMode.X, AccessReasons.AccessInstanceUpserted, AccessReasons.AccessSelfGrantForbidden,
+                AccessReasons.AccessGrantExceedsAuthority),
             Instances,
             toCommand: i => new UpsertInstance(i.TargetUserId, i.RoleTemplateId, i.Allow, i.AccessMode, i.FinancialAuth, i.IdentityVerified, i.VerificationLevel,
                 i.DeviceTrustLevel, i.LifecycleState),
@@ -171,8 +171,8 @@ public static class GovernanceHandlers
             readFacts: (tx, c, current, ctx, ct) => InstanceWriteFactsAsync(tx, c.TargetUserId, current, ctx, ct),
             result: InstanceResult),
         new EngineSimulation<TempGrantInput, GrantOverride, OverrideState, GovernanceEvent, OverrideFacts>(
-            Record(TempGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverrideTempGranted, ReasonCodes.AccessOverrideConflict,
-                ReasonCodes.AccessGrantExceedsAuthority, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
+            Record(TempGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, AccessReasons.AccessOverrideTempGranted, AccessReasons.AccessOverrideConflict,
+                AccessReasons.AccessGrantExceedsAuthority, AccessReasons.AccessEscalationCaseNotFound, AccessReasons.AccessEscalationCaseClosed),
             Overrides,
             toCommand: i => new GrantOverride(TempGrant, i.TargetUserId, i.AccessEngineInstanceId, i.OverrideScope, i.GrantMode,
                 i.DurationMs is null ? OverrideType.OneShot : OverrideType.Temporary, i.DurationMs, i.EscalationCaseId, i.ApprovalRef, i.Reason),
@@ -180,8 +180,8 @@ public static class GovernanceHandlers
             decide: (_, c, facts, ctx) => EscalationDecider.Grant(c, OverrideIdOf(c, ctx), facts, Context(ctx)),
             readFacts: GrantFactsAsync, others: [Cases], result: GrantResult),
         new EngineSimulation<PermGrantInput, GrantOverride, OverrideState, GovernanceEvent, OverrideFacts>(
-            Record(PermGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverridePermGranted, ReasonCodes.AccessOverrideConflict,
-                ReasonCodes.AccessGrantExceedsAuthority, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
+            Record(PermGrant, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, AccessReasons.AccessOverridePermGranted, AccessReasons.AccessOverrideConflict,
+                AccessReasons.AccessGrantExceedsAuthority, AccessReasons.AccessEscalationCaseNotFound, AccessReasons.AccessEscalationCaseClosed),
             Overrides,
             toCommand: i => new GrantOverride(PermGrant, i.TargetUserId, i.AccessEngineInstanceId, i.OverrideScope, i.GrantMode, OverrideType.Permanent, null,
                 i.EscalationCaseId, i.ApprovalRef, i.Reason),
@@ -189,8 +189,8 @@ public static class GovernanceHandlers
             decide: (_, c, facts, ctx) => EscalationDecider.Grant(c, OverrideIdOf(c, ctx), facts, Context(ctx)),
             readFacts: GrantFactsAsync, others: [Cases], result: GrantResult),
         new EngineSimulation<RevokeInput, RevokeOverride, OverrideState, GovernanceEvent, OverrideFacts>(
-            Record(Revoke, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, ReasonCodes.AccessOverrideRevoked, ReasonCodes.AccessOverrideNotFound,
-                ReasonCodes.AccessOverrideNotActive, ReasonCodes.AccessGrantExceedsAuthority),
+            Record(Revoke, "ACCESS_OVERRIDE_MANAGE", AccessMode.A, AccessReasons.AccessOverrideRevoked, AccessReasons.AccessOverrideNotFound,
+                AccessReasons.AccessOverrideNotActive, AccessReasons.AccessGrantExceedsAuthority),
             Overrides,
             toCommand: i => new RevokeOverride(Revoke, i.TargetUserId, i.OverrideId, i.AccessEngineInstanceId, i.ApprovalRef, i.Reason),
             validate: ValidateRevoke, targetOf: (c, _) => c.OverrideId,
@@ -203,8 +203,8 @@ public static class GovernanceHandlers
             },
             result: (state, _, _, _) => new JsonObject { ["override"] = GovernanceViews.Override(state!) }),
         new EngineSimulation<BoardPolicyInput, UpdateBoardPolicy, BoardPolicyState, GovernanceEvent, IReadOnlySet<string>>(
-            Record(BoardPolicyUpdate, "ACCESS_SCHEMA_MANAGE", AccessMode.X, ReasonCodes.AccessBoardPolicyUpdated, ReasonCodes.AccessBoardPolicyInvalid,
-                ReasonCodes.AccessBoardPolicyTransitionInvalid),
+            Record(BoardPolicyUpdate, "ACCESS_SCHEMA_MANAGE", AccessMode.X, AccessReasons.AccessBoardPolicyUpdated, AccessReasons.AccessBoardPolicyInvalid,
+                AccessReasons.AccessBoardPolicyTransitionInvalid),
             Policies,
             toCommand: i => new UpdateBoardPolicy(i.BoardPolicyId, i.PolicyVersionId, i.EventAction, i.Reason, i.PolicyPayload),
             validate: c => BoardPolicyDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
@@ -221,8 +221,8 @@ public static class GovernanceHandlers
             }),
         // Lock order shared by every writer of a case: its votes stream, then the case, then the board's override.
         new EngineSimulation<BoardVoteInput, CastBoardVote, CaseVotesState, GovernanceEvent, EscalationCaseState?>(
-            Record(BoardVote, "ACCESS_ESCALATION_VOTE", AccessMode.W, ReasonCodes.AccessBoardVoteRecorded, ReasonCodes.AccessBoardMemberRequired,
-                ReasonCodes.AccessBoardVoteDuplicate, ReasonCodes.AccessEscalationCaseNotFound, ReasonCodes.AccessEscalationCaseClosed),
+            Record(BoardVote, "ACCESS_ESCALATION_VOTE", AccessMode.W, AccessReasons.AccessBoardVoteRecorded, AccessReasons.AccessBoardMemberRequired,
+                AccessReasons.AccessBoardVoteDuplicate, AccessReasons.AccessEscalationCaseNotFound, AccessReasons.AccessEscalationCaseClosed),
             Votes,
             toCommand: i => new CastBoardVote(BoardVote, i.EscalationCaseId, i.BoardPolicyId, i.VoteValue, i.Reason, i.VoterUserId),
             validate: ValidateVote, targetOf: (c, _) => c.EscalationCaseId,
@@ -372,7 +372,7 @@ public static class GovernanceHandlers
         var id = request.RouteValues["board_policy_id"];
         return await Policies.GetAsync(tx, id, ct) is { } state
             ? new ReadResult.Ok(new JsonObject { ["board_policy"] = GovernanceViews.Policy(state) })
-            : new ReadResult.Refused(ReasonCodes.AccessBoardPolicyNotFound, "no such board policy in this tenant");
+            : new ReadResult.Refused(AccessReasons.AccessBoardPolicyNotFound, "no such board policy in this tenant");
     }
 
     /// <summary>GET /v1/access/overrides: the newest 1000 overrides (optionally of one user), their status as of now.</summary>
@@ -415,7 +415,7 @@ public static class GovernanceHandlers
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         return await Cases.GetAsync(tx, id, ct) is { } escalation
             ? new ReadResult.Ok(new JsonObject { ["escalation_case"] = GovernanceViews.Case(escalation, await Votes.GetAsync(tx, id, ct)) })
-            : new ReadResult.Refused(ReasonCodes.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
+            : new ReadResult.Refused(AccessReasons.AccessEscalationCaseNotFound, "no such escalation case in this tenant");
     }
 
     /// <summary>GET /v1/access/instances: the tenant's instances in user id order (the first 1000).</summary>

@@ -33,7 +33,7 @@ public sealed record ActiveOverlayOp(string OverlayId, int OverlayVersionId, str
 /// <summary>
 /// The PH2.ACCESS.002 "master access schema" simulations wired to the executor (reference §7.5): AP schema
 /// versions, their authoring review, tenant overlays, and compiling a user's access instance. Every journal entry
-/// is written under PH1.ACCESS (<see cref="ReasonCodes.EngineAccess"/>), the module's one engine id.
+/// is written under PH1.ACCESS (<see cref="AccessReasons.EngineId"/>), the module's one engine id.
 /// </summary>
 public static class ProfileHandlers
 {
@@ -58,14 +58,14 @@ public static class ProfileHandlers
         new(id, Owner, type, SimulationStatus.Active, action, AccessMode.X, Scope, codes);
 
     private static readonly ReasonCode[] SchemaRefusals =
-        [ReasonCodes.AccessContractValidationFailed, ReasonCodes.AccessApScopeViolation, ReasonCodes.AccessSchemaRefMissing, ReasonCodes.AccessApTransitionInvalid];
+        [AccessReasons.AccessContractValidationFailed, AccessReasons.AccessApScopeViolation, AccessReasons.AccessSchemaRefMissing, AccessReasons.AccessApTransitionInvalid];
 
     /// <summary>
     /// The tenant overlays: <c>access_ap_overlay_ledger</c> / <c>access_ap_overlay_current</c>, one stream per overlay
     /// id holding every version; the stream is ACTIVE while one version is in force, INACTIVE otherwise.
     /// </summary>
     public static Aggregate<OverlayState, OverlayEvent, OverlayEvent> Overlays { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_ap_overlay", streamField: "overlay_id", viewName: "overlay",
+        AccessReasons.EngineId, storeName: "access_ap_overlay", streamField: "overlay_id", viewName: "overlay",
         streamOf: e => e.OverlayId,
         eventTypeOf: e => WireNames.Of(OverlayActionOf(e)),
         evolve: (state, e, _) => OverlayDecider.Evolve(state, e),
@@ -92,7 +92,7 @@ public static class ProfileHandlers
     /// version is current, INACTIVE otherwise.
     /// </summary>
     public static Aggregate<ApProfileStream, ApSchemaEvent, ApEvent> Schemas { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_ap_schema", streamField: "access_profile_stream", viewName: "access_profile",
+        AccessReasons.EngineId, storeName: "access_ap_schema", streamField: "access_profile_stream", viewName: "access_profile",
         streamOf: e => ProfileDecider.StreamId(e.Scope, e.AccessProfileId),
         eventTypeOf: SchemaActionOf,
         evolve: (state, e, _) => ProfileDecider.EvolveStream(state, e),
@@ -123,7 +123,7 @@ public static class ProfileHandlers
     /// review's confirmation state. Its event ids are the review event ids activation lineage names.
     /// </summary>
     public static Aggregate<ApReviewStream, ApReviewEvent, ApEvent> Reviews { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_ap_authoring_review", streamField: "authoring_review_stream", viewName: "authoring_review",
+        AccessReasons.EngineId, storeName: "access_ap_authoring_review", streamField: "authoring_review_stream", viewName: "authoring_review",
         streamOf: e => ProfileDecider.VersionStreamId(e.Scope, e.AccessProfileId, e.SchemaVersionId),
         eventTypeOf: ReviewKindOf,
         evolve: ProfileDecider.EvolveReview,
@@ -150,7 +150,7 @@ public static class ProfileHandlers
     /// the ledger's event_type is the rule action.
     /// </summary>
     public static Aggregate<ApRuleActionsStream, ApRuleActionRecorded, ApEvent> RuleActions { get; } = new(
-        ReasonCodes.EngineAccess, storeName: "access_ap_rule_review_actions", streamField: "rule_actions_stream", viewName: "rule_actions",
+        AccessReasons.EngineId, storeName: "access_ap_rule_review_actions", streamField: "rule_actions_stream", viewName: "rule_actions",
         streamOf: e => ProfileDecider.VersionStreamId(e.Scope, e.AccessProfileId, e.SchemaVersionId),
         eventTypeOf: e => WireNames.Of(e.Action),
         evolve: ProfileDecider.EvolveRuleActions,
@@ -183,29 +183,29 @@ public static class ProfileHandlers
     [
         Ap<ApSchemaWriteInput, ApProfileStream>(SchemaCreateDraft, SimulationType.Draft, Schemas,
             i => new CreateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
-            [ReasonCodes.AccessApSchemaDrafted, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
+            [AccessReasons.AccessApSchemaDrafted, AccessReasons.AccessApSchemaInvalid, .. SchemaRefusals]),
         Ap<ApSchemaWriteInput, ApProfileStream>(SchemaUpdate, SimulationType.Commit, Schemas,
             i => new UpdateApDraft(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ProfilePayload, i.Reason),
-            [ReasonCodes.AccessApSchemaUpdated, ReasonCodes.AccessApSchemaInvalid, .. SchemaRefusals]),
+            [AccessReasons.AccessApSchemaUpdated, AccessReasons.AccessApSchemaInvalid, .. SchemaRefusals]),
         Ap<ApSchemaMoveInput, ApProfileStream>(SchemaActivate, SimulationType.Commit, Schemas,
             i => new ActivateAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
-            [ReasonCodes.AccessApSchemaActivated, ReasonCodes.AccessApActivationConflict, .. SchemaRefusals]),
+            [AccessReasons.AccessApSchemaActivated, AccessReasons.AccessApActivationConflict, .. SchemaRefusals]),
         Ap<ApSchemaMoveInput, ApProfileStream>(SchemaRetire, SimulationType.Commit, Schemas,
             i => new RetireAp(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.Reason),
-            [ReasonCodes.AccessApSchemaRetired, .. SchemaRefusals]),
+            [AccessReasons.AccessApSchemaRetired, .. SchemaRefusals]),
         Ap<ReviewChannelInput, ApReviewStream>(ReviewChannelCommit, SimulationType.Commit, Reviews,
             i => new ChooseReviewChannel(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.ReviewChannel, i.Reason),
-            [ReasonCodes.AccessApReviewChannelChosen, .. SchemaRefusals]),
+            [AccessReasons.AccessApReviewChannelChosen, .. SchemaRefusals]),
         Ap<RuleActionInput, ApRuleActionsStream>(RuleActionCommit, SimulationType.Commit, RuleActions,
             i => new RecordRuleAction(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.RuleAction, i.SuggestedRuleRef, i.CapabilityId, i.ConstraintRef,
                 i.EscalationPolicyRef, i.Reason),
-            [ReasonCodes.AccessApRuleActionRecorded, .. SchemaRefusals]),
+            [AccessReasons.AccessApRuleActionRecorded, .. SchemaRefusals]),
         Ap<ConfirmInput, ApReviewStream>(ConfirmCommit, SimulationType.Commit, Reviews,
             i => new ConfirmReview(i.Scope, i.AccessProfileId, i.SchemaVersionId, i.AuthoringConfirmationState, i.Reason),
-            [ReasonCodes.AccessApReviewConfirmed, .. SchemaRefusals]),
+            [AccessReasons.AccessApReviewConfirmed, .. SchemaRefusals]),
         new EngineSimulation<OverlayUpdateInput, UpdateOverlay, OverlayState, OverlayEvent, bool>(
-            Record(OverlayUpdate, SimulationType.Commit, SchemaManage, ReasonCodes.AccessApOverlayUpdated, ReasonCodes.AccessOverlayOpInvalid,
-                ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessApTransitionInvalid, ReasonCodes.AccessContractValidationFailed),
+            Record(OverlayUpdate, SimulationType.Commit, SchemaManage, AccessReasons.AccessApOverlayUpdated, AccessReasons.AccessOverlayOpInvalid,
+                AccessReasons.AccessOverlayRefInvalid, AccessReasons.AccessApTransitionInvalid, AccessReasons.AccessContractValidationFailed),
             Overlays,
             toCommand: i => new UpdateOverlay(i.OverlayId, i.OverlayVersionId, i.EventAction, i.OverlayOps, i.Reason),
             validate: c => OverlayDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
@@ -213,9 +213,9 @@ public static class ProfileHandlers
             decide: (state, command, _, ctx) => OverlayDecider.Decide(state, command, new OverlayContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now))),
         // Compile writes the user's instance: the governance half's Instances aggregate is its target.
         new EngineSimulation<CompileInput, CompileInstance, AccessInstanceState, GovernanceEvent, CompileReads>(
-            Record(InstanceCompile, SimulationType.Commit, CompileRefresh, ReasonCodes.AccessInstanceCompiled, ReasonCodes.AccessSchemaRefMissing,
-                ReasonCodes.AccessProfileNotActive, ReasonCodes.AccessOverlayRefInvalid, ReasonCodes.AccessOverlayOpInvalid, ReasonCodes.AccessPositionRefMissing,
-                ReasonCodes.AccessContractValidationFailed),
+            Record(InstanceCompile, SimulationType.Commit, CompileRefresh, AccessReasons.AccessInstanceCompiled, AccessReasons.AccessSchemaRefMissing,
+                AccessReasons.AccessProfileNotActive, AccessReasons.AccessOverlayRefInvalid, AccessReasons.AccessOverlayOpInvalid, AccessReasons.AccessPositionRefMissing,
+                AccessReasons.AccessContractValidationFailed),
             GovernanceHandlers.Instances,
             toCommand: i => new CompileInstance(i.TargetUserId, i.AccessProfileId, i.GlobalProfileVersionRef, i.TenantProfileVersionRef, i.OverlayVersionRefs ?? [],
                 i.PositionId, i.CompileReason, i.LifecycleState, i.IdentityVerified, i.VerificationLevel, i.DeviceTrustLevel),
@@ -335,7 +335,7 @@ public static class ProfileHandlers
         }
         return ProfileViews.ProfileDetail(id, streams, reviews) is { } profile
             ? new ReadResult.Ok(new JsonObject { ["access_profile"] = profile })
-            : new ReadResult.Refused(ReasonCodes.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
+            : new ReadResult.Refused(AccessReasons.AccessSchemaRefMissing, "no such access profile in this tenant or GLOBAL");
     }
 
     // ---- Tenant overlays -----------------------------------------------------------------------------------------
@@ -406,7 +406,7 @@ public static class ProfileHandlers
     }
 
     private static HandlerOutcome.Rejected Refused(string simulationId, ReasonCode reason, string detail, params (string, string)[] payload) =>
-        new(reason, detail, new JournalDraft(ReasonCodes.EngineAccess, JournalEventTypes.SimulationRefused, reason,
+        new(reason, detail, new JournalDraft(AccessReasons.EngineId, JournalEventTypes.SimulationRefused, reason,
             JournalPayload.Create([("simulation_id", simulationId), .. payload])));
 
     private static string Invariant(long v) => v.ToString(CultureInfo.InvariantCulture);

@@ -31,15 +31,15 @@ public sealed class TenantBootstrap(SeleneDatabase db, TimeProvider clock)
         // new in this transaction, so its instance stream is too (nothing to lock or load).
         var context = new ExecutionContext(tenant, admin, correlation, new TurnId(1), new IdempotencyKey("tenant-create"), now);
         var written = InstanceDecider.Bootstrap(tenant.Value, admin.Value, AdminRoleTemplate, now);
-        var (_, eventId) = await GovernanceHandlers.Instances.WriteAsync(tx, null, written, context, ReasonCodes.AccessInstanceBootstrapped, ct);
-        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), ReasonCodes.EngineAccess, GovernanceHandlers.InstanceUpsert,
-            ReasonCodes.AccessInstanceBootstrapped, JournalPayload.Create(
+        var (_, eventId) = await GovernanceHandlers.Instances.WriteAsync(tx, null, written, context, AccessReasons.AccessInstanceBootstrapped, ct);
+        await JournalStore.AppendAsync(tx, [new JournalEntry(correlation, new TurnId(1), AccessReasons.EngineId, GovernanceHandlers.InstanceUpsert,
+            AccessReasons.AccessInstanceBootstrapped, JournalPayload.Create(
                 ("access_instance_id", written.AccessInstanceId), ("tenant_id", tenant.Value), ("user_id", admin.Value), ("effective_access_mode", "X"),
                 ("ledger_event_id", eventId.ToString(System.Globalization.CultureInfo.InvariantCulture))), null, null)], now.Value, ct);
         var key = KeyStore.NewKey();
         await KeyStore.InsertKeyAsync(tx, key, admin, now.Value, ct);
         await tx.CommitAsync(ct);
-        return new TenantCreation(true, ReasonCodes.AccessInstanceBootstrapped, key, written.AccessInstanceId);
+        return new TenantCreation(true, AccessReasons.AccessInstanceBootstrapped, key, written.AccessInstanceId);
     }
 }
 
