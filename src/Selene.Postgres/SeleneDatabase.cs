@@ -204,13 +204,21 @@ public sealed class TenantTransaction : IAsyncDisposable
         CheckDeferred(ran);
     }
 
-    /// <summary>Serializes writers of one entity of this tenant until the transaction ends (advisory lock).</summary>
-    public async Task LockEntityAsync(string entityKey, CancellationToken ct)
+    /// <summary>Serializes writers of one entity of this tenant until the transaction ends (<see cref="EntityLock"/>).</summary>
+    public async Task LockEntityAsync(string kind, string id, CancellationToken ct)
     {
-        await using var cmd = Command("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))");
-        cmd.Bind(TenantId, entityKey);
+        await using var cmd = Command(EntityLockSql).Bind(kind, TenantId, id);
         await cmd.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// The one advisory-lock key scheme: a transaction-scoped lock on <c>&lt;kind&gt;:&lt;tenant key&gt;:&lt;id&gt;</c>. An
+    /// engine stream's kind is its store's name and its id the stream id (<see cref="Stores.EngineStore"/>); other kinds
+    /// (<c>access</c> for a user's access, <c>os_utility_review</c>) are names no store takes.
+    /// </summary>
+    internal static NpgsqlBatchCommand EntityLock(string kind, string tenantKey, string id) => new NpgsqlBatchCommand(EntityLockSql).Bind(kind, tenantKey, id);
+
+    private const string EntityLockSql = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))";
 
     /// <summary>Sends what is still queued (<see cref="Defer"/>), then commits.</summary>
     public async Task CommitAsync(CancellationToken ct = default)

@@ -48,7 +48,7 @@ public sealed record ProjectionRow(string StreamId, string Status, string Doc, l
 /// <summary>
 /// The one store every engine uses for its pairs: lock-and-load by stream id, append, upsert, get, list by status
 /// with keyset paging, and the raw reads and replacement the rebuild needs. All work runs in a tenant transaction,
-/// so row-level security scopes it; one advisory-lock key scheme (<c>store:tenant:stream</c>) serializes the work
+/// so row-level security scopes it; the one advisory-lock key scheme (<see cref="TenantTransaction.EntityLock"/>: <c>store:tenant:stream</c>) serializes the work
 /// on one stream, its creation included. Rows are read and written under the transaction's tenant, or, for the
 /// <see cref="Global"/> view of a pair created with GLOBAL rows (<c>selene.create_engine_store(name, true)</c>),
 /// under the reserved key <see cref="GlobalTenantKey"/>: every tenant reads those, only a platform operator writes
@@ -88,8 +88,7 @@ public sealed class EngineStore(StorePair pair)
     public async Task<ProjectionRow?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
-        batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))"),
-            Pair.Name, KeyOf(tx), streamId));
+        batch.BatchCommands.Add(TenantTransaction.EntityLock(Pair.Name, KeyOf(tx), streamId));
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
             KeyOf(tx), streamId));
         await using var reader = await batch.ExecuteReaderAsync(ct);

@@ -197,7 +197,7 @@ public static class GovernanceHandlers
             decide: (state, c, facts, ctx) => EscalationDecider.Revoke(state, c, facts, Context(ctx)),
             readFacts: async (tx, c, _, ctx, ct) =>
             {
-                await tx.LockEntityAsync("access:" + c.TargetUserId, ct); // the lock every writer of a user's access takes
+                await tx.LockEntityAsync("access", c.TargetUserId, ct); // the lock every writer of a user's access takes
                 var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
                 return new OverrideFacts(approver, approverOverrides, null, null, []);
             },
@@ -250,7 +250,7 @@ public static class GovernanceHandlers
     /// </summary>
     private static async Task<OverrideFacts> GrantFactsAsync(TenantTransaction tx, GrantOverride c, OverrideState? _, ExecutionContext ctx, CancellationToken ct)
     {
-        await tx.LockEntityAsync("access:" + c.TargetUserId, ct); // the lock every writer of a user's access takes
+        await tx.LockEntityAsync("access", c.TargetUserId, ct); // the lock every writer of a user's access takes
         var (approver, approverOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
         var target = await AccessGovernanceQueries.GateFactsAsync(tx, c.TargetUserId, null, ctx.Now.Value, ct);
         var escalation = c.EscalationCaseId is { } caseId ? await Cases.LockAndLoadAsync(tx, caseId, ct) : null;
@@ -332,7 +332,7 @@ public static class GovernanceHandlers
     internal static async Task<InstanceWriteFacts> InstanceWriteFactsAsync(TenantTransaction tx, string targetUserId, AccessInstanceState? current,
         ExecutionContext ctx, CancellationToken ct)
     {
-        await tx.LockEntityAsync("access:" + targetUserId, ct); // the lock every writer of a user's access takes
+        await tx.LockEntityAsync("access", targetUserId, ct); // the lock every writer of a user's access takes
         var (actor, actorOverrides) = await ExecutorGate.LoadAsync(tx, ctx.Actor.Value, null, ctx.Now, ct);
         var created = await KeyStore.EnsureIdentityAsync(tx, targetUserId, ctx.Now.Value, ct);
         return new InstanceWriteFacts(new InstanceAuthority(actor, actorOverrides, current is null ? null : AccessCheck.ToView(current)), created);

@@ -56,7 +56,7 @@ public sealed class UtilityReviewRunner(SeleneDatabase db, TimeProvider clock, U
             $"os_utility_review|{tenant.Value}|{day:yyyy-MM-dd}|{now.Value}")));
         await using var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct);
         // Two runs for one tenant would read each other's half-written chains; one at a time.
-        await tx.LockEntityAsync("os_utility_review", ct);
+        await tx.LockEntityAsync("os_utility_review", "runs", ct);
 
         var run = new Run(tx, _thresholds, correlation, now.Value);
         var engines = await OsOutcomeStore.EnginesOfDayAsync(tx, day, ct);
