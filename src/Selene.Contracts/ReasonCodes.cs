@@ -75,7 +75,7 @@ public sealed record ReasonCode
 /// <summary>
 /// The kernel's reason codes, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of 1000
 /// per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 4xxx PH1.OS, 7xxx the PH1.ACCESS
-/// gate (the engines own the rest of their block in their own code classes: 5xxx PH1.POSITION, 6xxx PH1.CAPREQ,
+/// gate, 11xxx PH1.LEASE, 12xxx PH1.SCHED (the engines own the rest of their block in their own code classes: 5xxx PH1.POSITION, 6xxx PH1.CAPREQ,
 /// 7xxx PH1.ACCESS). Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
 /// </summary>
 public static class ReasonCodes
@@ -85,6 +85,8 @@ public static class ReasonCodes
     public const string EngineStorage = "PH1.F";
     public const string EngineAccess = "PH1.ACCESS";
     public const string EngineOs = "PH1.OS";
+    public const string EngineLease = "PH1.LEASE";
+    public const string EngineSched = "PH1.SCHED";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
     public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, ReasonKind.Success, false);
@@ -170,8 +172,6 @@ public static class ReasonCodes
     public static readonly ReasonCode OsUtilityEngineNotOptional = new("PH1_OS_UTILITY_ENGINE_NOT_OPTIONAL", 4301, EngineOs, Severity.Warn, ReasonKind.Invalid, false);
     public static readonly ReasonCode OsUtilityNoOutcomes = new("PH1_OS_UTILITY_NO_OUTCOMES", 4302, EngineOs, Severity.Warn, ReasonKind.NotFound, false);
 
-
-
     // ---- PH1.ACCESS access gate (7xxx; the engine's own codes are Selene.Engines.Access.AccessReasons) ----
     public static readonly ReasonCode AccessAllowed = new("ACCESS_ALLOWED", 7001, EngineAccess, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode AccessDenied = new("ACCESS_DENIED", 7101, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
@@ -182,9 +182,18 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
 
+    // ---- PH1.SCHED step retry / wait / fail (12xxx; reference §11.4) -------------------------------------
+    // A FAIL or WAIT is a decision about a failed step, not an error of the caller: the codes say why the step
+    // does not run again now. None is retryable: retrying is what the decision itself schedules.
+    public static readonly ReasonCode SchedRetryScheduled = new("SCHED_RETRY_SCHEDULED", 12001, EngineSched, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode SchedInputInvalid = new("SCHED_INPUT_INVALID", 12101, EngineSched, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode SchedTimeout = new("SCHED_TIMEOUT", 12102, EngineSched, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode SchedMaxRetriesReached = new("SCHED_MAX_RETRIES_REACHED", 12103, EngineSched, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode SchedNotRetryable = new("SCHED_NOT_RETRYABLE", 12104, EngineSched, Severity.Warn, ReasonKind.Conflict, false);
+
 
     /// <summary>
-    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS and the PH1.ACCESS gate's): every field of this class.
+    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS, the PH1.ACCESS gate's, PH1.LEASE and PH1.SCHED): every field of this class.
     /// Engine codes live with their engines; the process's full registry is the kernel's extended by every engine
     /// module's (Selene.Runtime's <c>EngineModules.Reasons</c>).
     /// </summary>

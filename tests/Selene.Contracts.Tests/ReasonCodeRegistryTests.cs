@@ -21,6 +21,8 @@ public sealed partial class ReasonCodeRegistryTests
         [PositionReasons.EngineId] = 5,
         [CapreqReasons.EngineId] = 6,
         [AccessReasons.EngineId] = 7,
+        [ReasonCodes.EngineLease] = 11,
+        [ReasonCodes.EngineSched] = 12,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]
