@@ -182,6 +182,17 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
 
+    // ---- PH1.LEASE single-executor ownership of a work order (11xxx; reference §11.3) -------------------
+    public static readonly ReasonCode LeaseAcquired = new("LEASE_ACQUIRED", 11001, EngineLease, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode LeaseRenewed = new("LEASE_RENEWED", 11002, EngineLease, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode LeaseReleased = new("LEASE_RELEASED", 11003, EngineLease, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode LeaseInputInvalid = new("LEASE_INPUT_INVALID", 11101, EngineLease, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode LeaseTtlOutOfBounds = new("LEASE_TTL_OUT_OF_BOUNDS", 11102, EngineLease, Severity.Warn, ReasonKind.Invalid, false);
+    // Held by another executor until it expires or is released: asking again later may succeed.
+    public static readonly ReasonCode LeaseHeldByOther = new("LEASE_HELD_BY_OTHER", 11103, EngineLease, Severity.Warn, ReasonKind.Conflict, true);
+    public static readonly ReasonCode LeaseNotFound = new("LEASE_NOT_FOUND", 11104, EngineLease, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode LeaseTokenInvalid = new("LEASE_TOKEN_INVALID", 11105, EngineLease, Severity.Warn, ReasonKind.Conflict, false);
+
     // ---- PH1.SCHED step retry / wait / fail (12xxx; reference §11.4) -------------------------------------
     // A FAIL or WAIT is a decision about a failed step, not an error of the caller: the codes say why the step
     // does not run again now. None is retryable: retrying is what the decision itself schedules.
