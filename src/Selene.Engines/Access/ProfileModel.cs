@@ -9,6 +9,16 @@ public enum ApScope
     Tenant,
 }
 
+/// <summary>
+/// The status of a versioned stream (an access profile in one scope, an overlay): ACTIVE while one of its versions is
+/// in force, INACTIVE otherwise. It is the stream's projection status, which listings filter on.
+/// </summary>
+public enum VersionedStreamStatus
+{
+    Active,
+    Inactive,
+}
+
 /// <summary>Lifecycle of one AP schema version or overlay version: DRAFT → ACTIVE → RETIRED, never backwards.</summary>
 public enum ApLifecycle
 {

@@ -51,6 +51,8 @@ public static class ProfileHandlers
     private const string SchemaManage = "ACCESS_SCHEMA_MANAGE";
     private const string CompileRefresh = "ACCESS_INSTANCE_COMPILE_REFRESH";
     private const string Scope = "tenant+simulation_id+key";
+    /// <summary>The projection status of a profile or overlay stream with a version in force.</summary>
+    private static readonly string InForce = WireNames.Of(VersionedStreamStatus.Active);
     /// <summary>At most this many overlays in one listing (as many ledger rows as the listing folded before it moved).</summary>
     private const int MaxListed = 10000;
 
@@ -69,7 +71,7 @@ public static class ProfileHandlers
         streamOf: e => e.OverlayId,
         eventTypeOf: e => WireNames.Of(OverlayActionOf(e)),
         evolve: (state, e, _) => OverlayDecider.Evolve(state, e),
-        statusOf: s => s.ActiveVersionId is null ? "INACTIVE" : "ACTIVE",
+        statusOf: s => WireNames.Of(s.ActiveVersionId is null ? VersionedStreamStatus.Inactive : VersionedStreamStatus.Active),
         view: ProfileViews.Overlay,
         journalFields: e =>
         [
@@ -96,7 +98,7 @@ public static class ProfileHandlers
         streamOf: e => ProfileDecider.StreamId(e.Scope, e.AccessProfileId),
         eventTypeOf: SchemaActionOf,
         evolve: (state, e, _) => ProfileDecider.EvolveStream(state, e),
-        statusOf: s => s.Profile.CurrentVersionId is null ? "INACTIVE" : "ACTIVE",
+        statusOf: s => WireNames.Of(s.Profile.CurrentVersionId is null ? VersionedStreamStatus.Inactive : VersionedStreamStatus.Active),
         view: s => ProfileViews.Version(s, s.Profile.CurrentVersionId ?? s.Profile.Versions.Keys.Max()),
         journalFields: e =>
         [
@@ -307,7 +309,7 @@ public static class ProfileHandlers
     {
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         IEnumerable<(string StreamId, ApProfileStream State)> streams =
-            [.. await Schemas.ListGlobalAsync(tx, "ACTIVE", null, MaxProfilesListed, ct), .. await Schemas.ListAsync(tx, "ACTIVE", null, MaxProfilesListed, ct)];
+            [.. await Schemas.ListGlobalAsync(tx, InForce, null, MaxProfilesListed, ct), .. await Schemas.ListAsync(tx, InForce, null, MaxProfilesListed, ct)];
         return new ReadResult.Ok(new JsonObject
         {
             ["access_profiles"] = new JsonArray(streams.Take(MaxProfilesListed).Select(s => (JsonNode)ProfileViews.Current(s.State)).ToArray()),
@@ -356,7 +358,7 @@ public static class ProfileHandlers
     /// CAPREQ_SELF_APPROVE.
     /// </summary>
     public static async Task<IReadOnlyList<ActiveOverlayOp>> ActiveOverlayOpsAsync(TenantTransaction tx, CancellationToken ct) =>
-        (await Overlays.ListAsync(tx, "ACTIVE", null, int.MaxValue, ct))
+        (await Overlays.ListAsync(tx, InForce, null, int.MaxValue, ct))
             .OrderBy(o => o.StreamId, StringComparer.Ordinal)
             .SelectMany(o => o.State.Versions[o.State.ActiveVersionId!.Value].Ops.Select(op => new ActiveOverlayOp(o.StreamId, o.State.ActiveVersionId.Value,
                 WireNames.Of(op.Op), op.CapabilityId, op.ConstraintRef, op.EscalationPolicyRef)))
