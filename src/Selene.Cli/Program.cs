@@ -291,6 +291,8 @@ reviewUtility.SetAction(async (parse, ct) =>
 root.Subcommands.Add(new Command("review", "Reviews") { reviewUtility });
 // selene bench turns --------------------------------------------------------------------------------------
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));
+// selene gov … --------------------------------------------------------------------------------------------
+root.Subcommands.Add(GovCommand.Create(dataDirOption));
 
 try
 {

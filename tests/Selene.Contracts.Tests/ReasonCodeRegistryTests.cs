@@ -23,6 +23,7 @@ public sealed partial class ReasonCodeRegistryTests
         [AccessReasons.EngineId] = 7,
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
+        [ReasonCodes.EngineGov] = 13,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]

@@ -62,6 +62,7 @@ public static class EngineModules
         CapReq.CapreqModule.Module,
         Position.PositionModule.Module,
         Access.AccessModule.Module,
+        Gov.GovModule.Module,
     ];
 
     /// <summary>
