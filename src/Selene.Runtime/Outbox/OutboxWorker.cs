@@ -110,15 +110,17 @@ public sealed class OutboxWorker
     /// Runs passes until <paramref name="ct"/> is cancelled; after a pass that claimed less than a batch it waits the
     /// poll interval on the worker's clock. A pass that throws (the database away) is reported to <paramref name="onError"/>
     /// and the loop goes on after the interval: a row it held is claimed again when its lease expires.
+    /// <paramref name="onPass"/> sees each finished pass, once the wait after it has begun (so a fake clock advanced
+    /// from there wakes the loop).
     /// </summary>
-    public async Task RunAsync(CancellationToken ct, Action<Exception>? onError = null)
+    public async Task RunAsync(CancellationToken ct, Action<Exception>? onError = null, Action<OutboxPass>? onPass = null)
     {
         while (!ct.IsCancellationRequested)
         {
-            var full = false;
+            OutboxPass? pass = null;
             try
             {
-                full = (await RunOnceAsync(ct)).Claimed == _options.BatchSize;
+                pass = await RunOnceAsync(ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -130,10 +132,11 @@ public sealed class OutboxWorker
             {
                 onError?.Invoke(ex);
             }
-            if (full) continue;
+            var wait = pass?.Claimed == _options.BatchSize ? Task.CompletedTask : Task.Delay(_poll, _clock, ct);
+            if (pass is not null) onPass?.Invoke(pass);
             try
             {
-                await Task.Delay(_poll, _clock, ct);
+                await wait;
             }
             catch (OperationCanceledException)
             {

@@ -211,6 +211,52 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
         Assert.Equal(Items, await CountAsync("journal", "event_type = 'OUTBOX_CONFIRMED'"));
     }
 
+    [Fact]
+    public async Task Handoff_RefusedBecauseTheGateIsSwitchedOff_IsDeferredWithoutBurningAnAttempt()
+    {
+        Assert.True((await RunAsync("alice", "RELAY_GATE_SET_COMMIT", """{"open":true}""")).Succeeded);
+        var row = await SubmitAsync("alice", "d1");
+        var registry = new SimulationRegistry(SimulationRegistry.Default.Handlers.Concat(RelayModule.Module.Simulations));
+        var switchedOff = new SimulationExecutor(new TurnExecutor(_db, registry, SeleneCatalog.Build(registry), _clock,
+            Selene.Kernel.Os.OsConfig.Mvp with { OsEnabled = false }));
+        var off = new OutboxWorker(_db, switchedOff, _clock, new OutboxWorkerOptions("off", 8, Lease), RelayModule.Module.Handoffs);
+
+        for (var i = 1; i <= 4; i++)
+        {
+            Assert.Equal(new OutboxPass(1, 0, 0, 1, 0, 0), await off.RunOnceAsync());
+            var deferred = await RowAsync(row.OutboxId);
+            Assert.Equal((OutboxStatus.Pending, 0, At(i * Backoff), "PH1_OS_NOT_INVOKED_DISABLED"),
+                (deferred.Status, deferred.AttemptCount, deferred.NextAttemptAt, deferred.LastErrorReasonCode));
+            _clock.Advance(Backoff);
+        }
+        Assert.Equal(4, (await JournalAsync(row)).Count(j => j.EventType == "OUTBOX_ATTEMPT_DEFERRED" && j.ReasonCode == "OUTBOX_ATTEMPT_DEFERRED"));
+
+        // Switched on again, the handoff runs as its first attempt.
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker("on").RunOnceAsync());
+        Assert.Equal((OutboxStatus.Confirmed, 1), ((await RowAsync(row.OutboxId)).Status, (await RowAsync(row.OutboxId)).AttemptCount));
+    }
+
+    [Fact]
+    public async Task Loop_RunsAPassThenWaitsItsPollIntervalOnTheInjectedClock()
+    {
+        Assert.True((await RunAsync("alice", "RELAY_GATE_SET_COMMIT", """{"open":true}""")).Succeeded);
+        var passes = System.Threading.Channels.Channel.CreateUnbounded<OutboxPass>();
+        using var stop = new CancellationTokenSource();
+        var loop = Worker("loop").RunAsync(stop.Token, onPass: p => passes.Writer.TryWrite(p));
+        Task<OutboxPass> Next() => passes.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, (await Next()).Claimed);
+        var row = await SubmitAsync("alice", "l1");
+        // The loop sleeps on the fake clock: only the full poll interval (1 s) wakes it.
+        _clock.Advance(TimeSpan.FromMilliseconds(999));
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Next());
+        Assert.Equal((OutboxStatus.Confirmed, At(TimeSpan.FromSeconds(1))), ((await RowAsync(row.OutboxId)).Status, (await RowAsync(row.OutboxId)).CompletedAt));
+
+        await stop.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------------------------
 
     private OutboxWorker Worker(string owner, int batch = 8) =>
