@@ -12,6 +12,7 @@ using Selene.Postgres.Stores;
 using Selene.Runtime;
 using Selene.Runtime.Access;
 using Selene.Runtime.Os;
+using Selene.Runtime.Outbox;
 using Selene.Runtime.Platform;
 using Selene.Server;
 
@@ -42,6 +43,20 @@ serve.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(serve);
+
+// selene worker -----------------------------------------------------------------------------------------
+var worker = new Command("worker", "Run only the background workers (the outbox worker) against the same database as `selene serve`; Ctrl+C stops it");
+worker.SetAction(async (parse, ct) =>
+{
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System);
+    var outbox = new OutboxWorker(db, new SimulationExecutor(turns), TimeProvider.System);
+    Console.WriteLine($"Selene worker running ({Cli.Describe(db)}); outbox event types consumed: " +
+        (EngineModules.Handoffs.Count == 0 ? "none" : string.Join(", ", EngineModules.Handoffs.Select(h => h.EventType))) + ". Ctrl+C stops it.");
+    await outbox.RunAsync(ct, ex => Console.Error.WriteLine($"selene worker: a pass failed ({ex.GetType().Name}: {ex.Message}); the next pass tries again"));
+    return 0;
+});
+root.Subcommands.Add(worker);
 
 // selene keys create --------------------------------------------------------------------------------------
 var tenantOption = new Option<string>("--tenant") { Description = "Tenant id", Required = true };
@@ -289,6 +304,62 @@ reviewUtility.SetAction(async (parse, ct) =>
     static string Invariant<T>(T value) where T : IFormattable => value.ToString(null, CultureInfo.InvariantCulture);
 });
 root.Subcommands.Add(new Command("review", "Reviews") { reviewUtility });
+// selene outbox list | retry -------------------------------------------------------------------------------
+var stateOption = new Option<string?>("--state") { Description = "Only rows in this state: PENDING | SENT | CONFIRMED | FAILED | DEAD_LETTER" };
+var outboxJson = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+var outboxList = new Command("list", "List outbox handoffs (every tenant's, or --tenant's) with status, attempts, next attempt and last error")
+{
+    onlyTenant, stateOption, outboxJson,
+};
+outboxList.SetAction(async (parse, ct) =>
+{
+    var tenant = parse.GetValue(onlyTenant);
+    if (tenant is not null && !TenantId.IsValid(tenant))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    var state = parse.GetValue(stateOption);
+    if (state is not null && !OutboxStatus.All.Contains(state, StringComparer.Ordinal))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--state must be one of {string.Join(", ", OutboxStatus.All)}");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var rows = await new OutboxOperations(db, TimeProvider.System).ListAsync(tenant is null ? null : new TenantId(tenant), state, ct);
+    if (parse.GetValue(outboxJson))
+    {
+        Console.WriteLine(new JsonObject { ["outbox"] = new JsonArray(rows.Select(r => (JsonNode)OutboxOperations.ToJson(r)).ToArray()) }.ToJsonString());
+        return 0;
+    }
+    string[] header = ["TENANT", "ID", "EVENT_TYPE", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT_AT", "LAST_ERROR", "ACTOR", "LEASE_OWNER", "LEASE_EXPIRES_AT"];
+    var table = rows.Select(r => new[]
+    {
+        r.TenantId, r.OutboxId.ToString(CultureInfo.InvariantCulture), r.EventType, r.Status, r.AttemptCount.ToString(CultureInfo.InvariantCulture),
+        new UnixNanos(r.NextAttemptAt).ToString(), r.LastErrorReasonCode ?? "-", r.ActorUserId ?? "-", r.LeaseOwner ?? "-",
+        r.LeaseExpiresAt is { } expires ? new UnixNanos(expires).ToString() : "-",
+    }).Prepend(header).ToArray();
+    if (rows.Count > 0)
+    {
+        var widths = header.Select((_, c) => table.Max(line => line[c].Length)).ToArray();
+        foreach (var line in table) Console.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+    }
+    Console.WriteLine($"outbox list: {rows.Count} row(s)");
+    return 0;
+});
+var retryTenant = new Option<string>("--tenant") { Description = "Tenant id", Required = true };
+var outboxIdArgument = new Argument<string>("ID") { Description = "The outbox id of a DEAD_LETTER row (selene outbox list --state DEAD_LETTER)" };
+var outboxRetry = new Command("retry", "Re-drive one DEAD_LETTER handoff once: back to PENDING, due now, journaled (OUTBOX_REDRIVEN)") { outboxIdArgument, retryTenant };
+outboxRetry.SetAction(async (parse, ct) =>
+{
+    var tenant = parse.GetValue(retryTenant)!;
+    if (!TenantId.IsValid(tenant))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    var idText = parse.GetValue(outboxIdArgument)!;
+    if (!long.TryParse(idText, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"ID must be an outbox id (a positive number), not '{IdRules.Shorten(idText)}'");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var redrive = await new OutboxOperations(db, TimeProvider.System).RedriveAsync(new TenantId(tenant), id, ct);
+    if (!redrive.Succeeded) return Cli.Fail(redrive.Reason, redrive.Detail);
+    Console.WriteLine($"{redrive.Reason.Name}: {redrive.Detail}");
+    return 0;
+});
+root.Subcommands.Add(new Command("outbox", "Outbox handoffs: what is pending, failing or dead-lettered, and re-driving it") { outboxList, outboxRetry });
+
 // selene bench turns --------------------------------------------------------------------------------------
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 // selene gov … --------------------------------------------------------------------------------------------

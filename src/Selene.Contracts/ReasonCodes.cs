@@ -77,7 +77,7 @@ public sealed record ReasonCode
 /// <summary>
 /// The kernel's reason codes, grouped by owning engine like SQLSTATE classes. Ids are allocated in blocks of 1000
 /// per engine (see docs/reason-codes.md): 1xxx edge/API, 2xxx PH1.J, 3xxx PH1.F, 4xxx PH1.OS, 7xxx the PH1.ACCESS
-/// gate, 11xxx PH1.LEASE, 12xxx PH1.SCHED (the engines own the rest of their block in their own code classes: 5xxx PH1.POSITION, 6xxx PH1.CAPREQ,
+/// gate, 10xxx PH1.WORK (the OS orchestrator: outbox handoffs), 11xxx PH1.LEASE, 12xxx PH1.SCHED (the engines own the rest of their block in their own code classes: 5xxx PH1.POSITION, 6xxx PH1.CAPREQ,
 /// 7xxx PH1.ACCESS). Inside a block, x0xx are success codes and x1xx.. are refusals and failures.
 /// </summary>
 public static class ReasonCodes
@@ -87,6 +87,7 @@ public static class ReasonCodes
     public const string EngineStorage = "PH1.F";
     public const string EngineAccess = "PH1.ACCESS";
     public const string EngineOs = "PH1.OS";
+    public const string EngineWork = "PH1.WORK";
     public const string EngineLease = "PH1.LEASE";
     public const string EngineSched = "PH1.SCHED";
     public const string EngineGov = "PH1.GOV";
@@ -185,6 +186,16 @@ public static class ReasonCodes
     public static readonly ReasonCode AccessSensitiveDeny = new("ACCESS_SENSITIVE_DENY", 7106, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode AccessDeviceUntrusted = new("ACCESS_DEVICE_UNTRUSTED", 7107, EngineAccess, Severity.Warn, ReasonKind.Forbidden, false);
 
+    // ---- PH1.WORK the OS orchestrator: outbox handoffs run by the worker (10xxx; reference §11, §13.1) ----------
+    public static readonly ReasonCode OutboxHandoffConfirmed = new("OUTBOX_HANDOFF_CONFIRMED", 10001, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OutboxRedriven = new("OUTBOX_REDRIVEN", 10002, EngineWork, Severity.Info, ReasonKind.Success, false);
+    // Not yet: the attempt is put back without being counted (a switch that refuses every dispatch for a while).
+    public static readonly ReasonCode OutboxAttemptDeferred = new("OUTBOX_ATTEMPT_DEFERRED", 10003, EngineWork, Severity.Info, ReasonKind.Success, false);
+    // A row written before migration 0017 names no actor to run as: it is dead-lettered, never run as anyone.
+    public static readonly ReasonCode OutboxHandoffActorMissing = new("OUTBOX_HANDOFF_ACTOR_MISSING", 10101, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode OutboxRowNotFound = new("OUTBOX_ROW_NOT_FOUND", 10102, EngineWork, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode OutboxRedriveStateInvalid = new("OUTBOX_REDRIVE_STATE_INVALID", 10103, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
+
     // ---- PH1.LEASE single-executor ownership of a work order (11xxx; reference §11.3) -------------------
     public static readonly ReasonCode LeaseAcquired = new("LEASE_ACQUIRED", 11001, EngineLease, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode LeaseRenewed = new("LEASE_RENEWED", 11002, EngineLease, Severity.Info, ReasonKind.Success, false);
@@ -216,9 +227,8 @@ public static class ReasonCodes
     public static readonly ReasonCode QuotaUserDailyExceeded = new("QUOTA_USER_DAILY_EXCEEDED", 13104, EngineGov, Severity.Warn, ReasonKind.QuotaExceeded, true);
     public static readonly ReasonCode GovCapreqApprovalMissing = new("GOV_CAPREQ_APPROVAL_MISSING", 13105, EngineGov, Severity.Warn, ReasonKind.Forbidden, false);
 
-
     /// <summary>
-    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS, the PH1.ACCESS gate's, PH1.LEASE, PH1.SCHED and the PH1.GOV gate inputs): every field of this class.
+    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS, the PH1.ACCESS gate's, PH1.WORK, PH1.LEASE, PH1.SCHED and the PH1.GOV gate inputs): every field of this class.
     /// Engine codes live with their engines; the process's full registry is the kernel's extended by every engine
     /// module's (Selene.Runtime's <c>EngineModules.Reasons</c>).
     /// </summary>

@@ -21,4 +21,16 @@ public static class JournalEventTypes
     public const string EscalationCaseOpened = "ACCESS_ESCALATION_CASE_OPENED";
     /// <summary>A PH1.OS utility review ran for one tenant and day (payload: counts per action; the rows carry the run's correlation id).</summary>
     public const string OsUtilityReviewed = "OS_UTILITY_REVIEWED";
+    /// <summary>An outbox handoff's attempt failed (reason: the failure's code; payload: outbox id, event type, simulation, attempt).</summary>
+    public const string OutboxAttemptFailure = "OUTBOX_ATTEMPT_FAILURE";
+    /// <summary>PH1.SCHED scheduled the handoff's next attempt (payload: next_attempt_at).</summary>
+    public const string OutboxRetryScheduled = "OUTBOX_RETRY_SCHEDULED";
+    /// <summary>A handoff was refused for a reason that means "not now": put back without burning an attempt.</summary>
+    public const string OutboxAttemptDeferred = "OUTBOX_ATTEMPT_DEFERRED";
+    /// <summary>The handoff was given up (reason: PH1.SCHED's, or why it can never run; payload: the last error).</summary>
+    public const string OutboxDeadLettered = "OUTBOX_DEAD_LETTERED";
+    /// <summary>The handoff's effect committed; written in the same transaction as the effect.</summary>
+    public const string OutboxConfirmed = "OUTBOX_CONFIRMED";
+    /// <summary>An operator put a DEAD_LETTER handoff back to PENDING (<c>selene outbox retry</c>).</summary>
+    public const string OutboxRedriven = "OUTBOX_REDRIVEN";
 }

@@ -50,7 +50,8 @@ public sealed class SimulationExecutor(TurnExecutor turns)
     /// <summary>A direct call is a confirmed, understood text turn in an active session.</summary>
     public static TurnPosture ConfirmedPosture { get; } = new(true, true, true, true, true, true);
 
-    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default)
+    /// <param name="onCommit">Work that must commit with the simulation's effect or not at all (<see cref="CommitHook"/>).</param>
+    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default, CommitHook? onCommit = null)
     {
         if (request.Body.ValueKind != JsonValueKind.Object)
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
@@ -58,7 +59,7 @@ public sealed class SimulationExecutor(TurnExecutor turns)
             return Invalid(request, textError.Reason, textError.Detail);
         var turn = new TurnRequest(request.Correlation.ToString(), request.Turn.Value, TurnPath.Text, TextAlwaysOn, ConfirmedPosture,
             [RequestedMove.DispatchSimulation], Simulation: new TurnSimulation(request.SimulationId, request.Body, request.IdempotencyKey));
-        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct);
+        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit);
         return result switch
         {
             { Execution: { } execution } => execution with { Journaled = execution.Outcome != ExecutionOutcome.Replayed },

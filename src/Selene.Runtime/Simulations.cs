@@ -16,6 +16,15 @@ public sealed record ExecutionContext(
 /// <summary>A journal entry as a handler describes it; the executor adds correlation, turn, actor and key.</summary>
 public sealed record JournalDraft(string Engine, string EventType, ReasonCode Reason, JournalPayload Payload);
 
+/// <summary>
+/// Work a caller of the executor must commit together with a dispatched simulation's effect, or not at all (the outbox
+/// worker settles its row in the effect's transaction). Called only when the gate dispatched and the engine accepted,
+/// just before the journal's batch, with the executor's transaction and time: it defers its writes
+/// (<see cref="TenantTransaction.Defer"/>, so the turn keeps its round trips) and returns its journal entries, which
+/// follow the simulation's own. A deferred write that fails its row-count check fails the whole transaction.
+/// </summary>
+public delegate IReadOnlyList<JournalDraft> CommitHook(TenantTransaction tx, UnixNanos now);
+
 /// <summary>What a simulation handler decided inside the executor's transaction.</summary>
 public abstract record HandlerOutcome
 {

@@ -65,7 +65,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     private readonly OsConfig _config = config ?? OsConfig.Mvp;
 
     /// <summary>Runs one turn for an authenticated caller.</summary>
-    public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default)
+    /// <param name="onCommit">Work that must commit with a dispatched simulation's effect or not at all (<see cref="CommitHook"/>).</param>
+    public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default, CommitHook? onCommit = null)
     {
         if (!CorrelationId.TryParse(request.CorrelationId, out var correlation))
             return Invalid(ReasonCodes.OsInputSchemaInvalid, "correlation_id must be a decimal string between 1 and 2^128-1", default, default);
@@ -92,7 +93,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         {
             try
             {
-                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, ct);
+                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, onCommit, ct);
             }
             catch (NpgsqlException ex) when (attempt < MaxAttempts && StorageFailures.Classify(ex) is { Kind: StorageFailureKind.Retry })
             {
@@ -102,7 +103,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     }
 
     private async Task<TurnResult> RunOnceAsync(TenantId tenant, UserId actor, TurnRequest request, TurnShape shape, PreparedSimulation? simulation,
-        CorrelationId correlation, TurnId turn, CancellationToken ct)
+        CorrelationId correlation, TurnId turn, CommitHook? onCommit, CancellationToken ct)
     {
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
         var posture = simulation?.Posture ?? default;
@@ -205,7 +206,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                     // The writes nothing reads back go with the journal's batch (TenantTransaction.Defer): the projection,
                     // the decision, the handoffs and the stored result, which names the journal seqs it is written with.
                     TurnDecisionStore.Append(tx, Row(decided, inputJson, actor, simulation, now));
-                    OutboxStore.Enqueue(tx, correlation, accepted.Outbox, now.Value);
+                    OutboxStore.Enqueue(tx, correlation, accepted.Outbox, now.Value, new OutboxOrigin(actor.Value, turn));
+                    if (onCommit is not null) entries.AddRange(onCommit(tx, now));
                     await RecordOutcomesAsync(tx, shape, now, ct);
                     var result = accepted.Result;
                     result["simulation_id"] = simulation.Record.SimulationId;

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Selene.Postgres;
 using Selene.Runtime;
+using Selene.Runtime.Outbox;
 using Selene.Runtime.Platform;
 using Selene.Kernel.Os;
 
@@ -22,7 +23,8 @@ namespace Selene.Server;
 /// <param name="Urls">Where to listen (default http://127.0.0.1:5080).</param>
 /// <param name="MaxBodyBytes">Largest accepted request body.</param>
 /// <param name="OsEnabled">False switches the orchestration gate off: every turn (and direct call) is answered 503 PH1_OS_NOT_INVOKED_DISABLED.</param>
-public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true);
+/// <param name="Workers">Run the outbox worker in the server's host (<see cref="OutboxWorker"/>), on the server's clock.</param>
+public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -56,7 +58,9 @@ public static class SeleneApp
         builder.Services.AddSingleton(SimulationRegistry.Default);
         var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, clock, OsConfig.Mvp with { OsEnabled = options.OsEnabled });
         builder.Services.AddSingleton(turns);
-        builder.Services.AddSingleton(new SimulationExecutor(turns));
+        var executor = new SimulationExecutor(turns);
+        builder.Services.AddSingleton(executor);
+        if (options.Workers) builder.Services.AddHostedService(sp => new OutboxWorkerService(new OutboxWorker(db, executor, clock), sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
         builder.Services.AddSingleton(new RefusalJournal(db, clock));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
@@ -127,6 +131,7 @@ public static class SeleneApp
             foreach (var route in module.Routes) MapReadRoute(group, route);
         }
         MapReadRoute(v1.MapGroup("").WithTags("journal"), KernelReads.Journal);
+        MapReadRoute(v1.MapGroup("").WithTags("outbox"), OutboxOperations.Route);
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.

@@ -21,6 +21,7 @@ public sealed partial class ReasonCodeRegistryTests
         [PositionReasons.EngineId] = 5,
         [CapreqReasons.EngineId] = 6,
         [AccessReasons.EngineId] = 7,
+        [ReasonCodes.EngineWork] = 10,
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
         [ReasonCodes.EngineGov] = 13,

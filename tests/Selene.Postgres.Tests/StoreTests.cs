@@ -27,6 +27,44 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public async Task OutboxClaim_AcrossTenants_ClaimsEachDueRowOnce_AndLeavesRowLevelSecurityAsItWas()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        foreach (var tenant in new[] { "acme", "globex" })
+        {
+            await TestCluster.SeedUserAsync(db, tenant, "u1");
+            await using var tx = await TenantTransaction.BeginAsync(db.App, tenant);
+            await OutboxStore.EnqueueAsync(tx, new CorrelationId(5), [
+                new OutboxMessage("SIMULATION_COMMIT", "due", "TEST_HANDOFF", new Dictionary<string, string> { ["n"] = "1" }),
+                new OutboxMessage("SIMULATION_COMMIT", "other", "NOBODY_CONSUMES", new Dictionary<string, string> { ["n"] = "2" }),
+            ], 10, default, new OutboxOrigin("u1", new TurnId(3)));
+            await tx.CommitAsync();
+        }
+        var token = Guid.NewGuid();
+
+        // Not due before its time; then both tenants' rows of the claimed type, and only those, once.
+        Assert.Empty(await OutboxStore.ClaimAsync(db.App, ["TEST_HANDOFF"], "w1", token, 9, 100, 10, default));
+        var claimed = await OutboxStore.ClaimAsync(db.App, ["TEST_HANDOFF"], "w1", token, 10, 100, 10, default);
+        Assert.Equal(["acme", "globex"], claimed.Select(c => c.TenantId).Order());
+        Assert.Empty(await OutboxStore.ClaimAsync(db.App, ["TEST_HANDOFF"], "w2", Guid.NewGuid(), 99, 200, 10, default));
+        // The lease expired: claimable again by another worker.
+        Assert.Equal(2, (await OutboxStore.ClaimAsync(db.App, ["TEST_HANDOFF"], "w2", Guid.NewGuid(), 100, 200, 10, default)).Count);
+
+        await using (var read = await TenantTransaction.BeginAsync(db.App, "acme"))
+        {
+            var rows = await OutboxStore.ListAsync(read, default);
+            Assert.Equal(2, rows.Count); // the runtime still sees its own tenant only
+            var row = Assert.Single(rows, r => r.EventType == "TEST_HANDOFF");
+            Assert.Equal(("SENT", "w2", 200L, "u1", 3L), (row.Status, row.LeaseOwner, row.LeaseExpiresAt, row.ActorUserId, row.OriginTurnId));
+            Assert.Equal("PENDING", Assert.Single(rows, r => r.EventType == "NOBODY_CONSUMES").Status);
+        }
+        Assert.Equal(2, await Sql.CountAsync(db.Owner, "acme", "outbox")); // the owner too, outside the claim
+        // Who caused a handoff never changes.
+        Assert.Equal("SE001", (await Sql.FailsAsync(db.App, "acme", "UPDATE selene.outbox SET actor_user_id = NULL")).SqlState);
+        Assert.Equal("SE001", (await Sql.FailsAsync(db.App, "acme", "UPDATE selene.outbox SET origin_turn_id = 4")).SqlState);
+    }
+
+    [Fact]
     public async Task DeferredWrites_GoWithTheJournalBatch_AndAMissedRowCountFailsTheTransaction()
     {
         await using var db = await TestCluster.CreateDatabaseAsync();

@@ -5,13 +5,14 @@ namespace Selene.Runtime.Platform;
 
 /// <summary>
 /// Everything one engine brings, declared in one place: its simulations, its aggregates (store pairs, which the
-/// rebuild walks), its reason codes and its HTTP read routes. The registry, the catalog, <c>selene rebuild</c> and
-/// the server's read routes derive from <see cref="EngineModules.All"/>.
+/// rebuild walks), its reason codes, its HTTP read routes and the outbox handoffs it consumes. The registry, the
+/// catalog, <c>selene rebuild</c>, the server's read routes and the outbox worker's routes derive from <see cref="EngineModules.All"/>.
 /// </summary>
 /// <param name="Name">Short lower-case name (<c>selene rebuild --engine capreq</c>).</param>
 /// <param name="EngineId">The journal's engine id (PH1.CAPREQ): one per engine.</param>
 /// <param name="ReasonCodes">The codes the engine declares (its own code class in its pure folder).</param>
 /// <param name="RetiredReasonNames">Names its codes carried before a rename; they still resolve (<see cref="ReasonCodeRegistry"/>).</param>
+/// <param name="Handoffs">The outbox event types it consumes, each run as one of its simulations by the outbox worker.</param>
 public sealed record EngineModule(
     string Name,
     string EngineId,
@@ -19,7 +20,8 @@ public sealed record EngineModule(
     IReadOnlyList<IAggregate> Aggregates,
     IReadOnlyList<ReasonCode> ReasonCodes,
     IReadOnlyList<ReadRoute> Routes,
-    IReadOnlyDictionary<string, ReasonCode>? RetiredReasonNames = null)
+    IReadOnlyDictionary<string, ReasonCode>? RetiredReasonNames = null,
+    IReadOnlyList<HandoffRoute>? Handoffs = null)
 {
     /// <summary>True when <paramref name="engine"/> names this module by short name or engine id (case-insensitive).</summary>
     public bool IsNamed(string engine) =>
@@ -54,6 +56,53 @@ public abstract record ReadResult
     public sealed record Refused(ReasonCode Reason, string Detail) : ReadResult;
 }
 
+/// <summary>
+/// One outbox event type an engine consumes (ARCHITECTURE.md law 3: engines never call engines, the OS sequences them):
+/// a row of <paramref name="EventType"/> runs <paramref name="SimulationId"/> as a turn of the row's originating actor,
+/// with the inputs <paramref name="Inputs"/> makes of the row's payload (pure; the payload is the immutable JSON object
+/// the producer enqueued). Failures follow <paramref name="Policy"/> (<see cref="HandoffPolicy.Default"/> when null).
+/// </summary>
+public sealed record HandoffRoute(string EventType, string SimulationId, Func<JsonObject, JsonObject> Inputs, HandoffPolicy? Policy = null);
+
+/// <summary>
+/// How PH1.SCHED treats a handoff's failures (reference §11.4, §13.1): at most <paramref name="MaxAttempts"/> attempts
+/// (≥ 1), a fixed <paramref name="Backoff"/> between them (0..5 minutes, no jitter), a <paramref name="Timeout"/>
+/// counted from the row's creation after which a failure is final, and the retryable reasons: the names in
+/// <paramref name="RetryableReasons"/>, or — when null — every code whose <see cref="ReasonCode.Retryable"/> flag is set.
+/// </summary>
+public sealed record HandoffPolicy(int MaxAttempts, TimeSpan Backoff, TimeSpan Timeout, IReadOnlySet<string>? RetryableReasons = null)
+{
+    /// <summary>Five attempts 30 seconds apart within a day, retrying what its reason code calls retryable.</summary>
+    public static HandoffPolicy Default { get; } = new(5, TimeSpan.FromSeconds(30), TimeSpan.FromDays(1));
+
+    /// <summary>A failure with this reason may be tried again.</summary>
+    public bool IsRetryable(ReasonCode reason) => RetryableReasons?.Contains(reason.Name) ?? reason.Retryable;
+
+    /// <summary>Null when the policy is within PH1.SCHED's bounds, else what is wrong.</summary>
+    public string? Problem() =>
+        MaxAttempts < 1 ? "max attempts is at least 1"
+        : Backoff < TimeSpan.Zero || Backoff.TotalMilliseconds > Selene.Kernel.Sched.StepScheduler.MaxRetryBackoffMs ? "backoff is 0..300000 ms"
+        : Backoff.Ticks % TimeSpan.TicksPerMillisecond != 0 || Timeout.Ticks % TimeSpan.TicksPerMillisecond != 0 ? "backoff and timeout are whole milliseconds"
+        : Timeout < TimeSpan.FromMilliseconds(1) ? "timeout is at least 1 ms"
+        : null;
+}
+
+/// <summary>
+/// The reasons that mean "not now" rather than "this failed": a handoff refused with one of them is put back, due
+/// after its policy's backoff, without burning an attempt (the gate switched off, a kill switch or safe mode on).
+/// The one place to extend.
+/// </summary>
+public static class HandoffDeferrals
+{
+    public static IReadOnlySet<ReasonCode> Reasons { get; } = new HashSet<ReasonCode>
+    {
+        Selene.Contracts.ReasonCodes.OsNotInvokedDisabled,
+        // An operator's incident switches: the handoff waits for them to be lifted, it has not failed.
+        Selene.Contracts.ReasonCodes.GovKillSwitchActive,
+        Selene.Contracts.ReasonCodes.GovSafeModeActive,
+    };
+}
+
 /// <summary>The engines this process runs: ONE line per engine.</summary>
 public static class EngineModules
 {
@@ -64,6 +113,9 @@ public static class EngineModules
         Access.AccessModule.Module,
         Gov.GovModule.Module,
     ];
+
+    /// <summary>Every module's handoff routes: the outbox event types this process consumes.</summary>
+    public static IReadOnlyList<HandoffRoute> Handoffs { get; } = All.SelectMany(m => m.Handoffs ?? []).ToArray();
 
     /// <summary>
     /// The process's reason-code registry: the kernel's codes and every module's, with their retired names. Built

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using static Selene.Server.Tests.Capreqs;
+
+namespace Selene.Server.Tests;
+
+/// <summary>
+/// Operators' view of the outbox (issue 10 item 1) on the running server: a handoff no module consumes yet stays
+/// PENDING and visible (GET /v1/outbox, <c>selene outbox list</c>), and bad operator input gets its reason code.
+/// </summary>
+[Collection(SeleneServerCollection.Name)]
+public class OutboxCliTests(SeleneServerFixture f)
+{
+    [Fact]
+    public async Task UnconsumedHandoff_StaysPendingAndVisible_AndRetryRefusesWhatIsNotDeadLettered()
+    {
+        var (tenant, key) = await f.OwnTenantAsync("outbox");
+        await f.RunAsync(key, "TENANT_COMPANY_UPSERT_COMMIT",
+            JsonNode.Parse("""{"company_id":"ob-co","legal_name":"Ob Co","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""")!.AsObject(), "TENANT_COMPANY_OK_UPSERT");
+        var created = await f.RunAsync(key, "POSITION_SIM_001_CREATE_DRAFT", JsonNode.Parse("""
+            {"company_id":"ob-co","position_title":"Courier","department":"Delivery","jurisdiction":"DE","schedule_type":"PART_TIME",
+             "permission_profile_ref":"ap.courier","compensation_band_ref":"band.c1"}
+            """)!.AsObject(), "POSITION_OK_CREATE_DRAFT");
+        var id = created.Json["position"]!["position_id"]!.GetValue<string>();
+        await f.RunAsync(key, "POSITION_SIM_004_ACTIVATE_COMMIT", new JsonObject { ["position_id"] = id }, "POSITION_OK_ACTIVATE_COMMIT");
+        var spec = """{"field_key":"bike","field_type":"ENUM","required_rule":"ALWAYS","sensitivity":"SAFE","exposure_rule":"SPEAK","evidence_mode":"USER_ANSWER","prompt_short":"Bike?","prompt_long":"Do you bring your own bike?"}""";
+        await f.RunAsync(key, "POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT",
+            JsonNode.Parse($$"""{"company_id":"ob-co","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{spec}}]}""")!.AsObject(),
+            "POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT");
+        await f.RunAsync(key, "POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
+            JsonNode.Parse($$"""{"company_id":"ob-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""")!.AsObject(),
+            "POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT");
+
+        // The server's worker runs, but no module consumes the backfill handoff yet: it stays PENDING, named with its actor.
+        var read = await f.Api.GetAsync(key, "/v1/outbox?state=PENDING");
+        AssertSuccess(read, "QUERY_OK");
+        var row = Assert.Single(read.Json["outbox"]!.AsArray())!;
+        Assert.Equal(("POSITION_REQUIREMENTS_ACTIVATED", "PENDING", "admin", 0), (row["event_type"]!.GetValue<string>(), row["status"]!.GetValue<string>(),
+            row["actor_user_id"]!.GetValue<string>(), row["attempt_count"]!.GetValue<int>()));
+        Assert.Empty((await f.Api.GetAsync(key, "/v1/outbox?state=DEAD_LETTER")).Json["outbox"]!.AsArray());
+        Assert.DoesNotContain((await f.Api.GetAsync(f.CarolKey, "/v1/outbox")).Json["outbox"]!.AsArray(),
+            r => r!["payload"]!["position_id"]?.GetValue<string>() == id);
+        AssertProblem(await f.Api.GetAsync(key, "/v1/outbox?state=STUCK"), HttpStatusCode.BadRequest, "QUERY_PARAMETER_INVALID");
+
+        var list = await f.SeleneAsync("outbox", "list", "--tenant", tenant, "--state", "PENDING", "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var listed = Assert.Single(JsonNode.Parse(list.StandardOutput)!["outbox"]!.AsArray())!;
+        Assert.Equal(row["outbox_id"]!.GetValue<long>(), listed["outbox_id"]!.GetValue<long>());
+        var table = await f.SeleneAsync("outbox", "list", "--tenant", tenant);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("POSITION_REQUIREMENTS_ACTIVATED  PENDING", table.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("outbox list: 1 row(s)", table.StandardOutput, StringComparison.Ordinal);
+
+        // Bad operator input: exit 2 with its reason code, nothing changes.
+        var outboxId = row["outbox_id"]!.GetValue<long>().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var pending = await f.SeleneAsync("outbox", "retry", outboxId, "--tenant", tenant);
+        Assert.Equal(2, pending.ExitCode);
+        Assert.Contains("OUTBOX_REDRIVE_STATE_INVALID", pending.StandardError, StringComparison.Ordinal);
+        var unknown = await f.SeleneAsync("outbox", "retry", "999999999", "--tenant", tenant);
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("OUTBOX_ROW_NOT_FOUND", unknown.StandardError, StringComparison.Ordinal);
+        var notAnId = await f.SeleneAsync("outbox", "retry", "forty-two", "--tenant", tenant);
+        Assert.Equal(2, notAnId.ExitCode);
+        Assert.Contains("INPUT_FIELD_INVALID", notAnId.StandardError, StringComparison.Ordinal);
+        var badState = await f.SeleneAsync("outbox", "list", "--state", "STUCK");
+        Assert.Equal(2, badState.ExitCode);
+        Assert.Contains("INPUT_FIELD_INVALID", badState.StandardError, StringComparison.Ordinal);
+        Assert.Equal("PENDING", Assert.Single((await f.Api.GetAsync(key, "/v1/outbox")).Json["outbox"]!.AsArray())!["status"]!.GetValue<string>());
+    }
+}
