@@ -31,12 +31,23 @@ var osDisabledOption = new Option<bool>("--os-disabled")
 {
     Description = "Switch the turn gate off: every turn and direct call is answered 503 PH1_OS_NOT_INVOKED_DISABLED",
 };
-var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption, osDisabledOption };
+var workerLeaseOption = new Option<int>("--worker-lease")
+{
+    Description = "Seconds a worker holds an outbox row it claimed (and a work order's lease) before another worker may take it over (1..300)",
+    DefaultValueFactory = _ => 60,
+    Recursive = true,
+};
+workerLeaseOption.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<int>() is < 1 or > 300) r.AddError("--worker-lease is 1..300 seconds");
+});
+var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption, osDisabledOption, workerLeaseOption };
 serve.SetAction(async (parse, ct) =>
 {
     var started = Stopwatch.StartNew();
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption)));
+    await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
+        WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption))));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
@@ -45,12 +56,16 @@ serve.SetAction(async (parse, ct) =>
 root.Subcommands.Add(serve);
 
 // selene worker -----------------------------------------------------------------------------------------
-var worker = new Command("worker", "Run only the background workers (the outbox worker) against the same database as `selene serve`; Ctrl+C stops it");
+var worker = new Command("worker", "Run only the background workers (the outbox worker) against the same database as `selene serve`; Ctrl+C stops it")
+{
+    workerLeaseOption,
+};
 worker.SetAction(async (parse, ct) =>
 {
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System);
-    var outbox = new OutboxWorker(db, new SimulationExecutor(turns), TimeProvider.System);
+    var outbox = new OutboxWorker(db, new SimulationExecutor(turns), TimeProvider.System,
+        new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption))));
     Console.WriteLine($"Selene worker running ({Cli.Describe(db)}); outbox event types consumed: " +
         (EngineModules.Handoffs.Count == 0 ? "none" : string.Join(", ", EngineModules.Handoffs.Select(h => h.EventType))) + ". Ctrl+C stops it.");
     await outbox.RunAsync(ct, ex => Console.Error.WriteLine($"selene worker: a pass failed ({ex.GetType().Name}: {ex.Message}); the next pass tries again"));

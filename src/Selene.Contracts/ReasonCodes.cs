@@ -195,6 +195,20 @@ public static class ReasonCodes
     public static readonly ReasonCode OutboxHandoffActorMissing = new("OUTBOX_HANDOFF_ACTOR_MISSING", 10101, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
     public static readonly ReasonCode OutboxRowNotFound = new("OUTBOX_ROW_NOT_FOUND", 10102, EngineWork, Severity.Warn, ReasonKind.NotFound, false);
     public static readonly ReasonCode OutboxRedriveStateInvalid = new("OUTBOX_REDRIVE_STATE_INVALID", 10103, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
+    // Work orders (reference §11.1-11.2): a blueprint run, field by field, confirmed, then step by step.
+    public static readonly ReasonCode WorkOrderCreated = new("WORK_OK_CREATED", 10011, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode WorkFieldSet = new("WORK_OK_FIELD_SET", 10012, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode WorkOrderConfirmed = new("WORK_OK_CONFIRMED", 10013, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode WorkOrderCanceled = new("WORK_OK_CANCELED", 10014, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode WorkStepFinished = new("WORK_OK_STEP_FINISHED", 10015, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode WorkOrderDone = new("WORK_OK_DONE", 10016, EngineWork, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode WorkOrderExists = new("WORK_ORDER_EXISTS", 10111, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode WorkBlueprintUnknown = new("WORK_BLUEPRINT_UNKNOWN", 10112, EngineWork, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode WorkFieldUnknown = new("WORK_FIELD_UNKNOWN", 10113, EngineWork, Severity.Warn, ReasonKind.Invalid, false);
+    public static readonly ReasonCode WorkOrderNotFound = new("WORK_ORDER_NOT_FOUND", 10114, EngineWork, Severity.Warn, ReasonKind.NotFound, false);
+    public static readonly ReasonCode WorkOrderClosed = new("WORK_ORDER_CLOSED", 10115, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode WorkTransitionInvalid = new("WORK_TRANSITION_INVALID", 10116, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
+    public static readonly ReasonCode WorkFieldUnchanged = new("WORK_FIELD_UNCHANGED", 10117, EngineWork, Severity.Warn, ReasonKind.Conflict, false);
 
     // ---- PH1.LEASE single-executor ownership of a work order (11xxx; reference §11.3) -------------------
     public static readonly ReasonCode LeaseAcquired = new("LEASE_ACQUIRED", 11001, EngineLease, Severity.Info, ReasonKind.Success, false);

@@ -51,7 +51,8 @@ public sealed class SimulationExecutor(TurnExecutor turns)
     public static TurnPosture ConfirmedPosture { get; } = new(true, true, true, true, true, true);
 
     /// <param name="onCommit">Work that must commit with the simulation's effect or not at all (<see cref="CommitHook"/>).</param>
-    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default, CommitHook? onCommit = null)
+    /// <param name="lease">For a lease-gated execution (a work order's step): the lease it must run under.</param>
+    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default, CommitHook? onCommit = null, LeaseClaim? lease = null)
     {
         if (request.Body.ValueKind != JsonValueKind.Object)
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
@@ -59,7 +60,7 @@ public sealed class SimulationExecutor(TurnExecutor turns)
             return Invalid(request, textError.Reason, textError.Detail);
         var turn = new TurnRequest(request.Correlation.ToString(), request.Turn.Value, TurnPath.Text, TextAlwaysOn, ConfirmedPosture,
             [RequestedMove.DispatchSimulation], Simulation: new TurnSimulation(request.SimulationId, request.Body, request.IdempotencyKey));
-        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit);
+        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit, lease);
         return result switch
         {
             { Execution: { } execution } => execution with { Journaled = execution.Outcome != ExecutionOutcome.Replayed },

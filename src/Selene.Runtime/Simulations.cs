@@ -18,12 +18,20 @@ public sealed record JournalDraft(string Engine, string EventType, ReasonCode Re
 
 /// <summary>
 /// Work a caller of the executor must commit together with a dispatched simulation's effect, or not at all (the outbox
-/// worker settles its row in the effect's transaction). Called only when the gate dispatched and the engine accepted,
-/// just before the journal's batch, with the executor's transaction and time: it defers its writes
-/// (<see cref="TenantTransaction.Defer"/>, so the turn keeps its round trips) and returns its journal entries, which
-/// follow the simulation's own. A deferred write that fails its row-count check fails the whole transaction.
+/// worker settles its row in the effect's transaction; a work order records the step it ran). Called only when the
+/// gate dispatched and the engine accepted, just before the journal's batch, with the executor's transaction, the
+/// execution's context and the engine's result: it defers what it can (<see cref="TenantTransaction.Defer"/>, so the
+/// turn keeps its round trips) and returns its journal entries, which follow the simulation's own. A deferred write
+/// that fails its row-count check fails the whole transaction.
 /// </summary>
-public delegate IReadOnlyList<JournalDraft> CommitHook(TenantTransaction tx, UnixNanos now);
+public delegate Task<IReadOnlyList<JournalDraft>> CommitHook(TenantTransaction tx, ExecutionContext context, System.Text.Json.Nodes.JsonObject result, CancellationToken ct);
+
+/// <summary>
+/// The lease a lease-gated execution runs under: the executor <paramref name="OwnerId"/> holds work order
+/// <paramref name="WorkOrderId"/>'s lease with <paramref name="Token"/>. The turn gate's lease inputs come from it:
+/// lease_required, and lease_valid as PH1.LEASE's stored truth says at the turn's time.
+/// </summary>
+public sealed record LeaseClaim(string WorkOrderId, string OwnerId, string Token);
 
 /// <summary>What a simulation handler decided inside the executor's transaction.</summary>
 public abstract record HandlerOutcome

@@ -66,7 +66,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
 
     /// <summary>Runs one turn for an authenticated caller.</summary>
     /// <param name="onCommit">Work that must commit with a dispatched simulation's effect or not at all (<see cref="CommitHook"/>).</param>
-    public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default, CommitHook? onCommit = null)
+    /// <param name="lease">The lease a lease-gated execution runs under (a work order's step); null: the turn needs none.</param>
+    public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default, CommitHook? onCommit = null,
+        LeaseClaim? lease = null)
     {
         if (!CorrelationId.TryParse(request.CorrelationId, out var correlation))
             return Invalid(ReasonCodes.OsInputSchemaInvalid, "correlation_id must be a decimal string between 1 and 2^128-1", default, default);
@@ -93,7 +95,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         {
             try
             {
-                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, onCommit, ct);
+                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, onCommit, lease, ct);
             }
             catch (NpgsqlException ex) when (attempt < MaxAttempts && StorageFailures.Classify(ex) is { Kind: StorageFailureKind.Retry })
             {
@@ -103,7 +105,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     }
 
     private async Task<TurnResult> RunOnceAsync(TenantId tenant, UserId actor, TurnRequest request, TurnShape shape, PreparedSimulation? simulation,
-        CorrelationId correlation, TurnId turn, CommitHook? onCommit, CancellationToken ct)
+        CorrelationId correlation, TurnId turn, CommitHook? onCommit, LeaseClaim? lease, CancellationToken ct)
     {
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
         var posture = simulation?.Posture ?? default;
@@ -158,15 +160,18 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             var governance = await GovernanceReads.ReadAsync(tx, actor, simulation?.Handler is not null ? simulation.Record : null,
                 posture.Blueprint?.ProcessId, simulation?.CapabilityScope, request.Tool is not null, replayOf is not null, now, ct);
 
-            // 4. Decide: the top-level slice, then OS_POLICY_EVALUATE and OS_DECISION_COMPUTE.
+            // 4. The lease: a turn that runs under one (a work order's step) needs it valid now, as PH1.LEASE stored it.
+            var leaseValid = lease is not null && await Work.WorkModule.HoldsLeaseAsync(tx, lease, now, ct);
+
+            // 5. Decide: the top-level slice, then OS_POLICY_EVALUATE and OS_DECISION_COMPUTE.
             var input = shape.ToTopLevel(new OsExecutionDeps(
                 AccessAllowed: accessAllowed,
                 BlueprintActive: posture.BlueprintActive && governance.BlueprintDeprecatedIn is null,
                 SimulationActive: posture.SimulationActive && simulation?.Handler is not null && governance.SimulationDeprecatedIn is null,
                 IdempotencyRequired: request.Simulation is not null,
                 IdempotencyKeyPresent: simulation?.Key is not null,
-                LeaseRequired: false,
-                LeaseValid: false), governance.Verdict.Decisions, posture.Legacy);
+                LeaseRequired: lease is not null,
+                LeaseValid: leaseValid), governance.Verdict.Decisions, posture.Legacy);
             var outcome = OsTurnSlice.Run(input, _config);
             if (outcome is OsTurnOutcome.NotInvokedDisabled)
                 return new TurnResult(TurnOutcomeKind.NotInvoked, outcome.Reason, "the orchestration gate is switched off: no turn is decided", correlation, turn);
@@ -186,7 +191,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 return decided with { Detail = "replayed: this request committed before under this key", InputHash = null, Execution = replay };
             }
 
-            // 5. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
+            // 6. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
             if (decided.Move == OsNextMove.DispatchSimulation)
             {
                 var handled = await simulation!.Handler!.ExecuteAsync(tx, simulation.Input!, context!, ct);
@@ -207,7 +212,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                     // the decision, the handoffs and the stored result, which names the journal seqs it is written with.
                     TurnDecisionStore.Append(tx, Row(decided, inputJson, actor, simulation, now));
                     OutboxStore.Enqueue(tx, correlation, accepted.Outbox, now.Value, new OutboxOrigin(actor.Value, turn));
-                    if (onCommit is not null) entries.AddRange(onCommit(tx, now));
+                    if (onCommit is not null) entries.AddRange(await onCommit(tx, context!, accepted.Result, ct));
                     await RecordOutcomesAsync(tx, shape, now, ct);
                     var result = accepted.Result;
                     result["simulation_id"] = simulation.Record.SimulationId;
@@ -235,7 +240,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             // Leaving the block disposes the transaction uncommitted: the key claim and every write roll back.
         }
 
-        // 6. Any other decision is recorded on its own: the decision with its input, the access gate's decision, the
+        // 7. Any other decision is recorded on its own: the decision with its input, the access gate's decision, the
         //    engine's refusal, and — when the access gate refused and an approver can resolve it — the request's case.
         await using (var record = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
         {

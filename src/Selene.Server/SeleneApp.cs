@@ -24,7 +24,9 @@ namespace Selene.Server;
 /// <param name="MaxBodyBytes">Largest accepted request body.</param>
 /// <param name="OsEnabled">False switches the orchestration gate off: every turn (and direct call) is answered 503 PH1_OS_NOT_INVOKED_DISABLED.</param>
 /// <param name="Workers">Run the outbox worker in the server's host (<see cref="OutboxWorker"/>), on the server's clock.</param>
-public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true);
+/// <param name="WorkerLease">How long the worker holds a claimed row and a work order's lease (default 1 minute).</param>
+public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true,
+    TimeSpan? WorkerLease = null);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -60,7 +62,8 @@ public static class SeleneApp
         builder.Services.AddSingleton(turns);
         var executor = new SimulationExecutor(turns);
         builder.Services.AddSingleton(executor);
-        if (options.Workers) builder.Services.AddHostedService(sp => new OutboxWorkerService(new OutboxWorker(db, executor, clock), sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
+        if (options.Workers) builder.Services.AddHostedService(sp => new OutboxWorkerService(new OutboxWorker(db, executor, clock,
+            new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: options.WorkerLease)), sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
         builder.Services.AddSingleton(new RefusalJournal(db, clock));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>

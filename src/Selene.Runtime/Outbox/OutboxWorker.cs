@@ -166,14 +166,24 @@ public sealed class OutboxWorker
         ExecutionResult result;
         try
         {
-            using var inputs = JsonDocument.Parse(route.Inputs(JsonNode.Parse(row.Payload)!.AsObject()).ToJsonString());
-            result = await _executor.ExecuteAsync(new ExecutionRequest(new TenantId(tenantId), new UserId(row.ActorUserId), route.SimulationId, handoff.Key,
-                inputs.RootElement, handoff.Correlation, handoff.Turn), ct, (tx, now) =>
+            var payload = JsonNode.Parse(row.Payload)!.AsObject();
+            var attempt = route.Stage is { } stage
+                ? await stage(_db, row, payload, new HandoffWorker(_options.Owner, _lease), Now(), ct)
+                : new HandoffAttempt.Run(route.SimulationId, route.Inputs(payload), null, null);
+            if (attempt is HandoffAttempt.Refused refused)
+                return await FailAsync(handoff, policy, refused.Reason, refused.Detail, final: false, ct);
+            var run = (HandoffAttempt.Run)attempt;
+            using var inputs = JsonDocument.Parse(run.Inputs.ToJsonString());
+            result = await _executor.ExecuteAsync(new ExecutionRequest(new TenantId(tenantId), new UserId(row.ActorUserId), run.SimulationId, handoff.Key,
+                inputs.RootElement, handoff.Correlation, handoff.Turn), ct, async (tx, context, effect, ct) =>
                 {
+                    var entries = new List<JournalDraft>();
+                    if (run.OnCommit is { } own) entries.AddRange(await own(tx, context, effect, ct));
                     OutboxStore.DeferSettle(tx, row.OutboxId, token,
-                        new OutboxSettlement(OutboxStatus.Confirmed, row.AttemptCount + 1, row.NextAttemptAt, row.LastErrorReasonCode, now.Value));
-                    return [Confirmed(handoff, replayed: false)];
-                });
+                        new OutboxSettlement(OutboxStatus.Confirmed, row.AttemptCount + 1, row.NextAttemptAt, row.LastErrorReasonCode, context.Now.Value));
+                    entries.Add(Confirmed(handoff, replayed: false));
+                    return entries;
+                }, run.Lease);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Selene.Postgres;
+using Selene.Postgres.Stores;
 
 namespace Selene.Runtime.Platform;
 
@@ -61,8 +62,33 @@ public abstract record ReadResult
 /// a row of <paramref name="EventType"/> runs <paramref name="SimulationId"/> as a turn of the row's originating actor,
 /// with the inputs <paramref name="Inputs"/> makes of the row's payload (pure; the payload is the immutable JSON object
 /// the producer enqueued). Failures follow <paramref name="Policy"/> (<see cref="HandoffPolicy.Default"/> when null).
+/// A route with a <paramref name="Stage"/> prepares each attempt from stored state instead (a work order's step: which
+/// simulation, its inputs, the lease it runs under and what commits with its effect); <paramref name="SimulationId"/>
+/// and <paramref name="Inputs"/> then only name the route in the journal.
 /// </summary>
-public sealed record HandoffRoute(string EventType, string SimulationId, Func<JsonObject, JsonObject> Inputs, HandoffPolicy? Policy = null);
+public sealed record HandoffRoute(string EventType, string SimulationId, Func<JsonObject, JsonObject> Inputs, HandoffPolicy? Policy = null,
+    HandoffStage? Stage = null);
+
+/// <summary>The worker a stage prepares an attempt for: its lease owner and how long its holds last.</summary>
+public sealed record HandoffWorker(string Owner, TimeSpan LeaseDuration);
+
+/// <summary>What a route's stage prepared for one attempt of a handoff.</summary>
+public abstract record HandoffAttempt
+{
+    private HandoffAttempt() { }
+
+    /// <summary>Run <paramref name="SimulationId"/> with <paramref name="Inputs"/>, under <paramref name="Lease"/>, committing <paramref name="OnCommit"/> with its effect.</summary>
+    public sealed record Run(string SimulationId, JsonObject Inputs, LeaseClaim? Lease, CommitHook? OnCommit) : HandoffAttempt;
+
+    /// <summary>Nothing runs this attempt: a failure like any refusal (PH1.SCHED decides, or a deferral puts the row back).</summary>
+    public sealed record Refused(ReasonCode Reason, string Detail) : HandoffAttempt;
+}
+
+/// <summary>
+/// Prepares one attempt of a handoff from stored state, in transactions of its own (a work order takes its lease and
+/// records the step starting), at the worker's time; <paramref name="row"/> is the claimed row, <paramref name="payload"/> its payload.
+/// </summary>
+public delegate Task<HandoffAttempt> HandoffStage(SeleneDatabase db, OutboxRow row, JsonObject payload, HandoffWorker worker, UnixNanos now, CancellationToken ct);
 
 /// <summary>
 /// How PH1.SCHED treats a handoff's failures (reference §11.4, §13.1): at most <paramref name="MaxAttempts"/> attempts
@@ -100,6 +126,8 @@ public static class HandoffDeferrals
         // An operator's incident switches: the handoff waits for them to be lifted, it has not failed.
         Selene.Contracts.ReasonCodes.GovKillSwitchActive,
         Selene.Contracts.ReasonCodes.GovSafeModeActive,
+        // Another worker holds the work order's lease: the step waits for it to end (released or expired).
+        Selene.Contracts.ReasonCodes.LeaseHeldByOther,
     };
 }
 
@@ -112,6 +140,7 @@ public static class EngineModules
         Position.PositionModule.Module,
         Access.AccessModule.Module,
         Gov.GovModule.Module,
+        Work.WorkModule.Module,
     ];
 
     /// <summary>Every module's handoff routes: the outbox event types this process consumes.</summary>
