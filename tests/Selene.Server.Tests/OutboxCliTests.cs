@@ -67,4 +67,23 @@ public class OutboxCliTests(SeleneServerFixture f)
         Assert.Contains("INPUT_FIELD_INVALID", badState.StandardError, StringComparison.Ordinal);
         Assert.Equal("PENDING", Assert.Single((await f.Api.GetAsync(key, "/v1/outbox")).Json["outbox"]!.AsArray())!["status"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Worker_RunsOnlyTheWorkersAgainstTheServersDatabase_AndStopsOnSigterm()
+    {
+        using var worker = RunningProcess.Start(ChildProcess.DotnetHost, [ChildProcess.SeleneDll, "--data-dir", f.DataDir, "worker"]);
+        try
+        {
+            await worker.WaitForOutputAsync("Selene worker running", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            Assert.True(await worker.StopAsync(TimeSpan.FromSeconds(30)), $"the worker ignored SIGTERM:\n{worker.Output}");
+        }
+        Assert.True(worker.Process.ExitCode == 0, $"exit {worker.Process.ExitCode}:\n{worker.Output}");
+        Assert.Contains("outbox event types consumed: none", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("Selene worker stopped.", worker.Output, StringComparison.Ordinal);
+        // The cluster belongs to the server, which keeps serving.
+        AssertSuccess(await f.Api.GetAsync(null, "/healthz"), "HEALTH_OK");
+    }
 }
