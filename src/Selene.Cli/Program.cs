@@ -371,6 +371,8 @@ root.Subcommands.Add(new Command("outbox", "Outbox handoffs: what is pending, fa
 
 // selene bench turns --------------------------------------------------------------------------------------
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));
+// selene gov … --------------------------------------------------------------------------------------------
+root.Subcommands.Add(GovCommand.Create(dataDirOption));
 
 try
 {

@@ -29,7 +29,9 @@ public enum SimulationStatus
 /// <summary>
 /// A catalog entry: what a simulation is, who owns it, how it is deduplicated, and what it is governed by: before
 /// deciding, the executor runs the ACCESS gate for the acting user with <see cref="RequestedAction"/> at
-/// <see cref="RequiredMode"/>.
+/// <see cref="RequiredMode"/>. A record with <see cref="RequiredCapability"/> dispatches only with the actor's APPROVED
+/// capability request for exactly that capability and the scope its input names (the CAPREQ gate), which the same
+/// transaction fulfils.
 /// </summary>
 public sealed record SimulationRecord(
     string SimulationId,
@@ -39,7 +41,8 @@ public sealed record SimulationRecord(
     string RequestedAction,
     AccessMode RequiredMode,
     string IdempotencyScope,
-    IReadOnlyList<ReasonCode> ReasonCodes);
+    IReadOnlyList<ReasonCode> ReasonCodes,
+    string? RequiredCapability = null);
 
 /// <summary>Status of a blueprint (reference §0.2 BlueprintRecord); the OS executes ACTIVE blueprints only.</summary>
 public enum BlueprintStatus

@@ -36,6 +36,8 @@ public enum ReasonKind
     TooLarge,
     /// <summary>The body's media type is not accepted (415).</summary>
     UnsupportedMediaType,
+    /// <summary>A budget is used up: the tenant's or the user's executions of the day (429); it resets the next UTC day.</summary>
+    QuotaExceeded,
     /// <summary>Selene cannot serve the request now (database unreachable, gate switched off); later may succeed (503).</summary>
     Unavailable,
     /// <summary>A failure inside Selene: a broken invariant, never the caller's input (500).</summary>
@@ -88,6 +90,7 @@ public static class ReasonCodes
     public const string EngineWork = "PH1.WORK";
     public const string EngineLease = "PH1.LEASE";
     public const string EngineSched = "PH1.SCHED";
+    public const string EngineGov = "PH1.GOV";
 
     // ---- Edge / API (1xxx) -------------------------------------------------------------------------
     public static readonly ReasonCode HealthOk = new("HEALTH_OK", 1001, EngineApi, Severity.Info, ReasonKind.Success, false);
@@ -214,8 +217,18 @@ public static class ReasonCodes
     public static readonly ReasonCode SchedNotRetryable = new("SCHED_NOT_RETRYABLE", 12104, EngineSched, Severity.Warn, ReasonKind.Conflict, false);
 
 
+    // ---- PH1.GOV governance gate inputs (13xxx): why the gov, quota or CAPREQ gate refused a turn ----------
+    // The gate answers OS_FAIL_GOV_GATE / OS_FAIL_QUOTA_GATE / OS_FAIL_CAPREQ_GATE; these name the cause (the turn's
+    // cause_reason_code, and a direct call's answer). The switches and quotas lift without the caller's doing anything
+    // different, so they are retryable; a missing approval needs a person.
+    public static readonly ReasonCode GovKillSwitchActive = new("GOV_KILL_SWITCH_ACTIVE", 13101, EngineGov, Severity.Warn, ReasonKind.Conflict, true);
+    public static readonly ReasonCode GovSafeModeActive = new("GOV_SAFE_MODE_ACTIVE", 13102, EngineGov, Severity.Warn, ReasonKind.Conflict, true);
+    public static readonly ReasonCode QuotaTenantDailyExceeded = new("QUOTA_TENANT_DAILY_EXCEEDED", 13103, EngineGov, Severity.Warn, ReasonKind.QuotaExceeded, true);
+    public static readonly ReasonCode QuotaUserDailyExceeded = new("QUOTA_USER_DAILY_EXCEEDED", 13104, EngineGov, Severity.Warn, ReasonKind.QuotaExceeded, true);
+    public static readonly ReasonCode GovCapreqApprovalMissing = new("GOV_CAPREQ_APPROVAL_MISSING", 13105, EngineGov, Severity.Warn, ReasonKind.Forbidden, false);
+
     /// <summary>
-    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS, the PH1.ACCESS gate's, PH1.WORK, PH1.LEASE and PH1.SCHED): every field of this class.
+    /// The kernel's codes (edge/API, PH1.J, PH1.F, PH1.OS, the PH1.ACCESS gate's, PH1.WORK, PH1.LEASE, PH1.SCHED and the PH1.GOV gate inputs): every field of this class.
     /// Engine codes live with their engines; the process's full registry is the kernel's extended by every engine
     /// module's (Selene.Runtime's <c>EngineModules.Reasons</c>).
     /// </summary>

@@ -27,7 +27,8 @@ public sealed record StorageFailure(StorageFailureKind Kind, ReasonCode Reason, 
 /// The one classifier of database failures, applied where storage meets the runtime and the HTTP edge. Known
 /// SQLSTATEs and Npgsql's own transient failures get a kind and a reason code, so none of them becomes a 500;
 /// only what is unknown is left to the caller's last-resort handler (null). A unique violation is a duplicate when
-/// the violated constraint is an idempotency backstop (its name contains "idempotency"), otherwise a lost race.
+/// the violated constraint is an idempotency backstop (its name contains "idempotency"), otherwise a lost race; a CHECK
+/// whose name ends in "_retry" is a lost race too.
 /// </summary>
 public static class StorageFailures
 {
@@ -43,6 +44,9 @@ public static class StorageFailures
                     PostgresErrorCodes.UniqueViolation when pg.ConstraintName?.Contains("idempotency", StringComparison.Ordinal) == true =>
                         Failure(StorageFailureKind.Duplicate, ReasonCodes.IdempotencyKeyReused, "this idempotency key was already used", pg),
                     PostgresErrorCodes.UniqueViolation =>
+                        Failure(StorageFailureKind.Retry, ReasonCodes.StorageSerializationRetry, "a concurrent change won; retry", pg),
+                    // A CHECK named *_retry is a backstop against a race the transaction's own read lost (a quota's last unit).
+                    PostgresErrorCodes.CheckViolation when pg.ConstraintName?.EndsWith("_retry", StringComparison.Ordinal) == true =>
                         Failure(StorageFailureKind.Retry, ReasonCodes.StorageSerializationRetry, "a concurrent change won; retry", pg),
                     "SE001" => Failure(StorageFailureKind.AppendOnly, ReasonCodes.StorageAppendOnlyViolation, "recorded history cannot be changed", pg),
                     PostgresErrorCodes.InsufficientPrivilege =>

@@ -5,7 +5,8 @@ namespace Selene.Runtime;
 
 /// <summary>
 /// A simulation handler built from two functions: turning the strict-JSON input into a command (pure, may refuse
-/// with a reason code) and running the command inside the executor's transaction.
+/// with a reason code) and running the command inside the executor's transaction. Its record may not require a
+/// capability (the CAPREQ gate needs the scope from the input, which only an <c>EngineSimulation</c> declares).
 /// </summary>
 public sealed class DelegateHandler<TInput, TCommand>(
     SimulationRecord record,
@@ -14,7 +15,8 @@ public sealed class DelegateHandler<TInput, TCommand>(
     where TInput : class
     where TCommand : class
 {
-    public SimulationRecord Record { get; } = record;
+    public SimulationRecord Record { get; } = record.RequiredCapability is null ? record
+        : throw new ArgumentException($"{record.SimulationId}: a delegate handler cannot require a capability", nameof(record));
 
     public bool TryPrepare(JsonElement body, out object? input, out JsonInputError? error)
     {
@@ -29,6 +31,9 @@ public sealed class DelegateHandler<TInput, TCommand>(
         input = command;
         return true;
     }
+
+    /// <summary>A delegate handler never requires a capability.</summary>
+    public string? CapabilityScopeOf(object input) => null;
 
     public Task<HandlerOutcome> ExecuteAsync(TenantTransaction tx, object input, ExecutionContext context, CancellationToken ct) =>
         execute(tx, (TCommand)input, context, ct);

@@ -51,6 +51,12 @@ public interface ISimulationHandler
 
     /// <summary>Loads state, decides, and writes ledger and projection inside <paramref name="tx"/>.</summary>
     Task<HandlerOutcome> ExecuteAsync(TenantTransaction tx, object input, ExecutionContext context, CancellationToken ct);
+
+    /// <summary>
+    /// For a record with a <see cref="SimulationRecord.RequiredCapability"/>: the scope the actor's APPROVED capability
+    /// request must name, from the prepared input (pure). Null for every other simulation.
+    /// </summary>
+    string? CapabilityScopeOf(object input);
 }
 
 /// <summary>The simulations this process can execute, by id.</summary>

@@ -7,6 +7,7 @@ using Selene.Kernel.Catalog;
 using Selene.Kernel.Os;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
+using Selene.Runtime.Gov;
 
 namespace Selene.Runtime;
 
@@ -152,15 +153,20 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 accessAllowed = instance is { Lifecycle: AccessLifecycle.Active };
             }
 
-            // 3. Decide: the top-level slice, then OS_POLICY_EVALUATE and OS_DECISION_COMPUTE.
+            // 3. Governance: the switches, the day's budgets, the definitions' status and the CAPREQ gate, from what
+            //    PH1.GOV and PH1.CAPREQ stored (one round trip; a required approval is locked).
+            var governance = await GovernanceReads.ReadAsync(tx, actor, simulation?.Handler is not null ? simulation.Record : null,
+                posture.Blueprint?.ProcessId, simulation?.CapabilityScope, request.Tool is not null, replayOf is not null, now, ct);
+
+            // 4. Decide: the top-level slice, then OS_POLICY_EVALUATE and OS_DECISION_COMPUTE.
             var input = shape.ToTopLevel(new OsExecutionDeps(
                 AccessAllowed: accessAllowed,
-                BlueprintActive: posture.BlueprintActive,
-                SimulationActive: posture.SimulationActive && simulation?.Handler is not null,
+                BlueprintActive: posture.BlueprintActive && governance.BlueprintDeprecatedIn is null,
+                SimulationActive: posture.SimulationActive && simulation?.Handler is not null && governance.SimulationDeprecatedIn is null,
                 IdempotencyRequired: request.Simulation is not null,
                 IdempotencyKeyPresent: simulation?.Key is not null,
                 LeaseRequired: false,
-                LeaseValid: false), posture.Legacy);
+                LeaseValid: false), governance.Verdict.Decisions, posture.Legacy);
             var outcome = OsTurnSlice.Run(input, _config);
             if (outcome is OsTurnOutcome.NotInvokedDisabled)
                 return new TurnResult(TurnOutcomeKind.NotInvoked, outcome.Reason, "the orchestration gate is switched off: no turn is decided", correlation, turn);
@@ -169,7 +175,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
 
             var inputBytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(OsTurnCodec.Write(input).ToJsonString()));
             inputJson = Encoding.UTF8.GetString(inputBytes);
-            decided = ToResult(outcome, correlation, turn, Hashing.Sha256Hex(inputBytes), simulation, verdict);
+            decided = ToResult(outcome, correlation, turn, Hashing.Sha256Hex(inputBytes), simulation, verdict, governance);
 
             // A retry that passed the same slice checks gets the stored result; nothing is decided or journaled again
             // (the original decision is on record). A retry the gate refuses is recorded like any other decision.
@@ -180,7 +186,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 return decided with { Detail = "replayed: this request committed before under this key", InputHash = null, Execution = replay };
             }
 
-            // 4. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
+            // 5. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
             if (decided.Move == OsNextMove.DispatchSimulation)
             {
                 var handled = await simulation!.Handler!.ExecuteAsync(tx, simulation.Input!, context!, ct);
@@ -192,6 +198,11 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                         Access.ExecutorGate.Journal(verdict!, ReasonCodes.AccessAllowed, simulation.Record!.SimulationId),
                     };
                     entries.AddRange(accepted.Journal);
+                    // The execution spends the day's budgets and fulfils the approval it needed, in its own transaction.
+                    if (governance.CountsAsExecution)
+                        GovernanceQueries.DeferCountExecution(tx, actor.Value, governance.Day, governance.TenantLimit, governance.UserLimit);
+                    if (governance.ApprovedCapreq is { } approval)
+                        entries.Add(await CapReq.CapreqModule.FulfilForAsync(tx, approval, context!, simulation.Record.SimulationId, ct));
                     // The writes nothing reads back go with the journal's batch (TenantTransaction.Defer): the projection,
                     // the decision, the handoffs and the stored result, which names the journal seqs it is written with.
                     TurnDecisionStore.Append(tx, Row(decided, inputJson, actor, simulation, now));
@@ -224,7 +235,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             // Leaving the block disposes the transaction uncommitted: the key claim and every write roll back.
         }
 
-        // 5. Any other decision is recorded on its own: the decision with its input, the access gate's decision, the
+        // 6. Any other decision is recorded on its own: the decision with its input, the access gate's decision, the
         //    engine's refusal, and — when the access gate refused and an approver can resolve it — the request's case.
         await using (var record = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
         {
@@ -250,7 +261,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         code == ReasonCodes.OsInputSchemaInvalid || code == ReasonCodes.OsBudgetExceeded || code == ReasonCodes.OsValidationFailed;
 
     private static TurnResult ToResult(OsTurnOutcome outcome, CorrelationId correlation, TurnId turn, string inputHash, PreparedSimulation? simulation,
-        Access.GateVerdict? verdict)
+        Access.GateVerdict? verdict, TurnGovernance governance)
     {
         TurnResult result = outcome switch
         {
@@ -265,6 +276,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         // What Selene knows beyond the gate's code.
         if (result.Reason == ReasonCodes.OsFailAccessGate && verdict is { Allowed: false })
             return result with { Cause = verdict.RefusalReason, Detail = Access.ExecutorGate.RefusalDetail(verdict, simulation!.Record!), Problem = Access.ExecutorGate.Problem(verdict) };
+        if (governance.Verdict.Cause is { } governed &&
+            (result.Reason == ReasonCodes.OsFailGovGate || result.Reason == ReasonCodes.OsFailQuotaGate || result.Reason == ReasonCodes.OsFailCapreqGate))
+            return result with { Cause = governed, Detail = governance.Verdict.Detail };
         if ((result.Reason == ReasonCodes.OsFailSimulationGate || result.Reason == ReasonCodes.OsFailBlueprintGate) && simulation is not null)
             return simulation.Record switch
             {
@@ -272,6 +286,15 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 { Status: not SimulationStatus.Active } r => result with
                 {
                     Cause = ReasonCodes.SimulationNotActive, Detail = $"simulation {r.SimulationId} is {WireNames.Of(r.Status)}, not ACTIVE",
+                },
+                var r when governance.SimulationDeprecatedIn is { } scope => result with
+                {
+                    Cause = ReasonCodes.SimulationNotActive, Detail = $"simulation {r.SimulationId} is DEPRECATED by {WireNames.Of(scope)} governance",
+                },
+                _ when governance.BlueprintDeprecatedIn is { } scope => result with
+                {
+                    Cause = ReasonCodes.SimulationNotActive,
+                    Detail = $"the blueprint of simulation {simulation.SimulationId} ({simulation.Posture.Blueprint?.ProcessId}) is DEPRECATED by {WireNames.Of(scope)} governance",
                 },
                 _ => result with { Detail = $"simulation {simulation.SimulationId} is bound to no ACTIVE blueprint" },
             };
@@ -323,7 +346,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         ISimulationHandler? Handler,
         IdempotencyKey? Key,
         object? Input,
-        string RequestHash)
+        string RequestHash,
+        string? CapabilityScope = null)
     {
         public SimulationRecord? Record => Posture.Record;
         public string Scope => "sim:" + SimulationId;
@@ -365,7 +389,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             ["actor_user_id"] = actor.Value,
             ["body"] = body,
         }));
-        return (new PreparedSimulation(sim.SimulationId, posture, handler, key, input, requestHash), null);
+        return (new PreparedSimulation(sim.SimulationId, posture, handler, key, input, requestHash, handler.CapabilityScopeOf(input!)), null);
     }
 
     private static JsonDocument WithoutTenant(JsonElement body)

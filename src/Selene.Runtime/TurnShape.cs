@@ -5,9 +5,8 @@ namespace Selene.Runtime;
 
 /// <summary>
 /// The caller's part of a turn, read into the gate's types: path, engine sequences, optional plan request, posture,
-/// requested moves and outcome rows. The execution dependencies are Selene's part and join in
-/// <see cref="ToTopLevel"/>; the governance decisions are ALLOW because nothing in Selene says otherwise yet
-/// (docs/decisions.md).
+/// requested moves and outcome rows. The execution dependencies and the six governance decisions are Selene's part,
+/// derived by the executor from stored state, and join in <see cref="ToTopLevel"/>.
 /// </summary>
 internal sealed record TurnShape(
     CorrelationId Correlation,
@@ -24,7 +23,7 @@ internal sealed record TurnShape(
     /// <summary>The default of max_optional_invocations when the caller names none: the runtime's own budget.</summary>
     public const byte DefaultMaxOptionalInvocations = 8;
 
-    public OsTopLevelInput ToTopLevel(OsExecutionDeps deps, bool simulationLegacy) => new()
+    public OsTopLevelInput ToTopLevel(OsExecutionDeps deps, OsGovernanceDecisions governance, bool simulationLegacy) => new()
     {
         Correlation = Correlation,
         Turn = Turn,
@@ -35,7 +34,7 @@ internal sealed record TurnShape(
         MaxOptionalInvocations = MaxOptionalInvocations,
         Posture = Posture,
         Move = Move,
-        Governance = OsGovernanceDecisions.AllAllow,
+        Governance = governance,
         Deps = deps,
         SimulationLegacyDoNotWire = simulationLegacy,
         Outcomes = Outcomes,

@@ -30,6 +30,7 @@ public static class Problems
         ReasonKind.Conflict => StatusCodes.Status409Conflict,
         ReasonKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         ReasonKind.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
+        ReasonKind.QuotaExceeded => StatusCodes.Status429TooManyRequests,
         ReasonKind.Unavailable => StatusCodes.Status503ServiceUnavailable,
         ReasonKind.Internal => StatusCodes.Status500InternalServerError,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "a reason kind without an HTTP status"),

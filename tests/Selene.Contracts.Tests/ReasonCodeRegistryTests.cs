@@ -24,6 +24,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineWork] = 10,
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
+        [ReasonCodes.EngineGov] = 13,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]

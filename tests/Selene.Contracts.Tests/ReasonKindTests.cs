@@ -19,6 +19,7 @@ public sealed class ReasonKindTests
     [InlineData(ReasonKind.Conflict, 409)]
     [InlineData(ReasonKind.TooLarge, 413)]
     [InlineData(ReasonKind.UnsupportedMediaType, 415)]
+    [InlineData(ReasonKind.QuotaExceeded, 429)]
     [InlineData(ReasonKind.Unavailable, 503)]
     [InlineData(ReasonKind.Internal, 500)]
     public void StatusFor_Kind_IsItsHttpStatus(ReasonKind kind, int status) =>

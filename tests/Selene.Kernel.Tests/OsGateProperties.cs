@@ -134,7 +134,8 @@ public sealed class OsGateProperties
         foreach (var move in Enum.GetValues<OsNextMove>()) Assert.Contains(gate, r => r.Decision.Move == move);
         Assert.True(gate.Count(r => r.Decision.Move == OsNextMove.DispatchSimulation) >= 50);
         Assert.Contains(gate, r => r.Decision.Reason == ReasonCodes.OsFailOneTurnOneMove);
-        Assert.Contains(gate, r => r.Decision.Reason == ReasonCodes.OsFailGovernanceContradiction);
+        Assert.Contains(gate, r => r.Policy.GovernanceContradictionDetected);
+        Assert.Contains(gate, r => r.Decision.Reason == ReasonCodes.OsFailQuotaGate);
         Assert.Contains(gate, r => r.Decision.Reason == ReasonCodes.OsFailOptionalBudgetGate);
         Assert.Contains(gate, r => r.Policy.Reason == ReasonCodes.OsBudgetExceeded);
         Assert.Contains(gate, r => r.Policy.Reason == ReasonCodes.OsInputSchemaInvalid);

@@ -43,17 +43,19 @@ public sealed class OsGateTests
         Assert.Equal(reason, OsGate.ReasonFor(gate).Name);
     }
 
-    // The rows a real evaluation can reach, end to end. TENANT..CAPREQ cannot be the first failure of a real
-    // evaluation: with POLICY allowing, any other non-ALLOW is a contradiction, which takes precedence; U1 is fixed
-    // at 100 % coverage. Those rows are covered by the table test above.
+    // The rows a real evaluation can reach, end to end. The governance contradiction cannot be the first failure:
+    // a mixed posture always has a non-ALLOW governance gate, which names the refusal first (docs/decisions.md); U1 is
+    // fixed at 100 % coverage. Those rows are covered by the table test above.
     public static TheoryData<string, OsNextMove, string> ReachableRows => new()
     {
         { "session", OsNextMove.Wait, "OS_FAIL_SESSION_GATE" },
         { "understanding", OsNextMove.Clarify, "OS_FAIL_UNDERSTANDING_GATE" },
         { "confirmation", OsNextMove.Confirm, "OS_FAIL_CONFIRMATION_GATE" },
         { "prompt_policy", OsNextMove.Refuse, "OS_FAIL_PROMPT_POLICY_GATE" },
-        { "contradiction", OsNextMove.Refuse, "OS_FAIL_GOVERNANCE_CONTRADICTION" },
         { "policy", OsNextMove.Refuse, "OS_FAIL_POLICY_GATE" },
+        { "gov", OsNextMove.Refuse, "OS_FAIL_GOV_GATE" },
+        { "quota", OsNextMove.Refuse, "OS_FAIL_QUOTA_GATE" },
+        { "capreq", OsNextMove.Refuse, "OS_FAIL_CAPREQ_GATE" },
         { "access", OsNextMove.Refuse, "OS_FAIL_ACCESS_GATE" },
         { "blueprint", OsNextMove.Refuse, "OS_FAIL_BLUEPRINT_GATE" },
         { "simulation", OsNextMove.Refuse, "OS_FAIL_SIMULATION_GATE" },
@@ -74,8 +76,10 @@ public sealed class OsGateTests
             "understanding" => sim with { Posture = Posture with { NlpConfidenceHigh = false } },
             "confirmation" => sim with { Posture = Posture with { RequiresConfirmation = true } },
             "prompt_policy" => sim with { PromptPolicyRequired = true, Posture = Posture with { PromptPolicyGateOk = false } },
-            "contradiction" => sim.WithDecisions(Allow, Allow, Allow, OsGateDecision.Escalate, Allow, Allow),
             "policy" => sim.AllGovernance(Deny),
+            "gov" => sim.WithDecisions(Allow, Allow, Deny, Allow, Allow, Allow),
+            "quota" => sim.WithDecisions(Allow, Allow, Allow, OsGateDecision.Escalate, Allow, Allow),
+            "capreq" => sim.WithDecisions(Allow, Allow, Allow, Allow, Allow, Deny),
             "access" => sim with { Deps = Deps with { AccessAllowed = false } },
             "blueprint" => sim with { Deps = Deps with { BlueprintActive = false } },
             "simulation" => sim with { Deps = Deps with { SimulationActive = false } },
@@ -121,8 +125,8 @@ public sealed class OsGateTests
     private static readonly OsGuardFailures[] Precedence =
     [
         OsGuardFailures.Session, OsGuardFailures.Understanding, OsGuardFailures.Confirmation, OsGuardFailures.PromptPolicy,
-        OsGuardFailures.GovernanceContradiction, OsGuardFailures.Policy, OsGuardFailures.Tenant, OsGuardFailures.Gov,
-        OsGuardFailures.Quota, OsGuardFailures.Work, OsGuardFailures.Capreq, OsGuardFailures.Access, OsGuardFailures.Blueprint,
+        OsGuardFailures.Policy, OsGuardFailures.Tenant, OsGuardFailures.Gov,
+        OsGuardFailures.Quota, OsGuardFailures.Work, OsGuardFailures.Capreq, OsGuardFailures.GovernanceContradiction, OsGuardFailures.Access, OsGuardFailures.Blueprint,
         OsGuardFailures.Simulation, OsGuardFailures.Idempotency, OsGuardFailures.Lease, OsGuardFailures.OutcomeClassification,
         OsGuardFailures.OutcomeUnresolved, OsGuardFailures.OptionalBudget,
     ];
@@ -149,8 +153,8 @@ public sealed class OsGateTests
     {
         { "session+understanding+access", "OS_FAIL_SESSION_GATE" },
         { "prompt_policy+contradiction", "OS_FAIL_PROMPT_POLICY_GATE" },
-        { "contradiction+access", "OS_FAIL_GOVERNANCE_CONTRADICTION" },
-        { "policy_denied+access", "OS_FAIL_GOVERNANCE_CONTRADICTION" },
+        { "contradiction+access", "OS_FAIL_CAPREQ_GATE" },
+        { "policy_denied+access", "OS_FAIL_POLICY_GATE" },
         { "all_denied+access", "OS_FAIL_POLICY_GATE" },
         { "access+lease", "OS_FAIL_ACCESS_GATE" },
         { "lease+unresolved+budget", "OS_FAIL_LEASE_GATE" },
@@ -201,11 +205,14 @@ public sealed class OsGateTests
     }
 
     [Fact]
-    public void GuardFailures_PolicyBeforeContradictionInTheList_ContradictionFirstAsTheReason()
+    public void GuardFailures_OneGovernanceGateDenies_ItsOwnCodeIsTheReasonAndTheContradictionIsListed()
     {
         var policy = OsGate.PolicyEvaluate(Policy().WithDecisions(Deny, Allow, Allow, Allow, Allow, Allow), OsConfig.Mvp);
         Assert.Equal(["POLICY_GATE_FAILED", "GOVERNANCE_CONTRADICTION"], OsGuardFailureNames.Render(policy.GuardFailures));
-        Assert.Equal(ReasonCodes.OsFailGovernanceContradiction, policy.Reason);
+        Assert.Equal(ReasonCodes.OsFailPolicyGate, policy.Reason);
+        var quota = OsGate.PolicyEvaluate(Policy().WithDecisions(Allow, Allow, Allow, Deny, Allow, Allow), OsConfig.Mvp);
+        Assert.True(quota.GovernanceContradictionDetected);
+        Assert.Equal(ReasonCodes.OsFailQuotaGate, quota.Reason);
     }
 
     [Fact]
@@ -313,7 +320,9 @@ public sealed class OsGateTests
         var policy = OsGate.PolicyEvaluate(Policy().WithDecisions(d[0], d[1], d[2], d[3], d[4], d[5]), OsConfig.Mvp);
         Assert.Equal(contradiction, policy.GovernanceContradictionDetected);
         Assert.Equal(d.All(x => x == Allow), policy.ExecutionAllowed);
-        if (contradiction) Assert.Equal(ReasonCodes.OsFailGovernanceContradiction, policy.Reason);
+        // The first non-ALLOW governance gate names the refusal, contradiction or not.
+        var first = Array.FindIndex(d, x => x != Allow);
+        if (first >= 0) Assert.Equal(OsGate.ReasonFor((OsGuardFailures)((uint)OsGuardFailures.Policy << first)), policy.Reason);
     }
 
     [Fact]

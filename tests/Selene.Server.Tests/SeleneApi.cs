@@ -55,6 +55,39 @@ public sealed class SeleneApi(Uri baseAddress) : IDisposable
         return request;
     }
 
+    /// <summary>A fresh correlation id (decimal, never 0).</summary>
+    public static string NewCorrelation() => ((UInt128)BitConverter.ToUInt64(Guid.NewGuid().ToByteArray(), 0) + 1).ToString();
+
+    /// <summary>
+    /// A TEXT turn asking for DISPATCH_SIMULATION with every posture flag true but the confirmation pair given, under a
+    /// fresh correlation; <paramref name="key"/> null sends no idempotency key.
+    /// </summary>
+    public static JsonObject TextTurn(string simulation, JsonObject inputs, string? key, bool requiresConfirmation = true, bool confirmationReceived = true) => new()
+    {
+        ["correlation_id"] = NewCorrelation(),
+        ["turn_id"] = 1,
+        ["path"] = "TEXT",
+        ["always_on_sequence"] = new JsonArray("PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"),
+        ["posture"] = new JsonObject
+        {
+            ["session_active"] = true, ["transcript_ok"] = true, ["nlp_confidence_high"] = true,
+            ["requires_confirmation"] = requiresConfirmation, ["confirmation_received"] = confirmationReceived, ["prompt_policy_gate_ok"] = true,
+        },
+        ["requested_moves"] = new JsonArray("DISPATCH_SIMULATION"),
+        ["simulation"] = key is null
+            ? new JsonObject { ["simulation_id"] = simulation, ["inputs"] = inputs }
+            : new JsonObject { ["simulation_id"] = simulation, ["inputs"] = inputs, ["idempotency_key"] = key },
+    };
+
+    /// <summary>POST /v1/turns with a raw body (null key: unauthenticated).</summary>
+    public Task<Reply> PostTurnAsync(string? apiKey, string body, string contentType = Json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/turns", UriKind.Relative)) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        return SendAsync(request);
+    }
+
     public Task<Reply> GetAsync(string? apiKey, string pathAndQuery)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, new Uri(pathAndQuery, UriKind.Relative));

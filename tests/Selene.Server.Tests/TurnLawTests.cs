@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using static Selene.Server.Tests.Capreqs;
 
@@ -20,32 +18,12 @@ public class TurnLawTests(SeleneServerFixture f)
         "simulation", "idempotency", "lease",
     ];
 
-    private static JsonObject Turn(string simulation, JsonObject inputs, string? key, bool requiresConfirmation, bool confirmationReceived) => new()
-    {
-        ["correlation_id"] = NewCorrelation(),
-        ["turn_id"] = 1,
-        ["path"] = "TEXT",
-        ["always_on_sequence"] = new JsonArray("PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"),
-        ["posture"] = new JsonObject
-        {
-            ["session_active"] = true, ["transcript_ok"] = true, ["nlp_confidence_high"] = true,
-            ["requires_confirmation"] = requiresConfirmation, ["confirmation_received"] = confirmationReceived, ["prompt_policy_gate_ok"] = true,
-        },
-        ["requested_moves"] = new JsonArray("DISPATCH_SIMULATION"),
-        ["simulation"] = key is null
-            ? new JsonObject { ["simulation_id"] = simulation, ["inputs"] = inputs }
-            : new JsonObject { ["simulation_id"] = simulation, ["inputs"] = inputs, ["idempotency_key"] = key },
-    };
+    private static JsonObject Turn(string simulation, JsonObject inputs, string? key, bool requiresConfirmation, bool confirmationReceived) =>
+        SeleneApi.TextTurn(simulation, inputs, key, requiresConfirmation, confirmationReceived);
 
-    private static string NewCorrelation() => ((UInt128)BitConverter.ToUInt64(Guid.NewGuid().ToByteArray(), 0) + 1).ToString();
+    private static string NewCorrelation() => SeleneApi.NewCorrelation();
 
-    private Task<Reply> PostTurnAsync(string? apiKey, string body, string contentType = "application/json")
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/turns", UriKind.Relative)) { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)) };
-        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        if (apiKey is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        return f.Api.SendAsync(request);
-    }
+    private Task<Reply> PostTurnAsync(string? apiKey, string body, string contentType = SeleneApi.Json) => f.Api.PostTurnAsync(apiKey, body, contentType);
 
     /// <summary>The refusal's correlation holds exactly one entry, REQUEST_REFUSED with the answer's reason, and only the journal grew, by one.</summary>
     private async Task AssertOneTraceAsync(Reply reply, string readerKey, StorageCounts before)

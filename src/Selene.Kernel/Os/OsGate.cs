@@ -37,11 +37,6 @@ public static class OsGate
 
     private const int MaxOutcomeTextLength = 64;
 
-    // Reason precedence (reference §1.3) is the bit order, except that the governance contradiction comes right
-    // after these four and before the policy gate.
-    private const OsGuardFailures TurnGates =
-        OsGuardFailures.Session | OsGuardFailures.Understanding | OsGuardFailures.Confirmation | OsGuardFailures.PromptPolicy;
-
     /// <summary>
     /// OS_POLICY_EVALUATE (reference §1.3). Refuses with PH1_OS_INPUT_SCHEMA_INVALID when the request breaks its
     /// schema (§1.2), with PH1_OS_BUDGET_EXCEEDED when the envelope asks for more than <paramref name="config"/>
@@ -168,13 +163,14 @@ public static class OsGate
             ? string.Equals(move.ClarifyOwnerEngineId, OsEngineIds.ClarifyOwner, StringComparison.Ordinal)
             : move.ClarifyOwnerEngineId is null;
 
-    /// <summary>The first failing gate in reason precedence (reference §1.3); <see cref="OsGuardFailures.None"/> if none.</summary>
-    public static OsGuardFailures FirstFailing(OsGuardFailures failures)
-    {
-        if ((failures & TurnGates) != 0) return Lowest(failures & TurnGates);
-        if ((failures & OsGuardFailures.GovernanceContradiction) != 0) return OsGuardFailures.GovernanceContradiction;
-        return failures == OsGuardFailures.None ? OsGuardFailures.None : Lowest(failures);
-    }
+    /// <summary>
+    /// The first failing gate in reason precedence, which is the bit order (the <c>guard_failures</c> check order). Unlike
+    /// reference §1.3, a failing governance gate names itself before the governance contradiction: the contradiction
+    /// (some ALLOW, some not) is still detected and listed, but a refusal by safe mode, the kill switch, a quota or the
+    /// CAPREQ gate answers with that gate's own code (issue 10; docs/decisions.md). <see cref="OsGuardFailures.None"/> if none.
+    /// </summary>
+    public static OsGuardFailures FirstFailing(OsGuardFailures failures) =>
+        failures == OsGuardFailures.None ? OsGuardFailures.None : Lowest(failures);
 
     /// <summary>The OS_FAIL_* reason code of one failed gate.</summary>
     public static ReasonCode ReasonFor(OsGuardFailures gate) => gate switch

@@ -4,8 +4,8 @@ namespace Selene.Kernel.Os;
 
 /// <summary>
 /// The gates that failed in an OS_POLICY_EVALUATE (reference §1.3). Bit order is the <c>guard_failures</c> check
-/// order, so rendering walks the bits from the lowest up; the reason-code precedence is a different order (the
-/// governance contradiction comes before the policy gate) and lives in <see cref="OsGate"/>.
+/// order, so rendering walks the bits from the lowest up, and it is also the reason-code precedence
+/// (<see cref="OsGate.FirstFailing"/>).
 /// </summary>
 [Flags]
 public enum OsGuardFailures : uint

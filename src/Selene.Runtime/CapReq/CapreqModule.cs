@@ -71,6 +71,27 @@ public static class CapreqModule
         command.Action == CapreqAction.Approve && state is not null && state.RequesterUserId == context.Actor.Value &&
         CapreqDecider.SelfApprovalAllowed((await Access.ProfileHandlers.ActiveOverlayOpsAsync(tx, ct)).Select(o => (o.Op, o.CapabilityId)));
 
+    /// <summary>
+    /// The CAPREQ gate's fulfilment (issue 10): a simulation that required this APPROVED request (locked by the caller)
+    /// executed in <paramref name="tx"/>, so the request becomes FULFILLED in the same transaction, by the executing
+    /// actor, with the simulation as its fulfilment reference. Returns the STATE_TRANSITION journal entry.
+    /// </summary>
+    public static async Task<JournalDraft> FulfilForAsync(TenantTransaction tx, CapreqState approved, ExecutionContext context, string simulationId, CancellationToken ct)
+    {
+        var command = new CapreqTransition(CapreqAction.Fulfill, approved.CapreqId, "executed:" + simulationId);
+        if (CapreqDecider.Decide(approved, command, new CapreqContext(context.Tenant.Value, context.Actor.Value, context.Now)) is not Decision<CapreqEvent>.Accepted accepted)
+            throw new InvalidOperationException($"capability request {approved.CapreqId} was locked APPROVED and still could not be fulfilled");
+        var e = accepted.Events[0];
+        var (after, eventId) = await Requests.WriteAsync(tx, approved, e, context, accepted.Reason, ct);
+        return new JournalDraft(CapreqReasons.EngineId, JournalEventTypes.StateTransition, accepted.Reason, JournalPayload.Create(
+            ("simulation_id", simulationId),
+            ("capreq_id", approved.CapreqId),
+            ("state_from", CapreqNames.Status(approved.Status)),
+            ("state_to", CapreqNames.Status(after.Status)),
+            ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture)),
+            ("payload_hash", e.PayloadHash)));
+    }
+
     /// <summary>The public JSON view of a request.</summary>
     public static JsonObject ToJson(CapreqState s) => new()
     {

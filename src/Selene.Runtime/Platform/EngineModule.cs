@@ -89,7 +89,7 @@ public sealed record HandoffPolicy(int MaxAttempts, TimeSpan Backoff, TimeSpan T
 
 /// <summary>
 /// The reasons that mean "not now" rather than "this failed": a handoff refused with one of them is put back, due
-/// after its policy's backoff, without burning an attempt (the gate switched off; governance switches belong here too).
+/// after its policy's backoff, without burning an attempt (the gate switched off, a kill switch or safe mode on).
 /// The one place to extend.
 /// </summary>
 public static class HandoffDeferrals
@@ -97,6 +97,9 @@ public static class HandoffDeferrals
     public static IReadOnlySet<ReasonCode> Reasons { get; } = new HashSet<ReasonCode>
     {
         Selene.Contracts.ReasonCodes.OsNotInvokedDisabled,
+        // An operator's incident switches: the handoff waits for them to be lifted, it has not failed.
+        Selene.Contracts.ReasonCodes.GovKillSwitchActive,
+        Selene.Contracts.ReasonCodes.GovSafeModeActive,
     };
 }
 
@@ -108,6 +111,7 @@ public static class EngineModules
         CapReq.CapreqModule.Module,
         Position.PositionModule.Module,
         Access.AccessModule.Module,
+        Gov.GovModule.Module,
     ];
 
     /// <summary>Every module's handoff routes: the outbox event types this process consumes.</summary>

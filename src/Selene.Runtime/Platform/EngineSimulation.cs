@@ -35,6 +35,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     private readonly ReadFacts? _readFacts;
     private readonly Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> _decide;
     private readonly Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? _result;
+    private readonly Func<TCommand, string>? _capabilityScope;
 
     /// <param name="validate">Pure bounds and shapes of the command, checked before any storage (null when valid).</param>
     /// <param name="targetOf">The stream the command acts on (the target aggregate's stream id).</param>
@@ -43,11 +44,16 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     /// The result of an accepted decision, from the target's state after it, the command, the facts and the events
     /// (pure). Null for the standard result: <c>{&lt;view name&gt;: view, ledger_event_id}</c>.
     /// </param>
+    /// <param name="capabilityScope">For a record with a required capability: the scope its APPROVED request must name (pure).</param>
     public EngineSimulation(SimulationRecord record, IAggregate<TState, TEvent> target,
         Func<TInput, TCommand> toCommand, Func<TCommand, JsonInputError?> validate, Func<TCommand, ExecutionContext, string> targetOf,
         Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> decide, ReadFacts? readFacts = null,
-        IReadOnlyList<IAggregate<TEvent>>? others = null, Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? result = null)
+        IReadOnlyList<IAggregate<TEvent>>? others = null, Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? result = null,
+        Func<TCommand, string>? capabilityScope = null)
     {
+        if ((record.RequiredCapability is null) != (capabilityScope is null))
+            throw new ArgumentException($"{record.SimulationId}: a required capability and its scope come together", nameof(capabilityScope));
+        _capabilityScope = capabilityScope;
         _result = result;
         Record = record;
         _target = target;
@@ -71,6 +77,8 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
         input = command;
         return true;
     }
+
+    public string? CapabilityScopeOf(object input) => _capabilityScope?.Invoke((TCommand)input);
 
     public async Task<HandlerOutcome> ExecuteAsync(TenantTransaction tx, object input, ExecutionContext context, CancellationToken ct)
     {
