@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using Selene.Cli;
@@ -68,7 +69,15 @@ worker.SetAction(async (parse, ct) =>
         new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption))));
     Console.WriteLine($"Selene worker running ({Cli.Describe(db)}); outbox event types consumed: " +
         (EngineModules.Handoffs.Count == 0 ? "none" : string.Join(", ", EngineModules.Handoffs.Select(h => h.EventType))) + ". Ctrl+C stops it.");
-    await outbox.RunAsync(ct, ex => Console.Error.WriteLine($"selene worker: a pass failed ({ex.GetType().Name}: {ex.Message}); the next pass tries again"));
+    // SIGTERM (a service manager, `kill`) stops the loop like Ctrl+C does, so the database is let go in order.
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        stop.Cancel();
+    });
+    await outbox.RunAsync(stop.Token, ex => Console.Error.WriteLine($"selene worker: a pass failed ({ex.GetType().Name}: {ex.Message}); the next pass tries again"));
+    Console.WriteLine("Selene worker stopped.");
     return 0;
 });
 root.Subcommands.Add(worker);

@@ -81,6 +81,7 @@ public static class ChildProcess
 public sealed class RunningProcess : IDisposable
 {
     private readonly StringBuilder _output = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
 
     private RunningProcess(Process process) => Process = process;
 
@@ -125,11 +126,34 @@ public sealed class RunningProcess : IDisposable
         }
     }
 
+    /// <summary>Completes when the output holds <paramref name="text"/>; fails after <paramref name="timeout"/> or when the process exits first.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            if (_output.ToString().Contains(text, StringComparison.Ordinal)) return;
+            _awaited.Add((text, seen));
+        }
+        var exited = Process.WaitForExitAsync();
+        var first = await Task.WhenAny(seen.Task, exited).WaitAsync(timeout);
+        if (first != seen.Task) throw new InvalidOperationException($"the process exited before printing '{text}':\n{Output}");
+    }
+
     public void Dispose() => Process.Dispose();
 
     private void Append(string? line)
     {
         if (line is null) return;
-        lock (_output) _output.AppendLine(line);
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            var all = _output.ToString();
+            foreach (var (text, seen) in _awaited.Where(a => all.Contains(a.Text, StringComparison.Ordinal)).ToArray())
+            {
+                seen.TrySetResult();
+                _awaited.Remove((text, seen));
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ namespace Selene.Server.Tests;
 public class OutboxCliTests(SeleneServerFixture f)
 {
     [Fact]
-    public async Task UnconsumedHandoff_StaysPendingAndVisible_AndRetryRefusesWhatIsNotDeadLettered()
+    public async Task UnconsumedHandoff_StaysPendingAndVisible_RetryRefusesWhatIsNotDeadLettered_AndReDrivesADeadLetterOnce()
     {
         var (tenant, key) = await f.OwnTenantAsync("outbox");
         await f.RunAsync(key, "TENANT_COMPANY_UPSERT_COMMIT",
@@ -66,5 +66,43 @@ public class OutboxCliTests(SeleneServerFixture f)
         Assert.Equal(2, badState.ExitCode);
         Assert.Contains("INPUT_FIELD_INVALID", badState.StandardError, StringComparison.Ordinal);
         Assert.Equal("PENDING", Assert.Single((await f.Api.GetAsync(key, "/v1/outbox")).Json["outbox"]!.AsArray())!["status"]!.GetValue<string>());
+
+        // A DEAD_LETTER row (set by hand: no module consumes this event type, so no worker ever fails it) is re-driven
+        // once: PENDING again, its attempts kept, OUTBOX_REDRIVEN in its correlation's journal.
+        await f.SuperuserExecAsync($"UPDATE selene.outbox SET status = 'DEAD_LETTER', attempt_count = 5, last_error_reason_code = 'STORAGE_UNAVAILABLE' " +
+            $"WHERE tenant_id = '{tenant}' AND outbox_id = {outboxId}");
+        var dead = Assert.Single((await f.Api.GetAsync(key, "/v1/outbox?state=DEAD_LETTER")).Json["outbox"]!.AsArray())!;
+        Assert.Equal("STORAGE_UNAVAILABLE", dead["last_error_reason_code"]!.GetValue<string>());
+        var redriven = await f.SeleneAsync("outbox", "retry", outboxId, "--tenant", tenant);
+        Assert.True(redriven.ExitCode == 0, redriven.ToString());
+        Assert.StartsWith("OUTBOX_REDRIVEN:", redriven.StandardOutput, StringComparison.Ordinal);
+        var after = Assert.Single((await f.Api.GetAsync(key, "/v1/outbox")).Json["outbox"]!.AsArray())!;
+        Assert.Equal(("PENDING", 5), (after["status"]!.GetValue<string>(), after["attempt_count"]!.GetValue<int>()));
+        var journal = await f.Api.JournalAsync(key, after["correlation_id"]!.GetValue<string>());
+        var entry = Assert.Single(journal, e => e!["event_type"]!.GetValue<string>() == "OUTBOX_REDRIVEN")!;
+        Assert.Equal(("OUTBOX_REDRIVEN", "STORAGE_UNAVAILABLE"), (entry["reason_code"]!.GetValue<string>(),
+            entry["payload"]!["last_error_reason_code"]!.GetValue<string>()));
+        var again = await f.SeleneAsync("outbox", "retry", outboxId, "--tenant", tenant);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("OUTBOX_REDRIVE_STATE_INVALID", again.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_RunsOnlyTheWorkersAgainstTheServersDatabase_AndStopsOnSigterm()
+    {
+        using var worker = RunningProcess.Start(ChildProcess.DotnetHost, [ChildProcess.SeleneDll, "--data-dir", f.DataDir, "worker"]);
+        try
+        {
+            await worker.WaitForOutputAsync("Selene worker running", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            Assert.True(await worker.StopAsync(TimeSpan.FromSeconds(30)), $"the worker ignored SIGTERM:\n{worker.Output}");
+        }
+        Assert.True(worker.Process.ExitCode == 0, $"exit {worker.Process.ExitCode}:\n{worker.Output}");
+        Assert.Contains("outbox event types consumed: none", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("Selene worker stopped.", worker.Output, StringComparison.Ordinal);
+        // The cluster belongs to the server, which keeps serving.
+        AssertSuccess(await f.Api.GetAsync(null, "/healthz"), "HEALTH_OK");
     }
 }

@@ -132,7 +132,7 @@ public static class OutboxStore
     /// Settles a row this worker holds (status SENT under <paramref name="leaseToken"/>) and releases the lease. The
     /// command touches one row, or none when the lease was lost (expired and claimed by another worker).
     /// </summary>
-    public static NpgsqlBatchCommand Settle(string tenantId, long outboxId, Guid leaseToken, OutboxSettlement s) =>
+    private static NpgsqlBatchCommand Settle(string tenantId, long outboxId, Guid leaseToken, OutboxSettlement s) =>
         new NpgsqlBatchCommand("""
             UPDATE selene.outbox
             SET status = $4, attempt_count = $5, next_attempt_at = $6, last_error_reason_code = $7, completed_at = $8,

@@ -44,7 +44,8 @@ public sealed class OutboxOperations(SeleneDatabase db, TimeProvider clock)
             return new OutboxRedrive(ReasonCodes.OutboxRowNotFound, $"no outbox row {outboxId.ToString(CultureInfo.InvariantCulture)} in tenant {tenant.Value}", null);
         if (row.Status != OutboxStatus.DeadLetter)
             return new OutboxRedrive(ReasonCodes.OutboxRedriveStateInvalid, $"outbox row {outboxId.ToString(CultureInfo.InvariantCulture)} is {row.Status}: only DEAD_LETTER rows are re-driven", row);
-        await OutboxStore.RedriveAsync(tx, outboxId, now.Value, ct);
+        if (!await OutboxStore.RedriveAsync(tx, outboxId, now.Value, ct))
+            throw new InvalidOperationException($"outbox row {outboxId} changed under its row lock");
         await JournalStore.AppendAsync(tx, [new JournalEntry(OutboxWorker.HandoffCorrelation(row), OutboxWorker.HandoffTurn(row), ReasonCodes.EngineWork, JournalEventTypes.OutboxRedriven, ReasonCodes.OutboxRedriven,
             JournalPayload.Create(
                 ("outbox_id", outboxId.ToString(CultureInfo.InvariantCulture)),

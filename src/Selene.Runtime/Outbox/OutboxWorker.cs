@@ -126,10 +126,9 @@ public sealed class OutboxWorker
             {
                 return;
             }
-#pragma warning disable CA1031 // A background loop outlives any one failure; it reports it and tries again.
             catch (Exception ex)
-#pragma warning restore CA1031
             {
+                // A background loop outlives any one failure: it reports it and tries again after the interval.
                 onError?.Invoke(ex);
             }
             var wait = pass?.Claimed == _options.BatchSize ? Task.CompletedTask : Task.Delay(_poll, _clock, ct);

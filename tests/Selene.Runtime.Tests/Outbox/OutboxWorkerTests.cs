@@ -188,6 +188,36 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AttemptUnderALostLease_CannotCommitItsEffect()
+    {
+        Assert.True((await RunAsync("alice", "RELAY_GATE_SET_COMMIT", """{"open":true}""")).Succeeded);
+        var row = await SubmitAsync("alice", "f1");
+        // Worker A claims and stalls past its lease; worker B claims the row after A's lease expired.
+        var a = Guid.NewGuid();
+        Assert.Single(await OutboxStore.ClaimAsync(_db.App, [RelayModule.HandoffEvent], "A", a, Now(), Now() + Lease.Ticks * 100, 10, default));
+        _clock.Advance(Lease);
+        Assert.Single(await OutboxStore.ClaimAsync(_db.App, [RelayModule.HandoffEvent], "B", Guid.NewGuid(), Now(), Now() + Lease.Ticks * 100, 10, default));
+
+        // A wakes up and runs the handoff as the worker does: its settle, fenced on its own token, fails the effect's transaction.
+        using var inputs = JsonDocument.Parse("""{"item_id":"f1"}""");
+        var late = _executor.ExecuteAsync(new ExecutionRequest(new TenantId("acme"), new UserId("alice"), "RELAY_CONSUME_COMMIT", OutboxWorker.HandoffKey("acme", row.IdempotencyKey),
+            inputs.RootElement, OutboxWorker.HandoffCorrelation(row), OutboxWorker.HandoffTurn(row)), default, (tx, now) =>
+            {
+                OutboxStore.DeferSettle(tx, row.OutboxId, a, new OutboxSettlement(OutboxStatus.Confirmed, 1, row.NextAttemptAt, null, now.Value));
+                return [];
+            });
+        Assert.Contains("lease was lost", (await Assert.ThrowsAsync<InvalidOperationException>(() => late)).Message, StringComparison.Ordinal);
+        Assert.Equal(0, await CountAsync("relay_item_ledger", "stream_id = 'f1' AND event_type = 'CONSUMED'"));
+        Assert.Equal(0, await CountAsync("idempotency_keys", "idem_key = 'handoff:relay:f1'"));
+        Assert.Equal((OutboxStatus.Sent, "B"), ((await RowAsync(row.OutboxId)).Status, (await RowAsync(row.OutboxId)).LeaseOwner));
+
+        // B died too; once its lease expired a worker runs the handoff, and the effect exists once.
+        _clock.Advance(Lease);
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker("C").RunOnceAsync());
+        Assert.Equal(1, await CountAsync("relay_item_ledger", "stream_id = 'f1' AND event_type = 'CONSUMED'"));
+    }
+
+    [Fact]
     public async Task TwoWorkersAtOnce_OnOneDatabase_NeverRunOneRowTwice()
     {
         Assert.True((await RunAsync("alice", "RELAY_GATE_SET_COMMIT", """{"open":true}""")).Succeeded);
