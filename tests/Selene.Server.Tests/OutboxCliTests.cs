@@ -100,7 +100,9 @@ public class OutboxCliTests(SeleneServerFixture f)
             Assert.True(await worker.StopAsync(TimeSpan.FromSeconds(30)), $"the worker ignored SIGTERM:\n{worker.Output}");
         }
         Assert.True(worker.Process.ExitCode == 0, $"exit {worker.Process.ExitCode}:\n{worker.Output}");
-        Assert.Contains("outbox event types consumed: none", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("outbox event types consumed: " + string.Join(", ", Selene.Runtime.Platform.EngineModules.Handoffs.Select(h => h.EventType)),
+            worker.Output, StringComparison.Ordinal);
+        Assert.Contains("WORK_STEP_DUE", worker.Output, StringComparison.Ordinal);
         Assert.Contains("Selene worker stopped.", worker.Output, StringComparison.Ordinal);
         // The cluster belongs to the server, which keeps serving.
         AssertSuccess(await f.Api.GetAsync(null, "/healthz"), "HEALTH_OK");

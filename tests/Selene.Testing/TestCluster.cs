@@ -72,6 +72,7 @@ public static class TestCluster
 
     private static async Task<(EmbeddedCluster, ClusterLease)> StartAsync()
     {
+        SweepLeftovers();
         var dir = Path.Combine(Path.GetTempPath(), "stc-" + Guid.NewGuid().ToString("N")[..8]);
         var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(dir, Durable: false));
         var lease = await cluster.AcquireAsync(register: true);
@@ -96,5 +97,41 @@ public static class TestCluster
             await Migrator.MigrateAsync(owner);
         }
         return (cluster, lease);
+    }
+
+    /// <summary>
+    /// Deletes the clusters earlier test processes left in the temp directory (a test host that is killed never runs its
+    /// exit handler, and each cluster is hundreds of megabytes): an <c>stc-*</c> directory untouched for an hour whose
+    /// postmaster is not running. A cluster in use has a live postmaster; one being created is younger than an hour.
+    /// </summary>
+    private static void SweepLeftovers()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), "stc-*"))
+        {
+            try
+            {
+                if (Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddHours(-1) || PostmasterRuns(dir)) continue;
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another process is sweeping it, or it is not ours to delete.
+            }
+        }
+    }
+
+    private static bool PostmasterRuns(string dir)
+    {
+        var pidFile = Directory.EnumerateFiles(dir, "postmaster.pid", SearchOption.AllDirectories).FirstOrDefault();
+        if (pidFile is null || !int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }

@@ -201,10 +201,10 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
         // A wakes up and runs the handoff as the worker does: its settle, fenced on its own token, fails the effect's transaction.
         using var inputs = JsonDocument.Parse("""{"item_id":"f1"}""");
         var late = _executor.ExecuteAsync(new ExecutionRequest(new TenantId("acme"), new UserId("alice"), "RELAY_CONSUME_COMMIT", OutboxWorker.HandoffKey("acme", row.IdempotencyKey),
-            inputs.RootElement, OutboxWorker.HandoffCorrelation(row), OutboxWorker.HandoffTurn(row)), default, (tx, now) =>
+            inputs.RootElement, OutboxWorker.HandoffCorrelation(row), OutboxWorker.HandoffTurn(row)), default, (tx, context, _, _) =>
             {
-                OutboxStore.DeferSettle(tx, row.OutboxId, a, new OutboxSettlement(OutboxStatus.Confirmed, 1, row.NextAttemptAt, null, now.Value));
-                return [];
+                OutboxStore.DeferSettle(tx, row.OutboxId, a, new OutboxSettlement(OutboxStatus.Confirmed, 1, row.NextAttemptAt, null, context.Now.Value));
+                return Task.FromResult<IReadOnlyList<JournalDraft>>([]);
             });
         Assert.Contains("lease was lost", (await Assert.ThrowsAsync<InvalidOperationException>(() => late)).Message, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync("relay_item_ledger", "stream_id = 'f1' AND event_type = 'CONSUMED'"));
