@@ -132,16 +132,25 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 }
             }
 
-            // 2. Derive the access posture: the acting user's instance and overrides, decided for the simulation's
-            //    requested action at its declared mode. A retry of a committed request is not asked again: the access
-            //    decision that let it run is on record, a replay changes nothing, and asking again would open a second
-            //    escalation case (or spend a ONE_SHOT override) for a request that already ran.
+            // 2. Read the gate's facts in one round trip: the acting user's access instance, overrides and the request's
+            //    escalation case, and what PH1.GOV stored (switches, the day's budgets, the definitions' status, the
+            //    required approval).
+            var record = simulation?.Handler is not null ? simulation.Record : null;
+            var caseId = record is not null ? Access.ExecutorGate.CaseIdOf(record, tenant, actor, simulation!.Key) : null;
+            var governanceQuery = GovernanceReads.Query(record, posture.Blueprint?.ProcessId, simulation?.CapabilityScope, replayOf is not null, now);
+            var (accessFacts, governanceRows) = await GovernanceQueries.TurnFactsAsync(tx, actor.Value, caseId, now.Value, governanceQuery.Day,
+                governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct);
+
+            // 3. The access posture: the acting user's instance and overrides, decided for the simulation's requested action
+            //    at its declared mode. A retry of a committed request is not asked again: the access decision that let it run
+            //    is on record, a replay changes nothing, and asking again would open a second escalation case (or spend a
+            //    ONE_SHOT override) for a request that already ran.
             bool accessAllowed;
             if (replayOf is not null)
                 accessAllowed = true;
-            else if (simulation is { Handler: not null })
+            else if (record is not null)
             {
-                verdict = await Access.ExecutorGate.DecideAsync(tx, simulation.Record!, tenant, actor, simulation.Key, simulation.RequestHash, now, ct);
+                verdict = Access.ExecutorGate.Decide(accessFacts, record, actor, caseId, simulation!.RequestHash, now);
                 if (verdict is null)
                     return Invalid(ReasonCodes.IdempotencyKeyReused,
                         "this idempotency key was already used for a different request (its escalation case is bound to that request)", correlation, turn);
@@ -151,14 +160,12 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             {
                 // No governed action to ask about (chat, clarify, tool, or a simulation the catalog cannot run): the
                 // actor needs an ACTIVE access instance (docs/decisions.md).
-                var (instance, _) = await Access.ExecutorGate.LoadAsync(tx, actor.Value, null, now, ct);
+                var (instance, _) = Access.ExecutorGate.Views(accessFacts);
                 accessAllowed = instance is { Lifecycle: AccessLifecycle.Active };
             }
 
-            // 3. Governance: the switches, the day's budgets, the definitions' status and the CAPREQ gate, from what
-            //    PH1.GOV and PH1.CAPREQ stored (one round trip; a required approval is locked).
-            var governance = await GovernanceReads.ReadAsync(tx, actor, simulation?.Handler is not null ? simulation.Record : null,
-                posture.Blueprint?.ProcessId, simulation?.CapabilityScope, request.Tool is not null, replayOf is not null, now, ct);
+            //    Governance, from the same read (a required approval that was found is locked here).
+            var governance = await GovernanceReads.DecideAsync(tx, governanceRows, governanceQuery, record, request.Tool is not null, replayOf is not null, ct);
 
             // 4. The lease: a turn that runs under one (a work order's step) needs it valid now, as PH1.LEASE stored it.
             var leaseValid = lease is not null && await Work.WorkModule.HoldsLeaseAsync(tx, lease, now, ct);

@@ -36,12 +36,24 @@ public static class AccessGovernanceQueries
     public static async Task<GateFacts> GateFactsAsync(TenantTransaction tx, string userId, string? caseId, long now, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        AddGateFacts(batch, tx, userId, caseId, now);
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        return await ReadGateFactsAsync(r, ct);
+    }
+
+    /// <summary>The gate's three statements, for a batch that reads more in the same round trip (<see cref="GovernanceQueries.TurnFactsAsync"/>).</summary>
+    internal static void AddGateFacts(NpgsqlBatch batch, TenantTransaction tx, string userId, string? caseId, long now)
+    {
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"SELECT {Columns} FROM selene.access_instance_current WHERE tenant_id = $1 AND stream_id = $2"),
             tx.TenantId, userId));
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand(InForceSql), tx.TenantId, userId, now, caseId));
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"SELECT {Columns} FROM selene.access_escalation_case_current WHERE tenant_id = $1 AND stream_id = $2"),
             tx.TenantId, caseId));
-        await using var r = await batch.ExecuteReaderAsync(ct);
+    }
+
+    /// <summary>Reads what <see cref="AddGateFacts"/> asked for; the reader stands at the first of its three result sets.</summary>
+    internal static async Task<GateFacts> ReadGateFactsAsync(NpgsqlDataReader r, CancellationToken ct)
+    {
         var instance = await r.ReadAsync(ct) ? Row(r) : null;
         await r.NextResultAsync(ct);
         var overrides = new List<ProjectionRow>();

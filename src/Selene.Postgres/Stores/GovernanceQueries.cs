@@ -24,15 +24,28 @@ public static class GovernanceQueries
     private const string Columns = EngineStore.CurrentColumns;
 
     /// <summary>
-    /// Everything the governance gate reads, in one round trip: the control rows (stream TENANT of the tenant, GLOBAL
-    /// of the platform), the rows of <paramref name="definitionStreams"/>, the tenant's and <paramref name="userId"/>'s
-    /// executions on <paramref name="day"/>, and — when <paramref name="capability"/> is given — the oldest APPROVED
-    /// capability request of <paramref name="userId"/> for exactly that capability and <paramref name="scope"/>.
+    /// A turn's gate facts in ONE round trip: the access gate's (<see cref="AccessGovernanceQueries.GateFactsAsync"/>) and
+    /// everything the governance gate reads — the control rows (stream TENANT of the tenant, GLOBAL of the platform),
+    /// the rows of <paramref name="definitionStreams"/>, the tenant's and <paramref name="userId"/>'s executions on
+    /// <paramref name="day"/>, and, when <paramref name="capability"/> is given, the oldest APPROVED capability request of
+    /// <paramref name="userId"/> for exactly that capability and <paramref name="scope"/> — so governance costs a turn no
+    /// round trip of its own.
     /// </summary>
-    public static async Task<GovernanceRows> FactsAsync(TenantTransaction tx, string userId, DateOnly day, IReadOnlyList<string> definitionStreams,
-        string? capability, string? scope, CancellationToken ct)
+    public static async Task<(GateFacts Access, GovernanceRows Governance)> TurnFactsAsync(TenantTransaction tx, string userId, string? caseId, long now,
+        DateOnly day, IReadOnlyList<string> definitionStreams, string? capability, string? scope, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        AccessGovernanceQueries.AddGateFacts(batch, tx, userId, caseId, now);
+        AddFacts(batch, tx, userId, day, definitionStreams, capability, scope);
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        var access = await AccessGovernanceQueries.ReadGateFactsAsync(r, ct);
+        await r.NextResultAsync(ct);
+        return (access, await ReadFactsAsync(r, capability is not null, ct));
+    }
+
+    private static void AddFacts(NpgsqlBatch batch, TenantTransaction tx, string userId, DateOnly day, IReadOnlyList<string> definitionStreams,
+        string? capability, string? scope)
+    {
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"""
             SELECT {Columns} FROM selene.gov_control_current
             WHERE (tenant_id = $1 AND stream_id = 'TENANT') OR (tenant_id = selene.global_tenant_key() AND stream_id = 'GLOBAL')
@@ -51,8 +64,11 @@ public static class GovernanceQueries
                   AND doc->>'requester_user_id' = $4
                 ORDER BY source_event_id LIMIT 1
                 """), tx.TenantId, capability, scope, userId));
+    }
 
-        await using var r = await batch.ExecuteReaderAsync(ct);
+    /// <summary>Reads what <see cref="AddFacts"/> asked for; the reader stands at the first of its result sets.</summary>
+    private static async Task<GovernanceRows> ReadFactsAsync(NpgsqlDataReader r, bool capability, CancellationToken ct)
+    {
         ProjectionRow? tenantControl = null, globalControl = null;
         while (await r.ReadAsync(ct))
         {
@@ -69,7 +85,7 @@ public static class GovernanceQueries
             if (r.GetString(0) == TenantTotal) tenantUsed = r.GetInt64(1); else userUsed = r.GetInt64(1);
         }
         string? capreqId = null;
-        if (capability is not null && await r.NextResultAsync(ct) && await r.ReadAsync(ct)) capreqId = r.GetString(0);
+        if (capability && await r.NextResultAsync(ct) && await r.ReadAsync(ct)) capreqId = r.GetString(0);
         return new GovernanceRows(tenantControl, globalControl, definitions, tenantUsed, userUsed, capreqId);
     }
 

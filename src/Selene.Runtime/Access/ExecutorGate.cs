@@ -40,21 +40,21 @@ public sealed record GateVerdict(
 /// </summary>
 public static class ExecutorGate
 {
+    /// <summary>The escalation case a request of <paramref name="actor"/> binds to: null without a key (no request to bind a case to).</summary>
+    public static string? CaseIdOf(SimulationRecord record, TenantId tenant, UserId actor, IdempotencyKey? key) =>
+        key is { } k ? Governance.EscalationCaseId(tenant.Value, actor.Value, record.SimulationId, k.Value) : null;
+
     /// <summary>
-    /// The verdict, or null when this key already opened a case for a different request (the caller gets
-    /// IDEMPOTENCY_KEY_REUSED: an approval given for one body never carries over to another).
+    /// The verdict on the gate's facts (read with the turn's other facts in one round trip), or null when this key already
+    /// opened a case for a different request (the caller gets IDEMPOTENCY_KEY_REUSED: an approval given for one body never
+    /// carries over to another).
     /// </summary>
-    public static async Task<GateVerdict?> DecideAsync(TenantTransaction tx, SimulationRecord record, TenantId tenant, UserId actor, IdempotencyKey? key,
-        string requestHash, UnixNanos now, CancellationToken ct)
+    public static GateVerdict? Decide(GateFacts facts, SimulationRecord record, UserId actor, string? caseId, string requestHash, UnixNanos now)
     {
-        var user = actor.Value;
-        // Without a key there is no request to bind a case to: the gate still decides, but no case is read or opened.
-        var caseId = key is { } k ? Governance.EscalationCaseId(tenant.Value, user, record.SimulationId, k.Value) : null;
-        var facts = await AccessGovernanceQueries.GateFactsAsync(tx, user, caseId, now.Value, ct);
         var existing = (EscalationCaseState?)GovernanceHandlers.Cases.ReadState(facts.Case);
         if (existing is not null && !string.Equals(existing.RequestHash, requestHash, StringComparison.Ordinal)) return null;
-        var (instance, overrides) = ToViews(facts);
-        var decision = AccessGate.Decide(new AccessGateRequest(user, instance, overrides, record.RequestedAction, record.RequiredMode,
+        var (instance, overrides) = Views(facts);
+        var decision = AccessGate.Decide(new AccessGateRequest(actor.Value, instance, overrides, record.RequestedAction, record.RequiredMode,
             DeviceTrustLevel.Dtl4, SensitiveDataRequest: false, now));
         return new GateVerdict(decision, record.RequestedAction, record.RequiredMode, caseId, existing, instance?.AccessInstanceId);
     }
@@ -62,9 +62,10 @@ public static class ExecutorGate
     /// <summary>The user's instance and the overrides the gate may count (ONE_SHOT ones only for <paramref name="caseId"/>).</summary>
     public static async Task<(AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides)> LoadAsync(TenantTransaction tx, string userId,
         string? caseId, UnixNanos now, CancellationToken ct) =>
-        ToViews(await AccessGovernanceQueries.GateFactsAsync(tx, userId, caseId, now.Value, ct));
+        Views(await AccessGovernanceQueries.GateFactsAsync(tx, userId, caseId, now.Value, ct));
 
-    private static (AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides) ToViews(GateFacts facts) =>
+    /// <summary>The gate's view of the facts: the user's instance (null when none) and the overrides it may count.</summary>
+    public static (AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides) Views(GateFacts facts) =>
         GovernanceHandlers.Instances.ReadState(facts.Instance) is not AccessInstanceState instance ? (null, [])
         : (AccessCheck.ToView(instance), facts.Overrides.Select(r => ((OverrideState)GovernanceHandlers.Overrides.ReadState(r)!).ToView()).ToArray());
 

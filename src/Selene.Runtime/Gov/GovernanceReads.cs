@@ -24,6 +24,9 @@ public sealed record TurnGovernance(
     bool CountsAsExecution,
     CapreqState? ApprovedCapreq);
 
+/// <summary>What a turn's governance reads: the UTC day, the definition streams, and the required capability and its scope (null: none).</summary>
+public sealed record GovernanceQuery(DateOnly Day, IReadOnlyList<string> DefinitionStreams, string? Capability, string? CapabilityScope);
+
 /// <summary>Reads what PH1.GOV stored for a turn and decides the governance gate inputs (<see cref="GovernanceGate"/>).</summary>
 public static class GovernanceReads
 {
@@ -34,14 +37,13 @@ public static class GovernanceReads
     public static (long Tenant, long User) Limits(GovControlState? tenant) =>
         (tenant?.TenantDailyExecutions ?? GovDecider.DefaultTenantDailyExecutions, tenant?.UserDailyExecutions ?? GovDecider.DefaultUserDailyExecutions);
 
+    /// <summary>What to read for a turn's governance (<see cref="GovernanceQueries.TurnFactsAsync"/>), decided before any read.</summary>
     /// <param name="record">The requested simulation's catalog record; null when the turn asks to dispatch none (or one the catalog cannot run).</param>
     /// <param name="blueprintId">The blueprint that binds it.</param>
     /// <param name="capabilityScope">For a record with a required capability: the scope its input names.</param>
-    /// <param name="replay">The turn retries a request that committed under its key.</param>
-    public static async Task<TurnGovernance> ReadAsync(TenantTransaction tx, UserId actor, SimulationRecord? record, string? blueprintId, string? capabilityScope,
-        bool toolRequested, bool replay, UnixNanos now, CancellationToken ct)
+    /// <param name="replay">The turn retries a request that committed under its key: no approval is looked for.</param>
+    public static GovernanceQuery Query(SimulationRecord? record, string? blueprintId, string? capabilityScope, bool replay, UnixNanos now)
     {
-        var day = DayOf(now);
         var streams = new List<string>(4);
         if (record is not null)
         {
@@ -51,13 +53,20 @@ public static class GovernanceReads
                 if (blueprintId is not null) streams.Add(GovDecider.DefinitionStream(scope, GovArtifactKind.Blueprint, blueprintId));
             }
         }
-        var capability = replay ? null : record?.RequiredCapability;
-        var rows = await GovernanceQueries.FactsAsync(tx, actor.Value, day, streams, capability, capabilityScope, ct);
+        return new GovernanceQuery(DayOf(now), streams, replay ? null : record?.RequiredCapability, capabilityScope);
+    }
+
+    /// <summary>
+    /// Decides the governance side of a turn from the rows <paramref name="query"/> read; a required approval that was
+    /// found is locked and checked again here, so the execution fulfils exactly it.
+    /// </summary>
+    public static async Task<TurnGovernance> DecideAsync(TenantTransaction tx, GovernanceRows rows, GovernanceQuery query, SimulationRecord? record,
+        bool toolRequested, bool replay, CancellationToken ct)
+    {
         var tenant = Read<GovControlState>(rows.TenantControl);
         var global = Read<GovControlState>(rows.GlobalControl);
         var definitions = rows.Definitions.Select(r => Read<GovDefinitionState>(r)!).Where(d => d.Status == GovDefinitionStatus.Deprecated).ToArray();
 
-        // The request found without a lock is locked now and checked again, so the execution fulfils exactly it.
         CapreqState? approved = null;
         if (rows.ApprovedCapreqId is { } capreqId &&
             await CapReq.CapreqModule.Requests.LockAndLoadAsync(tx, capreqId, ct) is { Status: CapreqStatus.Approved } locked)
@@ -69,11 +78,11 @@ public static class GovernanceReads
             Switches(global), Switches(tenant),
             record?.Type, toolRequested, controlPlane, replay,
             new QuotaPosture(tenantLimit, rows.TenantUsed, userLimit, rows.UserUsed),
-            record?.RequiredCapability, capabilityScope, approved?.CapreqId));
+            record?.RequiredCapability, query.CapabilityScope, approved?.CapreqId));
         return new TurnGovernance(verdict,
             definitions.FirstOrDefault(d => d.Kind == GovArtifactKind.Simulation)?.Scope,
             definitions.FirstOrDefault(d => d.Kind == GovArtifactKind.Blueprint)?.Scope,
-            tenantLimit, userLimit, day,
+            tenantLimit, userLimit, query.Day,
             CountsAsExecution: record is not null && !controlPlane && !replay,
             approved);
     }
