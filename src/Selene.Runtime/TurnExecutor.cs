@@ -310,6 +310,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 },
                 _ => result with { Detail = $"simulation {simulation.SimulationId} is bound to no ACTIVE blueprint" },
             };
+        if (result.Reason == ReasonCodes.OsFailLeaseGate)
+            return result with { Detail = "the work order's lease is not this executor's now: it expired, was released or was taken over" };
         if (result.Reason == ReasonCodes.OsFailIdempotencyGate)
             return result with { Cause = ReasonCodes.IdempotencyKeyMissing, Detail = "an idempotency key is required for every simulation" };
         return result;

@@ -117,6 +117,7 @@ public sealed class WorkOrderRunTests : IAsyncLifetime
             doc.RootElement.Clone(), new CorrelationId(99), new TurnId(1)), lease: new LeaseClaim("wo-3", "w9", "lease_0000000000000000"));
         Assert.Equal(ExecutionOutcome.Refused, refused.Outcome);
         Assert.Equal(ReasonCodes.OsFailLeaseGate, refused.Reason);
+        Assert.Contains("lease", refused.Detail, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync("capreq_ledger", "true"));
     }
 
