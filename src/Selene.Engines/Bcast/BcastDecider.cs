@@ -29,6 +29,12 @@ public static class BcastDecider
     public static bool IsTerminal(BcastRecipientStatus status) =>
         status is BcastRecipientStatus.Concluded or BcastRecipientStatus.Canceled or BcastRecipientStatus.Expired;
 
+    /// <summary>EXPIRED and CANCELED end the envelope: no delivery, expiry or cancel after them.</summary>
+    public static bool IsTerminal(BcastEnvelopeStatus status) => status is BcastEnvelopeStatus.Expired or BcastEnvelopeStatus.Canceled;
+
+    /// <summary>EMERGENCY is urgent (FOLLOWUP at once); SIMPLE and PRIORITY wait for the window (§8.1).</summary>
+    public static bool IsUrgent(BcastClassification classification) => classification == BcastClassification.Emergency;
+
     /// <summary>The statuses a recipient action is allowed from (§8.2); a null entry means "a new recipient".</summary>
     public static IReadOnlyList<BcastRecipientStatus?> AllowedFrom(BcastAction action, bool handoffToReminder = false) => action switch
     {
@@ -129,7 +135,7 @@ public static class BcastDecider
 
     private static Decision<BcastEvent> DecideDeliver(BcastEnvelope envelope, BcastRecipient? recipient, DeliverToRecipient d, BcastContext ctx)
     {
-        if (envelope.IsTerminal) return Transition($"the broadcast is {WireNames.Of(envelope.Status)}: no new delivery");
+        if (IsTerminal(envelope.Status)) return Transition($"the broadcast is {WireNames.Of(envelope.Status)}: no new delivery");
         if (envelope.ExpiryAt is { } expiry && ctx.Now.Value >= expiry) return Transition("the broadcast's expiry_at has passed: no new delivery");
         if (recipient is not null && IsTerminal(recipient.Status)) return Transition($"recipient {recipient.RecipientId} is {WireNames.Of(recipient.Status)}: no new delivery");
 
@@ -137,7 +143,7 @@ public static class BcastDecider
         var verdict = BcastFallback.Check(position, d.DeliveryMethod, d.RecipientRegion, d.AppUnavailable);
         if (!verdict.Allowed) return new Decision<BcastEvent>.Rejected(BcastReasons.BcastFailFallbackPolicy, verdict.Refusal!);
 
-        var urgent = envelope.IsUrgent;
+        var urgent = IsUrgent(envelope.Classification);
         var reason = urgent ? BcastReasons.BcastFollowupImmediateUrgent : BcastReasons.BcastDelivered;
         var requestRef = BcastIds.DeliveryRequestRef(envelope.BroadcastId, d.RecipientId!, d.DeliveryPlanRef, ctx.IdempotencyKey);
         var events = new List<BcastEvent>();
@@ -271,7 +277,7 @@ public static class BcastDecider
     private static Decision<BcastEvent> DecideEnd(BcastState state, BcastEnvelope envelope, BcastAction action, string why, BcastContext ctx)
     {
         var expire = action == BcastAction.ExpireCommit;
-        if (envelope.IsTerminal) return Transition($"the broadcast is {WireNames.Of(envelope.Status)} already");
+        if (IsTerminal(envelope.Status)) return Transition($"the broadcast is {WireNames.Of(envelope.Status)} already");
         if (expire && envelope.ExpiryAt is { } expiry && ctx.Now.Value < expiry)
             return Transition($"the broadcast's expiry_at {expiry} has not been reached; it is {ctx.Now.Value}");
         var (to, recipientTo, reason) = expire

@@ -119,9 +119,3 @@ public enum BcastAckType
     /// <summary>The recipient answered no; an answer, so it concludes whatever was required.</summary>
     Declined,
 }
-
-/// <summary>The wire names of the BCAST enums (UPPER_SNAKE, as in the reference), through <see cref="WireNames"/>.</summary>
-public static class BcastNames
-{
-    public static string Of<T>(T value) where T : struct, Enum => WireNames.Of(value);
-}

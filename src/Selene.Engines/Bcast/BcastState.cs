@@ -23,13 +23,7 @@ public sealed record BcastEnvelope(
     string LastReasonCode,
     long SourceEventId,
     long CreatedAt,
-    long UpdatedAt)
-{
-    /// <summary>EMERGENCY is urgent (FOLLOWUP at once); SIMPLE and PRIORITY wait for the window (§8.1).</summary>
-    public bool IsUrgent => Classification == BcastClassification.Emergency;
-
-    public bool IsTerminal => Status is BcastEnvelopeStatus.Expired or BcastEnvelopeStatus.Canceled;
-}
+    long UpdatedAt);
 
 /// <summary>
 /// One recipient of one broadcast (one row of the recipient projection). <see cref="Region"/> is fixed by the first
@@ -61,11 +55,7 @@ public sealed record BcastRecipient(
     string LastReasonCode,
     long SourceEventId,
     long CreatedAt,
-    long UpdatedAt)
-{
-    /// <summary>CONCLUDED, CANCELED and EXPIRED refuse new deliveries (AT-BCAST-15).</summary>
-    public bool IsTerminal => BcastDecider.IsTerminal(Status);
-}
+    long UpdatedAt);
 
 /// <summary>
 /// What the decider reads for one command: the envelope (null: no such broadcast) and recipient rows by id. EXPIRE and
