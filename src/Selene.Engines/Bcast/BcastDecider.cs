@@ -94,7 +94,10 @@ public static class BcastDecider
         }
     }
 
-    /// <summary>Decides one command against the broadcast's state (<see cref="BcastState.Empty"/> when it does not exist yet).</summary>
+    /// <summary>
+    /// Decides one command against the broadcast's state (<see cref="BcastState.Empty"/> when it does not exist yet).
+    /// Throws when the state loaded is another broadcast's: that is a runtime bug, not an outcome.
+    /// </summary>
     public static Decision<BcastEvent> Decide(BcastState state, BcastCommand command, BcastContext context)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -153,8 +156,8 @@ public static class BcastDecider
         events.Add(new BcastRecipientTransitioned(ctx.TenantId, envelope.BroadcastId, d.RecipientId!, ctx.ActorUserId, reason.Name, ctx.Now.Value,
             BcastAction.DeliverCommit, recipient?.Status, urgent ? BcastRecipientStatus.Followup : BcastRecipientStatus.Waiting,
             DeliveryMethod: d.DeliveryMethod, Region: d.RecipientRegion,
-            // The furthest step used: repeating the app after nothing else keeps 0, a fallback step raises it.
-            FallbackStep: Math.Max(verdict.Step!.Value, recipient?.FallbackStep ?? 0),
+            // The policy allows only a repeat or one step on, so the verdict's step is the furthest step used.
+            FallbackStep: verdict.Step!.Value,
             DeliveryRequestRef: requestRef,
             WaitUntil: urgent ? null : checked(ctx.Now.Value + WaitingWindowNs),
             FollowupImmediate: urgent));
