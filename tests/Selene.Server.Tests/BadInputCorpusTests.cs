@@ -7,6 +7,7 @@ using Selene.Contracts;
 using Selene.Runtime;
 using Selene.Runtime.Outbox;
 using Selene.Runtime.Platform;
+using Xunit.Abstractions;
 
 namespace Selene.Server.Tests;
 
@@ -22,7 +23,7 @@ namespace Selene.Server.Tests;
 /// must still be 4xx.
 /// </summary>
 [Collection(SeleneServerCollection.Name)]
-public class BadInputCorpusTests(SeleneServerFixture f)
+public class BadInputCorpusTests(SeleneServerFixture f, ITestOutputHelper output)
 {
     /// <summary>How many requests the corpus sends (the issue asks for at least 10,000).</summary>
     public const int CorpusSize = 10_240;
@@ -62,6 +63,9 @@ public class BadInputCorpusTests(SeleneServerFixture f)
         });
 
         Assert.True(sent >= 10_000, $"only {sent} requests were sent");
+        foreach (var kind in corpus.GroupBy(c => c.Endpoint.StartsWith("POST /v1/simulations/", StringComparison.Ordinal) ? "simulations" : c.Endpoint.StartsWith("GET", StringComparison.Ordinal) ? "reads" : "turns"))
+            output.WriteLine($"{kind.Key}: {kind.Count()} requests over {kind.Select(c => c.Endpoint).Distinct().Count()} endpoints; " +
+                string.Join(", ", kind.GroupBy(c => c.Category).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
         Assert.True(failures.IsEmpty, $"{failures.Count} of {sent} answers broke the rules:\n{string.Join("\n", failures.Take(40))}");
         Assert.Equal(countsBefore, SimulationFuzzTests.Without(await f.TableCountsAsync()));
         Assert.Equal(digestsBefore, WithoutRecords(await f.TenantDigestsAsync(tenant, other)));
