@@ -23,7 +23,8 @@ public static class KernelReads
     public static Task CheckDatabaseAsync(SeleneDatabase db, CancellationToken ct) => db.PingAsync(ct);
 
     /// <summary>GET /v1/journal?correlation_id=N: the tenant's journal entries of one correlation id, in chain order.</summary>
-    public static ReadRoute Journal { get; } = new("GetJournal", "/journal", "Journal entries of one correlation id, in chain order.", NotFound: false, JournalAsync);
+    public static ReadRoute Journal { get; } = new("GetJournal", "/journal", "Journal entries of one correlation id, in chain order.", NotFound: false, JournalAsync,
+        QueryParameters: ["correlation_id"]);
 
     private static async Task<ReadResult> JournalAsync(ReadRequest request, CancellationToken ct)
     {

@@ -92,6 +92,20 @@ public static class SeleneApp
         app.Use(StorageBoundaryAsync);
         app.Use(Authenticate);
 
+        // MapOpenApi answers any other document name (and ?documentName=…) with a plain-text 404 of its own; only v1
+        // exists, so everything else under /openapi is refused here with a reason-coded problem (issue 15 item 8).
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            if (!path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase))
+                await next(context);
+            else if (!path.Equals("/openapi/v1.json", StringComparison.OrdinalIgnoreCase))
+                await Problems.WriteAsync(context, ReasonCodes.RouteNotFound, "no such route");
+            else if (context.Request.Query.Count > 0)
+                await Problems.WriteAsync(context, ReasonCodes.QueryParameterInvalid, "the OpenAPI document takes no query parameters");
+            else
+                await next(context);
+        });
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGroup("/healthz").WithTags("health").MapGet("", HealthAsync).WithName("Health")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -124,7 +138,9 @@ public static class SeleneApp
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        v1.MapGroup("/catalog").WithTags("catalog").MapGet("", () => Json(CatalogView.ToJson(SeleneCatalog.Default), ReasonCodes.QueryOk)).WithName("GetCatalog")
+        v1.MapGroup("/catalog").WithTags("catalog").MapGet("", (HttpContext context) => context.Request.Query.Count > 0
+                ? Problems.Result(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(context.Request.Query.Keys.First())}'")
+                : Json(CatalogView.ToJson(SeleneCatalog.Default), ReasonCodes.QueryOk)).WithName("GetCatalog")
             .WithSummary("Every simulation (id, owning engine, type, status, requested action, mode, blueprint, idempotency scope, reason codes) and blueprint.")
             .Produces<JsonObject>();
         // Each engine's read routes in a group of its own (tagged with the module's name in the OpenAPI document).
@@ -267,14 +283,17 @@ public static class SeleneApp
         }
     }
 
-    /// <summary>One engine module's read route: the caller's tenant, the route values and the query go to its Runtime query function.</summary>
+    /// <summary>
+    /// One engine module's read route: the caller's tenant, the route values and the query go to its Runtime query
+    /// function — unless the query names a parameter the route does not read (400 QUERY_PARAMETER_INVALID).
+    /// </summary>
     private static void MapReadRoute(RouteGroupBuilder group, ReadRoute route)
     {
         var endpoint = group.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db, TimeProvider clock) =>
             {
                 var values = context.Request.RouteValues.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
                 var query = context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
-                var result = await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query, UnixNanos.FromDateTimeOffset(clock.GetUtcNow())),
+                var result = route.UnknownQueryParameter(query.Keys) as ReadResult ?? await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query, UnixNanos.FromDateTimeOffset(clock.GetUtcNow())),
                     context.RequestAborted);
                 return result switch
                 {

@@ -30,6 +30,9 @@ public class BadInputTests(SeleneServerFixture f)
     [InlineData("bogus_api_key", 401, "AUTH_KEY_INVALID")]
     [InlineData("unknown_route", 404, "ROUTE_NOT_FOUND")]
     [InlineData("unknown_query_parameter", 400, "QUERY_PARAMETER_INVALID")]
+    [InlineData("unknown_query_parameter_on_companies", 400, "QUERY_PARAMETER_INVALID")]
+    [InlineData("unknown_query_parameter_on_a_read_by_id", 400, "QUERY_PARAMETER_INVALID")]
+    [InlineData("unknown_query_parameter_on_catalog", 400, "QUERY_PARAMETER_INVALID")]
     [InlineData("bad_status_value", 400, "QUERY_PARAMETER_INVALID")]
     [InlineData("limit_out_of_range", 400, "QUERY_PARAMETER_INVALID")]
     [InlineData("malformed_capreq_id_in_path", 400, "QUERY_PARAMETER_INVALID")]
@@ -83,6 +86,24 @@ public class BadInputTests(SeleneServerFixture f)
     public Task Request_NonJsonContentTypeOrWrongMethod_HasItsOwnReasonCode(string input, int status, string reason) =>
         Request_BadInput_IsProblemWithReasonCodeAndStoresNothing(input, status, reason);
 
+    /// <summary>
+    /// Found by <see cref="BadInputCorpusTests"/>: ASP.NET's OpenAPI endpoint answered an unknown document name (or
+    /// ?documentName=…) with a plain-text 404; only v1 exists, and everything else is a reason-coded problem.
+    /// </summary>
+    [Theory]
+    [InlineData("/openapi/v2.json", 404, "ROUTE_NOT_FOUND")]
+    [InlineData("/openapi/V2.json", 404, "ROUTE_NOT_FOUND")]
+    [InlineData("/openapi/v1.json?documentName=v2", 400, "QUERY_PARAMETER_INVALID")]
+    public async Task OpenApi_OtherThanTheV1Document_IsAProblemWithReasonCode_AndStoresNothing(string pathAndQuery, int status, string reason)
+    {
+        var before = await f.CountsAsync();
+        AssertProblem(await f.Api.GetAsync(null, pathAndQuery), (HttpStatusCode)status, reason);
+        Assert.Equal(before, await f.CountsAsync());
+        var document = await f.Api.GetAsync(null, "/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, document.Status);
+        Assert.Equal("Selene", document.Json["info"]!["title"]!.GetValue<string>());
+    }
+
     private HttpRequestMessage Build(string input) => input switch
     {
         "malformed_json" => Post(Create, """{"requested_capability_id":"cap.e2e.read",""", SeleneApi.Json),
@@ -105,6 +126,10 @@ public class BadInputTests(SeleneServerFixture f)
         "no_content_type" => Post(Create, ValidDraft, contentType: null),
         "unknown_route" => Get("/v1/capability-requests"),
         "unknown_query_parameter" => Get("/v1/capreqs?colour=blue"),
+        // Found by BadInputCorpusTests: these routes read no query parameter and ignored any (200); now every route refuses one it does not read.
+        "unknown_query_parameter_on_companies" => Get("/v1/companies?colour=blue"),
+        "unknown_query_parameter_on_a_read_by_id" => Get("/v1/access/instances/alice?limit=5"),
+        "unknown_query_parameter_on_catalog" => Get("/v1/catalog?status=ACTIVE"),
         "bad_status_value" => Get("/v1/capreqs?status=draft"),
         "limit_out_of_range" => Get("/v1/capreqs?limit=501"),
         "malformed_capreq_id_in_path" => Get("/v1/capreqs/not-a-capreq"),

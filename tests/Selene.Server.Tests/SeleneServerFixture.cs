@@ -105,6 +105,48 @@ public sealed class SeleneServerFixture : IAsyncLifetime
         return new StorageCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
+    /// <summary>Row counts of every table in the selene schema (superuser: row-level security does not hide rows).</summary>
+    public async Task<Dictionary<string, long>> TableCountsAsync()
+    {
+        await using var conn = new NpgsqlConnection($"Host={DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT table_name::text,
+                   (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint
+            FROM information_schema.tables WHERE table_schema = 'selene' AND table_type = 'BASE TABLE'
+            """, conn);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+
+    /// <summary>
+    /// A digest of the rows of <paramref name="tenants"/> in every table of the selene schema with a tenant_id column,
+    /// per table (superuser): an update in place changes it, which a row count would miss.
+    /// </summary>
+    public async Task<Dictionary<string, string>> TenantDigestsAsync(params string[] tenants)
+    {
+        await using var conn = new NpgsqlConnection($"Host={DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
+        await conn.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new NpgsqlCommand("""
+            SELECT c.table_name::text FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE c.table_schema = 'selene' AND c.column_name = 'tenant_id' AND t.table_type = 'BASE TABLE' ORDER BY 1
+            """, conn))
+        await using (var reader = await list.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) tables.Add(reader.GetString(0));
+        var digests = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            await using var cmd = new NpgsqlCommand(
+                $"SELECT md5(coalesce(string_agg(r::text, E'\n' ORDER BY r::text), '')) FROM selene.\"{table}\" r WHERE r.tenant_id::text = ANY($1)", conn);
+            cmd.Parameters.Add(new() { Value = tenants });
+            digests[table] = (string)(await cmd.ExecuteScalarAsync())!;
+        }
+        return digests;
+    }
+
     /// <summary>Runs SQL as the cluster's superuser (row-level security does not apply): test data the API cannot write.</summary>
     public async Task SuperuserExecAsync(string sql)
     {

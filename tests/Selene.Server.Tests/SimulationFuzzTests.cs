@@ -2,7 +2,6 @@ using Selene.Runtime.Platform;
 using System.Collections;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Npgsql;
 using Selene.Contracts;
 using Selene.Runtime;
 
@@ -19,7 +18,7 @@ namespace Selene.Server.Tests;
 public class SimulationFuzzTests(SeleneServerFixture f)
 {
     /// <summary>Tables a refusal may write: its journal entry, and a decided turn's own record.</summary>
-    private static readonly HashSet<string> RecordTables = new(StringComparer.Ordinal) { "journal", "journal_heads", "os_turn_decisions" };
+    internal static readonly HashSet<string> RecordTables = new(StringComparer.Ordinal) { "journal", "journal_heads", "os_turn_decisions" };
 
     /// <summary>
     /// Raw JSON texts of the hostile values; <c>null</c> only where the field is required, a whole number only where it
@@ -59,7 +58,7 @@ public class SimulationFuzzTests(SeleneServerFixture f)
         var inputType = InputTypeOf(handler);
         var fields = Fields(inputType, []).ToList();
         Assert.NotEmpty(fields);
-        var before = await TableCountsAsync();
+        var before = await f.TableCountsAsync();
         var failures = new List<string>();
 
         foreach (var (path, nullable, type) in fields)
@@ -77,12 +76,12 @@ public class SimulationFuzzTests(SeleneServerFixture f)
         }
 
         Assert.True(failures.Count == 0, $"{simulation}:\n{string.Join("\n", failures)}");
-        var after = await TableCountsAsync();
+        var after = await f.TableCountsAsync();
         Assert.Equal(Without(before), Without(after));
     }
 
     /// <summary>The input record a handler reads (the first type argument of its generic handler type).</summary>
-    private static Type InputTypeOf(ISimulationHandler handler) =>
+    internal static Type InputTypeOf(ISimulationHandler handler) =>
         handler.GetType().IsGenericType ? handler.GetType().GetGenericArguments()[0]
         : throw new InvalidOperationException($"cannot tell the input type of {handler.GetType().Name}");
 
@@ -92,7 +91,7 @@ public class SimulationFuzzTests(SeleneServerFixture f)
     /// Every field of an input type as a path from the body's root, nested records and the first element of lists of
     /// records included, with whether the field may be null and its type.
     /// </summary>
-    private static IEnumerable<(object[] Path, bool Nullable, Type Type)> Fields(Type type, object[] prefix)
+    internal static IEnumerable<(object[] Path, bool Nullable, Type Type)> Fields(Type type, object[] prefix)
     {
         foreach (var p in StrictJson.Options.GetTypeInfo(type).Properties)
         {
@@ -106,14 +105,14 @@ public class SimulationFuzzTests(SeleneServerFixture f)
         }
     }
 
-    private static bool IsRecord(Type t) =>
+    internal static bool IsRecord(Type t) =>
         !t.IsPrimitive && !t.IsEnum && t != typeof(string) && t != typeof(decimal) && t != typeof(JsonElement) && !typeof(JsonNode).IsAssignableFrom(t) &&
         !typeof(IEnumerable).IsAssignableFrom(t);
 
-    private static Type? ElementOf(Type t) =>
+    internal static Type? ElementOf(Type t) =>
         t != typeof(string) && typeof(IEnumerable).IsAssignableFrom(t) && t.IsGenericType ? t.GetGenericArguments()[^1] : null;
 
-    private static void Set(JsonNode node, object[] path, JsonNode value)
+    internal static void Set(JsonNode node, object[] path, JsonNode value)
     {
         for (var i = 0; i < path.Length - 1; i++) node = path[i] is int index ? node[index]! : node[(string)path[i]]!;
         if (path[^1] is int last) node[last] = value;
@@ -121,7 +120,7 @@ public class SimulationFuzzTests(SeleneServerFixture f)
     }
 
     /// <summary>A body with a plausible value for every field, so that the one hostile field is what the server judges.</summary>
-    private static JsonObject BaseBody(Type type)
+    internal static JsonObject BaseBody(Type type)
     {
         var body = new JsonObject();
         foreach (var p in StrictJson.Options.GetTypeInfo(type).Properties) body[p.Name] = Plausible(p.PropertyType);
@@ -141,22 +140,6 @@ public class SimulationFuzzTests(SeleneServerFixture f)
         return BaseBody(t);
     }
 
-    private static Dictionary<string, long> Without(Dictionary<string, long> counts) =>
+    internal static Dictionary<string, long> Without(Dictionary<string, long> counts) =>
         counts.Where(c => !RecordTables.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value);
-
-    /// <summary>Row counts of every table in the selene schema (superuser: row-level security does not hide rows).</summary>
-    private async Task<Dictionary<string, long>> TableCountsAsync()
-    {
-        await using var conn = new NpgsqlConnection($"Host={f.DataDir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand("""
-            SELECT table_name::text,
-                   (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint
-            FROM information_schema.tables WHERE table_schema = 'selene' AND table_type = 'BASE TABLE'
-            """, conn);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) counts[reader.GetString(0)] = reader.GetInt64(1);
-        return counts;
-    }
 }

@@ -151,9 +151,9 @@ public static class GovernanceHandlers
         new ReadRoute("GetBoardPolicy", "/access/board-policies/{board_policy_id}", "One board policy with every version and the one in force.",
             NotFound: true, GetPolicyAsync),
         new ReadRoute("ListAccessOverrides", "/access/overrides", "Overrides of the tenant (status ACTIVE, EXPIRED or REVOKED); optional user_id.",
-            NotFound: false, ListOverridesAsync),
+            NotFound: false, ListOverridesAsync, QueryParameters: ["user_id"]),
         new ReadRoute("ListEscalationCases", "/access/escalations",
-            "Escalation cases with their votes and threshold status; optional status=OPEN|APPROVED|DENIED.", NotFound: false, ListCasesAsync),
+            "Escalation cases with their votes and threshold status; optional status=OPEN|APPROVED|DENIED.", NotFound: false, ListCasesAsync, QueryParameters: ["status"]),
         new ReadRoute("GetEscalationCase", "/access/escalations/{escalation_case_id}", "One escalation case with its votes and threshold status.",
             NotFound: true, GetCaseAsync),
     ];

@@ -51,7 +51,7 @@ public static class CapreqModule
             new ReadRoute("GetCapreq", "/capreqs/{capreq_id}", "One capability request.", NotFound: true, GetAsync),
             new ReadRoute("ListCapreqs", "/capreqs",
                 "List capability requests; optional status=DRAFT|PENDING_APPROVAL|APPROVED|REJECTED|FULFILLED|CANCELED, after, limit (1..500).",
-                NotFound: false, ListAsync),
+                NotFound: false, ListAsync, QueryParameters: ["status", "after", "limit"]),
         ],
         CapreqReasons.RetiredNames);
 

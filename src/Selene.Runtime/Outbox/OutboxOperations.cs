@@ -82,7 +82,7 @@ public sealed class OutboxOperations(SeleneDatabase db, TimeProvider clock)
     /// <summary>GET /v1/outbox?state=S&amp;after=ID&amp;limit=N: the caller's tenant's handoffs, in id order (at most 1000).</summary>
     public static ReadRoute Route { get; } = new("ListOutbox", "/outbox",
         "The tenant's outbox handoffs in id order; optional state=PENDING|SENT|CONFIRMED|FAILED|DEAD_LETTER, after (an outbox id), limit (1..1000).",
-        NotFound: false, ListRouteAsync);
+        NotFound: false, ListRouteAsync, QueryParameters: ["state", "after", "limit"]);
 
     private static async Task<ReadResult> ListRouteAsync(ReadRequest request, CancellationToken ct)
     {

@@ -35,7 +35,17 @@ public sealed record EngineModule(
 /// the same way: authenticated caller, JSON body with the reason code, or a reason-coded problem.
 /// </summary>
 /// <param name="NotFound">The route answers 404 (for the OpenAPI description).</param>
-public sealed record ReadRoute(string Name, string Pattern, string Summary, bool NotFound, ReadQuery Query);
+/// <param name="QueryParameters">The query parameters the route reads (none when null). Any other is refused before
+/// <paramref name="Query"/> runs (<see cref="UnknownQueryParameter"/>), on every route alike: a parameter the route
+/// does not read is a caller's mistake, never silently ignored.</param>
+public sealed record ReadRoute(string Name, string Pattern, string Summary, bool NotFound, ReadQuery Query, IReadOnlyList<string>? QueryParameters = null)
+{
+    /// <summary>The refusal of a query naming a parameter this route does not read (QUERY_PARAMETER_INVALID), or null.</summary>
+    public ReadResult.Refused? UnknownQueryParameter(IEnumerable<string> names) =>
+        names.FirstOrDefault(n => !(QueryParameters ?? []).Contains(n, StringComparer.Ordinal)) is { } unknown
+            ? new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'")
+            : null;
+}
 
 /// <summary>
 /// A read: the caller's tenant, the route values and the query string (each parameter's values joined by ','), and the
