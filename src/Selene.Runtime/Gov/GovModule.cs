@@ -131,8 +131,6 @@ public static class GovModule
 
     private static async Task<ReadResult> GetAsync(ReadRequest request, CancellationToken ct)
     {
-        if (request.QueryValues.Keys.FirstOrDefault() is { } unknown)
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         var tenant = await Controls.GetAsync(tx, GovDecider.TenantStream, ct);
         var global = await Controls.GetAsync(tx, GovDecider.GlobalStream, ct);
