@@ -72,7 +72,7 @@ public static class TestCluster
 
     private static async Task<(EmbeddedCluster, ClusterLease)> StartAsync()
     {
-        SweepLeftovers();
+        await SweepLeftoversAsync();
         var dir = Path.Combine(Path.GetTempPath(), "stc-" + Guid.NewGuid().ToString("N")[..8]);
         var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(dir, Durable: false));
         var lease = await cluster.AcquireAsync(register: true);
@@ -100,22 +100,26 @@ public static class TestCluster
     }
 
     /// <summary>
-    /// Deletes the clusters earlier test processes left in the temp directory (a test host that is killed never runs its
-    /// exit handler, and each cluster is hundreds of megabytes): an <c>stc-*</c> directory untouched for an hour whose
-    /// postmaster is not running. A cluster in use has a live postmaster; one being created is younger than an hour.
+    /// Stops and deletes the clusters earlier test processes left in the temp directory (a test host that is killed
+    /// never runs its exit handler, and each cluster is hundreds of megabytes and may still be running): an
+    /// <c>stc-*</c> directory untouched for ten minutes that no live process holds a lease on. A cluster in use has a
+    /// live user; one being created is younger than ten minutes.
     /// </summary>
-    private static void SweepLeftovers()
+    private static async Task SweepLeftoversAsync()
     {
         foreach (var dir in Directory.EnumerateDirectories(Path.GetTempPath(), "stc-*"))
         {
             try
             {
-                if (Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddHours(-1) || PostmasterRuns(dir)) continue;
+                if (Directory.GetLastWriteTimeUtc(dir) > DateTime.UtcNow.AddMinutes(-10)) continue;
+                var cluster = new EmbeddedCluster(new EmbeddedClusterOptions(dir, Durable: false));
+                if (cluster.HasOtherLiveUsers()) continue;
+                if (PostmasterRuns(dir)) await cluster.StopAsync();
                 Directory.Delete(dir, recursive: true);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or EmbeddedClusterException)
             {
-                // Another process is sweeping it, or it is not ours to delete.
+                // Another process is sweeping it, it is not ours to delete, or it would not stop: leave it.
             }
         }
     }

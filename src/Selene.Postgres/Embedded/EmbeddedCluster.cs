@@ -123,6 +123,9 @@ public sealed class EmbeddedCluster
         }
     }
 
+    /// <summary>Whether a live process other than this one holds a lease on the cluster (a dead one's registration is dropped).</summary>
+    public bool HasOtherLiveUsers() => OtherLiveUsers().Any();
+
     private IEnumerable<int> OtherLiveUsers()
     {
         if (!Directory.Exists(UsersDir)) yield break;
