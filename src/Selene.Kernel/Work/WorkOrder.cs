@@ -64,7 +64,6 @@ public sealed record WorkOrderState(
     int ActiveStep,
     int StepAttempts,
     WorkLease? Lease,
-    string LastReasonCode,
     long CreatedAtMs,
     long UpdatedAtMs);
 
@@ -312,7 +311,7 @@ public static class WorkDecider
         {
             if (e.Type != WorkEventType.WorkOrderCreated) throw new InvalidOperationException($"work order {e.WorkOrderId}: {e.Type} before its creation");
             return new WorkOrderState(e.WorkOrderId, e.BlueprintId!, e.ActorUserId, WorkOrderStatus.Draft, e.Fields ?? new Dictionary<string, string>(),
-                [], [], [], false, 0, 0, null, "", e.AtMs, e.AtMs);
+                [], [], [], false, 0, 0, null, e.AtMs, e.AtMs);
         }
         var s = state with { Status = e.Status, UpdatedAtMs = e.AtMs };
         switch (e.Type)
