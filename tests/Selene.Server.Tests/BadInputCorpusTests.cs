@@ -348,20 +348,8 @@ internal sealed class CorpusGenerator(int seed, CorpusContext context)
     ];
 
     /// <summary>A TEXT turn dispatching CAPREQ_CREATE_DRAFT with every posture flag true and the given correlation, key and inputs.</summary>
-    public static JsonObject Turn(string correlation, string key, string inputs) => new()
-    {
-        ["correlation_id"] = correlation,
-        ["turn_id"] = 1,
-        ["path"] = "TEXT",
-        ["always_on_sequence"] = new JsonArray("PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"),
-        ["posture"] = new JsonObject
-        {
-            ["session_active"] = true, ["transcript_ok"] = true, ["nlp_confidence_high"] = true,
-            ["requires_confirmation"] = true, ["confirmation_received"] = true, ["prompt_policy_gate_ok"] = true,
-        },
-        ["requested_moves"] = new JsonArray("DISPATCH_SIMULATION"),
-        ["simulation"] = new JsonObject { ["simulation_id"] = Capreqs.Create, ["idempotency_key"] = key, ["inputs"] = JsonNode.Parse(inputs) },
-    };
+    public static JsonObject Turn(string correlation, string key, string inputs) =>
+        SeleneApi.TextTurn(Capreqs.Create, JsonNode.Parse(inputs), key, correlation: correlation);
 
     /// <summary>The turn's members with the JSON kind each must have.</summary>
     private static readonly (object[] Path, Type Type)[] TurnFields =

@@ -62,9 +62,10 @@ public sealed class SeleneApi(Uri baseAddress) : IDisposable
     /// A TEXT turn asking for DISPATCH_SIMULATION with every posture flag true but the confirmation pair given, under a
     /// fresh correlation; <paramref name="key"/> null sends no idempotency key.
     /// </summary>
-    public static JsonObject TextTurn(string simulation, JsonObject inputs, string? key, bool requiresConfirmation = true, bool confirmationReceived = true) => new()
+    public static JsonObject TextTurn(string simulation, JsonNode? inputs, string? key, bool requiresConfirmation = true, bool confirmationReceived = true,
+        string? correlation = null) => new()
     {
-        ["correlation_id"] = NewCorrelation(),
+        ["correlation_id"] = correlation ?? NewCorrelation(),
         ["turn_id"] = 1,
         ["path"] = "TEXT",
         ["always_on_sequence"] = new JsonArray("PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"),
