@@ -25,8 +25,14 @@ public abstract record Decision<TEvent>
 /// <param name="IdempotencyKey">Derived deterministically from the causing event, so a retry enqueues nothing new.</param>
 /// <param name="EventType">The handoff's name, e.g. POSITION_REQUIREMENTS_ACTIVATED.</param>
 /// <param name="Payload">Bounded, immutable payload (canonical JSON once stored).</param>
+/// <param name="NotBefore">
+/// The earliest time (ns) a worker may run it; null or earlier than the enqueueing turn's time: at once. This is how an
+/// engine asks for something at a time (a reminder's due time, the end of a waiting window): the outbox worker is the
+/// one due worker, so a timed handoff fires under its lease, once, and survives a restart like any other.
+/// </param>
 public sealed record OutboxMessage(
     string OperationType,
     string IdempotencyKey,
     string EventType,
-    IReadOnlyDictionary<string, string> Payload);
+    IReadOnlyDictionary<string, string> Payload,
+    long? NotBefore = null);

@@ -79,11 +79,12 @@ public static class OutboxStore
         var cmd = new NpgsqlBatchCommand("""
             INSERT INTO selene.outbox (tenant_id, correlation_id, idempotency_key, operation_type, event_type, payload, next_attempt_at, created_at,
                 actor_user_id, origin_turn_id)
-            VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $7, $8, $9)
+            VALUES ($1, $2::numeric, $3, $4, $5, $6, $10, $7, $8, $9)
             ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
             """);
         cmd.Bind(tx.TenantId, correlation.ToString(), m.IdempotencyKey, m.OperationType, m.EventType,
-            CanonicalJson.SerializeToString(m.Payload), now, origin?.ActorUserId, origin is null ? null : checked((long)origin.Turn.Value));
+            CanonicalJson.SerializeToString(m.Payload), now, origin?.ActorUserId, origin is null ? null : checked((long)origin.Turn.Value),
+            Math.Max(now, m.NotBefore ?? now));
         return cmd;
     }
 

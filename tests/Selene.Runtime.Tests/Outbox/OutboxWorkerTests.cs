@@ -83,6 +83,25 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handoff_WithANotBeforeTime_IsNotClaimedBeforeIt_AndRunsOnceAtExactlyThatTime()
+    {
+        Assert.True((await RunAsync("alice", "RELAY_GATE_SET_COMMIT", """{"open":true}""")).Succeeded);
+        var result = await RunAsync("alice", "RELAY_SUBMIT_COMMIT", """{"item_id":"later","delay_ms":90000}""");
+        Assert.True(result.Succeeded, $"{result.Reason.Name} {result.Detail}");
+        var row = Assert.Single(await RowsAsync(), r => r.IdempotencyKey == "relay:later");
+        Assert.Equal((OutboxStatus.Pending, At(TimeSpan.FromSeconds(90)), At(TimeSpan.Zero)), (row.Status, row.NextAttemptAt, row.CreatedAt));
+
+        var worker = Worker("w1");
+        _clock.Advance(TimeSpan.FromSeconds(90) - TimeSpan.FromTicks(1));
+        Assert.Equal(0, (await worker.RunOnceAsync()).Claimed);
+        _clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await worker.RunOnceAsync());
+        Assert.Equal((OutboxStatus.Confirmed, At(TimeSpan.FromSeconds(90))), ((await RowAsync(row.OutboxId)).Status, (await RowAsync(row.OutboxId)).CompletedAt));
+        Assert.Equal(0, (await worker.RunOnceAsync()).Claimed);
+        Assert.Equal(1, await CountAsync("relay_item_ledger", "stream_id = 'later' AND event_type = 'CONSUMED'"));
+    }
+
+    [Fact]
     public async Task Handoff_ExhaustingItsAttempts_LandsInDeadLetterWithItsReason_AndARedriveRunsItOnce()
     {
         var row = await SubmitAsync("alice", "i2");

@@ -34,7 +34,8 @@ public static class RelayModule
     public sealed record ItemState(string ItemId, string Status, string SubmittedBy, string? ConsumedBy);
 
     internal sealed record GateInput(bool Open);
-    internal sealed record ItemInput(string ItemId);
+    /// <param name="DelayMs">Submit only: the handoff may run no earlier than this long after the submit (<see cref="OutboxMessage.NotBefore"/>).</param>
+    internal sealed record ItemInput(string ItemId, long? DelayMs = null);
 
     public static Aggregate<GateState, GateWasSet, RelayEvent> Gates { get; } = new(EngineId, "relay_gate", "gate_id", "gate",
         streamOf: _ => "gate", eventTypeOf: _ => "SET", evolve: (_, e, _) => new GateState(e.Open), statusOf: s => s.Open ? "OPEN" : "CLOSED",
@@ -61,7 +62,8 @@ public static class RelayModule
                 decide: (s, c, _, ctx) => s is not null
                     ? new Decision<RelayEvent>.Rejected(ItemExists, $"item {c.ItemId} exists")
                     : new Decision<RelayEvent>.Accepted([new ItemEvent(c.ItemId, "SUBMITTED", ctx.Actor.Value)], Submitted,
-                        [new OutboxMessage("SIMULATION_COMMIT", "relay:" + c.ItemId, HandoffEvent, new Dictionary<string, string> { ["item_id"] = c.ItemId })])),
+                        [new OutboxMessage("SIMULATION_COMMIT", "relay:" + c.ItemId, HandoffEvent, new Dictionary<string, string> { ["item_id"] = c.ItemId },
+                            c.DelayMs is { } ms ? ctx.Now.Value + ms * 1_000_000 : null)])),
             new EngineSimulation<ItemInput, ItemInput, ItemState, RelayEvent, GateState?>(Record("RELAY_CONSUME_COMMIT", "RELAY_CONSUME"), Items,
                 toCommand: i => i, validate: ValidItem, targetOf: (c, _) => c.ItemId,
                 readFacts: (tx, _, _, _, ct) => Gates.GetAsync(tx, "gate", ct),
