@@ -31,7 +31,9 @@ public enum SimulationStatus
 /// deciding, the executor runs the ACCESS gate for the acting user with <see cref="RequestedAction"/> at
 /// <see cref="RequiredMode"/>. A record with <see cref="RequiredCapability"/> dispatches only with the actor's APPROVED
 /// capability request for exactly that capability and the scope its input names (the CAPREQ gate), which the same
-/// transaction fulfils.
+/// transaction fulfils. A <see cref="HandoffOnly"/> record runs only as a handoff of the outbox worker (what another
+/// engine's accepted decision asked for, e.g. a provider's proof coming back): a caller asking for it directly is
+/// refused with SIMULATION_HANDOFF_ONLY before anything is read, so nobody can forge what only the OS reports.
 /// </summary>
 public sealed record SimulationRecord(
     string SimulationId,
@@ -42,7 +44,8 @@ public sealed record SimulationRecord(
     AccessMode RequiredMode,
     string IdempotencyScope,
     IReadOnlyList<ReasonCode> ReasonCodes,
-    string? RequiredCapability = null);
+    string? RequiredCapability = null,
+    bool HandoffOnly = false);
 
 /// <summary>Status of a blueprint (reference §0.2 BlueprintRecord); the OS executes ACTIVE blueprints only.</summary>
 public enum BlueprintStatus

@@ -106,6 +106,8 @@ public static class ReasonCodes
     public static readonly ReasonCode TenantScopeViolation = new("TENANT_SCOPE_VIOLATION", 1113, EngineApi, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode SimulationUnknown = new("SIMULATION_UNKNOWN", 1121, EngineApi, Severity.Warn, ReasonKind.NotFound, false);
     public static readonly ReasonCode SimulationNotActive = new("SIMULATION_NOT_ACTIVE", 1122, EngineApi, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The simulation runs only as the outbox worker's handoff (<see cref="SimulationRecord.HandoffOnly"/>), never on a caller's request.</summary>
+    public static readonly ReasonCode SimulationHandoffOnly = new("SIMULATION_HANDOFF_ONLY", 1123, EngineApi, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode IdempotencyKeyMissing = new("IDEMPOTENCY_KEY_MISSING", 1131, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
     public static readonly ReasonCode IdempotencyKeyInvalid = new("IDEMPOTENCY_KEY_INVALID", 1132, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
     public static readonly ReasonCode IdempotencyKeyReused = new("IDEMPOTENCY_KEY_REUSED", 1133, EngineApi, Severity.Warn, ReasonKind.Conflict, false);

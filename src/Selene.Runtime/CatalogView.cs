@@ -20,6 +20,7 @@ public static class CatalogView
             ["requested_action"] = s.RequestedAction,
             ["required_mode"] = WireNames.Of(s.RequiredMode),
             ["idempotency_scope"] = s.IdempotencyScope,
+            ["handoff_only"] = s.HandoffOnly,
             ["blueprint_id"] = catalog.BlueprintOf(s.SimulationId)?.ProcessId,
             ["reason_codes"] = new JsonArray(s.ReasonCodes.Select(c => (JsonNode)c.Name).ToArray()),
         }).ToArray()),
@@ -46,14 +47,15 @@ public static class CatalogView
         md.Append("     Refresh with: SELENE_UPDATE_DOCS=1 dotnet test tests/Selene.Runtime.Tests --filter CatalogDocs -->\n\n");
         md.Append("Only ACTIVE simulations bound to an ACTIVE blueprint execute, and only after the turn gate decides\n");
         md.Append("DISPATCH_SIMULATION (docs/turns.md). LEGACY_DO_NOT_WIRE ids are refused with that reason code. Served live by\n");
-        md.Append("`GET /v1/catalog`.\n\n");
+        md.Append("`GET /v1/catalog`. A simulation marked *(handoff only)* runs only as the outbox worker's handoff\n");
+        md.Append("(docs/orchestration.md); a caller asking for it is refused with SIMULATION_HANDOFF_ONLY.\n\n");
         md.Append("## Simulations\n\n");
         md.Append("| simulation | engine | type | status | requested action | mode | blueprint | idempotency scope | reason codes |\n");
         md.Append("|---|---|---|---|---|---|---|---|---|\n");
         foreach (var s in catalog.Simulations)
         {
             md.Append(CultureInfo.InvariantCulture,
-                $"| `{s.SimulationId}` | {s.OwningEngine} | {WireNames.Of(s.Type)} | {WireNames.Of(s.Status)} | {s.RequestedAction} | {WireNames.Of(s.RequiredMode)} | {catalog.BlueprintOf(s.SimulationId)?.ProcessId ?? "—"} | {s.IdempotencyScope} | {string.Join(", ", s.ReasonCodes.Select(c => c.Name))} |\n");
+                $"| `{s.SimulationId}`{(s.HandoffOnly ? " *(handoff only)*" : "")} | {s.OwningEngine} | {WireNames.Of(s.Type)} | {WireNames.Of(s.Status)} | {s.RequestedAction} | {WireNames.Of(s.RequiredMode)} | {catalog.BlueprintOf(s.SimulationId)?.ProcessId ?? "—"} | {s.IdempotencyScope} | {string.Join(", ", s.ReasonCodes.Select(c => c.Name))} |\n");
         }
         md.Append("\n## Blueprints\n\n");
         md.Append("| process (intent type) | version | status | ordered steps |\n");

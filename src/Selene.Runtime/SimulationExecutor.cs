@@ -52,7 +52,9 @@ public sealed class SimulationExecutor(TurnExecutor turns)
 
     /// <param name="onCommit">Work that must commit with the simulation's effect or not at all (<see cref="CommitHook"/>).</param>
     /// <param name="lease">For a lease-gated execution (a work order's step): the lease it must run under.</param>
-    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default, CommitHook? onCommit = null, LeaseClaim? lease = null)
+    /// <param name="handoff">True only for the outbox worker's run of a handoff (<see cref="SimulationRecord.HandoffOnly"/>).</param>
+    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default, CommitHook? onCommit = null, LeaseClaim? lease = null,
+        bool handoff = false)
     {
         if (request.Body.ValueKind != JsonValueKind.Object)
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
@@ -60,7 +62,7 @@ public sealed class SimulationExecutor(TurnExecutor turns)
             return Invalid(request, textError.Reason, textError.Detail);
         var turn = new TurnRequest(request.Correlation.ToString(), request.Turn.Value, TurnPath.Text, TextAlwaysOn, ConfirmedPosture,
             [RequestedMove.DispatchSimulation], Simulation: new TurnSimulation(request.SimulationId, request.Body, request.IdempotencyKey));
-        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit, lease);
+        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit, lease, handoff);
         return result switch
         {
             { Execution: { } execution } => execution with { Journaled = execution.Outcome != ExecutionOutcome.Replayed },

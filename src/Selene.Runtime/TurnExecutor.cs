@@ -67,8 +67,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     /// <summary>Runs one turn for an authenticated caller.</summary>
     /// <param name="onCommit">Work that must commit with a dispatched simulation's effect or not at all (<see cref="CommitHook"/>).</param>
     /// <param name="lease">The lease a lease-gated execution runs under (a work order's step); null: the turn needs none.</param>
+    /// <param name="handoff">True only for the outbox worker's run of a handoff: a <see cref="SimulationRecord.HandoffOnly"/> simulation runs only so.</param>
     public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default, CommitHook? onCommit = null,
-        LeaseClaim? lease = null)
+        LeaseClaim? lease = null, bool handoff = false)
     {
         if (!CorrelationId.TryParse(request.CorrelationId, out var correlation))
             return Invalid(ReasonCodes.OsInputSchemaInvalid, "correlation_id must be a decimal string between 1 and 2^128-1", default, default);
@@ -81,7 +82,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         PreparedSimulation? simulation = null;
         if (request.Simulation is { } sim)
         {
-            var prepared = Prepare(tenant, actor, sim, correlation, turn);
+            var prepared = Prepare(tenant, actor, sim, correlation, turn, handoff);
             if (prepared.Error is { } error) return Invalid(error.Reason, error.Detail, correlation, turn);
             simulation = prepared.Simulation;
         }
@@ -367,7 +368,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         public string Scope => "sim:" + SimulationId;
     }
 
-    private (PreparedSimulation? Simulation, JsonInputError? Error) Prepare(TenantId tenant, UserId actor, TurnSimulation sim, CorrelationId correlation, TurnId turn)
+    private (PreparedSimulation? Simulation, JsonInputError? Error) Prepare(TenantId tenant, UserId actor, TurnSimulation sim, CorrelationId correlation, TurnId turn,
+        bool handoff)
     {
         IdempotencyKey? key = null;
         if (sim.IdempotencyKey is { } k)
@@ -381,6 +383,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             return (new PreparedSimulation(sim.SimulationId, posture, null, key, null, ""), null);
         if (!registry.TryGet(sim.SimulationId, out var handler) || !posture.SimulationActive)
             return (new PreparedSimulation(IdRules.Shorten(sim.SimulationId), posture, null, key, null, ""), null);
+        if (handler.Record.HandoffOnly && !handoff)
+            return (null, new JsonInputError(ReasonCodes.SimulationHandoffOnly,
+                $"{handler.Record.SimulationId} runs only as a handoff of the outbox worker, never on a caller's request"));
 
         if (sim.Inputs.ValueKind != JsonValueKind.Object)
             return (null, new JsonInputError(ReasonCodes.InputSchemaInvalid, "the simulation's inputs must be a JSON object"));

@@ -182,7 +182,7 @@ public sealed class OutboxWorker
                         new OutboxSettlement(OutboxStatus.Confirmed, row.AttemptCount + 1, row.NextAttemptAt, row.LastErrorReasonCode, context.Now.Value));
                     entries.Add(Confirmed(handoff, replayed: false));
                     return entries;
-                }, run.Lease);
+                }, run.Lease, handoff: true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -102,6 +102,20 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HandoffOnlySimulation_AskedForByACaller_IsRefusedAndChangesNothing_TheWorkerRunsIt()
+    {
+        Assert.True((await RunAsync("alice", "RELAY_GATE_SET_COMMIT", """{"open":true}""")).Succeeded);
+        var row = await SubmitAsync("alice", "h1");
+        var direct = await RunAsync("alice", "RELAY_CONSUME_COMMIT", """{"item_id":"h1"}""");
+        Assert.Equal((ExecutionOutcome.Invalid, "SIMULATION_HANDOFF_ONLY"), (direct.Outcome, direct.Reason.Name));
+        Assert.Equal(0, await CountAsync("relay_item_ledger", "stream_id = 'h1' AND event_type = 'CONSUMED'"));
+        Assert.Equal(OutboxStatus.Pending, (await RowAsync(row.OutboxId)).Status);
+
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker("w1").RunOnceAsync());
+        Assert.Equal(1, await CountAsync("relay_item_ledger", "stream_id = 'h1' AND event_type = 'CONSUMED'"));
+    }
+
+    [Fact]
     public async Task Handoff_ExhaustingItsAttempts_LandsInDeadLetterWithItsReason_AndARedriveRunsItOnce()
     {
         var row = await SubmitAsync("alice", "i2");
@@ -224,7 +238,7 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
             {
                 OutboxStore.DeferSettle(tx, row.OutboxId, a, new OutboxSettlement(OutboxStatus.Confirmed, 1, row.NextAttemptAt, null, context.Now.Value));
                 return Task.FromResult<IReadOnlyList<JournalDraft>>([]);
-            });
+            }, handoff: true);
         Assert.Contains("lease was lost", (await Assert.ThrowsAsync<InvalidOperationException>(() => late)).Message, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync("relay_item_ledger", "stream_id = 'f1' AND event_type = 'CONSUMED'"));
         Assert.Equal(0, await CountAsync("idempotency_keys", "idem_key = 'handoff:relay:f1'"));

@@ -46,8 +46,9 @@ public static class RelayModule
         evolve: (s, e, _) => e.Action == "SUBMITTED" ? new ItemState(e.ItemId, "SUBMITTED", e.ActorUserId, null) : s! with { Status = "CONSUMED", ConsumedBy = e.ActorUserId },
         statusOf: s => s.Status, view: s => new JsonObject { ["item_id"] = s.ItemId, ["status"] = s.Status, ["consumed_by"] = s.ConsumedBy });
 
-    private static SimulationRecord Record(string id, string action) =>
-        new(id, EngineId, SimulationType.Commit, SimulationStatus.Active, action, AccessMode.W, "simulation_id + idempotency_key", [GateSet, Submitted, Consumed, NotYet]);
+    private static SimulationRecord Record(string id, string action, bool handoffOnly = false) =>
+        new(id, EngineId, SimulationType.Commit, SimulationStatus.Active, action, AccessMode.W, "simulation_id + idempotency_key", [GateSet, Submitted, Consumed, NotYet],
+            HandoffOnly: handoffOnly);
 
     private static JsonInputError? ValidItem(ItemInput i) =>
         IdRules.IsValidName(i.ItemId) ? null : new JsonInputError(ReasonCodes.InputFieldInvalid, "item_id is 1..64 characters of [A-Za-z0-9_.-]");
@@ -64,7 +65,7 @@ public static class RelayModule
                     : new Decision<RelayEvent>.Accepted([new ItemEvent(c.ItemId, "SUBMITTED", ctx.Actor.Value)], Submitted,
                         [new OutboxMessage("SIMULATION_COMMIT", "relay:" + c.ItemId, HandoffEvent, new Dictionary<string, string> { ["item_id"] = c.ItemId },
                             c.DelayMs is { } ms ? ctx.Now.Value + ms * 1_000_000 : null)])),
-            new EngineSimulation<ItemInput, ItemInput, ItemState, RelayEvent, GateState?>(Record("RELAY_CONSUME_COMMIT", "RELAY_CONSUME"), Items,
+            new EngineSimulation<ItemInput, ItemInput, ItemState, RelayEvent, GateState?>(Record("RELAY_CONSUME_COMMIT", "RELAY_CONSUME", handoffOnly: true), Items,
                 toCommand: i => i, validate: ValidItem, targetOf: (c, _) => c.ItemId,
                 readFacts: (tx, _, _, _, ct) => Gates.GetAsync(tx, "gate", ct),
                 decide: (s, c, gate, ctx) =>
