@@ -36,6 +36,9 @@ public sealed class ArchitectureTests
         "System.Text.Json", "System.Text.Encodings.Web", "System.Text.RegularExpressions", "System.Security.Cryptography",
         "System.Runtime.InteropServices", "System.Runtime.Intrinsics", "System.Numerics.Vectors", "System.ObjectModel",
         "Selene.Contracts", "Selene.Kernel",
+        // PH1.REM's time zones and calendar arithmetic: the IANA database is data inside the package; the host's clock and
+        // zones (SystemClock, DateTimeZoneProviders.Bcl, GetSystemDefault) are banned in source (BannedSymbols.txt).
+        "NodaTime",
     };
 
     /// <summary>

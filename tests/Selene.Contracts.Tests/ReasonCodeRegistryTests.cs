@@ -2,6 +2,7 @@ using Selene.Engines.Access;
 using Selene.Runtime.Platform;
 using Selene.Engines.Position;
 using Selene.Engines.CapReq;
+using Selene.Engines.Rem;
 using System.Text.RegularExpressions;
 
 namespace Selene.Contracts.Tests;
@@ -25,6 +26,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
         [ReasonCodes.EngineGov] = 13,
+        [RemReasons.EngineId] = 16,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]

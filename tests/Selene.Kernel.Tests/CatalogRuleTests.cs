@@ -55,6 +55,18 @@ public sealed class CatalogRuleTests
     }
 
     [Fact]
+    public void DeliveryOwnership_RemTimingRecords_AreREMs_AndNobodyElsesDelivery()
+    {
+        // REM's §10.3 firings record timing, not a send: PH1.REM may own them, another engine may not.
+        var remDue = Sim("REMINDER_DELIVER_DUE_COMMIT", "PH1.REM");
+        var remRetry = Sim("REMINDER_DELIVERY_RETRY_SCHEDULE_COMMIT", "PH1.REM");
+        Assert.Empty(SimulationCatalog.Validate([remDue, remRetry], [Blueprint("REMINDER_MANAGE", BlueprintStatus.Active, remDue, remRetry)]));
+        var linkDue = Sim("REMINDER_DELIVER_DUE_COMMIT", "PH1.LINK");
+        Assert.Contains(SimulationCatalog.Validate([linkDue], [Blueprint("REMINDER_MANAGE", BlueprintStatus.Active, linkDue)]),
+            p => p.Contains("REMINDER_DELIVER_DUE_COMMIT delivers to recipients but is owned by PH1.LINK", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Validate_ActiveBlueprintBindingALegacyId_IsRejected()
     {
         var legacy = Sim("LINK_INVITE_RESEND_COMMIT", "PH1.LINK", SimulationStatus.LegacyDoNotWire);

@@ -30,6 +30,13 @@ public sealed class SimulationCatalog
     /// <summary>The only engines that may own recipient send/resend/delivery simulations (reference §1.8).</summary>
     public static IReadOnlyList<string> DeliveryOwners { get; } = ["PH1.BCAST", "PH1.DELIVERY"];
 
+    /// <summary>
+    /// PH1.REM's simulations of reference §10.3 whose names say "deliver" but which record a reminder's timing (a firing
+    /// and its attempt, a retry time), never a send to recipients: REM delivers no content (§10.5). Only PH1.REM may own them.
+    /// </summary>
+    public static IReadOnlyList<string> ReminderTimingIds { get; } =
+        ["REMINDER_DELIVER_PRE_COMMIT", "REMINDER_DELIVER_DUE_COMMIT", "REMINDER_DELIVERY_RETRY_SCHEDULE_COMMIT"];
+
     private readonly Dictionary<string, SimulationRecord> _simulations;
     private readonly Dictionary<string, BlueprintRecord> _bindings;
 
@@ -103,7 +110,8 @@ public sealed class SimulationCatalog
 
     /// <summary>
     /// The delivery ownership lock (reference §1.8): the legacy LINK delivery ids exist only as LEGACY_DO_NOT_WIRE,
-    /// and any other simulation that sends, resends or delivers to recipients is owned by PH1.BCAST or PH1.DELIVERY.
+    /// and any other simulation that sends, resends or delivers to recipients is owned by PH1.BCAST or PH1.DELIVERY
+    /// (PH1.REM's timing records, <see cref="ReminderTimingIds"/>, deliver nothing).
     /// </summary>
     public static IEnumerable<string> DeliveryOwnershipProblems(SimulationRecord s)
     {
@@ -113,6 +121,7 @@ public sealed class SimulationCatalog
                 yield return $"legacy delivery id {s.SimulationId} must be LEGACY_DO_NOT_WIRE, not {WireNames.Of(s.Status)}";
             yield break;
         }
+        if (s.OwningEngine == "PH1.REM" && ReminderTimingIds.Contains(s.SimulationId, StringComparer.Ordinal)) yield break;
         if (s.Status != SimulationStatus.LegacyDoNotWire && IsRecipientDelivery(s.SimulationId) && !DeliveryOwners.Contains(s.OwningEngine, StringComparer.Ordinal))
             yield return $"{s.SimulationId} delivers to recipients but is owned by {s.OwningEngine}; only PH1.BCAST and PH1.DELIVERY may";
     }
