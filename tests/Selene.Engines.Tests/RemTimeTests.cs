@@ -72,6 +72,9 @@ public sealed class RemTimeTests
     [InlineData("2045-01-01 10:00")]
     [InlineData("")]
     [InlineData("yesterday")]
+    [InlineData("9999-12-31T23:59:59Z")]
+    [InlineData("9999-12-31 23:59")]
+    [InlineData("0001-01-01 00:00")]
     public void Parse_RefusesWhatItWouldHaveToGuess_PastAndTooFarAhead(string text)
     {
         var resolved = RemTime.Parse(text, Now, Zone("UTC"));

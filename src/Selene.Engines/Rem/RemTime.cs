@@ -65,6 +65,10 @@ public static class RemTime
     /// <summary>Nanoseconds since the Unix epoch of an instant (Selene's time unit).</summary>
     public static long Ns(Instant i) => (i - NodaConstants.UnixEpoch).ToInt64Nanoseconds();
 
+    // A date-time the caller wrote may lie outside Selene's nanosecond range (1677..2262): then it is no time REM resolves.
+    private static long? NsInRange(Instant i) =>
+        i >= NodaConstants.UnixEpoch.PlusNanoseconds(long.MinValue) && i <= NodaConstants.UnixEpoch.PlusNanoseconds(long.MaxValue) ? Ns(i) : null;
+
     /// <summary>The instant of <paramref name="ns"/> nanoseconds since the Unix epoch.</summary>
     public static Instant At(long ns) => NodaConstants.UnixEpoch.PlusNanoseconds(ns);
 
@@ -103,8 +107,8 @@ public static class RemTime
         }
         else if (t.StartsWith("in ", StringComparison.Ordinal)) at = Relative(t[3..].Trim(), now);
         else if (t.All(char.IsAsciiDigit)) at = Epoch(t);
-        else if (OffsetPattern.Parse(text.Trim()) is { Success: true } offset) at = Ns(offset.Value.ToInstant());
-        else if (LocalPatterns.Select(p => p.Parse(text.Trim())).FirstOrDefault(r => r.Success) is { } localResult) at = Ns(InZone(localResult.Value, zone));
+        else if (OffsetPattern.Parse(text.Trim()) is { Success: true } offset) at = NsInRange(offset.Value.ToInstant());
+        else if (LocalPatterns.Select(p => p.Parse(text.Trim())).FirstOrDefault(r => r.Success) is { } localResult) at = NsInRange(InZone(localResult.Value, zone));
 
         if (at is not { } value) return ResolvedTime.Ambiguous($"'{IdRules.Shorten(text)}' is not a time REM resolves without asking");
         if (value < now) return ResolvedTime.Ambiguous($"'{IdRules.Shorten(text)}' lies in the past");
