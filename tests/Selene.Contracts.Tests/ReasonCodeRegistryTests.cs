@@ -25,6 +25,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
         [ReasonCodes.EngineGov] = 13,
+        [Selene.Engines.Bcast.BcastReasons.EngineId] = 14,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]
