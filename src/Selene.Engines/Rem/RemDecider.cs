@@ -35,6 +35,7 @@ public static class RemDecider
     public const int MaxRequestTextLength = 512;
     public const int MaxReasonLength = 256;
     public const int MaxChannels = 5;
+    public const int MaxPromptDedupeKeyLength = 200;
 
     /// <summary>CANCELED, COMPLETED and FAILED are final (§10.2).</summary>
     public static bool IsTerminal(ReminderStatus status) => status is ReminderStatus.Canceled or ReminderStatus.Completed or ReminderStatus.Failed;
@@ -75,8 +76,10 @@ public static class RemDecider
                 {
                     if (link.BroadcastId.Length == 0 || link.RecipientId.Length == 0 || link.PromptDedupeKey.Length == 0)
                         return new(RemReasons.RemFailScopeViolation, "BCAST linkage needs broadcast_id, recipient_id and prompt_dedupe_key together");
-                    if (!IdRules.IsValidName(link.BroadcastId) || !IdRules.IsValidName(link.RecipientId) || !IdRules.IsValidName(link.PromptDedupeKey, 128))
-                        return Schema("broadcast_id, recipient_id and prompt_dedupe_key must be names of [A-Za-z0-9_.-]");
+                    if (!IdRules.IsValidName(link.BroadcastId) || !IdRules.IsValidName(link.RecipientId))
+                        return Schema("broadcast_id and recipient_id must be names of [A-Za-z0-9_.-]");
+                    // BCAST's per-recipient prompt keys carry a separator (<key>:<recipient>): bounded text, not a name.
+                    if (!IdRules.IsBoundedText(link.PromptDedupeKey, MaxPromptDedupeKeyLength)) return Schema($"prompt_dedupe_key must be 1..{MaxPromptDedupeKeyLength} printable chars");
                 }
                 return null;
             case ReminderCommand r when !RemIds.IsReminderId(r.ReminderId):

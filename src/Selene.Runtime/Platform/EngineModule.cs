@@ -151,6 +151,7 @@ public static class EngineModules
         Access.AccessModule.Module,
         Gov.GovModule.Module,
         Work.WorkModule.Module,
+        Bcast.BcastModule.Module,
         Rem.RemModule.Module,
     ];
 

@@ -118,6 +118,71 @@ public sealed class RemDueWorkerTests : IAsyncLifetime
     [Fact]
     public async Task BcastReminderRequest_BecomesTheRecipientsFollowup_DueExactlyAtDueAt_AndFiresBackToBcast()
     {
+        var broadcast = await ReminderSetAsync("rita");
+        var request = Assert.Single(await RowsAsync("BCAST_REMINDER_SCHEDULE_REQUESTED"));
+        var dueAt = long.Parse(Field(request, "due_at"), System.Globalization.CultureInfo.InvariantCulture);
+        var worker = Worker("w1");
+        await DrainAsync(worker);
+        Assert.Equal(OutboxStatus.Confirmed, Assert.Single(await RowsAsync("BCAST_REMINDER_SCHEDULE_REQUESTED")).Status);
+
+        var reminder = Assert.Single(await ListAsync());
+        Assert.Equal(("BCAST_MHP_FOLLOWUP", "rita", "alice", "NORMAL", broadcast, "PHONE_APP", Field(request, "prompt_dedupe_key")),
+            (S(reminder, "reminder_type"), S(reminder, "user_id"), S(reminder, "created_by"), S(reminder, "priority_level"), S(reminder, "broadcast_id"),
+                reminder["channel_preferences"]![0]!.GetValue<string>(), S(reminder, "prompt_dedupe_key")));
+        Assert.Equal(new UnixNanos(dueAt).ToString(), S(reminder["occurrences"]![0]!, "due_at"));
+        Assert.Equal(dueAt, Assert.Single(await RowsAsync(RemDecider.DueEvent)).NextAttemptAt);
+
+        // One tick before the due time nothing fires; at the tick REM fires and hands the follow-up back to BCAST.
+        _clock.Advance(TimeSpan.FromTicks(dueAt / 100 - UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value / 100 - 1));
+        await DrainAsync(worker);
+        Assert.Equal("SCHEDULED", S(await ReminderAsync(S(reminder, "reminder_id")), "state"));
+        Assert.Empty(await RowsAsync(RemDecider.BcastFollowupFiredEvent));
+        _clock.Advance(TimeSpan.FromTicks(1));
+        await DrainAsync(worker);
+
+        var fired = await ReminderAsync(S(reminder, "reminder_id"));
+        Assert.Equal(("COMPLETED", "REMINDER_BCAST_FOLLOWUP_FIRED", new UnixNanos(dueAt).ToString()),
+            (S(fired, "state"), S(fired["occurrences"]![0]!["attempts"]![0]!, "reason_code"), S(fired["occurrences"]![0]!["attempts"]![0]!, "created_at")));
+        var handback = Assert.Single(await RowsAsync(RemDecider.BcastFollowupFiredEvent));
+        var reminderRef = $"{S(reminder, "reminder_id")}:{S(reminder["occurrences"]![0]!, "occurrence_id")}";
+        Assert.Equal(("acme", broadcast, "rita", reminderRef, OutboxStatus.Confirmed),
+            (Field(handback, "tenant_id"), Field(handback, "broadcast_id"), Field(handback, "recipient_id"), Field(handback, "reminder_ref"), handback.Status));
+        // BCAST recorded the firing (REMINDER_FIRED with REM's reference) and took the follow-up on from there.
+        await using (var tx = await TenantTransaction.BeginAsync(_db.App, "acme"))
+            Assert.Equal(reminderRef, (await Selene.Runtime.Bcast.BcastModule.Recipients.GetAsync(tx, Selene.Runtime.Bcast.BcastModule.RecipientStream(broadcast, "rita"), default))!.ReminderRef);
+        Assert.All(await RowsAsync(null), r => Assert.NotEqual(OutboxStatus.DeadLetter, r.Status));
+
+        // Nothing fires twice, however long the worker runs.
+        _clock.Advance(TimeSpan.FromDays(2));
+        await DrainAsync(worker);
+        Assert.Single(await RowsAsync(RemDecider.BcastFollowupFiredEvent));
+        Assert.Single((await ReminderAsync(S(reminder, "reminder_id")))["occurrences"]![0]!["attempts"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task BcastFollowup_ForARecipientWhoConcluded_FailsClosed_AndHandsNothingToBcast()
+    {
+        await ReminderSetAsync("rita");
+        var worker = Worker("w1");
+        await DrainAsync(worker);
+        var reminder = Assert.Single(await ListAsync());
+        // rita acknowledges before the follow-up is due: CONCLUDED.
+        var broadcast = S(reminder, "broadcast_id");
+        Assert.True((await RunAsync(Engines.Bcast.BcastSimulations.AckCommit, new { broadcast_id = broadcast, recipient_id = "rita", ack_type = "READ" }, "rita")).Succeeded);
+
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        await DrainAsync(worker);
+        var failed = await ReminderAsync(S(reminder, "reminder_id"));
+        var attempt = failed["occurrences"]![0]!["attempts"]![0]!;
+        Assert.Equal(("FAILED", "FAILED", "REM_FAIL_BCAST_RECIPIENT_CLOSED"), (S(failed, "state"), S(attempt, "delivery_status"), S(attempt, "reason_code")));
+        Assert.Contains("CONCLUDED", S(failed["occurrences"]![0]!, "failure_reason"), StringComparison.Ordinal);
+        Assert.Empty(await RowsAsync(RemDecider.BcastFollowupFiredEvent));
+        Assert.Equal(OutboxStatus.Confirmed, Assert.Single(await RowsAsync(RemDecider.DueEvent)).Status);
+    }
+
+    [Fact]
+    public async Task BcastReminderRequest_ForARecipientBcastDoesNotKnow_FailsClosedAtTheFiring()
+    {
         var dueAt = At(TimeSpan.FromMinutes(30));
         await EnqueueAsync(new OutboxMessage("SIMULATION_COMMIT", "bcast-rem:bcast_00000000000000aa:ann", "BCAST_REMINDER_SCHEDULE_REQUESTED",
             new Dictionary<string, string>
@@ -126,30 +191,13 @@ public sealed class RemDueWorkerTests : IAsyncLifetime
                 ["priority"] = "EMERGENCY", ["due_at"] = dueAt.ToString(System.Globalization.CultureInfo.InvariantCulture), ["prompt_dedupe_key"] = "pdk-ann-1",
             }));
         var worker = Worker("w1");
-        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await worker.RunOnceAsync());
-
+        await DrainAsync(worker);
         var reminder = Assert.Single(await ListAsync());
-        Assert.Equal(("BCAST_MHP_FOLLOWUP", "ann", "alice", "CRITICAL", "bcast_00000000000000aa", "pdk-ann-1", "PHONE_APP"),
-            (S(reminder, "reminder_type"), S(reminder, "user_id"), S(reminder, "created_by"), S(reminder, "priority_level"), S(reminder, "broadcast_id"),
-                S(reminder, "prompt_dedupe_key"), reminder["channel_preferences"]![0]!.GetValue<string>()));
-        Assert.Equal(new UnixNanos(dueAt).ToString(), S(reminder["occurrences"]![0]!, "due_at"));
-        Assert.Equal(dueAt, Assert.Single(await RowsAsync(RemDecider.DueEvent)).NextAttemptAt);
-
-        _clock.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromTicks(1));
-        Assert.Equal(0, (await worker.RunOnceAsync()).Claimed);
-        _clock.Advance(TimeSpan.FromTicks(1));
-        Assert.Equal(1, (await worker.RunOnceAsync()).Confirmed);
-        var fired = await ReminderAsync(S(reminder, "reminder_id"));
-        Assert.Equal(("COMPLETED", "REMINDER_BCAST_FOLLOWUP_FIRED"),
-            (S(fired, "state"), S(fired["occurrences"]![0]!["attempts"]![0]!, "reason_code")));
-        var handback = Assert.Single(await RowsAsync(RemDecider.BcastFollowupFiredEvent));
-        using var payload = JsonDocument.Parse(handback.Payload);
-        Assert.Equal(("acme", "bcast_00000000000000aa", "ann", $"{S(reminder, "reminder_id")}:{S(reminder["occurrences"]![0]!, "occurrence_id")}"),
-            (payload.RootElement.GetProperty("tenant_id").GetString(), payload.RootElement.GetProperty("broadcast_id").GetString(),
-                payload.RootElement.GetProperty("recipient_id").GetString(), payload.RootElement.GetProperty("reminder_ref").GetString()));
-        Assert.Equal(("alice", $"rem_fired:{S(reminder, "reminder_id")}:{S(reminder["occurrences"]![0]!, "occurrence_id")}"), (handback.ActorUserId, handback.IdempotencyKey));
-        // The same request again (a redelivered BCAST row) makes nothing new: its key is the same.
-        Assert.Single(await ListAsync());
+        Assert.Equal(("ann", "CRITICAL"), (S(reminder, "user_id"), S(reminder, "priority_level")));
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        await DrainAsync(worker);
+        Assert.Equal("FAILED", S(await ReminderAsync(S(reminder, "reminder_id")), "state"));
+        Assert.Empty(await RowsAsync(RemDecider.BcastFollowupFiredEvent));
     }
 
     [Fact]
@@ -202,11 +250,48 @@ public sealed class RemDueWorkerTests : IAsyncLifetime
         return JsonNode.Parse(result.Body!)!["reminder"]!;
     }
 
-    private Task<ExecutionResult> RunAsync(string simulation, object body)
+    /// <summary>alice broadcasts to <paramref name="recipient"/>, who does not answer: after the window it is escalated and deferred with a reminder.</summary>
+    private async Task<string> ReminderSetAsync(string recipient)
+    {
+        Assert.True((await RunAsync("ACCESS_INSTANCE_UPSERT_COMMIT", new
+        {
+            target_user_id = recipient, role_template_id = "staff", access_mode = "W", allow = new[] { "BCAST_ACK_RECORD_COMMIT" },
+        })).Succeeded);
+        var draft = await RunAsync(Engines.Bcast.BcastSimulations.CreateDraft, new
+        {
+            classification = "SIMPLE", audience_spec = "staff", content_payload_ref = "payload:" + Guid.NewGuid().ToString("N"), content_text = "Rota changed.",
+        });
+        var broadcast = JsonNode.Parse(draft.Body!)!["broadcast"]!["broadcast_id"]!.GetValue<string>();
+        Assert.True((await RunAsync(Engines.Bcast.BcastSimulations.DeliverCommit, new
+        {
+            broadcast_id = broadcast, recipient_id = recipient, delivery_method = "SELENE_APP", recipient_region = "GLOBAL", app_unavailable = false,
+            delivery_plan_ref = "plan-1", simulation_context = "test",
+        })).Succeeded);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.True((await RunAsync(Engines.Bcast.BcastSimulations.EscalateCommit, new { broadcast_id = broadcast, recipient_id = recipient, escalation_reason = "NO_ANSWER" })).Succeeded);
+        var deferred = await RunAsync(Engines.Bcast.BcastSimulations.DeferCommit,
+            new { broadcast_id = broadcast, recipient_id = recipient, handoff_to_reminder = true, defer_duration_ms = 600_000 });
+        Assert.True(deferred.Succeeded, $"{deferred.Reason.Name} {deferred.Detail}");
+        return broadcast;
+    }
+
+    /// <summary>Worker passes until one claims nothing (bounded): a handoff's own handoffs run too.</summary>
+    private static async Task DrainAsync(OutboxWorker worker)
+    {
+        for (var i = 0; i < 10 && (await worker.RunOnceAsync()).Claimed > 0; i++) { }
+    }
+
+    private static string Field(OutboxRow row, string name)
+    {
+        using var doc = JsonDocument.Parse(row.Payload);
+        return doc.RootElement.GetProperty(name).GetString()!;
+    }
+
+    private Task<ExecutionResult> RunAsync(string simulation, object body, string actor = "alice")
     {
         using var doc = JsonDocument.Parse(JsonSerializer.Serialize(body, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
         var executor = new SimulationExecutor(new TurnExecutor(_db, SimulationRegistry.Default, SeleneCatalog.Default, _clock));
-        return executor.ExecuteAsync(new ExecutionRequest(new TenantId("acme"), new UserId("alice"), simulation, "k-" + Guid.NewGuid().ToString("N")[..12],
+        return executor.ExecuteAsync(new ExecutionRequest(new TenantId("acme"), new UserId(actor), simulation, "k-" + Guid.NewGuid().ToString("N")[..12],
             doc.RootElement.Clone(), new CorrelationId((UInt128)Interlocked.Increment(ref _correlation)), new TurnId(1)));
     }
 
@@ -231,10 +316,10 @@ public sealed class RemDueWorkerTests : IAsyncLifetime
             ? ok.Body["reminders"]!.AsArray().Select(n => n!).ToArray()
             : throw new InvalidOperationException("the list was refused");
 
-    private async Task<IReadOnlyList<OutboxRow>> RowsAsync(string eventType)
+    private async Task<IReadOnlyList<OutboxRow>> RowsAsync(string? eventType)
     {
         await using var tx = await TenantTransaction.BeginAsync(_db.App, "acme");
-        return (await OutboxStore.ListAsync(tx, default)).Where(r => r.EventType == eventType).ToArray();
+        return (await OutboxStore.ListAsync(tx, default)).Where(r => eventType is null || r.EventType == eventType).ToArray();
     }
 
     private async Task<OutboxRow> RowAsync(long id)
