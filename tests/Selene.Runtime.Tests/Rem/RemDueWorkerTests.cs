@@ -69,6 +69,18 @@ public sealed class RemDueWorkerTests : IAsyncLifetime
         Assert.Equal(0, (await worker.RunOnceAsync()).Claimed);
         Assert.Single((await ReminderAsync(Id(second)))["occurrences"]![0]!["attempts"]!.AsArray());
         Assert.Equal(occurrence, S((await ReminderAsync(Id(reminder)))["occurrences"]![0]!, "occurrence_id"));
+
+        // A worker that claimed a due firing and died before running it: once its lease expires a fresh worker fires it, once.
+        var third = await ScheduleAsync("in 1 m");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var now = UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value;
+        Assert.Single(await OutboxStore.ClaimAsync(_db.App, [RemDecider.DueEvent], "dead-worker", Guid.NewGuid(), now, now + (long)Lease.TotalMilliseconds * 1_000_000, 8, default));
+        Assert.Equal(0, (await fresh.RunOnceAsync()).Claimed);
+        Assert.Empty((await ReminderAsync(Id(third)))["occurrences"]![0]!["attempts"]!.AsArray());
+        _clock.Advance(Lease);
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await fresh.RunOnceAsync());
+        Assert.Equal(0, (await worker.RunOnceAsync()).Claimed);
+        Assert.Single((await ReminderAsync(Id(third)))["occurrences"]![0]!["attempts"]!.AsArray());
     }
 
     [Fact]
