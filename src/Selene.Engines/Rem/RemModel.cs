@@ -105,7 +105,10 @@ public sealed record ReminderOccurrence(
     bool DueDelivered,
     ImmutableList<ReminderDeliveryAttempt> Attempts);
 
-/// <summary>One reminder: its settings, its occurrences (one open at a time; the next is made when the current one fires or closes) and its status.</summary>
+/// <summary>
+/// One reminder: its settings, its occurrences (the next is made when the newest is first delivered or closes, so an older one
+/// may still be open, e.g. snoozed) and its status: the newest occurrence's, or CANCELED.
+/// </summary>
 public sealed record ReminderState(
     string ReminderId,
     string TenantId,

@@ -22,23 +22,6 @@ public static class RemSimulations
     /// <summary>The requested action of every REM simulation.</summary>
     public const string RequestedAction = "REMINDER_MANAGE";
 
-    /// <summary>The simulation of each action.</summary>
-    public static string Of(RemAction action) => action switch
-    {
-        RemAction.Schedule => Schedule,
-        RemAction.Update => Update,
-        RemAction.Cancel => Cancel,
-        RemAction.Snooze => Snooze,
-        RemAction.DeliverPre => DeliverPre,
-        RemAction.DeliverDue => DeliverDue,
-        RemAction.FollowupSchedule => FollowupSchedule,
-        RemAction.Escalate => Escalate,
-        RemAction.RetrySchedule => RetrySchedule,
-        RemAction.MarkCompleted => MarkCompleted,
-        RemAction.MarkFailed => MarkFailed,
-        _ => throw new ArgumentOutOfRangeException(nameof(action)),
-    };
-
     private static readonly ReasonCode[] Common =
         [RemReasons.RemFailInputSchemaInvalid, RemReasons.RemFailNotFound, RemReasons.RemFailStateTransitionInvalid];
 
