@@ -14,6 +14,15 @@ internal static class Cli
     public static Task<SeleneDatabase> OpenAsync(string? dataDirOption, bool register, CancellationToken ct) =>
         SeleneDatabase.OpenAsync(new DatabaseOptions(ExternalDatabase, DataDir(dataDirOption), Register: register), ct);
 
+    /// <summary>
+    /// The delivery providers of this process: the <c>deliveries</c> section of <paramref name="configPath"/>, or the file
+    /// sink under the data directory with nothing configured. Throws <see cref="Selene.Runtime.Delivery.DeliveryConfigException"/> for a bad file.
+    /// </summary>
+    public static Selene.Runtime.Delivery.DeliveryProviders Deliveries(string? configPath, string? dataDirOption) =>
+        configPath is null
+            ? Selene.Runtime.Delivery.DeliveryProviders.FileSinkOnly(DataDir(dataDirOption))
+            : Selene.Runtime.Delivery.DeliveryProviders.Load(configPath, DataDir(dataDirOption));
+
     public static string Describe(SeleneDatabase db) =>
         db.Cluster is null ? "database: SELENE_DB" : $"embedded PostgreSQL in {db.Cluster.DataDir}";
 
