@@ -322,8 +322,91 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
         Assert.Equal((3, 2), (reports.Single(r => r.Store == "delivery_attempt").LedgerEvents, reports.Single(r => r.Store == "delivery_attempt").Rows));
     }
 
-    private OutboxWorker Worker() => new(_db, _executor, _clock,
-        new OutboxWorkerOptions("w1", 8, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), HandoffServices.None.With(_providers)));
+    private OutboxWorker Worker(DeliveryProviders? providers = null) => new(_db, _executor, _clock,
+        new OutboxWorkerOptions("w1", 8, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), HandoffServices.None.With(providers ?? _providers)));
+
+    [Fact]
+    public async Task Email_ThroughARealSmtpServerOn127001_IsSentOnce_WithTheAttemptAsMessageId_AndRepliesAreClassified()
+    {
+        var replies = new Queue<SmtpServer.Protocol.SmtpResponse>([new SmtpServer.Protocol.SmtpResponse((SmtpServer.Protocol.SmtpReplyCode)451, "try later")]);
+        var store = new CapturingStore(() => replies.TryDequeue(out var r) ? r : SmtpServer.Protocol.SmtpResponse.Ok);
+        var port = FreePort();
+        var server = new SmtpServer.SmtpServer(new SmtpServer.SmtpServerOptionsBuilder().ServerName("localhost")
+            .Endpoint(b => b.Endpoint(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port))).Build(), Services(store));
+        using var stop = new CancellationTokenSource();
+        var running = server.StartAsync(stop.Token);
+        try
+        {
+            var smtp = new DeliveryProviders(new FileSinkProvider(Path.Combine(_dir, "deliveries")), new Dictionary<DeliveryChannel, IDeliveryProvider>
+            {
+                [DeliveryChannel.Email] = new SmtpProvider("mail", "127.0.0.1", port, SmtpSecurity.None, "selene@example.com", null, null),
+            });
+            await SetupAsync("bob", """{"EMAIL":"bob@example.com","APP_PUSH":"device-7"}""");
+            await RequestAsync("b1", "bob", "EMAIL", "req-1");
+            var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1");
+            await Worker(smtp).RunOnceAsync();
+            // 451: transient, retried with the same attempt; then 250.
+            Assert.Equal(new OutboxPass(1, 0, 1, 0, 0, 0), await Worker(smtp).RunOnceAsync());
+            _clock.Advance(DeliveryModule.AttemptPolicy.Backoff);
+            Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker(smtp).RunOnceAsync());
+
+            var messages = store.Messages;
+            Assert.Equal(2, messages.Count);
+            Assert.All(messages, m => Assert.Equal(id + "@selene", m.MessageId));
+            var mail = messages[^1];
+            Assert.Equal(("bob@example.com", "selene@example.com", "hello bob"),
+                (mail.To.Mailboxes.Single().Address, mail.From.Mailboxes.Single().Address, mail.TextBody!.Trim()));
+            var attempt = await AttemptAsync(id);
+            Assert.Equal((DeliveryStatus.Sent, "smtp:mail", $"<{id}@selene>"), (attempt.Status, attempt.ProviderRef, attempt.ProviderMessageRef));
+            Assert.StartsWith("smtp:", attempt.DeliveryProofRef, StringComparison.Ordinal);
+
+            // A permanent refusal (550) settles the next attempt FAILED at once.
+            replies.Enqueue(SmtpServer.Protocol.SmtpResponse.MailboxUnavailable);
+            await RequestAsync("b2", "bob", "EMAIL", "req-2");
+            await Worker(smtp).RunOnceAsync();
+            Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker(smtp).RunOnceAsync());
+            var rejected = await AttemptAsync(DeliveryDecider.AttemptId("acme", "b2", "bob", DeliveryChannel.Email, "req-2"));
+            Assert.Equal((DeliveryStatus.Failed, "DELIVERY_PROVIDER_REJECTED"), (rejected.Status, rejected.ReasonCode));
+        }
+        finally
+        {
+            server.Shutdown();
+            await stop.CancelAsync();
+            await server.ShutdownTask;
+        }
+    }
+
+    private static int FreePort()
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static SmtpServer.ComponentModel.ServiceProvider Services(CapturingStore store)
+    {
+        var services = new SmtpServer.ComponentModel.ServiceProvider();
+        services.Add(store);
+        return services;
+    }
+
+    /// <summary>The SMTP server's message store: keeps each message it was given and answers what the test says.</summary>
+    private sealed class CapturingStore(Func<SmtpServer.Protocol.SmtpResponse> reply) : SmtpServer.Storage.MessageStore
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<MimeKit.MimeMessage> _messages = new();
+
+        public IReadOnlyList<MimeKit.MimeMessage> Messages => _messages.ToArray();
+
+        public override Task<SmtpServer.Protocol.SmtpResponse> SaveAsync(SmtpServer.ISessionContext context, SmtpServer.IMessageTransaction transaction,
+            System.Buffers.ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            using var stream = new MemoryStream(System.Buffers.BuffersExtensions.ToArray(buffer));
+            _messages.Enqueue(MimeKit.MimeMessage.Load(stream));
+            return Task.FromResult(reply());
+        }
+    }
 
     private async Task SetupAsync(string user, string bindings, bool? smsComplete = null)
     {
