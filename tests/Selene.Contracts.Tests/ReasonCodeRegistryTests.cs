@@ -1,3 +1,4 @@
+using Selene.Engines.Delivery;
 using Selene.Engines.Access;
 using Selene.Runtime.Platform;
 using Selene.Engines.Position;
@@ -25,6 +26,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
         [ReasonCodes.EngineGov] = 13,
+        [DeliveryReasons.EngineId] = 15,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]
