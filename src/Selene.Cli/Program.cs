@@ -395,7 +395,7 @@ root.Subcommands.Add(new Command("outbox", "Outbox handoffs: what is pending, fa
 
 // selene deliveries ----------------------------------------------------------------------------------------
 var deliveriesJson = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
-var deliveriesBroadcast = new Option<string?>("--broadcast") { Description = "Only the deliveries of this broadcast (message) id" };
+var deliveriesBroadcast = new Option<string?>("--broadcast") { Description = "Only the deliveries of this broadcast (bcast_<16 hex>)" };
 var deliveries = new Command("deliveries", "What was sent where, with proofs: every tenant's delivery attempts (or --tenant's), oldest first")
 {
     onlyTenant, deliveriesBroadcast, deliveriesJson,
@@ -406,8 +406,8 @@ deliveries.SetAction(async (parse, ct) =>
     if (tenant is not null && !TenantId.IsValid(tenant))
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
     var broadcast = parse.GetValue(deliveriesBroadcast);
-    if (broadcast is not null && !Selene.Engines.Delivery.DeliveryDecider.IsRef(broadcast))
-        return Cli.Fail(ReasonCodes.InputFieldInvalid, "--broadcast is 1..128 printable characters");
+    if (broadcast is not null && !Selene.Engines.Bcast.BcastIds.IsWellFormed(broadcast))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "--broadcast must look like bcast_<16 hex>");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var items = await Selene.Runtime.Delivery.DeliveryListing.ListAsync(db, tenant is null ? null : new TenantId(tenant), broadcast, ct);
     if (parse.GetValue(deliveriesJson))

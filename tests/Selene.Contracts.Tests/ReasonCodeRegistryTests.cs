@@ -26,6 +26,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,
         [ReasonCodes.EngineGov] = 13,
+        [Selene.Engines.Bcast.BcastReasons.EngineId] = 14,
         [DeliveryReasons.EngineId] = 15,
     };
 

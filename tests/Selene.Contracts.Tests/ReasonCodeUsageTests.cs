@@ -1,4 +1,5 @@
-using Selene.Engines.Bcast;
+using Selene.Engines.Onb;
+using Selene.Engines.Link;
 using Selene.Runtime.Platform;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -48,11 +49,11 @@ public sealed partial class ReasonCodeUsageTests
     }
 
     /// <summary>
-    /// Codes of engines whose pure part has landed before their runtime module (issue 12: PH1.BCAST, whose module the
-    /// lead wires next). They count as registered here only while no module registers them:
-    /// <see cref="AwaitingModule_IsNotRegisteredYet"/> fails once one does, so the exemption is removed with the wiring.
+    /// Codes of engines whose pure part has landed before their runtime module (issue 11: PH1.LINK and PH1.ONB). They count as
+    /// registered here only while no module registers them: <see cref="AwaitingModule_IsNotRegisteredYet"/> fails once
+    /// one does, so the exemption is removed with the wiring.
     /// </summary>
-    private static readonly IReadOnlyList<ReasonCode> AwaitingModule = BcastReasons.All;
+    private static readonly IReadOnlyList<ReasonCode> AwaitingModule = [.. LinkReasons.All, .. OnbReasons.All];
 
     private static bool IsRegisteredName(string name) =>
         EngineModules.Reasons.TryGet(name, out _) || AwaitingModule.Any(c => string.Equals(c.Name, name, StringComparison.Ordinal));

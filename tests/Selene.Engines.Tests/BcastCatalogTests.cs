@@ -13,13 +13,15 @@ public sealed class BcastCatalogTests
         [
             "BCAST_DRAFT_CREATED", "BCAST_DELIVERED", "BCAST_DEFERRED", "BCAST_ACK_RECORDED", "BCAST_ESCALATED", "BCAST_EXPIRED",
             "BCAST_CANCELED", "BCAST_REMINDER_SET", "BCAST_REMINDER_FIRED", "BCAST_FOLLOWUP_IMMEDIATE_URGENT",
+            // Not named by §8.3: DELIVERY's proofs coming back, and the fallback walk they cause (docs/decisions.md).
+            "BCAST_DELIVERY_PROOF_RECORDED", "BCAST_FALLBACK_ADVANCED",
         ];
         string[] failures =
         [
             "BCAST_FAIL_SCHEMA_INVALID", "BCAST_FAIL_NOT_FOUND", "BCAST_FAIL_STATE_TRANSITION_INVALID", "BCAST_FAIL_SIMULATION_CONTEXT_MISSING",
             "BCAST_FAIL_WAITING_WINDOW_NOT_ELAPSED", "BCAST_FAIL_FALLBACK_POLICY", "BCAST_FAIL_INTERNAL",
             // Not named by §8.3: the refusal of an acknowledgement below required_ack (docs/decisions.md).
-            "BCAST_FAIL_ACK_REQUIREMENT_NOT_MET",
+            "BCAST_FAIL_ACK_REQUIREMENT_NOT_MET", "BCAST_FAIL_ACK_NOT_RECIPIENT",
         ];
         Assert.Equal(successes.Concat(failures), BcastReasons.All.Select(c => c.Name));
         Assert.All(BcastReasons.All, c => Assert.Equal(("PH1.BCAST", 14u), (c.Engine, c.Id / 1000)));
@@ -51,18 +53,19 @@ public sealed class BcastCatalogTests
     }
 
     [Fact]
-    public void Simulations_AreTheEightOfReference83()
+    public void Simulations_AreTheEightOfReference83_AndTheHandoffOnlyProof()
     {
         Assert.Equal(
             ["BCAST_CREATE_DRAFT", "BCAST_DELIVER_COMMIT", "BCAST_DEFER_COMMIT", "BCAST_REMINDER_FIRED_COMMIT", "BCAST_ACK_COMMIT",
-             "BCAST_ESCALATE_COMMIT", "BCAST_EXPIRE_COMMIT", "BCAST_CANCEL_COMMIT"],
+             "BCAST_ESCALATE_COMMIT", "BCAST_EXPIRE_COMMIT", "BCAST_CANCEL_COMMIT", "BCAST_DELIVERY_PROOF_COMMIT"],
             BcastSimulations.All.Select(s => s.SimulationId));
+        Assert.Equal(["BCAST_DELIVERY_PROOF_COMMIT"], BcastSimulations.All.Where(s => s.HandoffOnly).Select(s => s.SimulationId));
         Assert.All(BcastSimulations.All, s => Assert.Equal((BcastReasons.EngineId, SimulationStatus.Active, AccessMode.W), (s.OwningEngine, s.Status, s.RequiredMode)));
         Assert.Equal(SimulationType.Draft, BcastSimulations.All[0].Type);
         Assert.All(BcastSimulations.All.Skip(1), s => Assert.Equal(SimulationType.Commit, s.Type));
         Assert.Equal(
             ["BCAST_DRAFT_CREATE", "BCAST_DELIVER_COMMIT", "BCAST_DEFER_AND_SCHEDULE_RETRY_COMMIT", "BCAST_REMINDER_FIRED_COMMIT",
-             "BCAST_ACK_RECORD_COMMIT", "BCAST_ESCALATE_TO_SENDER_COMMIT", "BCAST_EXPIRE_COMMIT", "BCAST_CANCEL_COMMIT"],
+             "BCAST_ACK_RECORD_COMMIT", "BCAST_ESCALATE_TO_SENDER_COMMIT", "BCAST_EXPIRE_COMMIT", "BCAST_CANCEL_COMMIT", "BCAST_DELIVER_COMMIT"],
             BcastSimulations.All.Select(s => s.RequestedAction));
         Assert.All(Enum.GetValues<BcastAction>(), a => Assert.Contains(BcastSimulations.Of(a), BcastSimulations.All.Select(s => s.SimulationId)));
     }

@@ -55,7 +55,8 @@ public sealed class BcastDeciderTableTests
     [MemberData(nameof(AllPairs))]
     public void Decide_RecipientStatusAndMove_FollowsReference(BcastRecipientStatus? from, Move move)
     {
-        var decision = BcastDecider.Decide(State(from), CommandFor(move), Context());
+        var command = CommandFor(move);
+        var decision = BcastDecider.Decide(State(from), command, Context(actor: ActorOf(command)));
 
         var (allowed, to, reason) = Table[move];
         if (move == Move.ReminderFired && from == RF)
@@ -72,7 +73,7 @@ public sealed class BcastDeciderTableTests
             Assert.Equal(reason, accepted.Reason.Name);
             var e = Assert.IsType<BcastRecipientTransitioned>(accepted.Events[^1]);
             Assert.Equal((from, to, reason), (e.From, e.To, e.ReasonCode));
-            Assert.Equal((Tenant, BroadcastId, RecipientId, Sender, Now.Value), (e.TenantId, e.BroadcastId, e.RecipientId, e.ActorUserId, e.At));
+            Assert.Equal((Tenant, BroadcastId, RecipientId, ActorOf(command), Now.Value), (e.TenantId, e.BroadcastId, e.RecipientId, e.ActorUserId, e.At));
         }
         else
         {
@@ -195,15 +196,13 @@ public sealed class BcastDeciderTableTests
     }
 
     [Fact]
-    public void Escalate_TellsTheSenderThroughTheOutbox()
+    public void Escalate_RecordsTheSenderNoticeOnTheRecipient_AndHandsNothingOn()
     {
         var accepted = Accepted(BcastDecider.Decide(State(W), Escalate(), Context()));
 
         var e = Assert.IsType<BcastRecipientTransitioned>(Assert.Single(accepted.Events));
-        var notice = Assert.Single(accepted.Outbox);
-        Assert.Equal(BcastHandoffs.SenderNoticeRequested, notice.EventType);
-        Assert.Equal(e.SenderNoticeRef, notice.IdempotencyKey);
-        Assert.Equal(Sender, notice.Payload["sender_user_id"]);
+        Assert.StartsWith(BcastIds.SenderNoticePrefix, e.SenderNoticeRef);
+        Assert.Empty(accepted.Outbox);
         Assert.Equal("NO_ANSWER", e.Reference);
     }
 
@@ -276,7 +275,7 @@ public sealed class BcastDeciderTableTests
     public void Ack_MustSatisfyTheRequiredAck(BcastRequiredAck required, BcastAckType given, bool concludes)
     {
         Assert.Equal(concludes, BcastDecider.Satisfies(given, required));
-        var decision = BcastDecider.Decide(State(W, Envelope(ack: required)), Ack(given), Context());
+        var decision = BcastDecider.Decide(State(W, Envelope(ack: required)), Ack(given), Context(actor: RecipientId));
         if (concludes)
         {
             var e = Assert.IsType<BcastRecipientTransitioned>(Assert.Single(Accepted(decision).Events));

@@ -18,7 +18,7 @@ public sealed class BcastEvolveTests
         long t = Now.Value;
         void Step(BcastCommand command, string key, long at)
         {
-            var decision = BcastDecider.Decide(state, command, Context(now: new UnixNanos(at), key: key));
+            var decision = BcastDecider.Decide(state, command, Context(now: new UnixNanos(at), key: key, actor: ActorOf(command)));
             foreach (var e in Accepted(decision).Events)
             {
                 ledger.Add((e, id));
@@ -108,7 +108,7 @@ public sealed class BcastEvolveTests
     [Fact]
     public void Evolve_RecipientEventBeforeItsFirstDelivery_Throws()
     {
-        var ack = Accepted(BcastDecider.Decide(State(BcastRecipientStatus.Waiting), Ack(), Context())).Events.Single();
+        var ack = Accepted(BcastDecider.Decide(State(BcastRecipientStatus.Waiting), Ack(), Context(actor: RecipientId))).Events.Single();
         var ex = Assert.Throws<InvalidOperationException>(() => BcastDecider.Evolve(State(Envelope()), ack, 9));
         Assert.Contains("9", ex.Message, StringComparison.Ordinal);
     }

@@ -18,6 +18,9 @@ internal static class BcastFixture
     public static BcastContext Context(UnixNanos? now = null, string key = Key, string actor = Sender, string tenant = Tenant) =>
         new(tenant, actor, now ?? Now, key);
 
+    /// <summary>Who sends <paramref name="command"/>: the recipient acknowledges their own message, the sender does the rest.</summary>
+    public static string ActorOf(BcastCommand command) => command is RecordAck a ? a.RecipientId! : Sender;
+
     public static CreateBroadcastDraft Draft(BcastClassification classification = BcastClassification.Simple, BcastRequiredAck ack = BcastRequiredAck.None,
         long? expiryAt = null, string? promptKey = null) =>
         new(classification, "position:pos_1/staff", "payload:msg-1", ack, expiryAt, promptKey);

@@ -55,7 +55,7 @@ public sealed class BcastProperties
         long id = 1, now = Now.Value;
         void Apply(BcastCommand command, string key)
         {
-            var decision = BcastDecider.Decide(state, command, Context(now: new UnixNanos(now), key: key));
+            var decision = BcastDecider.Decide(state, command, Context(now: new UnixNanos(now), key: key, actor: ActorOf(command)));
             check?.Invoke(state, command, decision);
             if (decision is not Decision<BcastEvent>.Accepted accepted) return;
             foreach (var e in accepted.Events)

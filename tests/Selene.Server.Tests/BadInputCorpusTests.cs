@@ -372,7 +372,8 @@ internal sealed class CorpusGenerator(int seed, CorpusContext context)
         var turn = Turn(((ulong)_rng.NextInt64(1, long.MaxValue)).ToString(CultureInfo.InvariantCulture), $"corpus-turn-{seed}-{n}", inputs);
         var auth = "Bearer " + context.Key;
         var contentType = SeleneApi.Json;
-        var fields = TurnFields.Select(x => (x.Path, Nullable: false, x.Type)).ToList();
+        // A turn's simulation may name no key (null is absent): the gate then decides REFUSE, a decided turn (200), not bad input.
+        var fields = TurnFields.Select(x => (x.Path, Nullable: x.Path is ["simulation", "idempotency_key"], x.Type)).ToList();
         byte[] bytes;
         switch (category)
         {

@@ -21,6 +21,7 @@ namespace Selene.Server.Tests;
 public sealed class DeliveryProcessTests : IAsyncLifetime
 {
     private const int LeaseSeconds = 2;
+    private const string B1 = "bcast_00000000000000b1";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     private readonly string _dir = "/tmp/sdl-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     private readonly string _secretVariable = "SELENE_TEST_HOOK_SECRET_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(4));
@@ -90,7 +91,7 @@ public sealed class DeliveryProcessTests : IAsyncLifetime
             Assert.True(setup.Status == HttpStatusCode.OK, setup.ToString());
         }
         await using var superuser = NpgsqlDataSource.Create($"Host={_dir}/run;Port=5432;Database=selene;Username=postgres;Pooling=false");
-        await RequestAsync(superuser, "b1", "bob", "EMAIL", "req-mail");
+        await RequestAsync(superuser, B1, "bob", "EMAIL", "req-mail");
 
         await UntilAsync(() => Task.FromResult(server.Process.HasExited ? "" : null), "the receiver to kill the server on the first POST");
         var id = Assert.Single(_receiver.Received).Id;
@@ -117,7 +118,7 @@ public sealed class DeliveryProcessTests : IAsyncLifetime
         Assert.False(second.Process.HasExited, second.Output);
 
         // A channel the configuration does not name goes to the file sink under the data directory.
-        await RequestAsync(superuser, "b1", "bob", "SELENE_APP", "req-app");
+        await RequestAsync(superuser, B1, "bob", "SELENE_APP", "req-app");
         var appAttempt = await UntilAsync(() => ScalarAsync<string>(superuser,
             "SELECT stream_id FROM selene.delivery_attempt_current WHERE status = 'SENT' AND doc->'send'->>'channel' = 'APP_PUSH'"), "the app delivery");
         var file = Path.Combine(_dir, "deliveries", appAttempt + ".json");

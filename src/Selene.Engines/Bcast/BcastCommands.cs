@@ -10,13 +10,15 @@ public abstract record BcastCommand(BcastAction Action)
 /// <summary>BCAST_CREATE_DRAFT inputs: the envelope, immutable from here on.</summary>
 /// <param name="ExpiryAt">When the broadcast may be expired (ns); null: only an explicit EXPIRE ends it.</param>
 /// <param name="PromptDedupeKey">Suppresses repeated prompts of one follow-up; null: derived from broadcast and recipient.</param>
+/// <param name="ContentText">The message a person reads (subject line first); null: the provider gets only the payload ref.</param>
 public sealed record CreateBroadcastDraft(
     BcastClassification Classification,
     string AudienceSpec,
     string ContentPayloadRef,
     BcastRequiredAck RequiredAck = BcastRequiredAck.None,
     long? ExpiryAt = null,
-    string? PromptDedupeKey = null) : BcastCommand(BcastAction.DraftCreate)
+    string? PromptDedupeKey = null,
+    string? ContentText = null) : BcastCommand(BcastAction.DraftCreate)
 {
     public override string? TargetBroadcastId(BcastContext context) =>
         BcastIds.BroadcastId(context.TenantId, context.ActorUserId, BcastIds.EnvelopeHash(this), context.IdempotencyKey);
@@ -57,6 +59,21 @@ public sealed record RecordReminderFired(string? BroadcastId, string? RecipientI
 public sealed record RecordAck(string? BroadcastId, string? RecipientId, BcastAckType AckType)
     : BcastRecipientCommand(BcastAction.AckCommit, BroadcastId, RecipientId);
 
+/// <summary>
+/// BCAST_DELIVERY_PROOF_COMMIT inputs (handoff only): DELIVERY settled attempt <paramref name="DeliveryAttemptId"/> of the
+/// delivery <paramref name="DeliveryRequestRef"/> on <paramref name="Channel"/>, sent with <paramref name="ProofRef"/> or
+/// failed with <paramref name="ProviderReasonCode"/>.
+/// </summary>
+public sealed record RecordDeliveryProof(
+    string? BroadcastId,
+    string? RecipientId,
+    string DeliveryRequestRef,
+    string DeliveryAttemptId,
+    string Channel,
+    BcastDeliveryOutcome Outcome,
+    string? ProofRef,
+    string ProviderReasonCode) : BcastRecipientCommand(BcastAction.DeliveryProofCommit, BroadcastId, RecipientId);
+
 /// <summary>BCAST_ESCALATE_COMMIT inputs.</summary>
 public sealed record EscalateRecipient(string? BroadcastId, string? RecipientId, string EscalationReason)
     : BcastRecipientCommand(BcastAction.EscalateCommit, BroadcastId, RecipientId);
@@ -94,7 +111,8 @@ public static class BcastIds
     /// <summary>The hash of the envelope's content: equal content, equal hash.</summary>
     public static string EnvelopeHash(CreateBroadcastDraft d) =>
         EnvelopeHashPrefix + Hashing.ShortHash(16, WireNames.Of(d.Classification), d.AudienceSpec, d.ContentPayloadRef,
-            WireNames.Of(d.RequiredAck), d.ExpiryAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", d.PromptDedupeKey ?? "");
+            WireNames.Of(d.RequiredAck), d.ExpiryAt?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", d.PromptDedupeKey ?? "",
+            d.ContentText ?? "");
 
     /// <summary><c>delivery_{short_hash(broadcast_id, recipient_id, delivery_plan_ref, idempotency_key)}</c> (reference §8.1).</summary>
     public static string DeliveryRequestRef(string broadcastId, string recipientId, string deliveryPlanRef, string idempotencyKey) =>

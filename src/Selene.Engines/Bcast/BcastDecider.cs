@@ -24,6 +24,7 @@ public static class BcastDecider
     public const int MaxRefLength = 256;
     public const int MaxReasonLength = 256;
     public const int MaxPromptDedupeKeyLength = 128;
+    public const int MaxContentTextLength = 4000;
 
     /// <summary>CONCLUDED, CANCELED and EXPIRED refuse new deliveries (§8.2, AT-BCAST-15).</summary>
     public static bool IsTerminal(BcastRecipientStatus status) =>
@@ -47,6 +48,8 @@ public static class BcastDecider
         BcastAction.EscalateCommit => [BcastRecipientStatus.Waiting, BcastRecipientStatus.Deferred],
         BcastAction.AckCommit => [BcastRecipientStatus.Waiting, BcastRecipientStatus.Followup, BcastRecipientStatus.ReminderSet,
             BcastRecipientStatus.ReminderFired, BcastRecipientStatus.Deferred, BcastRecipientStatus.Concluded],
+        // A proof is a fact about an attempt already made: it is recorded whatever the recipient has become since.
+        BcastAction.DeliveryProofCommit => [.. Enum.GetValues<BcastRecipientStatus>().Cast<BcastRecipientStatus?>()],
         _ => throw new ArgumentOutOfRangeException(nameof(action), action, "not a recipient action"),
     };
 
@@ -63,6 +66,8 @@ public static class BcastDecider
                 if (d.ExpiryAt is <= 0) return Schema("expiry_at must be a positive time in ns");
                 if (d.PromptDedupeKey is not null && !IdRules.IsValidName(d.PromptDedupeKey, MaxPromptDedupeKeyLength))
                     return Schema($"prompt_dedupe_key must be 1..{MaxPromptDedupeKeyLength} of [A-Za-z0-9_.-]");
+                if (d.ContentText is not null && !IsMessageText(d.ContentText))
+                    return Schema($"content_text must be 1..{MaxContentTextLength} characters of text (line breaks and tabs allowed, no other control characters)");
                 return null;
             case BcastRecipientCommand r:
                 if (!BcastIds.IsWellFormed(r.BroadcastId)) return Schema("broadcast_id must look like bcast_<16 hex>");
@@ -81,6 +86,12 @@ public static class BcastDecider
                     RecordReminderFired x when !IdRules.IsBoundedText(x.ReminderRef, MaxRefLength) => Schema($"reminder_ref must be 1..{MaxRefLength} printable chars"),
                     RecordAck x when !Enum.IsDefined(x.AckType) => Schema("ack_type must be READ, CONFIRM, ACTION_CONFIRM or DECLINED"),
                     EscalateRecipient x when !IdRules.IsBoundedText(x.EscalationReason, MaxReasonLength) => Schema($"escalation_reason must be 1..{MaxReasonLength} printable chars"),
+                    RecordDeliveryProof x when !Enum.IsDefined(x.Outcome) => Schema("outcome must be SENT or FAILED"),
+                    RecordDeliveryProof x when !IdRules.IsValidName(x.DeliveryRequestRef, MaxRefLength) || !IdRules.IsValidName(x.DeliveryAttemptId, MaxRefLength)
+                        || !IdRules.IsValidName(x.Channel) || !IdRules.IsValidName(x.ProviderReasonCode, 128) =>
+                        Schema("delivery_request_ref, delivery_attempt_id, channel and reason_code must be names of [A-Za-z0-9_.-]"),
+                    RecordDeliveryProof x when x.Outcome == BcastDeliveryOutcome.Sent != (x.ProofRef is not null) || x.ProofRef is { } p && !IdRules.IsBoundedText(p, MaxRefLength) =>
+                        Schema($"a SENT attempt carries its delivery_proof_ref (1..{MaxRefLength} printable chars); a FAILED one none"),
                     _ => null,
                 };
             case ExpireBroadcast e:
@@ -117,6 +128,7 @@ public static class BcastDecider
             RecordReminderFired f => DecideReminderFired(envelope, state.Recipient(f.RecipientId), f, context),
             RecordAck a => DecideAck(envelope, state.Recipient(a.RecipientId), a, context),
             EscalateRecipient e => DecideEscalate(envelope, state.Recipient(e.RecipientId), e, context),
+            RecordDeliveryProof p => DecideProof(envelope, state.Recipient(p.RecipientId), p, context),
             ExpireBroadcast e => DecideEnd(state, envelope, BcastAction.ExpireCommit, e.ExpiryReason, context),
             CancelBroadcast c => DecideEnd(state, envelope, BcastAction.CancelCommit, c.CancelReason, context),
             _ => Schema("unknown command"),
@@ -132,7 +144,7 @@ public static class BcastDecider
         if (d.ExpiryAt is { } expiry && expiry <= ctx.Now.Value) return Schema("expiry_at must be in the future");
         var e = new BroadcastDraftCreated(ctx.TenantId, id, ctx.ActorUserId, BcastReasons.BcastDraftCreated.Name, ctx.Now.Value,
             d.Classification, d.AudienceSpec, d.ContentPayloadRef, d.RequiredAck, d.ExpiryAt,
-            d.PromptDedupeKey ?? BcastIds.DefaultPromptDedupeKey(id), BcastIds.EnvelopeHash(d));
+            d.PromptDedupeKey ?? BcastIds.DefaultPromptDedupeKey(id), BcastIds.EnvelopeHash(d), d.ContentText);
         return new Decision<BcastEvent>.Accepted([e], BcastReasons.BcastDraftCreated, []);
     }
 
@@ -171,6 +183,7 @@ public static class BcastDecider
             ["recipient_region"] = WireNames.Of(d.RecipientRegion),
             ["delivery_plan_ref"] = d.DeliveryPlanRef,
             ["content_payload_ref"] = envelope.ContentPayloadRef,
+            ["content_text"] = envelope.ContentText ?? "",
             ["classification"] = WireNames.Of(envelope.Classification),
             ["simulation_context"] = d.SimulationContext!,
         });
@@ -235,8 +248,11 @@ public static class BcastDecider
                 ["reminder_ref"] = f.ReminderRef,
                 ["prompt_dedupe_key"] = key,
                 ["classification"] = WireNames.Of(envelope.Classification),
-                // The follow-up goes device first: the OS delivers it through BCAST_DELIVER_COMMIT, app first.
-                ["preferred_method"] = WireNames.Of(BcastDeliveryMethod.SeleneApp),
+                // The follow-up goes device first: the app while it is the recipient's channel; once a fallback started, the
+                // step reached (repeating a step is allowed, going back to the app is not).
+                ["delivery_method"] = WireNames.Of(recipient.FallbackStep == 0 ? BcastDeliveryMethod.SeleneApp : BcastFallback.Order(recipient.Region)[recipient.FallbackStep - 1]),
+                ["recipient_region"] = WireNames.Of(recipient.Region),
+                ["app_unavailable"] = recipient.FallbackStep == 0 ? "false" : "true",
             });
         return new Decision<BcastEvent>.Accepted([Recipient(ctx, recipient, BcastAction.ReminderFiredCommit, BcastRecipientStatus.ReminderFired,
             BcastReasons.BcastReminderFired) with { ReminderRef = f.ReminderRef, PromptDedupeKey = key }], BcastReasons.BcastReminderFired, [prompt]);
@@ -244,6 +260,8 @@ public static class BcastDecider
 
     private static Decision<BcastEvent> DecideAck(BcastEnvelope envelope, BcastRecipient? recipient, RecordAck a, BcastContext ctx)
     {
+        if (!string.Equals(a.RecipientId, ctx.ActorUserId, StringComparison.Ordinal))
+            return new Decision<BcastEvent>.Rejected(BcastReasons.BcastFailAckNotRecipient, $"only {a.RecipientId} can acknowledge their own message");
         if (recipient is null) return NoRecipient(envelope, a.RecipientId!);
         if (!AllowedFrom(BcastAction.AckCommit).Contains(recipient.Status))
             return Transition($"ACK_COMMIT is refused once the recipient is {WireNames.Of(recipient.Status)}");
@@ -264,18 +282,51 @@ public static class BcastDecider
             return new Decision<BcastEvent>.Rejected(BcastReasons.BcastFailWaitingWindowNotElapsed,
                 $"the WAITING window ends at {waitUntil}; it is {ctx.Now.Value}");
         var notice = BcastIds.SenderNoticePrefix + Hashing.ShortHash(16, ctx.TenantId, envelope.BroadcastId, recipient.RecipientId, e.EscalationReason, ctx.IdempotencyKey);
-        OutboxMessage tellSender = new(BcastHandoffs.OperationType, notice, BcastHandoffs.SenderNoticeRequested, new Dictionary<string, string>
-        {
-            ["tenant_id"] = ctx.TenantId,
-            ["broadcast_id"] = envelope.BroadcastId,
-            ["recipient_id"] = recipient.RecipientId,
-            ["sender_user_id"] = envelope.SenderUserId,
-            ["escalation_reason"] = e.EscalationReason,
-            ["sender_notice_ref"] = notice,
-        });
         return new Decision<BcastEvent>.Accepted([Recipient(ctx, recipient, BcastAction.EscalateCommit, BcastRecipientStatus.Followup,
-            BcastReasons.BcastEscalated) with { SenderNoticeRef = notice, Reference = e.EscalationReason }], BcastReasons.BcastEscalated, [tellSender]);
+            BcastReasons.BcastEscalated) with { SenderNoticeRef = notice, Reference = e.EscalationReason }], BcastReasons.BcastEscalated, []);
     }
+
+    /// <summary>
+    /// Records DELIVERY's outcome of an attempt. A failure of the recipient's latest delivery, while the recipient and
+    /// the envelope are open, walks the fallback one step in the same decision (the app failing means it is unavailable):
+    /// a new delivery with the next method of the region, through the same rules as BCAST_DELIVER_COMMIT. After the last
+    /// step, or for an older attempt, the outcome is only recorded.
+    /// </summary>
+    private static Decision<BcastEvent> DecideProof(BcastEnvelope envelope, BcastRecipient? recipient, RecordDeliveryProof p, BcastContext ctx)
+    {
+        if (recipient is null) return NoRecipient(envelope, p.RecipientId!);
+        var proof = Recipient(ctx, recipient, BcastAction.DeliveryProofCommit, recipient.Status, BcastReasons.BcastDeliveryProofRecorded) with
+        {
+            DeliveryRequestRef = p.DeliveryRequestRef,
+            DeliveryAttemptId = p.DeliveryAttemptId,
+            DeliveryOutcome = p.Outcome,
+            DeliveryProofRef = p.ProofRef,
+            DeliveryMethod = recipient.LastDeliveryMethod,
+            Reference = p.ProviderReasonCode,
+        };
+        var next = recipient.FallbackStep + 1;
+        var walk = p.Outcome == BcastDeliveryOutcome.Failed
+            && string.Equals(p.DeliveryRequestRef, recipient.LastDeliveryRequestRef, StringComparison.Ordinal)
+            && next <= BcastFallback.Order(recipient.Region).Count;
+        if (walk)
+        {
+            var after = EvolveRecipient(recipient, proof, 0);
+            var fallback = new DeliverToRecipient(envelope.BroadcastId, recipient.RecipientId, BcastFallback.Order(recipient.Region)[next - 1], recipient.Region,
+                AppUnavailable: true, DeliveryPlanRef: "fallback:" + next.ToString(CultureInfo.InvariantCulture), SimulationContext: "fallback:" + p.DeliveryAttemptId);
+            // A closed envelope or recipient refuses the delivery: then the failure is only recorded.
+            if (DecideDeliver(envelope, after, fallback, ctx) is Decision<BcastEvent>.Accepted delivered)
+            {
+                return new Decision<BcastEvent>.Accepted([proof with { ReasonCode = BcastReasons.BcastFallbackAdvanced.Name },
+                    .. delivered.Events.Select(e => e with { ReasonCode = BcastReasons.BcastFallbackAdvanced.Name })], BcastReasons.BcastFallbackAdvanced, delivered.Outbox);
+            }
+        }
+        return new Decision<BcastEvent>.Accepted([proof], BcastReasons.BcastDeliveryProofRecorded, []);
+    }
+
+    /// <summary>Message text: 1..<see cref="MaxContentTextLength"/> characters, line breaks and tabs but no other control characters.</summary>
+    public static bool IsMessageText(string text) =>
+        text.Length is > 0 and <= MaxContentTextLength && IdRules.IsWellFormedUtf16(text)
+        && text.All(c => !char.IsControl(c) || c is '\n' or '\r' or '\t') && !string.IsNullOrWhiteSpace(text);
 
     private static Decision<BcastEvent> DecideEnd(BcastState state, BcastEnvelope envelope, BcastAction action, string why, BcastContext ctx)
     {
@@ -337,7 +388,7 @@ public static class BcastDecider
     {
         (null, BroadcastDraftCreated d) => new BcastEnvelope(d.TenantId, d.BroadcastId, d.ActorUserId, d.Classification, d.AudienceSpec,
             d.ContentPayloadRef, d.RequiredAck, d.ExpiryAt, d.PromptDedupeKey, d.EnvelopeHash, BcastEnvelopeStatus.DraftCreated, null,
-            d.ReasonCode, eventId, d.At, d.At),
+            d.ReasonCode, eventId, d.At, d.At, d.ContentText),
         ({ } s, BroadcastDraftCreated) => throw new InvalidOperationException($"ledger event {eventId} drafts {s.BroadcastId}, which exists: the envelope is immutable"),
         ({ } s, BroadcastStatusChanged c) when c.From == s.Status => s with
         {
@@ -389,6 +440,13 @@ public static class BcastDecider
             BcastAction.ReminderFiredCommit => next with { ReminderRef = e.ReminderRef, LastPromptDedupeKey = e.PromptDedupeKey, LastPromptVersion = next.Version },
             BcastAction.AckCommit => next with { AckType = e.AckType, AckRecordId = e.AckRecordId },
             BcastAction.EscalateCommit => next with { SenderNoticeRef = e.SenderNoticeRef },
+            BcastAction.DeliveryProofCommit => next with
+            {
+                LastDeliveryAttemptId = e.DeliveryAttemptId,
+                LastDeliveryOutcome = e.DeliveryOutcome,
+                LastDeliveryProofRef = e.DeliveryProofRef,
+                FailedAttemptCount = recipient.FailedAttemptCount + (e.DeliveryOutcome == BcastDeliveryOutcome.Failed ? 1 : 0),
+            },
             _ => next,
         };
     }

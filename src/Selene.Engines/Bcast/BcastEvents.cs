@@ -20,7 +20,8 @@ public sealed record BroadcastDraftCreated(
     BcastRequiredAck RequiredAck,
     long? ExpiryAt,
     string PromptDedupeKey,
-    string EnvelopeHash) : BcastEnvelopeEvent(TenantId, BroadcastId, ActorUserId, ReasonCode, At);
+    string EnvelopeHash,
+    string? ContentText = null) : BcastEnvelopeEvent(TenantId, BroadcastId, ActorUserId, ReasonCode, At);
 
 /// <summary>The envelope's status changed (SENT on the first delivery, EXPIRED, CANCELED); <see cref="Reference"/> is the expiry or cancel reason.</summary>
 public sealed record BroadcastStatusChanged(
@@ -38,7 +39,8 @@ public sealed record BroadcastStatusChanged(
 /// One recipient moved from <see cref="From"/> (null: a new recipient) to <see cref="To"/> by <see cref="Action"/>.
 /// The action's own fields are set, the others null: delivery (method, region, fallback step, request ref, wait_until,
 /// followup_immediate), defer (retry_at or reminder_due_at), reminder (reminder_ref, prompt key), ack (ack_type),
-/// escalation (sender_notice_ref); <see cref="Reference"/> is the escalation, expiry or cancel reason.
+/// escalation (sender_notice_ref), delivery proof (attempt id, outcome, proof ref, with the provider's reason code as
+/// <see cref="Reference"/>); otherwise <see cref="Reference"/> is the escalation, expiry or cancel reason.
 /// </summary>
 public sealed record BcastRecipientTransitioned(
     string TenantId,
@@ -63,4 +65,7 @@ public sealed record BcastRecipientTransitioned(
     BcastAckType? AckType = null,
     string? AckRecordId = null,
     string? SenderNoticeRef = null,
-    string? Reference = null) : BcastEvent(TenantId, BroadcastId, ActorUserId, ReasonCode, At);
+    string? Reference = null,
+    string? DeliveryAttemptId = null,
+    BcastDeliveryOutcome? DeliveryOutcome = null,
+    string? DeliveryProofRef = null) : BcastEvent(TenantId, BroadcastId, ActorUserId, ReasonCode, At);

@@ -19,8 +19,11 @@ public static class BcastHandoffs
     /// <summary>A follow-up prompt for the OS to deliver, device first; keyed by prompt dedupe key and recipient version.</summary>
     public const string FollowupPromptDue = "BCAST_FOLLOWUP_PROMPT_DUE";
 
-    /// <summary>A notice to the sender that a recipient was escalated; keyed by sender_notice_ref.</summary>
-    public const string SenderNoticeRequested = "BCAST_SENDER_NOTICE_REQUESTED";
+    /// <summary>DELIVERY settled an attempt of a BCAST delivery (sent with its proof, or failed terminally); BCAST records it.</summary>
+    public const string DeliveryAttemptSettled = "DELIVERY_ATTEMPT_SETTLED_BCAST";
+
+    /// <summary>REM fired a BCAST_MHP_FOLLOWUP reminder; BCAST records REMINDER_FIRED.</summary>
+    public const string FollowupReminderFired = "REM_BCAST_FOLLOWUP_FIRED";
 
     /// <summary>The REM reminder type of a BCAST follow-up (reference §8.5).</summary>
     public const string ReminderType = "BCAST_MHP_FOLLOWUP";

@@ -19,6 +19,17 @@ public enum BcastAction
     ExpireCommit,
     /// <summary>Cancel the envelope and its open recipients (BCAST_CANCEL_COMMIT).</summary>
     CancelCommit,
+    /// <summary>Record DELIVERY's outcome of one attempt, and on a failure walk the fallback one step (BCAST_DELIVERY_PROOF_COMMIT, handoff only).</summary>
+    DeliveryProofCommit,
+}
+
+/// <summary>What DELIVERY reports for one attempt (reference §9 buckets, settled ones only).</summary>
+public enum BcastDeliveryOutcome
+{
+    /// <summary>The provider accepted the message; the attempt carries a proof.</summary>
+    Sent,
+    /// <summary>The attempt failed terminally (retries are DELIVERY's, before it reports).</summary>
+    Failed,
 }
 
 /// <summary>How a broadcast is classified (reference §8.1, runtime set); the classification decides its urgency.</summary>

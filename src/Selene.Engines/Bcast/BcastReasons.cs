@@ -30,6 +30,10 @@ public static class BcastReasons
     public static readonly ReasonCode BcastReminderFired = new("BCAST_REMINDER_FIRED", 14009, EngineId, Severity.Info, ReasonKind.Success, false);
     /// <summary>An EMERGENCY delivery was handed to DELIVERY and the recipient went straight to FOLLOWUP.</summary>
     public static readonly ReasonCode BcastFollowupImmediateUrgent = new("BCAST_FOLLOWUP_IMMEDIATE_URGENT", 14010, EngineId, Severity.Info, ReasonKind.Success, false);
+    /// <summary>DELIVERY's outcome of an attempt was recorded on the recipient; nothing else followed.</summary>
+    public static readonly ReasonCode BcastDeliveryProofRecorded = new("BCAST_DELIVERY_PROOF_RECORDED", 14011, EngineId, Severity.Info, ReasonKind.Success, false);
+    /// <summary>An attempt failed and the recipient's delivery moved one fallback step on (app → SMS → WhatsApp/WeChat → Email).</summary>
+    public static readonly ReasonCode BcastFallbackAdvanced = new("BCAST_FALLBACK_ADVANCED", 14012, EngineId, Severity.Info, ReasonKind.Success, false);
 
     /// <summary>A request's shape or bounds are wrong (an id, a text, a time, an enum value).</summary>
     public static readonly ReasonCode BcastFailSchemaInvalid = new("BCAST_FAIL_SCHEMA_INVALID", 14101, EngineId, Severity.Warn, ReasonKind.Invalid, false);
@@ -47,6 +51,8 @@ public static class BcastReasons
     public static readonly ReasonCode BcastFailInternal = new("BCAST_FAIL_INTERNAL", 14107, EngineId, Severity.Error, ReasonKind.Internal, false);
     /// <summary>The acknowledgement does not satisfy the envelope's required_ack (KC.18); the recipient stays open.</summary>
     public static readonly ReasonCode BcastFailAckRequirementNotMet = new("BCAST_FAIL_ACK_REQUIREMENT_NOT_MET", 14108, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>An acknowledgement is the recipient's own: another user cannot acknowledge for them.</summary>
+    public static readonly ReasonCode BcastFailAckNotRecipient = new("BCAST_FAIL_ACK_NOT_RECIPIENT", 14109, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(BcastReasons));

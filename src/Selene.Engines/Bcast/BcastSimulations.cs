@@ -1,9 +1,11 @@
 namespace Selene.Engines.Bcast;
 
 /// <summary>
-/// The eight PH1.BCAST simulations (reference §8.3), the only variants the runtime accepts (AT-BCAST-13). Each is
-/// governed by its own capability of §8.3 as the requested action. The reference's catalog lists them as DRAFT; they
-/// are ACTIVE here because issue 12 puts BCAST on the platform (docs/decisions.md).
+/// The eight PH1.BCAST simulations (reference §8.3), the only variants a caller may ask for (AT-BCAST-13), and the
+/// handoff-only BCAST_DELIVERY_PROOF_COMMIT through which DELIVERY's proofs come back into BCAST's state (seed ph1-os-ecm:
+/// DELIVERY "returns proofs back to PH1.BCAST.001 state flow"). Each is governed by its own capability of §8.3 as the
+/// requested action (the proof by the delivery's). The reference's catalog lists them as DRAFT; they are ACTIVE here
+/// because issue 12 puts BCAST on the platform (docs/decisions.md).
 /// </summary>
 public static class BcastSimulations
 {
@@ -15,6 +17,7 @@ public static class BcastSimulations
     public const string EscalateCommit = "BCAST_ESCALATE_COMMIT";
     public const string ExpireCommit = "BCAST_EXPIRE_COMMIT";
     public const string CancelCommit = "BCAST_CANCEL_COMMIT";
+    public const string DeliveryProofCommit = "BCAST_DELIVERY_PROOF_COMMIT";
 
     /// <summary>The idempotency scopes of §8.3.</summary>
     public const string DraftScope = "tenant+sender+envelope_hash+key";
@@ -33,6 +36,7 @@ public static class BcastSimulations
         BcastAction.EscalateCommit => EscalateCommit,
         BcastAction.ExpireCommit => ExpireCommit,
         BcastAction.CancelCommit => CancelCommit,
+        BcastAction.DeliveryProofCommit => DeliveryProofCommit,
         _ => throw new ArgumentOutOfRangeException(nameof(action)),
     };
 
@@ -50,7 +54,7 @@ public static class BcastSimulations
             BcastReasons.BcastReminderFired, BcastReasons.BcastFailSchemaInvalid, BcastReasons.BcastFailNotFound, BcastReasons.BcastFailStateTransitionInvalid),
         Record(AckCommit, SimulationType.Commit, "BCAST_ACK_RECORD_COMMIT", RecipientScope,
             BcastReasons.BcastAckRecorded, BcastReasons.BcastFailSchemaInvalid, BcastReasons.BcastFailNotFound, BcastReasons.BcastFailStateTransitionInvalid,
-            BcastReasons.BcastFailAckRequirementNotMet),
+            BcastReasons.BcastFailAckRequirementNotMet, BcastReasons.BcastFailAckNotRecipient),
         Record(EscalateCommit, SimulationType.Commit, "BCAST_ESCALATE_TO_SENDER_COMMIT", EscalateScope,
             BcastReasons.BcastEscalated, BcastReasons.BcastFailSchemaInvalid, BcastReasons.BcastFailNotFound, BcastReasons.BcastFailStateTransitionInvalid,
             BcastReasons.BcastFailWaitingWindowNotElapsed),
@@ -58,6 +62,9 @@ public static class BcastSimulations
             BcastReasons.BcastExpired, BcastReasons.BcastFailSchemaInvalid, BcastReasons.BcastFailNotFound, BcastReasons.BcastFailStateTransitionInvalid),
         Record(CancelCommit, SimulationType.Commit, "BCAST_CANCEL_COMMIT", BroadcastScope,
             BcastReasons.BcastCanceled, BcastReasons.BcastFailSchemaInvalid, BcastReasons.BcastFailNotFound, BcastReasons.BcastFailStateTransitionInvalid),
+        Record(DeliveryProofCommit, SimulationType.Commit, "BCAST_DELIVER_COMMIT", RecipientScope,
+            BcastReasons.BcastDeliveryProofRecorded, BcastReasons.BcastFallbackAdvanced, BcastReasons.BcastFailSchemaInvalid, BcastReasons.BcastFailNotFound) with
+            { HandoffOnly = true },
     ];
 
     // Every BCAST simulation writes lifecycle truth for the actor's own broadcasts: mode W (reference §7.1 ranks R < W < A < X).

@@ -23,7 +23,8 @@ public sealed record BcastEnvelope(
     string LastReasonCode,
     long SourceEventId,
     long CreatedAt,
-    long UpdatedAt);
+    long UpdatedAt,
+    string? ContentText = null);
 
 /// <summary>
 /// One recipient of one broadcast (one row of the recipient projection). <see cref="Region"/> is fixed by the first
@@ -55,7 +56,11 @@ public sealed record BcastRecipient(
     string LastReasonCode,
     long SourceEventId,
     long CreatedAt,
-    long UpdatedAt);
+    long UpdatedAt,
+    string? LastDeliveryAttemptId = null,
+    BcastDeliveryOutcome? LastDeliveryOutcome = null,
+    string? LastDeliveryProofRef = null,
+    int FailedAttemptCount = 0);
 
 /// <summary>
 /// What the decider reads for one command: the envelope (null: no such broadcast) and recipient rows by id. EXPIRE and

@@ -111,8 +111,9 @@ public static partial class DeliveryDecider
     public static Decision<DeliveryEvent>.Rejected? Validate(DeliveryCommand command) => command switch
     {
         SendDelivery s =>
-            !IsRef(s.MessageId) || !IsRef(s.RecipientId) || !IsRef(s.IdempotencyKey) || !IsRef(s.DeliveryRequestRef) || !IsRef(s.Source)
-                ? Schema("message_id, recipient_id, idempotency_key, source and delivery_request_ref are 1..128 printable characters")
+            !IdRules.IsValidName(s.RecipientId) ? Schema("recipient_id is a user id: 1..64 characters of [A-Za-z0-9_.-]")
+            : !IsRef(s.MessageId) || !IsRef(s.IdempotencyKey) || !IsRef(s.DeliveryRequestRef) || !IsRef(s.Source)
+                ? Schema("message_id, idempotency_key, source and delivery_request_ref are 1..128 printable characters")
             : !WireNames.TryParse<DeliveryChannel>(s.Channel, out _) ? Schema("channel must be SMS, EMAIL, WHATSAPP, WECHAT or APP_PUSH")
             : !IsRef(s.PayloadRef) || !IsRef(s.Classification) ? Schema("payload_ref and classification are 1..128 printable characters")
             : s.ContentText.Length > MaxContentText || !IdRules.IsWellFormedUtf16(s.ContentText) ? Schema($"content_text is at most {MaxContentText} characters")

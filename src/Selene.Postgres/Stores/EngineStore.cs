@@ -136,14 +136,19 @@ public sealed class EngineStore(StorePair pair)
         return rows.Count == 0 ? null : rows[0];
     }
 
-    /// <summary>The tenant's rows, optionally of one status, in stream id order after <paramref name="after"/> (keyset paging).</summary>
-    public async Task<IReadOnlyList<ProjectionRow>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct)
+    /// <summary>
+    /// The tenant's rows, optionally of one status and only streams whose id starts with <paramref name="prefix"/> (the
+    /// rows of one parent, e.g. a broadcast's recipients), in stream id order after <paramref name="after"/> (keyset paging).
+    /// </summary>
+    public async Task<IReadOnlyList<ProjectionRow>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct,
+        string? prefix = null)
     {
         await using var cmd = SqlBinding.Bind(tx.Command($"""
             SELECT {CurrentColumns} FROM {Pair.Current}
             WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR stream_id > $3)
+              AND ($5::text IS NULL OR starts_with(stream_id, $5))
             ORDER BY stream_id LIMIT $4
-            """), KeyOf(tx), status, after, limit);
+            """), KeyOf(tx), status, after, limit, prefix);
         return await ReadRowsAsync(cmd, ct);
     }
 

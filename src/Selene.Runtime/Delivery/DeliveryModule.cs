@@ -120,8 +120,8 @@ public static class DeliveryModule
         DeliveryReasons.All,
         [
             new ReadRoute("ListDeliveries", "/deliveries",
-                "Delivery attempts in id order; optional broadcast_id (or message_id), recipient_id, status=PENDING|SENT|FAILED|CANCELED, after, limit (1..500).",
-                NotFound: false, ListAsync, QueryParameters: ["broadcast_id", "message_id", "recipient_id", "status", "after", "limit"]),
+                "Delivery attempts in id order; optional broadcast_id, status=PENDING|SENT|FAILED|CANCELED, after, limit (1..500).",
+                NotFound: false, ListAsync, QueryParameters: ["broadcast_id", "status", "after", "limit"]),
             new ReadRoute("GetDelivery", "/deliveries/{delivery_attempt_id}",
                 "One delivery attempt: what was sent where, its history (send, proof or failure) and its provider tries.", NotFound: true, GetAsync),
             new ReadRoute("GetChannelSetup", "/delivery-channel-setups/{user_id}", "One user's channel setup: addresses per channel and the SMS setup.",
@@ -353,12 +353,9 @@ public static class DeliveryModule
     private static async Task<ReadResult> ListAsync(ReadRequest request, CancellationToken ct)
     {
         var query = request.QueryValues;
-        var message = query.GetValueOrDefault("broadcast_id") ?? query.GetValueOrDefault("message_id");
-        var recipient = query.GetValueOrDefault("recipient_id");
-        if (query.ContainsKey("broadcast_id") && query.ContainsKey("message_id"))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "give broadcast_id or message_id, not both");
-        if ((message is not null && !DeliveryDecider.IsRef(message)) || (recipient is not null && !DeliveryDecider.IsRef(recipient)))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "broadcast_id, message_id and recipient_id are 1..128 printable characters");
+        var broadcast = query.GetValueOrDefault("broadcast_id");
+        if (broadcast is not null && !Selene.Engines.Bcast.BcastIds.IsWellFormed(broadcast))
+            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "broadcast_id must look like bcast_<16 hex>");
         var status = query.GetValueOrDefault("status");
         if (status is not null && !WireNames.TryParse<DeliveryStatus>(status, out _))
             return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "status must be PENDING, SENT, FAILED or CANCELED");
@@ -369,7 +366,7 @@ public static class DeliveryModule
         if (query.TryGetValue("limit", out var text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
             return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await ListAttemptsAsync(tx, message, recipient, status, after, limit, ct);
+        var rows = await ListAttemptsAsync(tx, broadcast, null, status, after, limit, ct);
         var body = new JsonObject { ["deliveries"] = new JsonArray(rows.Select(r => (JsonNode)View(r)).ToArray()) };
         if (rows.Count == limit) body["next_after"] = rows[^1].DeliveryAttemptId;
         return new ReadResult.Ok(body);

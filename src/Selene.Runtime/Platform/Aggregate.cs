@@ -83,7 +83,8 @@ public interface IAggregate<TState, in TEvent> : IAggregate<TEvent> where TState
     Task<TState?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct);
 
     /// <summary>Lists states, optionally of one status, in stream id order after <c>after</c> (keyset paging).</summary>
-    Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct);
+    Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct,
+        string? prefix = null);
 }
 
 /// <summary>
@@ -160,8 +161,10 @@ public sealed class Aggregate<TState, TOwn, TEvent> : IAggregate<TState, TEvent>
 
     public async Task<TState?> GetAsync(TenantTransaction tx, string streamId, CancellationToken ct) => Read(await StoreOf(streamId).GetAsync(tx, streamId, ct));
 
-    public async Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct) =>
-        (await Store.ListAsync(tx, status, after, limit, ct)).Select(r => (r.StreamId, Read(r)!)).ToArray();
+    /// <param name="prefix">Only streams whose id starts with it (the streams of one parent); null: every stream.</param>
+    public async Task<IReadOnlyList<(string StreamId, TState State)>> ListAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct,
+        string? prefix = null) =>
+        (await Store.ListAsync(tx, status, after, limit, ct, prefix)).Select(r => (r.StreamId, Read(r)!)).ToArray();
 
     /// <summary>Lists the GLOBAL streams like <see cref="ListAsync"/> lists the tenant's (every tenant sees them).</summary>
     public async Task<IReadOnlyList<(string StreamId, TState State)>> ListGlobalAsync(TenantTransaction tx, string? status, string? after, int limit, CancellationToken ct) =>

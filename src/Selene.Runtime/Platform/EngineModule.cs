@@ -175,6 +175,7 @@ public static class EngineModules
         Access.AccessModule.Module,
         Gov.GovModule.Module,
         Work.WorkModule.Module,
+        Bcast.BcastModule.Module,
         Delivery.DeliveryModule.Module,
     ];
 

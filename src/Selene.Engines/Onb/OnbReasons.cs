@@ -1,0 +1,42 @@
+namespace Selene.Engines.Onb;
+
+/// <summary>
+/// PH1.ONB's engine id and reason codes (block 9xxx: 90xx successes, 91xx refusals), with the names of reference §4.3
+/// (runtime codes and the ONB_INVITED blueprint's refusals). Ids are stable once allocated and names never reused.
+/// </summary>
+public static class OnbReasons
+{
+    /// <summary>The journal's engine id for onboarding (aliases PH1.ONB.CORE.001, ONB.ORCH, ONB.BIZ are the same engine).</summary>
+    public const string EngineId = "PH1.ONB";
+
+    public static readonly ReasonCode OnbOkSessionStart = new("ONB_OK_SESSION_START_DRAFT", 9001, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkDraftUpdate = new("ONB_OK_DRAFT_UPDATE_COMMIT", 9002, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkTermsAccept = new("ONB_OK_TERMS_ACCEPT_COMMIT", 9003, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkEmployeePhoto = new("ONB_OK_EMPLOYEE_PHOTO_COMMIT", 9004, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkEmployeeSenderVerify = new("ONB_OK_EMPLOYEE_SENDER_VERIFY_COMMIT", 9005, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkPrimaryDeviceConfirm = new("ONB_OK_PRIMARY_DEVICE_CONFIRM_COMMIT", 9006, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkAccessInstanceCreate = new("ONB_OK_ACCESS_INSTANCE_CREATE_COMMIT", 9007, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkComplete = new("ONB_OK_COMPLETE_COMMIT", 9008, EngineId, Severity.Info, ReasonKind.Success, false);
+
+    /// <summary>A request's shape or bounds are wrong (§4.3 ONB_REFUSE_INVALID).</summary>
+    public static readonly ReasonCode OnbRefuseInvalid = new("ONB_REFUSE_INVALID", 9101, EngineId, Severity.Warn, ReasonKind.Invalid, false);
+    /// <summary>No such session (or the link it starts from).</summary>
+    public static readonly ReasonCode OnbRefuseNotFound = new("ONB_REFUSE_NOT_FOUND", 9102, EngineId, Severity.Warn, ReasonKind.NotFound, false);
+    /// <summary>The session's state forbids the step (§4.2 guards).</summary>
+    public static readonly ReasonCode OnbRefuseStateInvalid = new("ONB_REFUSE_STATE_INVALID", 9103, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The invitee declined the terms: onboarding ended.</summary>
+    public static readonly ReasonCode OnbTermsDeclined = new("ONB_TERMS_DECLINED", 9104, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The sender rejected the invitee's evidence.</summary>
+    public static readonly ReasonCode OnbSenderRejected = new("ONB_SENDER_REJECTED", 9105, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The primary device's proof failed.</summary>
+    public static readonly ReasonCode OnbPrimaryDeviceProofFailed = new("ONB_PRIMARY_DEVICE_PROOF_FAILED", 9106, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>A step's gate is not met (a required field, verification, device proof, access instance or receipt is missing).</summary>
+    public static readonly ReasonCode OnbRequiredGateNotMet = new("ONB_REQUIRED_GATE_NOT_MET", 9107, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The device or app-open context differs from the link's activation, or the actor is not who the step needs.</summary>
+    public static readonly ReasonCode OnbContextMismatch = new("ONB_CONTEXT_MISMATCH", 9108, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
+    /// <summary>An answer does not fit its field (type or bounds); nothing is stored.</summary>
+    public static readonly ReasonCode OnbAnswerInvalid = new("ONB_ANSWER_INVALID", 9109, EngineId, Severity.Warn, ReasonKind.Invalid, false);
+
+    /// <summary>Every code above, in id order.</summary>
+    public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(OnbReasons));
+}
