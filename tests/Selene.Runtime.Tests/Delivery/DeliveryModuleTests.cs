@@ -20,6 +20,8 @@ namespace Selene.Runtime.Tests.Delivery;
 /// </summary>
 public sealed class DeliveryModuleTests : IAsyncLifetime
 {
+    private const string B1 = "bcast_00000000000000b1";
+    private const string B2 = "bcast_00000000000000b2";
     private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     private static readonly DateTimeOffset T0 = new(2030, 5, 6, 7, 8, 9, TimeSpan.Zero);
     private readonly FakeTimeProvider _clock = new(T0);
@@ -58,8 +60,8 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task Send_Stage_Proof_SignedWebhookOnce_SettledSentAndHandedBackToBcast()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
-        var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
+        var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1");
 
         // The send handoff records the attempt PENDING and makes its own send due; no provider was called yet.
         Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker().RunOnceAsync());
@@ -82,11 +84,11 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
         var settled = Payload(Assert.Single(await RowsAsync(DeliveryHandoffs.AttemptSettledBcast)));
         Assert.Equal(new Dictionary<string, string>
         {
-            ["tenant_id"] = "acme", ["broadcast_id"] = "b1", ["recipient_id"] = "bob", ["delivery_request_ref"] = "req-1", ["delivery_attempt_id"] = id,
+            ["tenant_id"] = "acme", ["broadcast_id"] = B1, ["recipient_id"] = "bob", ["delivery_request_ref"] = "req-1", ["delivery_attempt_id"] = id,
             ["channel"] = "EMAIL", ["delivery_status"] = "SENT", ["delivery_proof_ref"] = attempt.DeliveryProofRef!, ["provider_message_ref"] = "",
             ["reason_code"] = "DELIVERY_OK_PROOF", ["retryable"] = "false",
         }, settled);
-        // Nobody consumes the settlement on this branch: it waits for BCAST's route; the worker claims nothing more.
+        // The settlement is BCAST's to consume (BCAST_DELIVERY_PROOF_COMMIT); DELIVERY's own routes have nothing left.
         Assert.Equal(0, (await Worker().RunOnceAsync()).Claimed);
         Assert.Equal(["SEND", "PROOF"], await LedgerTypesAsync(id));
         Assert.Equal([id], _receiver.Delivered);
@@ -95,17 +97,17 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
         var detail = await ReadAsync("GetDelivery", new() { ["delivery_attempt_id"] = id }, []);
         Assert.Equal(["SEND", "PROOF"], detail["history"]!.AsArray().Select(h => Str(h!, "event_type")));
         Assert.Equal(("CONFIRMED", 1), (Str(detail["provider_tries"]!, "status"), detail["provider_tries"]!["tries"]!.GetValue<int>()));
-        var list = await ReadAsync("ListDeliveries", [], new() { ["broadcast_id"] = "b1" });
+        var list = await ReadAsync("ListDeliveries", [], new() { ["broadcast_id"] = B1 });
         Assert.Equal([id], list["deliveries"]!.AsArray().Select(d => Str(d!, "delivery_attempt_id")));
-        Assert.Empty((await ReadAsync("ListDeliveries", [], new() { ["broadcast_id"] = "b2" }))["deliveries"]!.AsArray());
+        Assert.Empty((await ReadAsync("ListDeliveries", [], new() { ["broadcast_id"] = B2 }))["deliveries"]!.AsArray());
     }
 
     [Fact]
     public async Task RetryableProviderFailure_IsRetriedWithTheSameAttemptId_AfterTheBackoff_ThenSent()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
-        var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
+        var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1");
         var answers = new Queue<int>([503, 429]);
         _receiver.Answer = _ => Task.FromResult(answers.TryDequeue(out var s) ? s : 200);
         await Worker().RunOnceAsync();
@@ -132,8 +134,8 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task RetryableFailure_AtTheLastAttempt_SettlesFailed_WithTheProviderCode()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
-        var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
+        var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1");
         _receiver.Answer = _ => Task.FromResult(503);
         await Worker().RunOnceAsync();
         for (var i = 1; i < DeliveryModule.AttemptPolicy.MaxAttempts; i++)
@@ -153,11 +155,11 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task TerminalProviderFailure_SettlesFailedAtOnce_NoRetry()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
         _receiver.Answer = _ => Task.FromResult(410);
         await Worker().RunOnceAsync();
         Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker().RunOnceAsync());
-        var attempt = await AttemptAsync(DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1"));
+        var attempt = await AttemptAsync(DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1"));
         Assert.Equal((DeliveryStatus.Failed, "DELIVERY_PROVIDER_REJECTED"), (attempt.Status, attempt.ReasonCode));
         Assert.Single(_receiver.Received);
         _clock.Advance(TimeSpan.FromHours(1));
@@ -169,7 +171,7 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task Sms_WithoutTheUsersSmsSetup_IsRefused_NothingRecordedNothingSent_AndWithItIsSent()
     {
         await SetupAsync("bob", """{"SMS":"+15550001"}""");
-        await RequestAsync("b1", "bob", "SMS", "req-1");
+        await RequestAsync(B1, "bob", "SMS", "req-1");
         Assert.Equal(new OutboxPass(1, 0, 0, 0, 1, 0), await Worker().RunOnceAsync());
         var send = Assert.Single(await RowsAsync(DeliveryHandoffs.BcastDeliverySendRequested));
         Assert.Equal((OutboxStatus.DeadLetter, "DELIVERY_SMS_SETUP_REQUIRED"), (send.Status, send.LastErrorReasonCode));
@@ -188,9 +190,9 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task ChannelWithoutBinding_SettlesFailedUnavailable_AtOnce_WithoutAnySend()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
-        await RequestAsync("b1", "bob", "SELENE_APP", "req-app");
+        await RequestAsync(B1, "bob", "SELENE_APP", "req-app");
         Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker().RunOnceAsync());
-        var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.AppPush, "req-app");
+        var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.AppPush, "req-app");
         var attempt = await AttemptAsync(id);
         Assert.Equal((DeliveryStatus.Failed, "DELIVERY_CHANNEL_UNAVAILABLE", DeliveryChannel.AppPush), (attempt.Status, attempt.ReasonCode, attempt.Send.Channel));
         Assert.Empty(await RowsAsync(DeliveryHandoffs.AttemptDue));
@@ -204,10 +206,10 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task FileSink_WritesOneFilePerAttempt_NamedByTheAttempt_AndAResendOverwritesIt()
     {
         await SetupAsync("bob", """{"APP_PUSH":"device-7"}""");
-        await RequestAsync("b1", "bob", "SELENE_APP", "req-app");
+        await RequestAsync(B1, "bob", "SELENE_APP", "req-app");
         await Worker().RunOnceAsync();
         await Worker().RunOnceAsync();
-        var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.AppPush, "req-app");
+        var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.AppPush, "req-app");
         var file = Path.Combine(_dir, "deliveries", id + ".json");
         var written = await File.ReadAllBytesAsync(file);
         var attempt = await AttemptAsync(id);
@@ -218,7 +220,7 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
         // The same attempt sent again (a worker that died before its proof) lands in the same file, nothing beside it.
         var sink = (FileSinkProvider)_providers.For(DeliveryChannel.AppPush);
         _clock.Advance(TimeSpan.FromMinutes(2));
-        var again = await sink.SendAsync(new DeliveryEnvelope("acme", id, DeliveryChannel.AppPush, "device-7", "b1", "bob", "payload:b1", "hello bob", "SIMPLE",
+        var again = await sink.SendAsync(new DeliveryEnvelope("acme", id, DeliveryChannel.AppPush, "device-7", B1, "bob", "payload:b1", "hello bob", "SIMPLE",
             UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value), default);
         Assert.IsType<ProviderAnswer.Sent>(again);
         Assert.Equal([id + ".json"], Directory.GetFiles(Path.Combine(_dir, "deliveries")).Select(Path.GetFileName));
@@ -229,9 +231,9 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task Cancel_OfAPendingAttempt_MeansItIsNeverSent_AndTheProofSimulationIsHandoffOnly()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
         await Worker().RunOnceAsync();
-        var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1");
+        var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1");
 
         var forged = await RunAsync(DeliveryModule.Proof, $$"""{"delivery_attempt_id":"{{id}}","outcome":"SENT","provider_ref":"x","delivery_proof_ref":"forged"}""");
         Assert.Equal("SIMULATION_HANDOFF_ONLY", forged.Reason.Name);
@@ -256,13 +258,13 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
         Assert.Equal("DELIVERY_PROVIDER_HEALTH_UNAVAILABLE", (await RunAsync(DeliveryModule.HealthCheck, """{"provider_ref":"webhook:hooks"}""")).Reason.Name);
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
         await Worker().RunOnceAsync();
         await Worker().RunOnceAsync();
         var healthy = await RunAsync(DeliveryModule.HealthCheck, """{"provider_ref":"webhook:hooks"}""");
         Assert.Equal(("DELIVERY_OK_HEALTH", "HEALTHY", "LOW"), (healthy.Reason.Name, Str(Json(healthy), "health_state"), Str(Json(healthy), "latency_bucket")));
         _receiver.Answer = _ => Task.FromResult(400);
-        await RequestAsync("b2", "bob", "EMAIL", "req-2");
+        await RequestAsync(B2, "bob", "EMAIL", "req-2");
         await Worker().RunOnceAsync();
         await Worker().RunOnceAsync();
         Assert.Equal("DEGRADED", Str(Json(await RunAsync(DeliveryModule.HealthCheck, """{"provider_ref":"webhook:hooks"}""")), "health_state"));
@@ -272,8 +274,8 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     public async Task NoConfiguredSecret_AppearsInAnyTableOrTheJournal()
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com","SMS":"+15550001"}""", smsComplete: true);
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
-        await RequestAsync("b1", "bob", "SMS", "req-2");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
+        await RequestAsync(B1, "bob", "SMS", "req-2");
         _receiver.Answer = r => Task.FromResult(r.Body.Contains("SMS", StringComparison.Ordinal) ? 503 : 200);
         for (var i = 0; i < 4; i++)
         {
@@ -305,7 +307,7 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
         }
         Assert.True(rows > 20, $"only {rows} rows were looked at");
         // The handle is what a reader sees of the provider: its name, never the secret's value.
-        Assert.Equal("webhook:hooks", (await AttemptAsync(DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1"))).ProviderRef);
+        Assert.Equal("webhook:hooks", (await AttemptAsync(DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1"))).ProviderRef);
     }
 
     [Fact]
@@ -313,8 +315,8 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
     {
         await SetupAsync("bob", """{"EMAIL":"bob@example.com"}""");
         await SetupAsync("bob", """{"APP_PUSH":"device-7"}""");
-        await RequestAsync("b1", "bob", "EMAIL", "req-1");
-        await RequestAsync("b1", "bob", "WHATSAPP", "req-2");
+        await RequestAsync(B1, "bob", "EMAIL", "req-1");
+        await RequestAsync(B1, "bob", "WHATSAPP", "req-2");
         for (var i = 0; i < 3; i++) await Worker().RunOnceAsync();
         var reports = await new Maintenance(_db, _clock).RebuildAsync("delivery", "acme", apply: false);
         Assert.Equal(["delivery_attempt", "delivery_channel_setup"], reports.Select(r => r.Store).Order(StringComparer.Ordinal));
@@ -322,8 +324,56 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
         Assert.Equal((3, 2), (reports.Single(r => r.Store == "delivery_attempt").LedgerEvents, reports.Single(r => r.Store == "delivery_attempt").Rows));
     }
 
+    [Fact]
+    public async Task WithBcast_AnUnreachableApp_WalksSmsThenWhatsapp_EachAttemptSettledBackToTheRecipient()
+    {
+        // carol has no app and no SMS number (her SMS setup is complete), but WhatsApp.
+        await SetupAsync("carol", """{"WHATSAPP":"+15550002"}""", smsComplete: true);
+        _providers = new DeliveryProviders(_providers.Fallback, new Dictionary<DeliveryChannel, IDeliveryProvider>
+        {
+            [DeliveryChannel.Whatsapp] = _providers.For(DeliveryChannel.Email),
+        });
+        var draft = await RunAsync("BCAST_CREATE_DRAFT", """{"classification":"SIMPLE","audience_spec":"carol","content_payload_ref":"payload:policy-7","content_text":"Policy 7 changed"}""");
+        Assert.True(draft.Succeeded, $"{draft.Reason.Name} {draft.Detail}");
+        var broadcast = Str(Json(draft)["broadcast"]!, "broadcast_id");
+        var deliver = await RunAsync("BCAST_DELIVER_COMMIT",
+            $$"""{"broadcast_id":"{{broadcast}}","recipient_id":"carol","delivery_method":"SELENE_APP","recipient_region":"GLOBAL","app_unavailable":false,"delivery_plan_ref":"plan-1","simulation_context":"ctx-1"}""");
+        Assert.True(deliver.Succeeded, $"{deliver.Reason.Name} {deliver.Detail}");
+
+        // Every route of the process (BCAST's and DELIVERY's) until nothing is left to run.
+        var all = new OutboxWorker(_db, _executor, _clock, new OutboxWorkerOptions("all", 8, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1),
+            HandoffServices.None.With(_providers)));
+        for (var i = 0; i < 12 && (await all.RunOnceAsync()).Claimed > 0; i++) { }
+
+        await using var tx = await TenantTransaction.BeginAsync(_db.App, "acme");
+        // In ledger order: the app, then one step on to SMS, then one more to WhatsApp (never skipping).
+        var order = (await DeliveryModule.Attempts.Store.LedgerAsync(tx, default)).Select(e => e.StreamId).Distinct().ToList();
+        var attempts = (await DeliveryModule.ListAttemptsAsync(tx, broadcast, null, null, null, 100, default)).OrderBy(a => order.IndexOf(a.DeliveryAttemptId)).ToArray();
+        Assert.Equal([(DeliveryChannel.AppPush, DeliveryStatus.Failed), (DeliveryChannel.Sms, DeliveryStatus.Failed), (DeliveryChannel.Whatsapp, DeliveryStatus.Sent)],
+            attempts.Select(a => (a.Send.Channel, a.Status)));
+        Assert.All(attempts[..2], a => Assert.Equal("DELIVERY_CHANNEL_UNAVAILABLE", a.ReasonCode));
+        Assert.Equal("Policy 7 changed", JsonNode.Parse(Assert.Single(_receiver.Received).Body)!["content_text"]!.GetValue<string>());
+        var recipient = Assert.Single((await ReadBcastAsync(broadcast))["recipients"]!.AsArray())!;
+        Assert.Equal(("WHATSAPP", "SENT", attempts[2].DeliveryAttemptId, attempts[2].DeliveryProofRef, 2),
+            (Str(recipient, "last_delivery_method"), Str(recipient, "last_delivery_outcome"), Str(recipient, "last_delivery_attempt_id"), Str(recipient, "last_delivery_proof_ref"),
+                recipient["fallback_step"]!.GetValue<int>()));
+        var rows = await RowsAsync(DeliveryHandoffs.AttemptSettledBcast);
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal(OutboxStatus.Confirmed, r.Status));
+    }
+
+    private async Task<JsonObject> ReadBcastAsync(string broadcast)
+    {
+        var read = Selene.Runtime.Bcast.BcastModule.Module.Routes.Single(r => r.Name == "GetBroadcast");
+        var result = await read.Query(new ReadRequest(_db, new TenantId("acme"), new Dictionary<string, string> { ["broadcast_id"] = broadcast },
+            new Dictionary<string, string>(), UnixNanos.FromDateTimeOffset(_clock.GetUtcNow())), default);
+        return Assert.IsType<ReadResult.Ok>(result).Body;
+    }
+
+    /// <summary>A worker of DELIVERY's routes only: the settlement it hands back is asserted as a row, not run through BCAST.</summary>
     private OutboxWorker Worker(DeliveryProviders? providers = null) => new(_db, _executor, _clock,
-        new OutboxWorkerOptions("w1", 8, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), HandoffServices.None.With(providers ?? _providers)));
+        new OutboxWorkerOptions("w1", 8, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1), HandoffServices.None.With(providers ?? _providers)),
+        DeliveryModule.Module.Handoffs);
 
     [Fact]
     public async Task Email_ThroughARealSmtpServerOn127001_IsSentOnce_WithTheAttemptAsMessageId_AndRepliesAreClassified()
@@ -342,8 +392,8 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
                 [DeliveryChannel.Email] = new SmtpProvider("mail", "127.0.0.1", port, SmtpSecurity.None, "selene@example.com", null, null),
             });
             await SetupAsync("bob", """{"EMAIL":"bob@example.com","APP_PUSH":"device-7"}""");
-            await RequestAsync("b1", "bob", "EMAIL", "req-1");
-            var id = DeliveryDecider.AttemptId("acme", "b1", "bob", DeliveryChannel.Email, "req-1");
+            await RequestAsync(B1, "bob", "EMAIL", "req-1");
+            var id = DeliveryDecider.AttemptId("acme", B1, "bob", DeliveryChannel.Email, "req-1");
             await Worker(smtp).RunOnceAsync();
             // 451: transient, retried with the same attempt; then 250.
             Assert.Equal(new OutboxPass(1, 0, 1, 0, 0, 0), await Worker(smtp).RunOnceAsync());
@@ -362,10 +412,10 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
 
             // A permanent refusal (550) settles the next attempt FAILED at once.
             replies.Enqueue(SmtpServer.Protocol.SmtpResponse.MailboxUnavailable);
-            await RequestAsync("b2", "bob", "EMAIL", "req-2");
+            await RequestAsync(B2, "bob", "EMAIL", "req-2");
             await Worker(smtp).RunOnceAsync();
             Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker(smtp).RunOnceAsync());
-            var rejected = await AttemptAsync(DeliveryDecider.AttemptId("acme", "b2", "bob", DeliveryChannel.Email, "req-2"));
+            var rejected = await AttemptAsync(DeliveryDecider.AttemptId("acme", B2, "bob", DeliveryChannel.Email, "req-2"));
             Assert.Equal((DeliveryStatus.Failed, "DELIVERY_PROVIDER_REJECTED"), (rejected.Status, rejected.ReasonCode));
         }
         finally
