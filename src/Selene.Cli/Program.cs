@@ -52,7 +52,8 @@ var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL
 serve.SetAction(async (parse, ct) =>
 {
     var started = Stopwatch.StartNew();
-    var deliveries = Cli.Deliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption));
+    if (!Cli.TryDeliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption), out var deliveries, out var problem))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
         WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries));
@@ -70,12 +71,13 @@ var worker = new Command("worker", "Run only the background workers (the outbox 
 };
 worker.SetAction(async (parse, ct) =>
 {
-    var deliveries = Cli.Deliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption));
+    if (!Cli.TryDeliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption), out var deliveries, out var problem))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System);
     var outbox = new OutboxWorker(db, new SimulationExecutor(turns), TimeProvider.System,
         new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)),
-            Services: HandoffServices.None.With(deliveries)));
+            Services: HandoffServices.None.With(deliveries!)));
     Console.WriteLine($"Selene worker running ({Cli.Describe(db)}); outbox event types consumed: " +
         (EngineModules.Handoffs.Count == 0 ? "none" : string.Join(", ", EngineModules.Handoffs.Select(h => h.EventType))) + ". Ctrl+C stops it.");
     // SIGTERM (a service manager, `kill`) stops the loop like Ctrl+C does, so the database is let go in order.
@@ -440,10 +442,6 @@ try
 catch (EmbeddedClusterException ex)
 {
     return Cli.Fail(ReasonCodes.StorageUnavailable, ex.Message);
-}
-catch (Selene.Runtime.Delivery.DeliveryConfigException ex)
-{
-    return Cli.Fail(ReasonCodes.InputFieldInvalid, ex.Message);
 }
 catch (MigrationChecksumException ex)
 {

@@ -150,6 +150,24 @@ public sealed class DeliveryProcessTests : IAsyncLifetime
         Assert.Equal(0L, await ScalarAsync<long>(superuser, $"SELECT count(*) FROM selene.journal j WHERE j::text LIKE '%{_secret["whsec_".Length..]}%'"));
     }
 
+    [Theory]
+    [InlineData("""{"deliveries":{"providers":{"hooks":{"type":"webhook","url":"http://127.0.0.1:9/hook","secret":"whsec_c2VjcmV0"}}}}""", "secret handle")]
+    [InlineData("""{"deliveries":{"channels":{"EMAIL":"nobody"}}}""", "names no configured provider")]
+    [InlineData("""{"deliveries":{"channels":{"FAX":"hooks"}}}""", "channel 'FAX'")]
+    [InlineData("""{"deliveries":""", "cannot be read as JSON")]
+    public async Task BadDeliveryConfiguration_StopsTheProcessBeforeItStarts_SayingWhatIsWrong_WithoutEchoingASecret(string json, string says)
+    {
+        Directory.CreateDirectory(_dir);
+        var config = Path.Combine(_dir, "bad.json");
+        await File.WriteAllTextAsync(config, json);
+        var result = await ChildProcess.SeleneAsync(_dir, "worker", "--config", config);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("INPUT_FIELD_INVALID", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(says, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("whsec_c2VjcmV0", result.StandardError + result.StandardOutput, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")), "the database was not started");
+    }
+
     private (RunningProcess Server, Uri Address) Serve(string config)
     {
         var address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");

@@ -36,12 +36,8 @@ public static class DeliveryReasons
     public static readonly ReasonCode DeliveryProviderSendFailed = new("DELIVERY_PROVIDER_SEND_FAILED", 15104, EngineId, Severity.Warn, ReasonKind.Unavailable, true);
     /// <summary>No attempt with that id in this tenant.</summary>
     public static readonly ReasonCode DeliveryAttemptNotFound = new("DELIVERY_ATTEMPT_NOT_FOUND", 15105, EngineId, Severity.Warn, ReasonKind.NotFound, false);
-    /// <summary>The provider's status of an attempt cannot be read (this build asks no provider after the send).</summary>
-    public static readonly ReasonCode DeliveryProviderStatusUnavailable = new("DELIVERY_PROVIDER_STATUS_UNAVAILABLE", 15106, EngineId, Severity.Warn, ReasonKind.Unavailable, false);
     /// <summary>The channel cannot cancel (WeChat), or the attempt is no longer PENDING.</summary>
     public static readonly ReasonCode DeliveryCancelNotSupported = new("DELIVERY_CANCEL_NOT_SUPPORTED", 15107, EngineId, Severity.Warn, ReasonKind.Conflict, false);
-    /// <summary>A provider-side cancel failed (reserved by §9; this build's cancels are before the send, so local).</summary>
-    public static readonly ReasonCode DeliveryProviderCancelFailed = new("DELIVERY_PROVIDER_CANCEL_FAILED", 15108, EngineId, Severity.Warn, ReasonKind.Unavailable, true);
     /// <summary>The named provider is not configured in this process.</summary>
     public static readonly ReasonCode DeliveryProviderHealthUnavailable = new("DELIVERY_PROVIDER_HEALTH_UNAVAILABLE", 15109, EngineId, Severity.Warn, ReasonKind.NotFound, false);
     /// <summary>The worker cannot run the delivery pipeline (no providers were composed into it).</summary>

@@ -271,9 +271,6 @@ public sealed class DeliveryProviders
     /// <summary>The provider of one channel.</summary>
     public IDeliveryProvider For(DeliveryChannel channel) => _byChannel.GetValueOrDefault(channel) ?? Fallback;
 
-    /// <summary>Every provider of this process, each once.</summary>
-    public IEnumerable<IDeliveryProvider> All => _byChannel.Values.Append(Fallback).Distinct();
-
     /// <summary>The file sink for everything (<c>&lt;data dir&gt;/deliveries/</c>).</summary>
     public static DeliveryProviders FileSinkOnly(string dataDir) => new(new FileSinkProvider(Path.Combine(dataDir, "deliveries")));
 
