@@ -49,6 +49,9 @@ public static class DeliveryReasons
     /// <summary>The attempt's state does not allow this (a proof for a settled attempt, the same send twice).</summary>
     public static readonly ReasonCode DeliveryAttemptStateInvalid = new("DELIVERY_ATTEMPT_STATE_INVALID", 15113, EngineId, Severity.Warn, ReasonKind.Conflict, false);
 
+    /// <summary>The user has no channel setup in this tenant (a read).</summary>
+    public static readonly ReasonCode DeliveryChannelSetupNotFound = new("DELIVERY_CHANNEL_SETUP_NOT_FOUND", 15114, EngineId, Severity.Warn, ReasonKind.NotFound, false);
+
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(DeliveryReasons));
 }

@@ -430,6 +430,6 @@ public static class DeliveryModule
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         return await Setups.GetAsync(tx, user, ct) is { } setup
             ? new ReadResult.Ok(new JsonObject { ["channel_setup"] = SetupView(setup) })
-            : new ReadResult.Refused(DeliveryReasons.DeliveryAttemptNotFound, $"user {user} has no channel setup in this tenant");
+            : new ReadResult.Refused(DeliveryReasons.DeliveryChannelSetupNotFound, $"user {user} has no channel setup in this tenant");
     }
 }

@@ -180,6 +180,11 @@ public sealed class DeliveryModuleTests : IAsyncLifetime
 
         // The user completes the SMS setup; a re-driven request is sent.
         await SetupAsync("bob", "{}", smsComplete: true);
+        var setup = (await ReadAsync("GetChannelSetup", new() { ["user_id"] = "bob" }, []))["channel_setup"]!;
+        Assert.Equal(("+15550001", true, "COMPLETE"), (Str(setup["bindings"]!, "SMS"), setup["sms_app_setup_complete"]!.GetValue<bool>(), Str(setup, "setup_state")));
+        var unknown = await DeliveryModule.Module.Routes.Single(r => r.Name == "GetChannelSetup").Query(new ReadRequest(_db, new TenantId("acme"),
+            new Dictionary<string, string> { ["user_id"] = "nobody" }, new Dictionary<string, string>(), UnixNanos.FromDateTimeOffset(_clock.GetUtcNow())), default);
+        Assert.Equal("DELIVERY_CHANNEL_SETUP_NOT_FOUND", Assert.IsType<ReadResult.Refused>(unknown).Reason.Name);
         Assert.True((await new OutboxOperations(_db, _clock).RedriveAsync(new TenantId("acme"), send.OutboxId)).Succeeded);
         Assert.Equal(1, (await Worker().RunOnceAsync()).Confirmed);
         Assert.Equal(1, (await Worker().RunOnceAsync()).Confirmed);
