@@ -42,13 +42,21 @@ workerLeaseOption.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<int>() is < 1 or > 300) r.AddError("--worker-lease is 1..300 seconds");
 });
-var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption, osDisabledOption, workerLeaseOption };
+var configOption = new Option<string?>("--config")
+{
+    Description = "A JSON configuration file; its \"deliveries\" section names the delivery providers per channel (docs/deliveries.md). " +
+        "Without it every channel is delivered to the file sink under <data dir>/deliveries/",
+    Recursive = true,
+};
+var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption, osDisabledOption, workerLeaseOption, configOption };
 serve.SetAction(async (parse, ct) =>
 {
     var started = Stopwatch.StartNew();
+    if (!Cli.TryDeliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption), out var deliveries, out var problem))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
-        WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption))));
+        WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
@@ -59,14 +67,17 @@ root.Subcommands.Add(serve);
 // selene worker -----------------------------------------------------------------------------------------
 var worker = new Command("worker", "Run only the background workers (the outbox worker) against the same database as `selene serve`; Ctrl+C stops it")
 {
-    workerLeaseOption,
+    workerLeaseOption, configOption,
 };
 worker.SetAction(async (parse, ct) =>
 {
+    if (!Cli.TryDeliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption), out var deliveries, out var problem))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System);
     var outbox = new OutboxWorker(db, new SimulationExecutor(turns), TimeProvider.System,
-        new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption))));
+        new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)),
+            Services: HandoffServices.None.With(deliveries!)));
     Console.WriteLine($"Selene worker running ({Cli.Describe(db)}); outbox event types consumed: " +
         (EngineModules.Handoffs.Count == 0 ? "none" : string.Join(", ", EngineModules.Handoffs.Select(h => h.EventType))) + ". Ctrl+C stops it.");
     // SIGTERM (a service manager, `kill`) stops the loop like Ctrl+C does, so the database is let go in order.
@@ -383,6 +394,41 @@ outboxRetry.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(new Command("outbox", "Outbox handoffs: what is pending, failing or dead-lettered, and re-driving it") { outboxList, outboxRetry });
+
+// selene deliveries ----------------------------------------------------------------------------------------
+var deliveriesJson = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+var deliveriesBroadcast = new Option<string?>("--broadcast") { Description = "Only the deliveries of this broadcast (bcast_<16 hex>)" };
+var deliveries = new Command("deliveries", "What was sent where, with proofs: every tenant's delivery attempts (or --tenant's), oldest first")
+{
+    onlyTenant, deliveriesBroadcast, deliveriesJson,
+};
+deliveries.SetAction(async (parse, ct) =>
+{
+    var tenant = parse.GetValue(onlyTenant);
+    if (tenant is not null && !TenantId.IsValid(tenant))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "tenant ids are 1..64 characters of [A-Za-z0-9_.-], starting with a letter or digit");
+    var broadcast = parse.GetValue(deliveriesBroadcast);
+    if (broadcast is not null && !Selene.Engines.Bcast.BcastIds.IsWellFormed(broadcast))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "--broadcast must look like bcast_<16 hex>");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var items = await Selene.Runtime.Delivery.DeliveryListing.ListAsync(db, tenant is null ? null : new TenantId(tenant), broadcast, ct);
+    if (parse.GetValue(deliveriesJson))
+    {
+        Console.WriteLine(new JsonObject { ["deliveries"] = new JsonArray(items.Select(i => (JsonNode)i.DeepClone()).ToArray()) }.ToJsonString());
+        return 0;
+    }
+    string[] header = ["TENANT", "AT", "ENGINE", "ID", "CHANNEL", "TO", "STATUS", "REASON", "PROVIDER", "PROOF"];
+    var table = items.Select(i => header.Select(h => i[Selene.Runtime.Delivery.DeliveryListing.Column(h)]?.ToString() is { Length: > 0 } text ? text : "-").ToArray())
+        .Prepend(header).ToArray();
+    if (items.Count > 0)
+    {
+        var widths = header.Select((_, c) => table.Max(line => line[c].Length)).ToArray();
+        foreach (var line in table) Console.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+    }
+    Console.WriteLine($"deliveries: {items.Count} delivery(ies)");
+    return 0;
+});
+root.Subcommands.Add(deliveries);
 
 // selene bench turns --------------------------------------------------------------------------------------
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));

@@ -25,8 +25,9 @@ namespace Selene.Server;
 /// <param name="OsEnabled">False switches the orchestration gate off: every turn (and direct call) is answered 503 PH1_OS_NOT_INVOKED_DISABLED.</param>
 /// <param name="Workers">Run the outbox worker in the server's host (<see cref="OutboxWorker"/>), on the server's clock.</param>
 /// <param name="WorkerLease">How long the worker holds a claimed row and a work order's lease (default 1 minute).</param>
+/// <param name="Deliveries">The delivery providers the worker sends through (default: the file sink under the embedded cluster's data directory).</param>
 public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true,
-    TimeSpan? WorkerLease = null);
+    TimeSpan? WorkerLease = null, Selene.Runtime.Delivery.DeliveryProviders? Deliveries = null);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -38,6 +39,12 @@ public sealed record Caller(TenantId Tenant, UserId User);
 public static class SeleneApp
 {
     private const string CallerItem = "selene.caller";
+
+    /// <summary>What the server's worker gives the handoff stages: the delivery providers (the file sink by default; none without a data directory).</summary>
+    private static HandoffServices WorkerServices(SeleneDatabase db, ServerOptions options) =>
+        (options.Deliveries ?? (db.Cluster is { } cluster ? Selene.Runtime.Delivery.DeliveryProviders.FileSinkOnly(cluster.DataDir) : null)) is { } deliveries
+            ? HandoffServices.None.With(deliveries)
+            : HandoffServices.None;
 
     /// <param name="clock">The server's clock (default <see cref="TimeProvider.System"/>): every timestamp the server and the
     /// runtime write comes from it, so a host (or a test on a fake clock) decides what "now" is.</param>
@@ -63,7 +70,8 @@ public static class SeleneApp
         var executor = new SimulationExecutor(turns);
         builder.Services.AddSingleton(executor);
         if (options.Workers) builder.Services.AddHostedService(sp => new OutboxWorkerService(new OutboxWorker(db, executor, clock,
-            new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: options.WorkerLease)), sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
+            new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: options.WorkerLease, Services: WorkerServices(db, options))),
+            sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
         builder.Services.AddSingleton(new RefusalJournal(db, clock));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>

@@ -1,3 +1,4 @@
+using Selene.Engines.Delivery;
 using Selene.Engines.Access;
 using Selene.Runtime.Platform;
 using Selene.Engines.Position;
@@ -27,6 +28,7 @@ public sealed partial class ReasonCodeRegistryTests
         [ReasonCodes.EngineSched] = 12,
         [ReasonCodes.EngineGov] = 13,
         [Selene.Engines.Bcast.BcastReasons.EngineId] = 14,
+        [DeliveryReasons.EngineId] = 15,
         [RemReasons.EngineId] = 16,
     };
 

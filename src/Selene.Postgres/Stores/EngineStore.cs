@@ -162,13 +162,13 @@ public sealed class EngineStore(StorePair pair)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The tenant's whole ledger in event id order.</summary>
-    public async Task<IReadOnlyList<LedgerEvent>> LedgerAsync(TenantTransaction tx, CancellationToken ct)
+    /// <summary>The tenant's whole ledger in event id order; with <paramref name="streamId"/>, that one stream's events only.</summary>
+    public async Task<IReadOnlyList<LedgerEvent>> LedgerAsync(TenantTransaction tx, CancellationToken ct, string? streamId = null)
     {
         await using var cmd = SqlBinding.Bind(tx.Command($"""
             SELECT event_id, stream_id, event_type, actor_user_id, reason_code, payload::text, created_at
-            FROM {Pair.Ledger} WHERE tenant_id = $1 ORDER BY event_id
-            """), KeyOf(tx));
+            FROM {Pair.Ledger} WHERE tenant_id = $1 AND ($2::text IS NULL OR stream_id = $2) ORDER BY event_id
+            """), KeyOf(tx), streamId);
         var list = new List<LedgerEvent>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -119,6 +119,15 @@ public static class OutboxStore
         return rows.Count == 0 ? null : rows[0];
     }
 
+    /// <summary>The tenant's row of <paramref name="eventType"/> enqueued under <paramref name="idempotencyKey"/>, or null.</summary>
+    public static async Task<OutboxRow?> FindAsync(TenantTransaction tx, string eventType, string idempotencyKey, CancellationToken ct)
+    {
+        await using var cmd = tx.Command(Columns + " WHERE tenant_id = $1 AND event_type = $2 AND idempotency_key = $3 ORDER BY outbox_id LIMIT 1")
+            .Bind(tx.TenantId, eventType, idempotencyKey);
+        var rows = await ReadAllAsync(cmd, ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
     /// <summary>The tenant's rows, optionally of one status, in id order after <paramref name="afterId"/> (keyset paging).</summary>
     public static async Task<IReadOnlyList<OutboxRow>> ListAsync(TenantTransaction tx, CancellationToken ct, string? status = null, long afterId = 0, int limit = 1000)
     {

@@ -13,7 +13,9 @@ namespace Selene.Runtime.Outbox;
 /// <param name="BatchSize">The most rows one pass claims (1..1000).</param>
 /// <param name="LeaseDuration">How long a claim holds a row; after it, another worker may claim the row again.</param>
 /// <param name="PollInterval">How long the loop waits (on the worker's clock) after a pass that found less than a batch.</param>
-public sealed record OutboxWorkerOptions(string Owner, int BatchSize = 32, TimeSpan? LeaseDuration = null, TimeSpan? PollInterval = null)
+/// <param name="Services">What the host composed for the routes' stages (<see cref="HandoffWorker.Services"/>): e.g. the delivery providers.</param>
+public sealed record OutboxWorkerOptions(string Owner, int BatchSize = 32, TimeSpan? LeaseDuration = null, TimeSpan? PollInterval = null,
+    HandoffServices? Services = null)
 {
     /// <summary>A lease owner naming this host and process, unique per worker.</summary>
     public static string DefaultOwner() =>
@@ -167,7 +169,7 @@ public sealed class OutboxWorker
         {
             var payload = JsonNode.Parse(row.Payload)!.AsObject();
             var attempt = route.Stage is { } stage
-                ? await stage(_db, row, payload, new HandoffWorker(_options.Owner, _lease), Now(), ct)
+                ? await stage(_db, row, payload, new HandoffWorker(_options.Owner, _lease, _options.Services ?? HandoffServices.None), Now(), ct)
                 : new HandoffAttempt.Run(route.SimulationId, route.Inputs(payload), null, null);
             if (attempt is HandoffAttempt.Refused refused)
                 return await FailAsync(handoff, policy, refused.Reason, refused.Detail, final: false, ct);

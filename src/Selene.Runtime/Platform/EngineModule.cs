@@ -79,8 +79,32 @@ public abstract record ReadResult
 public sealed record HandoffRoute(string EventType, string SimulationId, Func<JsonObject, JsonObject> Inputs, HandoffPolicy? Policy = null,
     HandoffStage? Stage = null);
 
-/// <summary>The worker a stage prepares an attempt for: its lease owner and how long its holds last.</summary>
-public sealed record HandoffWorker(string Owner, TimeSpan LeaseDuration);
+/// <summary>
+/// The worker a stage prepares an attempt for: its lease owner, how long its holds last, and the services its host
+/// composed for stages (delivery providers, …; empty when none).
+/// </summary>
+public sealed record HandoffWorker(string Owner, TimeSpan LeaseDuration, HandoffServices Services);
+
+/// <summary>
+/// What a host gives its workers' stages beyond the database, one instance per type (the delivery providers of
+/// <c>selene serve --config</c>, a test's providers on 127.0.0.1). Immutable: <see cref="With{T}"/> returns a new set.
+/// </summary>
+public sealed class HandoffServices
+{
+    private readonly IReadOnlyDictionary<Type, object> _services;
+
+    private HandoffServices(IReadOnlyDictionary<Type, object> services) => _services = services;
+
+    /// <summary>No services.</summary>
+    public static HandoffServices None { get; } = new(new Dictionary<Type, object>());
+
+    /// <summary>This set with <paramref name="service"/> as the one <typeparamref name="T"/>.</summary>
+    public HandoffServices With<T>(T service) where T : class =>
+        new(new Dictionary<Type, object>(_services) { [typeof(T)] = service });
+
+    /// <summary>The <typeparamref name="T"/> the host composed, or null.</summary>
+    public T? Get<T>() where T : class => _services.GetValueOrDefault(typeof(T)) as T;
+}
 
 /// <summary>What a route's stage prepared for one attempt of a handoff.</summary>
 public abstract record HandoffAttempt
@@ -152,6 +176,7 @@ public static class EngineModules
         Gov.GovModule.Module,
         Work.WorkModule.Module,
         Bcast.BcastModule.Module,
+        Delivery.DeliveryModule.Module,
         Rem.RemModule.Module,
     ];
 
