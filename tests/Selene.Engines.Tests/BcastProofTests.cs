@@ -84,6 +84,21 @@ public sealed class BcastProofTests
         Assert.Equal((BcastReasons.BcastDeliveryProofRecorded, 0), (canceled.Reason, canceled.Outbox.Count));
     }
 
+    [Theory]
+    [InlineData(BcastRecipientStatus.Waiting, true)]
+    [InlineData(BcastRecipientStatus.Followup, true)]
+    [InlineData(BcastRecipientStatus.ReminderSet, false)]
+    [InlineData(BcastRecipientStatus.ReminderFired, false)]
+    [InlineData(BcastRecipientStatus.Deferred, false)]
+    [InlineData(BcastRecipientStatus.Concluded, false)]
+    public void Failed_LatestDelivery_WalksOnlyWhileTheRecipientStandsWhereThatDeliveryPutIt(BcastRecipientStatus status, bool walks)
+    {
+        // A recipient deferred or reminded since the delivery has moved on: its failure is recorded, nothing pulls it back.
+        var accepted = Accepted(BcastDecider.Decide(State(status), Proof(BcastDeliveryOutcome.Failed), Context()));
+        Assert.Equal(walks ? BcastReasons.BcastFallbackAdvanced : BcastReasons.BcastDeliveryProofRecorded, accepted.Reason);
+        Assert.Equal(walks ? 1 : 0, accepted.Outbox.Count);
+    }
+
     [Fact]
     public void Proof_ForANeverDeliveredRecipient_IsNotFound_AndASentProofNeedsItsProofRef()
     {

@@ -308,12 +308,14 @@ public sealed class RemDeciderTableTests
 
     [Theory]
     [InlineData("REMINDER_SET", true)]
-    [InlineData("REMINDER_FIRED", true)]
+    [InlineData("REMINDER_FIRED", false)]
+    [InlineData("WAITING", false)]
+    [InlineData("DEFERRED", false)]
     [InlineData("CONCLUDED", false)]
     [InlineData("CANCELED", false)]
     [InlineData("EXPIRED", false)]
     [InlineData(null, false)]
-    public void BcastFollowupFiring_HandsToBcast_OrFailsClosedOnAClosedRecipient(string? recipientStatus, bool fires)
+    public void BcastFollowupFiring_HandsToBcastOnlyARecipientWaitingForIt_OrFailsClosed(string? recipientStatus, bool fires)
     {
         var s = Scheduled(Schedule(type: ReminderType.BcastMhpFollowup, userId: "ann", bcast: new BcastLink("bcast_0123456789abcdef", "ann", "pdk-1")));
         var d = Assert.IsType<Decision<ReminderEvent>.Accepted>(RemDecider.Decide(s, Due(s), Ctx(T0 + 10 * Minute), new RemFacts(recipientStatus)));

@@ -287,8 +287,8 @@ public static class BcastDecider
     }
 
     /// <summary>
-    /// Records DELIVERY's outcome of an attempt. A failure of the recipient's latest delivery, while the recipient and
-    /// the envelope are open, walks the fallback one step in the same decision (the app failing means it is unavailable):
+    /// Records DELIVERY's outcome of an attempt. A failure of the recipient's latest delivery, while the recipient is still
+    /// WAITING or FOLLOWUP from it and the envelope is open, walks the fallback one step in the same decision (the app failing means it is unavailable):
     /// a new delivery with the next method of the region, through the same rules as BCAST_DELIVER_COMMIT. After the last
     /// step, or for an older attempt, the outcome is only recorded.
     /// </summary>
@@ -305,8 +305,11 @@ public static class BcastDecider
             Reference = p.ProviderReasonCode,
         };
         var next = recipient.FallbackStep + 1;
+        // Only while the recipient still stands where that delivery put it (WAITING or FOLLOWUP): one that was deferred,
+        // reminded or acknowledged since has moved on, and a walk would pull it back.
         var walk = p.Outcome == BcastDeliveryOutcome.Failed
             && string.Equals(p.DeliveryRequestRef, recipient.LastDeliveryRequestRef, StringComparison.Ordinal)
+            && recipient.Status is BcastRecipientStatus.Waiting or BcastRecipientStatus.Followup
             && next <= BcastFallback.Order(recipient.Region).Count;
         if (walk)
         {

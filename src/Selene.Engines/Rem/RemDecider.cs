@@ -16,6 +16,9 @@ public static class RemDecider
     public const string DueEvent = "REM_OCCURRENCE_DUE";
     public const string PreDueEvent = "REM_OCCURRENCE_PRE_DUE";
     public const string BcastFollowupFiredEvent = "REM_BCAST_FOLLOWUP_FIRED";
+
+    /// <summary>The BCAST recipient status that waits for a follow-up reminder; any other fails the firing closed.</summary>
+    public const string BcastWaitingStatus = "REMINDER_SET";
     public const string OperationType = "SIMULATION_COMMIT";
 
     public const long MinSnoozeMs = 60_000;
@@ -314,10 +317,11 @@ public static class RemDecider
         if (spec.ReminderType == ReminderType.BcastMhpFollowup)
         {
             var link = spec.Bcast!;
-            // Fail closed (reference §10): a recipient that BCAST concluded, closed or does not know gets no follow-up.
-            if (facts.BcastRecipientStatus is null or "CONCLUDED" or "CANCELED" or "EXPIRED")
+            // Fail closed (reference §10): a recipient that BCAST concluded, closed or does not know gets no follow-up, and
+            // neither does one that moved on without it (delivered again, deferred otherwise): only REMINDER_SET waits for it.
+            if (facts.BcastRecipientStatus != BcastWaitingStatus)
             {
-                var why = $"BCAST recipient {link.RecipientId} of {link.BroadcastId} is {facts.BcastRecipientStatus ?? "unknown"}";
+                var why = $"BCAST recipient {link.RecipientId} of {link.BroadcastId} is {facts.BcastRecipientStatus ?? "unknown"}, not {BcastWaitingStatus}";
                 return new Decision<ReminderEvent>.Accepted(
                 [
                     Recorded(Attempt(ReminderDeliveryStatus.Failed, RemReasons.RemFailBcastRecipientClosed), RemReasons.ReminderFailed),

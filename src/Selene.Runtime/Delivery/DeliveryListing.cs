@@ -12,7 +12,7 @@ public delegate Task<IReadOnlyList<JsonObject>> DeliveryFeed(TenantTransaction t
 
 /// <summary>
 /// <c>selene deliveries</c>: what was sent where, with proofs, across the engines that deliver. Each engine adds one
-/// feed to <see cref="Feeds"/> (PH1.DELIVERY's attempts today; REM's firings join the same way); the listing merges
+/// feed to <see cref="Feeds"/> (PH1.DELIVERY's attempts and PH1.REM's firings); the listing merges
 /// them by time, then engine and id.
 /// </summary>
 public static class DeliveryListing
@@ -24,6 +24,7 @@ public static class DeliveryListing
     public static IReadOnlyList<DeliveryFeed> Feeds { get; } =
     [
         AttemptsAsync,
+        Rem.RemModule.FiringsAsync,
     ];
 
     /// <summary>The field of a listing item shown under a table column.</summary>

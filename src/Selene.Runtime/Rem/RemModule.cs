@@ -171,6 +171,48 @@ public static class RemModule
 
     private static string? Time(long? ns) => ns is { } v ? new UnixNanos(v).ToString() : null;
 
+    /// <summary>
+    /// REM's feed of <c>selene deliveries</c> (<see cref="Delivery.DeliveryListing"/>): every firing attempt of every
+    /// occurrence, to the reminder's user; a BCAST follow-up's is listed under its broadcast (<paramref name="messageId"/>)
+    /// with BCAST's recipient as <c>to</c>, because what it delivers is BCAST's follow-up.
+    /// </summary>
+    public static async Task<IReadOnlyList<JsonObject>> FiringsAsync(TenantTransaction tx, string? messageId, CancellationToken ct)
+    {
+        var items = new List<JsonObject>();
+        string? after = null;
+        while (items.Count < Delivery.DeliveryListing.Limit)
+        {
+            var page = await Reminders.ListAsync(tx, null, after, 500, ct);
+            foreach (var (_, r) in page)
+            {
+                if (messageId is not null && r.Spec.Bcast?.BroadcastId != messageId) continue;
+                foreach (var o in r.Occurrences)
+                foreach (var a in o.Attempts)
+                {
+                    items.Add(new JsonObject
+                    {
+                        ["tenant_id"] = tx.TenantId,
+                        ["at"] = new UnixNanos(a.CreatedAt).ToString(),
+                        ["source_engine"] = RemReasons.EngineId,
+                        ["item_id"] = a.AttemptId,
+                        ["channel"] = WireNames.Of(a.Channel),
+                        ["to"] = r.Spec.Bcast?.RecipientId ?? r.UserId,
+                        ["status"] = WireNames.Of(a.Status),
+                        ["reason_code"] = a.ReasonCode,
+                        ["provider_ref"] = "rem",
+                        ["proof"] = a.ProofRef,
+                        ["reminder_id"] = r.ReminderId,
+                        ["occurrence_id"] = o.OccurrenceId,
+                        ["broadcast_id"] = r.Spec.Bcast?.BroadcastId,
+                    });
+                }
+            }
+            if (page.Count < 500) break;
+            after = page[^1].StreamId;
+        }
+        return items;
+    }
+
     /// <summary>The public JSON view of a reminder, its occurrences and their attempts (times as timestamps).</summary>
     public static JsonObject ToJson(ReminderState s) => new()
     {
