@@ -28,8 +28,6 @@ public static class KernelReads
 
     private static async Task<ReadResult> JournalAsync(ReadRequest request, CancellationToken ct)
     {
-        if (request.QueryValues.Keys.FirstOrDefault(k => k != "correlation_id") is { } unknown)
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
         if (!CorrelationId.TryParse(request.QueryValues.GetValueOrDefault("correlation_id") ?? "", out var correlation))
             return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "correlation_id is required: a decimal number between 1 and 2^128-1");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Selene.Engines.Bcast;
 using Selene.Postgres;
@@ -89,7 +88,7 @@ public static class BcastModule
         BcastReasons.All,
         [
             new ReadRoute("ListBroadcasts", "/broadcasts", "The tenant's broadcasts in id order (keyset paging: after, limit ≤ 500; status).",
-                NotFound: false, ListAsync, ["status", "after", "limit"]),
+                NotFound: false, ListAsync, ListPage.Parameters),
             new ReadRoute("GetBroadcast", "/broadcasts/{broadcast_id}", "One broadcast: its envelope and every recipient with its last attempt.",
                 NotFound: true, GetAsync),
         ],
@@ -250,20 +249,9 @@ public static class BcastModule
 
     private static async Task<ReadResult> ListAsync(ReadRequest request, CancellationToken ct)
     {
-        string? status = request.QueryValues.GetValueOrDefault("status");
-        if (status is not null && !Enum.GetValues<BcastEnvelopeStatus>().Any(s => WireNames.Of(s) == status))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "status must be DRAFT_CREATED, SENT, EXPIRED or CANCELED");
-        var after = request.QueryValues.GetValueOrDefault("after");
-        if (after is not null && !BcastIds.IsWellFormed(after)) return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "after must be a broadcast id");
-        var limit = 100;
-        if (request.QueryValues.TryGetValue("limit", out var l) && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
+        if (ListPage.Read<BcastEnvelopeStatus>(request, BcastIds.IsWellFormed, "a broadcast id", out var page) is { } refused) return refused;
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var page = await Envelopes.ListAsync(tx, status, after, limit, ct);
-        return new ReadResult.Ok(new JsonObject
-        {
-            ["broadcasts"] = new JsonArray(page.Select(p => (JsonNode)EnvelopeView(p.State)).ToArray()),
-            ["next_after"] = page.Count == limit ? page[^1].StreamId : null,
-        });
+        var rows = await Envelopes.ListAsync(tx, page.Status, page.After, page.Limit, ct);
+        return new ReadResult.Ok(page.Body("broadcasts", rows, r => EnvelopeView(r.State), r => r.StreamId));
     }
 }

@@ -51,7 +51,7 @@ public static class CapreqModule
             new ReadRoute("GetCapreq", "/capreqs/{capreq_id}", "One capability request.", NotFound: true, GetAsync),
             new ReadRoute("ListCapreqs", "/capreqs",
                 "List capability requests; optional status=DRAFT|PENDING_APPROVAL|APPROVED|REJECTED|FULFILLED|CANCELED, after, limit (1..500).",
-                NotFound: false, ListAsync, QueryParameters: ["status", "after", "limit"]),
+                NotFound: false, ListAsync, ListPage.Parameters),
         ],
         CapreqReasons.RetiredNames);
 
@@ -125,23 +125,9 @@ public static class CapreqModule
 
     private static async Task<ReadResult> ListAsync(ReadRequest request, CancellationToken ct)
     {
-        var query = request.QueryValues;
-        if (query.Keys.Except(["status", "after", "limit"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
-        var status = query.GetValueOrDefault("status");
-        if (status is not null && !CapreqNames.TryParseStatus(status, out _))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "status must be DRAFT, PENDING_APPROVAL, APPROVED, REJECTED, FULFILLED or CANCELED");
-        var after = query.GetValueOrDefault("after");
-        if (after is not null && !CapreqIds.IsWellFormed(after))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "after must be a capreq id");
-        var limit = 100;
-        if (query.TryGetValue("limit", out var text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
-
+        if (ListPage.Read<CapreqStatus>(request, CapreqIds.IsWellFormed, "a capreq id", out var page) is { } refused) return refused;
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await Requests.ListAsync(tx, status, after, limit, ct);
-        var body = new JsonObject { ["capreqs"] = new JsonArray(rows.Select(r => (JsonNode)ToJson(r.State)).ToArray()) };
-        if (rows.Count == limit) body["next_after"] = rows[^1].StreamId;
-        return new ReadResult.Ok(body);
+        var rows = await Requests.ListAsync(tx, page.Status, page.After, page.Limit, ct);
+        return new ReadResult.Ok(page.Body("capreqs", rows, r => ToJson(r.State), r => r.StreamId));
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Selene.Engines.Delivery;
@@ -121,7 +120,7 @@ public static class DeliveryModule
         [
             new ReadRoute("ListDeliveries", "/deliveries",
                 "Delivery attempts in id order; optional broadcast_id, status=PENDING|SENT|FAILED|CANCELED, after, limit (1..500).",
-                NotFound: false, ListAsync, QueryParameters: ["broadcast_id", "status", "after", "limit"]),
+                NotFound: false, ListAsync, QueryParameters: ["broadcast_id", .. ListPage.Parameters]),
             new ReadRoute("GetDelivery", "/deliveries/{delivery_attempt_id}",
                 "One delivery attempt: what was sent where, its history (send, proof or failure) and its provider tries.", NotFound: true, GetAsync),
             new ReadRoute("GetChannelSetup", "/delivery-channel-setups/{user_id}", "One user's channel setup: addresses per channel and the SMS setup.",
@@ -352,24 +351,13 @@ public static class DeliveryModule
 
     private static async Task<ReadResult> ListAsync(ReadRequest request, CancellationToken ct)
     {
-        var query = request.QueryValues;
-        var broadcast = query.GetValueOrDefault("broadcast_id");
+        var broadcast = request.QueryValues.GetValueOrDefault("broadcast_id");
         if (broadcast is not null && !Selene.Engines.Bcast.BcastIds.IsWellFormed(broadcast))
             return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "broadcast_id must look like bcast_<16 hex>");
-        var status = query.GetValueOrDefault("status");
-        if (status is not null && !WireNames.TryParse<DeliveryStatus>(status, out _))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "status must be PENDING, SENT, FAILED or CANCELED");
-        var after = query.GetValueOrDefault("after");
-        if (after is not null && !DeliveryDecider.IsAttemptId(after))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "after must be a delivery attempt id");
-        var limit = 100;
-        if (query.TryGetValue("limit", out var text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
+        if (ListPage.Read<DeliveryStatus>(request, DeliveryDecider.IsAttemptId, "a delivery attempt id", out var page) is { } refused) return refused;
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await ListAttemptsAsync(tx, broadcast, null, status, after, limit, ct);
-        var body = new JsonObject { ["deliveries"] = new JsonArray(rows.Select(r => (JsonNode)View(r)).ToArray()) };
-        if (rows.Count == limit) body["next_after"] = rows[^1].DeliveryAttemptId;
-        return new ReadResult.Ok(body);
+        var rows = await ListAttemptsAsync(tx, broadcast, null, page.Status, page.After, page.Limit, ct);
+        return new ReadResult.Ok(page.Body("deliveries", rows, r => View(r), r => r.DeliveryAttemptId));
     }
 
     private static async Task<ReadResult> GetAsync(ReadRequest request, CancellationToken ct)

@@ -87,8 +87,6 @@ public sealed class OutboxOperations(SeleneDatabase db, TimeProvider clock)
     private static async Task<ReadResult> ListRouteAsync(ReadRequest request, CancellationToken ct)
     {
         var query = request.QueryValues;
-        if (query.Keys.Except(["state", "after", "limit"], StringComparer.Ordinal).FirstOrDefault() is { } unknown)
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, $"unknown query parameter '{IdRules.Shorten(unknown)}'");
         var state = query.GetValueOrDefault("state");
         if (state is not null && !OutboxStatus.All.Contains(state, StringComparer.Ordinal))
             return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "state must be PENDING, SENT, CONFIRMED, FAILED or DEAD_LETTER");

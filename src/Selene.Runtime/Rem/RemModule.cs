@@ -105,7 +105,7 @@ public static class RemModule
             new ReadRoute("GetReminder", "/reminders/{reminder_id}", "One reminder with its occurrences and their delivery attempts.", NotFound: true, GetAsync),
             new ReadRoute("ListReminders", "/reminders",
                 "List reminders; optional status=SCHEDULED|SNOOZED|FOLLOWUP_PENDING|CANCELED|COMPLETED|FAILED, after, limit (1..500).",
-                NotFound: false, ListAsync, QueryParameters: ["status", "after", "limit"]),
+                NotFound: false, ListAsync, ListPage.Parameters),
         ],
         Handoffs:
         [
@@ -288,21 +288,9 @@ public static class RemModule
 
     private static async Task<ReadResult> ListAsync(ReadRequest request, CancellationToken ct)
     {
-        var query = request.QueryValues;
-        var status = query.GetValueOrDefault("status");
-        if (status is not null && !WireNames.TryParse<ReminderStatus>(status, out _))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "status must be SCHEDULED, SNOOZED, FOLLOWUP_PENDING, CANCELED, COMPLETED or FAILED");
-        var after = query.GetValueOrDefault("after");
-        if (after is not null && !RemIds.IsReminderId(after))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "after must be a reminder id");
-        var limit = 100;
-        if (query.TryGetValue("limit", out var text) && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > 500))
-            return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "limit must be 1..500");
-
+        if (ListPage.Read<ReminderStatus>(request, RemIds.IsReminderId, "a reminder id", out var page) is { } refused) return refused;
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
-        var rows = await Reminders.ListAsync(tx, status, after, limit, ct);
-        var body = new JsonObject { ["reminders"] = new JsonArray(rows.Select(r => (JsonNode)ToJson(r.State)).ToArray()) };
-        if (rows.Count == limit) body["next_after"] = rows[^1].StreamId;
-        return new ReadResult.Ok(body);
+        var rows = await Reminders.ListAsync(tx, page.Status, page.After, page.Limit, ct);
+        return new ReadResult.Ok(page.Body("reminders", rows, r => ToJson(r.State), r => r.StreamId));
     }
 }
