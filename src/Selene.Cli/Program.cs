@@ -56,7 +56,8 @@ serve.SetAction(async (parse, ct) =>
         return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
-        WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries));
+        WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries,
+        LinkKey: Selene.Runtime.Link.LinkKey.LoadOrCreate(Cli.DataDir(parse.GetValue(dataDirOption)))));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
@@ -74,10 +75,11 @@ worker.SetAction(async (parse, ct) =>
     if (!Cli.TryDeliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption), out var deliveries, out var problem))
         return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System);
+    var services = HandoffServices.None.With(deliveries!).With(Selene.Runtime.Link.LinkKey.LoadOrCreate(Cli.DataDir(parse.GetValue(dataDirOption))));
+    var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, TimeProvider.System, services: services);
     var outbox = new OutboxWorker(db, new SimulationExecutor(turns), TimeProvider.System,
         new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)),
-            Services: HandoffServices.None.With(deliveries!)));
+            Services: services));
     Console.WriteLine($"Selene worker running ({Cli.Describe(db)}); outbox event types consumed: " +
         (EngineModules.Handoffs.Count == 0 ? "none" : string.Join(", ", EngineModules.Handoffs.Select(h => h.EventType))) + ". Ctrl+C stops it.");
     // SIGTERM (a service manager, `kill`) stops the loop like Ctrl+C does, so the database is let go in order.
@@ -434,6 +436,8 @@ root.Subcommands.Add(deliveries);
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 // selene gov … --------------------------------------------------------------------------------------------
 root.Subcommands.Add(GovCommand.Create(dataDirOption));
+// selene invite link ---------------------------------------------------------------------------------------
+root.Subcommands.Add(InviteCommand.Create(dataDirOption));
 
 try
 {

@@ -4,14 +4,18 @@ using Selene.Postgres;
 
 namespace Selene.Runtime;
 
-/// <summary>Who acts, for which tenant, in which correlation and turn, and when.</summary>
+/// <summary>
+/// Who acts, for which tenant, in which correlation and turn, and when; and what the host composed beyond the database
+/// (<see cref="Services"/>: e.g. the invite link key a LINK simulation derives secrets with; none when null).
+/// </summary>
 public sealed record ExecutionContext(
     TenantId Tenant,
     UserId Actor,
     CorrelationId Correlation,
     TurnId Turn,
     IdempotencyKey IdempotencyKey,
-    UnixNanos Now);
+    UnixNanos Now,
+    Platform.HandoffServices? Services = null);
 
 /// <summary>A journal entry as a handler describes it; the executor adds correlation, turn, actor and key.</summary>
 public sealed record JournalDraft(string Engine, string EventType, ReasonCode Reason, JournalPayload Payload);

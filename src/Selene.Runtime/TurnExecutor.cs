@@ -59,7 +59,9 @@ public sealed record TurnResult(
 /// REVOKE simulation always requires confirmation, and a retry of a committed key passes the same slice and gate
 /// before its stored result is returned (docs/decisions.md, "The turn laws").
 /// </summary>
-public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry, SimulationCatalog catalog, TimeProvider clock, OsConfig? config = null)
+/// <param name="services">What the host composed for its simulations (<see cref="ExecutionContext.Services"/>); none when null.</param>
+public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry, SimulationCatalog catalog, TimeProvider clock, OsConfig? config = null,
+    Platform.HandoffServices? services = null)
 {
     private const int MaxAttempts = 3;
     private readonly OsConfig _config = config ?? OsConfig.Mvp;
@@ -123,7 +125,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             //    (ARCHITECTURE.md §4), and its stored result is returned only if this turn passes the gate too (step 3).
             if (simulation is { Handler: not null, Key: { } key })
             {
-                context = new ExecutionContext(tenant, actor, correlation, turn, key, now);
+                context = new ExecutionContext(tenant, actor, correlation, turn, key, now, services);
                 var claim = await IdempotencyStore.ClaimAsync(tx, simulation.Scope, key.Value, simulation.RequestHash, now.Value, ct);
                 if (claim is IdempotencyClaim.Existing existing)
                 {

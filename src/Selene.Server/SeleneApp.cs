@@ -26,8 +26,9 @@ namespace Selene.Server;
 /// <param name="Workers">Run the outbox worker in the server's host (<see cref="OutboxWorker"/>), on the server's clock.</param>
 /// <param name="WorkerLease">How long the worker holds a claimed row and a work order's lease (default 1 minute).</param>
 /// <param name="Deliveries">The delivery providers the worker sends through (default: the file sink under the embedded cluster's data directory).</param>
+/// <param name="LinkKey">The key invite secrets are derived with (default: the one kept in the embedded cluster's data directory; none without one).</param>
 public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true,
-    TimeSpan? WorkerLease = null, Selene.Runtime.Delivery.DeliveryProviders? Deliveries = null);
+    TimeSpan? WorkerLease = null, Selene.Runtime.Delivery.DeliveryProviders? Deliveries = null, Selene.Runtime.Link.LinkKey? LinkKey = null);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -40,11 +41,20 @@ public static class SeleneApp
 {
     private const string CallerItem = "selene.caller";
 
-    /// <summary>What the server's worker gives the handoff stages: the delivery providers (the file sink by default; none without a data directory).</summary>
-    private static HandoffServices WorkerServices(SeleneDatabase db, ServerOptions options) =>
-        (options.Deliveries ?? (db.Cluster is { } cluster ? Selene.Runtime.Delivery.DeliveryProviders.FileSinkOnly(cluster.DataDir) : null)) is { } deliveries
-            ? HandoffServices.None.With(deliveries)
-            : HandoffServices.None;
+    /// <summary>
+    /// What the server gives the runtime beyond the database: the delivery providers for the worker's stages (the file sink
+    /// by default) and the link key for LINK's simulations and reads (the data directory's by default); each is left out
+    /// without a data directory unless given.
+    /// </summary>
+    private static HandoffServices RuntimeServices(SeleneDatabase db, ServerOptions options)
+    {
+        var services = HandoffServices.None;
+        if ((options.Deliveries ?? (db.Cluster is { } cluster ? Selene.Runtime.Delivery.DeliveryProviders.FileSinkOnly(cluster.DataDir) : null)) is { } deliveries)
+            services = services.With(deliveries);
+        if ((options.LinkKey ?? (db.Cluster is { } c ? Selene.Runtime.Link.LinkKey.LoadOrCreate(c.DataDir) : null)) is { } linkKey)
+            services = services.With(linkKey);
+        return services;
+    }
 
     /// <param name="clock">The server's clock (default <see cref="TimeProvider.System"/>): every timestamp the server and the
     /// runtime write comes from it, so a host (or a test on a fake clock) decides what "now" is.</param>
@@ -65,12 +75,14 @@ public static class SeleneApp
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(SimulationRegistry.Default);
-        var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, clock, OsConfig.Mvp with { OsEnabled = options.OsEnabled });
+        var services = RuntimeServices(db, options);
+        builder.Services.AddSingleton(services);
+        var turns = new TurnExecutor(db, SimulationRegistry.Default, SeleneCatalog.Default, clock, OsConfig.Mvp with { OsEnabled = options.OsEnabled }, services);
         builder.Services.AddSingleton(turns);
         var executor = new SimulationExecutor(turns);
         builder.Services.AddSingleton(executor);
         if (options.Workers) builder.Services.AddHostedService(sp => new OutboxWorkerService(new OutboxWorker(db, executor, clock,
-            new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: options.WorkerLease, Services: WorkerServices(db, options))),
+            new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: options.WorkerLease, Services: services)),
             sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
         builder.Services.AddSingleton(new RefusalJournal(db, clock));
         builder.Services.AddSingleton(options);
@@ -297,11 +309,11 @@ public static class SeleneApp
     /// </summary>
     private static void MapReadRoute(RouteGroupBuilder group, ReadRoute route)
     {
-        var endpoint = group.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db, TimeProvider clock) =>
+        var endpoint = group.MapGet(route.Pattern, async (HttpContext context, SeleneDatabase db, TimeProvider clock, HandoffServices services) =>
             {
                 var values = context.Request.RouteValues.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal);
                 var query = context.Request.Query.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
-                var result = route.UnknownQueryParameter(query.Keys) as ReadResult ?? await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query, UnixNanos.FromDateTimeOffset(clock.GetUtcNow())),
+                var result = route.UnknownQueryParameter(query.Keys) as ReadResult ?? await route.Query(new ReadRequest(db, CallerOf(context).Tenant, values, query, UnixNanos.FromDateTimeOffset(clock.GetUtcNow()), services),
                     context.RequestAborted);
                 return result switch
                 {

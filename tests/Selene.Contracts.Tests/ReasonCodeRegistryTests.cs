@@ -23,6 +23,7 @@ public sealed partial class ReasonCodeRegistryTests
         [PositionReasons.EngineId] = 5,
         [CapreqReasons.EngineId] = 6,
         [AccessReasons.EngineId] = 7,
+        [Selene.Engines.Link.LinkReasons.EngineId] = 8,
         [ReasonCodes.EngineWork] = 10,
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,

@@ -1,5 +1,4 @@
 using Selene.Engines.Onb;
-using Selene.Engines.Link;
 using Selene.Runtime.Platform;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -49,11 +48,11 @@ public sealed partial class ReasonCodeUsageTests
     }
 
     /// <summary>
-    /// Codes of engines whose pure part has landed before their runtime module (issue 11: PH1.LINK and PH1.ONB). They count as
+    /// Codes of engines whose pure part has landed before their runtime module (issue 11: PH1.ONB). They count as
     /// registered here only while no module registers them: <see cref="AwaitingModule_IsNotRegisteredYet"/> fails once
     /// one does, so the exemption is removed with the wiring.
     /// </summary>
-    private static readonly IReadOnlyList<ReasonCode> AwaitingModule = [.. LinkReasons.All, .. OnbReasons.All];
+    private static readonly IReadOnlyList<ReasonCode> AwaitingModule = [.. OnbReasons.All];
 
     private static bool IsRegisteredName(string name) =>
         EngineModules.Reasons.TryGet(name, out _) || AwaitingModule.Any(c => string.Equals(c.Name, name, StringComparison.Ordinal));

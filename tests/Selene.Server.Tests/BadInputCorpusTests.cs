@@ -561,6 +561,8 @@ internal sealed class CorpusGenerator(int seed, CorpusContext context)
             : type == typeof(bool) ? ["\"true\"", "1", "0", "\"yes\"", "[]", "{}"]
             : type.IsEnum ? ["\"NOT_A_TOKEN\"", "1", "true", "[]", "{}", JsonSerializer.Serialize(WireLower(type))]
             : type.IsPrimitive || type == typeof(decimal) ? ["\"12\"", "true", "[]", "{}", "\"\""]
+            // A map (a JSON object) is wrong as an array; a list is wrong as an object.
+            : typeof(System.Collections.IDictionary).IsAssignableFrom(type) ? ["\"a\"", "1", "true", "[]"]
             : SimulationFuzzTests.ElementOf(type) is not null ? ["\"a\"", "1", "true", "{}"]
             : ["\"a\"", "1", "true", "[]"];
         if (type.IsPrimitive && type != typeof(bool) && type != typeof(double) && type != typeof(float)) values.Add("1.5");

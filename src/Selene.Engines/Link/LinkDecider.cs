@@ -208,20 +208,20 @@ public static partial class LinkDecider
             LinkAction.DraftUpdate, draft.Status, to == draft.Status ? null : to, Fields: u.Fields)], LinkReasons.LinkOkDraftUpdateCommit, []);
     }
 
-    /// <summary>The refusal of a move on a finished token (a consumed, revoked or expired link), or null when the token is live.</summary>
-    private static Decision<LinkEvent>.Rejected? Finished(LinkToken token, LinkContext ctx) => token.Status switch
+    /// <summary>The refusal of a move on a finished token (a consumed, revoked or expired link, or one past its expiry at <paramref name="now"/>), or null when the token is live.</summary>
+    public static Decision<LinkEvent>.Rejected? Finished(LinkToken token, UnixNanos now) => token.Status switch
     {
         LinkTokenStatus.Consumed => new(LinkReasons.LinkTokenConsumed, $"link {token.TokenId} was used to complete onboarding already"),
         LinkTokenStatus.Revoked => new(LinkReasons.LinkTokenRevoked, $"link {token.TokenId} was revoked"),
         LinkTokenStatus.Expired => new(LinkReasons.LinkTokenExpired, $"link {token.TokenId} expired and was recovered into {token.RecoveredByTokenId}"),
-        _ when IsPastExpiry(token, ctx.Now) => new(LinkReasons.LinkTokenExpired, $"link {token.TokenId} expired at {new UnixNanos(token.ExpiresAt)}; it can be recovered"),
+        _ when IsPastExpiry(token, now) => new(LinkReasons.LinkTokenExpired, $"link {token.TokenId} expired at {new UnixNanos(token.ExpiresAt)}; it can be recovered"),
         _ => null,
     };
 
     private static Decision<LinkEvent> DecideOpen(LinkToken? token, OpenActivate o, LinkContext ctx)
     {
         if (token is null) return NotFound($"link {o.TokenId} does not exist");
-        if (Finished(token, ctx) is { } finished) return finished;
+        if (Finished(token, ctx.Now) is { } finished) return finished;
         var device = LinkIds.DeviceHash(ctx.TenantId, token.TokenId, o.DeviceFingerprint);
         if (token.Status == LinkTokenStatus.Activated)
         {

@@ -22,7 +22,7 @@ public static class LinkReasons
     /// <summary>An expired token was recovered into a new token for the same draft.</summary>
     public static readonly ReasonCode LinkOkExpiredRecoveryCommit = new("LINK_OK_EXPIRED_RECOVERY_COMMIT", 8005, EngineId, Severity.Info, ReasonKind.Success, false);
     /// <summary>Another device presented a token bound to a different device: that device is BLOCKED and the attempt recorded.</summary>
-    public static readonly ReasonCode LinkOkForwardBlockCommit = new("LINK_OK_FORWARD_BLOCK_COMMIT", 8006, EngineId, Severity.Warn, ReasonKind.Success, false);
+    public static readonly ReasonCode LinkOkForwardBlockCommit = new("LINK_OK_FORWARD_BLOCK_COMMIT", 8006, EngineId, Severity.Info, ReasonKind.Success, false);
     /// <summary>A role proposal was drafted for AP approval.</summary>
     public static readonly ReasonCode LinkOkRolePropose = new("LINK_OK_ROLE_PROPOSE_DRAFT", 8007, EngineId, Severity.Info, ReasonKind.Success, false);
     /// <summary>A dual-role conflict was escalated.</summary>
@@ -46,6 +46,8 @@ public static class LinkReasons
     public static readonly ReasonCode LinkTokenConsumed = new("LINK_TOKEN_CONSUMED", 8106, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     /// <summary>Revoking an opened or activated link needs an AP override reference that is in force.</summary>
     public static readonly ReasonCode LinkApOverrideRequired = new("LINK_AP_OVERRIDE_REQUIRED", 8107, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
+    /// <summary>The process has no link key, so it cannot issue or show an invite secret (a host configuration problem, never the caller's input).</summary>
+    public static readonly ReasonCode LinkSecretKeyUnavailable = new("LINK_SECRET_KEY_UNAVAILABLE", 8108, EngineId, Severity.Error, ReasonKind.Unavailable, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(LinkReasons));

@@ -26,7 +26,7 @@ public static class LinkSimulations
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
         Record(GenerateDraft, SimulationType.Draft, InviteAction, "tenant+inviter+payload_hash+key",
-            LinkReasons.LinkOkGenerateDraft, LinkReasons.LinkRefuseInvalid, LinkReasons.LinkRefuseNotFound),
+            LinkReasons.LinkOkGenerateDraft, LinkReasons.LinkRefuseInvalid, LinkReasons.LinkRefuseNotFound, LinkReasons.LinkSecretKeyUnavailable),
         Record(DraftUpdateCommit, SimulationType.Commit, InviteAction, "draft_id+key",
             LinkReasons.LinkOkDraftUpdateCommit, LinkReasons.LinkRefuseInvalid, LinkReasons.LinkRefuseNotFound, LinkReasons.LinkRefuseStateInvalid),
         Record(OpenActivateCommit, SimulationType.Commit, OpenAction, "token_id+key",
@@ -37,7 +37,7 @@ public static class LinkSimulations
             LinkReasons.LinkTokenConsumed, LinkReasons.LinkApOverrideRequired),
         Record(ExpiredRecoveryCommit, SimulationType.Commit, InviteAction, "expired_token_id+key",
             LinkReasons.LinkOkExpiredRecoveryCommit, LinkReasons.LinkRefuseInvalid, LinkReasons.LinkRefuseNotFound, LinkReasons.LinkRefuseStateInvalid,
-            LinkReasons.LinkTokenRevoked, LinkReasons.LinkTokenConsumed),
+            LinkReasons.LinkTokenRevoked, LinkReasons.LinkTokenConsumed, LinkReasons.LinkSecretKeyUnavailable),
         Record(ForwardBlockCommit, SimulationType.Commit, OpenAction, "token_id+presented_fingerprint_hash",
             LinkReasons.LinkOkForwardBlockCommit, LinkReasons.LinkRefuseInvalid, LinkReasons.LinkRefuseNotFound, LinkReasons.LinkRefuseStateInvalid),
         Record(RoleProposeDraft, SimulationType.Draft, InviteAction, "tenant+requested_role_name+proposal_hash",

@@ -48,11 +48,12 @@ public sealed record ReadRoute(string Name, string Pattern, string Summary, bool
 }
 
 /// <summary>
-/// A read: the caller's tenant, the route values and the query string (each parameter's values joined by ','), and the
-/// host clock's time of the request (<paramref name="Now"/>: what "expired" means in a read).
+/// A read: the caller's tenant, the route values and the query string (each parameter's values joined by ','), the
+/// host clock's time of the request (<paramref name="Now"/>: what "expired" means in a read), and what the host composed
+/// beyond the database (<paramref name="Services"/>: the invite link key; none when null).
 /// </summary>
 public sealed record ReadRequest(SeleneDatabase Db, TenantId Tenant, IReadOnlyDictionary<string, string> RouteValues, IReadOnlyDictionary<string, string> QueryValues,
-    UnixNanos Now);
+    UnixNanos Now, HandoffServices? Services = null);
 
 /// <summary>A query function of a read route.</summary>
 public delegate Task<ReadResult> ReadQuery(ReadRequest request, CancellationToken ct);
@@ -86,8 +87,9 @@ public sealed record HandoffRoute(string EventType, string SimulationId, Func<Js
 public sealed record HandoffWorker(string Owner, TimeSpan LeaseDuration, HandoffServices Services);
 
 /// <summary>
-/// What a host gives its workers' stages beyond the database, one instance per type (the delivery providers of
-/// <c>selene serve --config</c>, a test's providers on 127.0.0.1). Immutable: <see cref="With{T}"/> returns a new set.
+/// What a host gives the runtime beyond the database, one instance per type: its workers' stages (the delivery providers
+/// of <c>selene serve --config</c>, a test's providers on 127.0.0.1) and the simulations its executor runs
+/// (<see cref="ExecutionContext.Services"/>: the invite link key). Immutable: <see cref="With{T}"/> returns a new set.
 /// </summary>
 public sealed class HandoffServices
 {
@@ -178,6 +180,7 @@ public static class EngineModules
         Bcast.BcastModule.Module,
         Delivery.DeliveryModule.Module,
         Rem.RemModule.Module,
+        Link.LinkModule.Module,
     ];
 
     /// <summary>Every module's handoff routes: the outbox event types this process consumes.</summary>

@@ -36,6 +36,13 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     private readonly Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> _decide;
     private readonly Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? _result;
     private readonly Func<TCommand, string>? _capabilityScope;
+    private readonly Effects? _effects;
+
+    /// <summary>
+    /// Writes that commit with an accepted decision beyond the ledgers and projections (an index row), in the same
+    /// transaction; a refusal it returns rolls everything back like the decider's own.
+    /// </summary>
+    public delegate Task<Decision<TEvent>.Rejected?> Effects(TenantTransaction tx, IReadOnlyList<TEvent> events, ExecutionContext context, CancellationToken ct);
 
     /// <param name="validate">Pure bounds and shapes of the command, checked before any storage (null when valid).</param>
     /// <param name="targetOf">The stream the command acts on (the target aggregate's stream id).</param>
@@ -45,12 +52,14 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     /// (pure). Null for the standard result: <c>{&lt;view name&gt;: view, ledger_event_id}</c>.
     /// </param>
     /// <param name="capabilityScope">For a record with a required capability: the scope its APPROVED request must name (pure).</param>
+    /// <param name="effects">Writes beyond ledgers and projections that commit with an accepted decision (<see cref="Effects"/>).</param>
     public EngineSimulation(SimulationRecord record, IAggregate<TState, TEvent> target,
         Func<TInput, TCommand> toCommand, Func<TCommand, JsonInputError?> validate, Func<TCommand, ExecutionContext, string> targetOf,
         Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> decide, ReadFacts? readFacts = null,
         IReadOnlyList<IAggregate<TEvent>>? others = null, Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? result = null,
-        Func<TCommand, string>? capabilityScope = null)
+        Func<TCommand, string>? capabilityScope = null, Effects? effects = null)
     {
+        _effects = effects;
         if ((record.RequiredCapability is null) != (capabilityScope is null))
             throw new ArgumentException($"{record.SimulationId}: a required capability and its scope come together", nameof(capabilityScope));
         _capabilityScope = capabilityScope;
@@ -87,15 +96,18 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
         var state = await _target.LockAndLoadAsync(tx, targetId, ct);
         var facts = _readFacts is null ? default! : await _readFacts(tx, command, state, context, ct);
 
+        HandlerOutcome.Rejected Refused(Decision<TEvent>.Rejected rejected) =>
+            new(rejected.Reason, rejected.Detail, new JournalDraft(
+                _target.EngineId, JournalEventTypes.SimulationRefused, rejected.Reason,
+                JournalPayload.Create(
+                    ("simulation_id", Record.SimulationId),
+                    (_target.StreamField, targetId),
+                    ("state", _target.StatusOf(state)))));
+
         switch (_decide(state, command, facts, context))
         {
             case Decision<TEvent>.Rejected rejected:
-                return new HandlerOutcome.Rejected(rejected.Reason, rejected.Detail, new JournalDraft(
-                    _target.EngineId, JournalEventTypes.SimulationRefused, rejected.Reason,
-                    JournalPayload.Create(
-                        ("simulation_id", Record.SimulationId),
-                        (_target.StreamField, targetId),
-                        ("state", _target.StatusOf(state)))));
+                return Refused(rejected);
 
             case Decision<TEvent>.Accepted accepted:
                 var touched = new List<Touched> { new(_target, targetId, state, 0) };
@@ -126,6 +138,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                 }
                 foreach (var t in touched.Where(t => t.LastEventId > 0))
                     t.Aggregate.StoreOf(t.StreamId).DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
+                if (_effects is not null && await _effects(tx, accepted.Events, context, ct) is { } refused) return Refused(refused);
 
                 var primary = touched[0];
                 JsonObject result;
