@@ -48,6 +48,18 @@ public class LoadDriverTests(SeleneServerFixture f)
     }
 
     [Fact]
+    public async Task RunAsync_AWindowOverBeforeTheClientStarts_StillSendsOnce()
+    {
+        // A window of one tick is over before any client loop runs, as a late-scheduled client finds it on a loaded machine.
+        var before = await f.CountsAsync();
+        var report = await LoadDriver.RunAsync(new LoadOptions(f.BaseAddress, [f.AliceKey], Clients: 1,
+            Duration: TimeSpan.FromTicks(1), Warmup: TimeSpan.Zero, Endpoint: BenchEndpoint.Simulations));
+
+        Assert.Empty(report.Errors);
+        Assert.Equal(1, (await f.CountsAsync()).CapreqCurrent - before.CapreqCurrent);
+    }
+
+    [Fact]
     public async Task RunAsync_InvalidKey_CountsErrorsByStatusAndReason()
     {
         var report = await LoadDriver.RunAsync(new LoadOptions(f.BaseAddress, ["not-a-key"], Clients: 1,
