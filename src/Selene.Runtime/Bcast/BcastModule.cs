@@ -40,9 +40,6 @@ public static class BcastModule
     /// <summary>The separator of a recipient's stream id (never part of a broadcast id or a recipient id).</summary>
     public const char StreamSeparator = ':';
 
-    /// <summary>The most recipients one broadcast may have (EXPIRE and CANCEL read them all in one decision).</summary>
-    public const int MaxRecipients = 10_000;
-
     public static Aggregate<BcastEnvelope, BcastEnvelopeEvent, BcastEvent> Envelopes { get; } = new(
         BcastReasons.EngineId, storeName: "bcast_envelope", streamField: "broadcast_id", viewName: "broadcast",
         streamOf: e => e.BroadcastId,
@@ -176,7 +173,6 @@ public static class BcastModule
             var page = await Recipients.ListAsync(tx, null, after, 1000, ct, prefix: broadcastId + StreamSeparator);
             all.AddRange(page);
             if (page.Count < 1000) return all;
-            if (all.Count >= MaxRecipients) throw new InvalidOperationException($"broadcast {broadcastId} has more than {MaxRecipients} recipients");
             after = page[^1].StreamId;
         }
     }
