@@ -116,6 +116,10 @@ public static class ReasonCodes
     public static readonly ReasonCode TurnAuthorityInputRejected = new("TURN_AUTHORITY_INPUT_REJECTED", 1161, EngineApi, Severity.Warn, ReasonKind.Invalid, false);
     public static readonly ReasonCode RouteNotFound = new("ROUTE_NOT_FOUND", 1141, EngineApi, Severity.Warn, ReasonKind.NotFound, false);
     public static readonly ReasonCode MethodNotAllowed = new("METHOD_NOT_ALLOWED", 1142, EngineApi, Severity.Warn, ReasonKind.MethodNotAllowed, false);
+    /// <summary>The invitee's page made this browser's device id and reloads with it (the first visit of a browser).</summary>
+    public static readonly ReasonCode InvitePageDevicePending = new("INVITE_PAGE_DEVICE_PENDING", 1071, EngineApi, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A POST to the invitee's page without this browser's device id or the page's form token (a cross-site or stale form): nothing changed.</summary>
+    public static readonly ReasonCode InvitePageFormRefused = new("INVITE_PAGE_FORM_REFUSED", 1171, EngineApi, Severity.Warn, ReasonKind.Forbidden, false);
     public static readonly ReasonCode InternalError = new("INTERNAL_ERROR", 1901, EngineApi, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode StorageUnavailable = new("STORAGE_UNAVAILABLE", 1902, EngineApi, Severity.Error, ReasonKind.Unavailable, true);
 

@@ -171,6 +171,8 @@ public static class SeleneApp
         }
         MapReadRoute(v1.MapGroup("").WithTags("journal"), KernelReads.Journal);
         MapReadRoute(v1.MapGroup("").WithTags("outbox"), OutboxOperations.Route);
+        // The invitee's page (HTML, unauthenticated: the invite secret and the browser's device id are the credential).
+        Invite.InvitePageEndpoints.Map(app);
         // No MapFallback: a catch-all would outrank routing's own 405 and 415 answers (dotnet/aspnetcore#41060).
         // Unmatched routes, methods and media types end with an empty status that UseStatusCodePages turns into a
         // reason-coded problem.
@@ -191,7 +193,8 @@ public static class SeleneApp
         catch (Exception ex) when (StorageFailures.Classify(ex) is { } failure && !context.Response.HasStarted)
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene")
-                .LogWarning("{Method} {Path} answered {Reason}: storage {Code}", context.Request.Method, context.Request.Path, failure.Reason.Name, failure.Code);
+                .LogWarning("{Method} {Path} answered {Reason}: storage {Code}", context.Request.Method, Invite.InvitePageEndpoints.LoggedPath(context.Request.Path),
+                    failure.Reason.Name, failure.Code);
             context.Response.Clear();
             await Problems.WriteAsync(context, failure.Reason, failure.Detail);
         }

@@ -1,0 +1,341 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.Playwright;
+using Selene.Postgres;
+using static Microsoft.Playwright.Assertions;
+using static Selene.Server.Tests.Capreqs;
+
+namespace Selene.Server.Tests;
+
+/// <summary>
+/// The invitee's page end to end (issue 11, item 5): a real server on 127.0.0.1 (in this process, on the shared fixture's
+/// cluster and a fake clock so a link can expire), a real tenant, company, position with an ACTIVE requirement schema
+/// and EMPLOYEE invite made through the API, the link read from GET /v1/invites/{token}/link, and headless Chromium
+/// opening it: a fresh browser context is a fresh device. Also the page's HTTP contract (security headers, refused
+/// POSTs change nothing) and that no log line the server writes carries a secret.
+/// </summary>
+[Collection(SeleneServerCollection.Name)]
+public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private readonly CapturedLogs _logs = new();
+    private readonly List<string> _secrets = [];
+    private SeleneDatabase _db = null!;
+    private WebApplicationHandle _server = null!;
+    private SeleneApi _api = null!;
+    private Uri _address = null!;
+    private string _tenant = "";
+    private string _key = "";
+    private string _position = "";
+
+    public async Task InitializeAsync()
+    {
+        (_tenant, _key) = await f.OwnTenantAsync("page");
+        _db = await SeleneDatabase.OpenAsync(new DatabaseOptions(null, f.DataDir));
+        _address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
+        // Logging as `selene serve` writes it (Warning and up), plus everything Selene's own categories log.
+        var app = SeleneApp.Build(_db, new ServerOptions(_address.ToString().TrimEnd('/'), Workers: false),
+            logging: b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace).AddFilter((category, level) =>
+                level >= LogLevel.Warning || (category ?? "").StartsWith("Selene", StringComparison.Ordinal)), clock: _clock);
+        await app.StartAsync();
+        _server = new WebApplicationHandle(app);
+        _api = new SeleneApi(_address);
+        _position = await PositionAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _api?.Dispose();
+        if (_server is not null) await _server.DisposeAsync();
+        if (_db is not null) await _db.DisposeAsync();
+        // No line the server logged during the test carries a secret it served.
+        foreach (var secret in _secrets) Assert.DoesNotContain(secret, _logs.Text, StringComparison.Ordinal);
+    }
+
+    private sealed class WebApplicationHandle(Microsoft.AspNetCore.Builder.WebApplication app) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+        public string Text => string.Join("\n", _lines);
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+        public void Dispose() { }
+
+        private sealed class Logger(CapturedLogs owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => true;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+        }
+    }
+
+    private async Task<Reply> RunAsync(string simulation, string body, string reason)
+    {
+        var reply = await _api.SimulateAsync(_key, simulation, JsonNode.Parse(body)!.AsObject());
+        AssertSuccess(reply, reason);
+        return reply;
+    }
+
+    /// <summary>A company, an ACTIVE position and its ACTIVE requirement schema (two required fields), through the API.</summary>
+    private async Task<string> PositionAsync()
+    {
+        await RunAsync("TENANT_COMPANY_UPSERT_COMMIT", """{"company_id":"page-co","legal_name":"Page Co","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""",
+            "TENANT_COMPANY_OK_UPSERT");
+        var created = await RunAsync("POSITION_SIM_001_CREATE_DRAFT", """
+            {"company_id":"page-co","position_title":"Courier","department":"Delivery","jurisdiction":"DE","schedule_type":"PART_TIME",
+             "permission_profile_ref":"ap.courier","compensation_band_ref":"band.c1"}
+            """, "POSITION_OK_CREATE_DRAFT");
+        var id = created.Json["position"]!["position_id"]!.GetValue<string>();
+        await RunAsync("POSITION_SIM_004_ACTIVATE_COMMIT", $$"""{"position_id":"{{id}}"}""", "POSITION_OK_ACTIVATE_COMMIT");
+        const string bike = """{"field_key":"bike","field_type":"ENUM","required_rule":"ALWAYS","sensitivity":"SAFE","exposure_rule":"SPEAK","evidence_mode":"USER_ANSWER","prompt_short":"Bike?","prompt_long":"Do you bring your own bike?"}""";
+        const string start = """{"field_key":"start_date","field_type":"DATE","required_rule":"ALWAYS","sensitivity":"SAFE","exposure_rule":"SPEAK","evidence_mode":"USER_ANSWER","prompt_short":"Start?","prompt_long":"When do you start?"}""";
+        await RunAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT",
+            $$"""{"company_id":"page-co","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{bike}},{{start}}]}""", "POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT");
+        await RunAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
+            $$"""{"company_id":"page-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"NEW_HIRES_ONLY"}""", "POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT");
+        return id;
+    }
+
+    /// <summary>An EMPLOYEE invite for the position with a prefilled start date; its token id and the link's path.</summary>
+    private async Task<(string TokenId, string Path)> InviteAsync()
+    {
+        var generated = await RunAsync("LINK_INVITE_GENERATE_DRAFT",
+            $$"""{"invitee_type":"EMPLOYEE","schema_version_id":"v1","prefilled_fields":{"position_id":"{{_position}}","start_date":"2030-06-01"} }""",
+            "LINK_OK_GENERATE_DRAFT");
+        var tokenId = generated.Json["token"]!["token_id"]!.GetValue<string>();
+        return (tokenId, await LinkPathAsync(tokenId));
+    }
+
+    private async Task<string> LinkPathAsync(string tokenId)
+    {
+        var link = await _api.GetAsync(_key, $"/v1/invites/{tokenId}/link");
+        AssertSuccess(link, "QUERY_OK");
+        var path = link.Json["link_path"]!.GetValue<string>();
+        _secrets.Add(path["/invite/".Length..]);
+        return path;
+    }
+
+    private async Task<JsonNode> InviteReadAsync(string tokenId)
+    {
+        var read = await _api.GetAsync(_key, $"/v1/invites/{tokenId}");
+        AssertSuccess(read, "QUERY_OK");
+        return read.Json["invite"]!;
+    }
+
+    /// <summary>Waits (auto-waiting, no sleep) until <paramref name="page"/> shows <paramref name="state"/>.</summary>
+    private static async Task ExpectStateAsync(IPage page, string state) =>
+        await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", state);
+
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex DeviceId();
+
+    [Fact]
+    public async Task FirstBrowser_ActivatesTheLink_KeepsItsDevice_AndResumesOnRefreshAndAfterAForm()
+    {
+        var (tokenId, path) = await InviteAsync();
+        await using var device = await browser.NewDeviceAsync(_address);
+        var page = await device.NewPageAsync();
+        var violations = new List<string>();
+        // A CSP violation is reported on the console ("Refused to … because it violates … Content Security Policy").
+        page.Console += (_, m) => { if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal)) violations.Add(m.Text); };
+
+        await page.GotoAsync(path);
+        await ExpectStateAsync(page, "ACTIVATED");
+        await Expect(page.Locator("#reason-code")).ToHaveTextAsync("LINK_OK_OPEN_ACTIVATE");
+        var id = await page.EvaluateAsync<string>("() => localStorage.getItem('selene.device')");
+        Assert.Matches(DeviceId(), id);
+        Assert.Contains(await device.CookiesAsync(), c => c.Name == "selene_device" && c.Value == id && c.SameSite == SameSiteAttribute.Strict);
+
+        var invite = await InviteReadAsync(tokenId);
+        Assert.Equal(("ACTIVATED", "WEB"), (invite["status"]!.GetValue<string>(), invite["app_platform"]!.GetValue<string>()));
+        var bound = invite["bound_device_fingerprint_hash"]!.GetValue<string>();
+        // The device id itself is stored nowhere: only hashes of it reach LINK.
+        Assert.DoesNotContain(id, await DatabaseTextAsync(), StringComparison.Ordinal);
+
+        // A refresh resumes on the same device; so does the page's own form (POST, then 303 back to the page).
+        await page.ReloadAsync();
+        await ExpectStateAsync(page, "ACTIVATED");
+        await page.Locator("#refresh").ClickAsync();
+        await ExpectStateAsync(page, "ACTIVATED");
+        Assert.Equal(path, new Uri(page.Url).AbsolutePath);
+        Assert.Equal(id, await page.EvaluateAsync<string>("() => localStorage.getItem('selene.device')"));
+        invite = await InviteReadAsync(tokenId);
+        Assert.Equal((bound, 0), (invite["bound_device_fingerprint_hash"]!.GetValue<string>(), invite["forward_block_count"]!.GetValue<int>()));
+        // The CSP let the page's own script and style run and blocked nothing of it.
+        Assert.Empty(violations);
+    }
+
+    [Fact]
+    public async Task ForwardedLink_OnASecondBrowser_IsBlocked_TellsNothingOfTheFirst_AndTheFirstGoesOn()
+    {
+        var (tokenId, path) = await InviteAsync();
+        await using var first = await browser.NewDeviceAsync(_address);
+        var mine = await first.NewPageAsync();
+        await mine.GotoAsync(path);
+        await ExpectStateAsync(mine, "ACTIVATED");
+        var bound = (await InviteReadAsync(tokenId))["bound_device_fingerprint_hash"]!.GetValue<string>();
+
+        await using var second = await browser.NewDeviceAsync(_address);
+        var theirs = await second.NewPageAsync();
+        await theirs.GotoAsync(path);
+        await ExpectStateAsync(theirs, "BLOCKED");
+        await Expect(theirs.Locator("h1")).ToHaveTextAsync("This invitation is already in use on another device");
+        var html = await theirs.ContentAsync();
+        foreach (var secretOfTheFirst in new[] { tokenId, bound, _tenant, await mine.EvaluateAsync<string>("() => localStorage.getItem('selene.device')") })
+            Assert.DoesNotContain(secretOfTheFirst, html, StringComparison.Ordinal);
+        Assert.Equal(0, await theirs.Locator("form").CountAsync());
+
+        await mine.ReloadAsync();
+        await ExpectStateAsync(mine, "ACTIVATED");
+        var invite = await InviteReadAsync(tokenId);
+        Assert.Equal(("ACTIVATED", bound, 1), (invite["status"]!.GetValue<string>(), invite["bound_device_fingerprint_hash"]!.GetValue<string>(),
+            invite["forward_block_count"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task ExpiredLink_ShowsExpired_AndTheRecoveredLinkOpens()
+    {
+        var (tokenId, path) = await InviteAsync();
+        _clock.Advance(TimeSpan.FromDays(8));
+        await using var device = await browser.NewDeviceAsync(_address);
+        var page = await device.NewPageAsync();
+        await page.GotoAsync(path);
+        await ExpectStateAsync(page, "EXPIRED");
+        await Expect(page.Locator("#reason-code")).ToHaveTextAsync("LINK_TOKEN_EXPIRED");
+
+        var recovered = await RunAsync("LINK_INVITE_EXPIRED_RECOVERY_COMMIT", $$"""{"expired_token_id":"{{tokenId}}"}""", "LINK_OK_EXPIRED_RECOVERY_COMMIT");
+        var newPath = await LinkPathAsync(recovered.Json["new_token_id"]!.GetValue<string>());
+        Assert.NotEqual(path, newPath);
+        await page.ReloadAsync();
+        await ExpectStateAsync(page, "EXPIRED");
+        await page.GotoAsync(newPath);
+        await ExpectStateAsync(page, "ACTIVATED");
+    }
+
+    [Fact]
+    public async Task RevokedAndUnknownLinks_ShowTheirPages_InTheSameFrame()
+    {
+        var (tokenId, path) = await InviteAsync();
+        await RunAsync("LINK_INVITE_REVOKE_REVOKE", $$"""{"token_id":"{{tokenId}}","reason":"withdrawn"}""", "LINK_OK_REVOKE");
+        await using var device = await browser.NewDeviceAsync(_address);
+        var page = await device.NewPageAsync();
+        await page.GotoAsync(path);
+        await ExpectStateAsync(page, "REVOKED");
+        await Expect(page.Locator("#reason-code")).ToHaveTextAsync("LINK_TOKEN_REVOKED");
+
+        // An unknown secret and a malformed one answer alike: 404, the same look, nothing about why.
+        var unknown = "/invite/" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+        foreach (var wrong in new[] { unknown, "/invite/not-a-secret" })
+        {
+            var response = await page.GotoAsync(wrong);
+            await ExpectStateAsync(page, "NOT_FOUND");
+            Assert.Equal(404, response!.Status);
+            await Expect(page.Locator("#reason-code")).ToHaveTextAsync("LINK_REFUSE_NOT_FOUND");
+        }
+    }
+
+    private async Task<string> DatabaseTextAsync()
+    {
+        var (_, rows) = await Testing.DatabaseText.ReadAsync(_db, _tenant);
+        return string.Join("\n", rows);
+    }
+
+    /// <summary>A plain HTTP client that does not follow redirects, for the page's HTTP contract.</summary>
+    private HttpClient Http() => new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _address };
+
+    private static void AssertPageHeaders(HttpResponseMessage response)
+    {
+        Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
+        Assert.True(response.Headers.CacheControl!.NoStore, response.ToString());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Matches("^default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src 'nonce-[A-Za-z0-9+/=]{24}'; ", csp);
+        Assert.Contains("frame-ancestors 'none'", csp, StringComparison.Ordinal);
+        Assert.Contains("form-action 'self'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryPage_CarriesTheSecurityHeaders_AndAFreshNonce()
+    {
+        var (_, path) = await InviteAsync();
+        using var http = Http();
+        var device = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var responses = new List<HttpResponseMessage>
+        {
+            await http.GetAsync(path),                              // no device yet: the page that makes one
+            await http.GetAsync("/invite/not-a-secret"),            // not found
+        };
+        var withDevice = new HttpRequestMessage(HttpMethod.Get, path);
+        withDevice.Headers.Add("Cookie", $"selene_device={device}");
+        responses.Add(await http.SendAsync(withDevice));           // activated
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.OK], responses.Select(r => r.StatusCode));
+        Assert.Equal(["INVITE_PAGE_DEVICE_PENDING", "LINK_REFUSE_NOT_FOUND", "LINK_OK_OPEN_ACTIVATE"],
+            responses.Select(r => r.Headers.GetValues("X-Reason-Code").Single()));
+        foreach (var response in responses) AssertPageHeaders(response);
+        var nonces = responses.Select(r => Regex.Match(r.Headers.GetValues("Content-Security-Policy").Single(), "nonce-([^']+)").Groups[1].Value).ToHashSet();
+        Assert.Equal(3, nonces.Count);
+        foreach (var response in responses) response.Dispose();
+    }
+
+    [Fact]
+    public async Task Post_WithoutThisBrowsersDeviceOrFormToken_IsRefused_AndChangesNothing()
+    {
+        var (tokenId, path) = await InviteAsync();
+        using var http = Http();
+        var device = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var get = new HttpRequestMessage(HttpMethod.Get, path);
+        get.Headers.Add("Cookie", $"selene_device={device}");
+        using var opened = await http.SendAsync(get);
+        var token = Regex.Match(await opened.Content.ReadAsStringAsync(), "name=\"form_token\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        var before = await f.TenantDigestsAsync(_tenant);
+
+        async Task<HttpResponseMessage> PostAsync(string? cookieDevice, Dictionary<string, string> fields, string? mediaType = null)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
+            if (mediaType is not null) request.Content = new StringContent(string.Join("&", fields.Select(p => p.Key + "=" + p.Value)), System.Text.Encoding.UTF8, mediaType);
+            if (cookieDevice is not null) request.Headers.Add("Cookie", $"selene_device={cookieDevice}");
+            return await http.SendAsync(request);
+        }
+
+        var other = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var refused = new[]
+        {
+            await PostAsync(null, new() { ["step"] = "refresh", ["form_token"] = token }),            // a cross-site form: no SameSite=Strict cookie
+            await PostAsync(device, new() { ["step"] = "refresh" }),                                  // no form token
+            await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token + "x" }),    // a forged one
+            await PostAsync(other, new() { ["step"] = "refresh", ["form_token"] = token }),           // another device's
+        };
+        foreach (var response in refused)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Equal("INVITE_PAGE_FORM_REFUSED", response.Headers.GetValues("X-Reason-Code").Single());
+            AssertPageHeaders(response);
+        }
+        using var json = await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token }, "application/json");
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "INPUT_MEDIA_TYPE_UNSUPPORTED"), (json.StatusCode, json.Headers.GetValues("X-Reason-Code").Single()));
+        Assert.Equal(before, await f.TenantDigestsAsync(_tenant));
+        Assert.Equal(0, (await InviteReadAsync(tokenId))["forward_block_count"]!.GetValue<int>());
+
+        // The page's own form from this device goes through: 303 back to the page (a reload never re-posts).
+        using var accepted = await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token });
+        Assert.Equal(HttpStatusCode.SeeOther, accepted.StatusCode);
+        Assert.Equal(path, accepted.Headers.Location!.OriginalString);
+        foreach (var response in refused) response.Dispose();
+    }
+}
