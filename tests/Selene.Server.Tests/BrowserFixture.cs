@@ -31,7 +31,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (a new device: empty cookies and localStorage) at a phone's viewport.</summary>
-    public async Task<IBrowserContext> NewDeviceAsync(Uri baseAddress)
+    /// <param name="javaScript">False: a browser with JavaScript turned off.</param>
+    public async Task<IBrowserContext> NewDeviceAsync(Uri baseAddress, bool javaScript = true)
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
@@ -39,6 +40,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 390, Height = 844 },
             IsMobile = true,
             HasTouch = true,
+            JavaScriptEnabled = javaScript,
         });
         // Auto-waiting assertions poll up to this long; nothing in a test sleeps.
         context.SetDefaultTimeout(15_000);

@@ -179,6 +179,35 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
     }
 
     [Fact]
+    public async Task LostCookie_IsRestoredFromLocalStorage_SoTheSameBrowserStaysTheDevice()
+    {
+        var (tokenId, path) = await InviteAsync();
+        await using var device = await browser.NewDeviceAsync(_address);
+        var page = await device.NewPageAsync();
+        await page.GotoAsync(path);
+        await ExpectStateAsync(page, "ACTIVATED");
+        var id = await page.EvaluateAsync<string>("() => localStorage.getItem('selene.device')");
+
+        await device.ClearCookiesAsync();
+        await page.ReloadAsync();
+        await ExpectStateAsync(page, "ACTIVATED");
+        Assert.Contains(await device.CookiesAsync(), c => c.Name == "selene_device" && c.Value == id);
+        Assert.Equal(0, (await InviteReadAsync(tokenId))["forward_block_count"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task WithoutJavaScript_ThePageSaysWhatItNeeds_AndOpensNothing()
+    {
+        var (tokenId, path) = await InviteAsync();
+        await using var device = await browser.NewDeviceAsync(_address, javaScript: false);
+        var page = await device.NewPageAsync();
+        await page.GotoAsync(path);
+        await Expect(page.Locator("noscript p, p.error").First).ToContainTextAsync("needs JavaScript and cookies");
+        await Expect(page.Locator("#reason-code")).ToHaveTextAsync("INVITE_PAGE_DEVICE_PENDING");
+        Assert.Equal("DRAFT_CREATED", (await InviteReadAsync(tokenId))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task ForwardedLink_OnASecondBrowser_IsBlocked_TellsNothingOfTheFirst_AndTheFirstGoesOn()
     {
         var (tokenId, path) = await InviteAsync();
