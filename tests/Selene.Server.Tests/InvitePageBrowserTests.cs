@@ -53,7 +53,8 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         _api?.Dispose();
         if (_server is not null) await _server.DisposeAsync();
         if (_db is not null) await _db.DisposeAsync();
-        // No line the server logged during the test carries a secret it served.
+        // No request ended in an unhandled error, and no line the server logged carries a secret it served.
+        Assert.DoesNotContain(_logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal));
         foreach (var secret in _secrets) Assert.DoesNotContain(secret, _logs.Text, StringComparison.Ordinal);
     }
 
@@ -69,6 +70,7 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
     private sealed class CapturedLogs : ILoggerProvider
     {
         private readonly ConcurrentQueue<string> _lines = new();
+        public IReadOnlyList<string> Lines => [.. _lines];
         public string Text => string.Join("\n", _lines);
         public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
         public void Dispose() { }
@@ -358,6 +360,11 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         }
         using var json = await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token }, "application/json");
         Assert.Equal((HttpStatusCode.UnsupportedMediaType, "INPUT_MEDIA_TYPE_UNSUPPORTED"), (json.StatusCode, json.Headers.GetValues("X-Reason-Code").Single()));
+        // A form past the reader's limits and a body over the server's cap: input, answered 4xx.
+        using var many = await PostAsync(device, Enumerable.Range(0, 2000).ToDictionary(i => "f" + i, _ => "x"));
+        Assert.Equal((HttpStatusCode.BadRequest, "INPUT_SCHEMA_INVALID"), (many.StatusCode, many.Headers.GetValues("X-Reason-Code").Single()));
+        using var large = await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token, ["pad"] = new string('x', 70 * 1024) });
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, "INPUT_PAYLOAD_TOO_LARGE"), (large.StatusCode, large.Headers.GetValues("X-Reason-Code").Single()));
         Assert.Equal(before, await f.TenantDigestsAsync(_tenant));
         Assert.Equal(0, (await InviteReadAsync(tokenId))["forward_block_count"]!.GetValue<int>());
 

@@ -126,7 +126,16 @@ public static partial class InvitePageEndpoints
         if (!request.HasFormContentType) return Html(context, InvitePages.FormRefused(ReasonCodes.InputMediaTypeUnsupported));
         if (request.ContentLength > options.MaxBodyBytes)
             return Html(context, InvitePages.FormRefused(ReasonCodes.InputPayloadTooLarge));
-        var form = await request.ReadFormAsync(context.RequestAborted);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            // Past the form reader's limits (more than 1024 fields, an over-long key): input, never a 500.
+            return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
+        }
         if (DeviceOf(request) is not { } device || form["form_token"].Count != 1 ||
             !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(form["form_token"].ToString()), Encoding.ASCII.GetBytes(FormToken(secret, device))))
             return Html(context, InvitePages.FormRefused(ReasonCodes.InvitePageFormRefused));
