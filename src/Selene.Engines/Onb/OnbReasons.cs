@@ -36,6 +36,10 @@ public static class OnbReasons
     public static readonly ReasonCode OnbContextMismatch = new("ONB_CONTEXT_MISMATCH", 9108, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
     /// <summary>An answer does not fit its field (type or bounds); nothing is stored.</summary>
     public static readonly ReasonCode OnbAnswerInvalid = new("ONB_ANSWER_INVALID", 9109, EngineId, Severity.Warn, ReasonKind.Invalid, false);
+    /// <summary>ACCESS refused the invitee's access instance (the detail names ACCESS's code); nothing was written.</summary>
+    public static readonly ReasonCode OnbAccessInstanceRefused = new("ONB_ACCESS_INSTANCE_REFUSED", 9110, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
+    /// <summary>LINK refused to consume the session's link at completion (revoked, expired, …; the detail names LINK's code); nothing was written.</summary>
+    public static readonly ReasonCode OnbLinkConsumeRefused = new("ONB_LINK_CONSUME_REFUSED", 9111, EngineId, Severity.Warn, ReasonKind.Conflict, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(OnbReasons));
