@@ -182,6 +182,9 @@ public static class OnbInvitee
         }
         if (!(token.Status == LinkTokenStatus.Activated && boundHere))
         {
+            // A revoked or expired link says so before any open (a repeated open could otherwise replay an earlier answer).
+            if (LinkDecider.Finished(token, UnixNanos.FromDateTimeOffset(executor.Clock.GetUtcNow())) is { } finished)
+                return new(Ended(OutcomeOf(finished.Reason), finished.Reason, finished.Detail), null);
             // Not yet bound (or bound elsewhere: LINK records the forward block and answers BLOCKED).
             var hash = Hashing.ShortHash(16, invite.TokenId, deviceId);
             var opened = await LinkModule.OpenAsync(executor, db, secret, new InviteOpen(fingerprint, AppPlatform.Web, "web_" + hash, "page_" + hash,

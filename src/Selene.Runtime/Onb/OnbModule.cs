@@ -268,7 +268,7 @@ public static class OnbModule
                 foreach (var e in accepted.Events.OfType<AccessInstanceWritten>())
                 {
                     var (after, eventId) = await GovernanceHandlers.Instances.WriteAsync(tx, current, e, ctx, accepted.Reason, ct);
-                    journal.Add(Transition(GovernanceHandlers.Instances, accepted.Reason, userId, GovernanceHandlers.Instances.StatusOf(current),
+                    journal.Add(Transition(OnbSimulations.AccessInstanceCreateCommit, GovernanceHandlers.Instances, accepted.Reason, userId, GovernanceHandlers.Instances.StatusOf(current),
                         GovernanceHandlers.Instances.StatusOf(after), eventId));
                     current = after;
                 }
@@ -306,13 +306,13 @@ public static class OnbModule
                     {
                         case LinkTokenEvent t:
                             var (tokenAfter, tokenEvent) = await LinkModule.Tokens.WriteAsync(tx, token, t, ctx, accepted.Reason, ct);
-                            journal.Add(Transition(LinkModule.Tokens, accepted.Reason, t.TokenId, LinkModule.Tokens.StatusOf(token), LinkModule.Tokens.StatusOf(tokenAfter),
+                            journal.Add(Transition(OnbSimulations.CompleteCommit, LinkModule.Tokens, accepted.Reason, t.TokenId, LinkModule.Tokens.StatusOf(token), LinkModule.Tokens.StatusOf(tokenAfter),
                                 tokenEvent));
                             token = tokenAfter;
                             break;
                         case LinkDraftEvent d:
                             var (draftAfter, draftEvent) = await LinkModule.Drafts.WriteAsync(tx, draft, d, ctx, accepted.Reason, ct);
-                            journal.Add(Transition(LinkModule.Drafts, accepted.Reason, d.DraftId, LinkModule.Drafts.StatusOf(draft), LinkModule.Drafts.StatusOf(draftAfter),
+                            journal.Add(Transition(OnbSimulations.CompleteCommit, LinkModule.Drafts, accepted.Reason, d.DraftId, LinkModule.Drafts.StatusOf(draft), LinkModule.Drafts.StatusOf(draftAfter),
                                 draftEvent));
                             draft = draftAfter;
                             break;
@@ -326,9 +326,10 @@ public static class OnbModule
         }
     }
 
-    private static JournalDraft Transition(IAggregate aggregate, ReasonCode reason, string streamId, string from, string to, long eventId) =>
+    /// <summary>The journal entry of another engine's transition that an ONB step wrote (the pipeline's STATE_TRANSITION shape).</summary>
+    private static JournalDraft Transition(string simulationId, IAggregate aggregate, ReasonCode reason, string streamId, string from, string to, long eventId) =>
         new(aggregate.EngineId, JournalEventTypes.StateTransition, reason, JournalPayload.Create(
-            ("simulation_id", OnbSimulations.CompleteCommit),
+            ("simulation_id", simulationId),
             (aggregate.StreamField, streamId),
             ("state_from", from),
             ("state_to", to),
