@@ -1,8 +1,8 @@
 namespace Selene.Engines.Onb;
 
 /// <summary>
-/// PH1.ONB's session simulations (reference §4.3 up to ONB_COMPLETE_COMMIT), all bound to the ACTIVE ONB_INVITED
-/// blueprint (requested action ONB_INVITED, mode W). The start is also the handoff of a link's activation
+/// PH1.ONB's simulations: the session's (reference §4.3 up to ONB_COMPLETE_COMMIT), bound to the ACTIVE ONB_INVITED
+/// blueprint (requested action ONB_INVITED, mode W), and business onboarding's (ONB_BIZ_*, ONB_BIZ_SETUP at mode A). The start is also the handoff of a link's activation
 /// (LINK_INVITE_ACTIVATED) and stays callable, so the invitee's page can start or resume before the handoff ran.
 /// </summary>
 public static class OnbSimulations
@@ -15,9 +15,15 @@ public static class OnbSimulations
     public const string PrimaryDeviceConfirmCommit = "ONB_PRIMARY_DEVICE_CONFIRM_COMMIT";
     public const string AccessInstanceCreateCommit = "ONB_ACCESS_INSTANCE_CREATE_COMMIT";
     public const string CompleteCommit = "ONB_COMPLETE_COMMIT";
+    public const string BizStartDraft = "ONB_BIZ_START_DRAFT";
+    public const string BizValidateCompanyCommit = "ONB_BIZ_VALIDATE_COMPANY_COMMIT";
+    public const string BizCompleteCommit = "ONB_BIZ_COMPLETE_COMMIT";
 
     /// <summary>The invitee's onboarding process (reference §0.4, §4.5).</summary>
     public const string InvitedAction = "ONB_INVITED";
+
+    /// <summary>Business onboarding (reference §4.5 ONB_BIZ_SETUP), at mode A like POSITION's company upsert it runs through.</summary>
+    public const string BizSetupAction = "ONB_BIZ_SETUP";
 
     public static IReadOnlyList<SimulationRecord> All { get; } =
     [
@@ -44,10 +50,17 @@ public static class OnbSimulations
         Record(CompleteCommit, SimulationType.Commit, "session_id+key",
             OnbReasons.OnbOkComplete, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbRefuseStateInvalid, OnbReasons.OnbRequiredGateNotMet,
             OnbReasons.OnbLinkConsumeRefused, OnbReasons.OnbTermsDeclined, OnbReasons.OnbSenderRejected),
+        Biz(BizStartDraft, SimulationType.Draft, OnbReasons.OnbOkBizStart),
+        Biz(BizValidateCompanyCommit, SimulationType.Commit, OnbReasons.OnbOkBizValidateCompany),
+        Biz(BizCompleteCommit, SimulationType.Commit, OnbReasons.OnbOkBizComplete),
     ];
 
     /// <summary>The record of a simulation id.</summary>
     public static SimulationRecord Of(string simulationId) => All.Single(r => r.SimulationId == simulationId);
+
+    private static SimulationRecord Biz(string id, SimulationType type, ReasonCode ok) =>
+        new(id, OnbReasons.EngineId, type, SimulationStatus.Active, BizSetupAction, AccessMode.A, "company_id",
+            [ok, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbRefuseStateInvalid, OnbReasons.OnbBizCompanyInvalid]);
 
     private static SimulationRecord Record(string id, SimulationType type, string scope, params ReasonCode[] reasons) =>
         new(id, OnbReasons.EngineId, type, SimulationStatus.Active, InvitedAction, AccessMode.W, scope, reasons);

@@ -1,5 +1,7 @@
--- 0023: PH1.ONB (reference §4, issue 11): onboarding sessions (stream = session id, one per activated invite token).
+-- 0023: PH1.ONB (reference §4, issue 11): onboarding sessions (stream = session id, one per activated invite token)
+-- and business onboardings (stream = company id).
 SELECT selene.create_engine_store('onb_session');
+SELECT selene.create_engine_store('onb_business');
 
 -- The invitee's first API key, minted in the transaction that completes their onboarding (its plaintext is returned
 -- once to the invite page and never stored: only its SHA-256, as for every key). The runtime role cannot touch

@@ -32,6 +32,11 @@ internal sealed record AccessInput(string OnboardingSessionId, string UserId, st
 /// <summary>ONB_COMPLETE_COMMIT body.</summary>
 internal sealed record CompleteInput(string OnboardingSessionId, string? VoiceArtifactSyncReceiptRef = null, string? WakeArtifactSyncReceiptRef = null);
 
+/// <summary>ONB_BIZ_START_DRAFT body: the company shell to set up.</summary>
+internal sealed record BizStartInput(string CompanyId, string LegalName, string Jurisdiction);
+/// <summary>ONB_BIZ_VALIDATE_COMPANY_COMMIT and ONB_BIZ_COMPLETE_COMMIT body.</summary>
+internal sealed record BizCompanyInput(string CompanyId);
+
 /// <summary>What an ONB decision reads besides its session: the start's facts (LINK's and POSITION's) or the access step's.</summary>
 internal sealed record OnbFacts(OnbStartFacts? Start = null, OnbAccessFacts? Access = null);
 
@@ -78,6 +83,23 @@ public static class OnbModule
         journalFields: e => e is OnbSessionStarted s ? [("token_id", s.TokenId), ("pinned_schema_id", s.PinnedSchemaId)] : [],
         eventRecords: SessionRecords);
 
+    /// <summary>Business onboardings: <c>onb_business_ledger</c> / <c>onb_business_current</c>, stream id = company id.</summary>
+    public static Aggregate<OnbBusiness, OnbBusinessStepped, OnbBusinessStepped> Businesses { get; } = new(
+        OnbReasons.EngineId, storeName: "onb_business", streamField: "company_id", viewName: "business",
+        streamOf: e => e.CompanyId,
+        eventTypeOf: e => e.Step,
+        evolve: OnbBusinessDecider.Evolve,
+        statusOf: s => WireNames.Of(s.Status),
+        view: b => new JsonObject
+        {
+            ["company_id"] = b.CompanyId,
+            ["status"] = WireNames.Of(b.Status),
+            ["started_by_user_id"] = b.StartedByUserId,
+            ["last_reason_code"] = b.LastReasonCode,
+            ["created_at"] = Time(b.CreatedAt),
+            ["updated_at"] = Time(b.UpdatedAt),
+        });
+
     public static EngineModule Module { get; } = new(
         "onb", OnbReasons.EngineId,
         [
@@ -107,8 +129,11 @@ public static class OnbModule
                     // Whether this execution completed the session (false: it was COMPLETE already and nothing changed).
                     ["completed_now"] = events.Count > 0,
                 }),
+            Business<BizStartInput, StartBusiness>(OnbSimulations.BizStartDraft, i => new StartBusiness(i.CompanyId, i.LegalName, i.Jurisdiction)),
+            Business<BizCompanyInput, ValidateBusinessCompany>(OnbSimulations.BizValidateCompanyCommit, i => new ValidateBusinessCompany(i.CompanyId)),
+            Business<BizCompanyInput, CompleteBusiness>(OnbSimulations.BizCompleteCommit, i => new CompleteBusiness(i.CompanyId)),
         ],
-        [Sessions],
+        [Sessions, Businesses],
         OnbReasons.All,
         [
             new ReadRoute("ListOnboardingSessions", "/onboarding-sessions",
@@ -334,6 +359,51 @@ public static class OnbModule
             ("state_from", from),
             ("state_to", to),
             ("ledger_event_id", eventId.ToString(CultureInfo.InvariantCulture))));
+
+    // ---- business onboarding: the company through POSITION ----------------------------------------------------------
+
+    /// <summary>
+    /// A business onboarding step: the business (target) is locked, then POSITION's company stream (its lifecycle is the
+    /// decider's fact); the company shell is written through POSITION's <see cref="CompanyDecider"/> and stores in the same
+    /// transaction (start: DRAFT; validation: ACTIVE) and journaled under PH1.POSITION. ONB never writes POSITION's tables.
+    /// </summary>
+    private static EngineSimulation<TInput, TCommand, OnbBusiness, OnbBusinessStepped, CompanyState?> Business<TInput, TCommand>(string simulationId,
+        Func<TInput, TCommand> toCommand)
+        where TInput : class
+        where TCommand : OnbBusinessCommand => new(
+        OnbSimulations.Of(simulationId), Businesses, toCommand,
+        validate: c => OnbBusinessDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+        targetOf: (c, _) => c.CompanyId,
+        decide: (business, c, company, ctx) => OnbBusinessDecider.Decide(business, c, company is null ? null : WireNames.Of(company.Lifecycle), Context(ctx)),
+        readFacts: (tx, c, _, _, ct) => PositionModule.Companies.LockAndLoadAsync(tx, c.CompanyId, ct),
+        effects: (tx, events, ctx, journal, ct) => WriteCompanyAsync(tx, simulationId, events, ctx, journal, ct));
+
+    private static async Task<Decision<OnbBusinessStepped>.Rejected?> WriteCompanyAsync(TenantTransaction tx, string simulationId, IReadOnlyList<OnbBusinessStepped> events,
+        ExecutionContext ctx, ICollection<JournalDraft> journal, CancellationToken ct)
+    {
+        foreach (var e in events.Where(e => e.Step is "START" or "VALIDATE"))
+        {
+            var company = await PositionModule.Companies.GetAsync(tx, e.CompanyId, ct);
+            var upsert = e.Step == "START"
+                ? new UpsertCompany(e.CompanyId, e.LegalName!, e.Jurisdiction!, CompanyLifecycle.Draft)
+                : new UpsertCompany(e.CompanyId, company!.LegalName, company.Jurisdiction, CompanyLifecycle.Active);
+            switch (CompanyDecider.Decide(company, upsert, ctx.Tenant.Value, ctx.Actor.Value, ctx.Now))
+            {
+                case Decision<CompanyWritten>.Rejected refused:
+                    return new(OnbReasons.OnbBizCompanyInvalid, $"POSITION refused company {e.CompanyId}: {refused.Reason.Name} {refused.Detail}");
+                case Decision<CompanyWritten>.Accepted accepted:
+                    foreach (var written in accepted.Events)
+                    {
+                        var (after, eventId) = await PositionModule.Companies.WriteAsync(tx, company, written, ctx, accepted.Reason, ct);
+                        journal.Add(Transition(simulationId, PositionModule.Companies, accepted.Reason, e.CompanyId, PositionModule.Companies.StatusOf(company),
+                            PositionModule.Companies.StatusOf(after), eventId));
+                        company = after;
+                    }
+                    break;
+            }
+        }
+        return null;
+    }
 
     // ---- views and reads ------------------------------------------------------------------------------------------------
 

@@ -456,6 +456,40 @@ public sealed class OnbModuleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BusinessOnboarding_SetsUpTheCompanyThroughPosition_DraftThenActiveThenComplete()
+    {
+        async Task<CompanyState?> CompanyAsync(string id)
+        {
+            await using var tx = await TenantTransaction.BeginAsync(_db.App, "acme");
+            return await Selene.Runtime.Position.PositionModule.Companies.GetAsync(tx, id, default);
+        }
+
+        var started = await OkAsync(OnbSimulations.BizStartDraft, """{"company_id":"newco","legal_name":"New Co GmbH","jurisdiction":"DE-BE"}""");
+        Assert.Equal("STARTED", started["business"]!["status"]!.GetValue<string>());
+        var shell = (await CompanyAsync("newco"))!;
+        Assert.Equal((CompanyLifecycle.Draft, "New Co GmbH"), (shell.Lifecycle, shell.LegalName));
+        // Completion waits for the validation; the steps go in order.
+        Assert.Equal(OnbReasons.OnbRefuseStateInvalid, (await RunAsync(OnbSimulations.BizCompleteCommit, """{"company_id":"newco"}""")).Reason);
+        await OkAsync(OnbSimulations.BizValidateCompanyCommit, """{"company_id":"newco"}""");
+        Assert.Equal(CompanyLifecycle.Active, (await CompanyAsync("newco"))!.Lifecycle);
+        var done = await OkAsync(OnbSimulations.BizCompleteCommit, """{"company_id":"newco"}""");
+        Assert.Equal("COMPLETE", done["business"]!["status"]!.GetValue<string>());
+
+        // A company that exists already is not a new business: refused, nothing written.
+        await PositionAsync();
+        var existing = await RunAsync(OnbSimulations.BizStartDraft, """{"company_id":"acme-logistics","legal_name":"Other","jurisdiction":"FR"}""");
+        Assert.Equal(OnbReasons.OnbBizCompanyInvalid, existing.Reason);
+        var kept = (await CompanyAsync("acme-logistics"))!;
+        Assert.Equal(("Acme Logistics GmbH", CompanyLifecycle.Active), (kept.LegalName, kept.Lifecycle));
+        Assert.Equal(OnbReasons.OnbRefuseNotFound, (await RunAsync(OnbSimulations.BizValidateCompanyCommit, """{"company_id":"ghost"}""")).Reason);
+
+        var reports = await new Maintenance(_db, _clock).RebuildAsync("onb", "acme", apply: false);
+        Assert.All(reports, r => Assert.True(r.Identical, string.Join("; ", r.Differences)));
+        var business = reports.Single(r => r.Store == "onb_business");
+        Assert.Equal((3, 1), (business.LedgerEvents, business.Rows));
+    }
+
+    [Fact]
     public async Task Rebuild_OfTheSessionStore_IsIdentical()
     {
         var position = await PositionAsync(documentRequired: true);
@@ -471,8 +505,7 @@ public sealed class OnbModuleTests : IAsyncLifetime
         Assert.Equal(InviteeOutcome.Declined, (await OnbInvitee.TermsAsync(_executor, _db, declined, "phone-2", false, Request(), default)).Outcome);
 
         var reports = await new Maintenance(_db, _clock).RebuildAsync("onb", "acme", apply: false);
-        var report = Assert.Single(reports);
-        Assert.Equal("onb_session", report.Store);
+        var report = reports.Single(r => r.Store == "onb_session");
         Assert.True(report.Identical, string.Join("; ", report.Differences));
         Assert.Equal(2, report.Rows);
     }
