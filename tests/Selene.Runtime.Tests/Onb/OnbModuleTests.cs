@@ -135,6 +135,21 @@ public sealed class OnbModuleTests : IAsyncLifetime
         OnbModule.Module.Routes.Single(r => r.Name == route).Query(new ReadRequest(_db, new TenantId("acme"), values, query ?? [],
             UnixNanos.FromDateTimeOffset(_clock.GetUtcNow())), default);
 
+    /// <summary>The journal's STATE_TRANSITION entries of one simulation, as engine:state_to in journal order.</summary>
+    private async Task<List<string>> TransitionsAsync(string simulationId)
+    {
+        await using var tx = await TenantTransaction.BeginAsync(_db.Owner, "acme");
+        await using var cmd = tx.Command("""
+            SELECT engine, payload::jsonb->>'state_to' FROM selene.journal WHERE tenant_id = 'acme' AND payload::jsonb->>'simulation_id' = $1 AND event_type = 'STATE_TRANSITION'
+            ORDER BY seq
+            """);
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = simulationId });
+        var transitions = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(default);
+        while (await r.ReadAsync(default)) transitions.Add($"{r.GetString(0)}:{r.GetString(1)}");
+        return transitions;
+    }
+
     private OutboxWorker Worker() => new(_db, _executor, _clock, new OutboxWorkerOptions("w1", 16, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1)),
         OnbModule.Module.Handoffs);
 
@@ -309,18 +324,9 @@ public sealed class OnbModuleTests : IAsyncLifetime
             Assert.DoesNotContain(done.ApiKey!, text, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
         });
-        await using (var tx = await TenantTransaction.BeginAsync(_db.Owner, "acme"))
-        {
-            await using var cmd = tx.Command("""
-                SELECT engine, payload::jsonb->>'state_to' FROM selene.journal WHERE tenant_id = 'acme' AND payload::jsonb->>'simulation_id' = $1 AND event_type = 'STATE_TRANSITION'
-                ORDER BY seq
-                """);
-            cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = OnbSimulations.CompleteCommit });
-            var transitions = new List<string>();
-            await using (var r = await cmd.ExecuteReaderAsync(default))
-                while (await r.ReadAsync(default)) transitions.Add($"{r.GetString(0)}:{r.GetString(1)}");
-            Assert.Equal(["PH1.ONB:COMPLETE", "PH1.LINK:CONSUMED", "PH1.LINK:COMMITTED"], transitions);
-        }
+        Assert.Equal(["PH1.ONB:ACCESS_INSTANCE_CREATED", $"{Selene.Engines.Access.AccessReasons.EngineId}:ACTIVE"],
+            await TransitionsAsync(OnbSimulations.AccessInstanceCreateCommit));
+        Assert.Equal(["PH1.ONB:COMPLETE", "PH1.LINK:CONSUMED", "PH1.LINK:COMMITTED"], await TransitionsAsync(OnbSimulations.CompleteCommit));
 
         // The page shows the end on the device; the link refuses any other device.
         var later = await OnbInvitee.EnterAsync(_executor, _db, secret, "phone-1", default);
