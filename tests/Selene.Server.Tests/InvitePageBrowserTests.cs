@@ -137,6 +137,13 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         return read.Json["invite"]!;
     }
 
+    private async Task<string> SessionIdAsync(string tokenId)
+    {
+        var read = await _api.GetAsync(_key, $"/v1/invites/{tokenId}");
+        AssertSuccess(read, "QUERY_OK");
+        return read.Json["onboarding_session_id"]!.GetValue<string>();
+    }
+
     /// <summary>Waits (auto-waiting, no sleep) until <paramref name="page"/> shows <paramref name="state"/>.</summary>
     private static async Task ExpectStateAsync(IPage page, string state) =>
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", state);
@@ -155,8 +162,9 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         page.Console += (_, m) => { if (m.Text.Contains("Content Security Policy", StringComparison.Ordinal)) violations.Add(m.Text); };
 
         await page.GotoAsync(path);
-        await ExpectStateAsync(page, "ACTIVATED");
-        await Expect(page.Locator("#reason-code")).ToHaveTextAsync("LINK_OK_OPEN_ACTIVATE");
+        await ExpectStateAsync(page, "ONBOARDING");
+        await Expect(page.Locator("#reason-code")).ToHaveTextAsync("ONB_OK_SESSION_START_DRAFT");
+        await Expect(page.Locator("#prompt")).ToHaveTextAsync("Bike?");
         var id = await page.EvaluateAsync<string>("() => localStorage.getItem('selene.device')");
         Assert.Matches(DeviceId(), id);
         Assert.Contains(await device.CookiesAsync(), c => c.Name == "selene_device" && c.Value == id && c.SameSite == SameSiteAttribute.Strict);
@@ -167,11 +175,14 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         // The device id itself is stored nowhere: only hashes of it reach LINK.
         Assert.DoesNotContain(id, await DatabaseTextAsync(), StringComparison.Ordinal);
 
-        // A refresh resumes on the same device; so does the page's own form (POST, then 303 back to the page).
+        // A refresh resumes at the same question on the same device; so does the page's own form (POST, then 303 back to
+        // the page, which goes on at the next step: the start date was prefilled, so the terms).
         await page.ReloadAsync();
-        await ExpectStateAsync(page, "ACTIVATED");
-        await page.Locator("#refresh").ClickAsync();
-        await ExpectStateAsync(page, "ACTIVATED");
+        await ExpectStateAsync(page, "ONBOARDING");
+        await Expect(page.Locator("#prompt")).ToHaveTextAsync("Bike?");
+        await page.Locator("#answer").FillAsync("yes");
+        await page.Locator("button[type=submit]").ClickAsync();
+        await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-step", "Terms");
         Assert.Equal(path, new Uri(page.Url).AbsolutePath);
         Assert.Equal(id, await page.EvaluateAsync<string>("() => localStorage.getItem('selene.device')"));
         invite = await InviteReadAsync(tokenId);
@@ -187,12 +198,12 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         await using var device = await browser.NewDeviceAsync(_address);
         var page = await device.NewPageAsync();
         await page.GotoAsync(path);
-        await ExpectStateAsync(page, "ACTIVATED");
+        await ExpectStateAsync(page, "ONBOARDING");
         var id = await page.EvaluateAsync<string>("() => localStorage.getItem('selene.device')");
 
         await device.ClearCookiesAsync();
         await page.ReloadAsync();
-        await ExpectStateAsync(page, "ACTIVATED");
+        await ExpectStateAsync(page, "ONBOARDING");
         Assert.Contains(await device.CookiesAsync(), c => c.Name == "selene_device" && c.Value == id);
         Assert.Equal(0, (await InviteReadAsync(tokenId))["forward_block_count"]!.GetValue<int>());
     }
@@ -216,7 +227,7 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         await using var first = await browser.NewDeviceAsync(_address);
         var mine = await first.NewPageAsync();
         await mine.GotoAsync(path);
-        await ExpectStateAsync(mine, "ACTIVATED");
+        await ExpectStateAsync(mine, "ONBOARDING");
         var bound = (await InviteReadAsync(tokenId))["bound_device_fingerprint_hash"]!.GetValue<string>();
 
         await using var second = await browser.NewDeviceAsync(_address);
@@ -230,7 +241,7 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         Assert.Equal(0, await theirs.Locator("form").CountAsync());
 
         await mine.ReloadAsync();
-        await ExpectStateAsync(mine, "ACTIVATED");
+        await ExpectStateAsync(mine, "ONBOARDING");
         var invite = await InviteReadAsync(tokenId);
         Assert.Equal(("ACTIVATED", bound, 1), (invite["status"]!.GetValue<string>(), invite["bound_device_fingerprint_hash"]!.GetValue<string>(),
             invite["forward_block_count"]!.GetValue<int>()));
@@ -253,7 +264,7 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         await page.ReloadAsync();
         await ExpectStateAsync(page, "EXPIRED");
         await page.GotoAsync(newPath);
-        await ExpectStateAsync(page, "ACTIVATED");
+        await ExpectStateAsync(page, "ONBOARDING");
     }
 
     [Fact]
@@ -313,9 +324,9 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         };
         var withDevice = new HttpRequestMessage(HttpMethod.Get, path);
         withDevice.Headers.Add("Cookie", $"selene_device={device}");
-        responses.Add(await http.SendAsync(withDevice));           // activated
+        responses.Add(await http.SendAsync(withDevice));           // activated: the session's first step
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.OK], responses.Select(r => r.StatusCode));
-        Assert.Equal(["INVITE_PAGE_DEVICE_PENDING", "LINK_REFUSE_NOT_FOUND", "LINK_OK_OPEN_ACTIVATE"],
+        Assert.Equal(["INVITE_PAGE_DEVICE_PENDING", "LINK_REFUSE_NOT_FOUND", "ONB_OK_SESSION_START_DRAFT"],
             responses.Select(r => r.Headers.GetValues("X-Reason-Code").Single()));
         foreach (var response in responses) AssertPageHeaders(response);
         var nonces = responses.Select(r => Regex.Match(r.Headers.GetValues("Content-Security-Policy").Single(), "nonce-([^']+)").Groups[1].Value).ToHashSet();
@@ -323,34 +334,60 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         foreach (var response in responses) response.Dispose();
     }
 
+    /// <summary>
+    /// A digest of the tenant's engine state: every table but the records a decision leaves (journal, decided turns) and
+    /// the executor's bookkeeping (idempotency records, quota usage, the outbox). Those are left out because the shared
+    /// server's worker hands each activation to ONB at a moment of its own: the session exists already, so that handoff
+    /// is a resume that changes no state but leaves its records.
+    /// </summary>
+    private async Task<Dictionary<string, string>> StateDigestsAsync() =>
+        (await f.TenantDigestsAsync(_tenant)).Where(d => !SimulationFuzzTests.RecordTables.Contains(d.Key) && d.Key is not ("idempotency_keys" or "gov_quota_usage" or "outbox"))
+            .ToDictionary(d => d.Key, d => d.Value, StringComparer.Ordinal);
+
+    /// <summary>GETs the page as <paramref name="device"/> (its cookie, no redirects followed): the status, the reason code and the HTML.</summary>
+    private static async Task<(HttpStatusCode Status, string Reason, string Html)> GetPageAsync(HttpClient http, string path, string device)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", $"selene_device={device}");
+        using var response = await http.SendAsync(request);
+        return (response.StatusCode, response.Headers.GetValues("X-Reason-Code").Single(), await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The value of a hidden form field of a rendered page.</summary>
+    private static string Hidden(string html, string name) => Regex.Match(html, $"name=\"{name}\" value=\"([^\"]+)\"").Groups[1].Value;
+
+    /// <summary>POSTs a form as <paramref name="cookieDevice"/> (none: no cookie, as a cross-site form sends).</summary>
+    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient http, string path, string? cookieDevice, Dictionary<string, string> fields, string? mediaType = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
+        if (mediaType is not null) request.Content = new StringContent(string.Join("&", fields.Select(p => p.Key + "=" + p.Value)), System.Text.Encoding.UTF8, mediaType);
+        if (cookieDevice is not null) request.Headers.Add("Cookie", $"selene_device={cookieDevice}");
+        return await http.SendAsync(request);
+    }
+
     [Fact]
-    public async Task Post_WithoutThisBrowsersDeviceOrFormToken_IsRefused_AndChangesNothing()
+    public async Task Post_WithoutThisBrowsersDeviceOrFormToken_OrMalformed_IsRefused_AndChangesNothing()
     {
         var (tokenId, path) = await InviteAsync();
         using var http = Http();
         var device = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var get = new HttpRequestMessage(HttpMethod.Get, path);
-        get.Headers.Add("Cookie", $"selene_device={device}");
-        using var opened = await http.SendAsync(get);
-        var token = Regex.Match(await opened.Content.ReadAsStringAsync(), "name=\"form_token\" value=\"([^\"]+)\"").Groups[1].Value;
+        var (_, _, html) = await GetPageAsync(http, path, device);
+        var token = Hidden(html, "form_token");
         Assert.NotEmpty(token);
-        var before = await f.TenantDigestsAsync(_tenant);
-
-        async Task<HttpResponseMessage> PostAsync(string? cookieDevice, Dictionary<string, string> fields, string? mediaType = null)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
-            if (mediaType is not null) request.Content = new StringContent(string.Join("&", fields.Select(p => p.Key + "=" + p.Value)), System.Text.Encoding.UTF8, mediaType);
-            if (cookieDevice is not null) request.Headers.Add("Cookie", $"selene_device={cookieDevice}");
-            return await http.SendAsync(request);
-        }
+        var before = await StateDigestsAsync();
+        Task<HttpResponseMessage> PostAsync(string? cookieDevice, Dictionary<string, string> fields, string? mediaType = null) =>
+            PostFormAsync(http, path, cookieDevice, fields, mediaType);
+        Dictionary<string, string> Answer(string? formToken) => formToken is null
+            ? new() { ["step"] = "answer", ["request_id"] = "r-1", ["field_key"] = "bike", ["value"] = "yes" }
+            : new() { ["step"] = "answer", ["request_id"] = "r-1", ["field_key"] = "bike", ["value"] = "yes", ["form_token"] = formToken };
 
         var other = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var refused = new[]
         {
-            await PostAsync(null, new() { ["step"] = "refresh", ["form_token"] = token }),            // a cross-site form: no SameSite=Strict cookie
-            await PostAsync(device, new() { ["step"] = "refresh" }),                                  // no form token
-            await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token + "x" }),    // a forged one
-            await PostAsync(other, new() { ["step"] = "refresh", ["form_token"] = token }),           // another device's
+            await PostAsync(null, Answer(token)),           // a cross-site form: no SameSite=Strict cookie
+            await PostAsync(device, Answer(null)),          // no form token
+            await PostAsync(device, Answer(token + "x")),   // a forged one
+            await PostAsync(other, Answer(token)),          // another device's
         };
         foreach (var response in refused)
         {
@@ -365,7 +402,24 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         Assert.Equal((HttpStatusCode.BadRequest, "INPUT_SCHEMA_INVALID"), (many.StatusCode, many.Headers.GetValues("X-Reason-Code").Single()));
         using var large = await PostAsync(device, new() { ["step"] = "refresh", ["form_token"] = token, ["pad"] = new string('x', 70 * 1024) });
         Assert.Equal((HttpStatusCode.RequestEntityTooLarge, "INPUT_PAYLOAD_TOO_LARGE"), (large.StatusCode, large.Headers.GetValues("X-Reason-Code").Single()));
-        Assert.Equal(before, await f.TenantDigestsAsync(_tenant));
+        // This device's own form token, but a form the page never renders: 400, nothing runs.
+        var malformed = new (Dictionary<string, string> Fields, string Reason)[]
+        {
+            (new() { ["form_token"] = token, ["request_id"] = "r-2" }, "INPUT_SCHEMA_INVALID"),                                         // no step
+            (new() { ["form_token"] = token, ["step"] = "photo", ["request_id"] = "r-2" }, "INPUT_SCHEMA_INVALID"),                     // not a step of the page
+            (new() { ["form_token"] = token, ["step"] = "answer", ["field_key"] = "bike", ["value"] = "yes" }, "INPUT_FIELD_INVALID"),   // no request id
+            (new() { ["form_token"] = token, ["step"] = "answer", ["request_id"] = "a b", ["field_key"] = "bike", ["value"] = "yes" }, "INPUT_FIELD_INVALID"),
+            (new() { ["form_token"] = token, ["step"] = "answer", ["request_id"] = "r-2", ["field_key"] = "bike" }, "INPUT_SCHEMA_INVALID"), // no value
+            (new() { ["form_token"] = token, ["step"] = "terms", ["request_id"] = "r-2", ["accepted"] = "yes", ["terms_version_id"] = "selene-terms-v1" }, "INPUT_FIELD_INVALID"),
+            (new() { ["form_token"] = token, ["step"] = "terms", ["request_id"] = "r-2", ["accepted"] = "true", ["terms_version_id"] = "other-terms" }, "INPUT_FIELD_INVALID"),
+        };
+        foreach (var (fields, reason) in malformed)
+        {
+            using var response = await PostAsync(device, fields);
+            Assert.Equal((HttpStatusCode.BadRequest, reason), (response.StatusCode, response.Headers.GetValues("X-Reason-Code").Single()));
+            AssertPageHeaders(response);
+        }
+        Assert.Equal(before, await StateDigestsAsync());
         Assert.Equal(0, (await InviteReadAsync(tokenId))["forward_block_count"]!.GetValue<int>());
 
         // The page's own form from this device goes through: 303 back to the page (a reload never re-posts).
@@ -373,5 +427,84 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         Assert.Equal(HttpStatusCode.SeeOther, accepted.StatusCode);
         Assert.Equal(path, accepted.Headers.Location!.OriginalString);
         foreach (var response in refused) response.Dispose();
+    }
+
+    [Fact]
+    public async Task Answer_PostedTwiceWithOneRequestId_IsOneExecution_AndARefusedOneKeepsTheTypedValue_AndChangesNothing()
+    {
+        var (_, path) = await InviteAsync();
+        using var http = Http();
+        var device = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var (_, _, html) = await GetPageAsync(http, path, device);
+        var (token, requestId) = (Hidden(html, "form_token"), Hidden(html, "request_id"));
+        Assert.Equal("bike", Hidden(html, "field_key"));
+        var before = await StateDigestsAsync();
+
+        // An ENUM answer must be one token: refused with its code's status, the page again with the error beside the
+        // field, the typed value kept and a new request id (so the corrected answer is a new execution); nothing changed.
+        using (var bad = await PostFormAsync(http, path, device, new() { ["form_token"] = token, ["step"] = "answer", ["request_id"] = requestId,
+                   ["field_key"] = "bike", ["value"] = "my own <bike>" }))
+        {
+            Assert.Equal((HttpStatusCode.BadRequest, "ONB_ANSWER_INVALID"), (bad.StatusCode, bad.Headers.GetValues("X-Reason-Code").Single()));
+            AssertPageHeaders(bad);
+            var page = await bad.Content.ReadAsStringAsync();
+            Assert.Contains("id=\"answer-error\" role=\"alert\" data-reason=\"ONB_ANSWER_INVALID\"", page, StringComparison.Ordinal);
+            Assert.Contains("value=\"my own &lt;bike&gt;\"", page, StringComparison.Ordinal);
+            Assert.NotEqual(requestId, Hidden(page, "request_id"));
+            requestId = Hidden(page, "request_id");
+        }
+        Assert.Equal(before, await StateDigestsAsync());
+
+        var answer = new Dictionary<string, string> { ["form_token"] = token, ["step"] = "answer", ["request_id"] = requestId, ["field_key"] = "bike", ["value"] = "yes" };
+        using (var first = await PostFormAsync(http, path, device, answer))
+            Assert.Equal((HttpStatusCode.SeeOther, path), (first.StatusCode, first.Headers.Location!.OriginalString));
+        var once = await StateDigestsAsync();
+        Assert.NotEqual(before, once);
+        using (var again = await PostFormAsync(http, path, device, answer))
+            Assert.Equal((HttpStatusCode.SeeOther, path), (again.StatusCode, again.Headers.Location!.OriginalString));
+        Assert.Equal(once, await StateDigestsAsync());
+        var (status, reason, next) = await GetPageAsync(http, path, device);
+        Assert.Equal((HttpStatusCode.OK, "ONB_OK_DRAFT_UPDATE_COMMIT"), (status, reason));
+        Assert.Contains("data-step=\"Terms\"", next, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Completion_AnswersTheKeyInThePostItself_Once_AndNeitherARepeatNorAReloadShowsIt()
+    {
+        var (tokenId, path) = await InviteAsync();
+        using var http = Http();
+        var device = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        async Task<HttpResponseMessage> StepAsync(string step, params (string Key, string Value)[] extra)
+        {
+            var (_, _, html) = await GetPageAsync(http, path, device);
+            var fields = new Dictionary<string, string> { ["form_token"] = Hidden(html, "form_token"), ["step"] = step, ["request_id"] = Hidden(html, "request_id") };
+            foreach (var (key, value) in extra) fields[key] = value;
+            return await PostFormAsync(http, path, device, fields);
+        }
+        foreach (var step in new Func<Task<HttpResponseMessage>>[] { () => StepAsync("answer", ("field_key", "bike"), ("value", "no")),
+                     () => StepAsync("terms", ("accepted", "true"), ("terms_version_id", "selene-terms-v1")), () => StepAsync("device") })
+        {
+            using var response = await step();
+            Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        }
+        var (_, _, finish) = await GetPageAsync(http, path, device);
+        var complete = new Dictionary<string, string> { ["form_token"] = Hidden(finish, "form_token"), ["step"] = "complete", ["request_id"] = Hidden(finish, "request_id") };
+
+        using var done = await PostFormAsync(http, path, device, complete);
+        Assert.Equal((HttpStatusCode.OK, "ONB_OK_COMPLETE_COMMIT"), (done.StatusCode, done.Headers.GetValues("X-Reason-Code").Single()));
+        AssertPageHeaders(done);   // no-store: the key is in no cache
+        var key = Regex.Match(await done.Content.ReadAsStringAsync(), "<code class=\"key\" id=\"api-key\">([^<]+)</code>").Groups[1].Value;
+        Assert.NotEmpty(key);
+        var user = (await _api.GetAsync(_key, $"/v1/onboarding-sessions/{await SessionIdAsync(tokenId)}")).Json["session"]!["user_id"]!.GetValue<string>();
+        AssertSuccess(await _api.GetAsync(key, $"/v1/access/instances/{user}"), "QUERY_OK");
+
+        // A second submit of the same form (one execution) and a reload: the completed page, without the key.
+        using var repeated = await PostFormAsync(http, path, device, complete);
+        Assert.Equal((HttpStatusCode.SeeOther, path), (repeated.StatusCode, repeated.Headers.Location!.OriginalString));
+        var (status, _, reloaded) = await GetPageAsync(http, path, device);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("data-state=\"COMPLETE\"", reloaded, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, reloaded, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"api-key\"", reloaded, StringComparison.Ordinal);
     }
 }

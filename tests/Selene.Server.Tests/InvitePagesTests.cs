@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.Http;
 using Selene.Engines.Onb;
+using Selene.Runtime.Onb;
 using Selene.Server.Invite;
 
 namespace Selene.Server.Tests;
@@ -29,7 +30,7 @@ public class InvitePagesTests
         documents ? [OnbGate.PhotoEvidenceCapture, OnbGate.SenderConfirmation] : [], status,
         null, null, null, null, null, false, null, null, null, null, null, "ONB_OK_SESSION_START_DRAFT", 1, 1, 1);
 
-    private static InvitePage Render(OnbSession s, string? terms = null, InviteFieldError? error = null, string? value = null) =>
+    private static InvitePage Render(OnbSession s, string? terms = null, InviteeFieldError? error = null, string? value = null) =>
         InvitePages.Onboarding(s, OnbDecider.View(s), Form, terms, error, value);
 
     [Theory]
@@ -67,7 +68,7 @@ public class InvitePagesTests
     public void AdministratorText_IsEncoded_NeverMarkup()
     {
         var hostile = new OnbQuestion("f\"><b>", OnbFieldType.String, "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", false);
-        var page = Render(Session([hostile]), error: new InviteFieldError("f\"><b>", OnbReasons.OnbAnswerInvalid, "<i>bad</i>"), value: "\"><script>x</script>");
+        var page = Render(Session([hostile]), error: new InviteeFieldError("f\"><b>", OnbReasons.OnbAnswerInvalid.Name, "<i>bad</i>"), value: "\"><script>x</script>");
         Assert.DoesNotContain("<script>", page.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("<img", page.Body, StringComparison.Ordinal);
         Assert.DoesNotContain("<b>", page.Body, StringComparison.Ordinal);
@@ -87,7 +88,7 @@ public class InvitePagesTests
     [Fact]
     public void RefusedAnswer_IsShownNextToItsField_WithTheValueToCorrect()
     {
-        var page = Render(Session(), error: new InviteFieldError("first_name", OnbReasons.OnbAnswerInvalid, "an answer is 1..256 printable characters"), value: "  ");
+        var page = Render(Session(), error: new InviteeFieldError("first_name", OnbReasons.OnbAnswerInvalid.Name, "an answer is 1..256 printable characters"), value: "  ");
         var error = page.Body.IndexOf("id=\"answer-error\"", StringComparison.Ordinal);
         var input = page.Body.IndexOf("<input id=\"answer\"", StringComparison.Ordinal);
         Assert.True(error > page.Body.IndexOf("id=\"prompt\"", StringComparison.Ordinal) && error < input, page.Body);
@@ -95,9 +96,32 @@ public class InvitePagesTests
         Assert.Contains("aria-invalid=\"true\"", page.Body, StringComparison.Ordinal);
         Assert.Contains("value=\"  \"", page.Body, StringComparison.Ordinal);
         // An error of another field is not shown against this one.
-        var other = Render(Session(), error: new InviteFieldError("hours", OnbReasons.OnbAnswerInvalid, "a whole number"), value: "x");
+        var other = Render(Session(), error: new InviteeFieldError("hours", OnbReasons.OnbAnswerInvalid.Name, "a whole number"), value: "x");
         Assert.DoesNotContain("answer-error", other.Body, StringComparison.Ordinal);
         Assert.Contains("value=\"\"", other.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RefusedStep_OrAnAnswerFromAnOutdatedPage_IsShownAboveTheStep()
+    {
+        // An answer to a field that is no longer the question shown (another tab answered it): above the question, not beside it.
+        var stale = Render(Session(known: [KeyValuePair.Create("first_name", "Dana")]),
+            error: new InviteeFieldError("first_name", OnbReasons.OnbAnswerInvalid.Name, "<no longer asked>"), value: "Dan");
+        Assert.Contains("<p class=\"error\" id=\"step-error\" role=\"alert\" data-reason=\"ONB_ANSWER_INVALID\">That did not go through: &lt;no longer asked&gt;</p>",
+            stale.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("answer-error", stale.Body, StringComparison.Ordinal);
+        Assert.Contains("Start date?", stale.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("value=\"Dan\"", stale.Body, StringComparison.Ordinal);
+        // A refused finish (ACCESS refused the invitee's instance): above the Finish step, whose form stays.
+        var all = Questions.Select(q => KeyValuePair.Create(q.FieldKey, "x")).ToArray();
+        var finish = Render(Session(known: all, status: OnbStatus.PrimaryDeviceConfirmed),
+            error: new InviteeFieldError("complete", OnbReasons.OnbAccessInstanceRefused.Name, "ACCESS refused"));
+        var error = finish.Body.IndexOf("id=\"step-error\"", StringComparison.Ordinal);
+        Assert.True(error > finish.Body.IndexOf("id=\"steps\"", StringComparison.Ordinal) && error < finish.Body.IndexOf("<form", StringComparison.Ordinal), finish.Body);
+        Assert.Contains("data-reason=\"ONB_ACCESS_INSTANCE_REFUSED\"", finish.Body, StringComparison.Ordinal);
+        Assert.Contains("name=\"step\" value=\"complete\"", finish.Body, StringComparison.Ordinal);
+        // Without an error there is no error paragraph at all.
+        Assert.DoesNotContain("class=\"error\"", Render(Session(known: all, status: OnbStatus.PrimaryDeviceConfirmed)).Body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -58,8 +58,12 @@ public sealed record InviteePage(InviteeOutcome Outcome, ReasonCode Reason, stri
 /// </summary>
 public static class OnbInvitee
 {
-    /// <summary>The device fingerprint a page's device id stands for (LINK keeps only its hash).</summary>
-    public static string FingerprintOf(string deviceId) => "web:" + deviceId;
+    /// <summary>
+    /// The device fingerprint a page's device id stands for: <c>web:</c> + SHA-256 of the id. The one derivation of the
+    /// page's device (the page never opens a link itself). LINK keeps only a hash of the fingerprint, and whatever holds
+    /// the fingerprint itself holds a hash of the id: the id the browser presents is stored and journaled nowhere.
+    /// </summary>
+    public static string FingerprintOf(string deviceId) => "web:" + Hashing.Sha256Hex("device|" + deviceId);
 
     /// <summary>Opens the link on this device if needed and starts or resumes the session.</summary>
     public static async Task<InviteePage> EnterAsync(SimulationExecutor executor, SeleneDatabase db, string secret, string deviceId, CancellationToken ct) =>

@@ -1,14 +1,15 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Selene.Engines.Link;
+using Selene.Engines.Onb;
 using Selene.Postgres;
 using Selene.Runtime;
 using Selene.Runtime.Link;
+using Selene.Runtime.Onb;
 
 namespace Selene.Server.Invite;
 
@@ -80,46 +81,49 @@ public static partial class InvitePageEndpoints
     private static string? DeviceOf(HttpRequest request) =>
         request.Cookies.TryGetValue(InvitePages.DeviceCookie, out var id) && IsDeviceId(id) ? id : null;
 
-    private static async Task<IResult> GetAsync(HttpContext context, string secret, SimulationExecutor executor, SeleneDatabase db, TimeProvider clock)
+    /// <summary>A fresh form for a rendered page: its own path, the form token of this secret and device, a new request id.</summary>
+    private static InviteForm NewForm(string secret, string device) =>
+        new(LinkModule.InvitePathPrefix + secret, FormToken(secret, device), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+
+    /// <summary>
+    /// Opens the link on this browser if needed and starts or resumes its onboarding session (<see cref="OnbInvitee.EnterAsync"/>):
+    /// the page shows where the invitee stands, so a refresh resumes at the same question.
+    /// </summary>
+    private static async Task<IResult> GetAsync(HttpContext context, string secret, SimulationExecutor executor, SeleneDatabase db)
     {
         if (!LinkKey.IsWellFormedSecret(secret)) return Html(context, InvitePages.NotFound());
         if (DeviceOf(context.Request) is not { } device) return Html(context, InvitePages.DevicePending());
-        var form = new InviteForm(LinkModule.InvitePathPrefix + secret, FormToken(secret, device), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-        return Html(context, await OpenAsync(executor, db, clock, secret, device, form, context.RequestAborted));
+        var entered = await OnbInvitee.EnterAsync(executor, db, secret, device, context.RequestAborted);
+        return Html(context, Render(entered, NewForm(secret, device)));
     }
 
     /// <summary>
-    /// Opens the link on this browser (LINK_INVITE_OPEN_ACTIVATE_COMMIT through <see cref="LinkModule.OpenAsync"/>, platform
-    /// WEB) and renders the outcome. The device id itself is not sent to LINK: the fingerprint and app instance are
-    /// hashes of it, so neither storage nor the journal holds the id that the browser presents.
+    /// The page of an entry's outcome: the link's states (not found, forwarded, expired, withdrawn, used), else the session
+    /// at its next step (or its end). A link used on another device says it was used; what the entry could not show (the
+    /// session could not start: storage, or the inviter's authority) is the "try again later" page with its code.
     /// </summary>
-    private static async Task<InvitePage> OpenAsync(SimulationExecutor executor, SeleneDatabase db, TimeProvider clock, string secret, string device, InviteForm form, CancellationToken ct)
+    private static InvitePage Render(InviteePage entry, InviteForm form, string? rejectedValue = null) => entry switch
     {
-        var open = new InviteOpen("web:" + Hashing.Sha256Hex("device|" + device), AppPlatform.Web, "web_" + Hashing.ShortHash(16, "app", device),
-            Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), UnixNanos.FromDateTimeOffset(clock.GetUtcNow()).Value);
-        var result = await LinkModule.OpenAsync(executor, db, secret, open, ct);
-        if (!result.Succeeded)
-        {
-            return result.Reason switch
-            {
-                var r when r == LinkReasons.LinkRefuseNotFound => InvitePages.NotFound(),
-                var r when r == LinkReasons.LinkTokenExpired => InvitePages.Expired(r),
-                var r when r == LinkReasons.LinkTokenRevoked => InvitePages.Revoked(r),
-                var r when r == LinkReasons.LinkTokenConsumed => InvitePages.Consumed(r),
-                var r => InvitePages.Unavailable(r),
-            };
-        }
-        var status = JsonNode.Parse(result.Body!)?["activation_status"]?.GetValue<string>();
-        return status == "BLOCKED" ? InvitePages.Blocked() : InvitePages.Activated(form);
-    }
+        { Outcome: InviteeOutcome.NotFound } => InvitePages.NotFound(),
+        { Outcome: InviteeOutcome.Expired } => InvitePages.Expired(entry.Reason),
+        { Outcome: InviteeOutcome.Revoked } => InvitePages.Revoked(entry.Reason),
+        { Outcome: InviteeOutcome.Blocked } when entry.Reason == LinkReasons.LinkTokenConsumed => InvitePages.Consumed(entry.Reason),
+        { Outcome: InviteeOutcome.Blocked } => InvitePages.Blocked(),
+        { Outcome: InviteeOutcome.Active or InviteeOutcome.Completed or InviteeOutcome.Declined or InviteeOutcome.Rejected, Session: { } session, View: { } view } =>
+            InvitePages.Onboarding(session, view, form, entry.TermsVersionId, entry.FieldError, rejectedValue),
+        _ => InvitePages.Unavailable(entry.Reason),
+    };
 
     /// <summary>
     /// A step's form. Only this browser's own pages can post: the device cookie is SameSite=Strict (a cross-site form
-    /// sends none) and the form token must match this secret and device. A refused POST changes nothing. Until the
-    /// onboarding session is wired to the page no step runs here: an accepted POST is answered with the page as it
-    /// stands (303 to GET, so a reload never re-posts).
+    /// sends none) and the form token must match this secret and device; a malformed form is 400. A refused POST changes
+    /// nothing. The step runs through <see cref="OnbInvitee"/> keyed by the form's request id, so a double submit is one
+    /// execution. An accepted step answers 303 to the page (a reload never re-posts), except the completion that mints
+    /// the invitee's key: its page is the answer itself (no-store like every page), because the key exists only in that
+    /// answer. A refused step answers its code's status with the page and the error: next to the field (with the typed
+    /// value) for an answer, above the step otherwise.
     /// </summary>
-    private static async Task<IResult> PostAsync(HttpContext context, string secret, ServerOptions options)
+    private static async Task<IResult> PostAsync(HttpContext context, string secret, ServerOptions options, SimulationExecutor executor, SeleneDatabase db)
     {
         if (!LinkKey.IsWellFormedSecret(secret)) return Html(context, InvitePages.NotFound());
         var request = context.Request;
@@ -136,16 +140,58 @@ public static partial class InvitePageEndpoints
             // Past the form reader's limits (more than 1024 fields, an over-long key): input, never a 500.
             return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
         }
-        if (DeviceOf(request) is not { } device || form["form_token"].Count != 1 ||
-            !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(form["form_token"].ToString()), Encoding.ASCII.GetBytes(FormToken(secret, device))))
+        if (DeviceOf(request) is not { } device || One(form, "form_token") is not { } token ||
+            !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token), Encoding.ASCII.GetBytes(FormToken(secret, device))))
             return Html(context, InvitePages.FormRefused(ReasonCodes.InvitePageFormRefused));
-        // The steps of the onboarding session are dispatched here once it is wired; "refresh" (and any step until then) shows the page again.
+        if (One(form, "step") is not { } step) return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
+        if (step == "refresh") return SeeOther(context, secret);
+        if (One(form, "request_id") is not { } requestId || !IdRules.IsValidIdempotencyKey(requestId))
+            return Html(context, InvitePages.FormRefused(ReasonCodes.InputFieldInvalid));
+
+        var ct = context.RequestAborted;
+        string? typed = null;
+        InviteePage entry;
+        switch (step)
+        {
+            case "answer":
+                if (One(form, "field_key") is not { } field || One(form, "value") is not { } value)
+                    return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
+                typed = value;
+                entry = await OnbInvitee.AnswerAsync(executor, db, secret, device, field, value, requestId, ct);
+                break;
+            case "terms":
+                // The invitee accepts or declines the terms the page showed: a form naming other terms records nothing.
+                if (One(form, "accepted") is not ("true" or "false") || One(form, "terms_version_id") != OnbModule.TermsVersion)
+                    return Html(context, InvitePages.FormRefused(ReasonCodes.InputFieldInvalid));
+                entry = await OnbInvitee.TermsAsync(executor, db, secret, device, One(form, "accepted") == "true", requestId, ct);
+                break;
+            case "device":
+                entry = await OnbInvitee.DeviceAsync(executor, db, secret, device, OnbProofType.Passcode, requestId, ct);
+                break;
+            case "complete":
+                entry = await OnbInvitee.CompleteAsync(executor, db, secret, device, requestId, ct);
+                if (entry is { ApiKey: { } key, Session: { } done }) return Html(context, InvitePages.Completed(done, key));
+                break;
+            default:
+                return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
+        }
+        if (entry.Outcome != InviteeOutcome.Active || entry.Reason.Kind == ReasonKind.Success) return SeeOther(context, secret);
+        var error = entry.FieldError ?? new InviteeFieldError(step, entry.Reason.Name, entry.Detail ?? entry.Reason.Name);
+        var page = Render(entry with { FieldError = error }, NewForm(secret, device), typed);
+        return Html(context, page with { Status = Problems.StatusFor(entry.Reason), Reason = entry.Reason });
+    }
+
+    /// <summary>The one value of a form field; null when it is missing or given more than once.</summary>
+    private static string? One(IFormCollection form, string name) => form[name].Count == 1 ? form[name].ToString() : null;
+
+    private static IResult SeeOther(HttpContext context, string secret)
+    {
         SecurityHeaders(context.Response, Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
-        return new SeeOther(LinkModule.InvitePathPrefix + secret);
+        return new SeeOtherResult(LinkModule.InvitePathPrefix + secret);
     }
 
     /// <summary>303 See Other: after a form POST the browser GETs the page (a reload never re-posts).</summary>
-    private sealed class SeeOther(string location) : IResult
+    private sealed class SeeOtherResult(string location) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Selene.Engines.Link;
 using Selene.Engines.Onb;
+using Selene.Runtime.Onb;
 
 namespace Selene.Server.Invite;
 
@@ -17,9 +18,6 @@ public sealed record InvitePage(int Status, ReasonCode Reason, string Title, str
 /// POST against cross-site submission, and the request id that makes a double-submitted form one execution.
 /// </summary>
 public sealed record InviteForm(string Action, string FormToken, string RequestId);
-
-/// <summary>A refused answer, shown next to its field: the field, the reason code and the message for the invitee.</summary>
-public sealed record InviteFieldError(string FieldKey, ReasonCode Reason, string Message);
 
 /// <summary>
 /// The invitee's web page (issue 11, item 5), rendered as plain server-side HTML: pure functions from values to text,
@@ -59,8 +57,10 @@ public static class InvitePages
     /// The device script, on every page: the browser's device id lives in localStorage (made once from
     /// <c>crypto.getRandomValues</c>: 16 bytes, 32 hex characters) and travels in the SameSite=Strict cookie
     /// <see cref="DeviceCookie"/>, so every GET and form POST carries it. When the cookie is missing or differs, the script
-    /// sets it and reloads once; when cookies cannot be set it says so instead of looping. The copy button of the
-    /// completion page is wired here too (the CSP allows no inline handlers).
+    /// sets it and reloads once; when cookies cannot be set it says so instead of looping. A form is sent once: a second
+    /// click while the first is under way is dropped, because the browser shows only the last answer and the first
+    /// completion's answer carries the key that is never shown again (the request id makes a repeat one execution on the
+    /// server either way). The copy button of the completion page is wired here too (the CSP allows no inline handlers).
     /// </summary>
     private const string Script = """
         (function(){
@@ -77,6 +77,8 @@ public static class InvitePages
             if(cookie()===id){location.replace(location.href);return;}
             var note=document.getElementById('device-note');if(note)note.hidden=false;
           }
+          Array.prototype.forEach.call(document.forms,function(f){f.addEventListener('submit',function(e){
+            if(f.getAttribute('data-sent')){e.preventDefault();return;}f.setAttribute('data-sent','1');});});
           var copy=document.getElementById('copy-key');
           if(copy&&navigator.clipboard){copy.hidden=false;copy.addEventListener('click',function(){
             navigator.clipboard.writeText(document.getElementById('api-key').textContent).then(function(){copy.textContent='Copied';});});}
@@ -159,16 +161,7 @@ public static class InvitePages
         <p>Nothing was changed. Reload the invitation link and try again.</p>
         """);
 
-    /// <summary>
-    /// The link is ACTIVATED on this browser: the onboarding panel. Until the onboarding session is wired to the page it
-    /// says that the link is bound and the steps follow; the ONB wiring renders <see cref="Onboarding"/> in its place.
-    /// </summary>
-    public static InvitePage Activated(InviteForm form) => new(200, LinkReasons.LinkOkOpenActivate, "Your onboarding",
-        "<h1 id=\"state\" data-state=\"ACTIVATED\">Your onboarding</h1>" +
-        "<section id=\"onboarding\"><p>This browser is now the device for your invitation. Keep using it: the invitation works only here.</p>" +
-        "<p>Your onboarding questions will appear on this page.</p>" + Refresh(form) + "</section>");
-
-    /// <summary>The "check again" form of a page that waits (for the onboarding, for a document check): it shows the page anew.</summary>
+    /// <summary>The "check again" form of a page that waits (for a document check): it shows the page anew.</summary>
     private static string Refresh(InviteForm form) => FormOpen(form, "refresh") + "<button type=\"submit\" id=\"refresh\" class=\"secondary\">Check again</button></form>";
 
     /// <summary>The steps of an onboarding in the page's order (docs/decisions.md, "One order of steps").</summary>
@@ -253,15 +246,21 @@ public static class InvitePages
     /// refused answer and its error next to the field), the terms, the document check, the device, or finishing.
     /// </summary>
     /// <param name="termsVersionId">The terms the invitee accepts or declines (shown on the terms step).</param>
-    /// <param name="error">A refused answer's error, shown next to its field.</param>
+    /// <param name="error">
+    /// A refused step's error: next to the field when it is the refused answer to the question shown, else (another step,
+    /// or an answer from a page that was out of date) above the step, so no refusal goes unseen.
+    /// </param>
     /// <param name="rejectedValue">The refused answer, put back into the field so it can be corrected.</param>
     public static InvitePage Onboarding(OnbSession session, OnbView view, InviteForm form, string? termsVersionId = null,
-        InviteFieldError? error = null, string? rejectedValue = null)
+        InviteeFieldError? error = null, string? rejectedValue = null)
     {
         if (view.NextStep == OnbNextStep.Done) return Ended(session);
         var sb = new StringBuilder();
         sb.Append($"<h1 id=\"state\" data-state=\"ONBOARDING\" data-step=\"{view.NextStep}\">Your onboarding</h1>");
         sb.Append(Progress(session, view));
+        var invalid = error is not null && view.NextQuestion?.FieldKey == error.FieldKey;
+        if (error is not null && !invalid)
+            sb.Append($"<p class=\"error\" id=\"step-error\" role=\"alert\" data-reason=\"{E(error.Code)}\">That did not go through: {E(error.Message)}</p>");
         switch (view.NextStep)
         {
             case OnbNextStep.AskMissing when view.NextQuestion is { } q:
@@ -271,8 +270,7 @@ public static class InvitePages
                 sb.Append($"<input type=\"hidden\" name=\"field_key\" value=\"{E(q.FieldKey)}\">");
                 sb.Append($"<label for=\"answer\" id=\"prompt\">{E(q.PromptShort)}</label>");
                 if (!string.IsNullOrEmpty(q.PromptLong) && q.PromptLong != q.PromptShort) sb.Append($"<p class=\"hint\" id=\"prompt-long\">{E(q.PromptLong)}</p>");
-                var invalid = error is not null && error.FieldKey == q.FieldKey;
-                if (invalid) sb.Append($"<p class=\"error\" id=\"answer-error\" role=\"alert\" data-reason=\"{E(error!.Reason.Name)}\">{E(error.Message)}</p>");
+                if (invalid) sb.Append($"<p class=\"error\" id=\"answer-error\" role=\"alert\" data-reason=\"{E(error!.Code)}\">{E(error.Message)}</p>");
                 sb.Append(Input(q, invalid ? rejectedValue : null, invalid));
                 sb.Append($"<p class=\"hint\" id=\"answer-hint\">{E(Hint(q.FieldType))}</p>");
                 sb.Append("<button type=\"submit\">Next</button></form>");
