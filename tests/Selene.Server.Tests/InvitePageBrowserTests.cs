@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 using Selene.Postgres;
@@ -22,11 +20,9 @@ namespace Selene.Server.Tests;
 [Collection(SeleneServerCollection.Name)]
 public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private readonly CapturedLogs _logs = new();
-    private readonly List<string> _secrets = [];
+    private PageServer _server = null!;
+    private FakeTimeProvider _clock = null!;
     private SeleneDatabase _db = null!;
-    private WebApplicationHandle _server = null!;
     private SeleneApi _api = null!;
     private Uri _address = null!;
     private string _tenant = "";
@@ -35,53 +31,16 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
 
     public async Task InitializeAsync()
     {
-        (_tenant, _key) = await f.OwnTenantAsync("page");
-        _db = await SeleneDatabase.OpenAsync(new DatabaseOptions(null, f.DataDir));
-        _address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
-        // Logging as `selene serve` writes it (Warning and up), plus everything Selene's own categories log.
-        var app = SeleneApp.Build(_db, new ServerOptions(_address.ToString().TrimEnd('/'), Workers: false),
-            logging: b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Trace).AddFilter((category, level) =>
-                level >= LogLevel.Warning || (category ?? "").StartsWith("Selene", StringComparison.Ordinal)), clock: _clock);
-        await app.StartAsync();
-        _server = new WebApplicationHandle(app);
-        _api = new SeleneApi(_address);
+        _server = await PageServer.StartAsync(f, "page");
+        (_clock, _db, _api, _address, _tenant, _key) = (_server.Clock, _server.Db, _server.Api, _server.Address, _server.Tenant, _server.AdminKey);
         _position = await PositionAsync();
     }
 
     public async Task DisposeAsync()
     {
-        _api?.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
-        if (_db is not null) await _db.DisposeAsync();
-        // No request ended in an unhandled error, and no line the server logged carries a secret it served.
-        Assert.DoesNotContain(_logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal));
-        foreach (var secret in _secrets) Assert.DoesNotContain(secret, _logs.Text, StringComparison.Ordinal);
-    }
-
-    private sealed class WebApplicationHandle(Microsoft.AspNetCore.Builder.WebApplication app) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
-
-    private sealed class CapturedLogs : ILoggerProvider
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-        public IReadOnlyList<string> Lines => [.. _lines];
-        public string Text => string.Join("\n", _lines);
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-        public void Dispose() { }
-
-        private sealed class Logger(CapturedLogs owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-            public bool IsEnabled(LogLevel logLevel) => true;
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner._lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
-        }
+        if (_server is null) return;
+        await _server.DisposeAsync();
+        _server.AssertLogsClean();
     }
 
     private async Task<Reply> RunAsync(string simulation, string body, string reason)
@@ -126,7 +85,7 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
         var link = await _api.GetAsync(_key, $"/v1/invites/{tokenId}/link");
         AssertSuccess(link, "QUERY_OK");
         var path = link.Json["link_path"]!.GetValue<string>();
-        _secrets.Add(path["/invite/".Length..]);
+        _server.Secrets.Add(path["/invite/".Length..]);
         return path;
     }
 
