@@ -416,11 +416,13 @@ public sealed partial class InvitePageBrowserTests(SeleneServerFixture f, Browse
 
         var answer = new Dictionary<string, string> { ["form_token"] = token, ["step"] = "answer", ["request_id"] = requestId, ["field_key"] = "bike", ["value"] = "yes" };
         using (var first = await PostFormAsync(http, path, device, answer))
-            Assert.Equal((HttpStatusCode.SeeOther, path), (first.StatusCode, first.Headers.Location!.OriginalString));
+            Assert.Equal((HttpStatusCode.SeeOther, path, "ONB_OK_DRAFT_UPDATE_COMMIT"),
+                (first.StatusCode, first.Headers.Location!.OriginalString, first.Headers.GetValues("X-Reason-Code").Single()));
         var once = await StateDigestsAsync();
         Assert.NotEqual(before, once);
         using (var again = await PostFormAsync(http, path, device, answer))
-            Assert.Equal((HttpStatusCode.SeeOther, path), (again.StatusCode, again.Headers.Location!.OriginalString));
+            Assert.Equal((HttpStatusCode.SeeOther, path, "ONB_OK_DRAFT_UPDATE_COMMIT"),
+                (again.StatusCode, again.Headers.Location!.OriginalString, again.Headers.GetValues("X-Reason-Code").Single()));
         Assert.Equal(once, await StateDigestsAsync());
         var (status, reason, next) = await GetPageAsync(http, path, device);
         Assert.Equal((HttpStatusCode.OK, "ONB_OK_DRAFT_UPDATE_COMMIT"), (status, reason));

@@ -144,7 +144,7 @@ public static partial class InvitePageEndpoints
             !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token), Encoding.ASCII.GetBytes(FormToken(secret, device))))
             return Html(context, InvitePages.FormRefused(ReasonCodes.InvitePageFormRefused));
         if (One(form, "step") is not { } step) return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
-        if (step == "refresh") return SeeOther(context, secret);
+        if (step == "refresh") return SeeOther(context, secret, ReasonCodes.QueryOk);
         if (One(form, "request_id") is not { } requestId || !IdRules.IsValidIdempotencyKey(requestId))
             return Html(context, InvitePages.FormRefused(ReasonCodes.InputFieldInvalid));
 
@@ -175,7 +175,7 @@ public static partial class InvitePageEndpoints
             default:
                 return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
         }
-        if (entry.Outcome != InviteeOutcome.Active || entry.Reason.Kind == ReasonKind.Success) return SeeOther(context, secret);
+        if (entry.Outcome != InviteeOutcome.Active || entry.Reason.Kind == ReasonKind.Success) return SeeOther(context, secret, entry.Reason);
         var error = entry.FieldError ?? new InviteeFieldError(step, entry.Reason.Name, entry.Detail ?? entry.Reason.Name);
         var page = Render(entry with { FieldError = error }, NewForm(secret, device), typed);
         return Html(context, page with { Status = Problems.StatusFor(entry.Reason), Reason = entry.Reason });
@@ -184,20 +184,21 @@ public static partial class InvitePageEndpoints
     /// <summary>The one value of a form field; null when it is missing or given more than once.</summary>
     private static string? One(IFormCollection form, string name) => form[name].Count == 1 ? form[name].ToString() : null;
 
-    private static IResult SeeOther(HttpContext context, string secret)
+    /// <summary>303 to the page, with the code of what the POST did (the step's, or QUERY_OK for "check again").</summary>
+    private static IResult SeeOther(HttpContext context, string secret, ReasonCode reason)
     {
         SecurityHeaders(context.Response, Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
-        return new SeeOtherResult(LinkModule.InvitePathPrefix + secret);
+        return new SeeOtherResult(LinkModule.InvitePathPrefix + secret, reason);
     }
 
     /// <summary>303 See Other: after a form POST the browser GETs the page (a reload never re-posts).</summary>
-    private sealed class SeeOtherResult(string location) : IResult
+    private sealed class SeeOtherResult(string location, ReasonCode reason) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
             httpContext.Response.StatusCode = StatusCodes.Status303SeeOther;
             httpContext.Response.Headers.Location = location;
-            httpContext.Response.Headers["X-Reason-Code"] = ReasonCodes.QueryOk.Name;
+            httpContext.Response.Headers["X-Reason-Code"] = reason.Name;
             return Task.CompletedTask;
         }
     }
