@@ -363,11 +363,11 @@ outboxList.SetAction(async (parse, ct) =>
         Console.WriteLine(new JsonObject { ["outbox"] = new JsonArray(rows.Select(r => (JsonNode)OutboxOperations.ToJson(r)).ToArray()) }.ToJsonString());
         return 0;
     }
-    string[] header = ["TENANT", "ID", "EVENT_TYPE", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT_AT", "LAST_ERROR", "ACTOR", "LEASE_OWNER", "LEASE_EXPIRES_AT"];
+    string[] header = ["TENANT", "ID", "EVENT_TYPE", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT_AT", "LAST_ERROR", "ERROR_CLASS", "ACTOR", "LEASE_OWNER", "LEASE_EXPIRES_AT"];
     var table = rows.Select(r => new[]
     {
         r.TenantId, r.OutboxId.ToString(CultureInfo.InvariantCulture), r.EventType, r.Status, r.AttemptCount.ToString(CultureInfo.InvariantCulture),
-        new UnixNanos(r.NextAttemptAt).ToString(), r.LastErrorReasonCode ?? "-", r.ActorUserId ?? "-", r.LeaseOwner ?? "-",
+        new UnixNanos(r.NextAttemptAt).ToString(), r.LastErrorReasonCode ?? "-", OutboxOperations.LastErrorClass(r) ?? "-", r.ActorUserId ?? "-", r.LeaseOwner ?? "-",
         r.LeaseExpiresAt is { } expires ? new UnixNanos(expires).ToString() : "-",
     }).Prepend(header).ToArray();
     if (rows.Count > 0)
