@@ -29,6 +29,12 @@ public static class SeleneTelemetry
     /// <summary>The simulation-id label of a request naming no simulation the catalog knows (the caller's text is never a label).</summary>
     public const string UnknownSimulation = "UNKNOWN";
 
+    // Bucket bounds in seconds, 1 ms to 10 s: a turn is a few milliseconds; the SDK's default bounds are for milliseconds.
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    };
+
     public static ActivitySource Source { get; } = new(Name);
 
     public static Meter Meter { get; } = new(Name);
@@ -39,13 +45,14 @@ public static class SeleneTelemetry
 
     /// <summary>Seconds a simulation request took in the executor, by simulation_id and outcome.</summary>
     public static Histogram<double> ExecutionDuration { get; } = Meter.CreateHistogram<double>("selene.execution.duration", "s",
-        "Time a simulation request spent in the turn executor, by simulation and outcome");
+        "Time a simulation request spent in the turn executor, by simulation and outcome", null, Seconds);
 
     /// <summary>Turns by move and reason_code.</summary>
     public static Counter<long> Turns { get; } = Meter.CreateCounter<long>("selene.turns", "{turn}", "Turns decided (or refused) by move and reason code");
 
     /// <summary>Seconds a turn took in the executor, by move.</summary>
-    public static Histogram<double> TurnDuration { get; } = Meter.CreateHistogram<double>("selene.turn.duration", "s", "Time a turn spent in the turn executor, by move");
+    public static Histogram<double> TurnDuration { get; } = Meter.CreateHistogram<double>("selene.turn.duration", "s", "Time a turn spent in the turn executor, by move",
+        null, Seconds);
 
     /// <summary>Tag names on spans.</summary>
     public static class Tags

@@ -31,6 +31,7 @@ internal static class RefusalTrace
                 ? given : CorrelationId.FromDigest(RandomNumberGenerator.GetBytes(32));
             body["correlation_id"] = correlation.ToString();
         }
+        Telemetry.ScopeOf(context).CorrelationId = correlation.ToString();
         var refusal = new Refusal(reason, body["detail"]?.GetValue<string>() ?? reason.Name, $"{request.Method} {request.Path}", status,
             request.Headers["Idempotency-Key"].Count == 1 ? request.Headers["Idempotency-Key"][0] : null);
         try
