@@ -54,6 +54,9 @@ public static class SeleneTelemetry
     public static Histogram<double> TurnDuration { get; } = Meter.CreateHistogram<double>("selene.turn.duration", "s", "Time a turn spent in the turn executor, by move",
         null, Seconds);
 
+    /// <summary>True when a listener records any of the instruments.</summary>
+    internal static bool Listened => Executions.Enabled || ExecutionDuration.Enabled || Turns.Enabled || TurnDuration.Enabled;
+
     /// <summary>Tag names on spans.</summary>
     public static class Tags
     {
@@ -70,9 +73,11 @@ public static class SeleneTelemetry
     /// Records a finished turn: its span's outcome tags and status, the turn counter and duration, and — for a turn that
     /// asked for a simulation — the execution counter and duration under the most specific reason Selene knows.
     /// </summary>
-    /// <param name="simulation">The simulation-id label (<see cref="UnknownSimulation"/> when not in the catalog), null for a turn without one.</param>
+    /// <param name="simulation">The simulation-id label (<see cref="UnknownSimulation"/> when not in the catalog), null for a turn without one
+    /// (or when nothing listened as the turn began).</param>
     internal static void Record(Activity? span, string? simulation, TurnResult? result, ReasonCode? failure, TimeSpan elapsed)
     {
+        if (span is null && !Listened) return;
         var move = result is { Kind: TurnOutcomeKind.Decided } ? WireNames.Of(result.Move) : "NONE";
         var outcome = Outcome(result, failure);
         var reason = failure ?? result!.Execution?.Reason ?? result!.Cause ?? result!.Reason;

@@ -83,7 +83,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             if (CorrelationId.TryParse(request.CorrelationId, out var c)) span.SetTag(SeleneTelemetry.Tags.Correlation, c.ToString());
         }
         // A metric label names only a simulation the catalog knows: the caller's text would make the label set unbounded.
-        var simulationLabel = request.Simulation is { } asked
+        // Looked up only when something listens.
+        var simulationLabel = request.Simulation is { } asked && (span is not null || SeleneTelemetry.Listened)
             ? catalog.Posture(asked.SimulationId).Record?.SimulationId ?? SeleneTelemetry.UnknownSimulation
             : null;
         if (simulationLabel is not null) span?.SetTag(SeleneTelemetry.Tags.Simulation, simulationLabel);

@@ -43,7 +43,8 @@ internal static class RefusalTrace
         {
             // The refusal stands even when its trace cannot be written; say so in one line.
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene")
-                .LogWarning("refusal of {Method} {Path} ({Reason}) not journaled: storage {Code}", request.Method, Invite.InvitePageEndpoints.LoggedPath(request.Path), reason.Name, failure.Code);
+                .LogWarning("refusal of {Method} {Path} ({Reason}) not journaled: storage {Code} (correlation {CorrelationId})", request.Method,
+                    Invite.InvitePageEndpoints.LoggedPath(request.Path), reason.Name, failure.Code, correlation.ToString());
         }
     }
 }

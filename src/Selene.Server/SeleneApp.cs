@@ -74,7 +74,9 @@ public static class SeleneApp
         });
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
-        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = true; }).SetMinimumLevel(LogLevel.Warning);
+        // The console prints no scopes: ASP.NET Core's would print each request's path, and the invitee page's path is its
+        // secret. Selene's own lines name the correlation id themselves; structured providers get the request's scope.
+        else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         Telemetry.Add(builder.Services, options);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(clock);
@@ -199,8 +201,8 @@ public static class SeleneApp
         catch (Exception ex) when (StorageFailures.Classify(ex) is { } failure && !context.Response.HasStarted)
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene")
-                .LogWarning("{Method} {Path} answered {Reason}: storage {Code}", context.Request.Method, Invite.InvitePageEndpoints.LoggedPath(context.Request.Path),
-                    failure.Reason.Name, failure.Code);
+                .LogWarning("{Method} {Path} answered {Reason}: storage {Code} (correlation {CorrelationId})", context.Request.Method,
+                    Invite.InvitePageEndpoints.LoggedPath(context.Request.Path), failure.Reason.Name, failure.Code, Telemetry.ScopeOf(context).CorrelationId ?? "-");
             context.Response.Clear();
             await Problems.WriteAsync(context, failure.Reason, failure.Detail);
         }

@@ -4,11 +4,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Selene.Postgres;
 using Selene.Runtime;
 
 namespace Selene.Server;
@@ -38,7 +38,7 @@ internal static class Telemetry
         // HTTP request's span is the turn's parent: ASP.NET Core makes a request activity anyway (for its log scopes), and
         // left unsampled it would make the parent-based sampler drop every turn span under it.
         if (options.Otlp is { } endpoint)
-            otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(SeleneTelemetry.Name).AddNpgsql()
+            otel.WithTracing(tracing => tracing.AddAspNetCoreInstrumentation().AddSource(SeleneTelemetry.Name).AddSeleneDatabase()
                 .AddOtlpExporter(o => Otlp(o, endpoint, "v1/traces")));
     }
 
