@@ -47,6 +47,9 @@ public sealed class SimulationExecutor(TurnExecutor turns)
     /// <summary>The ALWAYS_ON sequence of a text turn, which a direct call stands for.</summary>
     public static IReadOnlyList<string> TextAlwaysOn { get; } = ["PH1.NLP", "PH1.CONTEXT", "PH1.POLICY", "PH1.X"];
 
+    /// <summary>The host clock the executions read (<see cref="TurnExecutor.Clock"/>).</summary>
+    public TimeProvider Clock => turns.Clock;
+
     /// <summary>A direct call is a confirmed, understood text turn in an active session.</summary>
     public static TurnPosture ConfirmedPosture { get; } = new(true, true, true, true, true, true);
 

@@ -66,6 +66,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     private const int MaxAttempts = 3;
     private readonly OsConfig _config = config ?? OsConfig.Mvp;
 
+    /// <summary>The host clock every turn reads its time from (an entry that stamps a request, e.g. an invite's open time, reads the same).</summary>
+    public TimeProvider Clock => clock;
+
     /// <summary>Runs one turn for an authenticated caller.</summary>
     /// <param name="onCommit">Work that must commit with a dispatched simulation's effect or not at all (<see cref="CommitHook"/>).</param>
     /// <param name="lease">The lease a lease-gated execution runs under (a work order's step); null: the turn needs none.</param>

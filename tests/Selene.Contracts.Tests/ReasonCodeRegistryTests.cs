@@ -24,6 +24,7 @@ public sealed partial class ReasonCodeRegistryTests
         [CapreqReasons.EngineId] = 6,
         [AccessReasons.EngineId] = 7,
         [Selene.Engines.Link.LinkReasons.EngineId] = 8,
+        [Selene.Engines.Onb.OnbReasons.EngineId] = 9,
         [ReasonCodes.EngineWork] = 10,
         [ReasonCodes.EngineLease] = 11,
         [ReasonCodes.EngineSched] = 12,

@@ -1,4 +1,3 @@
-using Selene.Engines.Onb;
 using Selene.Runtime.Platform;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -47,30 +46,7 @@ public sealed partial class ReasonCodeUsageTests
         }
     }
 
-    /// <summary>
-    /// Codes of engines whose pure part has landed before their runtime module (issue 11: PH1.ONB). They count as
-    /// registered here only while no module registers them: <see cref="AwaitingModule_IsNotRegisteredYet"/> fails once
-    /// one does, so the exemption is removed with the wiring.
-    /// </summary>
-    private static readonly IReadOnlyList<ReasonCode> AwaitingModule = [.. OnbReasons.All];
-
-    private static bool IsRegisteredName(string name) =>
-        EngineModules.Reasons.TryGet(name, out _) || AwaitingModule.Any(c => string.Equals(c.Name, name, StringComparison.Ordinal));
-
-    [Fact]
-    public void AwaitingModule_IsNotRegisteredYet()
-    {
-        // When this fails, the engine's module registers its codes: delete AwaitingModule and add its block to KnownBlocks.
-        Assert.DoesNotContain(EngineModules.Reasons.All, AwaitingModule.Contains);
-    }
-
-    [Fact]
-    public void AwaitingModule_JoinsTheProcessRegistryWithoutAClash()
-    {
-        // The registry throws on a shared id, name or block: the codes will register as they are.
-        var extended = EngineModules.Reasons.Extend(AwaitingModule);
-        Assert.Equal(EngineModules.Reasons.All.Count + AwaitingModule.Count, extended.All.Count);
-    }
+    private static bool IsRegisteredName(string name) => EngineModules.Reasons.TryGet(name, out _);
 
     [Fact]
     public void Reflection_SeesEveryProductAssembly()
@@ -97,7 +73,7 @@ public sealed partial class ReasonCodeUsageTests
         }
 
         Assert.True(seen.Count >= EngineModules.Reasons.All.Count, $"reflection found only {seen.Count} ReasonCode members");
-        var unregistered = seen.Where(s => !EngineModules.Reasons.All.Contains(s.Code) && !AwaitingModule.Contains(s.Code))
+        var unregistered = seen.Where(s => !EngineModules.Reasons.All.Contains(s.Code))
             .Select(s => $"{s.Where} = {s.Code.Name}").ToArray();
         Assert.Empty(unregistered);
     }

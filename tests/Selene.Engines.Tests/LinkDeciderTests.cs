@@ -53,6 +53,31 @@ public sealed class LinkDeciderTests
         t with { Status = s, BoundDeviceFingerprintHash = s == LinkTokenStatus.Activated ? device ?? LinkIds.DeviceHash(Tenant, t.TokenId, "phone-1") : null };
 
     [Fact]
+    public void Open_ThatActivates_HandsTheActivationContextToOnboarding_OnceAndWithoutTheFingerprint()
+    {
+        var (draft, token) = Generated();
+        var open = new OpenActivate(token.TokenId, "phone-1", AppPlatform.Web, "app-1", "nonce-1", Now.Value);
+        var activated = Ok(LinkDecider.Decide(new LinkState(draft, token), open, Ctx()));
+        var handoff = Assert.Single(activated.Outbox);
+        Assert.Equal((LinkHandoffs.InviteActivated, LinkHandoffs.ActivatedKeyPrefix + token.TokenId, LinkHandoffs.OperationType),
+            (handoff.EventType, handoff.IdempotencyKey, handoff.OperationType));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["token_id"] = token.TokenId,
+            ["device_fingerprint_hash"] = LinkIds.DeviceHash(Tenant, token.TokenId, "phone-1"),
+            ["app_platform"] = "WEB",
+            ["app_instance_id"] = "app-1",
+            ["deep_link_nonce"] = "nonce-1",
+            ["link_opened_at"] = Now.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, handoff.Payload);
+        Assert.DoesNotContain("phone-1", handoff.Payload.Values);
+        // The bound device opening again, and another device's blocked attempt, hand nothing off.
+        var bound = WithStatus(token, LinkTokenStatus.Activated);
+        Assert.Empty(Ok(LinkDecider.Decide(new LinkState(draft, bound), open, Ctx())).Outbox);
+        Assert.Empty(Ok(LinkDecider.Decide(new LinkState(draft, bound), open with { DeviceFingerprint = "laptop-9" }, Ctx())).Outbox);
+    }
+
+    [Fact]
     public void Generate_Employee_PinsThePositionsActiveSchema_AndMissingIsRequiredMinusPrefill()
     {
         var (draft, token) = Generated(("legal_name", "Ana Lima"));

@@ -237,8 +237,23 @@ public static partial class LinkDecider
             AppInstanceId = o.AppInstanceId,
             DeepLinkNonce = o.DeepLinkNonce,
             LinkOpenedAt = o.LinkOpenedAt,
-        }], LinkReasons.LinkOkOpenActivate, []);
+        }], LinkReasons.LinkOkOpenActivate, [Activated(token.TokenId, device, o)]);
     }
+
+    /// <summary>
+    /// The handoff of an activation (reference §4.5 ONB_INVITED S01): the orchestrator starts the onboarding session with
+    /// the activation context, keyed by the token so a link hands off once. The fingerprint travels only as its hash.
+    /// </summary>
+    private static OutboxMessage Activated(string tokenId, string deviceHash, OpenActivate o) =>
+        new(LinkHandoffs.OperationType, LinkHandoffs.ActivatedKeyPrefix + tokenId, LinkHandoffs.InviteActivated, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["token_id"] = tokenId,
+            ["device_fingerprint_hash"] = deviceHash,
+            ["app_platform"] = WireNames.Of(o.AppPlatform),
+            ["app_instance_id"] = o.AppInstanceId,
+            ["deep_link_nonce"] = o.DeepLinkNonce,
+            ["link_opened_at"] = o.LinkOpenedAt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
 
     private static Decision<LinkEvent> DecideForwardBlock(LinkToken? token, ForwardBlock f, LinkContext ctx)
     {

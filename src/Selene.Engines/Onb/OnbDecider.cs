@@ -214,7 +214,7 @@ public static partial class OnbDecider
         if (s.InviteeType == "EMPLOYEE" && !(f.CompanyActive && f.PositionActive && f.PositionInCompany && f.CompensationMatches))
             return Gate("an employee needs an ACTIVE company and an ACTIVE position of that company, at the position's compensation band");
         return Step(s, ctx, "ACCESS_INSTANCE", OnbStatus.AccessInstanceCreated, OnbReasons.OnbOkAccessInstanceCreate,
-            e => e with { AccessInstanceId = f.AccessInstanceId, UserId = i.UserId });
+            e => e with { AccessInstanceId = f.AccessInstanceId, UserId = i.UserId, RoleId = i.RoleId });
     }
 
     private static Decision<OnbEvent> DecideComplete(OnbSession s, CompleteOnboarding x, OnbContext ctx)

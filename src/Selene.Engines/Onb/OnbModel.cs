@@ -233,4 +233,5 @@ public sealed record OnbSessionStepped(
     string? AccessInstanceId = null,
     string? UserId = null,
     string? VoiceReceiptRef = null,
-    string? WakeReceiptRef = null) : OnbEvent(TenantId, SessionId, ActorUserId, ReasonCode, At);
+    string? WakeReceiptRef = null,
+    string? RoleId = null) : OnbEvent(TenantId, SessionId, ActorUserId, ReasonCode, At);

@@ -17,6 +17,9 @@ public static class OnbReasons
     public static readonly ReasonCode OnbOkPrimaryDeviceConfirm = new("ONB_OK_PRIMARY_DEVICE_CONFIRM_COMMIT", 9006, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode OnbOkAccessInstanceCreate = new("ONB_OK_ACCESS_INSTANCE_CREATE_COMMIT", 9007, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode OnbOkComplete = new("ONB_OK_COMPLETE_COMMIT", 9008, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkBizStart = new("ONB_OK_BIZ_START_DRAFT", 9009, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkBizValidateCompany = new("ONB_OK_BIZ_VALIDATE_COMPANY_COMMIT", 9010, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkBizComplete = new("ONB_OK_BIZ_COMPLETE_COMMIT", 9011, EngineId, Severity.Info, ReasonKind.Success, false);
 
     /// <summary>A request's shape or bounds are wrong (§4.3 ONB_REFUSE_INVALID).</summary>
     public static readonly ReasonCode OnbRefuseInvalid = new("ONB_REFUSE_INVALID", 9101, EngineId, Severity.Warn, ReasonKind.Invalid, false);
@@ -36,6 +39,12 @@ public static class OnbReasons
     public static readonly ReasonCode OnbContextMismatch = new("ONB_CONTEXT_MISMATCH", 9108, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
     /// <summary>An answer does not fit its field (type or bounds); nothing is stored.</summary>
     public static readonly ReasonCode OnbAnswerInvalid = new("ONB_ANSWER_INVALID", 9109, EngineId, Severity.Warn, ReasonKind.Invalid, false);
+    /// <summary>ACCESS refused the invitee's access instance (the detail names ACCESS's code); nothing was written.</summary>
+    public static readonly ReasonCode OnbAccessInstanceRefused = new("ONB_ACCESS_INSTANCE_REFUSED", 9110, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
+    /// <summary>LINK refused to consume the session's link at completion (revoked, expired, …; the detail names LINK's code); nothing was written.</summary>
+    public static readonly ReasonCode OnbLinkConsumeRefused = new("ONB_LINK_CONSUME_REFUSED", 9111, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The company a business onboarding step needs is not in the state it needs (reference §4.3 blueprint refusal).</summary>
+    public static readonly ReasonCode OnbBizCompanyInvalid = new("ONB_BIZ_COMPANY_INVALID", 9112, EngineId, Severity.Warn, ReasonKind.Conflict, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(OnbReasons));

@@ -31,11 +31,18 @@ public sealed class SimulationCatalog
     public static IReadOnlyList<string> DeliveryOwners { get; } = ["PH1.BCAST", "PH1.DELIVERY"];
 
     /// <summary>
-    /// PH1.REM's simulations of reference §10.3 whose names say "deliver" but which record a reminder's timing (a firing
-    /// and its attempt, a retry time), never a send to recipients: REM delivers no content (§10.5). Only PH1.REM may own them.
+    /// Simulations of the reference whose names say "send" or "deliver" but which send nothing to recipients, each with
+    /// the one engine that may own it: PH1.REM's §10.3 timing records (a firing and its attempt, a retry time: REM delivers
+    /// no content, §10.5) and PH1.ONB's evidence capture (§4.3: ONB records the photo proof; the OS delivers the evidence
+    /// through BCAST).
     /// </summary>
-    public static IReadOnlyList<string> ReminderTimingIds { get; } =
-        ["REMINDER_DELIVER_PRE_COMMIT", "REMINDER_DELIVER_DUE_COMMIT", "REMINDER_DELIVERY_RETRY_SCHEDULE_COMMIT"];
+    public static IReadOnlyDictionary<string, string> NonDeliveringIds { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["REMINDER_DELIVER_PRE_COMMIT"] = "PH1.REM",
+        ["REMINDER_DELIVER_DUE_COMMIT"] = "PH1.REM",
+        ["REMINDER_DELIVERY_RETRY_SCHEDULE_COMMIT"] = "PH1.REM",
+        ["ONB_EMPLOYEE_PHOTO_CAPTURE_SEND_COMMIT"] = "PH1.ONB",
+    };
 
     private readonly Dictionary<string, SimulationRecord> _simulations;
     private readonly Dictionary<string, BlueprintRecord> _bindings;
@@ -111,7 +118,7 @@ public sealed class SimulationCatalog
     /// <summary>
     /// The delivery ownership lock (reference §1.8): the legacy LINK delivery ids exist only as LEGACY_DO_NOT_WIRE,
     /// and any other simulation that sends, resends or delivers to recipients is owned by PH1.BCAST or PH1.DELIVERY
-    /// (PH1.REM's timing records, <see cref="ReminderTimingIds"/>, deliver nothing).
+    /// (the records of <see cref="NonDeliveringIds"/>, owned by their engine, deliver nothing).
     /// </summary>
     public static IEnumerable<string> DeliveryOwnershipProblems(SimulationRecord s)
     {
@@ -121,7 +128,7 @@ public sealed class SimulationCatalog
                 yield return $"legacy delivery id {s.SimulationId} must be LEGACY_DO_NOT_WIRE, not {WireNames.Of(s.Status)}";
             yield break;
         }
-        if (s.OwningEngine == "PH1.REM" && ReminderTimingIds.Contains(s.SimulationId, StringComparer.Ordinal)) yield break;
+        if (NonDeliveringIds.TryGetValue(s.SimulationId, out var owner) && string.Equals(owner, s.OwningEngine, StringComparison.Ordinal)) yield break;
         if (s.Status != SimulationStatus.LegacyDoNotWire && IsRecipientDelivery(s.SimulationId) && !DeliveryOwners.Contains(s.OwningEngine, StringComparer.Ordinal))
             yield return $"{s.SimulationId} delivers to recipients but is owned by {s.OwningEngine}; only PH1.BCAST and PH1.DELIVERY may";
     }

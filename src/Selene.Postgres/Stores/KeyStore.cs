@@ -59,6 +59,19 @@ public static class KeyStore
         await k.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// A new user's first key, in the transaction's tenant (the runtime role, through <c>selene.issue_first_api_key</c>):
+    /// the plain key, once, or null when <paramref name="user"/> has a key already (a second completion never mints
+    /// another; later keys are the operator's <c>selene keys create</c>).
+    /// </summary>
+    public static async Task<string?> IssueFirstKeyAsync(TenantTransaction tx, UserId user, long now, CancellationToken ct)
+    {
+        var key = NewKey();
+        await using var cmd = tx.Command("SELECT selene.issue_first_api_key($1, $2, $3, $4)");
+        cmd.Bind(HashKey(key), key[..10], user.Value, now);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))! ? key : null;
+    }
+
     /// <summary>A new random key (shown once, stored only as its hash).</summary>
     public static string NewKey() =>
         KeyPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');

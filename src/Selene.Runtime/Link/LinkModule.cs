@@ -189,7 +189,7 @@ public static class LinkModule
                 "Invite links in token id order; optional status=DRAFT_CREATED|SENT|ACTIVATED|CONSUMED|REVOKED|EXPIRED, after, limit (1..500). Never the secret.",
                 NotFound: false, ListAsync, ListPage.Parameters),
             new ReadRoute("GetInvite", "/invites/{token_id}",
-                "One invite link and its draft: status, missing fields, expiry, device binding hash, forward blocks. Never the secret.", NotFound: true, GetAsync),
+                "One invite link and its draft: status, missing fields, expiry, device binding hash, forward blocks, the onboarding session it started. Never the secret.", NotFound: true, GetAsync),
             new ReadRoute("GetInviteLink", "/invites/{token_id}/link",
                 "The path of a live invite link (/invite/<secret>), derived from the server's link key on each read.", NotFound: true, LinkAsync),
             new ReadRoute("GetInviteDraft", "/invite-drafts/{draft_id}", "One invite draft with its active link.", NotFound: true, GetDraftAsync),
@@ -256,7 +256,7 @@ public static class LinkModule
     /// link key no token is issued (LINK_SECRET_KEY_UNAVAILABLE), since nobody could ever open it.
     /// </summary>
     private static Task<Decision<LinkEvent>.Rejected?> IndexIssuedTokensAsync(TenantTransaction tx, IReadOnlyList<LinkEvent> events, ExecutionContext ctx,
-        CancellationToken ct)
+        ICollection<JournalDraft> journal, CancellationToken ct)
     {
         var issued = events.OfType<LinkTokenIssued>().ToArray();
         if (issued.Length == 0) return Task.FromResult<Decision<LinkEvent>.Rejected?>(null);
@@ -419,7 +419,14 @@ public static class LinkModule
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         if (await Tokens.GetAsync(tx, id, ct) is not { } token) return NoToken(id);
         var draft = await Drafts.GetAsync(tx, token.DraftId, ct) ?? throw new InvalidOperationException($"link {id}'s draft {token.DraftId} is missing");
-        return new ReadResult.Ok(new JsonObject { ["invite"] = TokenView(token, request.Now), ["draft"] = DraftView(draft) });
+        var session = await Onb.OnbModule.SessionOfTokenAsync(tx, id, ct);
+        return new ReadResult.Ok(new JsonObject
+        {
+            ["invite"] = TokenView(token, request.Now),
+            ["draft"] = DraftView(draft),
+            // The onboarding session the link started (one per token), once it has started.
+            ["onboarding_session_id"] = session?.SessionId,
+        });
     }
 
     /// <summary>

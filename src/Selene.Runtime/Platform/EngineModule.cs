@@ -181,6 +181,7 @@ public static class EngineModules
         Delivery.DeliveryModule.Module,
         Rem.RemModule.Module,
         Link.LinkModule.Module,
+        Onb.OnbModule.Module,
     ];
 
     /// <summary>Every module's handoff routes: the outbox event types this process consumes.</summary>

@@ -39,10 +39,13 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     private readonly Effects? _effects;
 
     /// <summary>
-    /// Writes that commit with an accepted decision beyond the ledgers and projections (an index row), in the same
-    /// transaction; a refusal it returns rolls everything back like the decider's own.
+    /// Writes that commit with an accepted decision beyond the ledgers and projections (an index row, another engine's
+    /// decision taken through that engine's own decider and stores), in the same transaction; a refusal it returns rolls
+    /// everything back like the decider's own. What it writes to another engine's ledger it journals under that engine's
+    /// id by adding to <paramref name="journal"/> (after the decision's own entries).
     /// </summary>
-    public delegate Task<Decision<TEvent>.Rejected?> Effects(TenantTransaction tx, IReadOnlyList<TEvent> events, ExecutionContext context, CancellationToken ct);
+    public delegate Task<Decision<TEvent>.Rejected?> Effects(TenantTransaction tx, IReadOnlyList<TEvent> events, ExecutionContext context,
+        ICollection<JournalDraft> journal, CancellationToken ct);
 
     /// <param name="validate">Pure bounds and shapes of the command, checked before any storage (null when valid).</param>
     /// <param name="targetOf">The stream the command acts on (the target aggregate's stream id).</param>
@@ -138,7 +141,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                 }
                 foreach (var t in touched.Where(t => t.LastEventId > 0))
                     t.Aggregate.StoreOf(t.StreamId).DeferUpsert(tx, t.Aggregate.ToRow(t.StreamId, t.State!, t.LastEventId, context.Now.Value));
-                if (_effects is not null && await _effects(tx, accepted.Events, context, ct) is { } refused) return Refused(refused);
+                if (_effects is not null && await _effects(tx, accepted.Events, context, journal, ct) is { } refused) return Refused(refused);
 
                 var primary = touched[0];
                 JsonObject result;
