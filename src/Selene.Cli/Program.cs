@@ -48,16 +48,28 @@ var configOption = new Option<string?>("--config")
         "Without it every channel is delivered to the file sink under <data dir>/deliveries/",
     Recursive = true,
 };
-var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)") { urlsOption, osDisabledOption, workerLeaseOption, configOption };
+var noMetricsOption = new Option<bool>("--no-metrics") { Description = "Do not serve Prometheus metrics at /metrics (served by default: docs/observability.md)" };
+var otlpOption = new Option<string?>("--otlp")
+{
+    Description = "Export traces and metrics over OTLP/HTTP to this collector base URL (e.g. http://127.0.0.1:4318); off by default",
+};
+var serve = new Command("serve", "Run the HTTP server on the embedded PostgreSQL (or SELENE_DB)")
+{
+    urlsOption, osDisabledOption, workerLeaseOption, configOption, noMetricsOption, otlpOption,
+};
 serve.SetAction(async (parse, ct) =>
 {
     var started = Stopwatch.StartNew();
     if (!Cli.TryDeliveries(parse.GetValue(configOption), parse.GetValue(dataDirOption), out var deliveries, out var problem))
         return Cli.Fail(ReasonCodes.InputFieldInvalid, problem);
+    Uri? otlp = null;
+    if (parse.GetValue(otlpOption) is { } otlpText &&
+        (!Uri.TryCreate(otlpText, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(otlp.Query)))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "--otlp must be an http:// or https:// URL without a query (the collector's base URL)");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
         WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries,
-        LinkKey: Selene.Runtime.Link.LinkKey.LoadOrCreate(Cli.DataDir(parse.GetValue(dataDirOption)))));
+        LinkKey: Selene.Runtime.Link.LinkKey.LoadOrCreate(Cli.DataDir(parse.GetValue(dataDirOption))), Metrics: !parse.GetValue(noMetricsOption), Otlp: otlp));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
@@ -363,11 +375,11 @@ outboxList.SetAction(async (parse, ct) =>
         Console.WriteLine(new JsonObject { ["outbox"] = new JsonArray(rows.Select(r => (JsonNode)OutboxOperations.ToJson(r)).ToArray()) }.ToJsonString());
         return 0;
     }
-    string[] header = ["TENANT", "ID", "EVENT_TYPE", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT_AT", "LAST_ERROR", "ACTOR", "LEASE_OWNER", "LEASE_EXPIRES_AT"];
+    string[] header = ["TENANT", "ID", "EVENT_TYPE", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT_AT", "LAST_ERROR", "ERROR_CLASS", "ACTOR", "LEASE_OWNER", "LEASE_EXPIRES_AT"];
     var table = rows.Select(r => new[]
     {
         r.TenantId, r.OutboxId.ToString(CultureInfo.InvariantCulture), r.EventType, r.Status, r.AttemptCount.ToString(CultureInfo.InvariantCulture),
-        new UnixNanos(r.NextAttemptAt).ToString(), r.LastErrorReasonCode ?? "-", r.ActorUserId ?? "-", r.LeaseOwner ?? "-",
+        new UnixNanos(r.NextAttemptAt).ToString(), r.LastErrorReasonCode ?? "-", OutboxOperations.LastErrorClass(r) ?? "-", r.ActorUserId ?? "-", r.LeaseOwner ?? "-",
         r.LeaseExpiresAt is { } expires ? new UnixNanos(expires).ToString() : "-",
     }).Prepend(header).ToArray();
     if (rows.Count > 0)

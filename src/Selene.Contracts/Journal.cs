@@ -89,7 +89,11 @@ public sealed class JournalPayload
     }
 }
 
-/// <summary>A journal entry before it is chained: what happened, to whom, and why.</summary>
+/// <summary>
+/// A journal entry before it is chained: what happened, to whom, and why. It is recorded with the failure/policy split
+/// of what it refused (<see cref="RefusalClassification.Annotate"/>): its own reason code, or <paramref name="Refused"/>
+/// when the entry's reason is a success that records a refusal (an outbox attempt put back because a switch said no).
+/// </summary>
 public sealed record JournalEntry(
     CorrelationId CorrelationId,
     TurnId TurnId,
@@ -98,7 +102,12 @@ public sealed record JournalEntry(
     ReasonCode Reason,
     JournalPayload Payload,
     string? ActorUserId,
-    string? IdempotencyKey);
+    string? IdempotencyKey,
+    ReasonCode? Refused = null)
+{
+    /// <summary>The payload as it is stored and hashed: <see cref="Payload"/> with the refusal's failure or policy field.</summary>
+    public JournalPayload RecordedPayload => RefusalClassification.Annotate(Payload, Refused ?? Reason);
+}
 
 /// <summary>A stored journal entry with its place in the tenant's hash chain.</summary>
 public sealed record JournalRecord(

@@ -32,22 +32,31 @@ public static class KernelReads
             return new ReadResult.Refused(ReasonCodes.QueryParameterInvalid, "correlation_id is required: a decimal number between 1 and 2^128-1");
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         var records = await JournalStore.ByCorrelationAsync(tx, correlation, JournalLimit, ct);
-        var entries = new JsonArray(records.Select(r => (JsonNode)new JsonObject
-        {
-            ["seq"] = r.Seq,
-            ["correlation_id"] = r.CorrelationId,
-            ["turn_id"] = r.TurnId,
-            ["engine"] = r.Engine,
-            ["event_type"] = r.EventType,
-            ["reason_code"] = r.ReasonCode,
-            ["reason_code_id"] = r.ReasonCodeId,
-            ["payload"] = JsonNode.Parse(r.PayloadJson),
-            ["actor_user_id"] = r.ActorUserId,
-            ["idempotency_key"] = r.IdempotencyKey,
-            ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
-            ["prev_hash"] = r.PrevHash,
-            ["hash"] = r.Hash,
-        }).ToArray());
+        var entries = new JsonArray(records.Select(r => Entry(r, JsonNode.Parse(r.PayloadJson)!.AsObject())).ToArray());
         return new ReadResult.Ok(new JsonObject { ["correlation_id"] = correlation.ToString(), ["entries"] = entries });
     }
+
+    /// <summary>
+    /// One entry as the journal read shows it. A refusal's failure/policy split (<see cref="RefusalClassification"/>) is
+    /// lifted beside <c>reason_code</c> from the payload it is recorded in; entries written before the split was
+    /// recorded (and successes) show null for both.
+    /// </summary>
+    private static JsonNode Entry(JournalRecord r, JsonObject payload) => new JsonObject
+    {
+        ["seq"] = r.Seq,
+        ["correlation_id"] = r.CorrelationId,
+        ["turn_id"] = r.TurnId,
+        ["engine"] = r.Engine,
+        ["event_type"] = r.EventType,
+        ["reason_code"] = r.ReasonCode,
+        ["reason_code_id"] = r.ReasonCodeId,
+        [RefusalClassification.FailureField] = payload[RefusalClassification.FailureField]?.GetValue<string>(),
+        [RefusalClassification.PolicyField] = payload[RefusalClassification.PolicyField]?.GetValue<string>(),
+        ["payload"] = payload,
+        ["actor_user_id"] = r.ActorUserId,
+        ["idempotency_key"] = r.IdempotencyKey,
+        ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
+        ["prev_hash"] = r.PrevHash,
+        ["hash"] = r.Hash,
+    };
 }

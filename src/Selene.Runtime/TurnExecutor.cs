@@ -76,6 +76,37 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default, CommitHook? onCommit = null,
         LeaseClaim? lease = null, bool handoff = false)
     {
+        // One span per turn (docs/observability.md); null, and nothing recorded on it, when no listener samples it.
+        var started = clock.GetTimestamp();
+        using var span = SeleneTelemetry.Source.StartActivity(SeleneTelemetry.TurnSpan);
+        if (span is not null)
+        {
+            span.SetTag(SeleneTelemetry.Tags.Tenant, tenant.Value);
+            span.SetTag(SeleneTelemetry.Tags.Turn, request.TurnId);
+            if (CorrelationId.TryParse(request.CorrelationId, out var c)) span.SetTag(SeleneTelemetry.Tags.Correlation, c.ToString());
+        }
+        // A metric label names only a simulation the catalog knows: the caller's text would make the label set unbounded.
+        // Looked up only when something listens.
+        var simulationLabel = request.Simulation is { } asked && (span is not null || SeleneTelemetry.Listened)
+            ? catalog.Posture(asked.SimulationId).Record?.SimulationId ?? SeleneTelemetry.UnknownSimulation
+            : null;
+        if (simulationLabel is not null) span?.SetTag(SeleneTelemetry.Tags.Simulation, simulationLabel);
+        try
+        {
+            var result = await RunTurnAsync(tenant, actor, request, onCommit, lease, handoff, ct);
+            SeleneTelemetry.Record(span, simulationLabel, result, null, clock.GetElapsedTime(started));
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            SeleneTelemetry.Record(span, simulationLabel, null, StorageFailures.Classify(ex)?.Reason ?? ReasonCodes.InternalError, clock.GetElapsedTime(started));
+            throw;
+        }
+    }
+
+    private async Task<TurnResult> RunTurnAsync(TenantId tenant, UserId actor, TurnRequest request, CommitHook? onCommit, LeaseClaim? lease, bool handoff,
+        CancellationToken ct)
+    {
         if (!CorrelationId.TryParse(request.CorrelationId, out var correlation))
             return Invalid(ReasonCodes.OsInputSchemaInvalid, "correlation_id must be a decimal string between 1 and 2^128-1", default, default);
         if (request.TurnId is 0 or > long.MaxValue)
@@ -138,6 +169,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 }
             }
 
+            // The gate stage's span ends once the move is decided (disposing it again at the block's end does nothing).
+            using var gateSpan = SeleneTelemetry.Source.StartActivity(SeleneTelemetry.GateSpan);
+
             // 2. Read the gate's facts in one round trip: the acting user's access instance, overrides and the request's
             //    escalation case, and what PH1.GOV stored (switches, the day's budgets, the definitions' status, the
             //    required approval).
@@ -194,6 +228,12 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             var inputBytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(OsTurnCodec.Write(input).ToJsonString()));
             inputJson = Encoding.UTF8.GetString(inputBytes);
             decided = ToResult(outcome, correlation, turn, Hashing.Sha256Hex(inputBytes), simulation, verdict, governance);
+            if (gateSpan is not null)
+            {
+                gateSpan.SetTag(SeleneTelemetry.Tags.Move, WireNames.Of(decided.Move));
+                gateSpan.SetTag(SeleneTelemetry.Tags.Reason, decided.Reason.Name);
+                gateSpan.Dispose();
+            }
 
             // A retry that passed the same slice checks gets the stored result; nothing is decided or journaled again
             // (the original decision is on record). A retry the gate refuses is recorded like any other decision.
@@ -207,6 +247,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             // 6. DISPATCH_SIMULATION: the handler runs in this transaction, after every gate has passed.
             if (decided.Move == OsNextMove.DispatchSimulation)
             {
+                using var executorSpan = SeleneTelemetry.Source.StartActivity(SeleneTelemetry.ExecutorSpan);
+                executorSpan?.SetTag(SeleneTelemetry.Tags.Simulation, simulation!.Record!.SimulationId);
                 var handled = await simulation!.Handler!.ExecuteAsync(tx, simulation.Input!, context!, ct);
                 if (handled is HandlerOutcome.Accepted accepted)
                 {
@@ -243,10 +285,12 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                                 accepted.Reason.Name, now.Value);
                         });
                     await tx.CommitAsync(ct);
+                    executorSpan?.SetTag(SeleneTelemetry.Tags.Reason, accepted.Reason.Name);
                     return decided with { Execution = new ExecutionResult(ExecutionOutcome.Executed, accepted.Reason, null, bytes, correlation) };
                 }
 
                 var rejected = (HandlerOutcome.Rejected)handled;
+                executorSpan?.SetTag(SeleneTelemetry.Tags.Reason, rejected.Reason.Name);
                 engineRefusal = rejected.Journal;
                 decided = decided with { Execution = new ExecutionResult(ExecutionOutcome.Refused, rejected.Reason, rejected.Detail, null, correlation) };
             }
@@ -255,6 +299,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
 
         // 7. Any other decision is recorded on its own: the decision with its input, the access gate's decision, the
         //    engine's refusal, and — when the access gate refused and an approver can resolve it — the request's case.
+        using var recordSpan = SeleneTelemetry.Source.StartActivity(SeleneTelemetry.RecordSpan);
         await using (var record = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
         {
             var entries = new List<JournalDraft> { TurnJournal(decided, simulation, request) };

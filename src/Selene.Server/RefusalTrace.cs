@@ -31,6 +31,7 @@ internal static class RefusalTrace
                 ? given : CorrelationId.FromDigest(RandomNumberGenerator.GetBytes(32));
             body["correlation_id"] = correlation.ToString();
         }
+        Telemetry.ScopeOf(context).CorrelationId = correlation.ToString();
         var refusal = new Refusal(reason, body["detail"]?.GetValue<string>() ?? reason.Name, $"{request.Method} {request.Path}", status,
             request.Headers["Idempotency-Key"].Count == 1 ? request.Headers["Idempotency-Key"][0] : null);
         try
@@ -42,7 +43,8 @@ internal static class RefusalTrace
         {
             // The refusal stands even when its trace cannot be written; say so in one line.
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene")
-                .LogWarning("refusal of {Method} {Path} ({Reason}) not journaled: storage {Code}", request.Method, Invite.InvitePageEndpoints.LoggedPath(request.Path), reason.Name, failure.Code);
+                .LogWarning("refusal of {Method} {Path} ({Reason}) not journaled: storage {Code} (correlation {CorrelationId})", request.Method,
+                    Invite.InvitePageEndpoints.LoggedPath(request.Path), reason.Name, failure.Code, correlation.ToString());
         }
     }
 }

@@ -27,8 +27,11 @@ namespace Selene.Server;
 /// <param name="WorkerLease">How long the worker holds a claimed row and a work order's lease (default 1 minute).</param>
 /// <param name="Deliveries">The delivery providers the worker sends through (default: the file sink under the embedded cluster's data directory).</param>
 /// <param name="LinkKey">The key invite secrets are derived with (default: the one kept in the embedded cluster's data directory; none without one).</param>
+/// <param name="Metrics">Serve Prometheus text at <c>/metrics</c> (default on; docs/observability.md).</param>
+/// <param name="Otlp">The base URL of an OTLP/HTTP collector (traces to <c>/v1/traces</c>, metrics to <c>/v1/metrics</c>); no export when null.</param>
 public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true,
-    TimeSpan? WorkerLease = null, Selene.Runtime.Delivery.DeliveryProviders? Deliveries = null, Selene.Runtime.Link.LinkKey? LinkKey = null);
+    TimeSpan? WorkerLease = null, Selene.Runtime.Delivery.DeliveryProviders? Deliveries = null, Selene.Runtime.Link.LinkKey? LinkKey = null,
+    bool Metrics = true, Uri? Otlp = null);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -71,7 +74,10 @@ public static class SeleneApp
         });
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
+        // The console prints no scopes: ASP.NET Core's would print each request's path, and the invitee page's path is its
+        // secret. Selene's own lines name the correlation id themselves; structured providers get the request's scope.
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        Telemetry.Add(builder.Services, options);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(SimulationRegistry.Default);
@@ -109,6 +115,7 @@ public static class SeleneApp
             };
             await Problems.WriteAsync(ctx.HttpContext, reason, reason == ReasonCodes.RouteNotFound ? "no such route" : "the request was not accepted");
         });
+        app.Use(Telemetry.LogScopeAsync);
         app.Use(StorageBoundaryAsync);
         app.Use(Authenticate);
 
@@ -127,6 +134,7 @@ public static class SeleneApp
                 await next(context);
         });
         app.MapOpenApi("/openapi/{documentName}.json");
+        Telemetry.Map(app, options);
         app.MapGroup("/healthz").WithTags("health").MapGet("", HealthAsync).WithName("Health")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
@@ -193,8 +201,8 @@ public static class SeleneApp
         catch (Exception ex) when (StorageFailures.Classify(ex) is { } failure && !context.Response.HasStarted)
         {
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene")
-                .LogWarning("{Method} {Path} answered {Reason}: storage {Code}", context.Request.Method, Invite.InvitePageEndpoints.LoggedPath(context.Request.Path),
-                    failure.Reason.Name, failure.Code);
+                .LogWarning("{Method} {Path} answered {Reason}: storage {Code} (correlation {CorrelationId})", context.Request.Method,
+                    Invite.InvitePageEndpoints.LoggedPath(context.Request.Path), failure.Reason.Name, failure.Code, Telemetry.ScopeOf(context).CorrelationId ?? "-");
             context.Response.Clear();
             await Problems.WriteAsync(context, failure.Reason, failure.Detail);
         }
@@ -243,6 +251,7 @@ public static class SeleneApp
             return;
         }
         context.Items[CallerItem] = new Caller(resolved.Value.Tenant, resolved.Value.User);
+        Telemetry.ScopeOf(context).TenantId = resolved.Value.Tenant.Value;
         await next(context);
     }
 
@@ -266,7 +275,9 @@ public static class SeleneApp
         {
             if (!TurnRequest.TryRead(document!.RootElement, out var turn, out var error))
                 return Problems.Result(error!.Reason, error.Detail);
+            if (CorrelationId.TryParse(turn!.CorrelationId, out var turnCorrelation)) Telemetry.ScopeOf(context).CorrelationId = turnCorrelation.ToString();
             var result = await turns.RunAsync(caller.Tenant, caller.User, turn!, context.RequestAborted);
+            Answered(context, result.Reason);
             if (result.Kind != TurnOutcomeKind.Decided)
                 return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation == default ? null : result.Correlation.ToString());
             if (result.Execution?.Outcome == ExecutionOutcome.Replayed) context.Response.Headers["Idempotent-Replayed"] = "true";
@@ -294,10 +305,12 @@ public static class SeleneApp
         if (turn is null)
             return Problems.Result(ReasonCodes.InputFieldInvalid, "X-Turn-Id must be a decimal number between 1 and 2^63-1");
 
+        Telemetry.ScopeOf(context).CorrelationId = correlation.Value.ToString();
         using (document)
         {
             var result = await executor.ExecuteAsync(new ExecutionRequest(caller.Tenant, caller.User, simulation_id, idempotencyKey,
                 document!.RootElement, correlation.Value, turn.Value), context.RequestAborted);
+            Answered(context, result.Reason);
             if (result.Journaled) context.Items[RefusalTrace.RecordedItem] = true;
             if (!result.Succeeded)
                 return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation.ToString(), result.Problem);
@@ -328,6 +341,14 @@ public static class SeleneApp
             .WithName(route.Name).WithSummary(route.Summary)
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status400BadRequest);
         if (route.NotFound) endpoint.ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>One debug line per turn or simulation request, inside the request's scope (its correlation id and tenant).</summary>
+    private static void Answered(HttpContext context, ReasonCode reason)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Selene");
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("{Method} {Path} answered {ReasonCode}", context.Request.Method, context.Request.Path.Value, reason.Name);
     }
 
     private static IResult Json(JsonObject body, ReasonCode reason)

@@ -19,11 +19,15 @@ public sealed class ReasonCodeDocsTests
         md.Append("Every outcome Selene reports carries one registered reason code. The name is the contract (UPPER_SNAKE, never\n");
         md.Append("reused); the numeric id is stable once allocated. Ids come in blocks of 1000 per owning engine; inside a block,\n");
         md.Append("x0xx are success codes and x1xx and above are refusals and failures.\n\n");
-        md.Append("Each code has a kind, and its HTTP status follows from the kind alone:\n\n");
-        md.Append("| kind | HTTP status |\n");
-        md.Append("|---|---:|\n");
+        md.Append("Each code has a kind, and its HTTP status follows from the kind alone; so does the journal field a refusal with\n");
+        md.Append("that code names it in (failure or policy, docs/journal.md):\n\n");
+        md.Append("| kind | HTTP status | journal field of a refusal |\n");
+        md.Append("|---|---:|---|\n");
         foreach (var kind in Enum.GetValues<ReasonKind>())
-            md.Append(CultureInfo.InvariantCulture, $"| {WireNames.Of(kind)} | {Problems.StatusFor(kind)} |\n");
+        {
+            var field = RefusalClassification.Of(kind) is { } refusal ? $"`{RefusalClassification.FieldOf(refusal)}`" : "none (not a refusal)";
+            md.Append(CultureInfo.InvariantCulture, $"| {WireNames.Of(kind)} | {Problems.StatusFor(kind)} | {field} |\n");
+        }
         if (EngineModules.Reasons.RetiredNames.Count > 0)
         {
             md.Append("\nRetired names (stored results and journal entries written under them still resolve to the code):\n\n");

@@ -73,6 +73,9 @@ public class OutboxCliTests(SeleneServerFixture f)
             $"WHERE tenant_id = '{tenant}' AND outbox_id = {outboxId}");
         var dead = Assert.Single((await f.Api.GetAsync(key, "/v1/outbox?state=DEAD_LETTER")).Json["outbox"]!.AsArray())!;
         Assert.Equal("STORAGE_UNAVAILABLE", dead["last_error_reason_code"]!.GetValue<string>());
+        Assert.Equal("FAILURE", dead["last_error_class"]!.GetValue<string>()); // storage went wrong: a failure, not a policy (issue 15 item 2)
+        var deadTable = await f.SeleneAsync("outbox", "list", "--tenant", tenant, "--state", "DEAD_LETTER");
+        Assert.Contains("STORAGE_UNAVAILABLE  FAILURE", deadTable.StandardOutput, StringComparison.Ordinal);
         var redriven = await f.SeleneAsync("outbox", "retry", outboxId, "--tenant", tenant);
         Assert.True(redriven.ExitCode == 0, redriven.ToString());
         Assert.StartsWith("OUTBOX_REDRIVEN:", redriven.StandardOutput, StringComparison.Ordinal);

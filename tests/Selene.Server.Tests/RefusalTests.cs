@@ -1,3 +1,4 @@
+using Selene.Contracts;
 using System.Net;
 using System.Text.Json.Nodes;
 using static Selene.Server.Tests.Capreqs;
@@ -87,6 +88,8 @@ public class RefusalTests(SeleneServerFixture f)
         AssertProblem(reply, HttpStatusCode.BadRequest, "CAPREQ_ID_REQUIRED");
         var entry = Assert.Single(await f.Api.JournalAsync(f.BobKey, reply.Json["correlation_id"]!.GetValue<string>()))!;
         Assert.Equal("REQUEST_REFUSED", entry["event_type"]!.GetValue<string>());
+        // A rule of the input said no: a policy refusal, named beside reason_code (issue 15 item 2).
+        Assert.Equal(("CAPREQ_ID_REQUIRED", null), (entry["policy_reason_code"]?.GetValue<string>(), entry["failure_reason_code"]?.GetValue<string>()));
         Assert.Equal(before with { Journal = before.Journal + 1 }, await f.CountsAsync());
     }
 
@@ -114,5 +117,19 @@ public class RefusalTests(SeleneServerFixture f)
         Assert.Equal(reason, entry["reason_code"]!.GetValue<string>());
         Assert.Equal(id, entry["payload"]!["capreq_id"]!.GetValue<string>());
         Assert.Equal(state, entry["payload"]!["state"]!.GetValue<string>());
+        Assert.Equal((reason, null), (entry["policy_reason_code"]?.GetValue<string>(), entry["failure_reason_code"]?.GetValue<string>()));
+        Assert.Equal(reason, entry["payload"]!["policy_reason_code"]!.GetValue<string>());
+        // Every entry of the request: a refusal names its own code in exactly one of the two fields, a success in neither.
+        Assert.All(await f.Api.JournalAsync(readerKey, correlation), e =>
+        {
+            Assert.True(Selene.Runtime.Platform.EngineModules.Reasons.TryGet(e!["reason_code"]!.GetValue<string>(), out var code));
+            var expected = RefusalClassification.Of(code) switch
+            {
+                RefusalClass.Failure => ((string?)code.Name, (string?)null),
+                RefusalClass.Policy => (null, code.Name),
+                _ => (null, null),
+            };
+            Assert.Equal(expected, (e["failure_reason_code"]?.GetValue<string>(), e["policy_reason_code"]?.GetValue<string>()));
+        });
     }
 }

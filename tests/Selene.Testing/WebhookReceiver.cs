@@ -5,8 +5,8 @@ using System.Text;
 
 namespace Selene.Testing;
 
-/// <summary>One POST a <see cref="WebhookReceiver"/> got: the Standard Webhooks headers, the body, and the status it answered.</summary>
-public sealed record WebhookRequest(string Id, string Timestamp, string Signature, string ContentType, string Body, int Status);
+/// <summary>One POST a <see cref="WebhookReceiver"/> got: the Standard Webhooks headers, the body, the status it answered and the path it was sent to.</summary>
+public sealed record WebhookRequest(string Id, string Timestamp, string Signature, string ContentType, string Body, int Status, string Path = "");
 
 /// <summary>
 /// A real HTTP receiver on 127.0.0.1 for the delivery tests: records every POST with its Standard Webhooks headers and
@@ -61,7 +61,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var request = new WebhookRequest(context.Request.Headers["webhook-id"] ?? "", context.Request.Headers["webhook-timestamp"] ?? "",
-                context.Request.Headers["webhook-signature"] ?? "", context.Request.ContentType ?? "", body, 0);
+                context.Request.Headers["webhook-signature"] ?? "", context.Request.ContentType ?? "", body, 0, context.Request.Url?.AbsolutePath ?? "");
             int status;
             try
             {

@@ -8,7 +8,9 @@ public static class JournalStore
 {
     /// <summary>
     /// Appends entries to the tenant's chain. Locks the chain head (serializing appends within the tenant until
-    /// commit), computes each hash in order, inserts, and moves the head. Returns the stored records.
+    /// commit), computes each hash in order, inserts, and moves the head. Returns the stored records. Every entry is
+    /// stored with its <see cref="JournalEntry.RecordedPayload"/>, so each refusal, whoever wrote it, names its
+    /// failure or policy code.
     /// </summary>
     /// <param name="beforeWrite">
     /// Called with the records once their seqs and hashes are known, before they are sent: writes that need them
@@ -38,7 +40,7 @@ public static class JournalStore
         foreach (var e in entries)
         {
             var seq = lastSeq + 1;
-            var payloadJson = JournalChain.CanonicalPayloadJson(e.Payload);
+            var payloadJson = JournalChain.CanonicalPayloadJson(e.RecordedPayload);
             var partial = new JournalRecord(tx.TenantId, seq, e.CorrelationId.ToString(), checked((long)e.TurnId.Value), e.Engine, e.EventType,
                 e.Reason.Name, e.Reason.Id, payloadJson, e.ActorUserId, e.IdempotencyKey, now, lastHash, "");
             var record = partial with { Hash = JournalChain.ComputeHash(partial) };

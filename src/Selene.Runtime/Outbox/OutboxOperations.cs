@@ -71,6 +71,7 @@ public sealed class OutboxOperations(SeleneDatabase db, TimeProvider clock)
         ["attempt_count"] = r.AttemptCount,
         ["next_attempt_at"] = new UnixNanos(r.NextAttemptAt).ToString(),
         ["last_error_reason_code"] = r.LastErrorReasonCode,
+        ["last_error_class"] = LastErrorClass(r),
         ["lease_owner"] = r.LeaseOwner,
         ["lease_expires_at"] = r.LeaseExpiresAt is { } expires ? new UnixNanos(expires).ToString() : null,
         ["actor_user_id"] = r.ActorUserId,
@@ -78,6 +79,14 @@ public sealed class OutboxOperations(SeleneDatabase db, TimeProvider clock)
         ["created_at"] = new UnixNanos(r.CreatedAt).ToString(),
         ["completed_at"] = r.CompletedAt is { } done ? new UnixNanos(done).ToString() : null,
     };
+
+    /// <summary>
+    /// FAILURE or POLICY (<see cref="RefusalClassification"/>) for the row's last error, as its journal entry records it;
+    /// null with no error or one the registry does not know.
+    /// </summary>
+    public static string? LastErrorClass(OutboxRow r) =>
+        r.LastErrorReasonCode is { } name && EngineModules.Reasons.TryGet(name, out var code) && RefusalClassification.Of(code) is { } refusal
+            ? WireNames.Of(refusal) : null;
 
     /// <summary>GET /v1/outbox?state=S&amp;after=ID&amp;limit=N: the caller's tenant's handoffs, in id order (at most 1000).</summary>
     public static ReadRoute Route { get; } = new("ListOutbox", "/outbox",

@@ -223,8 +223,9 @@ public sealed class OutboxWorker
         {
             var due = now.Value + policy.Backoff.Ticks * 100;
             return await SettleAsync(h, new OutboxSettlement(row.AttemptCount == 0 ? OutboxStatus.Pending : OutboxStatus.Failed, row.AttemptCount, due, failure.Name, null),
+                // The entry's own code is a success (nothing failed for good); what refused the attempt is its cause.
                 [Entry(h, JournalEventTypes.OutboxAttemptDeferred, ReasonCodes.OutboxAttemptDeferred, ("cause_reason_code", failure.Name),
-                    ("next_attempt_at", new UnixNanos(due).ToString()))], Settled.Deferred, ct);
+                    ("next_attempt_at", new UnixNanos(due).ToString())) with { Refused = failure }], Settled.Deferred, ct);
         }
 
         ReasonCode deadReason = failure;

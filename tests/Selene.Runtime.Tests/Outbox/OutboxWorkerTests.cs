@@ -129,6 +129,13 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
         Assert.Equal((OutboxStatus.DeadLetter, 3, "RELAY_NOT_YET"), (row.Status, row.AttemptCount, row.LastErrorReasonCode));
         var dead = Assert.Single(await JournalAsync(row), j => j.EventType == "OUTBOX_DEAD_LETTERED");
         Assert.Equal(("SCHED_MAX_RETRIES_REACHED", "RELAY_NOT_YET"), (dead.ReasonCode, Field(dead, "last_error_reason_code")));
+        // Failure vs policy (issue 15 item 2): each failed attempt is the engine's "not yet" (a state machine said no),
+        // and giving up is PH1.SCHED's policy; neither is a failure of Selene, and no entry names both.
+        Assert.Equal(("SCHED_MAX_RETRIES_REACHED", null), (OptionalField(dead, "policy_reason_code"), OptionalField(dead, "failure_reason_code")));
+        var failures = (await JournalAsync(row)).Where(j => j.EventType == "OUTBOX_ATTEMPT_FAILURE").ToArray();
+        Assert.Equal(3, failures.Length);
+        Assert.All(failures, j => Assert.Equal(("RELAY_NOT_YET", null), (OptionalField(j, "policy_reason_code"), OptionalField(j, "failure_reason_code"))));
+        Assert.All(await JournalAsync(row), AssertOneSideIffRefusal);
         _clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(0, (await worker.RunOnceAsync()).Claimed);
 
@@ -292,7 +299,11 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
                 (deferred.Status, deferred.AttemptCount, deferred.NextAttemptAt, deferred.LastErrorReasonCode));
             _clock.Advance(Backoff);
         }
-        Assert.Equal(4, (await JournalAsync(row)).Count(j => j.EventType == "OUTBOX_ATTEMPT_DEFERRED" && j.ReasonCode == "OUTBOX_ATTEMPT_DEFERRED"));
+        var deferrals = (await JournalAsync(row)).Where(j => j.EventType == "OUTBOX_ATTEMPT_DEFERRED" && j.ReasonCode == "OUTBOX_ATTEMPT_DEFERRED").ToArray();
+        Assert.Equal(4, deferrals.Length);
+        // The deferral's own code is a success; what refused the attempt — the gate not invoked, Selene unable to serve
+        // (an UNAVAILABLE code) — is recorded as the failure it is, never as a policy decision.
+        Assert.All(deferrals, j => Assert.Equal(("PH1_OS_NOT_INVOKED_DISABLED", null), (OptionalField(j, "failure_reason_code"), OptionalField(j, "policy_reason_code"))));
 
         // Switched on again, the handoff runs as its first attempt.
         Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker("on").RunOnceAsync());
@@ -366,6 +377,27 @@ public sealed class OutboxWorkerTests : IAsyncLifetime
         await using var tx = await TenantTransaction.BeginAsync(_db.Owner, "acme");
         await using var cmd = tx.Command($"SELECT count(*) FROM selene.{table} WHERE {where}");
         return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private static readonly ReasonCodeRegistry Registry = Platform.EngineModules.Reasons.Extend(RelayModule.Module.ReasonCodes);
+
+    private static string? OptionalField(JournalRecord record, string name)
+    {
+        using var doc = JsonDocument.Parse(record.PayloadJson);
+        return doc.RootElement.TryGetProperty(name, out var value) ? value.GetString() : null;
+    }
+
+    /// <summary>An entry whose reason is not a success names it in exactly one of the two fields; a success in neither.</summary>
+    private static void AssertOneSideIffRefusal(JournalRecord j)
+    {
+        var (failure, policy) = (OptionalField(j, "failure_reason_code"), OptionalField(j, "policy_reason_code"));
+        Assert.True(Registry.TryGet(j.ReasonCode, out var code), j.ReasonCode);
+        switch (RefusalClassification.Of(code))
+        {
+            case RefusalClass.Failure: Assert.Equal((j.ReasonCode, null), (failure, policy)); break;
+            case RefusalClass.Policy: Assert.Equal((null, j.ReasonCode), (failure, policy)); break;
+            default: Assert.Equal((null, null), (failure, policy)); break;
+        }
     }
 
     private static string Field(JournalRecord record, string name)
