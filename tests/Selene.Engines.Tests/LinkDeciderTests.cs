@@ -222,6 +222,69 @@ public sealed class LinkDeciderTests
         else Assert.Equal((from, to.Value), (change!.From, change.To));
     }
 
+    /// <summary>The draft moves of §3.2 (as built here): two updates, and the token moves that also move the draft.</summary>
+    public enum DraftMove { UpdateSome, UpdateAll, Revoke, Consume, Recover }
+
+    public static TheoryData<LinkDraftStatus, DraftMove> AllDraftPairs()
+    {
+        var data = new TheoryData<LinkDraftStatus, DraftMove>();
+        foreach (var s in Enum.GetValues<LinkDraftStatus>()) foreach (var m in Enum.GetValues<DraftMove>()) data.Add(s, m);
+        return data;
+    }
+
+    /// <summary>
+    /// Expected (outcome code, draft status after) for a draft in <paramref name="from"/> whose token allows the move;
+    /// null status = the draft's status is unchanged. Written out independently of the decider.
+    /// </summary>
+    private static (string Reason, LinkDraftStatus? To) ExpectedDraft(LinkDraftStatus from, DraftMove move) => (from, move) switch
+    {
+        (LinkDraftStatus.Committed or LinkDraftStatus.Revoked, DraftMove.UpdateSome or DraftMove.UpdateAll or DraftMove.Consume or DraftMove.Recover) => ("LINK_REFUSE_STATE_INVALID", null),
+        (LinkDraftStatus.Committed or LinkDraftStatus.Revoked, DraftMove.Revoke) => ("LINK_OK_REVOKE", null),
+        (LinkDraftStatus.DraftCreated, DraftMove.UpdateAll) => ("LINK_OK_DRAFT_UPDATE_COMMIT", LinkDraftStatus.DraftReady),
+        (_, DraftMove.UpdateSome or DraftMove.UpdateAll) => ("LINK_OK_DRAFT_UPDATE_COMMIT", null),
+        (_, DraftMove.Revoke) => ("LINK_OK_REVOKE", LinkDraftStatus.Revoked),
+        (_, DraftMove.Consume) => ("LINK_OK_CONSUME", LinkDraftStatus.Committed),
+        (_, DraftMove.Recover) => ("LINK_OK_EXPIRED_RECOVERY_COMMIT", null),
+        _ => throw new ArgumentOutOfRangeException(nameof(move)),
+    };
+
+    [Theory]
+    [MemberData(nameof(AllDraftPairs))]
+    public void DraftStatusAndMove_FollowTheTable(LinkDraftStatus from, DraftMove move)
+    {
+        var (generated, fresh) = Generated();
+        // DRAFT_READY has every required field; the others keep the generated (incomplete) fields.
+        var draft = from == LinkDraftStatus.DraftReady
+            ? generated with { Status = from, Fields = generated.Fields.SetItems(Fields(("bank_account", "DE89"), ("legal_name", "Ana"), ("start_date", "2030-05-01"))), MissingFields = [] }
+            : generated with { Status = from };
+        var token = WithStatus(fresh, move == DraftMove.Consume ? LinkTokenStatus.Activated : LinkTokenStatus.DraftCreated);
+        var (command, now) = move switch
+        {
+            DraftMove.UpdateSome => ((LinkCommand)new UpdateDraft(draft.DraftId, Fields(("legal_name", "Ana"))), Now.Value),
+            DraftMove.UpdateAll => (new UpdateDraft(draft.DraftId, Fields(("bank_account", "DE89"), ("legal_name", "Ana"), ("start_date", "2030-05-01"))), Now.Value),
+            DraftMove.Revoke => (new RevokeInvite(token.TokenId, "wrong person"), Now.Value),
+            DraftMove.Consume => (new ConsumeInvite(token.TokenId), Now.Value),
+            _ => (new RecoverExpired(token.TokenId), token.ExpiresAt + 1),
+        };
+        var d = LinkDecider.Decide(new LinkState(draft, token), command, Ctx(now: now));
+        var (reason, to) = ExpectedDraft(from, move);
+        if (d is Decision<LinkEvent>.Rejected r)
+        {
+            Assert.Equal((reason, (LinkDraftStatus?)null), (r.Reason.Name, to));
+            return;
+        }
+        var accepted = (Decision<LinkEvent>.Accepted)d;
+        Assert.Equal(reason, accepted.Reason.Name);
+        var change = accepted.Events.OfType<LinkDraftChanged>().SingleOrDefault();
+        Assert.Equal(to, change?.To);
+        if (change is not null) Assert.Equal(from, change.From);
+        if (to is not null)
+        {
+            long id = 60;
+            Assert.Equal(to, Fold(draft, new() { [token.TokenId] = token }, accepted.Events, ref id).Draft!.Status);
+        }
+    }
+
     [Theory]
     [InlineData(LinkTokenStatus.DraftCreated)]
     [InlineData(LinkTokenStatus.Sent)]
