@@ -26,9 +26,9 @@ public sealed class BackfillDeciderTests
     {
         foreach (var e in Assert.IsType<Decision<BackfillEvent>.Accepted>(d).Events)
         {
-            campaign = BackfillDecider.EvolveCampaign(campaign, e);
             switch (e)
             {
+                case BackfillCampaignEvent c: campaign = BackfillDecider.EvolveCampaign(campaign, c); break;
                 case BackfillTargetAdded a: targets[a.UserId] = BackfillDecider.EvolveTarget(null, a); break;
                 case BackfillTargetStepped s: var user = targets.Single(t => t.Value.TargetId == s.TargetId).Key; targets[user] = BackfillDecider.EvolveTarget(targets[user], s); break;
             }

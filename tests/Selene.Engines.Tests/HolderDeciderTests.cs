@@ -18,12 +18,13 @@ public sealed class HolderDeciderTests
         Assert.IsType<Decision<HolderChanged>.Accepted>(d).Events.Aggregate(holder, (h, e) => HolderDecider.Evolve(h, e))!;
 
     [Fact]
-    public void Assign_ToActivePosition_MakesACurrentHolder_WithTheStreamIdOfTenantPositionUser()
+    public void Assign_ToActivePosition_MakesACurrentHolder_WithTheStreamIdOfPositionAndUser()
     {
         var d = Decide(null, Position(PositionLifecycle.Active), new AssignHolder(PositionId, "bob"));
         var e = Assert.Single(Assert.IsType<Decision<HolderChanged>.Accepted>(d).Events);
-        Assert.Equal(HolderDecider.HolderId("acme", PositionId, "bob"), e.HolderId);
-        Assert.NotEqual(HolderDecider.HolderId("other", PositionId, "bob"), e.HolderId);
+        Assert.Equal(PositionId + ":bob", e.HolderId);
+        Assert.True(HolderDecider.IsHolderIdOf(PositionId, e.HolderId));
+        Assert.False(HolderDecider.IsHolderIdOf("pos_fedcba9876543210", e.HolderId));
         var h = Fold(null, d);
         Assert.Equal(HolderStatus.Current, h.Status);
         Assert.Equal(HolderDecider.AssignSource, h.Source);

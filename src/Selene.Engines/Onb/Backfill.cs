@@ -98,21 +98,30 @@ public sealed record CompleteBackfill(string CampaignId) : BackfillCommand;
 /// <summary>A backfill ledger event: of the campaign's stream or of one target's.</summary>
 public abstract record BackfillEvent(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At);
 
+/// <summary>An event of the campaign's own stream (stream = campaign id).</summary>
+public abstract record BackfillCampaignEvent(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At)
+    : BackfillEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
+
+/// <summary>An event of one target's stream (stream = <see cref="TargetId"/>).</summary>
+public abstract record BackfillTargetEvent(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At, string TargetId)
+    : BackfillEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
+
 /// <summary>The campaign started in <see cref="State"/> (RUNNING, or COMPLETED when no target has anything to give).</summary>
 public sealed record BackfillCampaignStarted(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At, string CompanyId, string PositionId,
-    string SchemaVersionId, BackfillCampaignState State, int TotalTargets, int? CompletedTargets) : BackfillEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
+    string SchemaVersionId, BackfillCampaignState State, int TotalTargets, int? CompletedTargets) : BackfillCampaignEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
 
 /// <summary>A target was added at the campaign's start (PENDING, or EXEMPTED when it misses nothing).</summary>
 public sealed record BackfillTargetAdded(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At, string TargetId, string UserId,
-    BackfillTargetStatus Status, ImmutableArray<OnbQuestion> Missing) : BackfillEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
+    BackfillTargetStatus Status, ImmutableArray<OnbQuestion> Missing) : BackfillTargetEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At, TargetId);
 
 /// <summary>A target moved (<see cref="From"/> may equal <see cref="To"/> for an answer that leaves fields open); <see cref="FieldKey"/> and <see cref="Value"/> set for an answer.</summary>
 public sealed record BackfillTargetStepped(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At, string TargetId, string Step,
-    BackfillTargetStatus From, BackfillTargetStatus To, string? FieldKey = null, string? Value = null) : BackfillEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
+    BackfillTargetStatus From, BackfillTargetStatus To, string? FieldKey = null, string? Value = null)
+    : BackfillTargetEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At, TargetId);
 
 /// <summary>The campaign completed with its counts.</summary>
 public sealed record BackfillCampaignCompleted(string TenantId, string CampaignId, string ActorUserId, string ReasonCode, long At, int CompletedTargets, int TotalTargets)
-    : BackfillEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
+    : BackfillCampaignEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
 
 /// <summary>
 /// Requirement backfill, pure (reference §4.2, §4.3, §4.5 ONB_REQUIREMENT_BACKFILL). The start takes every current
@@ -123,15 +132,14 @@ public sealed record BackfillCampaignCompleted(string TenantId, string CampaignI
 public static class BackfillDecider
 {
     public const string CampaignPrefix = "bfc_";
-    public const string TargetPrefix = "bft_";
     public const string CurrentAndNew = "CURRENT_AND_NEW";
 
     /// <summary><c>bfc_{short_hash(tenant, position, schema_version, key)}</c> (reference §4.3).</summary>
     public static string CampaignId(string tenantId, string positionId, string schemaVersionId, string idempotencyKey) =>
         CampaignPrefix + Hashing.ShortHash(16, tenantId, positionId, schemaVersionId, idempotencyKey);
 
-    /// <summary><c>bft_{short_hash(campaign, user)}</c>: one target per campaign and user.</summary>
-    public static string TargetId(string campaignId, string userId) => TargetPrefix + Hashing.ShortHash(16, campaignId, userId);
+    /// <summary><c>{campaign_id}:{user_id}</c>: one target per campaign and user, listed by the campaign's prefix.</summary>
+    public static string TargetId(string campaignId, string userId) => campaignId + ":" + userId;
 
     public static bool IsCampaignId(string? id) => IdRules.IsShortHashId(id, CampaignPrefix);
 
@@ -243,8 +251,8 @@ public static class BackfillDecider
             OnbReasons.OnbOkBackfillComplete, []);
     }
 
-    /// <summary>Folds a campaign event into the campaign (target events leave it as it is). Rebuild = fold in event id order.</summary>
-    public static BackfillCampaign EvolveCampaign(BackfillCampaign? campaign, BackfillEvent e) => (campaign, e) switch
+    /// <summary>Folds a campaign event into the campaign. Rebuild = fold in event id order.</summary>
+    public static BackfillCampaign EvolveCampaign(BackfillCampaign? campaign, BackfillCampaignEvent e) => (campaign, e) switch
     {
         (null, BackfillCampaignStarted s) => new BackfillCampaign(s.TenantId, s.CampaignId, s.CompanyId, s.PositionId, s.SchemaVersionId, s.ActorUserId, s.State,
             s.TotalTargets, s.CompletedTargets, s.ReasonCode, s.At, s.At, s.State == BackfillCampaignState.Completed ? s.At : null),
@@ -252,12 +260,11 @@ public static class BackfillDecider
         {
             State = BackfillCampaignState.Completed, CompletedTargets = x.CompletedTargets, LastReasonCode = x.ReasonCode, UpdatedAt = x.At, CompletedAt = x.At,
         },
-        ({ } c, BackfillTargetAdded or BackfillTargetStepped) => c,
         _ => throw new InvalidOperationException($"event {e.GetType().Name} does not apply to campaign {e.CampaignId}"),
     };
 
     /// <summary>Folds a target event into the target. Rebuild = fold in event id order.</summary>
-    public static BackfillTarget EvolveTarget(BackfillTarget? target, BackfillEvent e) => (target, e) switch
+    public static BackfillTarget EvolveTarget(BackfillTarget? target, BackfillTargetEvent e) => (target, e) switch
     {
         (null, BackfillTargetAdded a) => new BackfillTarget(a.TenantId, a.TargetId, a.CampaignId, a.UserId, a.Status, a.Missing,
             ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal), 0, 0, a.ReasonCode, a.At, a.At),

@@ -10,7 +10,7 @@ public enum HolderStatus
 }
 
 /// <summary>
-/// Who holds a position: one row per (tenant, position, user), stream <see cref="HolderDecider.HolderId"/>. A backfill's
+/// Who holds a position: one row per (tenant, position, user), stream <see cref="HolderDecider.HolderId"/> (the tenant is the row's). A backfill's
 /// targets are exactly the rows that are <see cref="HolderStatus.Current"/> when a CURRENT_AND_NEW schema is activated.
 /// </summary>
 /// <param name="Source">How the holding began: ASSIGN (the governed simulation) or ONBOARDING (an EMPLOYEE onboarding's completion).</param>
@@ -46,13 +46,18 @@ public sealed record HolderChanged(string TenantId, string HolderId, string Posi
 /// </summary>
 public static class HolderDecider
 {
-    public const string HolderPrefix = "poh_";
     public const string AssignSource = "ASSIGN";
     public const string OnboardingSource = "ONBOARDING";
 
-    /// <summary><c>poh_{short_hash(tenant, position, user)}</c>: one stream per holder of a position.</summary>
-    public static string HolderId(string tenantId, string positionId, string userId) =>
-        HolderPrefix + Hashing.ShortHash(16, tenantId, positionId, userId);
+    /// <summary><c>{position_id}:{user_id}</c>: one stream per holder of a position in the tenant, listed by the position's prefix.</summary>
+    public static string HolderId(string positionId, string userId) => positionId + ":" + userId;
+
+    /// <summary>The prefix of every holder id of a position.</summary>
+    public static string HolderPrefixOf(string positionId) => positionId + ":";
+
+    /// <summary>Whether <paramref name="id"/> is a holder id of <paramref name="positionId"/>.</summary>
+    public static bool IsHolderIdOf(string positionId, string id) =>
+        id.StartsWith(HolderPrefixOf(positionId), StringComparison.Ordinal) && IdRules.IsValidName(id[HolderPrefixOf(positionId).Length..]);
 
     /// <summary>Shape and bounds of a command; null when valid.</summary>
     public static Decision<HolderChanged>.Rejected? Validate(HolderCommand c) => c switch
@@ -67,7 +72,7 @@ public static class HolderDecider
     {
         if (Validate(command) is { } invalid) return invalid;
         if (position is null) return new Decision<HolderChanged>.Rejected(PositionReasons.PositionNotFound, "no such position in this tenant");
-        var id = HolderId(tenantId, command.PositionId, command.UserId);
+        var id = HolderId(command.PositionId, command.UserId);
         switch (command)
         {
             case AssignHolder a:
