@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Selene.Engines.Position;
+using Selene.Runtime.Platform;
 using Selene.Runtime.Position;
 using static Selene.Runtime.Tests.RuntimeFixture;
 
@@ -225,6 +226,61 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
             """{"position_id":"pos_x","compensation_band_ref":"band.b2"}""")).Reason);
     }
 
+    private async Task<ReadResult> HoldersAsync(string positionId, Dictionary<string, string>? query = null) =>
+        await PositionModule.Module.Routes.Single(r => r.Name == "ListPositionHolders").Query(new ReadRequest(f.Db, new TenantId("acme"),
+            new Dictionary<string, string> { ["position_id"] = positionId }, query ?? [], UnixNanos.FromDateTimeOffset(DateTimeOffset.UtcNow)), default);
+
+    private static string[] Rows(ReadResult r, string field) =>
+        Assert.IsType<ReadResult.Ok>(r).Body["holders"]!.AsArray().Select(h => h![field]!.GetValue<string>()).ToArray();
+
+    [Fact]
+    public async Task Holders_AssignEndAndReassign_AreGoverned_ListedByPositionWithPaging_AndJournaled()
+    {
+        var id = await ActivePositionAsync("acme-holders", "Picker");
+        var other = await ActivePositionAsync("acme-holders", "Packer");
+        foreach (var user in new[] { "hana", "ivo", "jon" }) await Ok(PositionSimulations.HolderAssign, $$"""{"position_id":"{{id}}","user_id":"{{user}}"}""");
+        await Ok(PositionSimulations.HolderAssign, $$"""{"position_id":"{{other}}","user_id":"kai"}""");
+        var repeat = await Ok(PositionSimulations.HolderAssign, $$"""{"position_id":"{{id}}","user_id":"ivo"}""");
+        Assert.Equal(PositionReasons.HolderAssigned, repeat.Reason);
+        var ended = await Ok(PositionSimulations.HolderEnd, $$"""{"position_id":"{{id}}","user_id":"ivo"}""");
+        Assert.Equal("ENDED", Field(ended, "holder", "status"));
+        var again = await f.RunAsync("alice", PositionSimulations.HolderEnd, Key("p"), $$"""{"position_id":"{{id}}","user_id":"ivo"}""");
+        Assert.Equal(PositionReasons.HolderNotCurrent, again.Reason);
+
+        Assert.Equal(["hana", "ivo", "jon"], Rows(await HoldersAsync(id), "user_id"));
+        Assert.Equal(["CURRENT", "ENDED", "CURRENT"], Rows(await HoldersAsync(id), "status"));
+        Assert.Equal(["hana", "jon"], Rows(await HoldersAsync(id, new() { ["status"] = "CURRENT" }), "user_id"));
+        var page = Assert.IsType<ReadResult.Ok>(await HoldersAsync(id, new() { ["limit"] = "2" })).Body;
+        Assert.Equal($"{id}:ivo", page["next_after"]!.GetValue<string>());
+        Assert.Equal(["jon"], Rows(await HoldersAsync(id, new() { ["after"] = $"{id}:ivo" }), "user_id"));
+        Assert.Equal(["kai"], Rows(await HoldersAsync(other), "user_id"));
+
+        // Bad paging and unknown positions are refused; ivo's holding: assigned, ended, one journal entry each.
+        Assert.Equal(ReasonCodes.QueryParameterInvalid, Assert.IsType<ReadResult.Refused>(await HoldersAsync(id, new() { ["after"] = $"{other}:kai" })).Reason);
+        Assert.Equal(ReasonCodes.QueryParameterInvalid, Assert.IsType<ReadResult.Refused>(await HoldersAsync(id, new() { ["status"] = "GONE" })).Reason);
+        Assert.Equal(PositionReasons.PositionNotFound, Assert.IsType<ReadResult.Refused>(await HoldersAsync("pos_0000000000000000")).Reason);
+        Assert.Equal(PositionReasons.PositionNotFound, Assert.IsType<ReadResult.Refused>(await HoldersAsync("nope")).Reason);
+        Assert.Equal(2, await f.CountAsync("acme", "position_holder_ledger", $"stream_id = '{id}:ivo'"));
+        Assert.Equal(1, await f.CountAsync("acme", "journal", $$"""
+            event_type = 'STATE_TRANSITION' AND engine = 'PH1.POSITION' AND payload::jsonb @> '{"holder_id":"{{id}}:ivo","state_from":"CURRENT","state_to":"ENDED"}'
+            """));
+    }
+
+    [Fact]
+    public async Task Holders_OfAPositionNotActive_OrMissing_OrBadInput_AreRefused_AndWriteNothing()
+    {
+        var id = await ActivePositionAsync("acme-holders2", "Loader");
+        await Ok(PositionSimulations.RetireOrSuspend, $$"""{"position_id":"{{id}}","requested_state":"SUSPENDED"}""");
+        var before = await f.CountAsync("acme", "position_holder_ledger");
+        var suspended = await f.RunAsync("alice", PositionSimulations.HolderAssign, Key("p"), $$"""{"position_id":"{{id}}","user_id":"lea"}""");
+        Assert.Equal(PositionReasons.PositionTransitionInvalid, suspended.Reason);
+        var missing = await f.RunAsync("alice", PositionSimulations.HolderAssign, Key("p"), """{"position_id":"pos_0000000000000000","user_id":"lea"}""");
+        Assert.Equal(PositionReasons.PositionNotFound, missing.Reason);
+        var bad = await f.RunAsync("alice", PositionSimulations.HolderAssign, Key("p"), $$"""{"position_id":"{{id}}","user_id":"lea smith"}""");
+        Assert.Equal(ReasonCodes.InputFieldInvalid, bad.Reason);
+        Assert.Equal(before, await f.CountAsync("acme", "position_holder_ledger"));
+    }
+
     [Fact]
     public async Task Rebuild_AfterPositionTraffic_IsIdentical_AndAHandAlteredRowIsFoundAndRestored()
     {
@@ -249,6 +305,9 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
         await Globex(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","field_specs":[{{Spec}}]}""");
         await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","apply_scope":"NEW_HIRES_ONLY"}""");
+        await Globex(PositionSimulations.HolderAssign, $$"""{"position_id":"{{id}}","user_id":"gx-ann"}""");
+        await Globex(PositionSimulations.HolderAssign, $$"""{"position_id":"{{id}}","user_id":"gx-bo"}""");
+        await Globex(PositionSimulations.HolderEnd, $$"""{"position_id":"{{id}}","user_id":"gx-bo"}""");
         await Globex(PositionSimulations.RetireOrSuspend, $$"""{"position_id":"{{id}}","requested_state":"SUSPENDED"}""");
 
         // One journal vocabulary: the schema stream's transitions (NONE → DRAFT → ACTIVE) beside the version they wrote or activated.
@@ -261,14 +320,14 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
             """));
 
         var reports = await f.Maintenance.RebuildAsync("position", "globex", apply: false);
-        Assert.Equal(["tenant_company", "position", "position_requirements_schema"], reports.Select(r => r.Store));
+        Assert.Equal(["tenant_company", "position", "position_requirements_schema", "position_holder"], reports.Select(r => r.Store));
         Assert.All(reports, r => Assert.True(r.Identical && r.Rows > 0, $"{r.Store}: {string.Join(",", r.Differences)}"));
 
         // Only the documents change (status, source event and time stay): the comparison must read the JSON.
         await f.OwnerExecAsync("globex", $$"""UPDATE selene.position_requirements_schema_current SET doc = jsonb_set(doc, '{active_version_id}', '"v1"') WHERE stream_id = '{{id}}'""");
         await f.OwnerExecAsync("globex", """UPDATE selene.tenant_company_current SET doc = jsonb_set(doc, '{legal_name}', '"Forged"') WHERE stream_id = 'gx-co'""");
         var altered = await f.Maintenance.RebuildAsync("PH1.POSITION", "globex", apply: false);
-        Assert.Equal([["gx-co"], [], [id]], altered.Select(r => r.Differences.ToArray()));
+        Assert.Equal([["gx-co"], [], [id], []], altered.Select(r => r.Differences.ToArray()));
 
         Assert.All(await f.Maintenance.RebuildAsync("position", "globex", apply: true), r => Assert.True(r.Applied));
         Assert.All(await f.Maintenance.RebuildAsync("position", "globex", apply: false), r => Assert.True(r.Identical));

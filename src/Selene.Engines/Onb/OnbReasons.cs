@@ -20,6 +20,13 @@ public static class OnbReasons
     public static readonly ReasonCode OnbOkBizStart = new("ONB_OK_BIZ_START_DRAFT", 9009, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode OnbOkBizValidateCompany = new("ONB_OK_BIZ_VALIDATE_COMPANY_COMMIT", 9010, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode OnbOkBizComplete = new("ONB_OK_BIZ_COMPLETE_COMMIT", 9011, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkBackfillStart = new("ONB_OK_REQUIREMENT_BACKFILL_START_DRAFT", 9012, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkBackfillNotify = new("ONB_OK_REQUIREMENT_BACKFILL_NOTIFY_COMMIT", 9013, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode OnbOkBackfillComplete = new("ONB_OK_REQUIREMENT_BACKFILL_COMPLETE_COMMIT", 9014, EngineId, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A backfill target's answer to one missing field was recorded.</summary>
+    public static readonly ReasonCode OnbOkBackfillAnswer = new("ONB_OK_REQUIREMENT_BACKFILL_ANSWER_COMMIT", 9015, EngineId, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A backfill target was recorded FAILED (its reminders are exhausted).</summary>
+    public static readonly ReasonCode OnbOkBackfillTargetFail = new("ONB_OK_REQUIREMENT_BACKFILL_TARGET_FAIL_COMMIT", 9016, EngineId, Severity.Info, ReasonKind.Success, false);
 
     /// <summary>A request's shape or bounds are wrong (§4.3 ONB_REFUSE_INVALID).</summary>
     public static readonly ReasonCode OnbRefuseInvalid = new("ONB_REFUSE_INVALID", 9101, EngineId, Severity.Warn, ReasonKind.Invalid, false);
@@ -45,6 +52,14 @@ public static class OnbReasons
     public static readonly ReasonCode OnbLinkConsumeRefused = new("ONB_LINK_CONSUME_REFUSED", 9111, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     /// <summary>The company a business onboarding step needs is not in the state it needs (reference §4.3 blueprint refusal).</summary>
     public static readonly ReasonCode OnbBizCompanyInvalid = new("ONB_BIZ_COMPANY_INVALID", 9112, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>A backfill starts for CURRENT_AND_NEW activations only (reference §4.5: NewHiresOnly never enters).</summary>
+    public static readonly ReasonCode OnbBackfillScopeInvalid = new("ONB_BACKFILL_SCOPE_INVALID", 9113, EngineId, Severity.Warn, ReasonKind.Invalid, false);
+    /// <summary>The recipient is not a target of the campaign.</summary>
+    public static readonly ReasonCode OnbBackfillNotifyBlocked = new("ONB_BACKFILL_NOTIFY_BLOCKED", 9114, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>A campaign completes only when every target is terminal.</summary>
+    public static readonly ReasonCode OnbBackfillTargetsOpen = new("ONB_BACKFILL_TARGETS_OPEN", 9115, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>A target's reason when FAILED: its reminders were exhausted without an answer.</summary>
+    public static readonly ReasonCode OnbBackfillRemindersExhausted = new("ONB_BACKFILL_REMINDERS_EXHAUSTED", 9116, EngineId, Severity.Warn, ReasonKind.Conflict, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(OnbReasons));

@@ -18,6 +18,8 @@ public static class PositionReasons
     public static readonly ReasonCode CompanyUpserted = new("TENANT_COMPANY_OK_UPSERT", 5007, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode PositionValidated = new("POSITION_OK_VALIDATE_AUTH_COMPANY", 5008, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode PositionBandChecked = new("POSITION_OK_BAND_POLICY_CHECK", 5009, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode HolderAssigned = new("POSITION_OK_HOLDER_ASSIGN_COMMIT", 5010, EngineId, Severity.Info, ReasonKind.Success, false);
+    public static readonly ReasonCode HolderEnded = new("POSITION_OK_HOLDER_END_COMMIT", 5011, EngineId, Severity.Info, ReasonKind.Success, false);
     public static readonly ReasonCode PositionTransitionInvalid = new("POSITION_TRANSITION_INVALID", 5101, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     public static readonly ReasonCode PositionNotFound = new("POSITION_NOT_FOUND", 5102, EngineId, Severity.Warn, ReasonKind.NotFound, false);
     public static readonly ReasonCode PositionDuplicate = new("POSITION_DUPLICATE", 5103, EngineId, Severity.Warn, ReasonKind.Conflict, false);
@@ -26,6 +28,8 @@ public static class PositionReasons
     public static readonly ReasonCode PositionSchemaVersionNotFound = new("POSITION_SCHEMA_VERSION_NOT_FOUND", 5106, EngineId, Severity.Warn, ReasonKind.NotFound, false);
     public static readonly ReasonCode PositionSchemaVersionExists = new("POSITION_SCHEMA_VERSION_EXISTS", 5107, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     public static readonly ReasonCode PositionSchemaAlreadyActive = new("POSITION_SCHEMA_ALREADY_ACTIVE", 5108, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The user does not hold the position (now): there is nothing to end.</summary>
+    public static readonly ReasonCode HolderNotCurrent = new("POSITION_HOLDER_NOT_CURRENT", 5109, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(PositionReasons));
 }

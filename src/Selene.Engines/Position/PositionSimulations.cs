@@ -12,6 +12,10 @@ public static class PositionSimulations
     public const string SchemaCreateDraft = "POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT";
     public const string SchemaUpdate = "POSITION_REQUIREMENTS_SCHEMA_UPDATE_COMMIT";
     public const string SchemaActivate = "POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT";
+    /// <summary>Make a user a current holder of an ACTIVE position (new in issue 13; the reference has no holder simulation).</summary>
+    public const string HolderAssign = "POSITION_HOLDER_ASSIGN_COMMIT";
+    /// <summary>End a current holder's holding (new in issue 13).</summary>
+    public const string HolderEnd = "POSITION_HOLDER_END_COMMIT";
 
     /// <summary>Keys are claimed per (tenant, simulation); each ledger's backstop is (tenant, stream, event type, key).</summary>
     public const string IdempotencyScope = "tenant+simulation_id+key";
@@ -33,6 +37,10 @@ public static class PositionSimulations
             PositionReasons.PositionSchemaUpdated, PositionReasons.PositionSchemaVersionNotFound, PositionReasons.PositionSchemaScopeInvalid),
         Record(SchemaActivate, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
             PositionReasons.PositionSchemaActivated, PositionReasons.PositionSchemaAlreadyActive, PositionReasons.PositionSchemaVersionNotFound),
+        Record(HolderAssign, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
+            PositionReasons.HolderAssigned, PositionReasons.PositionTransitionInvalid, PositionReasons.PositionNotFound),
+        Record(HolderEnd, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
+            PositionReasons.HolderEnded, PositionReasons.HolderNotCurrent, PositionReasons.PositionNotFound),
     ];
 
     /// <summary>The record of one simulation id.</summary>

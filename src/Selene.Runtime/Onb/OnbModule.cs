@@ -121,7 +121,7 @@ public static class OnbModule
                 readFacts: AccessFactsAsync, effects: WriteAccessInstanceAsync),
             Step<CompleteInput, CompleteOnboarding>(OnbSimulations.CompleteCommit,
                 i => new CompleteOnboarding(i.OnboardingSessionId, i.VoiceArtifactSyncReceiptRef, i.WakeArtifactSyncReceiptRef),
-                effects: ConsumeLinkAsync,
+                effects: CompleteAsync,
                 result: (session, _, _, events) => new JsonObject
                 {
                     ["session"] = SessionView(session!),
@@ -215,14 +215,20 @@ public static class OnbModule
             var schemas = await PositionModule.Schemas.GetAsync(tx, positionId, ct);
             if (schemas is null || !schemas.Versions.TryGetValue(versionId, out var version))
                 throw new InvalidOperationException($"draft {draft.DraftId} pins schema version {versionId} of position {positionId}, which does not exist");
-            var questions = RequirementRules.Required(version.FieldSpecs, version.Selectors)
-                .Select(f => new OnbQuestion(f.FieldKey, TypeOf(f.FieldType), f.PromptShort, f.PromptLong, f.EvidenceMode == EvidenceMode.DocRequired))
-                .ToArray();
-            return new Pin(draft.SchemaRef, versionId, PositionOverlay, $"selector:{draft.TenantId}:{positionId}:{versionId}", questions);
+            return new Pin(draft.SchemaRef, versionId, PositionOverlay, $"selector:{draft.TenantId}:{positionId}:{versionId}", QuestionsOf(version));
         }
         return new Pin("invitee:" + WireNames.Of(draft.InviteeType), draft.SchemaVersionId, DefaultOverlay, null,
             LinkDecider.DefaultRequired(draft.InviteeType).Select(DefaultQuestion).ToArray());
     }
+
+    /// <summary>
+    /// A schema version's questions: its required fields under its own selectors, in the schema's order, with prompts,
+    /// types and DOC_REQUIRED from the field specs.
+    /// </summary>
+    internal static IReadOnlyList<OnbQuestion> QuestionsOf(SchemaVersionState version) =>
+        RequirementRules.Required(version.FieldSpecs, version.Selectors)
+            .Select(f => new OnbQuestion(f.FieldKey, TypeOf(f.FieldType), f.PromptShort, f.PromptLong, f.EvidenceMode == EvidenceMode.DocRequired))
+            .ToArray();
 
     /// <summary>A default field's question (no schema names its prompts): dates by their <c>_date</c> suffix, everything else text.</summary>
     private static OnbQuestion DefaultQuestion(string key)
@@ -349,6 +355,32 @@ public static class OnbModule
             default:
                 throw new InvalidOperationException("unknown decision");
         }
+    }
+
+    /// <summary>The completion's writes through other engines: the link consumed (LINK), then the new user made a holder of the position (POSITION).</summary>
+    private static async Task<Decision<OnbEvent>.Rejected?> CompleteAsync(TenantTransaction tx, IReadOnlyList<OnbEvent> events, ExecutionContext ctx,
+        ICollection<JournalDraft> journal, CancellationToken ct) =>
+        await ConsumeLinkAsync(tx, events, ctx, journal, ct) ?? await AssignHolderAsync(tx, events, ctx, journal, ct);
+
+    /// <summary>
+    /// An EMPLOYEE onboarding's completion makes the new user a current holder of the invite's position, through
+    /// POSITION's holder decider and store (<see cref="PositionModule.AssignFromOnboardingAsync"/>), journaled under
+    /// PH1.POSITION. A refusal by POSITION (the position is no longer ACTIVE) refuses the completion
+    /// (ONB_REQUIRED_GATE_NOT_MET naming POSITION's code) and nothing is written.
+    /// </summary>
+    private static async Task<Decision<OnbEvent>.Rejected?> AssignHolderAsync(TenantTransaction tx, IReadOnlyList<OnbEvent> events, ExecutionContext ctx,
+        ICollection<JournalDraft> journal, CancellationToken ct)
+    {
+        if (events.OfType<OnbSessionStepped>().SingleOrDefault(e => e.To == OnbStatus.Complete) is not { } completed) return null;
+        var session = await Sessions.GetAsync(tx, completed.SessionId, ct) ?? throw new InvalidOperationException($"session {completed.SessionId} is missing");
+        if (session.InviteeType != "EMPLOYEE" || session.UserId is not { } userId || !session.Known.TryGetValue("position_id", out var positionId)
+            || !IdRules.IsShortHashId(positionId, "pos_"))
+            return null;
+        var refused = await PositionModule.AssignFromOnboardingAsync(tx, positionId, userId, ctx,
+            (reason, from, to, eventId) => Transition(OnbSimulations.CompleteCommit, PositionModule.Holders, reason, HolderDecider.HolderId(positionId, userId), from, to, eventId),
+            journal, ct);
+        return refused is null ? null
+            : new(OnbReasons.OnbRequiredGateNotMet, $"POSITION refused to make {userId} a holder of {positionId}: {refused.Reason.Name} {refused.Detail}");
     }
 
     /// <summary>The journal entry of another engine's transition that an ONB step wrote (the pipeline's STATE_TRANSITION shape).</summary>

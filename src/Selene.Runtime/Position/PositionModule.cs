@@ -28,6 +28,9 @@ internal sealed record ValidateAuthCompanyInput(string CompanyId, string Positio
 /// <summary>POSITION_SIM_003_BAND_POLICY_CHECK body.</summary>
 internal sealed record BandPolicyInput(string PositionId, string CompensationBandRef);
 
+/// <summary>POSITION_HOLDER_ASSIGN_COMMIT and POSITION_HOLDER_END_COMMIT body.</summary>
+internal sealed record HolderInput(string PositionId, string UserId);
+
 /// <summary>What a position decision reads beyond the position: its company, and (for schema commands) its schemas.</summary>
 internal sealed record PositionFacts(CompanyView? Company, PositionSchemas Schemas);
 
@@ -69,6 +72,19 @@ public static class PositionModule
             ["SUSPEND"] = typeof(PositionLifecycleChanged),
             ["RETIRE"] = typeof(PositionLifecycleChanged),
         });
+
+    /// <summary>
+    /// Who holds a position: <c>position_holder_ledger</c> / <c>_current</c>, stream id = <c>{position_id}:{user_id}</c>
+    /// (<see cref="HolderDecider.HolderId"/>), status CURRENT | ENDED.
+    /// </summary>
+    public static Aggregate<PositionHolder, HolderChanged, HolderChanged> Holders { get; } = new(
+        PositionReasons.EngineId, storeName: "position_holder", streamField: "holder_id", viewName: "holder",
+        streamOf: e => e.HolderId,
+        eventTypeOf: e => e.To == HolderStatus.Current ? "ASSIGN" : "END",
+        evolve: (s, e, _) => HolderDecider.Evolve(s, e),
+        statusOf: s => WireNames.Of(s.Status),
+        view: HolderJson,
+        journalFields: e => [("position_id", e.PositionId), ("user_id", e.UserId)]);
 
     /// <summary>
     /// Each position's requirement schemas: <c>position_requirements_schema_ledger</c> / <c>_current</c>, stream id =
@@ -133,14 +149,21 @@ public static class PositionModule
                 i => new UpdateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.Selectors ?? new SchemaSelectors(), i.FieldSpecs, i.ChangeReason)),
             Position<SchemaActivateInput>(PositionSimulations.SchemaActivate,
                 i => new ActivateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.ApplyScope)),
+            Holder(PositionSimulations.HolderAssign, i => new AssignHolder(i.PositionId, i.UserId)),
+            Holder(PositionSimulations.HolderEnd, i => new EndHolder(i.PositionId, i.UserId)),
         ],
-        [Companies, Positions, Schemas],
+        [Companies, Positions, Schemas, Holders],
         PositionReasons.All,
         [
             new ReadRoute("ListCompanies", "/companies", "The tenant's companies (up to 1000, in id order).", NotFound: false, ListCompaniesAsync),
             new ReadRoute("ListPositions", "/positions", "The tenant's positions (up to 1000, in id order).", NotFound: false, ListPositionsAsync),
             new ReadRoute("GetPosition", "/positions/{position_id}", "One position.", NotFound: true, GetPositionAsync),
             new ReadRoute("GetActiveSchema", "/positions/{position_id}/schema", "The active requirement schema of a position.", NotFound: true, GetActiveSchemaAsync),
+            new ReadRoute("ListPositionHolders", "/positions/{position_id}/holders",
+                "Who holds a position and who held it (status CURRENT | ENDED; after = a holder id, limit 1..500).", NotFound: true, ListHoldersAsync)
+            {
+                QueryParameters = ListPage.Parameters,
+            },
         ]);
 
     /// <summary>The most rows a list route returns (no paging, as before the move).</summary>
@@ -166,6 +189,51 @@ public static class PositionModule
         readFacts: ReadFactsAsync,
         others: [Schemas],
         result: Result);
+
+    /// <summary>
+    /// A holder simulation: the holder stream is the target (locked); the position is read without a lock, as positions
+    /// read their company (a holder write never changes the position).
+    /// </summary>
+    private static EngineSimulation<HolderInput, HolderCommand, PositionHolder, HolderChanged, PositionState?> Holder(string simulationId,
+        Func<HolderInput, HolderCommand> toCommand) => new(
+        PositionSimulations.Of(simulationId), Holders, toCommand,
+        validate: c => HolderDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+        targetOf: (c, _) => HolderDecider.HolderId(c.PositionId, c.UserId),
+        decide: (holder, command, position, context) => HolderDecider.Decide(holder, position, command, context.Tenant.Value, context.Actor.Value, context.Now),
+        readFacts: (tx, c, _, _, ct) => Positions.GetAsync(tx, c.PositionId, ct),
+        result: (holder, command, _, _) => new JsonObject
+        {
+            ["holder"] = holder is null ? null : HolderJson(holder),
+        });
+
+    /// <summary>
+    /// Makes <paramref name="userId"/> a current holder of <paramref name="positionId"/> through POSITION's decider and
+    /// store, in the caller's transaction (an EMPLOYEE onboarding's completion): the holder stream locked, the holder
+    /// written with source ONBOARDING, and the transition journaled under PH1.POSITION. A current holder stays as is.
+    /// Returns POSITION's refusal (the position is not ACTIVE, or gone), or null when the user holds the position.
+    /// </summary>
+    public static async Task<Decision<HolderChanged>.Rejected?> AssignFromOnboardingAsync(TenantTransaction tx, string positionId, string userId, ExecutionContext ctx,
+        Func<ReasonCode, string, string, long, JournalDraft> transition, ICollection<JournalDraft> journal, CancellationToken ct)
+    {
+        var id = HolderDecider.HolderId(positionId, userId);
+        var holder = await Holders.LockAndLoadAsync(tx, id, ct);
+        var position = await Positions.GetAsync(tx, positionId, ct);
+        switch (HolderDecider.Decide(holder, position, new AssignHolder(positionId, userId, HolderDecider.OnboardingSource), ctx.Tenant.Value, ctx.Actor.Value, ctx.Now))
+        {
+            case Decision<HolderChanged>.Rejected refused:
+                return refused;
+            case Decision<HolderChanged>.Accepted accepted:
+                foreach (var e in accepted.Events)
+                {
+                    var (after, eventId) = await Holders.WriteAsync(tx, holder, e, ctx, accepted.Reason, ct);
+                    journal.Add(transition(accepted.Reason, Holders.StatusOf(holder), Holders.StatusOf(after), eventId));
+                    holder = after;
+                }
+                return null;
+            default:
+                throw new InvalidOperationException("unknown decision");
+        }
+    }
 
     /// <summary>
     /// The company the command names (its own for creation, the position's otherwise) and, for schema commands, the
@@ -281,6 +349,19 @@ public static class PositionModule
             : new ReadResult.Refused(PositionReasons.PositionSchemaVersionNotFound, "the position has no active requirement schema");
     }
 
+    // The holders of one position, paged by holder id; a position that does not exist is 404.
+    private static async Task<ReadResult> ListHoldersAsync(ReadRequest request, CancellationToken ct)
+    {
+        var positionId = request.RouteValues["position_id"];
+        if (!IsPositionId(positionId)) return new ReadResult.Refused(PositionReasons.PositionNotFound, "no such position in this tenant");
+        if (ListPage.Read<HolderStatus>(request, id => HolderDecider.IsHolderIdOf(positionId, id), "a holder id of this position", out var page) is { } refused)
+            return refused;
+        await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
+        if (await Positions.GetAsync(tx, positionId, ct) is null) return new ReadResult.Refused(PositionReasons.PositionNotFound, "no such position in this tenant");
+        var rows = await Holders.ListAsync(tx, page.Status, page.After, page.Limit, ct, HolderDecider.HolderPrefixOf(positionId));
+        return new ReadResult.Ok(page.Body("holders", rows, r => HolderJson(r.State), r => r.StreamId));
+    }
+
     private static async Task<TState?> ReadAsync<TState, TEvent>(ReadRequest request, IAggregate<TState, TEvent> aggregate, string streamId, CancellationToken ct)
         where TState : class
     {
@@ -302,6 +383,19 @@ public static class PositionModule
         ["lifecycle_state"] = WireNames.Of(s.Lifecycle),
         ["created_at"] = new UnixNanos(s.CreatedAt).ToString(),
         ["updated_at"] = new UnixNanos(s.UpdatedAt).ToString(),
+    };
+
+    /// <summary>The public JSON view of a position holder.</summary>
+    public static JsonObject HolderJson(PositionHolder h) => new()
+    {
+        ["holder_id"] = h.HolderId,
+        ["position_id"] = h.PositionId,
+        ["user_id"] = h.UserId,
+        ["status"] = WireNames.Of(h.Status),
+        ["source"] = h.Source,
+        ["assigned_at"] = new UnixNanos(h.AssignedAt).ToString(),
+        ["ended_at"] = h.EndedAt is { } ended ? new UnixNanos(ended).ToString() : null,
+        ["last_reason_code"] = h.LastReasonCode,
     };
 
     /// <summary>The public JSON view of a tenant company.</summary>

@@ -11,6 +11,7 @@ using Selene.Runtime.Link;
 using Selene.Runtime.Onb;
 using Selene.Runtime.Outbox;
 using Selene.Runtime.Platform;
+using Selene.Runtime.Position;
 using Selene.Testing;
 
 namespace Selene.Runtime.Tests.Onb;
@@ -326,7 +327,14 @@ public sealed class OnbModuleTests : IAsyncLifetime
         });
         Assert.Equal(["PH1.ONB:ACCESS_INSTANCE_CREATED", $"{Selene.Engines.Access.AccessReasons.EngineId}:ACTIVE"],
             await TransitionsAsync(OnbSimulations.AccessInstanceCreateCommit));
-        Assert.Equal(["PH1.ONB:COMPLETE", "PH1.LINK:CONSUMED", "PH1.LINK:COMMITTED"], await TransitionsAsync(OnbSimulations.CompleteCommit));
+        Assert.Equal(["PH1.ONB:COMPLETE", "PH1.LINK:CONSUMED", "PH1.LINK:COMMITTED", "PH1.POSITION:CURRENT"], await TransitionsAsync(OnbSimulations.CompleteCommit));
+
+        // The new user holds the position from the completion on, through POSITION (source ONBOARDING), once.
+        var holders = await PositionModule.Module.Routes.Single(r => r.Name == "ListPositionHolders").Query(new ReadRequest(_db, new TenantId("acme"),
+            new Dictionary<string, string> { ["position_id"] = position }, new Dictionary<string, string>(), UnixNanos.FromDateTimeOffset(_clock.GetUtcNow())), default);
+        var holder = Assert.Single(Assert.IsType<ReadResult.Ok>(holders).Body["holders"]!.AsArray())!;
+        Assert.Equal((userId, "CURRENT", "ONBOARDING"),
+            (holder["user_id"]!.GetValue<string>(), holder["status"]!.GetValue<string>(), holder["source"]!.GetValue<string>()));
 
         // The page shows the end on the device; the link refuses any other device.
         var later = await OnbInvitee.EnterAsync(_executor, _db, secret, "phone-1", default);
