@@ -13,17 +13,24 @@ namespace Selene.Runtime.Tests;
 /// </summary>
 public sealed class TelemetryTests(RuntimeFixture f) : IClassFixture<RuntimeFixture>
 {
-    [Fact]
-    public async Task DispatchedTurn_IsOneTurnSpan_WithGateAndExecutorChildren_CarryingItsCorrelationAndTenant()
+    /// <summary>Records every stopped activity of Selene's source, sampled in full, until disposed.</summary>
+    private static ActivityListener Listen(ConcurrentQueue<Activity> stopped)
     {
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
+        var listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name == SeleneTelemetry.Name,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = stopped.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    [Fact]
+    public async Task DispatchedTurn_IsOneTurnSpan_WithGateAndExecutorChildren_CarryingItsCorrelationAndTenant()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = Listen(stopped);
 
         var correlation = f.NextCorrelation();
         var result = await f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("t"), CreateBody("trace.cap"), correlation);
@@ -51,13 +58,7 @@ public sealed class TelemetryTests(RuntimeFixture f) : IClassFixture<RuntimeFixt
     public async Task RefusedTurn_IsATurnSpanWithTheGateAndTheRecord_AndNoExecutor()
     {
         var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == SeleneTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = Listen(stopped);
 
         var correlation = f.NextCorrelation();
         // Bob may manage capability requests, not access instances: the access gate refuses before anything runs.
