@@ -1,5 +1,6 @@
 using Selene.Postgres;
 using Selene.Postgres.Embedded;
+using Selene.Runtime;
 
 namespace Selene.Cli;
 
@@ -42,5 +43,31 @@ internal static class Cli
     {
         Console.Error.WriteLine($"selene: {reason.Name}: {message}");
         return 2;
+    }
+
+    /// <summary>Reads a checkpoint key file (<see cref="AuditCheckpoints.ReadKey"/>); null with <paramref name="problem"/> when it cannot.</summary>
+    public static System.Security.Cryptography.ECDsa? ReadKeyFile(string path, bool requirePrivate, out string? problem)
+    {
+        if (!File.Exists(path))
+        {
+            problem = "no such file";
+            return null;
+        }
+        return AuditCheckpoints.ReadKey(File.ReadAllText(path), requirePrivate, out problem);
+    }
+
+    /// <summary>Prints one line per tenant chain of <c>selene audit verify</c> and the summary; 0 when every chain holds, else 1.</summary>
+    public static int PrintAudit(IReadOnlyList<AuditReport> reports)
+    {
+        foreach (var r in reports)
+        {
+            var anchored = r.Checkpoints > 0 ? $", held against {r.Checkpoints} checkpoint(s)" : "";
+            Console.WriteLine(r.Intact
+                ? $"tenant {r.TenantId}: {r.Entries} entries, {r.LedgerRows} ledger rows bound{anchored}, chain intact ({ReasonCodes.JournalChainVerified.Name}); head {r.HeadHash}"
+                : $"tenant {r.TenantId}: BROKEN{(r.Break!.Seq > 0 ? $" at seq {r.Break.Seq}" : "")}: {r.Break.Why} ({ReasonCodes.JournalChainBroken.Name})");
+        }
+        var broken = reports.Count(r => !r.Intact);
+        Console.WriteLine(broken == 0 ? $"audit verify: {reports.Count} tenant chain(s) intact" : $"audit verify: {broken} of {reports.Count} tenant chain(s) broken");
+        return broken == 0 ? 0 : 1;
     }
 }

@@ -266,23 +266,81 @@ var rebuild = new Command("rebuild", "Alias of `selene rebuild --engine capreq -
 rebuild.SetAction((parse, ct) => RebuildAsync(parse.GetValue(dataDirOption), "capreq", parse.GetValue(onlyTenant), !parse.GetValue(checkOnly), ct));
 root.Subcommands.Add(new Command("capreq", "Capability requests") { rebuild });
 
-// selene audit verify --------------------------------------------------------------------------------------
-var verify = new Command("verify", "Walk every tenant's journal hash chain and report the first broken link") { onlyTenant };
+// selene audit verify | keygen | checkpoint -----------------------------------------------------------------
+var checkpointsOption = new Option<string?>("--checkpoints") { Description = "Hold each chain against the signed head checkpoints in this file (needs --public-key)" };
+var publicKeyOption = new Option<string?>("--public-key") { Description = "The PEM public key the checkpoints are verified with" };
+var verify = new Command("verify",
+    "Walk every tenant's journal hash chain and the ledger rows it binds, optionally against signed head checkpoints; report the first broken link")
+    { onlyTenant, checkpointsOption, publicKeyOption };
 verify.SetAction(async (parse, ct) =>
 {
-    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    var reports = await new Maintenance(db, TimeProvider.System).VerifyJournalAsync(parse.GetValue(onlyTenant), ct);
-    foreach (var r in reports)
+    var checkpointsPath = parse.GetValue(checkpointsOption);
+    var publicKeyPath = parse.GetValue(publicKeyOption);
+    if ((checkpointsPath is null) != (publicKeyPath is null))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "--checkpoints and --public-key come together");
+    var checkpoints = new List<HeadCheckpoint>();
+    if (checkpointsPath is not null)
     {
-        Console.WriteLine(r.Intact
-            ? $"tenant {r.TenantId}: {r.Entries} entries, chain intact ({ReasonCodes.JournalChainVerified.Name}); head {r.HeadHash}"
-            : $"tenant {r.TenantId}: BROKEN at seq {r.Break!.Seq}: {r.Break.Why} ({ReasonCodes.JournalChainBroken.Name})");
+        using var key = Cli.ReadKeyFile(publicKeyPath!, requirePrivate: false, out var keyProblem);
+        if (key is null) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--public-key {publicKeyPath}: {keyProblem}");
+        if (!File.Exists(checkpointsPath)) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--checkpoints {checkpointsPath}: no such file");
+        var lineNo = 0;
+        foreach (var line in await File.ReadAllLinesAsync(checkpointsPath, ct))
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            if (AuditCheckpoints.Read(line, key, out var lineProblem) is not { } checkpoint)
+            {
+                Console.WriteLine($"checkpoint {checkpointsPath}:{lineNo}: {lineProblem} ({ReasonCodes.JournalChainBroken.Name})");
+                return 1;
+            }
+            checkpoints.Add(checkpoint);
+        }
     }
-    var broken = reports.Count(r => !r.Intact);
-    Console.WriteLine(broken == 0 ? $"audit verify: {reports.Count} tenant chain(s) intact" : $"audit verify: {broken} of {reports.Count} tenant chain(s) broken");
-    return broken == 0 ? 0 : 1;
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var reports = await new Maintenance(db, TimeProvider.System).VerifyJournalAsync(parse.GetValue(onlyTenant), ct, checkpoints);
+    return Cli.PrintAudit(reports);
 });
-root.Subcommands.Add(new Command("audit", "The audit journal") { verify });
+
+var privateKeyOption = new Option<string>("--private-key") { Description = "The PEM private key file", Required = true };
+var publicKeyOutOption = new Option<string>("--public-key") { Description = "Where to write the PEM public key", Required = true };
+var keygen = new Command("keygen", "Make an ECDSA P-256 key pair for signing head checkpoints (keep the private key outside the database's machine)")
+    { privateKeyOption, publicKeyOutOption };
+keygen.SetAction(async (parse, ct) =>
+{
+    var privatePath = parse.GetValue(privateKeyOption)!;
+    var publicPath = parse.GetValue(publicKeyOutOption)!;
+    if (File.Exists(privatePath) || File.Exists(publicPath))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"{(File.Exists(privatePath) ? privatePath : publicPath)} exists; keygen never overwrites a key");
+    var (privatePem, publicPem) = AuditCheckpoints.NewKeyPair();
+    var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+    if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    await using (var writer = new StreamWriter(new FileStream(privatePath, options)))
+        await writer.WriteAsync(privatePem);
+    await File.WriteAllTextAsync(publicPath, publicPem, ct);
+    Console.WriteLine($"wrote the private key {privatePath} (mode 0600) and the public key {publicPath}");
+    return 0;
+});
+
+var checkpointOutOption = new Option<string>("--out") { Description = "The checkpoint file to append to (one signed JSON line per tenant)", Required = true };
+var checkpoint = new Command("checkpoint",
+    "Verify every chain, then sign its head (tenant, seq, head hash, time) and append the checkpoints to a file kept outside the database")
+    { onlyTenant, privateKeyOption, checkpointOutOption };
+checkpoint.SetAction(async (parse, ct) =>
+{
+    using var key = Cli.ReadKeyFile(parse.GetValue(privateKeyOption)!, requirePrivate: true, out var keyProblem);
+    if (key is null) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--private-key {parse.GetValue(privateKeyOption)}: {keyProblem}");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var (checkpoints, reports) = await new Maintenance(db, TimeProvider.System).CheckpointAsync(parse.GetValue(onlyTenant), ct);
+    var outPath = parse.GetValue(checkpointOutOption)!;
+    await File.AppendAllLinesAsync(outPath, checkpoints.Select(c => AuditCheckpoints.Sign(c, key)), ct);
+    foreach (var c in checkpoints) Console.WriteLine($"tenant {c.TenantId}: head seq {c.Seq} {c.HeadHash} signed");
+    foreach (var r in reports.Where(r => !r.Intact))
+        Console.WriteLine($"tenant {r.TenantId}: BROKEN ({r.Break!.Why}); not checkpointed ({ReasonCodes.JournalChainBroken.Name})");
+    Console.WriteLine($"audit checkpoint: {checkpoints.Count} head(s) appended to {outPath} with key {AuditCheckpoints.KeyId(key)}");
+    return reports.All(r => r.Intact) ? 0 : 1;
+});
+root.Subcommands.Add(new Command("audit", "The audit journal") { verify, keygen, checkpoint });
 
 // selene review utility -----------------------------------------------------------------------------------
 var dayOption = new Option<string>("--day") { Description = "The UTC day to review, YYYY-MM-DD", Required = true };
