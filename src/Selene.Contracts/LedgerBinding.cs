@@ -23,7 +23,7 @@ public sealed record LedgerRowImage(
 /// <summary>
 /// Binds engine ledger rows into the tenant's journal chain (issue 15, tamper evidence): the first journal entry a
 /// transaction appends names every ledger row the transaction wrote (<see cref="JournalRecord.LedgerRefs"/>:
-/// <c>store:event_id</c>, space-separated, in the order written) and carries <see cref="Digest"/> of their contents
+/// <c>store:event_id:hash16</c>, space-separated, in the order written) and carries <see cref="Digest"/> of their contents
 /// (<see cref="JournalRecord.LedgerHash"/>). Both are covered by the entry's hash, so a ledger row rewritten, removed or
 /// added after the fact no longer matches a chain that verifies.
 /// </summary>
@@ -57,21 +57,34 @@ public static class LedgerBinding
         return Hashing.Sha256Hex(text.ToString());
     }
 
-    /// <summary>The stored form of the rows' names: <c>store:event_id</c>, space-separated.</summary>
-    public static string Refs(IEnumerable<(string Store, long EventId)> rows) =>
-        string.Join(' ', rows.Select(r => $"{r.Store}:{r.EventId.ToString(CultureInfo.InvariantCulture)}"));
+    /// <summary>How many hex digits of a row's hash its ref carries: enough to name the row that changed, while the digest proves.</summary>
+    public const int RefHashLength = 16;
+
+    /// <summary>The stored form of the rows' names: <c>store:event_id:hash16</c> (the first <see cref="RefHashLength"/> hex digits of its hash), space-separated.</summary>
+    public static string Refs(IEnumerable<LedgerRef> rows) =>
+        string.Join(' ', rows.Select(r => $"{r.Store}:{r.EventId.ToString(CultureInfo.InvariantCulture)}:{r.HashPrefix}"));
 
     /// <summary>Reads <see cref="Refs"/> back; false when the text is not in that form.</summary>
-    public static bool TryParseRefs(string refs, out IReadOnlyList<(string Store, long EventId)> rows)
+    public static bool TryParseRefs(string refs, out IReadOnlyList<LedgerRef> rows)
     {
-        var list = new List<(string, long)>();
+        var list = new List<LedgerRef>();
         rows = list;
         foreach (var part in refs.Split(' '))
         {
-            var colon = part.LastIndexOf(':');
-            if (colon <= 0 || !long.TryParse(part.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id)) return false;
-            list.Add((part[..colon], id));
+            var fields = part.Split(':');
+            if (fields.Length != 3 || fields[0].Length == 0 || fields[2].Length != RefHashLength ||
+                !long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)) return false;
+            list.Add(new LedgerRef(fields[0], id, fields[2]));
         }
         return list.Count > 0;
     }
+}
+
+/// <summary>One bound ledger row's name in a journal entry: its store pair, event id and the first hex digits of its hash.</summary>
+public sealed record LedgerRef(string Store, long EventId, string HashPrefix)
+{
+    /// <summary>The ref of a row written now, from its full hash.</summary>
+    public static LedgerRef Of(string store, long eventId, string rowHash) => new(store, eventId, rowHash[..LedgerBinding.RefHashLength]);
+
+    public override string ToString() => $"{Store}:{EventId.ToString(CultureInfo.InvariantCulture)}";
 }

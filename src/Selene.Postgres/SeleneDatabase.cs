@@ -221,11 +221,11 @@ public sealed class TenantTransaction : IAsyncDisposable
 
     private const string EntityLockSql = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))";
 
-    private readonly List<(string Store, long EventId, string RowHash)> _ledgerWrites = [];
+    private readonly List<(LedgerRef Ref, string RowHash)> _ledgerWrites = [];
     private bool _journaled;
 
     /// <summary>Remembers an engine ledger row this transaction wrote, for the journal entry that binds it (<see cref="LedgerBinding"/>).</summary>
-    internal void LedgerWritten(string store, long eventId, string rowHash) => _ledgerWrites.Add((store, eventId, rowHash));
+    internal void LedgerWritten(string store, long eventId, string rowHash) => _ledgerWrites.Add((LedgerRef.Of(store, eventId, rowHash), rowHash));
 
     /// <summary>
     /// The ledger rows written since the last journal append, for the append that is about to bind them
@@ -235,7 +235,7 @@ public sealed class TenantTransaction : IAsyncDisposable
     {
         _journaled = true;
         if (_ledgerWrites.Count == 0) return (null, null);
-        var binding = (LedgerBinding.Refs(_ledgerWrites.Select(w => (w.Store, w.EventId))), LedgerBinding.Digest(_ledgerWrites.Select(w => w.RowHash)));
+        var binding = (LedgerBinding.Refs(_ledgerWrites.Select(w => w.Ref)), LedgerBinding.Digest(_ledgerWrites.Select(w => w.RowHash)));
         _ledgerWrites.Clear();
         return binding;
     }
@@ -247,7 +247,7 @@ public sealed class TenantTransaction : IAsyncDisposable
     public async Task CommitAsync(CancellationToken ct = default)
     {
         if (_journaled && _ledgerWrites.Count > 0)
-            throw new InvalidOperationException($"ledger rows {LedgerBinding.Refs(_ledgerWrites.Select(w => (w.Store, w.EventId)))} were written after the " +
+            throw new InvalidOperationException($"ledger rows {string.Join(' ', _ledgerWrites.Select(w => w.Ref))} were written after the " +
                 "transaction's last journal append: no entry binds them");
         await FlushAsync(ct);
         await Transaction.CommitAsync(ct);

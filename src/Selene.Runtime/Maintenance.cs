@@ -153,7 +153,7 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         HashSet<(string Store, long EventId)> bound, IReadOnlyDictionary<string, long>? floors, CancellationToken ct)
     {
         var stores = LedgerStores();
-        var bindings = new List<(JournalRecord Record, IReadOnlyList<(string Store, long EventId)> Rows)>();
+        var bindings = new List<(JournalRecord Record, IReadOnlyList<LedgerRef> Rows)>();
         foreach (var r in records.Where(r => r.LedgerRefs is not null))
         {
             if (!LedgerBinding.TryParseRefs(r.LedgerRefs!, out var rows) || rows.Any(x => !stores.ContainsKey(x.Store)))
@@ -167,14 +167,18 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
             images[(image.Store, image.EventId)] = image;
         foreach (var (record, rows) in bindings)
         {
+            var hashes = new List<string>(rows.Count);
             foreach (var row in rows)
             {
-                if (!images.ContainsKey(row))
-                    return new JournalBreak(tenant, record.Seq, $"ledger row {row.Store}:{row.EventId} the entry binds is gone");
-                if (!bound.Add(row))
-                    return new JournalBreak(tenant, record.Seq, $"ledger row {row.Store}:{row.EventId} is bound by two entries");
+                if (!images.TryGetValue((row.Store, row.EventId), out var image))
+                    return new JournalBreak(tenant, record.Seq, $"ledger row {row} the entry binds is gone");
+                if (!bound.Add((row.Store, row.EventId)))
+                    return new JournalBreak(tenant, record.Seq, $"ledger row {row} is bound by two entries");
+                hashes.Add(LedgerBinding.RowHash(image));
+                if (!hashes[^1].StartsWith(row.HashPrefix, StringComparison.Ordinal))
+                    return new JournalBreak(tenant, record.Seq, $"ledger row {row} differs from what was written (stream {IdRules.Shorten(image.StreamId)}, {image.EventType})");
             }
-            if (!string.Equals(LedgerBinding.Digest(rows.Select(row => LedgerBinding.RowHash(images[row]))), record.LedgerHash, StringComparison.Ordinal))
+            if (!string.Equals(LedgerBinding.Digest(hashes), record.LedgerHash, StringComparison.Ordinal))
                 return new JournalBreak(tenant, record.Seq, $"the ledger rows the entry binds ({IdRules.Shorten(record.LedgerRefs!)}) differ from what was written");
         }
         if (floors is null) return null;

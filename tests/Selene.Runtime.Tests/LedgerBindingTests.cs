@@ -36,8 +36,8 @@ public sealed class LedgerBindingTests : IAsyncLifetime
     private async Task<long> BindingSeqAsync(string store, long eventId)
     {
         await using var tx = await TenantTransaction.BeginAsync(_f.Db.Owner, "acme");
-        await using var cmd = tx.Command("SELECT seq FROM selene.journal WHERE $1 = ANY(string_to_array(ledger_refs, ' '))");
-        cmd.Parameters.AddWithValue($"{store}:{Invariant(eventId)}");
+        await using var cmd = tx.Command("SELECT seq FROM selene.journal WHERE ledger_refs ~ $1");
+        cmd.Parameters.AddWithValue($"(^| ){store}:{Invariant(eventId)}:");
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
@@ -61,7 +61,7 @@ public sealed class LedgerBindingTests : IAsyncLifetime
         Assert.Equal(4 + await _f.CountAsync("acme", "access_instance_ledger"), report.LedgerRows);
         // One binding per accepted execution, on the first entry its transaction appended (the turn's decision);
         // the refusal's transaction wrote no ledger row and binds none.
-        Assert.Equal(4, await _f.CountAsync("acme", "journal", "ledger_refs LIKE 'capreq:%'"));
+        Assert.Equal(4, await _f.CountAsync("acme", "journal", "ledger_refs ~ '^capreq:[0-9]+:[0-9a-f]{16}$'"));
         var seq = await BindingSeqAsync("capreq", await LastEventIdAsync(id));
         Assert.Equal(1, await _f.CountAsync("acme", "journal", $"seq = {seq} AND event_type = 'TURN_DECISION' AND ledger_hash ~ '^[0-9a-f]{{64}}$'"));
         Assert.Equal(0, await _f.CountAsync("acme", "journal", $"seq = {seq - 1} AND correlation_id = (SELECT correlation_id FROM selene.journal WHERE seq = {seq})"));
@@ -84,7 +84,7 @@ public sealed class LedgerBindingTests : IAsyncLifetime
         var report = await VerifyAcmeAsync();
         Assert.False(report.Intact);
         Assert.Equal(await BindingSeqAsync("capreq", created), report.Break!.Seq);
-        Assert.Contains("differ from what was written", report.Break.Why, StringComparison.Ordinal);
+        Assert.StartsWith($"ledger row capreq:{created} differs from what was written (stream {id}, CREATE_DRAFT)", report.Break.Why, StringComparison.Ordinal);
     }
 
     [Fact]
