@@ -75,6 +75,9 @@ serve.SetAction(async (parse, ct) =>
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
+    if (SeleneApp.Supervisor(app) is { GaveUp: true })
+        return Cli.Fail(ReasonCodes.StorageEmbeddedRestartGaveUp, "the embedded PostgreSQL died and did not start again; see the log above and " +
+            $"{db.Cluster?.LogFile}, then `selene db start` and start selene serve again");
     return 0;
 });
 root.Subcommands.Add(serve);
