@@ -175,6 +175,38 @@ public class SelfRestartTests
         }
     }
 
+    [Fact]
+    public async Task ClusterStoppedOnPurpose_IsNotRestarted_AndRequestsStay503()
+    {
+        var dataDir = "/tmp/ssr-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        try
+        {
+            await using var db = await SeleneDatabase.OpenAsync(new DatabaseOptions(null, dataDir));
+            var address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
+            await using var app = SeleneApp.Build(db, new ServerOptions(address.ToString().TrimEnd('/'), Workers: false),
+                logging: b => b.SetMinimumLevel(LogLevel.None), clock: clock);
+            await app.StartAsync();
+            using var api = new SeleneApi(address);
+            Assert.Equal(HttpStatusCode.OK, (await api.GetAsync(null, "/healthz")).Status);
+
+            var stop = await ChildProcess.SeleneAsync(dataDir, "db", "stop");
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+            Assert.False(db.Cluster!.HasCrashed());
+            // A minute of checks on the server's clock: a stop is an operator's decision, not a crash.
+            for (var i = 0; i < 60; i++) clock.Advance(TimeSpan.FromSeconds(1));
+            AssertProblem(await api.GetAsync(null, "/healthz"), HttpStatusCode.ServiceUnavailable, "STORAGE_UNAVAILABLE");
+            Assert.Equal(0, SeleneApp.Supervisor(app)!.Restarts);
+            Assert.False(await db.Cluster.IsRunningAsync());
+            await app.StopAsync();
+        }
+        finally
+        {
+            if (File.Exists(Path.Combine(dataDir, "pg", "PG_VERSION"))) await ChildProcess.SeleneAsync(dataDir, "db", "stop");
+            if (Directory.Exists(dataDir)) Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
     private static async Task UntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

@@ -127,9 +127,13 @@ public sealed class EmbeddedCluster
             var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
             return state is 'Z' or 'X';
         }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true; // no such process
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return true;
+            return false; // cannot tell (a /proc that hides other users' processes): never restart a server that may be running
         }
     }
 
