@@ -62,6 +62,7 @@ internal static class Cli
         foreach (var r in reports)
         {
             var anchored = r.Checkpoints > 0 ? $", held against {r.Checkpoints} checkpoint(s)" : "";
+            if (r.BreakGlassRows is { Count: > 0 } changed) anchored += $", {changed.Count} changed under break-glass ({string.Join(", ", changed)})";
             Console.WriteLine(r.Intact
                 ? $"tenant {r.TenantId}: {r.Entries} entries, {r.LedgerRows} ledger rows bound{anchored}, chain intact ({ReasonCodes.JournalChainVerified.Name}); head {r.HeadHash}"
                 : $"tenant {r.TenantId}: BROKEN{(r.Break!.Seq > 0 ? $" at seq {r.Break.Seq}" : "")}: {r.Break.Why} ({ReasonCodes.JournalChainBroken.Name})");

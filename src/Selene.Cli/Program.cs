@@ -67,12 +67,17 @@ serve.SetAction(async (parse, ct) =>
         (!Uri.TryCreate(otlpText, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(otlp.Query)))
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "--otlp must be an http:// or https:// URL without a query (the collector's base URL)");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    // An expired break-glass window's login is refused by the trigger anyway; starting takes its role back too.
+    BreakGlassCommand.PrintSwept(await new BreakGlass(db).SweepAsync(UnixNanos.FromDateTimeOffset(TimeProvider.System.GetUtcNow()).Value, ct));
     await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
         WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries,
         LinkKey: Selene.Runtime.Link.LinkKey.LoadOrCreate(Cli.DataDir(parse.GetValue(dataDirOption))), Metrics: !parse.GetValue(noMetricsOption), Otlp: otlp));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
+    if (SeleneApp.Supervisor(app) is { GaveUp: true })
+        return Cli.Fail(ReasonCodes.StorageEmbeddedRestartGaveUp, "the embedded PostgreSQL died and did not start again; see the log above and " +
+            $"{db.Cluster?.LogFile}, then `selene db start` and start selene serve again");
     return 0;
 });
 root.Subcommands.Add(serve);
@@ -270,7 +275,8 @@ root.Subcommands.Add(new Command("capreq", "Capability requests") { rebuild });
 var checkpointsOption = new Option<string?>("--checkpoints") { Description = "Hold each chain against the signed head checkpoints in this file (needs --public-key)" };
 var publicKeyOption = new Option<string?>("--public-key") { Description = "The PEM public key the checkpoints are verified with" };
 var verify = new Command("verify",
-    "Walk every tenant's journal hash chain and the ledger rows it binds, optionally against signed head checkpoints; report the first broken link")
+    "Walk every tenant's journal hash chain and the ledger rows it binds, optionally against signed head checkpoints; without --tenant also every " +
+    "break-glass window and the break-glass chain; report the first broken link")
     { onlyTenant, checkpointsOption, publicKeyOption };
 verify.SetAction(async (parse, ct) =>
 {
@@ -299,7 +305,10 @@ verify.SetAction(async (parse, ct) =>
     }
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
     var reports = await new Maintenance(db, TimeProvider.System).VerifyJournalAsync(parse.GetValue(onlyTenant), ct, checkpoints);
-    return Cli.PrintAudit(reports);
+    var intact = Cli.PrintAudit(reports) == 0;
+    // Break-glass belongs to the database, not to a tenant: it is reported when every tenant is (docs/breakglass.md).
+    var breakGlassIntact = parse.GetValue(onlyTenant) is not null || BreakGlassCommand.PrintReport(await new BreakGlass(db).VerifyAsync(ct));
+    return intact && breakGlassIntact ? 0 : 1;
 });
 
 var privateKeyOption = new Option<string>("--private-key") { Description = "The PEM private key file", Required = true };
@@ -508,6 +517,8 @@ root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 root.Subcommands.Add(GovCommand.Create(dataDirOption));
 // selene invite link ---------------------------------------------------------------------------------------
 root.Subcommands.Add(InviteCommand.Create(dataDirOption));
+// selene breakglass open | close ---------------------------------------------------------------------------
+root.Subcommands.Add(BreakGlassCommand.Create(dataDirOption));
 
 try
 {

@@ -115,6 +115,14 @@ public sealed class SeleneDatabase : IAsyncDisposable
         await grant.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Drops every idle pooled connection (after the server restarted, they lead to a process that is gone).</summary>
+    public void ClearPools()
+    {
+        App.Clear();
+        Owner.Clear();
+        Reader.Clear();
+    }
+
     /// <summary>One round trip on the runtime's pool (<c>SELECT 1</c>): throws what the database throws when it cannot serve.</summary>
     public async Task PingAsync(CancellationToken ct)
     {

@@ -17,7 +17,10 @@ public sealed record RebuildReport(string Engine, string Store, string TenantId,
 /// <param name="LedgerRows">The engine ledger rows its entries bind, each checked against its stored content.</param>
 /// <param name="HeadHash">The hash of the last entry: record it outside the database to anchor the chain (<see cref="HeadCheckpoint"/>).</param>
 /// <param name="Checkpoints">The signed checkpoints of this tenant the chain was held against.</param>
-public sealed record AuditReport(string TenantId, long Entries, JournalBreak? Break, string HeadHash, long LedgerRows = 0, int Checkpoints = 0)
+/// <param name="BreakGlassRows">Bound ledger rows that differ from what was written (or are gone) because an audited break-glass
+/// window changed them (<c>store:event_id</c> and the window): explained, not a break.</param>
+public sealed record AuditReport(string TenantId, long Entries, JournalBreak? Break, string HeadHash, long LedgerRows = 0, int Checkpoints = 0,
+    IReadOnlyList<string>? BreakGlassRows = null)
 {
     public bool Intact => Break is null;
 }
@@ -93,6 +96,7 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         checkpoints ??= [];
         var reports = new List<AuditReport>();
         var bound = new HashSet<(string Store, long EventId)>();
+        var changedUnderBreakGlass = await BreakGlassChangesAsync(ct);
         foreach (var t in await TenantsAsync(tenant, ct))
         {
             // One snapshot for the chain and its head, so live appends cannot look like a cut tail.
@@ -113,13 +117,15 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
             // The GLOBAL key's rows are bound by the entries of the operators who wrote them, in their own tenants' chains:
             // whether each is bound is known only once every chain was walked.
             var coverage = t != EngineStore.GlobalTenantKey || tenant is null;
-            broken ??= await VerifyLedgerBindingAsync(tx, t, records, bound, coverage ? await EngineStore.BindingFloorsAsync(tx, ct) : null, ct);
+            var explained = new List<string>();
+            broken ??= await VerifyLedgerBindingAsync(tx, t, records, bound, coverage ? await EngineStore.BindingFloorsAsync(tx, ct) : null,
+                changedUnderBreakGlass, explained, ct);
             var mine = checkpoints.Where(c => c.TenantId == t).ToArray();
             broken ??= HeldAgainst(t, records, mine);
             // The GLOBAL key's chain exists only once a rebuild of GLOBAL rows was applied; until then there is nothing to report.
             if (t == EngineStore.GlobalTenantKey && tenant is null && records.Count == 0 && broken is null) continue;
             reports.Add(new AuditReport(t, records.Count, broken, records.Count == 0 ? JournalChain.GenesisHash : records[^1].Hash,
-                bound.Count - boundBefore, mine.Length));
+                bound.Count - boundBefore, mine.Length, explained));
         }
         // A checkpoint of a tenant the database no longer knows: its whole chain is gone.
         foreach (var gone in checkpoints.Where(c => (tenant is null || c.TenantId == tenant) && reports.All(r => r.TenantId != c.TenantId))
@@ -150,7 +156,8 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
     /// every one of the tenant's rows above its ledger's floor is bound.
     /// </summary>
     private static async Task<JournalBreak?> VerifyLedgerBindingAsync(TenantTransaction tx, string tenant, IReadOnlyList<JournalRecord> records,
-        HashSet<(string Store, long EventId)> bound, IReadOnlyDictionary<string, long>? floors, CancellationToken ct)
+        HashSet<(string Store, long EventId)> bound, IReadOnlyDictionary<string, long>? floors,
+        IReadOnlyDictionary<(string Table, string Tenant, long EventId), long> breakGlass, List<string> explained, CancellationToken ct)
     {
         var stores = LedgerStores();
         var bindings = new List<(JournalRecord Record, IReadOnlyList<LedgerRef> Rows)>();
@@ -168,17 +175,32 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
         foreach (var (record, rows) in bindings)
         {
             var hashes = new List<string>(rows.Count);
+            var changed = false;
             foreach (var row in rows)
             {
-                if (!images.TryGetValue((row.Store, row.EventId), out var image))
-                    return new JournalBreak(tenant, record.Seq, $"ledger row {row} the entry binds is gone");
                 if (!bound.Add((row.Store, row.EventId)))
                     return new JournalBreak(tenant, record.Seq, $"ledger row {row} is bound by two entries");
-                hashes.Add(LedgerBinding.RowHash(image));
-                if (!hashes[^1].StartsWith(row.HashPrefix, StringComparison.Ordinal))
-                    return new JournalBreak(tenant, record.Seq, $"ledger row {row} differs from what was written (stream {IdRules.Shorten(image.StreamId)}, {image.EventType})");
+                images.TryGetValue((row.Store, row.EventId), out var image);
+                var hash = image is null ? null : LedgerBinding.RowHash(image);
+                if (hash is not null && hash.StartsWith(row.HashPrefix, StringComparison.Ordinal))
+                {
+                    hashes.Add(hash);
+                    continue;
+                }
+                // A change an audited break-glass window recorded is explained; any other is tampering.
+                var rowTenant = image?.TenantId ?? tenant;
+                if (breakGlass.TryGetValue(($"selene.{row.Store}_ledger", rowTenant, row.EventId), out var window) ||
+                    breakGlass.TryGetValue(($"selene.{row.Store}_ledger", EngineStore.GlobalTenantKey, row.EventId), out window))
+                {
+                    explained.Add($"{row} (break-glass window {window})");
+                    changed = true;
+                    continue;
+                }
+                return image is null
+                    ? new JournalBreak(tenant, record.Seq, $"ledger row {row} the entry binds is gone")
+                    : new JournalBreak(tenant, record.Seq, $"ledger row {row} differs from what was written (stream {IdRules.Shorten(image.StreamId)}, {image.EventType})");
             }
-            if (!string.Equals(LedgerBinding.Digest(hashes), record.LedgerHash, StringComparison.Ordinal))
+            if (!changed && !string.Equals(LedgerBinding.Digest(hashes), record.LedgerHash, StringComparison.Ordinal))
                 return new JournalBreak(tenant, record.Seq, $"the ledger rows the entry binds ({IdRules.Shorten(record.LedgerRefs!)}) differ from what was written");
         }
         if (floors is null) return null;
@@ -203,6 +225,25 @@ public sealed class Maintenance(SeleneDatabase db, TimeProvider clock)
                 return new JournalBreak(tenant, c.Seq, $"the entry differs from the one a checkpoint signed at {new UnixNanos(c.At)} saw: the chain was rewritten");
         }
         return null;
+    }
+
+    /// <summary>
+    /// The ledger rows an audited break-glass window changed or deleted — (table, tenant, event id) to the window — read
+    /// only from a break-glass chain that verifies (an altered audit explains nothing).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<(string Table, string Tenant, long EventId), long>> BreakGlassChangesAsync(CancellationToken ct)
+    {
+        var changes = new Dictionary<(string, string, long), long>();
+        var report = await new BreakGlass(db).VerifyAsync(ct);
+        if (!report.Intact) return changes;
+        foreach (var e in report.Windows.SelectMany(w => w.Statements))
+        {
+            if (e.Table is not { } table || !table.EndsWith("_ledger", StringComparison.Ordinal) || e.RowKey is null) continue;
+            var key = JsonNode.Parse(e.RowKey)!.AsObject();
+            if (key["tenant_id"] is JsonValue t && key["event_id"] is JsonValue id && t.TryGetValue<string>(out var tenant) && id.TryGetValue<long>(out var eventId))
+                changes.TryAdd((table, tenant, eventId), e.WindowId);
+        }
+        return changes;
     }
 
     /// <summary>Every engine store pair by name (a pair several aggregates share counts once).</summary>
