@@ -351,6 +351,29 @@ checkpoint.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(new Command("audit", "The audit journal") { verify, keygen, checkpoint });
 
+// selene replay --tenant T --correlation C [--json] ----------------------------------------------------------------------
+var replayTenant = new Option<string>("--tenant") { Description = "The tenant whose journal holds the correlation", Required = true };
+var replayCorrelation = new Option<string>("--correlation") { Description = "The correlation id (a turn's correlation_id)", Required = true };
+var replayJson = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+var replay = new Command("replay",
+    "Decide one correlation again from what was recorded (each turn's gate input, each engine decision's inputs), writing nothing; exit 1 at the first step that does not reproduce")
+    { replayTenant, replayCorrelation, replayJson };
+replay.SetAction(async (parse, ct) =>
+{
+    var tenantText = parse.GetValue(replayTenant)!;
+    var correlationText = parse.GetValue(replayCorrelation)!;
+    if (!IdRules.IsValidName(tenantText)) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--tenant '{IdRules.Shorten(tenantText)}' is not a tenant id");
+    if (!CorrelationId.TryParse(correlationText, out var correlation))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--correlation '{IdRules.Shorten(correlationText)}' is not a correlation id (a decimal number > 0)");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var report = await new Replayer(db, SimulationRegistry.Default).ReplayAsync(new TenantId(tenantText), correlation, ct);
+    if (report.Steps.Count == 0)
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"tenant {tenantText} has no journal entry of correlation {correlation}");
+    Cli.PrintReplay(report, parse.GetValue(replayJson));
+    return report.FirstDivergence is null ? 0 : 1;
+});
+root.Subcommands.Add(replay);
+
 // selene review utility -----------------------------------------------------------------------------------
 var dayOption = new Option<string>("--day") { Description = "The UTC day to review, YYYY-MM-DD", Required = true };
 var jsonOption = new Option<bool>("--json") { Description = "Print JSON instead of a table" };

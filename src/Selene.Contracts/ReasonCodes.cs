@@ -129,6 +129,10 @@ public static class ReasonCodes
     public static readonly ReasonCode JournalContractValidationFailed = new("J_CONTRACT_VALIDATION_FAILED", 2101, EngineJournal, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode JournalAppendOnlyViolation = new("J_APPEND_ONLY_VIOLATION", 2102, EngineJournal, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode JournalChainBroken = new("J_CHAIN_BROKEN", 2103, EngineJournal, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene replay`: every step of the correlation that is decided again reproduced what was recorded.</summary>
+    public static readonly ReasonCode JournalReplayReproduced = new("J_REPLAY_REPRODUCED", 2005, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    /// <summary>`selene replay`: a step decided again from its recorded inputs gave another outcome, or this version cannot read its record.</summary>
+    public static readonly ReasonCode JournalReplayDiverged = new("J_REPLAY_DIVERGED", 2106, EngineJournal, Severity.Error, ReasonKind.Internal, false);
     // 205x/215x: the audited break-glass (issue 15 item 3, docs/breakglass.md). Its chain verifies as J_CHAIN_VERIFIED / J_CHAIN_BROKEN.
     /// <summary>A break-glass window was opened: the login holds selene_breakglass until it closes or expires.</summary>
     public static readonly ReasonCode BreakGlassOpened = new("BREAKGLASS_OPENED", 2051, EngineJournal, Severity.Info, ReasonKind.Success, false);
