@@ -90,6 +90,21 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
         return new ReplayReport(tenant.Value, correlation.ToString(), turns.Count, steps);
     }
 
+    /// <summary>Replays every correlation of the tenant that has decided turns (at most <see cref="Limit"/>), in the order they began.</summary>
+    public async Task<IReadOnlyList<ReplayReport>> ReplayTenantAsync(TenantId tenant, CancellationToken ct = default)
+    {
+        IReadOnlyList<string> correlations;
+        await using (var tx = await TenantTransaction.BeginAsync(db.Owner, tenant.Value, ct))
+            correlations = await TurnDecisionStore.CorrelationsAsync(tx, Limit, ct);
+        var reports = new List<ReplayReport>(correlations.Count);
+        foreach (var c in correlations)
+        {
+            CorrelationId.TryParse(c, out var correlation);
+            reports.Add(await ReplayAsync(tenant, correlation, ct));
+        }
+        return reports;
+    }
+
     /// <summary>
     /// A turn whose decider ran but whose journal shows none of its entries (an effect refused it after the decider
     /// accepted): its decision is replayed on a line of its own after the turn's entries.

@@ -47,6 +47,20 @@ public static class TurnDecisionStore
         return cmd;
     }
 
+    /// <summary>The tenant's correlations that have decided turns, in the order of their first turn (at most <paramref name="limit"/>).</summary>
+    public static async Task<IReadOnlyList<string>> CorrelationsAsync(TenantTransaction tx, int limit, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("""
+            SELECT correlation_id::text FROM selene.os_turn_decisions WHERE tenant_id = $1
+            GROUP BY correlation_id ORDER BY min(decision_id) LIMIT $2
+            """);
+        cmd.Bind(tx.TenantId, limit);
+        var list = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) list.Add(reader.GetString(0));
+        return list;
+    }
+
     /// <summary>The decided turns of one correlation, oldest first (at most <paramref name="limit"/>).</summary>
     public static async Task<IReadOnlyList<TurnDecisionRow>> ByCorrelationAsync(TenantTransaction tx, CorrelationId correlation, int limit, CancellationToken ct)
     {

@@ -142,6 +142,9 @@ public sealed class BroadcastScenarioTests : IAsyncLifetime
         Assert.All(await RowsAsync(null), r => Assert.Equal(OutboxStatus.Confirmed, r.Status));
         foreach (var engine in new[] { "bcast", "delivery", "rem" })
             Assert.All(await new Maintenance(_db, _clock).RebuildAsync(engine, "acme", apply: false), r => Assert.True(r.Identical, $"{r.Store}: {string.Join(", ", r.Differences)}"));
+
+        // Every correlation of the scenario (the callers' turns and every handoff the worker ran) decides again as recorded.
+        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme");
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------

@@ -340,6 +340,9 @@ public sealed class OnbModuleTests : IAsyncLifetime
         var later = await OnbInvitee.EnterAsync(_executor, _db, secret, "phone-1", default);
         Assert.Equal(InviteeOutcome.Completed, later.Outcome);
         Assert.Equal(InviteeOutcome.Blocked, (await OnbInvitee.EnterAsync(_executor, _db, secret, "laptop-2", default)).Outcome);
+
+        // POSITION, LINK, ONB and ACCESS decisions of the whole flow decide again as recorded.
+        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme");
     }
 
     [Fact]
