@@ -53,6 +53,16 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
             turns = await TurnDecisionStore.ByCorrelationAsync(tx, correlation, Limit, ct);
         }
 
+        return Replay(tenant.Value, correlation.ToString(), journal, turns, simulations);
+    }
+
+    /// <summary>
+    /// Replays one correlation from its records alone (pure: what <see cref="ReplayAsync"/> read, or a golden fixture's
+    /// copy of it): <paramref name="journal"/> in seq order, <paramref name="turns"/> in decision order.
+    /// </summary>
+    public static ReplayReport Replay(string tenant, string correlation, IReadOnlyList<JournalRecord> journal, IReadOnlyList<TurnDecisionRow> turns,
+        SimulationRegistry simulations)
+    {
         var pending = new Queue<TurnDecisionRow>(turns);
         var steps = new List<ReplayStep>(journal.Count);
         TurnDecisionRow? turn = null;
@@ -63,7 +73,7 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
             string Field(string name) => (string?)payload[name] ?? "-";
             if (entry.EventType == JournalEventTypes.TurnDecision && pending.Count > 0)
             {
-                AppendUndecided(steps, turn, engineReplayed);
+                AppendUndecided(steps, turn, engineReplayed, simulations);
                 turn = pending.Dequeue();
                 engineReplayed = turn.EngineInput is null;
                 var (verdict, detail) = ReplayGate(turn);
@@ -80,14 +90,14 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
                 entry.EventType is JournalEventTypes.StateTransition or JournalEventTypes.SimulationRefused && Field("simulation_id") == turn.SimulationId)
             {
                 engineReplayed = true;
-                var (verdict, detail) = ReplayEngine(turn);
+                var (verdict, detail) = ReplayEngine(turn, simulations);
                 steps.Add(new ReplayStep(entry.Seq, entry.TurnId, entry.Engine, entry.EventType, entry.ReasonCode, outcome, verdict, turn.SimulationId, detail));
                 continue;
             }
             steps.Add(new ReplayStep(entry.Seq, entry.TurnId, entry.Engine, entry.EventType, entry.ReasonCode, outcome, ReplayVerdict.Recorded, null, null));
         }
-        AppendUndecided(steps, turn, engineReplayed);
-        return new ReplayReport(tenant.Value, correlation.ToString(), turns.Count, steps);
+        AppendUndecided(steps, turn, engineReplayed, simulations);
+        return new ReplayReport(tenant, correlation, turns.Count, steps);
     }
 
     /// <summary>Replays every correlation of the tenant that has decided turns (at most <see cref="Limit"/>), in the order they began.</summary>
@@ -109,10 +119,10 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
     /// A turn whose decider ran but whose journal shows none of its entries (an effect refused it after the decider
     /// accepted): its decision is replayed on a line of its own after the turn's entries.
     /// </summary>
-    private void AppendUndecided(List<ReplayStep> steps, TurnDecisionRow? turn, bool engineReplayed)
+    private static void AppendUndecided(List<ReplayStep> steps, TurnDecisionRow? turn, bool engineReplayed, SimulationRegistry simulations)
     {
         if (engineReplayed || turn is null) return;
-        var (verdict, detail) = ReplayEngine(turn);
+        var (verdict, detail) = ReplayEngine(turn, simulations);
         steps.Add(new ReplayStep(0, turn.TurnId, "-", "ENGINE_DECISION", RecordedReason(turn) ?? "-", "-", verdict, turn.SimulationId, detail));
     }
 
@@ -132,7 +142,7 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
             : (ReplayVerdict.Diverged, $"the gate decides {move} {reason} on the recorded input; {turn.NextMove} {turn.ReasonCode} was recorded");
     }
 
-    private (ReplayVerdict, string?) ReplayEngine(TurnDecisionRow turn)
+    private static (ReplayVerdict, string?) ReplayEngine(TurnDecisionRow turn, SimulationRegistry simulations)
     {
         var recorded = JsonNode.Parse(turn.EngineInput!)!.AsObject();
         if (!DecisionRecord.IsReadable(recorded))

@@ -58,7 +58,7 @@ public sealed class CatalogTests
         Assert.Null(legacy["blueprint_id"]);
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -47,6 +47,7 @@ public sealed class ReplayTests : IAsyncLifetime
         Assert.Contains(report.Steps, s => s.Verdict == ReplayVerdict.Recorded && s.EventType == "ACCESS_DECISION");
         Assert.Equal(report.Steps, (await Replayer.ReplayAsync(new TenantId("acme"), correlation)).Steps); // a second run agrees
         Assert.Empty((await Replayer.ReplayAsync(new TenantId("globex"), correlation)).Steps); // another tenant's correlation shows nothing
+        await ReplayAssert.EveryCorrelationReproducesAsync(_f.Db, "acme", "capreq-lifecycle-v1");
     }
 
     [Fact]

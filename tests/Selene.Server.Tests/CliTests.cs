@@ -112,6 +112,32 @@ public class CliTests(SeleneServerFixture f)
         Directory.Delete(dir, recursive: true);
     }
 
+    [Fact]
+    public async Task Replay_OfACorrelation_PrintsTheSameBytesTwice_WithEveryDecisionReproduced()
+    {
+        var created = await f.RunAsync(f.AliceKey, Create, NewDraft(), "CAPREQ_OK_CREATE_DRAFT");
+        var correlation = created.Json["correlation_id"]!.GetValue<string>();
+
+        var first = await f.SeleneAsync("replay", "--tenant", "acme", "--correlation", correlation);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Matches(@"\d+\s+1\s+PH1\.OS\s+TURN_DECISION\s+\S+\s+DISPATCH_SIMULATION\s+reproduced \(gate\)", first.StandardOutput);
+        Assert.Matches(@"\d+\s+1\s+PH1\.CAPREQ\s+STATE_TRANSITION\s+CAPREQ_OK_CREATE_DRAFT\s+NONE->DRAFT\s+reproduced \(CAPREQ_CREATE_DRAFT\)", first.StandardOutput);
+        Assert.Contains("replay: 2 step(s) reproduced, 0 diverged", first.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("(J_REPLAY_REPRODUCED)", first.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(first.StandardOutput, (await f.SeleneAsync("replay", "--tenant", "acme", "--correlation", correlation)).StandardOutput);
+
+        var json = await f.SeleneAsync("replay", "--tenant", "acme", "--correlation", correlation, "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        var report = JsonNode.Parse(json.StandardOutput)!;
+        Assert.Equal(2, report["reproduced"]!.GetValue<int>());
+        Assert.Equal(0, report["diverged"]!.GetValue<int>());
+
+        var elsewhere = await f.SeleneAsync("replay", "--tenant", "globex", "--correlation", correlation);
+        Assert.Equal(2, elsewhere.ExitCode);
+        Assert.Contains("has no journal entry of correlation", elsewhere.StandardError, StringComparison.Ordinal);
+        Assert.Equal(2, (await f.SeleneAsync("replay", "--tenant", "acme", "--correlation", "0")).ExitCode);
+    }
+
     [PsqlFact]
     public async Task DbUrl_ReaderRole_ConnectsWithPsql()
     {

@@ -144,7 +144,7 @@ public sealed class BroadcastScenarioTests : IAsyncLifetime
             Assert.All(await new Maintenance(_db, _clock).RebuildAsync(engine, "acme", apply: false), r => Assert.True(r.Identical, $"{r.Store}: {string.Join(", ", r.Differences)}"));
 
         // Every correlation of the scenario (the callers' turns and every handoff the worker ran) decides again as recorded.
-        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme");
+        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme", "broadcast-scenario-v1");
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------

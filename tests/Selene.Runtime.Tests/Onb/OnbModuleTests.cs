@@ -342,7 +342,7 @@ public sealed class OnbModuleTests : IAsyncLifetime
         Assert.Equal(InviteeOutcome.Blocked, (await OnbInvitee.EnterAsync(_executor, _db, secret, "laptop-2", default)).Outcome);
 
         // POSITION, LINK, ONB and ACCESS decisions of the whole flow decide again as recorded.
-        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme");
+        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme", "onboarding-v1");
     }
 
     [Fact]
