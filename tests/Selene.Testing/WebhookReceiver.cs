@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -16,7 +15,7 @@ public sealed record WebhookRequest(string Id, string Timestamp, string Signatur
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly ConcurrentQueue<WebhookRequest> _received = new();
+    private readonly List<WebhookRequest> _received = [];
     private readonly Task _loop;
 
     private WebhookReceiver()
@@ -38,7 +37,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public Func<WebhookRequest, Task<int>> Answer { get; set; } = _ => Task.FromResult(200);
 
     /// <summary>Every request, in arrival order, with the status it was answered (0: the receiver never answered).</summary>
-    public IReadOnlyList<WebhookRequest> Received => _received.ToArray();
+    public IReadOnlyList<WebhookRequest> Received
+    {
+        get
+        {
+            lock (_received) return _received.ToArray();
+        }
+    }
 
     /// <summary>The webhook ids answered 2xx, each once: what a deduplicating receiver processed.</summary>
     public IReadOnlyList<string> Delivered => Received.Where(r => r.Status is >= 200 and <= 299).Select(r => r.Id).Distinct().ToArray();
@@ -71,6 +76,13 @@ public sealed class WebhookReceiver : IAsyncDisposable
             {
                 status = 500;
             }
+            // Recorded before the answer is sent: a sender that got its answer must find its request here.
+            int index;
+            lock (_received)
+            {
+                _received.Add(request with { Status = status });
+                index = _received.Count - 1;
+            }
             try
             {
                 context.Response.StatusCode = status;
@@ -79,9 +91,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
             {
                 // The sender is gone (killed before the answer): the answer never reached it.
-                status = 0;
+                lock (_received) _received[index] = request with { Status = 0 };
             }
-            _received.Enqueue(request with { Status = status });
         }
     }
 
