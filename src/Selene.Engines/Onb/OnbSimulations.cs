@@ -18,6 +18,10 @@ public static class OnbSimulations
     public const string BizStartDraft = "ONB_BIZ_START_DRAFT";
     public const string BizValidateCompanyCommit = "ONB_BIZ_VALIDATE_COMPANY_COMMIT";
     public const string BizCompleteCommit = "ONB_BIZ_COMPLETE_COMMIT";
+    public const string BackfillStartDraft = "ONB_REQUIREMENT_BACKFILL_START_DRAFT";
+
+    /// <summary>Requirement backfill for current staff (reference §4.5 ONB_REQUIREMENT_BACKFILL), at mode A like the schema activation it follows.</summary>
+    public const string BackfillAction = "ONB_REQUIREMENT_BACKFILL";
 
     /// <summary>The invitee's onboarding process (reference §0.4, §4.5).</summary>
     public const string InvitedAction = "ONB_INVITED";
@@ -53,6 +57,8 @@ public static class OnbSimulations
         Biz(BizStartDraft, SimulationType.Draft, OnbReasons.OnbOkBizStart),
         Biz(BizValidateCompanyCommit, SimulationType.Commit, OnbReasons.OnbOkBizValidateCompany),
         Biz(BizCompleteCommit, SimulationType.Commit, OnbReasons.OnbOkBizComplete),
+        new(BackfillStartDraft, OnbReasons.EngineId, SimulationType.Draft, SimulationStatus.Active, BackfillAction, AccessMode.A, "tenant+position+schema_version+key",
+            [OnbReasons.OnbOkBackfillStart, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbBackfillScopeInvalid]),
     ];
 
     /// <summary>The record of a simulation id.</summary>
