@@ -9,6 +9,14 @@ namespace Selene.Runtime.Onb;
 
 /// <summary>ONB_REQUIREMENT_BACKFILL_START_DRAFT body (also the POSITION_REQUIREMENTS_ACTIVATED handoff's inputs).</summary>
 internal sealed record BackfillStartInput(string CompanyId, string PositionId, string SchemaVersionId, string RolloutScope);
+/// <summary>ONB_REQUIREMENT_BACKFILL_NOTIFY_COMMIT body (the loop's handoff); <see cref="Reminder"/> after a reminder.</summary>
+internal sealed record BackfillNotifyInput(string CampaignId, string RecipientUserId, bool Reminder = false);
+/// <summary>ONB_REQUIREMENT_BACKFILL_TARGET_FAIL_COMMIT body (the loop's handoff).</summary>
+internal sealed record BackfillTargetInput(string CampaignId, string RecipientUserId);
+/// <summary>ONB_REQUIREMENT_BACKFILL_ANSWER_COMMIT body (the holder's page).</summary>
+internal sealed record BackfillAnswerInput(string CampaignId, string RecipientUserId, string FieldKey, string Value);
+/// <summary>ONB_REQUIREMENT_BACKFILL_COMPLETE_COMMIT body.</summary>
+internal sealed record BackfillCompleteInput(string CampaignId);
 
 /// <summary>
 /// Requirement backfill on the engine platform (reference §4.5 ONB_REQUIREMENT_BACKFILL): the campaign and target
@@ -66,8 +74,63 @@ public static class OnbBackfill
             {
                 ["campaign"] = CampaignView(campaign!),
                 ["pending_target_count"] = events.OfType<BackfillTargetAdded>().Count(t => t.Status == BackfillTargetStatus.Pending),
-            }),
+            },
+            effects: IndexLinksAsync),
+        TargetSimulation<BackfillNotifyInput>(OnbSimulations.BackfillNotifyCommit, i => new NotifyTarget(i.CampaignId, i.RecipientUserId, i.Reminder)),
+        TargetSimulation<BackfillTargetInput>(OnbSimulations.BackfillTargetFailCommit, i => new FailTarget(i.CampaignId, i.RecipientUserId)),
+        TargetSimulation<BackfillAnswerInput>(OnbSimulations.BackfillAnswerCommit, i => new AnswerTarget(i.CampaignId, i.RecipientUserId, i.FieldKey, i.Value)),
+        new EngineSimulation<BackfillCompleteInput, CompleteBackfill, BackfillCampaign, BackfillEvent, IReadOnlyList<BackfillTarget>>(
+            OnbSimulations.Of(OnbSimulations.BackfillCompleteCommit), Campaigns,
+            toCommand: i => new CompleteBackfill(i.CampaignId),
+            validate: c => BackfillDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+            targetOf: (c, _) => c.CampaignId,
+            decide: (campaign, c, targets, ctx) => BackfillDecider.DecideComplete(campaign, targets, c, Context(ctx)),
+            readFacts: (tx, c, campaign, _, ct) => campaign is null ? Task.FromResult<IReadOnlyList<BackfillTarget>>([]) : TargetsOfAsync(tx, c.CampaignId, ct),
+            result: (campaign, _, _, _) => new JsonObject { ["campaign"] = CampaignView(campaign!) }),
     ];
+
+    /// <summary>
+    /// A step on one target: the target's stream is the lock, the campaign is read without one (a target step never
+    /// changes it). The result is the target's view after the step and the field to ask next (null when none is left).
+    /// </summary>
+    private static EngineSimulation<TInput, BackfillTargetCommand, BackfillTarget, BackfillEvent, BackfillCampaign?> TargetSimulation<TInput>(string simulationId,
+        Func<TInput, BackfillTargetCommand> toCommand) where TInput : class => new(
+        OnbSimulations.Of(simulationId), Targets, toCommand,
+        validate: c => BackfillDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+        targetOf: (c, _) => BackfillDecider.TargetId(c.CampaignId, c.UserId),
+        decide: (target, c, campaign, ctx) => BackfillDecider.DecideTarget(campaign, target, c, Context(ctx)),
+        readFacts: (tx, c, _, _, ct) => Campaigns.GetAsync(tx, c.CampaignId, ct),
+        result: (target, _, _, _) => new JsonObject
+        {
+            ["target"] = TargetView(target!),
+            ["next_field"] = BackfillDecider.IsTerminal(target!.Status) ? null : BackfillDecider.NextQuestion(target)?.FieldKey,
+        });
+
+    /// <summary>
+    /// Indexes each PENDING target's personal link in the start's transaction, as LINK indexes an invite's: the secret
+    /// is derived from the link key and the target id (<see cref="Link.LinkKey.SecretOf"/>) and only its SHA-256 is
+    /// stored. Without a link key no campaign starts (LINK_SECRET_KEY_UNAVAILABLE): nobody could ever answer it.
+    /// </summary>
+    private static Task<Decision<BackfillEvent>.Rejected?> IndexLinksAsync(TenantTransaction tx, IReadOnlyList<BackfillEvent> events, ExecutionContext ctx,
+        ICollection<JournalDraft> journal, CancellationToken ct)
+    {
+        var pending = events.OfType<BackfillTargetAdded>().Where(t => t.Status == BackfillTargetStatus.Pending).ToArray();
+        if (pending.Length == 0) return Task.FromResult<Decision<BackfillEvent>.Rejected?>(null);
+        if (ctx.Services?.Get<Link.LinkKey>() is not { } key)
+            return Task.FromResult<Decision<BackfillEvent>.Rejected?>(new(Engines.Link.LinkReasons.LinkSecretKeyUnavailable,
+                "this Selene process has no link key, so it cannot issue the targets' personal links (the server keeps one in its data directory)"));
+        foreach (var t in pending)
+            Selene.Postgres.Stores.LinkTokenIndex.DeferInsert(tx, Link.LinkKey.HashOf(key.SecretOf(ctx.Tenant.Value, t.TargetId)), t.TargetId, ctx.Now.Value);
+        return Task.FromResult<Decision<BackfillEvent>.Rejected?>(null);
+    }
+
+    /// <summary>Every target of a campaign, in target id order.</summary>
+    public static async Task<IReadOnlyList<BackfillTarget>> TargetsOfAsync(TenantTransaction tx, string campaignId, CancellationToken ct)
+    {
+        var targets = new List<BackfillTarget>();
+        await foreach (var (_, t) in ScanAsync(Targets, tx, null, campaignId + ":", ct)) targets.Add(t);
+        return targets;
+    }
 
     internal static IReadOnlyList<ReadRoute> Reads { get; } =
     [
@@ -145,8 +208,7 @@ public static class OnbBackfill
         if (!BackfillDecider.IsCampaignId(id)) return none;
         await using var tx = await TenantTransaction.BeginAsync(request.Db.App, request.Tenant.Value, ct);
         if (await Campaigns.GetAsync(tx, id, ct) is not { } campaign) return none;
-        var targets = new JsonArray();
-        await foreach (var (_, t) in ScanAsync(Targets, tx, null, id + ":", ct)) targets.Add(TargetView(t));
+        var targets = new JsonArray((await TargetsOfAsync(tx, id, ct)).Select(t => (JsonNode)TargetView(t)).ToArray());
         return new ReadResult.Ok(new JsonObject { ["campaign"] = CampaignView(campaign), ["targets"] = targets });
     }
 

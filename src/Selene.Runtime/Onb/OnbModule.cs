@@ -149,6 +149,8 @@ public static class OnbModule
         [
             // POSITION activated a schema version for current staff too (reference §4.5 ONB_REQUIREMENT_BACKFILL): start the campaign.
             OnbBackfill.ActivationHandoff,
+            // Each step of a backfill target's loop, and the campaign's completion check.
+            OnbBackfillLoop.Route,
             // LINK activated an invite on its device (reference §4.5 ONB_INVITED S01): start the session with that context.
             new HandoffRoute(LinkHandoffs.InviteActivated, OnbSimulations.SessionStartDraft, payload => new JsonObject
             {
