@@ -67,12 +67,17 @@ serve.SetAction(async (parse, ct) =>
         (!Uri.TryCreate(otlpText, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(otlp.Query)))
         return Cli.Fail(ReasonCodes.InputFieldInvalid, "--otlp must be an http:// or https:// URL without a query (the collector's base URL)");
     await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    // An expired break-glass window's login is refused by the trigger anyway; starting takes its role back too.
+    BreakGlassCommand.PrintSwept(await new BreakGlass(db).SweepAsync(UnixNanos.FromDateTimeOffset(TimeProvider.System.GetUtcNow()).Value, ct));
     await using var app = SeleneApp.Build(db, new ServerOptions(parse.GetValue(urlsOption)!, OsEnabled: !parse.GetValue(osDisabledOption),
         WorkerLease: TimeSpan.FromSeconds(parse.GetValue(workerLeaseOption)), Deliveries: deliveries,
         LinkKey: Selene.Runtime.Link.LinkKey.LoadOrCreate(Cli.DataDir(parse.GetValue(dataDirOption))), Metrics: !parse.GetValue(noMetricsOption), Otlp: otlp));
     await app.StartAsync(ct);
     Console.WriteLine($"Selene is listening on {string.Join(", ", app.Urls)} ({Cli.Describe(db)}); ready in {started.Elapsed.TotalSeconds:0.0} s. Ctrl+C stops it.");
     await app.WaitForShutdownAsync(ct);
+    if (SeleneApp.Supervisor(app) is { GaveUp: true })
+        return Cli.Fail(ReasonCodes.StorageEmbeddedRestartGaveUp, "the embedded PostgreSQL died and did not start again; see the log above and " +
+            $"{db.Cluster?.LogFile}, then `selene db start` and start selene serve again");
     return 0;
 });
 root.Subcommands.Add(serve);
@@ -266,23 +271,108 @@ var rebuild = new Command("rebuild", "Alias of `selene rebuild --engine capreq -
 rebuild.SetAction((parse, ct) => RebuildAsync(parse.GetValue(dataDirOption), "capreq", parse.GetValue(onlyTenant), !parse.GetValue(checkOnly), ct));
 root.Subcommands.Add(new Command("capreq", "Capability requests") { rebuild });
 
-// selene audit verify --------------------------------------------------------------------------------------
-var verify = new Command("verify", "Walk every tenant's journal hash chain and report the first broken link") { onlyTenant };
+// selene audit verify | keygen | checkpoint -----------------------------------------------------------------
+var checkpointsOption = new Option<string?>("--checkpoints") { Description = "Hold each chain against the signed head checkpoints in this file (needs --public-key)" };
+var publicKeyOption = new Option<string?>("--public-key") { Description = "The PEM public key the checkpoints are verified with" };
+var verify = new Command("verify",
+    "Walk every tenant's journal hash chain and the ledger rows it binds, optionally against signed head checkpoints; without --tenant also every " +
+    "break-glass window and the break-glass chain; report the first broken link")
+    { onlyTenant, checkpointsOption, publicKeyOption };
 verify.SetAction(async (parse, ct) =>
 {
-    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
-    var reports = await new Maintenance(db, TimeProvider.System).VerifyJournalAsync(parse.GetValue(onlyTenant), ct);
-    foreach (var r in reports)
+    var checkpointsPath = parse.GetValue(checkpointsOption);
+    var publicKeyPath = parse.GetValue(publicKeyOption);
+    if ((checkpointsPath is null) != (publicKeyPath is null))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, "--checkpoints and --public-key come together");
+    var checkpoints = new List<HeadCheckpoint>();
+    if (checkpointsPath is not null)
     {
-        Console.WriteLine(r.Intact
-            ? $"tenant {r.TenantId}: {r.Entries} entries, chain intact ({ReasonCodes.JournalChainVerified.Name}); head {r.HeadHash}"
-            : $"tenant {r.TenantId}: BROKEN at seq {r.Break!.Seq}: {r.Break.Why} ({ReasonCodes.JournalChainBroken.Name})");
+        using var key = Cli.ReadKeyFile(publicKeyPath!, requirePrivate: false, out var keyProblem);
+        if (key is null) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--public-key {publicKeyPath}: {keyProblem}");
+        if (!File.Exists(checkpointsPath)) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--checkpoints {checkpointsPath}: no such file");
+        var lineNo = 0;
+        foreach (var line in await File.ReadAllLinesAsync(checkpointsPath, ct))
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            if (AuditCheckpoints.Read(line, key, out var lineProblem) is not { } checkpoint)
+            {
+                Console.WriteLine($"checkpoint {checkpointsPath}:{lineNo}: {lineProblem} ({ReasonCodes.JournalChainBroken.Name})");
+                return 1;
+            }
+            checkpoints.Add(checkpoint);
+        }
     }
-    var broken = reports.Count(r => !r.Intact);
-    Console.WriteLine(broken == 0 ? $"audit verify: {reports.Count} tenant chain(s) intact" : $"audit verify: {broken} of {reports.Count} tenant chain(s) broken");
-    return broken == 0 ? 0 : 1;
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var reports = await new Maintenance(db, TimeProvider.System).VerifyJournalAsync(parse.GetValue(onlyTenant), ct, checkpoints);
+    var intact = Cli.PrintAudit(reports) == 0;
+    // Break-glass belongs to the database, not to a tenant: it is reported when every tenant is (docs/breakglass.md).
+    var breakGlassIntact = parse.GetValue(onlyTenant) is not null || BreakGlassCommand.PrintReport(await new BreakGlass(db).VerifyAsync(ct));
+    return intact && breakGlassIntact ? 0 : 1;
 });
-root.Subcommands.Add(new Command("audit", "The audit journal") { verify });
+
+var privateKeyOption = new Option<string>("--private-key") { Description = "The PEM private key file", Required = true };
+var publicKeyOutOption = new Option<string>("--public-key") { Description = "Where to write the PEM public key", Required = true };
+var keygen = new Command("keygen", "Make an ECDSA P-256 key pair for signing head checkpoints (keep the private key outside the database's machine)")
+    { privateKeyOption, publicKeyOutOption };
+keygen.SetAction(async (parse, ct) =>
+{
+    var privatePath = parse.GetValue(privateKeyOption)!;
+    var publicPath = parse.GetValue(publicKeyOutOption)!;
+    if (File.Exists(privatePath) || File.Exists(publicPath))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"{(File.Exists(privatePath) ? privatePath : publicPath)} exists; keygen never overwrites a key");
+    var (privatePem, publicPem) = AuditCheckpoints.NewKeyPair();
+    var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+    if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    await using (var writer = new StreamWriter(new FileStream(privatePath, options)))
+        await writer.WriteAsync(privatePem);
+    await File.WriteAllTextAsync(publicPath, publicPem, ct);
+    Console.WriteLine($"wrote the private key {privatePath} (mode 0600) and the public key {publicPath}");
+    return 0;
+});
+
+var checkpointOutOption = new Option<string>("--out") { Description = "The checkpoint file to append to (one signed JSON line per tenant)", Required = true };
+var checkpoint = new Command("checkpoint",
+    "Verify every chain, then sign its head (tenant, seq, head hash, time) and append the checkpoints to a file kept outside the database")
+    { onlyTenant, privateKeyOption, checkpointOutOption };
+checkpoint.SetAction(async (parse, ct) =>
+{
+    using var key = Cli.ReadKeyFile(parse.GetValue(privateKeyOption)!, requirePrivate: true, out var keyProblem);
+    if (key is null) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--private-key {parse.GetValue(privateKeyOption)}: {keyProblem}");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var (checkpoints, reports) = await new Maintenance(db, TimeProvider.System).CheckpointAsync(parse.GetValue(onlyTenant), ct);
+    var outPath = parse.GetValue(checkpointOutOption)!;
+    await File.AppendAllLinesAsync(outPath, checkpoints.Select(c => AuditCheckpoints.Sign(c, key)), ct);
+    foreach (var c in checkpoints) Console.WriteLine($"tenant {c.TenantId}: head seq {c.Seq} {c.HeadHash} signed");
+    foreach (var r in reports.Where(r => !r.Intact))
+        Console.WriteLine($"tenant {r.TenantId}: BROKEN ({r.Break!.Why}); not checkpointed ({ReasonCodes.JournalChainBroken.Name})");
+    Console.WriteLine($"audit checkpoint: {checkpoints.Count} head(s) appended to {outPath} with key {AuditCheckpoints.KeyId(key)}");
+    return reports.All(r => r.Intact) ? 0 : 1;
+});
+root.Subcommands.Add(new Command("audit", "The audit journal") { verify, keygen, checkpoint });
+
+// selene replay --tenant T --correlation C [--json] ----------------------------------------------------------------------
+var replayTenant = new Option<string>("--tenant") { Description = "The tenant whose journal holds the correlation", Required = true };
+var replayCorrelation = new Option<string>("--correlation") { Description = "The correlation id (a turn's correlation_id)", Required = true };
+var replayJson = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+var replay = new Command("replay",
+    "Decide one correlation again from what was recorded (each turn's gate input, each engine decision's inputs), writing nothing; exit 1 at the first step that does not reproduce")
+    { replayTenant, replayCorrelation, replayJson };
+replay.SetAction(async (parse, ct) =>
+{
+    var tenantText = parse.GetValue(replayTenant)!;
+    var correlationText = parse.GetValue(replayCorrelation)!;
+    if (!IdRules.IsValidName(tenantText)) return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--tenant '{IdRules.Shorten(tenantText)}' is not a tenant id");
+    if (!CorrelationId.TryParse(correlationText, out var correlation))
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"--correlation '{IdRules.Shorten(correlationText)}' is not a correlation id (a decimal number > 0)");
+    await using var db = await Cli.OpenAsync(parse.GetValue(dataDirOption), register: true, ct);
+    var report = await new Replayer(db, SimulationRegistry.Default).ReplayAsync(new TenantId(tenantText), correlation, ct);
+    if (report.Steps.Count == 0)
+        return Cli.Fail(ReasonCodes.InputFieldInvalid, $"tenant {tenantText} has no journal entry of correlation {correlation}");
+    Cli.PrintReplay(report, parse.GetValue(replayJson));
+    return report.FirstDivergence is null ? 0 : 1;
+});
+root.Subcommands.Add(replay);
 
 // selene review utility -----------------------------------------------------------------------------------
 var dayOption = new Option<string>("--day") { Description = "The UTC day to review, YYYY-MM-DD", Required = true };
@@ -450,6 +540,8 @@ root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 root.Subcommands.Add(GovCommand.Create(dataDirOption));
 // selene invite link ---------------------------------------------------------------------------------------
 root.Subcommands.Add(InviteCommand.Create(dataDirOption));
+// selene breakglass open | close ---------------------------------------------------------------------------
+root.Subcommands.Add(BreakGlassCommand.Create(dataDirOption));
 
 try
 {

@@ -109,7 +109,11 @@ public sealed record JournalEntry(
     public JournalPayload RecordedPayload => RefusalClassification.Annotate(Payload, Refused ?? Reason);
 }
 
-/// <summary>A stored journal entry with its place in the tenant's hash chain.</summary>
+/// <summary>
+/// A stored journal entry with its place in the tenant's hash chain. <paramref name="LedgerRefs"/> and
+/// <paramref name="LedgerHash"/> bind the engine ledger rows its transaction wrote (<see cref="LedgerBinding"/>): on the
+/// first entry of a transaction that wrote any, null otherwise (and on every entry written before the binding existed).
+/// </summary>
 public sealed record JournalRecord(
     string TenantId,
     long Seq,
@@ -124,7 +128,9 @@ public sealed record JournalRecord(
     string? IdempotencyKey,
     long CreatedAt,
     string PrevHash,
-    string Hash);
+    string Hash,
+    string? LedgerRefs = null,
+    string? LedgerHash = null);
 
 /// <summary>
 /// The per-tenant hash chain (PH1.J): each entry's hash is SHA-256 over the canonical JSON of its fields and
@@ -140,11 +146,14 @@ public static class JournalChain
         return Encoding.UTF8.GetString(CanonicalJson.Canonicalize(json));
     }
 
-    /// <summary>The bytes that are hashed: every field of the record except the hash itself.</summary>
+    /// <summary>
+    /// The bytes that are hashed: every field of the record except the hash itself. The ledger binding's two fields are
+    /// hashed only when present, so entries written before the binding existed keep the hash they were written with.
+    /// </summary>
     public static byte[] HashInput(
         string tenantId, long seq, string correlationId, long turnId, string engine, string eventType,
         string reasonCode, long reasonCodeId, string payloadJson, string? actorUserId, string? idempotencyKey,
-        long createdAt, string prevHash)
+        long createdAt, string prevHash, string? ledgerRefs = null, string? ledgerHash = null)
     {
         var fields = new SortedDictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -162,12 +171,17 @@ public static class JournalChain
             ["created_at"] = createdAt.ToString(CultureInfo.InvariantCulture),
             ["prev_hash"] = prevHash,
         };
+        if (ledgerRefs is not null || ledgerHash is not null)
+        {
+            fields["ledger_refs"] = ledgerRefs;
+            fields["ledger_hash"] = ledgerHash;
+        }
         return CanonicalJson.Serialize(fields);
     }
 
     public static string ComputeHash(JournalRecord r) => Hashing.Sha256Hex(HashInput(
         r.TenantId, r.Seq, r.CorrelationId, r.TurnId, r.Engine, r.EventType, r.ReasonCode, r.ReasonCodeId,
-        r.PayloadJson, r.ActorUserId, r.IdempotencyKey, r.CreatedAt, r.PrevHash));
+        r.PayloadJson, r.ActorUserId, r.IdempotencyKey, r.CreatedAt, r.PrevHash, r.LedgerRefs, r.LedgerHash));
 
     /// <summary>
     /// Walks records of one tenant in seq order and returns the first broken link, or null when the chain holds.

@@ -129,6 +129,27 @@ public static class ReasonCodes
     public static readonly ReasonCode JournalContractValidationFailed = new("J_CONTRACT_VALIDATION_FAILED", 2101, EngineJournal, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode JournalAppendOnlyViolation = new("J_APPEND_ONLY_VIOLATION", 2102, EngineJournal, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode JournalChainBroken = new("J_CHAIN_BROKEN", 2103, EngineJournal, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene replay`: every step of the correlation that is decided again reproduced what was recorded.</summary>
+    public static readonly ReasonCode JournalReplayReproduced = new("J_REPLAY_REPRODUCED", 2005, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    /// <summary>`selene replay`: a step decided again from its recorded inputs gave another outcome, or this version cannot read its record.</summary>
+    public static readonly ReasonCode JournalReplayDiverged = new("J_REPLAY_DIVERGED", 2106, EngineJournal, Severity.Error, ReasonKind.Internal, false);
+    // 205x/215x: the audited break-glass (issue 15 item 3, docs/breakglass.md). Its chain verifies as J_CHAIN_VERIFIED / J_CHAIN_BROKEN.
+    /// <summary>A break-glass window was opened: the login holds selene_breakglass until it closes or expires.</summary>
+    public static readonly ReasonCode BreakGlassOpened = new("BREAKGLASS_OPENED", 2051, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A break-glass window was closed by an operator and the role revoked.</summary>
+    public static readonly ReasonCode BreakGlassClosed = new("BREAKGLASS_CLOSED", 2052, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A break-glass window that had expired was closed by the sweep (open, close, serve, audit verify) and the role revoked.</summary>
+    public static readonly ReasonCode BreakGlassExpired = new("BREAKGLASS_EXPIRED", 2053, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A row of a protected table changed under an open break-glass window; the audit holds its old and new image.</summary>
+    public static readonly ReasonCode BreakGlassStatementRecorded = new("BREAKGLASS_STATEMENT_RECORDED", 2054, EngineJournal, Severity.Info, ReasonKind.Success, false);
+    /// <summary>The append-only trigger refused a break-glass login whose window has expired (even in a session opened before).</summary>
+    public static readonly ReasonCode BreakGlassWindowExpired = new("BREAKGLASS_WINDOW_EXPIRED", 2151, EngineJournal, Severity.Warn, ReasonKind.Forbidden, false);
+    /// <summary>The login may not get break-glass: a superuser, a role that can create roles, Selene's own roles or a member of the owner or app role.</summary>
+    public static readonly ReasonCode BreakGlassLoginRefused = new("BREAKGLASS_LOGIN_REFUSED", 2152, EngineJournal, Severity.Warn, ReasonKind.Forbidden, false);
+    /// <summary>The login already has an open window: close it first (one window per login).</summary>
+    public static readonly ReasonCode BreakGlassWindowAlreadyOpen = new("BREAKGLASS_WINDOW_ALREADY_OPEN", 2153, EngineJournal, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>Nothing to close: no open window (for that login).</summary>
+    public static readonly ReasonCode BreakGlassNoOpenWindow = new("BREAKGLASS_NO_OPEN_WINDOW", 2154, EngineJournal, Severity.Warn, ReasonKind.NotFound, false);
 
     // ---- PH1.F storage foundation (3xxx) -----------------------------------------------------------
     public static readonly ReasonCode StorageIdempotencyReplay = new("F_IDEMPOTENCY_REPLAY", 3001, EngineStorage, Severity.Info, ReasonKind.Success, false);
@@ -138,6 +159,15 @@ public static class ReasonCodes
     public static readonly ReasonCode StorageMigrationChecksumMismatch = new("F_MIGRATION_CHECKSUM_MISMATCH", 3103, EngineStorage, Severity.Error, ReasonKind.Internal, false);
     public static readonly ReasonCode StorageSerializationRetry = new("F_SERIALIZATION_RETRY", 3104, EngineStorage, Severity.Error, ReasonKind.Unavailable, true);
     public static readonly ReasonCode StorageProjectionMismatch = new("F_PROJECTION_MISMATCH", 3105, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    // 306x/316x: the embedded cluster's supervisor in `selene serve` (issue 15 item 5, docs/decisions.md).
+    /// <summary>The embedded PostgreSQL had died and the supervisor started it again.</summary>
+    public static readonly ReasonCode StorageEmbeddedRestarted = new("F_EMBEDDED_RESTARTED", 3061, EngineStorage, Severity.Info, ReasonKind.Success, false);
+    /// <summary>The embedded PostgreSQL's postmaster is gone (its pid file names a dead process): requests get STORAGE_UNAVAILABLE until it is back.</summary>
+    public static readonly ReasonCode StorageEmbeddedDied = new("F_EMBEDDED_DIED", 3161, EngineStorage, Severity.Error, ReasonKind.Unavailable, true);
+    /// <summary>One restart attempt of the embedded PostgreSQL failed; the supervisor tries again after its backoff.</summary>
+    public static readonly ReasonCode StorageEmbeddedRestartFailed = new("F_EMBEDDED_RESTART_FAILED", 3162, EngineStorage, Severity.Error, ReasonKind.Unavailable, true);
+    /// <summary>Every restart attempt failed: the supervisor stops and `selene serve` exits, so a service manager (or an operator) takes over.</summary>
+    public static readonly ReasonCode StorageEmbeddedRestartGaveUp = new("F_EMBEDDED_RESTART_GAVE_UP", 3163, EngineStorage, Severity.Error, ReasonKind.Unavailable, false);
 
     // ---- PH1.OS orchestration gate, top-level turn slice, utility review (4xxx) ----------------------
     // 40xx successes; 41xx gate failures (reference §1.3/§1.4, in the order of the seed's hex ids); 419x the

@@ -39,6 +39,7 @@ public static class Bootstrap
         REVOKE ALL ON SCHEMA public FROM PUBLIC;
         REVOKE ALL ON DATABASE {0} FROM PUBLIC;
         GRANT CONNECT, TEMPORARY ON DATABASE {0} TO selene_owner, selene_app, selene_reader;
+        GRANT CONNECT ON DATABASE {0} TO selene_breakglass;
         GRANT USAGE ON SCHEMA selene TO selene_app, selene_reader;
         """;
 

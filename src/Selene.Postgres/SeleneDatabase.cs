@@ -1,4 +1,5 @@
 using Npgsql;
+using Selene.Contracts;
 using Selene.Postgres.Embedded;
 
 namespace Selene.Postgres;
@@ -114,6 +115,14 @@ public sealed class SeleneDatabase : IAsyncDisposable
         await grant.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Drops every idle pooled connection (after the server restarted, they lead to a process that is gone).</summary>
+    public void ClearPools()
+    {
+        App.Clear();
+        Owner.Clear();
+        Reader.Clear();
+    }
+
     /// <summary>One round trip on the runtime's pool (<c>SELECT 1</c>): throws what the database throws when it cannot serve.</summary>
     public async Task PingAsync(CancellationToken ct)
     {
@@ -220,9 +229,34 @@ public sealed class TenantTransaction : IAsyncDisposable
 
     private const string EntityLockSql = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))";
 
-    /// <summary>Sends what is still queued (<see cref="Defer"/>), then commits.</summary>
+    private readonly List<(LedgerRef Ref, string RowHash)> _ledgerWrites = [];
+    private bool _journaled;
+
+    /// <summary>Remembers an engine ledger row this transaction wrote, for the journal entry that binds it (<see cref="LedgerBinding"/>).</summary>
+    internal void LedgerWritten(string store, long eventId, string rowHash) => _ledgerWrites.Add((LedgerRef.Of(store, eventId, rowHash), rowHash));
+
+    /// <summary>
+    /// The ledger rows written since the last journal append, for the append that is about to bind them
+    /// (<see cref="Stores.JournalStore"/>): their refs and digest, or nulls when there are none.
+    /// </summary>
+    internal (string? Refs, string? Digest) TakeLedgerBinding()
+    {
+        _journaled = true;
+        if (_ledgerWrites.Count == 0) return (null, null);
+        var binding = (LedgerBinding.Refs(_ledgerWrites.Select(w => w.Ref)), LedgerBinding.Digest(_ledgerWrites.Select(w => w.RowHash)));
+        _ledgerWrites.Clear();
+        return binding;
+    }
+
+    /// <summary>
+    /// Sends what is still queued (<see cref="Defer"/>), then commits. A transaction that journals binds every ledger row
+    /// it wrote: rows written after its last journal append would be bound by no entry, so that is a bug, refused here.
+    /// </summary>
     public async Task CommitAsync(CancellationToken ct = default)
     {
+        if (_journaled && _ledgerWrites.Count > 0)
+            throw new InvalidOperationException($"ledger rows {string.Join(' ', _ledgerWrites.Select(w => w.Ref))} were written after the " +
+                "transaction's last journal append: no entry binds them");
         await FlushAsync(ct);
         await Transaction.CommitAsync(ct);
     }

@@ -15,7 +15,14 @@ public sealed record ExecutionContext(
     TurnId Turn,
     IdempotencyKey IdempotencyKey,
     UnixNanos Now,
-    Platform.HandoffServices? Services = null);
+    Platform.HandoffServices? Services = null)
+{
+    /// <summary>
+    /// What the engine's decider saw and decided in this execution, as <see cref="Platform.DecisionRecord"/> writes it
+    /// (recorded with the turn's decision, so <c>selene replay</c> can decide it again); null until a decider ran.
+    /// </summary>
+    public JsonObject? DecisionInput { get; set; }
+}
 
 /// <summary>A journal entry as a handler describes it; the executor adds correlation, turn, actor and key.</summary>
 public sealed record JournalDraft(string Engine, string EventType, ReasonCode Reason, JournalPayload Payload);

@@ -265,7 +265,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                         entries.Add(await CapReq.CapreqModule.FulfilForAsync(tx, approval, context!, simulation.Record.SimulationId, ct));
                     // The writes nothing reads back go with the journal's batch (TenantTransaction.Defer): the projection,
                     // the decision, the handoffs and the stored result, which names the journal seqs it is written with.
-                    TurnDecisionStore.Append(tx, Row(decided, inputJson, actor, simulation, now));
+                    TurnDecisionStore.Append(tx, Row(decided, inputJson, actor, simulation, now, context));
                     OutboxStore.Enqueue(tx, correlation, accepted.Outbox, now.Value, new OutboxOrigin(actor.Value, turn));
                     if (onCommit is not null) entries.AddRange(await onCommit(tx, context!, accepted.Result, ct));
                     await RecordOutcomesAsync(tx, shape, now, ct);
@@ -309,7 +309,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             if (verdict is { Allowed: false, OpensCase: true } && context is not null && decided.Reason == ReasonCodes.OsFailAccessGate &&
                 await Access.ExecutorGate.OpenCaseAsync(record, verdict, simulation!.Record!.SimulationId, context, simulation.RequestHash, ct) is { } opened)
                 entries.Add(opened);
-            TurnDecisionStore.Append(record, Row(decided, inputJson, actor, simulation, now));
+            TurnDecisionStore.Append(record, Row(decided, inputJson, actor, simulation, now, context));
             await RecordOutcomesAsync(record, shape, now, ct);
             await JournalStore.AppendAsync(record, entries.Select(e => ToEntry(e, actor, correlation, turn, simulation?.Key)).ToArray(), now.Value, ct);
             await record.CommitAsync(ct);
@@ -376,9 +376,11 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         await OsOutcomeStore.AppendOutcomesAsync(tx, shape.Correlation, shape.Turn, day, shape.Outcomes, now.Value, ct);
     }
 
-    private static TurnDecisionRow Row(TurnResult decided, string inputJson, UserId actor, PreparedSimulation? simulation, UnixNanos now) =>
+    /// <summary>The turn's decision row, with the engine's decision record when its decider ran (refused or not: replay decides it again).</summary>
+    private static TurnDecisionRow Row(TurnResult decided, string inputJson, UserId actor, PreparedSimulation? simulation, UnixNanos now, ExecutionContext? context) =>
         new(0, decided.Correlation.ToString(), checked((long)decided.Turn.Value), actor.Value, inputJson, decided.InputHash!, WireNames.Of(decided.Move),
-            decided.Reason.Name, decided.FailClosed, simulation?.SimulationId, simulation?.Key?.Value, now.Value);
+            decided.Reason.Name, decided.FailClosed, simulation?.SimulationId, simulation?.Key?.Value, now.Value,
+            context?.DecisionInput is { } engine ? Platform.DecisionRecord.ToText(engine) : null);
 
     private static JournalDraft TurnJournal(TurnResult decided, PreparedSimulation? simulation, TurnRequest request)
     {

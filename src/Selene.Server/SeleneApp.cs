@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Selene.Postgres;
+using Selene.Postgres.Embedded;
 using Selene.Runtime;
 using Selene.Runtime.Outbox;
 using Selene.Runtime.Platform;
@@ -29,9 +30,14 @@ namespace Selene.Server;
 /// <param name="LinkKey">The key invite secrets are derived with (default: the one kept in the embedded cluster's data directory; none without one).</param>
 /// <param name="Metrics">Serve Prometheus text at <c>/metrics</c> (default on; docs/observability.md).</param>
 /// <param name="Otlp">The base URL of an OTLP/HTTP collector (traces to <c>/v1/traces</c>, metrics to <c>/v1/metrics</c>); no export when null.</param>
+/// <param name="Supervision">How the embedded cluster is watched and restarted after a crash (default
+/// <see cref="DatabaseSupervisorOptions.Default"/>); only when the database is the embedded cluster, never for SELENE_DB.</param>
 public sealed record ServerOptions(string Urls = "http://127.0.0.1:5080", int MaxBodyBytes = 64 * 1024, bool OsEnabled = true, bool Workers = true,
     TimeSpan? WorkerLease = null, Selene.Runtime.Delivery.DeliveryProviders? Deliveries = null, Selene.Runtime.Link.LinkKey? LinkKey = null,
-    bool Metrics = true, Uri? Otlp = null);
+    bool Metrics = true, Uri? Otlp = null, DatabaseSupervisorOptions? Supervision = null);
+
+/// <summary>The server's one supervisor (none without an embedded cluster), shared by the hosted service and <see cref="SeleneApp.Supervisor"/>.</summary>
+internal sealed record DatabaseSupervisorHandle(DatabaseSupervisor? Supervisor);
 
 /// <summary>The caller behind a request, established from its API key.</summary>
 public sealed record Caller(TenantId Tenant, UserId User);
@@ -58,6 +64,12 @@ public static class SeleneApp
             services = services.With(linkKey);
         return services;
     }
+
+    /// <summary>
+    /// The supervisor of the embedded cluster this server runs on (null with SELENE_DB): its restarts so far, and whether it
+    /// gave up (then the host has stopped, and <c>selene serve</c> exits reason-coded).
+    /// </summary>
+    public static DatabaseSupervisor? Supervisor(WebApplication app) => app.Services.GetRequiredService<DatabaseSupervisorHandle>().Supervisor;
 
     /// <param name="clock">The server's clock (default <see cref="TimeProvider.System"/>): every timestamp the server and the
     /// runtime write comes from it, so a host (or a test on a fake clock) decides what "now" is.</param>
@@ -90,6 +102,13 @@ public static class SeleneApp
         if (options.Workers) builder.Services.AddHostedService(sp => new OutboxWorkerService(new OutboxWorker(db, executor, clock,
             new OutboxWorkerOptions(OutboxWorkerOptions.DefaultOwner(), LeaseDuration: options.WorkerLease, Services: services)),
             sp.GetRequiredService<ILogger<OutboxWorkerService>>()));
+        // The embedded cluster Selene started comes back by itself after a crash (issue 15 item 5), on the server's clock.
+        builder.Services.AddSingleton(sp => new DatabaseSupervisorHandle(DatabaseSupervisor.For(db, clock,
+            (reason, message) => DatabaseSupervisorService.Log(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Selene.Database"), reason, message),
+            options.Supervision)));
+        if (db.Cluster is not null)
+            builder.Services.AddHostedService(sp => new DatabaseSupervisorService(sp.GetRequiredService<DatabaseSupervisorHandle>().Supervisor!,
+                sp.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()));
         builder.Services.AddSingleton(new RefusalJournal(db, clock));
         builder.Services.AddSingleton(options);
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>

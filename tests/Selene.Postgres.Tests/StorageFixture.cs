@@ -22,8 +22,6 @@ public sealed class StorageFixture : IAsyncLifetime
             var id = await capreqs.AppendAsync(tx, new NewLedgerEvent("capreq_00000000000000a1", "CREATE_DRAFT", "u1", "CAPREQ_OK_CREATE_DRAFT",
                 """{"capreq_id":"capreq_00000000000000a1"}""", "7", "k1", 1), default);
             await capreqs.UpsertAsync(tx, new ProjectionRow("capreq_00000000000000a1", "DRAFT", """{"capreq_id":"capreq_00000000000000a1"}""", id, 1), default);
-            await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
-                CapreqReasons.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await OutboxStore.EnqueueAsync(tx, new CorrelationId(7), [new OutboxMessage("SIMULATION_COMMIT", "o1", "TEST_HANDOFF",
                 new Dictionary<string, string> { ["a"] = "b" })], 1, default);
             // One row in each POSITION pair (companies, positions, requirement schemas).
@@ -59,6 +57,9 @@ public sealed class StorageFixture : IAsyncLifetime
             await OsOutcomeStore.AppendReviewAsync(tx, day, review, new CorrelationId(7), 1, default);
             await IdempotencyStore.ClaimAsync(tx, "sim:X", "k1", "hash", 1, default);
             IdempotencyStore.Complete(tx, "sim:X", "k1", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 1);
+            // Journaled last, as Selene's transactions do: the entry binds every ledger row written above.
+            await JournalStore.AppendAsync(tx, [new JournalEntry(new CorrelationId(7), new TurnId(1), "PH1.CAPREQ", "STATE_TRANSITION",
+                CapreqReasons.CapreqCreated, JournalPayload.Create(("state_to", "DRAFT")), "u1", "k1")], 1, default);
             await tx.CommitAsync();
         }
     }

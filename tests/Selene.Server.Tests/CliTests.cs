@@ -59,8 +59,8 @@ public class CliTests(SeleneServerFixture f)
         var all = await f.SeleneAsync("audit", "verify");
 
         Assert.True(all.ExitCode == 0, all.ToString());
-        Assert.Matches(@"tenant acme: \d+ entries, chain intact \(J_CHAIN_VERIFIED\)", all.StandardOutput);
-        Assert.Matches(@"tenant globex: \d+ entries, chain intact \(J_CHAIN_VERIFIED\)", all.StandardOutput);
+        Assert.Matches(@"tenant acme: \d+ entries, [1-9]\d* ledger rows bound, chain intact \(J_CHAIN_VERIFIED\)", all.StandardOutput);
+        Assert.Matches(@"tenant globex: \d+ entries, [1-9]\d* ledger rows bound, chain intact \(J_CHAIN_VERIFIED\)", all.StandardOutput);
         Assert.Contains("tenant chain(s) intact", all.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("BROKEN", all.StandardOutput, StringComparison.Ordinal);
 
@@ -69,6 +69,47 @@ public class CliTests(SeleneServerFixture f)
         Assert.Contains("tenant acme:", acme.StandardOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("globex", acme.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("audit verify: 1 tenant chain(s) intact", acme.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AuditCheckpoint_SignedHeadsVerify_AndAnAlteredLineOrTheWrongKeyFails()
+    {
+        await MakeTrafficAsync();
+        var dir = Directory.CreateTempSubdirectory("selene-keys-").FullName;
+        var (privateKey, publicKey, checkpoints) = (Path.Combine(dir, "audit.key"), Path.Combine(dir, "audit.pub"), Path.Combine(dir, "heads.jsonl"));
+
+        var keygen = await f.SeleneAsync("audit", "keygen", "--private-key", privateKey, "--public-key", publicKey);
+        Assert.True(keygen.ExitCode == 0, keygen.ToString());
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(privateKey));
+        Assert.Equal(2, (await f.SeleneAsync("audit", "keygen", "--private-key", privateKey, "--public-key", publicKey)).ExitCode); // never overwrites
+
+        var checkpoint = await f.SeleneAsync("audit", "checkpoint", "--private-key", privateKey, "--out", checkpoints);
+        Assert.True(checkpoint.ExitCode == 0, checkpoint.ToString());
+        Assert.Matches(@"tenant acme: head seq [1-9]\d* [0-9a-f]{64} signed", checkpoint.StandardOutput);
+        var lines = await File.ReadAllLinesAsync(checkpoints);
+        Assert.Contains(lines, l => l.Contains("\"tenant_id\":\"acme\"", StringComparison.Ordinal));
+        Assert.Equal(2, (await f.SeleneAsync("audit", "checkpoint", "--private-key", publicKey, "--out", checkpoints)).ExitCode); // a public key cannot sign
+
+        var held = await f.SeleneAsync("audit", "verify", "--checkpoints", checkpoints, "--public-key", publicKey);
+        Assert.True(held.ExitCode == 0, held.ToString());
+        Assert.Matches(@"tenant acme: \d+ entries, \d+ ledger rows bound, held against 1 checkpoint\(s\), chain intact", held.StandardOutput);
+
+        await File.WriteAllLinesAsync(checkpoints, lines.Select(l => l.Replace("\"tenant_id\":\"acme\"", "\"tenant_id\":\"globex\"", StringComparison.Ordinal)));
+        var altered = await f.SeleneAsync("audit", "verify", "--checkpoints", checkpoints, "--public-key", publicKey);
+        Assert.Equal(1, altered.ExitCode);
+        Assert.Contains("the signature does not verify", altered.StandardOutput, StringComparison.Ordinal);
+
+        var otherKey = Path.Combine(dir, "other.pub");
+        Assert.Equal(0, (await f.SeleneAsync("audit", "keygen", "--private-key", Path.Combine(dir, "other.key"), "--public-key", otherKey)).ExitCode);
+        await File.WriteAllLinesAsync(checkpoints, lines);
+        var wrongKey = await f.SeleneAsync("audit", "verify", "--checkpoints", checkpoints, "--public-key", otherKey);
+        Assert.Equal(1, wrongKey.ExitCode);
+        Assert.Contains("not by the given public key", wrongKey.StandardOutput, StringComparison.Ordinal);
+
+        var half = await f.SeleneAsync("audit", "verify", "--checkpoints", checkpoints);
+        Assert.Equal(2, half.ExitCode);
+        Assert.Contains("--checkpoints and --public-key come together", half.StandardError, StringComparison.Ordinal);
+        Directory.Delete(dir, recursive: true);
     }
 
     [PsqlFact]

@@ -104,6 +104,52 @@ public sealed class EmbeddedCluster
         return new ClusterLease(this, register);
     }
 
+    /// <summary>
+    /// True when the server died without being stopped: its <c>postmaster.pid</c> is still there but names a process that
+    /// is gone (or a zombie). A stop (<c>selene db stop</c>, <c>pg_ctl stop</c>) removes the file, so it is never a crash.
+    /// </summary>
+    public bool HasCrashed()
+    {
+        string? first;
+        try
+        {
+            first = File.ReadLines(Path.Combine(PgData, "postmaster.pid")).FirstOrDefault();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // no file: never started, or stopped
+        }
+        if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) return false; // being written
+        try
+        {
+            // /proc/<pid>/stat: "pid (comm) state …"; Z and X are a process that has exited.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+            return state is 'Z' or 'X';
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true; // no such process
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false; // cannot tell (a /proc that hides other users' processes): never restart a server that may be running
+        }
+    }
+
+    /// <summary>
+    /// Starts the server again after a crash (<see cref="HasCrashed"/>), under the lifetime lock; a server another process
+    /// restarted meanwhile, or one that was stopped, is left as it is. The lifetime marks (auto-started, registered users)
+    /// do not change: a crash ends no one's use. Throws <see cref="EmbeddedClusterException"/> when it does not start.
+    /// </summary>
+    public async Task RestartAfterCrashAsync(CancellationToken ct = default)
+    {
+        using (await FileLock.AcquireAsync(EnsureLockDir(), ct))
+        {
+            if (HasCrashed()) await StartAsync(ct);
+        }
+    }
+
     /// <summary>Stops the cluster (fast shutdown: running transactions are rolled back, nothing committed is lost).</summary>
     public async Task StopAsync(CancellationToken ct = default)
     {

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Npgsql;
+using Selene.Contracts;
 
 namespace Selene.Postgres.Stores;
 
@@ -96,15 +97,66 @@ public sealed class EngineStore(StorePair pair)
         return await reader.ReadAsync(ct) ? ReadRow(reader) : null;
     }
 
-    /// <summary>Appends one event and returns its ledger id.</summary>
+    /// <summary>
+    /// Appends one event and returns its ledger id. The row as stored (its payload in jsonb's text form) is hashed for the
+    /// transaction's next journal append, which binds it into the chain (<see cref="LedgerBinding"/>).
+    /// </summary>
     public async Task<long> AppendAsync(TenantTransaction tx, NewLedgerEvent e, CancellationToken ct)
     {
         await using var cmd = SqlBinding.Bind(tx.Command($"""
             INSERT INTO {Pair.Ledger} (tenant_id, stream_id, event_type, actor_user_id, reason_code, payload, correlation_id, idempotency_key, created_at)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::numeric, $8, $9)
-            RETURNING event_id
+            RETURNING event_id, payload::text, correlation_id::text
             """), KeyOf(tx), e.StreamId, e.EventType, e.ActorUserId, e.ReasonCode, e.Payload, e.CorrelationId, e.IdempotencyKey, e.CreatedAt);
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+        long eventId;
+        string payload, correlation;
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (eventId, payload, correlation) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+        }
+        tx.LedgerWritten(Pair.Name, eventId, LedgerBinding.RowHash(new LedgerRowImage(Pair.Name, eventId, KeyOf(tx), e.StreamId, e.EventType,
+            e.ActorUserId, e.ReasonCode, payload, correlation, e.IdempotencyKey, e.CreatedAt)));
+        return eventId;
+    }
+
+    /// <summary>
+    /// The rows of this pair with the given event ids that the transaction can see (its tenant's, and GLOBAL rows), as
+    /// <see cref="LedgerBinding"/> hashes them: what a journal entry's binding is checked against.
+    /// </summary>
+    public async Task<IReadOnlyList<LedgerRowImage>> RowImagesAsync(TenantTransaction tx, IReadOnlyList<long> eventIds, CancellationToken ct)
+    {
+        await using var cmd = SqlBinding.Bind(tx.Command($"""
+            SELECT event_id, tenant_id, stream_id, event_type, actor_user_id, reason_code, payload::text, correlation_id::text, idempotency_key, created_at
+            FROM {Pair.Ledger} WHERE event_id = ANY($1) ORDER BY event_id
+            """), eventIds.ToArray());
+        var list = new List<LedgerRowImage>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            list.Add(new LedgerRowImage(Pair.Name, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8), reader.GetInt64(9)));
+        return list;
+    }
+
+    /// <summary>Per ledger (by pair name), the last event id written before ledger rows were bound into the journal (migration 0025); absent for pairs created since.</summary>
+    public static async Task<IReadOnlyDictionary<string, long>> BindingFloorsAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = tx.Command("SELECT store, last_unbound_event_id FROM selene.ledger_binding_floor");
+        var floors = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) floors[reader.GetString(0)] = reader.GetInt64(1);
+        return floors;
+    }
+
+    /// <summary>The event ids of the tenant's own rows of this pair above <paramref name="after"/>, in order (the audit's coverage check).</summary>
+    public async Task<IReadOnlyList<long>> EventIdsAsync(TenantTransaction tx, long after, CancellationToken ct)
+    {
+        await using var cmd = SqlBinding.Bind(tx.Command($"SELECT event_id FROM {Pair.Ledger} WHERE tenant_id = $1 AND event_id > $2 ORDER BY event_id"),
+            KeyOf(tx), after);
+        var list = new List<long>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) list.Add(reader.GetInt64(0));
+        return list;
     }
 
     /// <summary>Writes the stream's projection row (insert on creation, update afterwards).</summary>

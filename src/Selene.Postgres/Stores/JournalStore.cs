@@ -37,12 +37,15 @@ public static class JournalStore
         }
 
         var records = new List<JournalRecord>(entries.Count);
+        // The first entry binds the ledger rows the transaction wrote since its last append.
+        var (ledgerRefs, ledgerHash) = tx.TakeLedgerBinding();
         foreach (var e in entries)
         {
             var seq = lastSeq + 1;
             var payloadJson = JournalChain.CanonicalPayloadJson(e.RecordedPayload);
             var partial = new JournalRecord(tx.TenantId, seq, e.CorrelationId.ToString(), checked((long)e.TurnId.Value), e.Engine, e.EventType,
-                e.Reason.Name, e.Reason.Id, payloadJson, e.ActorUserId, e.IdempotencyKey, now, lastHash, "");
+                e.Reason.Name, e.Reason.Id, payloadJson, e.ActorUserId, e.IdempotencyKey, now, lastHash, "", ledgerRefs, ledgerHash);
+            (ledgerRefs, ledgerHash) = (null, null);
             var record = partial with { Hash = JournalChain.ComputeHash(partial) };
             records.Add(record);
             lastSeq = seq;
@@ -57,11 +60,11 @@ public static class JournalStore
         {
             var cmd = new NpgsqlBatchCommand("""
                 INSERT INTO selene.journal (tenant_id, seq, correlation_id, turn_id, engine, event_type, reason_code, reason_code_id,
-                    payload, actor_user_id, idempotency_key, created_at, prev_hash, hash)
-                VALUES ($1, $2, $3::numeric, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    payload, actor_user_id, idempotency_key, created_at, prev_hash, hash, ledger_refs, ledger_hash)
+                VALUES ($1, $2, $3::numeric, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 """);
             cmd.Bind(r.TenantId, r.Seq, r.CorrelationId, r.TurnId, r.Engine, r.EventType, r.ReasonCode, r.ReasonCodeId,
-                r.PayloadJson, r.ActorUserId, r.IdempotencyKey, r.CreatedAt, r.PrevHash, r.Hash);
+                r.PayloadJson, r.ActorUserId, r.IdempotencyKey, r.CreatedAt, r.PrevHash, r.Hash, r.LedgerRefs, r.LedgerHash);
             batch.BatchCommands.Add(cmd);
         }
         var move = new NpgsqlBatchCommand("UPDATE selene.journal_heads SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1");
@@ -74,7 +77,7 @@ public static class JournalStore
 
     private const string SelectColumns = """
         SELECT tenant_id, seq, correlation_id::text, turn_id, engine, event_type, reason_code, reason_code_id, payload,
-               actor_user_id, idempotency_key, created_at, prev_hash, hash
+               actor_user_id, idempotency_key, created_at, prev_hash, hash, ledger_refs, ledger_hash
         FROM selene.journal
         """;
 
@@ -119,7 +122,8 @@ public static class JournalStore
                 reader.GetString(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3), reader.GetString(4),
                 reader.GetString(5), reader.GetString(6), reader.GetInt64(7), reader.GetString(8),
                 reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
-                reader.GetInt64(11), reader.GetString(12), reader.GetString(13)));
+                reader.GetInt64(11), reader.GetString(12), reader.GetString(13),
+                reader.IsDBNull(14) ? null : reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15)));
         }
         return list;
     }

@@ -3,7 +3,10 @@ using Selene.Contracts;
 
 namespace Selene.Postgres.Stores;
 
-/// <summary>A decided turn as stored: the exact gate input (canonical JSON) and what the gate decided on it.</summary>
+/// <summary>
+/// A decided turn as stored: the exact gate input (canonical JSON) and what the gate decided on it; and, when an engine's
+/// decider ran, what it saw and decided (<paramref name="EngineInput"/>, canonical JSON: the runtime's decision record).
+/// </summary>
 public sealed record TurnDecisionRow(
     long DecisionId,
     string CorrelationId,
@@ -16,7 +19,8 @@ public sealed record TurnDecisionRow(
     bool FailClosed,
     string? SimulationId,
     string? IdempotencyKey,
-    long CreatedAt);
+    long CreatedAt,
+    string? EngineInput = null);
 
 /// <summary>PH1.OS turn decisions (migration 0008): append-only, read back for replay.</summary>
 public static class TurnDecisionStore
@@ -35,11 +39,11 @@ public static class TurnDecisionStore
     {
         var cmd = new NpgsqlBatchCommand("""
             INSERT INTO selene.os_turn_decisions (tenant_id, correlation_id, turn_id, actor_user_id, input_json, input_hash, next_move,
-                reason_code, fail_closed, simulation_id, idempotency_key, created_at)
-            VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                reason_code, fail_closed, simulation_id, idempotency_key, created_at, engine_input)
+            VALUES ($1, $2::numeric, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             """ + (returning ? " RETURNING decision_id" : ""));
         cmd.Bind(tx.TenantId, row.CorrelationId, row.TurnId, row.ActorUserId, row.InputJson, row.InputHash, row.NextMove, row.ReasonCode,
-            row.FailClosed, row.SimulationId, row.IdempotencyKey, row.CreatedAt);
+            row.FailClosed, row.SimulationId, row.IdempotencyKey, row.CreatedAt, row.EngineInput);
         return cmd;
     }
 
@@ -48,7 +52,7 @@ public static class TurnDecisionStore
     {
         await using var cmd = tx.Command("""
             SELECT decision_id, correlation_id::text, turn_id, actor_user_id, input_json, input_hash, next_move, reason_code, fail_closed,
-                   simulation_id, idempotency_key, created_at
+                   simulation_id, idempotency_key, created_at, engine_input
             FROM selene.os_turn_decisions WHERE tenant_id = $1 AND correlation_id = $2::numeric
             ORDER BY decision_id LIMIT $3
             """);
@@ -59,7 +63,7 @@ public static class TurnDecisionStore
         {
             rows.Add(new TurnDecisionRow(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
                 reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetString(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetInt64(11)));
+                reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetInt64(11), reader.IsDBNull(12) ? null : reader.GetString(12)));
         }
         return rows;
     }

@@ -19,7 +19,7 @@ namespace Selene.Runtime.Platform;
 /// the order they are first touched (target, then what <c>readFacts</c> locks, then event order), so an engine that
 /// locks several streams must do so in an order every simulation shares.
 /// </remarks>
-public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> : ISimulationHandler
+public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> : ISimulationHandler, IReplayableSimulation
     where TInput : class
     where TCommand : class
     where TState : class
@@ -107,7 +107,10 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
                     (_target.StreamField, targetId),
                     ("state", _target.StatusOf(state)))));
 
-        switch (_decide(state, command, facts, context))
+        var decision = _decide(state, command, facts, context);
+        context.DecisionInput = DecisionRecord.Write(Record.SimulationId, targetId, command, state is null ? null : _target.ToRow(targetId, state, 0, 0).Doc,
+            facts, context, Outcome(decision));
+        switch (decision)
         {
             case Decision<TEvent>.Rejected rejected:
                 return Refused(rejected);
@@ -157,6 +160,31 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
             default:
                 throw new InvalidOperationException("unknown decision");
         }
+    }
+
+    /// <summary>The decision as replay compares it: its reason, and for an acceptance every event as the ledger would store it.</summary>
+    private (string Reason, string Hash) Outcome(Decision<TEvent> decision) => decision switch
+    {
+        Decision<TEvent>.Accepted a => (a.Reason.Name, DecisionRecord.OutcomeHash(a.Reason.Name, a.Events.Select(e =>
+        {
+            var aggregate = _aggregates.First(x => x.Owns(e));
+            return (aggregate.EventTypeOf(e), aggregate.WriteEvent(e));
+        }))),
+        Decision<TEvent>.Rejected r => (r.Reason.Name, DecisionRecord.OutcomeHash(r.Reason.Name, null)),
+        _ => throw new InvalidOperationException("unknown decision"),
+    };
+
+    /// <summary>Decides a recorded execution again from its recorded command, state and facts (no storage): see <see cref="DecisionRecord"/>.</summary>
+    public ReplayedDecision Replay(JsonObject recorded)
+    {
+        var targetId = (string)recorded["target"]!;
+        var command = (TCommand)DecisionRecord.Read(recorded, "command", typeof(TCommand))!;
+        var state = recorded["state"] is JsonObject doc
+            ? (TState?)_target.ReadState(new Selene.Postgres.Stores.ProjectionRow(targetId, "", doc.ToJsonString(), 0, 0))
+            : null;
+        var facts = (TFacts)DecisionRecord.Read(recorded, "facts", typeof(TFacts))!;
+        var (reason, hash) = Outcome(_decide(state, command, facts, DecisionRecord.ContextOf(recorded)));
+        return new ReplayedDecision(reason, hash);
     }
 
     private sealed record Touched(IAggregate<TEvent> Aggregate, string StreamId, object? State, long LastEventId);
