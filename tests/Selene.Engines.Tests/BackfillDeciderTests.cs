@@ -58,6 +58,33 @@ public sealed class BackfillDeciderTests
     }
 
     [Fact]
+    public void Handoffs_TheStartBeginsEachOpenTargetsLoop_AndATargetsEndClosesItAndChecksTheCampaign()
+    {
+        var start = Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideStart(null, Start(),
+            Facts(Holder("bob"), Holder("carol", "license_no"), Holder("dave", "license_no", "years")), Ctx));
+        var id = BackfillDecider.CampaignId("acme", PositionId, "v2", "k1");
+        // One DRAFT step per PENDING target (dave, exempted, is asked nothing), each keyed by its target, step and round.
+        Assert.Equal([$"bfc_step:{id}:bob:DRAFT:0", $"bfc_step:{id}:carol:DRAFT:0"], start.Outbox.Select(m => m.IdempotencyKey));
+        Assert.All(start.Outbox, m => Assert.Equal((BackfillDecider.StepDueEvent, BackfillSteps.Draft, "0", (long?)null),
+            (m.EventType, m.Payload["step"], m.Payload["round"], m.NotBefore)));
+        Assert.Equal(["bob", "carol"], start.Outbox.Select(m => m.Payload["user_id"]));
+
+        var s = Apply(null, new Dictionary<string, BackfillTarget>(StringComparer.Ordinal), start);
+        // carol's only answer ends her target: CLOSE and COMPLETE are handed on with it; bob's first of two hands on nothing.
+        var carol = Assert.IsType<Decision<BackfillEvent>.Accepted>(
+            BackfillDecider.DecideTarget(s.Campaign, s.Targets["carol"], new AnswerTarget(id, "carol", "years", "3"), Ctx));
+        Assert.Equal([BackfillSteps.Close, BackfillSteps.Complete], carol.Outbox.Select(m => m.Payload["step"]));
+        Assert.Empty(Assert.IsType<Decision<BackfillEvent>.Accepted>(
+            BackfillDecider.DecideTarget(s.Campaign, s.Targets["bob"], new AnswerTarget(id, "bob", "license_no", "L-1"), Ctx)).Outbox);
+        var failed = Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideTarget(s.Campaign, s.Targets["bob"], new FailTarget(id, "bob"), Ctx));
+        Assert.Equal([$"bfc_step:{id}:bob:CLOSE:0", $"bfc_step:{id}:bob:COMPLETE:0"], failed.Outbox.Select(m => m.IdempotencyKey));
+        // A notify hands nothing on (the loop's stage enqueues the next step), and neither does a step on an ended target.
+        Assert.Empty(Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideTarget(s.Campaign, s.Targets["bob"], new NotifyTarget(id, "bob"), Ctx)).Outbox);
+        var ended = Apply(s.Campaign, s.Targets, carol);
+        Assert.Empty(Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideTarget(ended.Item1, ended.Item2["carol"], new FailTarget(id, "carol"), Ctx)).Outbox);
+    }
+
+    [Fact]
     public void Start_WithNoHolders_IsCompletedAtOnce_ZeroOfZero()
     {
         var (campaign, targets) = Started();

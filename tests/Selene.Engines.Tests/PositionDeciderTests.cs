@@ -139,7 +139,7 @@ public sealed class PositionDeciderTests
 
         var handoff = Assert.Single(first.Outbox);
         Assert.Equal(PositionDecider.BackfillHandoffEvent, handoff.EventType);
-        Assert.Equal(new Dictionary<string, string> { ["tenant_id"] = Tenant, ["position_id"] = position.PositionId, ["schema_version_id"] = "v1", ["apply_scope"] = "CURRENT_AND_NEW" },
+        Assert.Equal(new Dictionary<string, string> { ["tenant_id"] = Tenant, ["company_id"] = position.CompanyId, ["position_id"] = position.PositionId, ["schema_version_id"] = "v1", ["apply_scope"] = "CURRENT_AND_NEW" },
             handoff.Payload);
         Assert.Equal(handoff.IdempotencyKey, Assert.Single(again.Outbox).IdempotencyKey);
         Assert.NotEqual(handoff.IdempotencyKey, Assert.Single(other.Outbox).IdempotencyKey);

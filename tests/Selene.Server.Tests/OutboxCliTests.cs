@@ -5,41 +5,35 @@ using static Selene.Server.Tests.Capreqs;
 namespace Selene.Server.Tests;
 
 /// <summary>
-/// Operators' view of the outbox (issue 10 item 1) on the running server: a handoff no module consumes yet stays
+/// Operators' view of the outbox (issue 10 item 1) on the running server: a handoff no module consumes stays
 /// PENDING and visible (GET /v1/outbox, <c>selene outbox list</c>), and bad operator input gets its reason code.
 /// </summary>
 [Collection(SeleneServerCollection.Name)]
 public class OutboxCliTests(SeleneServerFixture f)
 {
+    /// <summary>An event type no engine module routes (<c>EngineModules.Handoffs</c> has no route for it), made for this test.</summary>
+    private const string UnroutedEvent = "OUTBOX_CLI_TEST_UNROUTED";
+
     [Fact]
     public async Task UnconsumedHandoff_StaysPendingAndVisible_RetryRefusesWhatIsNotDeadLettered_AndReDrivesADeadLetterOnce()
     {
         var (tenant, key) = await f.OwnTenantAsync("outbox");
-        await f.RunAsync(key, "TENANT_COMPANY_UPSERT_COMMIT",
-            JsonNode.Parse("""{"company_id":"ob-co","legal_name":"Ob Co","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""")!.AsObject(), "TENANT_COMPANY_OK_UPSERT");
-        var created = await f.RunAsync(key, "POSITION_SIM_001_CREATE_DRAFT", JsonNode.Parse("""
-            {"company_id":"ob-co","position_title":"Courier","department":"Delivery","jurisdiction":"DE","schedule_type":"PART_TIME",
-             "permission_profile_ref":"ap.courier","compensation_band_ref":"band.c1"}
-            """)!.AsObject(), "POSITION_OK_CREATE_DRAFT");
-        var id = created.Json["position"]!["position_id"]!.GetValue<string>();
-        await f.RunAsync(key, "POSITION_SIM_004_ACTIVATE_COMMIT", new JsonObject { ["position_id"] = id }, "POSITION_OK_ACTIVATE_COMMIT");
-        var spec = """{"field_key":"bike","field_type":"ENUM","required_rule":"ALWAYS","sensitivity":"SAFE","exposure_rule":"SPEAK","evidence_mode":"USER_ANSWER","prompt_short":"Bike?","prompt_long":"Do you bring your own bike?"}""";
-        await f.RunAsync(key, "POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT",
-            JsonNode.Parse($$"""{"company_id":"ob-co","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{spec}}]}""")!.AsObject(),
-            "POSITION_OK_REQUIREMENTS_SCHEMA_CREATE_DRAFT");
-        await f.RunAsync(key, "POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
-            JsonNode.Parse($$"""{"company_id":"ob-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""")!.AsObject(),
-            "POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT");
+        // Every handoff an engine enqueues has a consumer now, so the test makes one no module routes, through the
+        // outbox's own enqueue (as an engine's accepted decision does), in its tenant and with its actor.
+        Assert.DoesNotContain(Selene.Runtime.Platform.EngineModules.Handoffs, h => h.EventType == UnroutedEvent);
+        var marker = "ob-" + Guid.NewGuid().ToString("N")[..8];
+        await f.EnqueueAsync(tenant, "admin", new Selene.Contracts.OutboxMessage("SIMULATION_COMMIT", "unrouted:" + marker, UnroutedEvent,
+            new Dictionary<string, string> { ["marker"] = marker }));
 
-        // The server's worker runs, but no module consumes the backfill handoff yet: it stays PENDING, named with its actor.
+        // The server's worker runs, but no module consumes this event type: it stays PENDING, named with its actor.
         var read = await f.Api.GetAsync(key, "/v1/outbox?state=PENDING");
         AssertSuccess(read, "QUERY_OK");
         var row = Assert.Single(read.Json["outbox"]!.AsArray())!;
-        Assert.Equal(("POSITION_REQUIREMENTS_ACTIVATED", "PENDING", "admin", 0), (row["event_type"]!.GetValue<string>(), row["status"]!.GetValue<string>(),
+        Assert.Equal((UnroutedEvent, "PENDING", "admin", 0), (row["event_type"]!.GetValue<string>(), row["status"]!.GetValue<string>(),
             row["actor_user_id"]!.GetValue<string>(), row["attempt_count"]!.GetValue<int>()));
         Assert.Empty((await f.Api.GetAsync(key, "/v1/outbox?state=DEAD_LETTER")).Json["outbox"]!.AsArray());
         Assert.DoesNotContain((await f.Api.GetAsync(f.CarolKey, "/v1/outbox")).Json["outbox"]!.AsArray(),
-            r => r!["payload"]!["position_id"]?.GetValue<string>() == id);
+            r => r!["payload"]!["marker"]?.GetValue<string>() == marker);
         AssertProblem(await f.Api.GetAsync(key, "/v1/outbox?state=STUCK"), HttpStatusCode.BadRequest, "QUERY_PARAMETER_INVALID");
 
         var list = await f.SeleneAsync("outbox", "list", "--tenant", tenant, "--state", "PENDING", "--json");
@@ -48,7 +42,7 @@ public class OutboxCliTests(SeleneServerFixture f)
         Assert.Equal(row["outbox_id"]!.GetValue<long>(), listed["outbox_id"]!.GetValue<long>());
         var table = await f.SeleneAsync("outbox", "list", "--tenant", tenant);
         Assert.True(table.ExitCode == 0, table.ToString());
-        Assert.Contains("POSITION_REQUIREMENTS_ACTIVATED  PENDING", table.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(UnroutedEvent + "  PENDING", table.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("outbox list: 1 row(s)", table.StandardOutput, StringComparison.Ordinal);
 
         // Bad operator input: exit 2 with its reason code, nothing changes.

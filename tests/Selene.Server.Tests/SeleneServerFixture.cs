@@ -156,6 +156,20 @@ public sealed class SeleneServerFixture : IAsyncLifetime
         await cmd.ExecuteNonQueryAsync();
     }
 
+    /// <summary>
+    /// Enqueues a handoff in <paramref name="tenant"/> through the outbox's own enqueue, as the runtime's role (row-level
+    /// security applies) under a fresh correlation id: test data no engine writes.
+    /// </summary>
+    public async Task EnqueueAsync(string tenant, string actor, Selene.Contracts.OutboxMessage message)
+    {
+        await using var app = NpgsqlDataSource.Create($"Host={DataDir}/run;Port=5432;Database=selene;Username={Selene.Postgres.Bootstrap.AppRole};Pooling=false");
+        await using var tx = await Selene.Postgres.TenantTransaction.BeginAsync(app, tenant);
+        var correlation = Selene.Contracts.CorrelationId.FromDigest(RandomNumberGenerator.GetBytes(16));
+        Assert.Equal(1, await Selene.Postgres.Stores.OutboxStore.EnqueueAsync(tx, correlation, [message], DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000_000,
+            default, new Selene.Postgres.Stores.OutboxOrigin(actor, new Selene.Contracts.TurnId(1))));
+        await tx.CommitAsync();
+    }
+
     /// <summary>Ledger events of one capability request (superuser read).</summary>
     public async Task<long> LedgerEventsOfAsync(string capreqId)
     {

@@ -124,6 +124,31 @@ public sealed record BackfillCampaignCompleted(string TenantId, string CampaignI
     : BackfillCampaignEvent(TenantId, CampaignId, ActorUserId, ReasonCode, At);
 
 /// <summary>
+/// The steps of a target's loop (reference §4.5: {BCAST draft → deliver → REM schedule BCAST_MHP_FOLLOWUP → ONB notify}),
+/// as <see cref="BackfillDecider.StepDueEvent"/> names them. A round is one pass: round 0 is the request, round n ≥ 1
+/// follows the n-th reminder (REM fired, BCAST delivered the follow-up).
+/// </summary>
+public static class BackfillSteps
+{
+    /// <summary>BCAST_CREATE_DRAFT: the target's message, carrying their personal link.</summary>
+    public const string Draft = "DRAFT";
+    /// <summary>BCAST_DELIVER_COMMIT to the holder (the app first).</summary>
+    public const string Deliver = "DELIVER";
+    /// <summary>After the WAITING window of the round's delivery: BCAST_ESCALATE_COMMIT, or the target's failure once its reminders are exhausted.</summary>
+    public const string Followup = "FOLLOWUP";
+    /// <summary>BCAST_DEFER_COMMIT with a reminder: REM schedules the BCAST_MHP_FOLLOWUP.</summary>
+    public const string Schedule = "SCHEDULE";
+    /// <summary>ONB_REQUIREMENT_BACKFILL_NOTIFY_COMMIT: REQUESTED in round 0, REMINDED after.</summary>
+    public const string Notify = "NOTIFY";
+    /// <summary>The target ended: its broadcast is canceled (no reminder fires into it).</summary>
+    public const string Close = "CLOSE";
+    /// <summary>The campaign completes if every target is terminal now.</summary>
+    public const string Complete = "COMPLETE";
+
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal) { Draft, Deliver, Followup, Schedule, Notify, Close, Complete };
+}
+
+/// <summary>
 /// Requirement backfill, pure (reference §4.2, §4.3, §4.5 ONB_REQUIREMENT_BACKFILL). The start takes every current
 /// holder as a target with the required fields they have not given (one who misses nothing is EXEMPTED); a target is
 /// asked one field at a time and COMPLETED with its last answer, or FAILED when its reminders are exhausted; the
@@ -133,6 +158,21 @@ public static class BackfillDecider
 {
     public const string CampaignPrefix = "bfc_";
     public const string CurrentAndNew = "CURRENT_AND_NEW";
+
+    /// <summary>
+    /// The handoff of one step of a target's loop (ONB consumes it; the runtime's stage decides what the step runs from
+    /// stored state): payload campaign_id, user_id, step (<see cref="BackfillSteps"/>) and round.
+    /// </summary>
+    public const string StepDueEvent = "ONB_BACKFILL_STEP_DUE";
+
+    /// <summary>The outbox row of one loop step of a target, due at <paramref name="notBefore"/> (null: at once); one row per (target, step, round).</summary>
+    public static OutboxMessage StepDue(string tenantId, string campaignId, string userId, string step, int round, long? notBefore = null) =>
+        new("SIMULATION_COMMIT", $"bfc_step:{TargetId(campaignId, userId)}:{step}:{round.ToString(System.Globalization.CultureInfo.InvariantCulture)}", StepDueEvent,
+            new Dictionary<string, string>
+            {
+                ["tenant_id"] = tenantId, ["campaign_id"] = campaignId, ["user_id"] = userId, ["step"] = step,
+                ["round"] = round.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, notBefore);
 
     /// <summary><c>bfc_{short_hash(tenant, position, schema_version, key)}</c> (reference §4.3).</summary>
     public static string CampaignId(string tenantId, string positionId, string schemaVersionId, string idempotencyKey) =>
@@ -193,7 +233,10 @@ public static class BackfillDecider
                 BackfillCampaignState.Completed, targets.Count, targets.Count)
             : new BackfillCampaignStarted(ctx.TenantId, id, ctx.ActorUserId, reason, at, s.CompanyId, s.PositionId, s.SchemaVersionId,
                 BackfillCampaignState.Running, targets.Count, null);
-        return new Decision<BackfillEvent>.Accepted([started, .. targets], OnbReasons.OnbOkBackfillStart, []);
+        // Every target with something to give enters its loop: its broadcast is drafted first (reference §4.5).
+        var loops = targets.Where(t => t.Status == BackfillTargetStatus.Pending)
+            .Select(t => StepDue(ctx.TenantId, id, t.UserId, BackfillSteps.Draft, 0)).ToList();
+        return new Decision<BackfillEvent>.Accepted([started, .. targets], OnbReasons.OnbOkBackfillStart, loops);
     }
 
     /// <summary>Decides a step on one target of <paramref name="campaign"/> (null when there is no such campaign in the tenant).</summary>
@@ -226,9 +269,9 @@ public static class BackfillDecider
                 var last = target.Missing.Count(q => !target.Answers.ContainsKey(q.FieldKey)) == 1;
                 return new Decision<BackfillEvent>.Accepted(
                     [new BackfillTargetStepped(ctx.TenantId, campaign.CampaignId, ctx.ActorUserId, ok.Name, ctx.Now.Value, target.TargetId, "ANSWER",
-                        target.Status, last ? BackfillTargetStatus.Completed : target.Status, a.FieldKey, a.Value)], ok, []);
+                        target.Status, last ? BackfillTargetStatus.Completed : target.Status, a.FieldKey, a.Value)], ok, last ? Closing(target, ctx) : []);
             case FailTarget:
-                return Step(target, ctx, "FAIL", BackfillTargetStatus.Failed, OnbReasons.OnbBackfillRemindersExhausted.Name, ok);
+                return Step(target, ctx, "FAIL", BackfillTargetStatus.Failed, OnbReasons.OnbBackfillRemindersExhausted.Name, ok, Closing(target, ctx));
             default:
                 return Invalid("not a backfill target command");
         }
@@ -280,9 +323,20 @@ public static class BackfillDecider
         _ => throw new InvalidOperationException($"event {e.GetType().Name} does not apply to target {target?.TargetId ?? "(none)"}"),
     };
 
-    private static Decision<BackfillEvent> Step(BackfillTarget t, OnbContext ctx, string step, BackfillTargetStatus to, string reasonCode, ReasonCode ok) =>
+    private static Decision<BackfillEvent> Step(BackfillTarget t, OnbContext ctx, string step, BackfillTargetStatus to, string reasonCode, ReasonCode ok,
+        IReadOnlyList<OutboxMessage>? outbox = null) =>
         new Decision<BackfillEvent>.Accepted(
-            [new BackfillTargetStepped(ctx.TenantId, t.CampaignId, ctx.ActorUserId, reasonCode, ctx.Now.Value, t.TargetId, step, t.Status, to)], ok, []);
+            [new BackfillTargetStepped(ctx.TenantId, t.CampaignId, ctx.ActorUserId, reasonCode, ctx.Now.Value, t.TargetId, step, t.Status, to)], ok, outbox ?? []);
+
+    /// <summary>
+    /// What a target's end hands on, with the decision that ends it: its broadcast is closed (so a reminder already
+    /// scheduled fires into a closed recipient and sends nothing) and the campaign checks whether it is complete now.
+    /// </summary>
+    private static IReadOnlyList<OutboxMessage> Closing(BackfillTarget t, OnbContext ctx) =>
+    [
+        StepDue(ctx.TenantId, t.CampaignId, t.UserId, BackfillSteps.Close, 0),
+        StepDue(ctx.TenantId, t.CampaignId, t.UserId, BackfillSteps.Complete, 0),
+    ];
 
     private static Decision<BackfillEvent>.Rejected Invalid(string detail) => new(OnbReasons.OnbRefuseInvalid, detail);
 }

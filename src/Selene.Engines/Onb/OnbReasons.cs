@@ -27,6 +27,8 @@ public static class OnbReasons
     public static readonly ReasonCode OnbOkBackfillAnswer = new("ONB_OK_REQUIREMENT_BACKFILL_ANSWER_COMMIT", 9015, EngineId, Severity.Info, ReasonKind.Success, false);
     /// <summary>A backfill target was recorded FAILED (its reminders are exhausted).</summary>
     public static readonly ReasonCode OnbOkBackfillTargetFail = new("ONB_OK_REQUIREMENT_BACKFILL_TARGET_FAIL_COMMIT", 9016, EngineId, Severity.Info, ReasonKind.Success, false);
+    /// <summary>A step of a target's loop found nothing to do (the target ended, or the campaign still has open targets): its handoff is settled, nothing ran.</summary>
+    public static readonly ReasonCode OnbBackfillStepSkipped = new("ONB_BACKFILL_STEP_SKIPPED", 9017, EngineId, Severity.Info, ReasonKind.Success, false);
 
     /// <summary>A request's shape or bounds are wrong (§4.3 ONB_REFUSE_INVALID).</summary>
     public static readonly ReasonCode OnbRefuseInvalid = new("ONB_REFUSE_INVALID", 9101, EngineId, Severity.Warn, ReasonKind.Invalid, false);
@@ -60,6 +62,8 @@ public static class OnbReasons
     public static readonly ReasonCode OnbBackfillTargetsOpen = new("ONB_BACKFILL_TARGETS_OPEN", 9115, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     /// <summary>A target's reason when FAILED: its reminders were exhausted without an answer.</summary>
     public static readonly ReasonCode OnbBackfillRemindersExhausted = new("ONB_BACKFILL_REMINDERS_EXHAUSTED", 9116, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>A backfill link whose target has ended (answered everything, or failed): the link is used up.</summary>
+    public static readonly ReasonCode OnbBackfillLinkUsed = new("ONB_BACKFILL_LINK_USED", 9117, EngineId, Severity.Warn, ReasonKind.Conflict, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(OnbReasons));

@@ -18,6 +18,16 @@ public static class OnbSimulations
     public const string BizStartDraft = "ONB_BIZ_START_DRAFT";
     public const string BizValidateCompanyCommit = "ONB_BIZ_VALIDATE_COMPANY_COMMIT";
     public const string BizCompleteCommit = "ONB_BIZ_COMPLETE_COMMIT";
+    public const string BackfillStartDraft = "ONB_REQUIREMENT_BACKFILL_START_DRAFT";
+    public const string BackfillNotifyCommit = "ONB_REQUIREMENT_BACKFILL_NOTIFY_COMMIT";
+    public const string BackfillCompleteCommit = "ONB_REQUIREMENT_BACKFILL_COMPLETE_COMMIT";
+    /// <summary>A target's answer to the one field asked now (the holder's page).</summary>
+    public const string BackfillAnswerCommit = "ONB_REQUIREMENT_BACKFILL_ANSWER_COMMIT";
+    /// <summary>A target's reminders are exhausted: FAILED.</summary>
+    public const string BackfillTargetFailCommit = "ONB_REQUIREMENT_BACKFILL_TARGET_FAIL_COMMIT";
+
+    /// <summary>Requirement backfill for current staff (reference §4.5 ONB_REQUIREMENT_BACKFILL), at mode A like the schema activation it follows.</summary>
+    public const string BackfillAction = "ONB_REQUIREMENT_BACKFILL";
 
     /// <summary>The invitee's onboarding process (reference §0.4, §4.5).</summary>
     public const string InvitedAction = "ONB_INVITED";
@@ -53,6 +63,19 @@ public static class OnbSimulations
         Biz(BizStartDraft, SimulationType.Draft, OnbReasons.OnbOkBizStart),
         Biz(BizValidateCompanyCommit, SimulationType.Commit, OnbReasons.OnbOkBizValidateCompany),
         Biz(BizCompleteCommit, SimulationType.Commit, OnbReasons.OnbOkBizComplete),
+        new(BackfillStartDraft, OnbReasons.EngineId, SimulationType.Draft, SimulationStatus.Active, BackfillAction, AccessMode.A, "tenant+position+schema_version+key",
+            [OnbReasons.OnbOkBackfillStart, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbBackfillScopeInvalid]),
+        // The loop's steps run only from ONB's own handoffs (the outbox worker): no caller can notify or fail a target.
+        new(BackfillNotifyCommit, OnbReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, BackfillAction, AccessMode.A, "campaign+recipient+key",
+            [OnbReasons.OnbOkBackfillNotify, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbBackfillNotifyBlocked], HandoffOnly: true),
+        new(BackfillTargetFailCommit, OnbReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, BackfillAction, AccessMode.A, "campaign+recipient+key",
+            [OnbReasons.OnbOkBackfillTargetFail, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbBackfillNotifyBlocked], HandoffOnly: true),
+        new(BackfillAnswerCommit, OnbReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, BackfillAction, AccessMode.A, "campaign+recipient+key",
+            [OnbReasons.OnbOkBackfillAnswer, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbRefuseStateInvalid,
+                OnbReasons.OnbAnswerInvalid, OnbReasons.OnbBackfillNotifyBlocked]),
+        new(BackfillCompleteCommit, OnbReasons.EngineId, SimulationType.Commit, SimulationStatus.Active, BackfillAction, AccessMode.A, "campaign+key",
+            [OnbReasons.OnbOkBackfillComplete, OnbReasons.OnbRefuseInvalid, OnbReasons.OnbRefuseNotFound, OnbReasons.OnbRefuseStateInvalid,
+                OnbReasons.OnbBackfillTargetsOpen]),
     ];
 
     /// <summary>The record of a simulation id.</summary>

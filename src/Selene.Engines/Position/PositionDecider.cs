@@ -133,6 +133,7 @@ public static partial class PositionDecider
                         new Dictionary<string, string>
                         {
                             ["tenant_id"] = ctx.TenantId,
+                            ["company_id"] = position.CompanyId,
                             ["position_id"] = position.PositionId,
                             ["schema_version_id"] = a.SchemaVersionId,
                             ["apply_scope"] = "CURRENT_AND_NEW",

@@ -190,9 +190,18 @@ public static class DeliveryModule
         if (attempt.Status != DeliveryStatus.Pending)
             return new HandoffAttempt.Refused(DeliveryReasons.DeliveryAttemptStateInvalid, $"attempt {id} is {WireNames.Of(attempt.Status)}: nothing to send");
 
+        // A personal link travels as a placeholder and becomes the recipient's link only here, on its way to the provider:
+        // the secret is stored nowhere (Link.PersonalLinks).
+        var text = attempt.Send.ContentText;
+        if (Link.PersonalLinks.HasPlaceholder(text))
+        {
+            if (worker.Services.Get<Link.LinkKey>() is not { } key)
+                return new HandoffAttempt.Refused(Engines.Link.LinkReasons.LinkSecretKeyUnavailable, "this worker has no link key to show the message's personal link");
+            text = Link.PersonalLinks.Expand(text, attempt.Send.TenantId, attempt.Send.RecipientId, key);
+        }
         var provider = providers.For(attempt.Send.Channel);
         var answer = await provider.SendAsync(new DeliveryEnvelope(attempt.Send.TenantId, id, attempt.Send.Channel, attempt.Send.Address!, attempt.Send.MessageId,
-            attempt.Send.RecipientId, attempt.Send.PayloadRef, attempt.Send.ContentText, attempt.Send.Classification, now.Value), ct);
+            attempt.Send.RecipientId, attempt.Send.PayloadRef, text, attempt.Send.Classification, now.Value), ct);
         var inputs = new JsonObject { ["delivery_attempt_id"] = id, ["provider_ref"] = provider.ProviderRef };
         switch (answer)
         {

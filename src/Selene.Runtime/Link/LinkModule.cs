@@ -311,7 +311,8 @@ public static class LinkModule
 
     /// <summary>The (tenant, token id) a presented secret opens, or null (a malformed or unknown secret).</summary>
     public static async Task<(TenantId Tenant, string TokenId)?> ResolveAsync(SeleneDatabase db, string secret, CancellationToken ct) =>
-        LinkKey.IsWellFormedSecret(secret) && await LinkTokenIndex.ResolveAsync(db, LinkKey.HashOf(secret), ct) is { } found
+        // The index holds backfill targets' links too (PersonalLinks): an invite's page opens invite tokens only.
+        LinkKey.IsWellFormedSecret(secret) && await LinkTokenIndex.ResolveAsync(db, LinkKey.HashOf(secret), ct) is { } found && LinkIds.IsTokenId(found.TokenId)
             ? (new TenantId(found.TenantId), found.TokenId)
             : null;
 

@@ -252,7 +252,11 @@ public static class OnbInvitee
         CancellationToken ct, CommitHook? onCommit = null) =>
         ExecuteAsync(executor, c.Tenant, c.Inviter, simulationId, "onb_page:" + Hashing.ShortHash(32, c.Session.SessionId, step, requestId), body, ct, onCommit);
 
-    private static Task<ExecutionResult> ExecuteAsync(SimulationExecutor executor, TenantId tenant, UserId actor, string simulationId, string key, JsonObject body,
+    /// <summary>
+    /// Runs one page step through the executor as <paramref name="actor"/> under <paramref name="key"/>, in a correlation
+    /// derived from them (a repeat of the step is the same job in the journal); the backfill page's answers too.
+    /// </summary>
+    internal static Task<ExecutionResult> ExecuteAsync(SimulationExecutor executor, TenantId tenant, UserId actor, string simulationId, string key, JsonObject body,
         CancellationToken ct, CommitHook? onCommit = null)
     {
         var correlation = CorrelationId.FromDigest(SHA256.HashData(Encoding.UTF8.GetBytes($"{tenant.Value}|{actor.Value}|{simulationId}|{key}")));

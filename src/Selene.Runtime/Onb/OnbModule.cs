@@ -132,8 +132,9 @@ public static class OnbModule
             Business<BizStartInput, StartBusiness>(OnbSimulations.BizStartDraft, i => new StartBusiness(i.CompanyId, i.LegalName, i.Jurisdiction)),
             Business<BizCompanyInput, ValidateBusinessCompany>(OnbSimulations.BizValidateCompanyCommit, i => new ValidateBusinessCompany(i.CompanyId)),
             Business<BizCompanyInput, CompleteBusiness>(OnbSimulations.BizCompleteCommit, i => new CompleteBusiness(i.CompanyId)),
+            .. OnbBackfill.Simulations,
         ],
-        [Sessions, Businesses],
+        [Sessions, Businesses, OnbBackfill.Campaigns, OnbBackfill.Targets],
         OnbReasons.All,
         [
             new ReadRoute("ListOnboardingSessions", "/onboarding-sessions",
@@ -142,9 +143,14 @@ public static class OnbModule
             new ReadRoute("GetOnboardingSession", "/onboarding-sessions/{onboarding_session_id}",
                 "One onboarding session: pinned schema (id, version, overlay, selector), questions, known fields, gates, status, next step and question.",
                 NotFound: true, GetAsync),
+            .. OnbBackfill.Reads,
         ],
         Handoffs:
         [
+            // POSITION activated a schema version for current staff too (reference §4.5 ONB_REQUIREMENT_BACKFILL): start the campaign.
+            OnbBackfill.ActivationHandoff,
+            // Each step of a backfill target's loop, and the campaign's completion check.
+            OnbBackfillLoop.Route,
             // LINK activated an invite on its device (reference §4.5 ONB_INVITED S01): start the session with that context.
             new HandoffRoute(LinkHandoffs.InviteActivated, OnbSimulations.SessionStartDraft, payload => new JsonObject
             {
@@ -223,7 +229,7 @@ public static class OnbModule
 
     /// <summary>
     /// A schema version's questions: its required fields under its own selectors, in the schema's order, with prompts,
-    /// types and DOC_REQUIRED from the field specs.
+    /// types and DOC_REQUIRED from the field specs (a session's pin and a backfill's missing fields alike).
     /// </summary>
     internal static IReadOnlyList<OnbQuestion> QuestionsOf(SchemaVersionState version) =>
         RequirementRules.Required(version.FieldSpecs, version.Selectors)

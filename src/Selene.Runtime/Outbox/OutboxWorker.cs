@@ -173,6 +173,10 @@ public sealed class OutboxWorker
                 : new HandoffAttempt.Run(route.SimulationId, route.Inputs(payload), null, null);
             if (attempt is HandoffAttempt.Refused refused)
                 return await FailAsync(handoff, policy, refused.Reason, refused.Detail, final: false, ct);
+            if (attempt is HandoffAttempt.Done done)
+                return await SettleAsync(handoff, new OutboxSettlement(OutboxStatus.Confirmed, row.AttemptCount + 1, row.NextAttemptAt, row.LastErrorReasonCode,
+                    Now().Value), [Entry(handoff, JournalEventTypes.OutboxConfirmed, ReasonCodes.OutboxHandoffConfirmed, ("attempt", Text(row.AttemptCount + 1)),
+                    ("replayed", "false"), ("done_reason_code", done.Reason.Name), ("detail", done.Detail))], Settled.Confirmed, ct);
             var run = (HandoffAttempt.Run)attempt;
             using var inputs = JsonDocument.Parse(run.Inputs.ToJsonString());
             result = await _executor.ExecuteAsync(new ExecutionRequest(new TenantId(tenantId), new UserId(row.ActorUserId), run.SimulationId, handoff.Key,

@@ -118,6 +118,12 @@ public abstract record HandoffAttempt
 
     /// <summary>Nothing runs this attempt: a failure like any refusal (PH1.SCHED decides, or a deferral puts the row back).</summary>
     public sealed record Refused(ReasonCode Reason, string Detail) : HandoffAttempt;
+
+    /// <summary>
+    /// Nothing is left to run (what the row asked for is moot: a loop step of something that ended): the row is settled
+    /// CONFIRMED at once, journaled with <paramref name="Reason"/> (a success code) and <paramref name="Detail"/>. Not a failure.
+    /// </summary>
+    public sealed record Done(ReasonCode Reason, string Detail) : HandoffAttempt;
 }
 
 /// <summary>

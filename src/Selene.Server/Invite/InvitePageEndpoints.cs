@@ -51,6 +51,8 @@ public static partial class InvitePageEndpoints
     {
         app.MapGet(Pattern, GetAsync).ExcludeFromDescription();
         app.MapPost(Pattern, PostAsync).ExcludeFromDescription();
+        app.MapGet(BackfillPattern, BackfillGetAsync).ExcludeFromDescription();
+        app.MapPost(BackfillPattern, BackfillPostAsync).ExcludeFromDescription();
     }
 
     /// <summary>
@@ -125,26 +127,10 @@ public static partial class InvitePageEndpoints
     /// </summary>
     private static async Task<IResult> PostAsync(HttpContext context, string secret, ServerOptions options, SimulationExecutor executor, SeleneDatabase db)
     {
-        if (!LinkKey.IsWellFormedSecret(secret)) return Html(context, InvitePages.NotFound());
-        var request = context.Request;
-        if (!request.HasFormContentType) return Html(context, InvitePages.FormRefused(ReasonCodes.InputMediaTypeUnsupported));
-        if (request.ContentLength > options.MaxBodyBytes)
-            return Html(context, InvitePages.FormRefused(ReasonCodes.InputPayloadTooLarge));
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(context.RequestAborted);
-        }
-        catch (InvalidDataException)
-        {
-            // Past the form reader's limits (more than 1024 fields, an over-long key): input, never a 500.
-            return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
-        }
-        if (DeviceOf(request) is not { } device || One(form, "form_token") is not { } token ||
-            !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token), Encoding.ASCII.GetBytes(FormToken(secret, device))))
-            return Html(context, InvitePages.FormRefused(ReasonCodes.InvitePageFormRefused));
-        if (One(form, "step") is not { } step) return Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid));
+        var (posted, refusal) = await ReadPostAsync(context, secret, options);
+        if (posted is not var (form, device, step)) return refusal!;
         if (step == "refresh") return SeeOther(context, secret, ReasonCodes.QueryOk);
+        var request = context.Request;
         if (One(form, "request_id") is not { } requestId || !IdRules.IsValidIdempotencyKey(requestId))
             return Html(context, InvitePages.FormRefused(ReasonCodes.InputFieldInvalid));
 
@@ -181,14 +167,44 @@ public static partial class InvitePageEndpoints
         return Html(context, page with { Status = Problems.StatusFor(entry.Reason), Reason = entry.Reason });
     }
 
+    /// <summary>
+    /// The checks every page's POST passes before its step (the invite's and a backfill target's): a well-formed secret, a
+    /// form body within the size limit, this browser's device id and the page's form token, and a step. Either the form,
+    /// device and step, or the refusal to answer (nothing changed).
+    /// </summary>
+    private static async Task<((IFormCollection Form, string Device, string Step)? Posted, IResult? Refusal)> ReadPostAsync(HttpContext context, string secret,
+        ServerOptions options)
+    {
+        if (!LinkKey.IsWellFormedSecret(secret)) return (null, Html(context, InvitePages.NotFound()));
+        var request = context.Request;
+        if (!request.HasFormContentType) return (null, Html(context, InvitePages.FormRefused(ReasonCodes.InputMediaTypeUnsupported)));
+        if (request.ContentLength > options.MaxBodyBytes)
+            return (null, Html(context, InvitePages.FormRefused(ReasonCodes.InputPayloadTooLarge)));
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            // Past the form reader's limits (more than 1024 fields, an over-long key): input, never a 500.
+            return (null, Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid)));
+        }
+        if (DeviceOf(request) is not { } device || One(form, "form_token") is not { } token ||
+            !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(token), Encoding.ASCII.GetBytes(FormToken(secret, device))))
+            return (null, Html(context, InvitePages.FormRefused(ReasonCodes.InvitePageFormRefused)));
+        if (One(form, "step") is not { } step) return (null, Html(context, InvitePages.FormRefused(ReasonCodes.InputSchemaInvalid)));
+        return ((form, device, step), null);
+    }
+
     /// <summary>The one value of a form field; null when it is missing or given more than once.</summary>
     private static string? One(IFormCollection form, string name) => form[name].Count == 1 ? form[name].ToString() : null;
 
     /// <summary>303 to the page, with the code of what the POST did (the step's, or QUERY_OK for "check again").</summary>
-    private static IResult SeeOther(HttpContext context, string secret, ReasonCode reason)
+    private static IResult SeeOther(HttpContext context, string secret, ReasonCode reason, string pathPrefix = LinkModule.InvitePathPrefix)
     {
         SecurityHeaders(context.Response, Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
-        return new SeeOtherResult(LinkModule.InvitePathPrefix + secret, reason);
+        return new SeeOtherResult(pathPrefix + secret, reason);
     }
 
     /// <summary>303 See Other: after a form POST the browser GETs the page (a reload never re-posts).</summary>

@@ -264,16 +264,7 @@ public static class InvitePages
         switch (view.NextStep)
         {
             case OnbNextStep.AskMissing when view.NextQuestion is { } q:
-                var number = Math.Min(view.Answered + 1, view.QuestionCount);
-                sb.Append($"<p class=\"progress\" id=\"question-progress\">Question {number} of {view.QuestionCount}</p>");
-                sb.Append(FormOpen(form, "answer"));
-                sb.Append($"<input type=\"hidden\" name=\"field_key\" value=\"{E(q.FieldKey)}\">");
-                sb.Append($"<label for=\"answer\" id=\"prompt\">{E(q.PromptShort)}</label>");
-                if (!string.IsNullOrEmpty(q.PromptLong) && q.PromptLong != q.PromptShort) sb.Append($"<p class=\"hint\" id=\"prompt-long\">{E(q.PromptLong)}</p>");
-                if (invalid) sb.Append($"<p class=\"error\" id=\"answer-error\" role=\"alert\" data-reason=\"{E(error!.Code)}\">{E(error.Message)}</p>");
-                sb.Append(Input(q, invalid ? rejectedValue : null, invalid));
-                sb.Append($"<p class=\"hint\" id=\"answer-hint\">{E(Hint(q.FieldType))}</p>");
-                sb.Append("<button type=\"submit\">Next</button></form>");
+                sb.Append(QuestionForm(q, Math.Min(view.Answered + 1, view.QuestionCount), view.QuestionCount, form, invalid ? error : null, rejectedValue));
                 break;
             case OnbNextStep.Terms:
                 sb.Append($"<h2>Terms</h2><p>Please read and accept the terms <strong id=\"terms-version\">{E(termsVersionId)}</strong> to continue. Declining ends this onboarding.</p>");
@@ -300,6 +291,54 @@ public static class InvitePages
         }
         return new InvitePage(200, ReasonCode(session), "Your onboarding", sb.ToString());
     }
+
+    /// <summary>
+    /// One question's form (an invitee's or a backfill target's): "Question n of m", the prompt, the refused answer's error
+    /// next to the field with the typed value put back (<paramref name="error"/> is the error of this question or null), the input and its hint.
+    /// </summary>
+    private static string QuestionForm(OnbQuestion q, int number, int count, InviteForm form, InviteeFieldError? error, string? rejectedValue)
+    {
+        var invalid = error is not null;
+        var sb = new StringBuilder($"<p class=\"progress\" id=\"question-progress\">Question {number} of {count}</p>");
+        sb.Append(FormOpen(form, "answer"));
+        sb.Append($"<input type=\"hidden\" name=\"field_key\" value=\"{E(q.FieldKey)}\">");
+        sb.Append($"<label for=\"answer\" id=\"prompt\">{E(q.PromptShort)}</label>");
+        if (!string.IsNullOrEmpty(q.PromptLong) && q.PromptLong != q.PromptShort) sb.Append($"<p class=\"hint\" id=\"prompt-long\">{E(q.PromptLong)}</p>");
+        if (invalid) sb.Append($"<p class=\"error\" id=\"answer-error\" role=\"alert\" data-reason=\"{E(error!.Code)}\">{E(error.Message)}</p>");
+        sb.Append(Input(q, invalid ? rejectedValue : null, invalid));
+        sb.Append($"<p class=\"hint\" id=\"answer-hint\">{E(Hint(q.FieldType))}</p>");
+        return sb.Append("<button type=\"submit\">Next</button></form>").ToString();
+    }
+
+    /// <summary>
+    /// A backfill target's page (docs/backfill.md): the one field asked now, with its progress over the fields the target
+    /// misses; a refused answer's error next to the field when it is this field's, else above it.
+    /// </summary>
+    public static InvitePage BackfillQuestion(BackfillTarget target, OnbQuestion question, InviteForm form, ReasonCode reason, InviteeFieldError? error = null,
+        string? rejectedValue = null)
+    {
+        var sb = new StringBuilder("<h1 id=\"state\" data-state=\"BACKFILL\">Your position's new requirements</h1>");
+        sb.Append("<p>Your employer needs a few more details for your position. Answer one question at a time; you can stop and come back with the same link.</p>");
+        var own = error is not null && error.FieldKey == question.FieldKey;
+        if (error is not null && !own)
+            sb.Append($"<p class=\"error\" id=\"step-error\" role=\"alert\" data-reason=\"{E(error.Code)}\">That did not go through: {E(error.Message)}</p>");
+        sb.Append(QuestionForm(question, target.Answers.Count + 1, target.Missing.Length, form, own ? error : null, rejectedValue));
+        return new InvitePage(200, reason, "Your details", sb.ToString());
+    }
+
+    /// <summary>The answer that completed a backfill target: thanks, and that the link is used up now.</summary>
+    public static InvitePage BackfillDone(ReasonCode reason) => new(200, reason, "Thank you",
+        """
+        <h1 id="state" data-state="BACKFILL_COMPLETE">Thank you, that was everything</h1>
+        <p>Your answers are recorded. This link has done its job and cannot be used again.</p>
+        """);
+
+    /// <summary>A backfill link whose target has ended (answered everything, or no longer asked): used up.</summary>
+    public static InvitePage BackfillUsed(ReasonCode reason) => new(Problems.StatusFor(reason), reason, "Link used",
+        """
+        <h1 id="state" data-state="USED">This link has already been used</h1>
+        <p>The questions it asked are closed. If you think something is missing, ask your employer.</p>
+        """);
 
     /// <summary>The session's last reason code, as a code the page can show (its name is what the session recorded).</summary>
     private static ReasonCode ReasonCode(OnbSession session) =>

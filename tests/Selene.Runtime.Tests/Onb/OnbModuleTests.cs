@@ -506,6 +506,88 @@ public sealed class OnbModuleTests : IAsyncLifetime
         Assert.Equal((3, 1), (business.LedgerEvents, business.Rows));
     }
 
+    private async Task<ReadResult> BackfillRead(string route, Dictionary<string, string> values, Dictionary<string, string>? query = null) =>
+        await OnbModule.Module.Routes.Single(r => r.Name == route).Query(new ReadRequest(_db, new TenantId("acme"), values, query ?? [],
+            UnixNanos.FromDateTimeOffset(_clock.GetUtcNow())), default);
+
+    /// <summary>Schema v2 of the position: v1's fields and hazmat_cert, activated with <paramref name="scope"/>.</summary>
+    private async Task ActivateV2Async(string position, string scope)
+    {
+        await OkAsync(PositionSimulations.SchemaCreateDraft, $$"""
+            {"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v2",
+             "field_specs":[{{LicenceSpec}},{{StartSpec}},{{YearsSpec}},{{HazmatSpec}}],"selectors":{"jurisdiction":"DE-BY"} }
+            """);
+        await OkAsync(PositionSimulations.SchemaActivate, $$"""{"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v2","apply_scope":"{{scope}}"}""");
+    }
+
+    [Fact]
+    public async Task Backfill_CurrentAndNewActivation_StartsOneCampaignThroughTheOutbox_TargetingExactlyTheCurrentHolders_WithWhatEachMisses()
+    {
+        var position = await PositionAsync();
+        // An onboarded employee (a holder through the completion; licence, start date and years known from the session),
+        // a holder assigned by hand (nothing known), and one whose holding ended before the activation (not a target).
+        var (_, secret) = await InviteAsync(position);
+        await AnswerAllAsync(secret, "phone-1");
+        await OnbInvitee.TermsAsync(_executor, _db, secret, "phone-1", true, Request(), default);
+        await OnbInvitee.DeviceAsync(_executor, _db, secret, "phone-1", OnbProofType.Passcode, Request(), default);
+        var employee = (await OnbInvitee.CompleteAsync(_executor, _db, secret, "phone-1", Request(), default)).Session!.UserId!;
+        await OkAsync(PositionSimulations.HolderAssign, $$"""{"position_id":"{{position}}","user_id":"ann"}""");
+        await OkAsync(PositionSimulations.HolderAssign, $$"""{"position_id":"{{position}}","user_id":"bo"}""");
+        await OkAsync(PositionSimulations.HolderEnd, $$"""{"position_id":"{{position}}","user_id":"bo"}""");
+        await Worker().RunOnceAsync(); // LINK's activation handoff of the invite, not this test's
+
+        await ActivateV2Async(position, "CURRENT_AND_NEW");
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker().RunOnceAsync());
+        // The start handed on one loop per target: each target's broadcast is drafted (BackfillCampaignTests follows the loop).
+        Assert.Equal(new OutboxPass(2, 2, 0, 0, 0, 0), await Worker().RunOnceAsync());
+
+        var list = Assert.IsType<ReadResult.Ok>(await BackfillRead("ListBackfillCampaigns", [])).Body["campaigns"]!.AsArray();
+        var campaign = Assert.Single(list)!;
+        Assert.Equal(("RUNNING", 2, "v2", position), (campaign["state"]!.GetValue<string>(), campaign["total_target_count"]!.GetValue<int>(),
+            campaign["schema_version_id"]!.GetValue<string>(), campaign["position_id"]!.GetValue<string>()));
+        var id = campaign["campaign_id"]!.GetValue<string>();
+        var one = Assert.IsType<ReadResult.Ok>(await BackfillRead("GetBackfillCampaign", new() { ["campaign_id"] = id })).Body;
+        var targets = one["targets"]!.AsArray().ToDictionary(t => t!["user_id"]!.GetValue<string>(), t => t!);
+        Assert.Equal(new[] { "ann", employee }.Order(StringComparer.Ordinal), targets.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["hazmat_cert"], targets[employee]["missing_fields"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.Equal(["licence_number", "start_date", "years_experience", "hazmat_cert"], targets["ann"]["missing_fields"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.All(targets.Values, t => Assert.Equal("PENDING", t["status"]!.GetValue<string>()));
+
+        Assert.IsType<ReadResult.Refused>(await BackfillRead("GetBackfillCampaign", new() { ["campaign_id"] = "bfc_0000000000000000" }));
+        Assert.IsType<ReadResult.Refused>(await BackfillRead("GetBackfillCampaign", new() { ["campaign_id"] = "nope" }));
+        Assert.Empty(Assert.IsType<ReadResult.Ok>(await BackfillRead("ListBackfillCampaigns", [], new() { ["status"] = "COMPLETED" })).Body["campaigns"]!.AsArray());
+
+        var reports = await new Maintenance(_db, _clock).RebuildAsync("onb", "acme", apply: false);
+        Assert.All(reports.Where(r => r.Store.StartsWith("onb_backfill", StringComparison.Ordinal)), r => Assert.True(r.Identical && r.Rows > 0, r.Store));
+        Assert.Equal(2, reports.Count(r => r.Store.StartsWith("onb_backfill", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Backfill_NewHiresOnly_MakesNoCampaign_AndAStartWithThatScopeIsRefused()
+    {
+        var position = await PositionAsync();
+        await OkAsync(PositionSimulations.HolderAssign, $$"""{"position_id":"{{position}}","user_id":"ann"}""");
+        await ActivateV2Async(position, "NEW_HIRES_ONLY");
+        Assert.Equal(new OutboxPass(0, 0, 0, 0, 0, 0), await Worker().RunOnceAsync());
+        var refused = await RunAsync(OnbSimulations.BackfillStartDraft,
+            $$"""{"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v2","rollout_scope":"NEW_HIRES_ONLY"}""");
+        Assert.Equal(OnbReasons.OnbBackfillScopeInvalid, refused.Reason);
+        Assert.Empty(Assert.IsType<ReadResult.Ok>(await BackfillRead("ListBackfillCampaigns", [])).Body["campaigns"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Backfill_WithNoCurrentHolder_IsCompletedAtOnce_ZeroOfZero()
+    {
+        var position = await PositionAsync();
+        await OkAsync(PositionSimulations.HolderAssign, $$"""{"position_id":"{{position}}","user_id":"bo"}""");
+        await OkAsync(PositionSimulations.HolderEnd, $$"""{"position_id":"{{position}}","user_id":"bo"}""");
+        await ActivateV2Async(position, "CURRENT_AND_NEW");
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker().RunOnceAsync());
+        var campaign = Assert.Single(Assert.IsType<ReadResult.Ok>(await BackfillRead("ListBackfillCampaigns", [])).Body["campaigns"]!.AsArray())!;
+        Assert.Equal(("COMPLETED", 0, 0), (campaign["state"]!.GetValue<string>(), campaign["total_target_count"]!.GetValue<int>(),
+            campaign["completed_target_count"]!.GetValue<int>()));
+    }
+
     [Fact]
     public async Task Rebuild_OfTheSessionStore_IsIdentical()
     {
