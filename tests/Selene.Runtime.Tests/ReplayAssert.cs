@@ -19,14 +19,14 @@ public static class ReplayAssert
 
     public static string GoldenDirectory => Path.Combine(CatalogTests.RepoRoot(), "tests", "Selene.Runtime.Tests", "Golden");
 
-    public static async Task EveryCorrelationReproducesAsync(SeleneDatabase db, string tenant, string golden)
+    public static async Task EveryCorrelationReproducesAsync(SeleneDatabase db, string tenant, string? golden)
     {
         var reports = await new Replayer(db, SimulationRegistry.Default).ReplayTenantAsync(new TenantId(tenant));
         Assert.NotEmpty(reports);
         Assert.All(reports, r => Assert.True(r.FirstDivergence is null,
             $"correlation {r.CorrelationId}: {r.FirstDivergence?.Replayed} at seq {r.FirstDivergence?.Seq}: {r.FirstDivergence?.Detail}"));
         Assert.Contains(reports.SelectMany(r => r.Steps), s => s.Verdict == ReplayVerdict.Reproduced && s.Replayed is not "gate");
-        if (Environment.GetEnvironmentVariable("SELENE_UPDATE_GOLDEN") != "1") return;
+        if (golden is null || Environment.GetEnvironmentVariable("SELENE_UPDATE_GOLDEN") != "1") return;
 
         var correlations = new List<GoldenCorrelation>();
         await using (var tx = await TenantTransaction.BeginAsync(db.Owner, tenant))

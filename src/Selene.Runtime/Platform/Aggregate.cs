@@ -246,8 +246,28 @@ public static class EngineJson
         var options = new JsonSerializerOptions(StrictJson.Options)
         {
             DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
+            // Facts an engine reads may hold read-only sets; a decision record must read them back (replay).
+            Converters = { new ReadOnlySetConverter() },
         };
         options.MakeReadOnly();
         return options;
+    }
+
+    /// <summary>Reads an <see cref="IReadOnlySet{T}"/> as the JSON array it is written as (System.Text.Json writes one but cannot read one back).</summary>
+    private sealed class ReadOnlySetConverter : System.Text.Json.Serialization.JsonConverterFactory
+    {
+        public override bool CanConvert(Type typeToConvert) => typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(IReadOnlySet<>);
+
+        public override System.Text.Json.Serialization.JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
+            (System.Text.Json.Serialization.JsonConverter)Activator.CreateInstance(typeof(Of<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]))!;
+
+        private sealed class Of<T> : System.Text.Json.Serialization.JsonConverter<IReadOnlySet<T>>
+        {
+            public override IReadOnlySet<T>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+                JsonSerializer.Deserialize<List<T>>(ref reader, options) is { } items ? new HashSet<T>(items) : null;
+
+            public override void Write(Utf8JsonWriter writer, IReadOnlySet<T> value, JsonSerializerOptions options) =>
+                JsonSerializer.Serialize(writer, value.AsEnumerable(), options);
+        }
     }
 }

@@ -114,6 +114,8 @@ public sealed partial class BackfillCampaignTests : IAsyncLifetime
         Assert.Empty(await OpenRowsAsync());
         foreach (var engine in new[] { "onb", "bcast", "delivery", "rem" })
             Assert.All(await new Maintenance(_db, _clock).RebuildAsync(engine, "acme", apply: false), r => Assert.True(r.Identical, $"{r.Store}: {string.Join(", ", r.Differences)}"));
+        // Every loop step, answer, failure and the completion decide again as recorded (too large to keep as a golden fixture).
+        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme", golden: null);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------

@@ -560,6 +560,8 @@ public sealed class OnbModuleTests : IAsyncLifetime
         var reports = await new Maintenance(_db, _clock).RebuildAsync("onb", "acme", apply: false);
         Assert.All(reports.Where(r => r.Store.StartsWith("onb_backfill", StringComparison.Ordinal)), r => Assert.True(r.Identical && r.Rows > 0, r.Store));
         Assert.Equal(2, reports.Count(r => r.Store.StartsWith("onb_backfill", StringComparison.Ordinal)));
+        // The holders' onboardings, the schema change and the campaign's start through the outbox decide again as recorded.
+        await ReplayAssert.EveryCorrelationReproducesAsync(_db, "acme", "backfill-start-v1");
     }
 
     [Fact]
