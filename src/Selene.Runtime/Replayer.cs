@@ -90,7 +90,7 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
                 entry.EventType is JournalEventTypes.StateTransition or JournalEventTypes.SimulationRefused && Field("simulation_id") == turn.SimulationId)
             {
                 engineReplayed = true;
-                var (verdict, detail) = ReplayEngine(turn, simulations);
+                var (verdict, detail, _) = ReplayEngine(turn, simulations);
                 steps.Add(new ReplayStep(entry.Seq, entry.TurnId, entry.Engine, entry.EventType, entry.ReasonCode, outcome, verdict, turn.SimulationId, detail));
                 continue;
             }
@@ -122,8 +122,8 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
     private static void AppendUndecided(List<ReplayStep> steps, TurnDecisionRow? turn, bool engineReplayed, SimulationRegistry simulations)
     {
         if (engineReplayed || turn is null) return;
-        var (verdict, detail) = ReplayEngine(turn, simulations);
-        steps.Add(new ReplayStep(0, turn.TurnId, "-", "ENGINE_DECISION", RecordedReason(turn) ?? "-", "-", verdict, turn.SimulationId, detail));
+        var (verdict, detail, reason) = ReplayEngine(turn, simulations);
+        steps.Add(new ReplayStep(0, turn.TurnId, "-", "ENGINE_DECISION", reason ?? "-", "-", verdict, turn.SimulationId, detail));
     }
 
     private static (ReplayVerdict, string?) ReplayGate(TurnDecisionRow turn)
@@ -142,13 +142,15 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
             : (ReplayVerdict.Diverged, $"the gate decides {move} {reason} on the recorded input; {turn.NextMove} {turn.ReasonCode} was recorded");
     }
 
-    private static (ReplayVerdict, string?) ReplayEngine(TurnDecisionRow turn, SimulationRegistry simulations)
+    /// <summary>Decides the turn's engine decision again; also returns the reason code the record names.</summary>
+    private static (ReplayVerdict, string?, string?) ReplayEngine(TurnDecisionRow turn, SimulationRegistry simulations)
     {
         var recorded = JsonNode.Parse(turn.EngineInput!)!.AsObject();
+        var reason = (string?)recorded["reason_code"];
         if (!DecisionRecord.IsReadable(recorded))
-            return (ReplayVerdict.Diverged, $"the decision record's schema_version {recorded["schema_version"]} is not one this version reads");
+            return (ReplayVerdict.Diverged, $"the decision record's schema_version {recorded["schema_version"]} is not one this version reads", reason);
         if (!simulations.TryGet(turn.SimulationId ?? "", out var handler) || handler is not IReplayableSimulation replayable)
-            return (ReplayVerdict.Diverged, $"simulation {turn.SimulationId} has no replayable decider in this version");
+            return (ReplayVerdict.Diverged, $"simulation {turn.SimulationId} has no replayable decider in this version", reason);
         ReplayedDecision again;
         try
         {
@@ -156,15 +158,12 @@ public sealed class Replayer(SeleneDatabase db, SimulationRegistry simulations)
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException or InvalidCastException or NotSupportedException or ArgumentException)
         {
-            return (ReplayVerdict.Diverged, $"the decision record cannot be decided again by this version: {ex.GetType().Name}: {ex.Message}");
+            return (ReplayVerdict.Diverged, $"the decision record cannot be decided again by this version: {ex.GetType().Name}: {ex.Message}", reason);
         }
-        var reason = RecordedReason(turn);
         return again.ReasonCode == reason && again.OutcomeHash == (string?)recorded["outcome_hash"]
-            ? (ReplayVerdict.Reproduced, null)
+            ? (ReplayVerdict.Reproduced, null, reason)
             : (ReplayVerdict.Diverged, again.ReasonCode == reason
                 ? $"the decider gives {again.ReasonCode} again, with other events than were recorded"
-                : $"the decider gives {again.ReasonCode}; {reason} was recorded");
+                : $"the decider gives {again.ReasonCode}; {reason} was recorded", reason);
     }
-
-    private static string? RecordedReason(TurnDecisionRow turn) => (string?)JsonNode.Parse(turn.EngineInput!)!["reason_code"];
 }
