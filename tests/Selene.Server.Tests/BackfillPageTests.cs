@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Selene.Postgres;
 using Selene.Runtime;
 using Selene.Runtime.Link;
 using Selene.Testing;
@@ -107,6 +108,18 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
         Assert.Equal((2, 3), (_server.Messages("ann").Count, _server.Messages("bo").Count));
         AssertProblem(await _server.Api.GetAsync(_server.AdminKey, "/v1/backfill-campaigns/bfc_0000000000000000"), HttpStatusCode.NotFound, "ONB_REFUSE_NOT_FOUND");
         Assert.All(await new Maintenance(_server.Db, _server.Clock).RebuildAsync("onb", "acme", apply: false), r => Assert.True(r.Identical, r.Store));
+
+        // What the campaign ran, it ran as its launcher: every such simulation is one the start checks the launcher may run.
+        await using var tx = await TenantTransaction.BeginAsync(_server.Db.App, "acme");
+        await using var cmd = tx.Command("""
+            select distinct simulation_id from os_turn_decisions
+            where decision_id > (select max(decision_id) from os_turn_decisions where simulation_id = 'POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT')
+              and simulation_id is not null and simulation_id <> 'ONB_REQUIREMENT_BACKFILL_START_DRAFT'
+            """);
+        var ran = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync()) while (await reader.ReadAsync()) ran.Add(reader.GetString(0));
+        Assert.Contains("DELIVERY_SEND_COMMIT", ran);
+        Assert.Empty(ran.Except(Runtime.Onb.OnbBackfillLoop.LauncherSimulations));
     }
 
     [Fact]

@@ -98,11 +98,34 @@ public sealed class IntegrationPacketTests : IAsyncLifetime
         var redriven = await new OutboxOperations(_server.Db, _server.Clock).RedriveAsync(new TenantId(WorkforceServer.Tenant), handoff.OutboxId, default);
         Assert.True(redriven.Succeeded, redriven.Detail);
         await _server.DrainAsync();
-        var after = await ActivationHandoffAsync();
-        Assert.True(after.Status == OutboxStatus.Confirmed, $"{after.Status} {after.LastErrorReasonCode} {after.AttemptCount}");
+        Assert.Equal(OutboxStatus.Confirmed, (await ActivationHandoffAsync()).Status);
         var campaign = Assert.Single((await _server.ReadAsync("/v1/backfill-campaigns"))["campaigns"]!.AsArray())!;
         Assert.Equal(("erin", 2), (campaign["created_by_user_id"]!.GetValue<string>(), campaign["total_target_count"]!.GetValue<int>()));
         Assert.Single(_server.Messages("ann"));
+    }
+
+    [Fact]
+    public async Task FailClosed_AccessGate_ALauncherWhoMayNotRunTheLoopsSteps_StartsNoCampaign_NamingTheActionsWithheld()
+    {
+        // dan may change the position and launch a backfill, but not broadcast: the loop would stop at its first step.
+        await PositionWithHoldersAsync();
+        var dan = await UserAsync("dan", "POSITION_MANAGE", "ONB_REQUIREMENT_BACKFILL");
+        AssertSuccess(await _server.Api.SimulateAsync(dan, "POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", JsonNode.Parse(Activation)!.AsObject()),
+            "POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT");
+        await _server.DrainAsync();
+
+        var handoff = await ActivationHandoffAsync();
+        Assert.Equal((OutboxStatus.DeadLetter, "ONB_BACKFILL_LAUNCHER_ACCESS_MISSING"), (handoff.Status, handoff.LastErrorReasonCode));
+        var failure = Assert.Single(await _server.Api.JournalAsync(_server.AdminKey, handoff.CorrelationId), e => e!["event_type"]!.GetValue<string>() == "OUTBOX_ATTEMPT_FAILURE")!;
+        Assert.Contains("BCAST_DRAFT_CREATE@W", failure["payload"]!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        await AssertNoCampaignAndNoMessageAsync();
+
+        // Given what the loop needs, and re-driven: the campaign starts and reaches both holders.
+        await InstanceAsync("dan", "ACTIVE", "*");
+        Assert.True((await new OutboxOperations(_server.Db, _server.Clock).RedriveAsync(new TenantId(WorkforceServer.Tenant), handoff.OutboxId, default)).Succeeded);
+        await _server.DrainAsync();
+        Assert.Equal("dan", Assert.Single((await _server.ReadAsync("/v1/backfill-campaigns"))["campaigns"]!.AsArray())!["created_by_user_id"]!.GetValue<string>());
+        Assert.Equal((1, 1), (_server.Messages("ann").Count, _server.Messages("bo").Count));
     }
 
     [Fact]
