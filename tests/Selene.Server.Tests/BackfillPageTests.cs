@@ -197,7 +197,7 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
         }
         await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","field_specs":{{Specs}}}""");
         await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
-            $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
+            $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""");
     }
 
     private async Task<JsonNode> AdminAsync(string simulation, string body)

@@ -80,6 +80,8 @@ public sealed class SimulationCatalog
         {
             if (!IsCatalogId(s.SimulationId)) problems.Add($"simulation id '{s.SimulationId}' is not UPPER_SNAKE");
             if (!byId.TryAdd(s.SimulationId, s)) problems.Add($"simulation {s.SimulationId} is registered twice");
+            if (s.CapabilityByTenantPolicy && s.RequiredCapability is null)
+                problems.Add($"simulation {s.SimulationId} requires a capability by the tenant's policy but names none");
         }
 
         var processes = new HashSet<string>(StringComparer.Ordinal);
