@@ -42,7 +42,8 @@ public sealed record InviteOpen(string DeviceFingerprint, AppPlatform AppPlatfor
 
 /// <summary>
 /// PH1.LINK on the engine platform: four aggregates (drafts, stream = draft id; tokens, stream = token id; role
-/// proposals; dual-role conflict escalations), the eight simulations of reference §3.4, the invite secrets' index
+/// proposals; dual-role conflict escalations), the eight simulations of reference §3.4, LINK_DELIVER_INVITE's start and
+/// mark-sent projection with its delivery steps' handoff (<see cref="LinkInviteDelivery"/>), the invite secrets' index
 /// (each issued token's derived secret, hashed, in <c>selene.link_token_index</c>) and the administrators' reads.
 /// Lock order: a simulation that touches a token and its draft locks the token first; generation locks the new
 /// draft (its token is new, and no one can reach it before the commit); a draft update locks the draft and reads its
