@@ -31,7 +31,9 @@ public enum SimulationStatus
 /// deciding, the executor runs the ACCESS gate for the acting user with <see cref="RequestedAction"/> at
 /// <see cref="RequiredMode"/>. A record with <see cref="RequiredCapability"/> dispatches only with the actor's APPROVED
 /// capability request for exactly that capability and the scope its input names (the CAPREQ gate), which the same
-/// transaction fulfils. A <see cref="HandoffOnly"/> record runs only as a handoff of the outbox worker (what another
+/// transaction fulfils; with <see cref="CapabilityByTenantPolicy"/> only where the tenant's (or the platform's) approval
+/// policy names the capability (PH1.GOV's GOV_APPROVAL_POLICY_SET_COMMIT), and only for an input that names a scope at
+/// all (an input outside the governed kind, e.g. a NEW_HIRES_ONLY schema activation, needs none). A <see cref="HandoffOnly"/> record runs only as a handoff of the outbox worker (what another
 /// engine's accepted decision asked for, e.g. a provider's proof coming back): a caller asking for it directly is
 /// refused with SIMULATION_HANDOFF_ONLY before anything is read, so nobody can forge what only the OS reports.
 /// </summary>
@@ -45,7 +47,8 @@ public sealed record SimulationRecord(
     string IdempotencyScope,
     IReadOnlyList<ReasonCode> ReasonCodes,
     string? RequiredCapability = null,
-    bool HandoffOnly = false);
+    bool HandoffOnly = false,
+    bool CapabilityByTenantPolicy = false);
 
 /// <summary>Status of a blueprint (reference §0.2 BlueprintRecord); the OS executes ACTIVE blueprints only.</summary>
 public enum BlueprintStatus

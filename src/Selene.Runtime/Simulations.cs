@@ -73,7 +73,8 @@ public interface ISimulationHandler
 
     /// <summary>
     /// For a record with a <see cref="SimulationRecord.RequiredCapability"/>: the scope the actor's APPROVED capability
-    /// request must name, from the prepared input (pure). Null for every other simulation.
+    /// request must name, from the prepared input (pure). Null for every other simulation, and for an input of a record
+    /// required by the tenant's policy (<see cref="SimulationRecord.CapabilityByTenantPolicy"/>) that the policy does not govern.
     /// </summary>
     string? CapabilityScopeOf(object input);
 }

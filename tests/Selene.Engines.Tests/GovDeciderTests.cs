@@ -26,6 +26,31 @@ public sealed class GovDeciderTests
     }
 
     [Fact]
+    public void ApprovalPolicy_RequiredThenNot_FoldsToASortedSet_UnchangedAndUngovernedAreRefused()
+    {
+        var governed = Tenant with { CapabilityGoverned = true };
+        var unknown = Assert.IsType<Decision<GovControlEvent>.Rejected>(GovDecider.DecideControl(null, new SetApprovalPolicy(GovScope.Tenant, "B_CAP", true, "why"), Tenant));
+        Assert.Equal(GovReasons.GovApprovalCapabilityUnknown, unknown.Reason);
+        // Nothing is required until a policy says so: "not required" is unchanged on a fresh scope.
+        Assert.Equal(GovReasons.GovApprovalPolicyUnchanged, Assert.IsType<Decision<GovControlEvent>.Rejected>(
+            GovDecider.DecideControl(null, new SetApprovalPolicy(GovScope.Tenant, "B_CAP", false, "why"), governed)).Reason);
+
+        var state = GovDecider.EvolveControl(null, Accepted(GovDecider.DecideControl(null, new SetApprovalPolicy(GovScope.Tenant, "B_CAP", true, "why"), governed)), 1);
+        state = GovDecider.EvolveControl(state, Accepted(GovDecider.DecideControl(state, new SetApprovalPolicy(GovScope.Tenant, "A_CAP", true, "why"), governed)), 2);
+        Assert.Equal(["A_CAP", "B_CAP"], state.ApprovalRequired!);
+        Assert.True(state.RequiresApproval("B_CAP"));
+        Assert.Equal(GovControlStatus.Normal, GovDecider.StatusOf(state));
+        Assert.Equal(GovReasons.GovApprovalPolicyUnchanged, Assert.IsType<Decision<GovControlEvent>.Rejected>(
+            GovDecider.DecideControl(state, new SetApprovalPolicy(GovScope.Tenant, "A_CAP", true, "again"), governed)).Reason);
+
+        var off = GovDecider.EvolveControl(state, Accepted(GovDecider.DecideControl(state, new SetApprovalPolicy(GovScope.Tenant, "B_CAP", false, "lifted"), governed)), 3);
+        Assert.Equal(["A_CAP"], off.ApprovalRequired!);
+        Assert.False(off.RequiresApproval("B_CAP"));
+        Assert.Equal(GovReasons.GovGlobalScopeForbidden, Assert.IsType<Decision<GovControlEvent>.Rejected>(
+            GovDecider.DecideControl(null, new SetApprovalPolicy(GovScope.Global, "B_CAP", true, "why"), governed)).Reason);
+    }
+
+    [Fact]
     public void Global_OnlyAPlatformOperator()
     {
         var command = new SetSwitch(GovScope.Global, GovSwitch.KillSwitch, true, "platform");

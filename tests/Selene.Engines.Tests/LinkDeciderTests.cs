@@ -53,6 +53,39 @@ public sealed class LinkDeciderTests
         t with { Status = s, BoundDeviceFingerprintHash = s == LinkTokenStatus.Activated ? device ?? LinkIds.DeviceHash(Tenant, t.TokenId, "phone-1") : null };
 
     [Fact]
+    public void DeliveryRequest_OfADraftCreatedLink_RecordsItAndHandsOffOneSetupStep_KeyedByTheRequest()
+    {
+        var (draft, token) = Generated();
+        var request = new RequestInviteDelivery(token.TokenId, InviteDeliveryMethod.SeleneApp, "dana-phone");
+        var first = Ok(LinkDecider.Decide(new LinkState(draft, token), request, Ctx(key: "deliver-1")));
+        var change = Assert.IsType<LinkTokenChanged>(Assert.Single(first.Events));
+        Assert.Equal((LinkAction.DeliveryRequest, LinkTokenStatus.DraftCreated, LinkTokenStatus.DraftCreated), (change.Action, change.From, change.To));
+        Assert.Equal(LinkTokenStatus.DraftCreated, LinkDecider.EvolveToken(token, change, 9).Status);
+        var step = Assert.Single(first.Outbox);
+        Assert.Equal((LinkDecider.DeliveryStepEvent, "SETUP", "SELENE_APP", "dana-phone"),
+            (step.EventType, step.Payload["step"], step.Payload["delivery_method"], step.Payload["destination"]));
+        // The same request decides the same step; another request is another.
+        Assert.Equal(step.IdempotencyKey, Assert.Single(Ok(LinkDecider.Decide(new LinkState(draft, token), request, Ctx(key: "deliver-1"))).Outbox).IdempotencyKey);
+        Assert.NotEqual(step.IdempotencyKey, Assert.Single(Ok(LinkDecider.Decide(new LinkState(draft, token), request, Ctx(key: "deliver-2"))).Outbox).IdempotencyKey);
+    }
+
+    [Theory]
+    [InlineData(LinkTokenStatus.Sent, "LINK_REFUSE_STATE_INVALID")]
+    [InlineData(LinkTokenStatus.Activated, "LINK_REFUSE_STATE_INVALID")]
+    [InlineData(LinkTokenStatus.Revoked, "LINK_TOKEN_REVOKED")]
+    [InlineData(LinkTokenStatus.Consumed, "LINK_TOKEN_CONSUMED")]
+    public void DeliveryRequest_OfALinkNotDraftCreated_IsRefused(LinkTokenStatus status, string reason)
+    {
+        var (draft, token) = Generated();
+        var refused = Assert.IsType<Decision<LinkEvent>.Rejected>(LinkDecider.Decide(new LinkState(draft, WithStatus(token, status)),
+            new RequestInviteDelivery(token.TokenId, InviteDeliveryMethod.SeleneApp, "dana-phone"), Ctx()));
+        Assert.Equal(reason, refused.Reason.Name);
+        Assert.Equal(LinkReasons.LinkTokenExpired, Assert.IsType<Decision<LinkEvent>.Rejected>(LinkDecider.Decide(new LinkState(draft, token),
+            new RequestInviteDelivery(token.TokenId, InviteDeliveryMethod.SeleneApp, "dana-phone"), Ctx(now: token.ExpiresAt + 1))).Reason);
+        Refused(LinkReasons.LinkRefuseInvalid, LinkDecider.Decide(new LinkState(draft, token), new RequestInviteDelivery(token.TokenId, InviteDeliveryMethod.SeleneApp, ""), Ctx()));
+    }
+
+    [Fact]
     public void Open_ThatActivates_HandsTheActivationContextToOnboarding_OnceAndWithoutTheFingerprint()
     {
         var (draft, token) = Generated();
@@ -381,9 +414,12 @@ public sealed class LinkDeciderTests
     }
 
     [Fact]
-    public void Simulations_AreTheEightOfReference34_AndTheLegacyIdsStayRefused()
+    public void Simulations_AreTheEightOfReference34_PlusLinkDeliverInvitesStartAndMarkSent_AndTheLegacyIdsStayRefused()
     {
-        Assert.Equal(8, LinkSimulations.All.Count);
+        Assert.Equal(10, LinkSimulations.All.Count);
+        Assert.Equal([LinkSimulations.DeliverInviteStart, LinkSimulations.MarkSentCommit],
+            LinkSimulations.All.Where(s => s.RequestedAction == LinkSimulations.DeliverAction).Select(s => s.SimulationId));
+        Assert.True(LinkSimulations.All.Single(s => s.SimulationId == LinkSimulations.MarkSentCommit).HandoffOnly);
         Assert.All(LinkSimulations.All, s => Assert.Equal((LinkReasons.EngineId, SimulationStatus.Active), (s.OwningEngine, s.Status)));
         Assert.All(LinkSimulations.Legacy, s => Assert.Equal(SimulationStatus.LegacyDoNotWire, s.Status));
         Assert.All(LinkSimulations.All.SelectMany(s => s.ReasonCodes), c => Assert.Contains(c, LinkReasons.All));

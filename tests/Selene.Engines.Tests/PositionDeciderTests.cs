@@ -125,6 +125,21 @@ public sealed class PositionDeciderTests
         Assert.Equal(ApplyScope.CurrentAndNew, schemas.ActiveApplyScope);
     }
 
+    [Theory]
+    [InlineData(ApplyScope.CurrentAndNew, false, true, true)]
+    [InlineData(ApplyScope.CurrentAndNew, true, false, true)]
+    [InlineData(ApplyScope.NewHiresOnly, false, false, false)]
+    [InlineData(ApplyScope.NewHiresOnly, true, false, false)]
+    public void ActivateSchema_LaunchConfirmation_AndApprovalScope_ConcernCurrentAndNewOnly(ApplyScope scope, bool confirmed, bool refused, bool governed)
+    {
+        var command = new ActivateSchema("pos_00000000000000a1", "acme-gmbh", "v2", scope, confirmed);
+        var unconfirmed = PositionDecider.LaunchUnconfirmed(command);
+        Assert.Equal(refused, unconfirmed is not null);
+        if (refused) Assert.Equal(PositionReasons.BackfillLaunchUnconfirmed, unconfirmed!.Reason);
+        Assert.Equal(governed ? "pos_00000000000000a1:v2" : null, PositionDecider.SchemaChangeScope(command));
+        Assert.Null(PositionDecider.SchemaChangeScope(new ActivatePosition("pos_00000000000000a1")));
+    }
+
     [Fact]
     public void ActivateCurrentAndNew_HandsOffExactlyOneBackfill_KeyedByTheRequest()
     {

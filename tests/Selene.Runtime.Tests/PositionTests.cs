@@ -55,7 +55,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         Assert.Equal("2", Field(updated, "schema", "field_count"));
 
         var key = Key("activate");
-        var body = $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""";
+        var body = $$"""{"company_id":"acme-logistics","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""";
         var first = await Ok(PositionSimulations.SchemaActivate, body, key);
         var retry = await Ok(PositionSimulations.SchemaActivate, body, key);
         Assert.Equal(ExecutionOutcome.Replayed, retry.Outcome);
@@ -98,7 +98,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         await Ok(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
 
         var activated = await Ok(PositionSimulations.SchemaActivate,
-            $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}"}""");
+            $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}","backfill_launch_confirmed":true}""");
 
         using (var doc = JsonDocument.Parse(activated.Body!))
         {
@@ -121,7 +121,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         await Ok(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}}]}""");
 
         var refused = await f.RunAsync("alice", PositionSimulations.SchemaActivate, Key("p"),
-            $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}"}""");
+            $$"""{"company_id":"{{company}}","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"{{token}}","backfill_launch_confirmed":true}""");
 
         Assert.False(refused.Succeeded);
         Assert.Equal(ReasonCodes.InputSchemaInvalid, refused.Reason);
@@ -302,7 +302,7 @@ public sealed class PositionTests(RuntimeFixture f) : IClassFixture<RuntimeFixtu
         await Globex(PositionSimulations.SchemaUpdate, $$"""
             {"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","field_specs":[{{Spec}},{{ConditionalSpec}}],"change_reason":"hazmat","selectors":{"jurisdiction":"US"} }
             """);
-        await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
+        await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""");
         await Globex(PositionSimulations.SchemaCreateDraft, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","field_specs":[{{Spec}}]}""");
         await Globex(PositionSimulations.SchemaActivate, $$"""{"company_id":"gx-co","position_id":"{{id}}","schema_version_id":"v2","apply_scope":"NEW_HIRES_ONLY"}""");
         await Globex(PositionSimulations.HolderAssign, $$"""{"position_id":"{{id}}","user_id":"gx-ann"}""");

@@ -177,7 +177,7 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
         }
         await _server.RunAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","field_specs":{{Specs}}}""");
         await _server.RunAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
-            $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
+            $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""");
     }
 
     private async Task<JsonNode[]> TargetsAsync(string campaign) => (await _server.ReadAsync($"/v1/backfill-campaigns/{campaign}"))["targets"]!.AsArray().Select(t => t!).ToArray();

@@ -33,7 +33,13 @@ public sealed partial class DemoTests : IAsyncLifetime
         // The story's landmarks, each with the reason code Selene answered.
         Assert.Contains(lines, l => l.Contains("POST /v1/simulations/POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", StringComparison.Ordinal)
             && l.Contains("200 POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("LINK_DELIVER_INVITE_START_COMMIT", StringComparison.Ordinal) && l.Contains("200 LINK_OK_DELIVERY_REQUEST", StringComparison.Ordinal));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"GET /v1/invites/link_[0-9a-f]{16}: SENT"));
         Assert.Contains(lines, l => l.Contains("dana", StringComparison.Ordinal) && l.Contains("ONB_OK_COMPLETE_COMMIT", StringComparison.Ordinal));
+        // The governed change: refused without the approval, then kim approves and the activation fulfils the request.
+        Assert.Contains(lines, l => l.Contains("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", StringComparison.Ordinal) && l.Contains("403 GOV_CAPREQ_APPROVAL_MISSING", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("kim", StringComparison.Ordinal) && l.Contains("200 CAPREQ_OK_APPROVE", StringComparison.Ordinal));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"GET /v1/capreqs/capreq_[0-9a-f]{16}: FULFILLED"));
         Assert.Contains(lines, l => l.Contains("holders: bo, dana", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("answers licence_number", StringComparison.Ordinal) && l.Contains("ONB_OK_REQUIREMENT_BACKFILL_ANSWER_COMMIT", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("target bo: FAILED, 3 message(s) on the app", StringComparison.Ordinal) && l.Contains("ONB_BACKFILL_REMINDERS_EXHAUSTED", StringComparison.Ordinal));
@@ -43,7 +49,7 @@ public sealed partial class DemoTests : IAsyncLifetime
         Assert.DoesNotContain(lines, l => l.Contains("DEAD_LETTER", StringComparison.Ordinal));
         Assert.DoesNotMatch(@"/invite/(backfill/)?[A-Za-z0-9_-]{43}", demo.StandardOutput);
         var messages = Directory.GetFiles(Path.Combine(_dir, "deliveries"), "*.json");
-        Assert.Equal(4, messages.Length); // the request to each holder, and bo's two reminders
+        Assert.Equal(5, messages.Length); // dana's invite, the request to each holder, and bo's two reminders
 
         var verify = await ChildProcess.SeleneAsync(_dir, "audit", "verify");
         Assert.True(verify.ExitCode == 0, verify.ToString());

@@ -49,7 +49,7 @@ public sealed class IntegrationPacketTests : IAsyncLifetime
         await _server.RunAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""{"company_id":"co","position_id":"{{_position}}","schema_version_id":"v1","field_specs":{{Specs}}}""");
     }
 
-    private string Activation => $$"""{"company_id":"co","position_id":"{{_position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""";
+    private string Activation => $$"""{"company_id":"co","position_id":"{{_position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""";
 
     /// <summary>An ACTIVE access instance for <paramref name="user"/> at mode A allowing <paramref name="allow"/> (<c>*</c>: every action); its key.</summary>
     private async Task<string> UserAsync(string user, params string[] allow)
@@ -107,9 +107,9 @@ public sealed class IntegrationPacketTests : IAsyncLifetime
     [Fact]
     public async Task FailClosed_AccessGate_ALauncherWhoMayNotRunTheLoopsSteps_StartsNoCampaign_NamingTheActionsWithheld()
     {
-        // dan may change the position and launch a backfill, but not broadcast: the loop would stop at its first step.
+        // dan may change the schema and launch a backfill, but not broadcast: the loop would stop at its first step.
         await PositionWithHoldersAsync();
-        var dan = await UserAsync("dan", "POSITION_MANAGE", "ONB_REQUIREMENT_BACKFILL");
+        var dan = await UserAsync("dan", "ONB_SCHEMA_MANAGE", "ONB_REQUIREMENT_BACKFILL");
         AssertSuccess(await _server.Api.SimulateAsync(dan, "POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", JsonNode.Parse(Activation)!.AsObject()),
             "POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT");
         await _server.DrainAsync();

@@ -139,17 +139,27 @@ internal sealed partial class DemoStory : IAsyncDisposable
         await AdminAsync("POSITION_HOLDER_ASSIGN_COMMIT", $$"""{"position_id":"{{position}}","user_id":"bo"}""", ct);
         await AdminAsync("DELIVERY_CHANNEL_SETUP_COMMIT", """{"user_id":"bo","setup_source":"SETTINGS","bindings":{"APP_PUSH":"bo-phone"}}""", ct);
 
-        Chapter("alice invites dana; dana answers what alice did not know on the invite page");
+        Chapter("alice invites dana; Selene delivers the invite to dana's phone; dana answers what alice did not know on its page");
         var token = (await AdminAsync("LINK_INVITE_GENERATE_DRAFT", $$$"""
             {"invitee_type":"EMPLOYEE","schema_version_id":"v1",
              "prefilled_fields":{"company_id":"{{{Company}}}","position_id":"{{{position}}}","start_date":"{{{_clock.GetUtcNow().AddDays(30):yyyy-MM-dd}}}","user_id":"dana"}}
             """, ct))["token"]!["token_id"]!.GetValue<string>();
-        var invite = (await ReadAsync($"/v1/invites/{token}/link", ct))["link_path"]!.GetValue<string>();
-        Line(Admin, $"GET /v1/invites/{token}/link: the link to send dana (its secret is stored nowhere)", "QUERY_OK", null);
+        await AdminAsync("LINK_DELIVER_INVITE_START_COMMIT", $$"""{"token_id":"{{token}}","delivery_method":"SELENE_APP","destination":"dana-phone"}""", ct);
+        var invite = LinkPath().Match(Messages(token).LastOrDefault() ?? "").Value;
+        if (invite.Length == 0) throw new StoryBroke("the invite did not reach dana's phone");
+        await WaitAsync(TimeSpan.FromMinutes(1), ct); // LINK looks at the delivery again and projects the link SENT
+        Line(Admin, $"GET /v1/invites/{token}: {(await ReadAsync($"/v1/invites/{token}", ct))["invite"]!["status"]} (delivered; its secret is stored nowhere)", "QUERY_OK", null);
         await OnboardAsync(invite, new Dictionary<string, string>(StringComparer.Ordinal) { ["legal_name"] = "Dana Example", ["weekly_hours"] = "38" }, ct);
         await AdminAsync("DELIVERY_CHANNEL_SETUP_COMMIT", """{"user_id":"dana","setup_source":"SETTINGS","bindings":{"APP_PUSH":"dana-phone"}}""", ct);
         var holders = (await ReadAsync($"/v1/positions/{position}/holders", ct))["holders"]!.AsArray().Select(h => h!["user_id"]!.GetValue<string>()).Order();
         Line(Admin, $"GET /v1/positions/{position}/holders: {string.Join(", ", holders)}", "QUERY_OK", null);
+
+        Chapter("Changes for current staff need an approval here; kim approves capability requests");
+        await AdminAsync("GOV_APPROVAL_POLICY_SET_COMMIT", """{"capability_id":"POSITION_SCHEMA_CHANGE","required":true,"note":"changes for current staff need an approval"}""", ct);
+        await AdminAsync("ACCESS_INSTANCE_UPSERT_COMMIT", """{"target_user_id":"kim","role_template_id":"approver","access_mode":"A","allow":["CAPREQ_MANAGE"]}""", ct);
+        var approver = await KeyStore.CreateKeyAsync(_db, new TenantId(_tenant), new UserId("kim"), UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value, ct)
+            ?? throw new StoryBroke("no key for the approver");
+        Line(Admin, "selene keys create --user kim: the approver's API key", "OK", null);
 
         Chapter("Drivers now need a forklift licence number, current staff too");
         await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""
@@ -157,8 +167,15 @@ internal sealed partial class DemoStory : IAsyncDisposable
              {{Field("start_date", "DATE", "When do you start?")}},{{Field("weekly_hours", "INTEGER", "Hours per week?")}},
              {{Field("licence_number", "STRING", "Your forklift licence number?")}}]}
             """, ct);
-        await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
-            $$"""{"company_id":"{{Company}}","position_id":"{{position}}","schema_version_id":"v2","apply_scope":"CURRENT_AND_NEW"}""", ct);
+        var activation = $$"""{"company_id":"{{Company}}","position_id":"{{position}}","schema_version_id":"v2","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""";
+        await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", activation, ct, expect: HttpStatusCode.Forbidden); // no approval yet: nothing changes
+        var capreq = (await AdminAsync("CAPREQ_CREATE_DRAFT", $$"""
+            {"requested_capability_id":"POSITION_SCHEMA_CHANGE","target_scope_ref":"{{position}}:v2","justification":"forklift licences for every driver"}
+            """, ct))["capreq"]!["capreq_id"]!.GetValue<string>();
+        await AdminAsync("CAPREQ_SUBMIT_FOR_APPROVAL_COMMIT", $$"""{"capreq_id":"{{capreq}}"}""", ct);
+        await CallAsync("kim", approver, "CAPREQ_APPROVE_COMMIT", $$"""{"capreq_id":"{{capreq}}"}""", HttpStatusCode.OK, ct);
+        await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT", activation, ct);
+        Line(Admin, $"GET /v1/capreqs/{capreq}: {(await ReadAsync($"/v1/capreqs/{capreq}", ct))["capreq"]!["status"]} by the activation", "QUERY_OK", null);
         await WorkAsync(ct);
         var campaign = Single((await ReadAsync("/v1/backfill-campaigns", ct))["campaigns"]!.AsArray(), "one backfill campaign");
         var campaignId = campaign["campaign_id"]!.GetValue<string>();
@@ -197,21 +214,28 @@ internal sealed partial class DemoStory : IAsyncDisposable
 
     // ---- the administrator: simulations and reads over HTTP -----------------------------------------------------------
 
-    /// <summary>POST /v1/simulations/{simulation} as alice with a fresh Idempotency-Key; a line with its reason code and correlation.</summary>
-    private async Task<JsonNode> AdminAsync(string simulation, string body, CancellationToken ct)
+    /// <summary>POST /v1/simulations/{simulation} as alice: <see cref="CallAsync"/>.</summary>
+    private Task<JsonNode> AdminAsync(string simulation, string body, CancellationToken ct, HttpStatusCode expect = HttpStatusCode.OK) =>
+        CallAsync(Admin, _adminKey, simulation, body, expect, ct);
+
+    /// <summary>
+    /// POST /v1/simulations/{simulation} as <paramref name="who"/> with a fresh Idempotency-Key; a line with the status,
+    /// reason code and correlation. Any other status than <paramref name="expect"/> stops the story.
+    /// </summary>
+    private async Task<JsonNode> CallAsync(string who, string key, string simulation, string body, HttpStatusCode expect, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/simulations/{simulation}")
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _adminKey);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         request.Headers.TryAddWithoutValidation("Idempotency-Key", $"demo-{_step + 1}");
         using var response = await _http.SendAsync(request, ct);
         var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
         var reason = json["reason_code"]?.GetValue<string>() ?? "";
         var correlation = json["correlation_id"]?.GetValue<string>();
-        Line(Admin, $"POST /v1/simulations/{simulation}", $"{(int)response.StatusCode} {reason}", correlation);
-        if (response.StatusCode != HttpStatusCode.OK) throw new StoryBroke($"{simulation} answered {(int)response.StatusCode} {json.ToJsonString()}");
+        Line(who, $"POST /v1/simulations/{simulation}", $"{(int)response.StatusCode} {reason}", correlation);
+        if (response.StatusCode != expect) throw new StoryBroke($"{simulation} answered {(int)response.StatusCode} {json.ToJsonString()}");
         if (correlation is not null) _correlations.Add(correlation);
         await WorkAsync(ct);
         return json;
@@ -315,8 +339,9 @@ internal sealed partial class DemoStory : IAsyncDisposable
         foreach (var (file, json) in SinkFiles().Where(f => !_reportedDeliveries.Contains(f.File)).ToList())
         {
             _reportedDeliveries.Add(file);
-            var text = json["content_text"]?.GetValue<string>() ?? "";
-            Line("delivery", $"{json["channel"]} to {json["recipient_id"]} ({json["address"]}): \"{Mask(text.Length > 60 ? text[..60] + "…" : text)}\"",
+            // The secret is cut out before the text is cut short: a shortened link would no longer look like one.
+            var text = Mask(json["content_text"]?.GetValue<string>() ?? "");
+            Line("delivery", $"{json["channel"]} to {json["recipient_id"]} ({json["address"]}): \"{(text.Length > 60 ? text[..60] + "…" : text)}\"",
                 "SENT " + Path.GetFileName(file), null);
         }
     }

@@ -4,7 +4,9 @@ namespace Selene.Engines.Gov;
 /// <param name="PlatformOperator">The acting tenant is a platform operator (may write GLOBAL settings).</param>
 /// <param name="ArtifactKnown">For a definition change: the catalog has the definition.</param>
 /// <param name="ArtifactProtected">For a definition change: the definition is PH1.GOV's own (never deprecated: it lifts the switches).</param>
-public sealed record GovContext(string TenantId, string ActorUserId, UnixNanos Now, bool PlatformOperator, bool ArtifactKnown = false, bool ArtifactProtected = false);
+/// <param name="CapabilityGoverned">For an approval policy: some simulation of the catalog requires the capability by the tenant's policy.</param>
+public sealed record GovContext(string TenantId, string ActorUserId, UnixNanos Now, bool PlatformOperator, bool ArtifactKnown = false, bool ArtifactProtected = false,
+    bool CapabilityGoverned = false);
 
 /// <summary>
 /// PH1.GOV's control plane, pure: incident switches and daily budgets per scope, and definition governance
@@ -58,6 +60,8 @@ public static class GovDecider
                 return new JsonInputError(ReasonCodes.InputFieldInvalid, $"daily executions must be 1..{MaxDailyExecutions} (or absent for the default)");
             case SetDefinition d when !IdRules.IsValidName(d.ArtifactId, 128):
                 return new JsonInputError(ReasonCodes.InputFieldInvalid, "artifact_id must be 1..128 characters of [A-Za-z0-9._:-]");
+            case SetApprovalPolicy a when !IdRules.IsValidName(a.CapabilityId, 128):
+                return new JsonInputError(ReasonCodes.InputFieldInvalid, "capability_id must be 1..128 characters of [A-Za-z0-9._:-]");
             case SetDefinition d when !Enum.IsDefined(d.Kind) || !Enum.IsDefined(d.Action):
                 return new JsonInputError(ReasonCodes.InputFieldInvalid, "artifact_kind must be SIMULATION or BLUEPRINT, action ACTIVATE, DEPRECATE or ROLLBACK");
             default:
@@ -83,6 +87,15 @@ public static class GovDecider
             case SetQuota q:
                 return new Decision<GovControlEvent>.Accepted(
                     new GovQuotaSet(q.Scope, q.TenantDailyExecutions, q.UserDailyExecutions, context.ActorUserId, q.Note, context.Now.Value), GovReasons.GovQuotaSet);
+            case SetApprovalPolicy a:
+                if (!context.CapabilityGoverned)
+                    return new Decision<GovControlEvent>.Rejected(GovReasons.GovApprovalCapabilityUnknown,
+                        $"no simulation requires {a.CapabilityId} by the tenant's policy: a policy for it would govern nothing");
+                if ((state?.RequiresApproval(a.CapabilityId) ?? false) == a.Required)
+                    return new Decision<GovControlEvent>.Rejected(GovReasons.GovApprovalPolicyUnchanged,
+                        $"{a.CapabilityId} is already {(a.Required ? "" : "not ")}required in the {WireNames.Of(a.Scope)} scope");
+                return new Decision<GovControlEvent>.Accepted(
+                    new GovApprovalPolicySet(a.Scope, a.CapabilityId, a.Required, context.ActorUserId, a.Note, context.Now.Value), GovReasons.GovApprovalPolicySet);
             default:
                 return new Decision<GovControlEvent>.Rejected(ReasonCodes.InputSchemaInvalid, "not a control command");
         }
@@ -97,6 +110,11 @@ public static class GovDecider
             GovSwitchSet { Switch: GovSwitch.SafeMode } w => s with { SafeMode = w.Enabled },
             GovSwitchSet w => s with { KillSwitch = w.Enabled },
             GovQuotaSet q => s with { TenantDailyExecutions = q.TenantDailyExecutions, UserDailyExecutions = q.UserDailyExecutions },
+            GovApprovalPolicySet a => s with
+            {
+                ApprovalRequired = (a.Required ? (s.ApprovalRequired ?? []).Append(a.CapabilityId) : (s.ApprovalRequired ?? []).Where(c => c != a.CapabilityId))
+                    .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
+            },
             _ => throw new InvalidOperationException($"ledger event {eventId} is not a control event"),
         };
     }

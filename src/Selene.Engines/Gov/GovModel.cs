@@ -61,6 +61,12 @@ public sealed record SetQuota(long? TenantDailyExecutions, long? UserDailyExecut
 /// <summary>GOV_DEFINITION_SET_COMMIT: activate, deprecate or roll back a simulation or blueprint definition.</summary>
 public sealed record SetDefinition(GovScope Scope, GovArtifactKind Kind, string ArtifactId, GovDefinitionAction Action, string Note) : GovCommand(Scope, Note);
 
+/// <summary>
+/// GOV_APPROVAL_POLICY_SET_COMMIT: whether executions of the simulations that require <paramref name="CapabilityId"/> by
+/// the tenant's policy (<c>SimulationRecord.CapabilityByTenantPolicy</c>) need the actor's APPROVED capability request.
+/// </summary>
+public sealed record SetApprovalPolicy(GovScope Scope, string CapabilityId, bool Required, string Note) : GovCommand(Scope, Note);
+
 // ---- events ---------------------------------------------------------------------------------------------------
 
 /// <summary>An event of a control stream (switches and budgets of one scope).</summary>
@@ -74,13 +80,22 @@ public sealed record GovSwitchSet(GovScope Scope, GovSwitch Switch, bool Enabled
 public sealed record GovQuotaSet(GovScope Scope, long? TenantDailyExecutions, long? UserDailyExecutions, string ActorUserId, string Note, long At)
     : GovControlEvent(Scope, ActorUserId, Note, At);
 
+/// <summary>APPROVAL_POLICY_SET: a capability's approval is required (or no longer) in the scope.</summary>
+public sealed record GovApprovalPolicySet(GovScope Scope, string CapabilityId, bool Required, string ActorUserId, string Note, long At)
+    : GovControlEvent(Scope, ActorUserId, Note, At);
+
 /// <summary>DEFINITION_SET: a definition's status changes; <see cref="Previous"/> is what it was.</summary>
 public sealed record GovDefinitionSet(GovScope Scope, GovArtifactKind Kind, string ArtifactId, GovDefinitionAction Action, GovDefinitionStatus Status,
     GovDefinitionStatus Previous, string ActorUserId, string Note, long At);
 
 // ---- state ----------------------------------------------------------------------------------------------------
 
-/// <summary>The switches and budgets of one scope (stream <c>TENANT</c>, or <c>GLOBAL</c> under the reserved tenant key).</summary>
+/// <summary>
+/// The switches, budgets and approval policy of one scope (stream <c>TENANT</c>, or <c>GLOBAL</c> under the reserved
+/// tenant key). <see cref="ApprovalRequired"/> lists, in ordinal order without repeats, the capabilities whose
+/// policy-governed simulations need an APPROVED capability request in this scope (null: none; rows written before the
+/// policy existed have none).
+/// </summary>
 public sealed record GovControlState(
     GovScope Scope,
     bool SafeMode,
@@ -89,7 +104,12 @@ public sealed record GovControlState(
     long? UserDailyExecutions,
     string LastActorUserId,
     string LastNote,
-    long UpdatedAt);
+    long UpdatedAt,
+    IReadOnlyList<string>? ApprovalRequired = null)
+{
+    /// <summary>Whether this scope's policy requires an approval for <paramref name="capabilityId"/>.</summary>
+    public bool RequiresApproval(string capabilityId) => ApprovalRequired?.Contains(capabilityId, StringComparer.Ordinal) ?? false;
+}
 
 /// <summary>
 /// One definition's governance: its status and the statuses it had (oldest first), so a rollback undoes exactly the

@@ -38,6 +38,15 @@ public sealed record RevokeInvite(string TokenId, string Reason, string? ApOverr
 /// <summary>LINK_INVITE_EXPIRED_RECOVERY_COMMIT: a new token for the expired token's draft.</summary>
 public sealed record RecoverExpired(string TokenId) : LinkTokenCommand(LinkAction.ExpiredRecovery, TokenId);
 
+/// <summary>
+/// LINK_DELIVER_INVITE_START_COMMIT: the inviter confirmed where the invite goes (reference §3.6: destination and
+/// channel). LINK records the request on the token and hands the delivery to the OS (BCAST, then DELIVERY); LINK itself
+/// sends nothing. <paramref name="Destination"/> is the invitee's address on the channel of <paramref name="DeliveryMethod"/>:
+/// it travels to DELIVERY's channel setup of the invitee (recipient id = the token id), never into the token.
+/// </summary>
+public sealed record RequestInviteDelivery(string TokenId, InviteDeliveryMethod DeliveryMethod, string Destination)
+    : LinkTokenCommand(LinkAction.DeliveryRequest, TokenId);
+
 /// <summary>The OS's projection after LINK_DELIVER_INVITE delivered the invite: DRAFT_CREATED → SENT.</summary>
 public sealed record MarkSent(string TokenId) : LinkTokenCommand(LinkAction.MarkSent, TokenId);
 

@@ -65,6 +65,10 @@ public static partial class LinkDecider
     public const int MaxFields = 64;
     public const int MaxFieldValueLength = 256;
     public const int MaxReasonLength = 256;
+    public const int MaxDestinationLength = 256;
+
+    /// <summary>The outbox event of an invite delivery's steps (LINK_DELIVER_INVITE), run by the OS.</summary>
+    public const string DeliveryStepEvent = "LINK_INVITE_DELIVERY_STEP_DUE";
 
     /// <summary>The field keys that pin an invite to its tenant and position: set at creation, never changed.</summary>
     public static IReadOnlySet<string> PinnedKeys { get; } = new HashSet<string>(["tenant_id", "company_id", "position_id"], StringComparer.Ordinal);
@@ -111,6 +115,9 @@ public static partial class LinkDecider
         OpenActivate o when !IdRules.IsValidIdempotencyKey(o.AppInstanceId) || !IdRules.IsValidIdempotencyKey(o.DeepLinkNonce) =>
             Invalid("app_instance_id and deep_link_nonce must be 1..128 printable ASCII characters without spaces"),
         OpenActivate o when o.LinkOpenedAt <= 0 => Invalid("link_opened_at must be a positive time in ns"),
+        RequestInviteDelivery d when !Enum.IsDefined(d.DeliveryMethod) => Invalid("delivery_method must be SELENE_APP (the only first delivery BCAST allows a non-user)"),
+        RequestInviteDelivery d when !IdRules.IsBoundedText(d.Destination, MaxDestinationLength) =>
+            Invalid($"destination must be 1..{MaxDestinationLength} printable chars: the invitee's address on the method's channel"),
         ForwardBlock f when !IdRules.IsBoundedText(f.PresentedDeviceFingerprint, 256) => Invalid("presented_device_fingerprint must be 1..256 printable chars"),
         RevokeInvite r when !IdRules.IsBoundedText(r.Reason, MaxReasonLength) => Invalid($"reason must be 1..{MaxReasonLength} printable chars"),
         RevokeInvite r when r.ApOverrideRef is { } o && !IdRules.IsValidName(o, 128) => Invalid("ap_override_ref must be 1..128 of [A-Za-z0-9_.-]"),
@@ -148,6 +155,7 @@ public static partial class LinkDecider
             RevokeInvite r => DecideRevoke(state, r, ctx),
             RecoverExpired r => DecideRecover(state, r, ctx),
             MarkSent m => DecideMarkSent(state.Token, m, ctx),
+            RequestInviteDelivery d => DecideDeliveryRequest(state.Token, d, ctx),
             ConsumeInvite c => DecideConsume(state, c, ctx),
             _ => Invalid("not a draft or token command"),
         };
@@ -314,6 +322,41 @@ public static partial class LinkDecider
             new LinkTokenIssued(ctx.TenantId, next, ctx.ActorUserId, reason.Name, ctx.Now.Value, draft.DraftId, generation, checked(ctx.Now.Value + TokenTtlNs), token.TokenId),
             new LinkDraftChanged(ctx.TenantId, draft.DraftId, ctx.ActorUserId, reason.Name, ctx.Now.Value, LinkAction.ExpiredRecovery, draft.Status, NewTokenId: next),
         ], reason, []);
+    }
+
+    /// <summary>
+    /// LINK_DELIVER_INVITE's start: a live DRAFT_CREATED token (a SENT one was delivered already; an opened one needs no
+    /// invite) records the request and hands its first step to the OS, keyed by token and request (the idempotency key),
+    /// so a retry of the same request hands off nothing new.
+    /// </summary>
+    private static Decision<LinkEvent> DecideDeliveryRequest(LinkToken? token, RequestInviteDelivery d, LinkContext ctx)
+    {
+        if (token is null) return NotFound($"link {d.TokenId} does not exist");
+        if (Finished(token, ctx.Now) is { } finished) return finished;
+        if (token.Status != LinkTokenStatus.DraftCreated)
+            return State($"link {token.TokenId} is {WireNames.Of(token.Status)}: only a DRAFT_CREATED link is delivered");
+        var request = Hashing.ShortHash(16, ctx.TenantId, token.TokenId, ctx.IdempotencyKey);
+        var reason = LinkReasons.LinkOkDeliveryRequest;
+        return new Decision<LinkEvent>.Accepted([Token(ctx, token, LinkAction.DeliveryRequest, LinkTokenStatus.DraftCreated, reason)], reason,
+            [DeliveryStep(ctx.TenantId, token.TokenId, request, "SETUP", new Dictionary<string, string>
+            {
+                ["delivery_method"] = WireNames.Of(d.DeliveryMethod),
+                ["destination"] = d.Destination,
+            })]);
+    }
+
+    /// <summary>
+    /// One step of an invite's delivery as an outbox message: key <c>link_deliver:{token}:{request}:{step}</c>, so each step of
+    /// a request has one row whoever hands it on; <paramref name="extra"/> adds the step's own inputs.
+    /// </summary>
+    public static OutboxMessage DeliveryStep(string tenantId, string tokenId, string request, string step, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var payload = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["tenant_id"] = tenantId, ["token_id"] = tokenId, ["request"] = request, ["step"] = step,
+        };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string>()) payload[k] = v;
+        return new OutboxMessage(LinkHandoffs.OperationType, $"link_deliver:{tokenId}:{request}:{step}", DeliveryStepEvent, payload);
     }
 
     private static Decision<LinkEvent> DecideMarkSent(LinkToken? token, MarkSent m, LinkContext ctx) => token switch

@@ -63,6 +63,16 @@ public enum LinkDraftStatus
     Revoked,
 }
 
+/// <summary>
+/// How an invite is delivered (reference §3.6 lists SELENE_APP | SMS | WHATSAPP | WECHAT | EMAIL). Only the Selene app
+/// is a first delivery BCAST's fallback policy allows for someone who is not a user yet (the others are fallback steps
+/// after the app, and SMS needs the recipient's own SMS app setup): docs/decisions.md.
+/// </summary>
+public enum InviteDeliveryMethod
+{
+    SeleneApp,
+}
+
 /// <summary>What happened to a token or draft (one per simulation and projection of §3.4).</summary>
 public enum LinkAction
 {
@@ -73,6 +83,8 @@ public enum LinkAction
     Revoke,
     ExpiredRecovery,
     MarkSent,
+    /// <summary>LINK_DELIVER_INVITE started for the token: recorded on it, status unchanged (DRAFT_CREATED).</summary>
+    DeliveryRequest,
     Consume,
     RolePropose,
     DualRoleConflictEscalate,

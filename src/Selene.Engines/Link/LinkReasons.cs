@@ -31,6 +31,8 @@ public static class LinkReasons
     public static readonly ReasonCode LinkOkMarkSent = new("LINK_OK_MARK_SENT", 8009, EngineId, Severity.Info, ReasonKind.Success, false);
     /// <summary>Onboarding completed: the token is CONSUMED and the draft COMMITTED.</summary>
     public static readonly ReasonCode LinkOkConsume = new("LINK_OK_CONSUME", 8010, EngineId, Severity.Info, ReasonKind.Success, false);
+    /// <summary>LINK_DELIVER_INVITE started: the request is recorded on the token and its delivery handed to BCAST.</summary>
+    public static readonly ReasonCode LinkOkDeliveryRequest = new("LINK_OK_DELIVERY_REQUEST", 8011, EngineId, Severity.Info, ReasonKind.Success, false);
 
     /// <summary>A request's shape or bounds are wrong, or it contradicts the tenant's facts (§3.4 LINK_REFUSE_INVALID).</summary>
     public static readonly ReasonCode LinkRefuseInvalid = new("LINK_REFUSE_INVALID", 8101, EngineId, Severity.Warn, ReasonKind.Invalid, false);
@@ -48,6 +50,10 @@ public static class LinkReasons
     public static readonly ReasonCode LinkApOverrideRequired = new("LINK_AP_OVERRIDE_REQUIRED", 8107, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
     /// <summary>The process has no link key, so it cannot issue or show an invite secret (a host configuration problem, never the caller's input).</summary>
     public static readonly ReasonCode LinkSecretKeyUnavailable = new("LINK_SECRET_KEY_UNAVAILABLE", 8108, EngineId, Severity.Error, ReasonKind.Unavailable, false);
+    /// <summary>The invite's delivery has not settled yet (the OS looks again after the handoff's backoff).</summary>
+    public static readonly ReasonCode LinkInviteDeliveryPending = new("LINK_INVITE_DELIVERY_PENDING", 8109, EngineId, Severity.Warn, ReasonKind.Unavailable, true);
+    /// <summary>The invite's delivery failed (the provider's reason is beside it): the token stays DRAFT_CREATED, to be delivered again.</summary>
+    public static readonly ReasonCode LinkInviteDeliveryFailed = new("LINK_INVITE_DELIVERY_FAILED", 8110, EngineId, Severity.Warn, ReasonKind.Conflict, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(LinkReasons));

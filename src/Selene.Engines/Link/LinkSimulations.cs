@@ -2,7 +2,8 @@ namespace Selene.Engines.Link;
 
 /// <summary>
 /// PH1.LINK's simulations (reference §3.4). The eight of the invite lifecycle are governed by LINK_INVITE (the
-/// administrator's) or LINK_OPEN_ACTIVATE (the invitee's opening) as the requested action, at mode W. The legacy
+/// administrator's) or LINK_OPEN_ACTIVATE (the invitee's opening) as the requested action, at mode W; the start of an
+/// invite's delivery and its mark-sent projection (handoff-only) by LINK_DELIVER_INVITE (§3.6). The legacy
 /// delivery ids (§0.3, §1.8) stay in the catalog so that a caller naming them is refused as LEGACY_DO_NOT_WIRE instead
 /// of "unknown"; they have no handler and never execute: sending goes through LINK_DELIVER_INVITE (BCAST + DELIVERY).
 /// </summary>
@@ -16,6 +17,13 @@ public static class LinkSimulations
     public const string ForwardBlockCommit = "LINK_INVITE_FORWARD_BLOCK_COMMIT";
     public const string RoleProposeDraft = "LINK_ROLE_PROPOSE_DRAFT";
     public const string DualRoleConflictEscalateDraft = "LINK_INVITE_DUAL_ROLE_CONFLICT_ESCALATE_DRAFT";
+    /// <summary>LINK_DELIVER_INVITE's start (reference §3.6): records the request; the OS delivers through BCAST and DELIVERY.</summary>
+    public const string DeliverInviteStart = "LINK_DELIVER_INVITE_START_COMMIT";
+    /// <summary>The OS's projection after the delivery succeeded (PH1LINK_MARK_SENT_COMMIT_ROW): handoff-only.</summary>
+    public const string MarkSentCommit = "LINK_INVITE_MARK_SENT_COMMIT";
+
+    /// <summary>The capability of delivering an invite (the LINK_DELIVER_INVITE blueprint's access gate).</summary>
+    public const string DeliverAction = "LINK_DELIVER_INVITE";
 
     /// <summary>The administrator's capability for invites.</summary>
     public const string InviteAction = "LINK_INVITE";
@@ -44,6 +52,11 @@ public static class LinkSimulations
             LinkReasons.LinkOkRolePropose, LinkReasons.LinkRefuseInvalid),
         Record(DualRoleConflictEscalateDraft, SimulationType.Draft, InviteAction, "tenant+hint+token+reason_hash",
             LinkReasons.LinkOkDualRoleConflictEscalate, LinkReasons.LinkRefuseInvalid),
+        Record(DeliverInviteStart, SimulationType.Commit, DeliverAction, "tenant+simulation_id+key",
+            LinkReasons.LinkOkDeliveryRequest, LinkReasons.LinkRefuseInvalid, LinkReasons.LinkRefuseNotFound, LinkReasons.LinkRefuseStateInvalid,
+            LinkReasons.LinkTokenExpired, LinkReasons.LinkTokenRevoked, LinkReasons.LinkTokenConsumed),
+        Record(MarkSentCommit, SimulationType.Commit, DeliverAction, "tenant+simulation_id+key",
+            LinkReasons.LinkOkMarkSent, LinkReasons.LinkRefuseNotFound, LinkReasons.LinkRefuseStateInvalid) with { HandoffOnly = true },
     ];
 
     /// <summary>The legacy records, all LEGACY_DO_NOT_WIRE.</summary>

@@ -22,8 +22,13 @@ public sealed record CreateSchemaDraft(string PositionId, string CompanyId, stri
 public sealed record UpdateSchema(string PositionId, string CompanyId, string SchemaVersionId, SchemaSelectors Selectors, IReadOnlyList<FieldSpec> FieldSpecs, string ChangeReason)
     : PositionCommand;
 
-/// <summary>POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT.</summary>
-public sealed record ActivateSchema(string PositionId, string CompanyId, string SchemaVersionId, ApplyScope ApplyScope) : PositionCommand;
+/// <summary>
+/// POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT. <see cref="BackfillLaunchConfirmed"/> is ONB_SCHEMA_MANAGE's extra
+/// confirmation of a CURRENT_AND_NEW activation (reference §4.5: it launches a backfill campaign over current staff);
+/// the module refuses CURRENT_AND_NEW without it before any storage (<see cref="PositionDecider.LaunchUnconfirmed"/>).
+/// </summary>
+public sealed record ActivateSchema(string PositionId, string CompanyId, string SchemaVersionId, ApplyScope ApplyScope, bool BackfillLaunchConfirmed = false)
+    : PositionCommand;
 
 /// <summary>A PH1.POSITION ledger event.</summary>
 public abstract record PositionEvent(string TenantId, string PositionId, string ActorUserId, long At);

@@ -13,6 +13,30 @@ public sealed record PositionContext(string TenantId, string ActorUserId, UnixNa
 public static partial class PositionDecider
 {
     public const string BackfillHandoffEvent = "POSITION_REQUIREMENTS_ACTIVATED";
+
+    /// <summary>
+    /// The capability a CURRENT_AND_NEW activation needs an APPROVED request for where the tenant's approval policy says
+    /// so (PH1.GOV's GOV_APPROVAL_POLICY_SET_COMMIT; the CAPREQ gate).
+    /// </summary>
+    public const string SchemaChangeCapability = "POSITION_SCHEMA_CHANGE";
+
+    /// <summary>
+    /// The scope that request must name: <c>{position_id}:{schema_version_id}</c>, the version whose activation reaches
+    /// current staff. Null for a NEW_HIRES_ONLY activation, which changes only future onboardings and needs no approval.
+    /// </summary>
+    public static string? SchemaChangeScope(PositionCommand command) =>
+        command is ActivateSchema { ApplyScope: ApplyScope.CurrentAndNew } a ? a.PositionId + ":" + a.SchemaVersionId : null;
+
+    /// <summary>
+    /// ONB_SCHEMA_MANAGE's extra confirmation (reference §4.5): a CURRENT_AND_NEW activation launches a backfill over
+    /// current staff, so it must say so (<c>backfill_launch_confirmed</c>). Checked with the input, before any storage;
+    /// kept out of <see cref="Validate"/> so that activations recorded before the confirmation existed still replay.
+    /// </summary>
+    public static Decision<PositionEvent>.Rejected? LaunchUnconfirmed(PositionCommand command) =>
+        command is ActivateSchema { ApplyScope: ApplyScope.CurrentAndNew, BackfillLaunchConfirmed: false }
+            ? Invalid(PositionReasons.BackfillLaunchUnconfirmed,
+                "a CURRENT_AND_NEW activation asks every current holder for what the version requires: confirm the backfill launch with backfill_launch_confirmed: true")
+            : null;
     public const int MaxTitleLength = 128;
     public const int MaxDepartmentLength = 96;
     public const int MaxFieldSpecs = 64;

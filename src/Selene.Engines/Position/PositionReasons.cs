@@ -30,6 +30,8 @@ public static class PositionReasons
     public static readonly ReasonCode PositionSchemaAlreadyActive = new("POSITION_SCHEMA_ALREADY_ACTIVE", 5108, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     /// <summary>The user does not hold the position (now): there is nothing to end.</summary>
     public static readonly ReasonCode HolderNotCurrent = new("POSITION_HOLDER_NOT_CURRENT", 5109, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>A CURRENT_AND_NEW activation without its backfill launch acknowledgement (<c>backfill_launch_confirmed</c>): nothing is activated.</summary>
+    public static readonly ReasonCode BackfillLaunchUnconfirmed = new("POSITION_BACKFILL_LAUNCH_UNCONFIRMED", 5110, EngineId, Severity.Warn, ReasonKind.Invalid, false);
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(PositionReasons));
 }

@@ -17,6 +17,12 @@ public static class PositionSimulations
     /// <summary>End a current holder's holding (new in issue 13).</summary>
     public const string HolderEnd = "POSITION_HOLDER_END_COMMIT";
 
+    /// <summary>
+    /// The requested action (and blueprint) of the requirement-schema lifecycle: reference §5.5 runs it inside
+    /// ONB_SCHEMA_MANAGE, whose access gate it is (§4.5), apart from the positions' own POSITION_MANAGE.
+    /// </summary>
+    public const string SchemaManageAction = "ONB_SCHEMA_MANAGE";
+
     /// <summary>Keys are claimed per (tenant, simulation); each ledger's backstop is (tenant, stream, event type, key).</summary>
     public const string IdempotencyScope = "tenant+simulation_id+key";
 
@@ -31,12 +37,18 @@ public static class PositionSimulations
             PositionReasons.PositionActivated, PositionReasons.PositionTransitionInvalid, PositionReasons.PositionNotFound),
         Record(RetireOrSuspend, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
             PositionReasons.PositionRetiredOrSuspended, PositionReasons.PositionTransitionInvalid, PositionReasons.PositionNotFound),
-        Record(SchemaCreateDraft, SimulationType.Draft, "POSITION_MANAGE", AccessMode.W,
+        Record(SchemaCreateDraft, SimulationType.Draft, SchemaManageAction, AccessMode.W,
             PositionReasons.PositionSchemaDrafted, PositionReasons.PositionSchemaVersionExists, PositionReasons.PositionSchemaScopeInvalid),
-        Record(SchemaUpdate, SimulationType.Commit, "POSITION_MANAGE", AccessMode.W,
+        Record(SchemaUpdate, SimulationType.Commit, SchemaManageAction, AccessMode.W,
             PositionReasons.PositionSchemaUpdated, PositionReasons.PositionSchemaVersionNotFound, PositionReasons.PositionSchemaScopeInvalid),
-        Record(SchemaActivate, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
-            PositionReasons.PositionSchemaActivated, PositionReasons.PositionSchemaAlreadyActive, PositionReasons.PositionSchemaVersionNotFound),
+        // A CURRENT_AND_NEW activation needs the actor's APPROVED request for POSITION_SCHEMA_CHANGE where the tenant's
+        // approval policy says so (the CAPREQ gate, fulfilled by the activation).
+        Record(SchemaActivate, SimulationType.Commit, SchemaManageAction, AccessMode.A,
+            PositionReasons.PositionSchemaActivated, PositionReasons.PositionSchemaAlreadyActive, PositionReasons.PositionSchemaVersionNotFound,
+            PositionReasons.BackfillLaunchUnconfirmed) with
+        {
+            RequiredCapability = PositionDecider.SchemaChangeCapability, CapabilityByTenantPolicy = true,
+        },
         Record(HolderAssign, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,
             PositionReasons.HolderAssigned, PositionReasons.PositionTransitionInvalid, PositionReasons.PositionNotFound),
         Record(HolderEnd, SimulationType.Commit, "POSITION_MANAGE", AccessMode.A,

@@ -34,7 +34,7 @@ public sealed class SimulationCatalog
     /// Simulations of the reference whose names say "send" or "deliver" but which send nothing to recipients, each with
     /// the one engine that may own it: PH1.REM's §10.3 timing records (a firing and its attempt, a retry time: REM delivers
     /// no content, §10.5) and PH1.ONB's evidence capture (§4.3: ONB records the photo proof; the OS delivers the evidence
-    /// through BCAST).
+    /// through BCAST); and PH1.LINK's start of LINK_DELIVER_INVITE (§3.6: LINK records the request; BCAST and DELIVERY send).
     /// </summary>
     public static IReadOnlyDictionary<string, string> NonDeliveringIds { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -42,6 +42,7 @@ public sealed class SimulationCatalog
         ["REMINDER_DELIVER_DUE_COMMIT"] = "PH1.REM",
         ["REMINDER_DELIVERY_RETRY_SCHEDULE_COMMIT"] = "PH1.REM",
         ["ONB_EMPLOYEE_PHOTO_CAPTURE_SEND_COMMIT"] = "PH1.ONB",
+        ["LINK_DELIVER_INVITE_START_COMMIT"] = "PH1.LINK",
     };
 
     private readonly Dictionary<string, SimulationRecord> _simulations;
@@ -80,6 +81,8 @@ public sealed class SimulationCatalog
         {
             if (!IsCatalogId(s.SimulationId)) problems.Add($"simulation id '{s.SimulationId}' is not UPPER_SNAKE");
             if (!byId.TryAdd(s.SimulationId, s)) problems.Add($"simulation {s.SimulationId} is registered twice");
+            if (s.CapabilityByTenantPolicy && s.RequiredCapability is null)
+                problems.Add($"simulation {s.SimulationId} requires a capability by the tenant's policy but names none");
         }
 
         var processes = new HashSet<string>(StringComparer.Ordinal);

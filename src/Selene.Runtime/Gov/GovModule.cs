@@ -10,12 +10,14 @@ namespace Selene.Runtime.Gov;
 internal sealed record SwitchSetInput(GovSwitch Switch, bool Enabled, string Note, GovScope Scope = GovScope.Tenant);
 /// <summary>GOV_QUOTA_SET_COMMIT body (an absent budget is the default).</summary>
 internal sealed record QuotaSetInput(string Note, long? TenantDailyExecutions = null, long? UserDailyExecutions = null);
+/// <summary>GOV_APPROVAL_POLICY_SET_COMMIT body.</summary>
+internal sealed record ApprovalPolicyInput(string CapabilityId, bool Required, string Note, GovScope Scope = GovScope.Tenant);
 /// <summary>GOV_DEFINITION_SET_COMMIT body.</summary>
 internal sealed record DefinitionSetInput(GovArtifactKind ArtifactKind, string ArtifactId, GovDefinitionAction Action, string Note, GovScope Scope = GovScope.Tenant);
 
 /// <summary>
-/// PH1.GOV on the engine platform: two aggregates with GLOBAL rows (<c>gov_control</c>: switches and budgets;
-/// <c>gov_definition</c>: definition governance), three control-plane simulations, one read route. What it stores
+/// PH1.GOV on the engine platform: two aggregates with GLOBAL rows (<c>gov_control</c>: switches, budgets and the
+/// approval policy; <c>gov_definition</c>: definition governance), four control-plane simulations, one read route. What it stores
 /// is read by the turn gate (<see cref="GovernanceReads"/>); it executes nothing itself.
 /// </summary>
 public static class GovModule
@@ -24,7 +26,7 @@ public static class GovModule
     public static Aggregate<GovControlState, GovControlEvent, GovControlEvent> Controls { get; } = new(
         GovReasons.EngineId, storeName: "gov_control", streamField: "gov_scope", viewName: "control",
         streamOf: e => GovDecider.ControlStream(e.Scope),
-        eventTypeOf: e => e is GovSwitchSet ? "SWITCH_SET" : "QUOTA_SET",
+        eventTypeOf: e => e switch { GovSwitchSet => "SWITCH_SET", GovApprovalPolicySet => "APPROVAL_POLICY_SET", _ => "QUOTA_SET" },
         evolve: GovDecider.EvolveControl,
         statusOf: s => WireNames.Of(GovDecider.StatusOf(s)),
         view: ControlView,
@@ -32,9 +34,13 @@ public static class GovModule
         {
             GovSwitchSet s => [("switch", WireNames.Of(s.Switch)), ("enabled", s.Enabled ? "true" : "false")],
             GovQuotaSet q => [("tenant_daily_executions", Budget(q.TenantDailyExecutions)), ("user_daily_executions", Budget(q.UserDailyExecutions))],
+            GovApprovalPolicySet a => [("capability_id", a.CapabilityId), ("required", a.Required ? "true" : "false")],
             _ => [],
         },
-        eventRecords: new Dictionary<string, Type> { ["SWITCH_SET"] = typeof(GovSwitchSet), ["QUOTA_SET"] = typeof(GovQuotaSet) },
+        eventRecords: new Dictionary<string, Type>
+        {
+            ["SWITCH_SET"] = typeof(GovSwitchSet), ["QUOTA_SET"] = typeof(GovQuotaSet), ["APPROVAL_POLICY_SET"] = typeof(GovApprovalPolicySet),
+        },
         isGlobalStream: GovDecider.IsGlobalStream);
 
     /// <summary>Definition governance: one stream per simulation or blueprint, GLOBAL-prefixed for the platform's.</summary>
@@ -53,6 +59,7 @@ public static class GovModule
         [
             Control<SwitchSetInput>(GovSimulations.SwitchSet, i => new SetSwitch(i.Scope, i.Switch, i.Enabled, i.Note)),
             Control<QuotaSetInput>(GovSimulations.QuotaSet, i => new SetQuota(i.TenantDailyExecutions, i.UserDailyExecutions, i.Note)),
+            Control<ApprovalPolicyInput>(GovSimulations.ApprovalPolicySet, i => new SetApprovalPolicy(i.Scope, i.CapabilityId, i.Required, i.Note)),
             new EngineSimulation<DefinitionSetInput, SetDefinition, GovDefinitionState, GovDefinitionSet, GovContextFacts>(
                 Record(GovSimulations.DefinitionSet), Definitions,
                 toCommand: i => new SetDefinition(i.Scope, i.ArtifactKind, i.ArtifactId, i.Action, i.Note),
@@ -87,8 +94,13 @@ public static class GovModule
     private static GovContext Context(ExecutionContext ctx, GovContextFacts facts, GovCommand command)
     {
         var (known, protectedDefinition) = command is SetDefinition d ? Definition(d.Kind, d.ArtifactId) : (false, false);
-        return new GovContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, known, protectedDefinition);
+        return new GovContext(ctx.Tenant.Value, ctx.Actor.Value, ctx.Now, facts.PlatformOperator, known, protectedDefinition,
+            command is SetApprovalPolicy a && PolicyGoverned(a.CapabilityId));
     }
+
+    /// <summary>Whether some simulation of the process's catalog requires <paramref name="capabilityId"/> by the tenant's policy.</summary>
+    private static bool PolicyGoverned(string capabilityId) =>
+        SeleneCatalog.Default.Simulations.Any(r => r.CapabilityByTenantPolicy && r.RequiredCapability == capabilityId);
 
     /// <summary>Whether the process's catalog has the definition, and whether it is governance's own.</summary>
     private static (bool Known, bool Protected) Definition(GovArtifactKind kind, string artifactId)
@@ -110,6 +122,7 @@ public static class GovModule
         ["kill_switch"] = s.KillSwitch,
         ["tenant_daily_executions"] = s.TenantDailyExecutions,
         ["user_daily_executions"] = s.UserDailyExecutions,
+        ["approval_required"] = new JsonArray((s.ApprovalRequired ?? []).Select(c => (JsonNode)c).ToArray()),
         ["last_actor_user_id"] = s.LastActorUserId,
         ["last_note"] = s.LastNote,
         ["updated_at"] = new UnixNanos(s.UpdatedAt).ToString(),

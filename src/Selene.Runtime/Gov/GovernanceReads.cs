@@ -53,7 +53,8 @@ public static class GovernanceReads
                 if (blueprintId is not null) streams.Add(GovDecider.DefinitionStream(scope, GovArtifactKind.Blueprint, blueprintId));
             }
         }
-        return new GovernanceQuery(DayOf(now), streams, replay ? null : record?.RequiredCapability, capabilityScope);
+        // A scope-less input of a policy-governed record is outside the governed kind (docs/decisions.md): nothing to look for.
+        return new GovernanceQuery(DayOf(now), streams, replay || capabilityScope is null ? null : record?.RequiredCapability, capabilityScope);
     }
 
     /// <summary>
@@ -67,8 +68,13 @@ public static class GovernanceReads
         var global = Read<GovControlState>(rows.GlobalControl);
         var definitions = rows.Definitions.Select(r => Read<GovDefinitionState>(r)!).Where(d => d.Status == GovDefinitionStatus.Deprecated).ToArray();
 
+        // A policy-governed capability is required only where the tenant's or the platform's approval policy names it;
+        // an approval that is not required is neither locked nor spent.
+        var required = query.Capability is { } capability &&
+            (record is not { CapabilityByTenantPolicy: true } || (tenant?.RequiresApproval(capability) ?? false) || (global?.RequiresApproval(capability) ?? false))
+            ? query.Capability : null;
         CapreqState? approved = null;
-        if (rows.ApprovedCapreqId is { } capreqId &&
+        if (required is not null && rows.ApprovedCapreqId is { } capreqId &&
             await CapReq.CapreqModule.Requests.LockAndLoadAsync(tx, capreqId, ct) is { Status: CapreqStatus.Approved } locked)
             approved = locked;
 
@@ -78,7 +84,7 @@ public static class GovernanceReads
             Switches(global), Switches(tenant),
             record?.Type, toolRequested, controlPlane, replay,
             new QuotaPosture(tenantLimit, rows.TenantUsed, userLimit, rows.UserUsed),
-            record?.RequiredCapability, query.CapabilityScope, approved?.CapreqId));
+            required, query.CapabilityScope, approved?.CapreqId));
         return new TurnGovernance(verdict,
             definitions.FirstOrDefault(d => d.Kind == GovArtifactKind.Simulation)?.Scope,
             definitions.FirstOrDefault(d => d.Kind == GovArtifactKind.Blueprint)?.Scope,

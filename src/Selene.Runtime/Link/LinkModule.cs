@@ -25,6 +25,10 @@ internal sealed record RevokeInput(string TokenId, string Reason, string? ApOver
 internal sealed record RecoveryInput(string ExpiredTokenId);
 /// <summary>LINK_INVITE_FORWARD_BLOCK_COMMIT body.</summary>
 internal sealed record ForwardBlockInput(string TokenId, string PresentedDeviceFingerprint);
+/// <summary>LINK_DELIVER_INVITE_START_COMMIT body: where the invite goes (the inviter confirmed it).</summary>
+internal sealed record DeliverStartInput(string TokenId, InviteDeliveryMethod DeliveryMethod, string Destination);
+/// <summary>LINK_INVITE_MARK_SENT_COMMIT body (the OS's handoff only).</summary>
+internal sealed record MarkSentInput(string TokenId);
 /// <summary>LINK_ROLE_PROPOSE_DRAFT body.</summary>
 internal sealed record RoleProposeInput(string RequestedRoleName, string ProposalText, string? RequestedPositionTemplate = null);
 /// <summary>LINK_INVITE_DUAL_ROLE_CONFLICT_ESCALATE_DRAFT body.</summary>
@@ -38,7 +42,8 @@ public sealed record InviteOpen(string DeviceFingerprint, AppPlatform AppPlatfor
 
 /// <summary>
 /// PH1.LINK on the engine platform: four aggregates (drafts, stream = draft id; tokens, stream = token id; role
-/// proposals; dual-role conflict escalations), the eight simulations of reference §3.4, the invite secrets' index
+/// proposals; dual-role conflict escalations), the eight simulations of reference §3.4, LINK_DELIVER_INVITE's start and
+/// mark-sent projection with its delivery steps' handoff (<see cref="LinkInviteDelivery"/>), the invite secrets' index
 /// (each issued token's derived secret, hashed, in <c>selene.link_token_index</c>) and the administrators' reads.
 /// Lock order: a simulation that touches a token and its draft locks the token first; generation locks the new
 /// draft (its token is new, and no one can reach it before the commit); a draft update locks the draft and reads its
@@ -67,6 +72,7 @@ public static class LinkModule
         [WireNames.Of(LinkAction.Revoke)] = typeof(LinkTokenChanged),
         [WireNames.Of(LinkAction.ExpiredRecovery)] = typeof(LinkTokenChanged),
         [WireNames.Of(LinkAction.MarkSent)] = typeof(LinkTokenChanged),
+        [WireNames.Of(LinkAction.DeliveryRequest)] = typeof(LinkTokenChanged),
         [WireNames.Of(LinkAction.Consume)] = typeof(LinkTokenChanged),
     };
 
@@ -169,6 +175,11 @@ public static class LinkModule
                     ["activation_status"] = "BLOCKED",
                     ["forward_block_count"] = token.ForwardBlockCount,
                 }),
+            Token<DeliverStartInput, RequestInviteDelivery>(LinkSimulations.DeliverInviteStart,
+                i => new RequestInviteDelivery(i.TokenId, i.DeliveryMethod, i.Destination), lockDraft: false,
+                result: (token, _, _, _) => new JsonObject { ["token_id"] = token!.TokenId, ["status"] = WireNames.Of(token.Status) }),
+            Token<MarkSentInput, MarkSent>(LinkSimulations.MarkSentCommit, i => new MarkSent(i.TokenId), lockDraft: false,
+                result: (token, _, _, _) => new JsonObject { ["token_id"] = token!.TokenId, ["status"] = WireNames.Of(token.Status) }),
             new EngineSimulation<RoleProposeInput, ProposeRole, LinkRoleProposal, LinkEvent, bool>(
                 Record(LinkSimulations.RoleProposeDraft), RoleProposals,
                 toCommand: i => new ProposeRole(i.RequestedRoleName, i.ProposalText, i.RequestedPositionTemplate),
@@ -193,7 +204,8 @@ public static class LinkModule
             new ReadRoute("GetInviteLink", "/invites/{token_id}/link",
                 "The path of a live invite link (/invite/<secret>), derived from the server's link key on each read.", NotFound: true, LinkAsync),
             new ReadRoute("GetInviteDraft", "/invite-drafts/{draft_id}", "One invite draft with its active link.", NotFound: true, GetDraftAsync),
-        ]);
+        ],
+        Handoffs: [LinkInviteDelivery.Route]);
 
     private static SimulationRecord Record(string id) => LinkSimulations.All.Single(r => r.SimulationId == id);
 
@@ -421,12 +433,22 @@ public static class LinkModule
         if (await Tokens.GetAsync(tx, id, ct) is not { } token) return NoToken(id);
         var draft = await Drafts.GetAsync(tx, token.DraftId, ct) ?? throw new InvalidOperationException($"link {id}'s draft {token.DraftId} is missing");
         var session = await Onb.OnbModule.SessionOfTokenAsync(tx, id, ct);
+        // LINK_DELIVER_INVITE's deliveries go to the token as recipient: the latest says whether (and why not) it arrived.
+        var delivery = (await Delivery.DeliveryModule.ListAttemptsAsync(tx, null, id, null, null, 500, ct)).MaxBy(a => (a.CreatedAt, a.DeliveryAttemptId));
         return new ReadResult.Ok(new JsonObject
         {
             ["invite"] = TokenView(token, request.Now),
             ["draft"] = DraftView(draft),
             // The onboarding session the link started (one per token), once it has started.
             ["onboarding_session_id"] = session?.SessionId,
+            ["last_delivery"] = delivery is null ? null : new JsonObject
+            {
+                ["delivery_attempt_id"] = delivery.DeliveryAttemptId,
+                ["broadcast_id"] = delivery.Send.MessageId,
+                ["channel"] = WireNames.Of(delivery.Send.Channel),
+                ["status"] = WireNames.Of(delivery.Status),
+                ["reason_code"] = delivery.ReasonCode,
+            },
         });
     }
 

@@ -121,7 +121,8 @@ public abstract record HandoffAttempt
 
     /// <summary>
     /// Nothing is left to run (what the row asked for is moot: a loop step of something that ended): the row is settled
-    /// CONFIRMED at once, journaled with <paramref name="Reason"/> (a success code) and <paramref name="Detail"/>. Not a failure.
+    /// CONFIRMED at once, journaled with <paramref name="Reason"/> (a success code, or the outcome the row's work ended with,
+    /// e.g. LINK_INVITE_DELIVERY_FAILED: nothing more will run for it) and <paramref name="Detail"/>. Not a failure of the row.
     /// </summary>
     public sealed record Done(ReasonCode Reason, string Detail) : HandoffAttempt;
 }

@@ -35,7 +35,7 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     private readonly ReadFacts? _readFacts;
     private readonly Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> _decide;
     private readonly Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? _result;
-    private readonly Func<TCommand, string>? _capabilityScope;
+    private readonly Func<TCommand, string?>? _capabilityScope;
     private readonly Effects? _effects;
 
     /// <summary>
@@ -54,13 +54,16 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
     /// The result of an accepted decision, from the target's state after it, the command, the facts and the events
     /// (pure). Null for the standard result: <c>{&lt;view name&gt;: view, ledger_event_id}</c>.
     /// </param>
-    /// <param name="capabilityScope">For a record with a required capability: the scope its APPROVED request must name (pure).</param>
+    /// <param name="capabilityScope">
+    /// For a record with a required capability: the scope its APPROVED request must name (pure); null for an input a
+    /// policy-governed record does not govern (<see cref="SimulationRecord.CapabilityByTenantPolicy"/>).
+    /// </param>
     /// <param name="effects">Writes beyond ledgers and projections that commit with an accepted decision (<see cref="Effects"/>).</param>
     public EngineSimulation(SimulationRecord record, IAggregate<TState, TEvent> target,
         Func<TInput, TCommand> toCommand, Func<TCommand, JsonInputError?> validate, Func<TCommand, ExecutionContext, string> targetOf,
         Func<TState?, TCommand, TFacts, ExecutionContext, Decision<TEvent>> decide, ReadFacts? readFacts = null,
         IReadOnlyList<IAggregate<TEvent>>? others = null, Func<TState?, TCommand, TFacts, IReadOnlyList<TEvent>, JsonObject>? result = null,
-        Func<TCommand, string>? capabilityScope = null, Effects? effects = null)
+        Func<TCommand, string?>? capabilityScope = null, Effects? effects = null)
     {
         _effects = effects;
         if ((record.RequiredCapability is null) != (capabilityScope is null))

@@ -22,7 +22,7 @@ internal sealed record SchemaCreateInput(string CompanyId, string PositionId, st
 internal sealed record SchemaUpdateInput(string CompanyId, string PositionId, string SchemaVersionId, IReadOnlyList<FieldSpec> FieldSpecs, string ChangeReason,
     SchemaSelectors? Selectors = null);
 /// <summary>POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT body.</summary>
-internal sealed record SchemaActivateInput(string CompanyId, string PositionId, string SchemaVersionId, ApplyScope ApplyScope);
+internal sealed record SchemaActivateInput(string CompanyId, string PositionId, string SchemaVersionId, ApplyScope ApplyScope, bool BackfillLaunchConfirmed = false);
 /// <summary>POSITION_SIM_002_VALIDATE_AUTH_COMPANY body.</summary>
 internal sealed record ValidateAuthCompanyInput(string CompanyId, string PositionId, RequestedPositionAction RequestedAction);
 /// <summary>POSITION_SIM_003_BAND_POLICY_CHECK body.</summary>
@@ -148,7 +148,8 @@ public static class PositionModule
             Position<SchemaUpdateInput>(PositionSimulations.SchemaUpdate,
                 i => new UpdateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.Selectors ?? new SchemaSelectors(), i.FieldSpecs, i.ChangeReason)),
             Position<SchemaActivateInput>(PositionSimulations.SchemaActivate,
-                i => new ActivateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.ApplyScope)),
+                i => new ActivateSchema(i.PositionId, i.CompanyId, i.SchemaVersionId, i.ApplyScope, i.BackfillLaunchConfirmed),
+                capabilityScope: PositionDecider.SchemaChangeScope),
             Holder(PositionSimulations.HolderAssign, i => new AssignHolder(i.PositionId, i.UserId)),
             Holder(PositionSimulations.HolderEnd, i => new EndHolder(i.PositionId, i.UserId)),
         ],
@@ -170,10 +171,10 @@ public static class PositionModule
     private const int ListLimit = 1000;
 
     private static EngineSimulation<TInput, PositionCommand, PositionState, PositionEvent, PositionFacts> Position<TInput>(string simulationId,
-        Func<TInput, PositionCommand> toCommand)
+        Func<TInput, PositionCommand> toCommand, Func<PositionCommand, string?>? capabilityScope = null)
         where TInput : class => new(
         PositionSimulations.Of(simulationId), Positions, toCommand,
-        validate: c => PositionDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
+        validate: c => (PositionDecider.Validate(c) ?? PositionDecider.LaunchUnconfirmed(c)) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null,
         targetOf: (c, context) => c switch
         {
             CreatePosition create => PositionDecider.PositionId(context.Tenant.Value, create.CompanyId, create.Title, create.Department, create.Jurisdiction),
@@ -188,7 +189,8 @@ public static class PositionModule
             new PositionContext(context.Tenant.Value, context.Actor.Value, context.Now, context.IdempotencyKey.Value, facts.Company)),
         readFacts: ReadFactsAsync,
         others: [Schemas],
-        result: Result);
+        result: Result,
+        capabilityScope: capabilityScope);
 
     /// <summary>
     /// A holder simulation: the holder stream is the target (locked); the position is read without a lock, as positions

@@ -218,7 +218,7 @@ public sealed partial class BackfillCampaignTests : IAsyncLifetime
         await OkAsync(PositionSimulations.SchemaCreateDraft, $$"""
             {"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v1","field_specs":[{{LicenceSpec}},{{YearsSpec}}]}
             """);
-        await OkAsync(PositionSimulations.SchemaActivate, $$"""{"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
+        await OkAsync(PositionSimulations.SchemaActivate, $$"""{"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW","backfill_launch_confirmed":true}""");
     }
 
     private async Task<JsonNode> OkAsync(string simulation, string body)

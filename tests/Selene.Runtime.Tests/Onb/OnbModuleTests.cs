@@ -535,7 +535,7 @@ public sealed class OnbModuleTests : IAsyncLifetime
             {"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v2",
              "field_specs":[{{LicenceSpec}},{{StartSpec}},{{YearsSpec}},{{HazmatSpec}}],"selectors":{"jurisdiction":"DE-BY"} }
             """);
-        await OkAsync(PositionSimulations.SchemaActivate, $$"""{"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v2","apply_scope":"{{scope}}"}""");
+        await OkAsync(PositionSimulations.SchemaActivate, $$"""{"company_id":"acme-logistics","position_id":"{{position}}","schema_version_id":"v2","apply_scope":"{{scope}}","backfill_launch_confirmed":true}""");
     }
 
     [Fact]
