@@ -536,6 +536,8 @@ root.Subcommands.Add(deliveries);
 
 // selene bench turns --------------------------------------------------------------------------------------
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));
+// selene chaos ---------------------------------------------------------------------------------------------
+root.Subcommands.Add(Selene.Cli.Chaos.ChaosCommand.Create(dataDirOption));
 // selene gov … --------------------------------------------------------------------------------------------
 root.Subcommands.Add(GovCommand.Create(dataDirOption));
 // selene invite link ---------------------------------------------------------------------------------------
