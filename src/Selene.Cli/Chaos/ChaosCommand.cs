@@ -10,7 +10,7 @@ namespace Selene.Cli.Chaos;
 /// pass/fail per invariant and SLO with its figures (a table, or one JSON object). Exit 0 when everything held, 1 when a
 /// check failed, 2 when the harness could not run the profile.
 /// </summary>
-internal static class ChaosCommand
+public static class ChaosCommand
 {
     public static Command Create(Option<string?> dataDirOption)
     {

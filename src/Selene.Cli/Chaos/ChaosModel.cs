@@ -45,7 +45,7 @@ public sealed record ChaosThresholds(double AvailabilityDuringFault, double Succ
     public static ChaosThresholds For(ChaosProfile profile) => profile switch
     {
         // A restart is a new process (the runtime's start-up and the database's checks) on a shared 2-core machine.
-        ChaosProfile.KillServer => new(1.0, 1.0, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), DefaultHang),
+        ChaosProfile.KillServer => new(1.0, 1.0, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), DefaultHang),
         // The supervisor's 1 s check plus one backoff (a first attempt commonly meets the dead server's shared memory) and WAL recovery.
         ChaosProfile.RestartPostgres => new(1.0, 1.0, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30), DefaultHang),
         // Nothing is down: a retry is answered as fast as any request.

@@ -118,15 +118,22 @@ public static class ChaosRunner
             log.WriteLine($"selene chaos: load stopped; {load.Acknowledged.Count} acknowledged execution(s); checking the invariants …");
             var tenantIds = tenants.Select(t => t.TenantId).ToList();
             var outbox = await ChaosInvariants.OutboxDrainsAsync(db, tenantIds, OutboxBound, ct);
+            log.WriteLine($"selene chaos: outbox {(outbox.Passed ? "drained" : "NOT drained")}; sending every acknowledged request again …");
             var resent = await ResendAsync(http, server.BaseAddress, runId, o.Thresholds, load.Acknowledged, tenants, ct);
-            var facts = await ChaosInvariants.ReadFactsAsync(db, tenantIds, ct);
+            log.WriteLine("selene chaos: reading the ledgers, verifying the journal, rebuilding the projections …");
+            // Read-only, each on its own connections: run side by side.
+            var factsTask = ChaosInvariants.ReadFactsAsync(db, tenantIds, ct);
+            var journalTask = ChaosInvariants.JournalVerifiesAsync(db, ct);
+            var rebuildTask = ChaosInvariants.ProjectionsRebuildAsync(db, ct);
+            await Task.WhenAll(factsTask, journalTask, rebuildTask);
+            var facts = await factsTask;
             var invariants = new List<Check>
             {
                 ChaosInvariants.AcknowledgedKept(load.Acknowledged, facts),
                 ChaosInvariants.NoEffectTwice(facts),
                 ChaosInvariants.SameAnswer(resent, load.Storms),
-                await ChaosInvariants.JournalVerifiesAsync(db, ct),
-                await ChaosInvariants.ProjectionsRebuildAsync(db, ct),
+                await journalTask,
+                await rebuildTask,
                 outbox,
             };
             var record = Record(load, injections, down, faultEnded);
@@ -216,11 +223,12 @@ public static class ChaosRunner
     private static async Task<IReadOnlyList<(Acknowledged, ChaosLoad.Answer?)>> ResendAsync(HttpClient http, Uri address, string runId, ChaosThresholds thresholds,
         IReadOnlyList<Acknowledged> acknowledged, IReadOnlyList<ChaosTenant> tenants, CancellationToken ct)
     {
+        // A storm's copies are one request: it is sent again once.
         var again = new ChaosLoad(http, address, runId, thresholds);
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bound.CancelAfter(TimeSpan.FromSeconds(120));
         var byTenant = tenants.ToDictionary(t => t.TenantId, StringComparer.Ordinal);
-        var parts = await Task.WhenAll(acknowledged.GroupBy(a => a.TenantId).Select(async group =>
+        var parts = await Task.WhenAll(acknowledged.DistinctBy(a => (a.TenantId, a.SimulationId, a.IdempotencyKey)).GroupBy(a => a.TenantId).Select(async group =>
         {
             var pairs = new List<(Acknowledged, ChaosLoad.Answer?)>();
             foreach (var a in group)
