@@ -71,6 +71,11 @@ public class ChaosProfileTests(ChaosClusterFixture cluster, ITestOutputHelper ou
         Assert.True(report.Passed);
         Assert.Equal(ReasonCodes.ChaosPassed, report.Reason);
         Assert.True(report.Acknowledged > 0, printed.ToString());
+        Assert.Contains($"selene chaos: F_CHAOS_PASSED: every invariant and SLO held under {ChaosProfiles.Name(profile)}", printed.ToString(), StringComparison.Ordinal);
+        var json = ChaosCommand.ToJson(report);
+        Assert.True(json["passed"]!.GetValue<bool>());
+        Assert.Equal("F_CHAOS_PASSED", json["reason_code"]!.GetValue<string>());
+        Assert.Equal(report.Slos.Count, json["slos"]!.AsArray().Count);
         Assert.False(report.Throwaway);
         Assert.True(File.Exists(Path.Combine(cluster.DataDir, "pg", "PG_VERSION")), "a data directory that was given is kept");
         more(report);

@@ -42,8 +42,12 @@ public sealed record ChaosReport(ChaosOptions Options, string DataDir, bool Thro
 /// </summary>
 public static class ChaosRunner
 {
-    /// <summary>How long the outbox may take to drain after the load stops (a killed worker's claim expires after serve's 5 s lease).</summary>
-    public static TimeSpan OutboxBound { get; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long the outbox may take to drain after the load stops: twice the run's length, at least 120 s. The one worker drains
+    /// the backlog the load built (three handoffs per delivered broadcast, one transaction each); a killed worker's claim
+    /// expires after serve's 5 s lease.
+    /// </summary>
+    public static TimeSpan OutboxBound(ChaosOptions o) => o.Duration * 2 > TimeSpan.FromSeconds(120) ? o.Duration * 2 : TimeSpan.FromSeconds(120);
 
     /// <summary>serve's outbox lease in a run: a claim of a killed worker is taken over after 5 s instead of the default 60 s.</summary>
     public const int WorkerLeaseSeconds = 5;
@@ -117,7 +121,7 @@ public static class ChaosRunner
             db.ClearPools();
             log.WriteLine($"selene chaos: load stopped; {load.Acknowledged.Count} acknowledged execution(s); checking the invariants …");
             var tenantIds = tenants.Select(t => t.TenantId).ToList();
-            var outbox = await ChaosInvariants.OutboxDrainsAsync(db, tenantIds, OutboxBound, ct);
+            var outbox = await ChaosInvariants.OutboxDrainsAsync(db, tenantIds, OutboxBound(o), ct);
             log.WriteLine($"selene chaos: outbox {(outbox.Passed ? "drained" : "NOT drained")}; sending every acknowledged request again …");
             var resent = await ResendAsync(http, server.BaseAddress, runId, o.Thresholds, load.Acknowledged, tenants, ct);
             log.WriteLine("selene chaos: reading the ledgers, verifying the journal, rebuilding the projections …");
@@ -205,6 +209,7 @@ public static class ChaosRunner
                                   (load.FirstSuccessSince(at) is { } back ? $"first 2xx {back - at:0.00} s later" : "no 2xx since"));
                     if (load.FirstSuccessSince(at) is null) break;
                 }
+                await DelayUntilAsync(load, end, ct); // the fault window is the whole of --seconds, even after the last injection
                 break;
             case ChaosProfile.DuplicateStorm:
                 for (var n = 0; load.Now < end; n++)
