@@ -95,7 +95,7 @@ public class ChaosCheckTests
 
     private static ChaosInvariants.TenantFacts Facts(params (string Key, long At)[] rows) => new("t1",
         rows.Select(r => r.Key).Distinct().ToDictionary(k => ("sim:CAPREQ_CREATE_DRAFT", k), _ => 200),
-        rows.Select((r, i) => new ChaosInvariants.LedgerEffect("capreq_ledger", r.Key, r.At, i + 1)).ToList());
+        rows.Select((r, i) => new Selene.Postgres.Stores.LedgerEffect("capreq_ledger", r.Key, r.At, i + 1)).ToList());
 
     [Fact]
     public void AcknowledgedKept_AKeyWithoutStoredResultOrLedgerRow_IsLost()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Selene.Postgres;
+using Selene.Postgres.Stores;
 using Selene.Runtime;
 
 namespace Selene.Cli.Chaos;
@@ -16,47 +17,14 @@ public static class ChaosInvariants
     public sealed record TenantFacts(string TenantId, IReadOnlyDictionary<(string Scope, string Key), int> StoredResults,
         IReadOnlyList<LedgerEffect> LedgerRows);
 
-    /// <summary>A ledger row carrying an idempotency key: its table and the time of the execution that wrote it.</summary>
-    public sealed record LedgerEffect(string Table, string IdempotencyKey, long CreatedAt, long EventId);
-
-    /// <summary>Reads the facts of <paramref name="tenants"/>: every ledger table of the schema (<c>*_ledger</c> with an idempotency key).</summary>
+    /// <summary>Reads the facts of <paramref name="tenants"/>, each in one REPEATABLE READ snapshot.</summary>
     public static async Task<IReadOnlyList<TenantFacts>> ReadFactsAsync(SeleneDatabase db, IEnumerable<string> tenants, CancellationToken ct)
     {
-        var tables = new List<string>();
-        await using (var conn = await db.Owner.OpenConnectionAsync(ct))
-        await using (var cmd = new Npgsql.NpgsqlCommand("""
-            SELECT c.table_name::text FROM information_schema.columns c
-            WHERE c.table_schema = 'selene' AND c.column_name = 'idempotency_key' AND c.table_name LIKE '%\_ledger'
-              AND EXISTS (SELECT 1 FROM information_schema.columns d WHERE d.table_schema = 'selene' AND d.table_name = c.table_name AND d.column_name = 'created_at')
-              AND EXISTS (SELECT 1 FROM information_schema.columns d WHERE d.table_schema = 'selene' AND d.table_name = c.table_name AND d.column_name = 'event_id')
-            ORDER BY 1
-            """, conn))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
-
         var facts = new List<TenantFacts>();
         foreach (var tenant in tenants)
         {
             await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant, ct, System.Data.IsolationLevel.RepeatableRead);
-            var stored = new Dictionary<(string, string), int>();
-            await using (var cmd = tx.Command("SELECT scope, idem_key, result_status FROM selene.idempotency_keys WHERE tenant_id = $1 AND result_body IS NOT NULL"))
-            {
-                cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = tenant });
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) stored[(reader.GetString(0), reader.GetString(1))] = reader.IsDBNull(2) ? 0 : reader.GetInt32(2);
-            }
-            var rows = new List<LedgerEffect>();
-            if (tables.Count > 0)
-            {
-                // The names come from the catalog (lower_snake), quoted all the same.
-                var sql = string.Join(" UNION ALL ", tables.Select(t =>
-                    $"SELECT '{t}', idempotency_key, created_at, event_id FROM selene.\"{t}\" WHERE tenant_id = $1 AND idempotency_key IS NOT NULL"));
-                await using var cmd = tx.Command(sql);
-                cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = tenant });
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) rows.Add(new LedgerEffect(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
-            }
-            facts.Add(new TenantFacts(tenant, stored, rows));
+            facts.Add(new TenantFacts(tenant, await IdempotencyStore.CompletedAsync(tx, ct), await LedgerEffects.ListAsync(tx, ct)));
         }
         return facts;
     }
@@ -192,11 +160,13 @@ public static class ChaosInvariants
             foreach (var tenant in tenants)
             {
                 await using var tx = await TenantTransaction.BeginAsync(db.Owner, tenant, ct);
-                await using var cmd = tx.Command("SELECT status, attempt_count, next_attempt_at, last_error_reason_code FROM selene.outbox WHERE tenant_id = $1");
-                cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = tenant });
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                    rows.Add((reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+                for (long after = 0; ;)
+                {
+                    var page = await OutboxStore.ListAsync(tx, ct, afterId: after);
+                    rows.AddRange(page.Select(r => (r.Status, r.AttemptCount, r.NextAttemptAt, r.LastErrorReasonCode)));
+                    if (page.Count < 1000) break;
+                    after = page[^1].OutboxId;
+                }
             }
             var scheduled = rows.Count(r => r.Status == "PENDING" && r.Attempts == 0 && r.NextAttemptAt > now);
             var confirmed = rows.Count(r => r.Status == "CONFIRMED");
