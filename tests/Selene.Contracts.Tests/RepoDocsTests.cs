@@ -33,4 +33,24 @@ public sealed class RepoDocsTests
             Assert.True(File.Exists(resolved) || Directory.Exists(resolved), $"{document} links to a missing file: {target}");
         }
     }
+
+    /// <summary>
+    /// docs/integration.md names, for every handoff of the cross-engine packet, the test that proves it: each
+    /// <c>Class.Method</c> it names must be a test method of that class under tests/, so a renamed or deleted test cannot
+    /// leave the map pointing at nothing.
+    /// </summary>
+    [Fact]
+    public void IntegrationMap_NamesOnlyTestsThatExist()
+    {
+        var map = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "integration.md"));
+        var named = System.Text.RegularExpressions.Regex.Matches(map, @"`([A-Z][A-Za-z]*Tests)\.([A-Za-z_]+)`").Select(m => (Class: m.Groups[1].Value, Method: m.Groups[2].Value)).ToList();
+        Assert.True(named.Count >= 10, $"docs/integration.md names {named.Count} tests");
+        var sources = Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "tests"), "*.cs", SearchOption.AllDirectories)
+            .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(File.ReadAllText).ToList();
+        foreach (var (cls, method) in named)
+            Assert.True(sources.Any(s => System.Text.RegularExpressions.Regex.IsMatch(s, $@"class {cls}\b") && s.Contains($"Task {method}(", StringComparison.Ordinal)),
+                $"docs/integration.md names {cls}.{method}, which is not a test there");
+    }
 }

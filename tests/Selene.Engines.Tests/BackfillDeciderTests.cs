@@ -58,6 +58,18 @@ public sealed class BackfillDeciderTests
     }
 
     [Fact]
+    public void Start_ByALauncherTheGateWouldRefuseAStepOfTheLoop_IsRefused_NamingWhatIsWithheld_AndStartsNothing()
+    {
+        var refused = Assert.IsType<Decision<BackfillEvent>.Rejected>(BackfillDecider.DecideStart(null, Start(),
+            Facts(Holder("bob")) with { LauncherWithheld = ["BCAST_DELIVER_COMMIT@W", "BCAST_DRAFT_CREATE@W"] }, Ctx));
+        Assert.Equal(OnbReasons.OnbBackfillLauncherAccessMissing, refused.Reason);
+        Assert.Contains("BCAST_DELIVER_COMMIT@W, BCAST_DRAFT_CREATE@W", refused.Detail, StringComparison.Ordinal);
+        // Nothing withheld (or a record written before the launcher's access was read): the start goes ahead.
+        Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideStart(null, Start(), Facts(Holder("bob")) with { LauncherWithheld = [] }, Ctx));
+        Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideStart(null, Start(), Facts(Holder("bob")), Ctx));
+    }
+
+    [Fact]
     public void Handoffs_TheStartBeginsEachOpenTargetsLoop_AndATargetsEndClosesItAndChecksTheCampaign()
     {
         var start = Assert.IsType<Decision<BackfillEvent>.Accepted>(BackfillDecider.DecideStart(null, Start(),

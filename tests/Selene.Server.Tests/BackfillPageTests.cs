@@ -1,18 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
-using Selene.Contracts;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime;
-using Selene.Runtime.Access;
-using Selene.Runtime.Delivery;
 using Selene.Runtime.Link;
-using Selene.Runtime.Outbox;
-using Selene.Runtime.Platform;
 using Selene.Testing;
 using static Microsoft.Playwright.Assertions;
 using static Selene.Server.Tests.Capreqs;
@@ -29,17 +20,9 @@ namespace Selene.Server.Tests;
 /// </summary>
 public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
-    private static readonly LinkKey Key = new(Enumerable.Range(1, LinkKey.KeyBytes).Select(i => (byte)(i * 5)).ToArray());
-    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2030, 10, 7, 8, 0, 0, TimeSpan.Zero));
-    private readonly string _sink = Path.Combine(Path.GetTempPath(), "selene-bfpage-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly string _device = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-    private SeleneDatabase _db = null!;
-    private WebApplication _app = null!;
-    private Uri _address = null!;
-    private SeleneApi _api = null!;
+    private WorkforceServer _server = null!;
     private HttpClient _browser = null!;
-    private OutboxWorker _worker = null!;
-    private string _admin = "";
 
     [GeneratedRegex(@"/invite/backfill/[A-Za-z0-9_-]{43}")]
     private static partial Regex LinkPattern();
@@ -49,54 +32,39 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
 
     public async Task InitializeAsync()
     {
-        _db = await TestCluster.CreateDatabaseAsync();
-        _admin = (await new TenantBootstrap(_db, _clock).CreateAsync(new TenantId("acme"), new UserId("alice"))).AdminKey!;
-        _address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
-        _app = SeleneApp.Build(_db, new ServerOptions(_address.ToString().TrimEnd('/'), Workers: false, Metrics: false,
-            Deliveries: new DeliveryProviders(new FileSinkProvider(_sink)), LinkKey: Key), logging: _ => { }, clock: _clock);
-        await _app.StartAsync();
-        _api = new SeleneApi(_address);
-        _browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _address };
-        _worker = new OutboxWorker(_db, _app.Services.GetRequiredService<SimulationExecutor>(), _clock,
-            new OutboxWorkerOptions("w1", 64, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), _app.Services.GetRequiredService<HandoffServices>()));
+        _server = await WorkforceServer.StartAsync(new DateTimeOffset(2030, 10, 7, 8, 0, 0, TimeSpan.Zero));
+        _browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _server.Address };
     }
 
     public async Task DisposeAsync()
     {
         _browser?.Dispose();
-        _api?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        if (_db is not null) await _db.DisposeAsync();
-        if (Directory.Exists(_sink)) Directory.Delete(_sink, recursive: true);
+        if (_server is not null) await _server.DisposeAsync();
     }
 
     [Fact]
     public async Task OneAnswersOnThePage_OneIsRemindedUntilExhausted_TheCampaignCompletesOneOfTwo_AndBadPageInputChangesNothing()
     {
         await SetUpAsync();
-        await DrainAsync();
-        var campaign = Assert.Single((await ReadAsync("/v1/backfill-campaigns"))["campaigns"]!.AsArray())!;
+        await _server.DrainAsync();
+        var campaign = Assert.Single((await _server.ReadAsync("/v1/backfill-campaigns"))["campaigns"]!.AsArray())!;
         var id = campaign["campaign_id"]!.GetValue<string>();
         Assert.Equal(("RUNNING", 2), (campaign["state"]!.GetValue<string>(), campaign["total_target_count"]!.GetValue<int>()));
 
         // The request, then (after BCAST's window) the REM-scheduled follow-up and ONB's notify; a day later the first reminder.
-        await AdvanceAsync(TimeSpan.FromMinutes(5));
+        await _server.AdvanceAsync(TimeSpan.FromMinutes(5));
         Assert.All(await TargetsAsync(id), t => Assert.Equal("REQUESTED", t["status"]!.GetValue<string>()));
-        await AdvanceAsync(TimeSpan.FromDays(1));
-        await AdvanceAsync(TimeSpan.FromMinutes(5));
+        await _server.AdvanceAsync(TimeSpan.FromDays(1));
+        await _server.AdvanceAsync(TimeSpan.FromMinutes(5));
         Assert.All(await TargetsAsync(id), t => Assert.Equal(("REMINDED", 1, 1), (t["status"]!.GetValue<string>(), t["notified_count"]!.GetValue<int>(),
             t["reminded_count"]!.GetValue<int>())));
-        var annMessages = Messages("ann");
+        var annMessages = _server.Messages("ann");
         Assert.Equal(2, annMessages.Count);
         var link = LinkPattern().Match(annMessages[0]).Value;
         Assert.Equal(link, LinkPattern().Match(annMessages[1]).Value); // the reminder carries the same personal link
-        Assert.NotEqual(link, LinkPattern().Match(Messages("bo")[0]).Value);
+        Assert.NotEqual(link, LinkPattern().Match(_server.Messages("bo")[0]).Value);
         var secret = link[PersonalLinks.BackfillPathPrefix.Length..];
-        Assert.DoesNotContain((await DatabaseText.ReadAsync(_db, "acme")).Rows, r => r.Contains(secret, StringComparison.Ordinal)); // stored nowhere
+        Assert.DoesNotContain((await DatabaseText.ReadAsync(_server.Db, "acme")).Rows, r => r.Contains(secret, StringComparison.Ordinal)); // stored nowhere
 
         // A wrong link is 404; a first visit without the page's device cookie gets the page that makes one.
         await ExpectPageAsync(await GetAsync(PersonalLinks.BackfillPathPrefix + new string('A', LinkKey.SecretLength)), HttpStatusCode.NotFound, "LINK_REFUSE_NOT_FOUND");
@@ -127,31 +95,43 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
         await ExpectPageAsync(await PostAsync(link, token, "r4", "years_experience", "5"), HttpStatusCode.Conflict, "ONB_BACKFILL_LINK_USED");
 
         // The clock runs on: bo gets his second reminder and, a day later, fails; ann gets nothing more; the campaign completes once.
-        await RunToQuietAsync();
-        Assert.Equal(2, Messages("ann").Count);
-        Assert.Equal(1 + Runtime.Onb.OnbBackfillLoop.MaxReminders, Messages("bo").Count);
+        await _server.RunToQuietAsync();
+        Assert.Equal(2, _server.Messages("ann").Count);
+        Assert.Equal(1 + Runtime.Onb.OnbBackfillLoop.MaxReminders, _server.Messages("bo").Count);
         var bo = await TargetAsync(id, "bo");
         Assert.Equal(("FAILED", "ONB_BACKFILL_REMINDERS_EXHAUSTED"), (bo["status"]!.GetValue<string>(), bo["last_reason_code"]!.GetValue<string>()));
-        var done = (await ReadAsync($"/v1/backfill-campaigns/{id}"))["campaign"]!;
+        var done = (await _server.ReadAsync($"/v1/backfill-campaigns/{id}"))["campaign"]!;
         Assert.Equal(("COMPLETED", 1, 2), (done["state"]!.GetValue<string>(), done["completed_target_count"]!.GetValue<int>(), done["total_target_count"]!.GetValue<int>()));
-        Assert.Single((await ReadAsync("/v1/backfill-campaigns?status=COMPLETED"))["campaigns"]!.AsArray());
-        _clock.Advance(TimeSpan.FromDays(1));
-        await DrainAsync();
-        Assert.Equal((2, 3), (Messages("ann").Count, Messages("bo").Count));
-        AssertProblem(await _api.GetAsync(_admin, "/v1/backfill-campaigns/bfc_0000000000000000"), HttpStatusCode.NotFound, "ONB_REFUSE_NOT_FOUND");
-        Assert.All(await new Maintenance(_db, _clock).RebuildAsync("onb", "acme", apply: false), r => Assert.True(r.Identical, r.Store));
+        Assert.Single((await _server.ReadAsync("/v1/backfill-campaigns?status=COMPLETED"))["campaigns"]!.AsArray());
+        _server.Clock.Advance(TimeSpan.FromDays(1));
+        await _server.DrainAsync();
+        Assert.Equal((2, 3), (_server.Messages("ann").Count, _server.Messages("bo").Count));
+        AssertProblem(await _server.Api.GetAsync(_server.AdminKey, "/v1/backfill-campaigns/bfc_0000000000000000"), HttpStatusCode.NotFound, "ONB_REFUSE_NOT_FOUND");
+        Assert.All(await new Maintenance(_server.Db, _server.Clock).RebuildAsync("onb", "acme", apply: false), r => Assert.True(r.Identical, r.Store));
+
+        // What the campaign ran, it ran as its launcher: every such simulation is one the start checks the launcher may run.
+        await using var tx = await TenantTransaction.BeginAsync(_server.Db.App, "acme");
+        await using var cmd = tx.Command("""
+            select distinct simulation_id from os_turn_decisions
+            where decision_id > (select max(decision_id) from os_turn_decisions where simulation_id = 'POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT')
+              and simulation_id is not null and simulation_id <> 'ONB_REQUIREMENT_BACKFILL_START_DRAFT'
+            """);
+        var ran = new List<string>();
+        await using (var reader = await cmd.ExecuteReaderAsync()) while (await reader.ReadAsync()) ran.Add(reader.GetString(0));
+        Assert.Contains("DELIVERY_SEND_COMMIT", ran);
+        Assert.Empty(ran.Except(Runtime.Onb.OnbBackfillLoop.LauncherSimulations));
     }
 
     [Fact]
     public async Task AHolder_AnswersInABrowser_OneFieldAtATime_AndTheLinkIsUsedUpAfterwards()
     {
         await SetUpAsync();
-        await DrainAsync();
-        var id = Assert.Single((await ReadAsync("/v1/backfill-campaigns"))["campaigns"]!.AsArray())!["campaign_id"]!.GetValue<string>();
-        var link = LinkPattern().Match(Assert.Single(Messages("bo"))).Value;
+        await _server.DrainAsync();
+        var id = Assert.Single((await _server.ReadAsync("/v1/backfill-campaigns"))["campaigns"]!.AsArray())!["campaign_id"]!.GetValue<string>();
+        var link = LinkPattern().Match(Assert.Single(_server.Messages("bo"))).Value;
 
         // A fresh browser context is a fresh phone: the page makes its device id, then asks the first missing field.
-        await using var phone = await browser.NewDeviceAsync(_address);
+        await using var phone = await browser.NewDeviceAsync(_server.Address);
         var page = await phone.NewPageAsync();
         await page.GotoAsync(link);
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "BACKFILL");
@@ -169,7 +149,7 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
 
         var bo = await TargetAsync(id, "bo");
         Assert.Equal(("COMPLETED", 2), (bo["status"]!.GetValue<string>(), bo["answered_fields"]!.AsArray().Count));
-        Assert.Equal("RUNNING", (await ReadAsync($"/v1/backfill-campaigns/{id}"))["campaign"]!["state"]!.GetValue<string>()); // ann is still open
+        Assert.Equal("RUNNING", (await _server.ReadAsync($"/v1/backfill-campaigns/{id}"))["campaign"]!["state"]!.GetValue<string>()); // ann is still open
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------
@@ -184,44 +164,25 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
     /// <summary>Through the API: a company, an ACTIVE position, ann and bo its holders with the app as their channel, schema v1 for current staff too.</summary>
     private async Task SetUpAsync()
     {
-        await AdminAsync("TENANT_COMPANY_UPSERT_COMMIT", """{"company_id":"co","legal_name":"Co GmbH","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""");
-        var position = (await AdminAsync("POSITION_SIM_001_CREATE_DRAFT", """
+        await _server.RunAsync("TENANT_COMPANY_UPSERT_COMMIT", """{"company_id":"co","legal_name":"Co GmbH","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""");
+        var position = (await _server.RunAsync("POSITION_SIM_001_CREATE_DRAFT", """
             {"company_id":"co","position_title":"Driver","department":"Logistics","jurisdiction":"DE","schedule_type":"SHIFT",
              "permission_profile_ref":"ap.driver","compensation_band_ref":"band.b2"}
             """))["position"]!["position_id"]!.GetValue<string>();
-        await AdminAsync("POSITION_SIM_004_ACTIVATE_COMMIT", $$"""{"position_id":"{{position}}"}""");
+        await _server.RunAsync("POSITION_SIM_004_ACTIVATE_COMMIT", $$"""{"position_id":"{{position}}"}""");
         foreach (var user in new[] { "ann", "bo" })
         {
-            await AdminAsync("POSITION_HOLDER_ASSIGN_COMMIT", $$"""{"position_id":"{{position}}","user_id":"{{user}}"}""");
-            await AdminAsync("DELIVERY_CHANNEL_SETUP_COMMIT", $$$"""{"user_id":"{{{user}}}","setup_source":"SETTINGS","bindings":{"APP_PUSH":"{{{user}}}-phone"}}""");
+            await _server.RunAsync("POSITION_HOLDER_ASSIGN_COMMIT", $$"""{"position_id":"{{position}}","user_id":"{{user}}"}""");
+            await _server.RunAsync("DELIVERY_CHANNEL_SETUP_COMMIT", $$$"""{"user_id":"{{{user}}}","setup_source":"SETTINGS","bindings":{"APP_PUSH":"{{{user}}}-phone"}}""");
         }
-        await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","field_specs":{{Specs}}}""");
-        await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
+        await _server.RunAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","field_specs":{{Specs}}}""");
+        await _server.RunAsync("POSITION_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT",
             $$"""{"company_id":"co","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"CURRENT_AND_NEW"}""");
     }
 
-    private async Task<JsonNode> AdminAsync(string simulation, string body)
-    {
-        var reply = await _api.SimulateAsync(_admin, simulation, JsonNode.Parse(body)!.AsObject());
-        Assert.True(reply.Status == HttpStatusCode.OK, $"{simulation}: {reply.Json}");
-        return reply.Json;
-    }
-
-    private async Task<JsonNode> ReadAsync(string path)
-    {
-        var reply = await _api.GetAsync(_admin, path);
-        AssertSuccess(reply, "QUERY_OK");
-        return reply.Json;
-    }
-
-    private async Task<JsonNode[]> TargetsAsync(string campaign) => (await ReadAsync($"/v1/backfill-campaigns/{campaign}"))["targets"]!.AsArray().Select(t => t!).ToArray();
+    private async Task<JsonNode[]> TargetsAsync(string campaign) => (await _server.ReadAsync($"/v1/backfill-campaigns/{campaign}"))["targets"]!.AsArray().Select(t => t!).ToArray();
 
     private async Task<JsonNode> TargetAsync(string campaign, string user) => (await TargetsAsync(campaign)).Single(t => t["user_id"]!.GetValue<string>() == user);
-
-    /// <summary>The texts the file sink delivered to <paramref name="user"/>, in the order they were sent.</summary>
-    private List<string> Messages(string user) => !Directory.Exists(_sink) ? [] :
-        Directory.GetFiles(_sink, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!).Where(j => j["recipient_id"]!.GetValue<string>() == user)
-            .OrderBy(j => j["timestamp"]!.GetValue<string>(), StringComparer.Ordinal).Select(j => j["content_text"]!.GetValue<string>()).ToList();
 
     private Task<HttpResponseMessage> GetAsync(string path)
     {
@@ -256,36 +217,4 @@ public sealed partial class BackfillPageTests(BrowserFixture browser) : IClassFi
 
     private static string Hidden(string html, string name) =>
         HiddenField().Matches(html).Single(m => m.Groups[1].Value == name).Groups[2].Value;
-
-    private async Task DrainAsync()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if ((await _worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 100 passes");
-    }
-
-    private async Task AdvanceAsync(TimeSpan by)
-    {
-        _clock.Advance(by);
-        await DrainAsync();
-    }
-
-    /// <summary>Drains, then moves the clock to the next open row's due time, until no row is left open.</summary>
-    private async Task RunToQuietAsync()
-    {
-        for (var i = 0; i < 30; i++)
-        {
-            await DrainAsync();
-            await using var tx = await TenantTransaction.BeginAsync(_db.App, "acme");
-            var open = (await OutboxStore.ListAsync(tx, default)).Where(r => r.Status != OutboxStatus.Confirmed).ToArray();
-            if (open.Length == 0) return;
-            var now = UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value;
-            var next = open.Min(r => r.NextAttemptAt);
-            Assert.True(next > now, $"row {open.First(r => r.NextAttemptAt == next).EventType} is {open.First(r => r.NextAttemptAt == next).Status} after a drain");
-            _clock.Advance(TimeSpan.FromTicks((next - now + 99) / 100));
-        }
-        throw new InvalidOperationException("the campaign did not come to rest in 30 steps");
-    }
 }

@@ -71,8 +71,13 @@ public sealed record BackfillTarget(
 /// <summary>A current holder as a campaign's start sees them: who, and the field keys already known of them.</summary>
 public sealed record BackfillHolder(string UserId, IReadOnlySet<string> KnownFields);
 
-/// <summary>What a start reads (POSITION owns it): the position's company, its current holders, and the activated version's required questions.</summary>
-public sealed record BackfillStartFacts(string PositionCompanyId, IReadOnlyList<BackfillHolder> CurrentHolders, IReadOnlyList<OnbQuestion> RequiredQuestions);
+/// <summary>
+/// What a start reads (POSITION owns it): the position's company, its current holders, and the activated version's
+/// required questions; and, from ACCESS, the requested actions (at their modes) of the loop's steps the access gate would
+/// not allow the launcher (<see cref="LauncherWithheld"/>; null in records written before it was read: none).
+/// </summary>
+public sealed record BackfillStartFacts(string PositionCompanyId, IReadOnlyList<BackfillHolder> CurrentHolders, IReadOnlyList<OnbQuestion> RequiredQuestions,
+    IReadOnlyList<string>? LauncherWithheld = null);
 
 /// <summary>A backfill command, one per step of reference §4.3 ONB_REQUIREMENT_BACKFILL plus the target's answers and failure.</summary>
 public abstract record BackfillCommand;
@@ -213,6 +218,10 @@ public static class BackfillDecider
         if (facts is null) return new Decision<BackfillEvent>.Rejected(OnbReasons.OnbRefuseNotFound, "no such position in this tenant");
         if (!string.Equals(facts.PositionCompanyId, s.CompanyId, StringComparison.Ordinal))
             return new Decision<BackfillEvent>.Rejected(OnbReasons.OnbRefuseInvalid, $"company {IdRules.Shorten(s.CompanyId)} is not the position's company");
+        // Every step of the loop runs as the launcher: one the access gate would refuse them would strand the campaign half-way.
+        if (facts.LauncherWithheld is { Count: > 0 } withheld)
+            return new Decision<BackfillEvent>.Rejected(OnbReasons.OnbBackfillLauncherAccessMissing,
+                $"the launcher may not run the campaign's loop: {string.Join(", ", withheld)}");
         var id = CampaignId(ctx.TenantId, s.PositionId, s.SchemaVersionId, ctx.IdempotencyKey);
         var at = ctx.Now.Value;
         var reason = OnbReasons.OnbOkBackfillStart.Name;

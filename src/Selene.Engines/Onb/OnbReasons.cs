@@ -64,6 +64,8 @@ public static class OnbReasons
     public static readonly ReasonCode OnbBackfillRemindersExhausted = new("ONB_BACKFILL_REMINDERS_EXHAUSTED", 9116, EngineId, Severity.Warn, ReasonKind.Conflict, false);
     /// <summary>A backfill link whose target has ended (answered everything, or failed): the link is used up.</summary>
     public static readonly ReasonCode OnbBackfillLinkUsed = new("ONB_BACKFILL_LINK_USED", 9117, EngineId, Severity.Warn, ReasonKind.Conflict, false);
+    /// <summary>The launcher of a campaign may not run every step of its loop (the loop's steps run as the launcher): no campaign starts.</summary>
+    public static readonly ReasonCode OnbBackfillLauncherAccessMissing = new("ONB_BACKFILL_LAUNCHER_ACCESS_MISSING", 9118, EngineId, Severity.Warn, ReasonKind.Forbidden, false);
 
     /// <summary>Every code above, in id order.</summary>
     public static IReadOnlyList<ReasonCode> All { get; } = ReasonCodeRegistry.DeclaredIn(typeof(OnbReasons));

@@ -59,6 +59,22 @@ public static class ExecutorGate
         return new GateVerdict(decision, record.RequestedAction, record.RequiredMode, caseId, existing, instance?.AccessInstanceId);
     }
 
+    /// <summary>
+    /// Of <paramref name="records"/>, the requested actions (as <c>ACTION@MODE</c>, sorted, once each) for which the gate
+    /// would not ALLOW <paramref name="actor"/> now, decided as <see cref="Decide"/> does for a request without an
+    /// escalation case: what a process running those simulations as the actor checks before it starts.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> WithheldAsync(TenantTransaction tx, string actor, IEnumerable<SimulationRecord> records, UnixNanos now,
+        CancellationToken ct)
+    {
+        var (instance, overrides) = await LoadAsync(tx, actor, caseId: null, now, ct);
+        return records
+            .Where(r => AccessGate.Decide(new AccessGateRequest(actor, instance, overrides, r.RequestedAction, r.RequiredMode, DeviceTrustLevel.Dtl4,
+                SensitiveDataRequest: false, now)).Decision != AccessDecisionKind.Allow)
+            .Select(r => $"{r.RequestedAction}@{WireNames.Of(r.RequiredMode)}")
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
     /// <summary>The user's instance and the overrides the gate may count (ONE_SHOT ones only for <paramref name="caseId"/>).</summary>
     public static async Task<(AccessInstanceView? Instance, IReadOnlyList<AccessOverrideView> Overrides)> LoadAsync(TenantTransaction tx, string userId,
         string? caseId, UnixNanos now, CancellationToken ct) =>

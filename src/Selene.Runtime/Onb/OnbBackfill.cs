@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Selene.Engines.Onb;
 using Selene.Engines.Position;
 using Selene.Postgres;
+using Selene.Runtime.Access;
 using Selene.Runtime.Platform;
 using Selene.Runtime.Position;
 
@@ -174,7 +175,10 @@ public static class OnbBackfill
             if (session.UserId is { } user && known.TryGetValue(user, out var fields)) fields.UnionWith(session.Known.Keys);
         await foreach (var (_, target) in ScanAsync(Targets, tx, null, null, ct))
             if (known.TryGetValue(target.UserId, out var fields)) fields.UnionWith(target.Answers.Keys);
-        return new BackfillStartFacts(position.CompanyId, holders.Select(u => new BackfillHolder(u, known[u])).ToArray(), questions);
+        var withheld = await ExecutorGate.WithheldAsync(tx, ctx.Actor.Value,
+            OnbBackfillLoop.LauncherSimulations.Select(id => SeleneCatalog.Default.Posture(id).Record ?? throw new InvalidOperationException($"{id} is not in the catalog")),
+            ctx.Now, ct);
+        return new BackfillStartFacts(position.CompanyId, holders.Select(u => new BackfillHolder(u, known[u])).ToArray(), questions, withheld);
     }
 
     /// <summary>Every row of a store (of one status, under one prefix when given), page by page in stream id order.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Selene.Engines.Bcast;
 using Selene.Engines.Onb;
+using Selene.Engines.Rem;
 using Selene.Postgres;
 using Selene.Postgres.Stores;
 using Selene.Runtime.Bcast;
@@ -41,6 +42,19 @@ public static class OnbBackfillLoop
         return $"Your position's requirements have changed: please answer {count.ToString(CultureInfo.InvariantCulture)} " +
                $"question{(count == 1 ? "" : "s")}, one at a time, at {PersonalLinks.Placeholder(target.TargetId)}";
     }
+
+    /// <summary>
+    /// Every simulation a campaign's loop runs as its launcher — its own steps and what they hand on (DELIVERY's send and
+    /// proof, REM's reminder, BCAST's proof and firing, a holder's answer and the completion). A start checks the launcher
+    /// may run them all (<see cref="BackfillStartFacts.LauncherWithheld"/>); a test holds the list to what a campaign runs.
+    /// </summary>
+    public static IReadOnlyList<string> LauncherSimulations { get; } =
+    [
+        BcastSimulations.CreateDraft, BcastSimulations.DeliverCommit, BcastSimulations.EscalateCommit, BcastSimulations.DeferCommit,
+        BcastSimulations.CancelCommit, BcastSimulations.DeliveryProofCommit, BcastSimulations.ReminderFiredCommit,
+        Delivery.DeliveryModule.Send, Delivery.DeliveryModule.Proof, RemSimulations.Schedule, RemSimulations.DeliverDue,
+        OnbSimulations.BackfillNotifyCommit, OnbSimulations.BackfillTargetFailCommit, OnbSimulations.BackfillAnswerCommit, OnbSimulations.BackfillCompleteCommit,
+    ];
 
     internal static HandoffRoute Route { get; } = new(BackfillDecider.StepDueEvent, RouteName, _ => [], Stage: StepAsync);
 

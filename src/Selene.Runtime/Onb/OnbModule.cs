@@ -152,16 +152,38 @@ public static class OnbModule
             // Each step of a backfill target's loop, and the campaign's completion check.
             OnbBackfillLoop.Route,
             // LINK activated an invite on its device (reference §4.5 ONB_INVITED S01): start the session with that context.
-            new HandoffRoute(LinkHandoffs.InviteActivated, OnbSimulations.SessionStartDraft, payload => new JsonObject
-            {
-                ["token_id"] = payload["token_id"]?.GetValue<string>(),
-                ["device_fingerprint_hash"] = payload["device_fingerprint_hash"]?.GetValue<string>(),
-                ["app_platform"] = payload["app_platform"]?.GetValue<string>(),
-                ["app_instance_id"] = payload["app_instance_id"]?.GetValue<string>(),
-                ["deep_link_nonce"] = payload["deep_link_nonce"]?.GetValue<string>(),
-                ["link_opened_at"] = long.TryParse(payload["link_opened_at"]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var at) ? at : 0,
-            }),
+            new HandoffRoute(LinkHandoffs.InviteActivated, OnbSimulations.SessionStartDraft, StartInputs, Stage: StartAsync),
         ]);
+
+    private static JsonObject StartInputs(JsonObject payload) => new()
+    {
+        ["token_id"] = payload["token_id"]?.GetValue<string>(),
+        ["device_fingerprint_hash"] = payload["device_fingerprint_hash"]?.GetValue<string>(),
+        ["app_platform"] = payload["app_platform"]?.GetValue<string>(),
+        ["app_instance_id"] = payload["app_instance_id"]?.GetValue<string>(),
+        ["deep_link_nonce"] = payload["deep_link_nonce"]?.GetValue<string>(),
+        ["link_opened_at"] = long.TryParse(payload["link_opened_at"]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var at) ? at : 0,
+    };
+
+    /// <summary>
+    /// The activation handoff's attempt: the start, unless the session it would start is there already — the page started
+    /// it from the same open and the invitee may have finished (and consumed the link) before a worker that was behind took
+    /// this row, when a start would be refused. Then nothing is left to do.
+    /// </summary>
+    private static async Task<HandoffAttempt> StartAsync(SeleneDatabase db, OutboxRow row, JsonObject payload, HandoffWorker worker, UnixNanos now, CancellationToken ct)
+    {
+        var inputs = StartInputs(payload);
+        if (inputs["token_id"]?.GetValue<string>() is { } token && IdRules.IsShortHashId(token, "link_"))
+        {
+            OnbSession? session;
+            await using (var tx = await TenantTransaction.BeginAsync(db.App, row.TenantId, ct))
+                session = await Sessions.GetAsync(tx, OnbDecider.SessionId(row.TenantId, token), ct);
+            if (session is not null && session.DeviceFingerprintHash == inputs["device_fingerprint_hash"]?.GetValue<string>()
+                && session.DeepLinkNonce == inputs["deep_link_nonce"]?.GetValue<string>())
+                return new HandoffAttempt.Done(OnbReasons.OnbOkSessionStart, $"the session {session.SessionId} this open starts is there already ({WireNames.Of(session.Status)})");
+        }
+        return new HandoffAttempt.Run(OnbSimulations.SessionStartDraft, inputs, null, null);
+    }
 
     private static JsonInputError? Validate(OnbCommand c) =>
         OnbDecider.Validate(c) is { } invalid ? new JsonInputError(invalid.Reason, invalid.Detail) : null;

@@ -245,6 +245,24 @@ public sealed class OnbModuleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Handoff_OfTheActivation_RunningOnlyAfterTheOnboardingCompleted_SettlesAsDone_WithoutTouchingTheSession()
+    {
+        // Found by `selene demo`, whose worker runs between steps: the invitee finished on the page before the worker took
+        // LINK's activation handoff, whose start then met a CONSUMED link and was dead-lettered (ONB_REFUSE_STATE_INVALID).
+        var position = await PositionAsync();
+        var (tokenId, secret) = await InviteAsync(position);
+        await AnswerAllAsync(secret, "phone-1");
+        await OnbInvitee.TermsAsync(_executor, _db, secret, "phone-1", true, Request(), default);
+        await OnbInvitee.DeviceAsync(_executor, _db, secret, "phone-1", OnbProofType.Passcode, Request(), default);
+        var done = await OnbInvitee.CompleteAsync(_executor, _db, secret, "phone-1", Request(), default);
+        Assert.Equal(InviteeOutcome.Completed, done.Outcome);
+
+        Assert.Equal(new OutboxPass(1, 1, 0, 0, 0, 0), await Worker().RunOnceAsync());
+        Assert.Equal(Json(done.Session), Json(await SessionAsync(OnbDecider.SessionId("acme", tokenId))));
+        Assert.Equal(LinkTokenStatus.Consumed, (await LinkAsync(tokenId)).Token.Status);
+    }
+
+    [Fact]
     public async Task Answers_OneAtATimeInSchemaOrder_ABadAnswerIsRefusedWithNothingStored_AndADoubleSubmitIsOneExecution()
     {
         var position = await PositionAsync();
