@@ -537,6 +537,8 @@ root.Subcommands.Add(deliveries);
 // selene bench turns --------------------------------------------------------------------------------------
 root.Subcommands.Add(BenchCommand.Create(dataDirOption));
 root.Subcommands.Add(Selene.Cli.Demo.DemoCommand.Create(dataDirOption));
+// selene chaos ---------------------------------------------------------------------------------------------
+root.Subcommands.Add(Selene.Cli.Chaos.ChaosCommand.Create(dataDirOption));
 // selene gov … --------------------------------------------------------------------------------------------
 root.Subcommands.Add(GovCommand.Create(dataDirOption));
 // selene invite link ---------------------------------------------------------------------------------------

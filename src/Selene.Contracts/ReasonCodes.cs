@@ -168,6 +168,22 @@ public static class ReasonCodes
     public static readonly ReasonCode StorageEmbeddedRestartFailed = new("F_EMBEDDED_RESTART_FAILED", 3162, EngineStorage, Severity.Error, ReasonKind.Unavailable, true);
     /// <summary>Every restart attempt failed: the supervisor stops and `selene serve` exits, so a service manager (or an operator) takes over.</summary>
     public static readonly ReasonCode StorageEmbeddedRestartGaveUp = new("F_EMBEDDED_RESTART_GAVE_UP", 3163, EngineStorage, Severity.Error, ReasonKind.Unavailable, false);
+    // 307x/317x: `selene chaos`, the fault-injection harness (issue 15 item 7, docs/reliability.md). The journal chain and the
+    // projections report with J_CHAIN_VERIFIED/J_CHAIN_BROKEN and F_PROJECTION_REBUILT/F_PROJECTION_MISMATCH.
+    /// <summary>`selene chaos`: every invariant and every SLO held under the fault profile.</summary>
+    public static readonly ReasonCode ChaosPassed = new("F_CHAOS_PASSED", 3071, EngineStorage, Severity.Info, ReasonKind.Success, false);
+    /// <summary>`selene chaos`: an execution the server acknowledged (2xx) has no stored result or no ledger effect after the run.</summary>
+    public static readonly ReasonCode ChaosAcknowledgedLost = new("F_CHAOS_ACKNOWLEDGED_LOST", 3171, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene chaos`: one idempotency key has ledger effects of more than one execution.</summary>
+    public static readonly ReasonCode ChaosEffectDuplicated = new("F_CHAOS_EFFECT_DUPLICATED", 3172, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene chaos`: a request sent again with its idempotency key (or a concurrent copy) was answered with other bytes.</summary>
+    public static readonly ReasonCode ChaosReplayDiffers = new("F_CHAOS_REPLAY_DIFFERS", 3173, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene chaos`: outbox handoffs were still due, in flight, failed or dead-lettered when the bounded wait ended.</summary>
+    public static readonly ReasonCode ChaosOutboxNotDrained = new("F_CHAOS_OUTBOX_NOT_DRAINED", 3174, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene chaos`: an availability or recovery-time objective was missed (a 5xx other than the retryable 503, a hang, a slow recovery).</summary>
+    public static readonly ReasonCode ChaosSloMissed = new("F_CHAOS_SLO_MISSED", 3175, EngineStorage, Severity.Error, ReasonKind.Internal, false);
+    /// <summary>`selene chaos`: the harness itself could not run the profile (the server did not start, the load could not be set up).</summary>
+    public static readonly ReasonCode ChaosHarnessFailed = new("F_CHAOS_HARNESS_FAILED", 3176, EngineStorage, Severity.Error, ReasonKind.Internal, false);
 
     // ---- PH1.OS orchestration gate, top-level turn slice, utility review (4xxx) ----------------------
     // 40xx successes; 41xx gate failures (reference §1.3/§1.4, in the order of the seed's hex ids); 419x the

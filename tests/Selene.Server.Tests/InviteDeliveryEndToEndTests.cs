@@ -1,18 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
-using Selene.Contracts;
-using Selene.Postgres;
-using Selene.Postgres.Stores;
-using Selene.Runtime;
-using Selene.Runtime.Access;
-using Selene.Runtime.Delivery;
-using Selene.Runtime.Link;
-using Selene.Runtime.Outbox;
-using Selene.Runtime.Platform;
-using Selene.Testing;
 using static Microsoft.Playwright.Assertions;
 using static Selene.Server.Tests.Capreqs;
 
@@ -27,42 +14,16 @@ namespace Selene.Server.Tests;
 /// </summary>
 public sealed partial class InviteDeliveryEndToEndTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
 {
-    private static readonly LinkKey Key = new(Enumerable.Range(1, LinkKey.KeyBytes).Select(i => (byte)(i * 17)).ToArray());
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private readonly string _sink = Path.Combine(Path.GetTempPath(), "selene-invite-e2e-" + Guid.NewGuid().ToString("N")[..8]);
-    private SeleneDatabase _db = null!;
-    private WebApplication _app = null!;
-    private Uri _address = null!;
-    private SeleneApi _api = null!;
-    private OutboxWorker _worker = null!;
-    private string _admin = "";
+    private WorkforceServer _server = null!;
 
     [GeneratedRegex(@"/invite/[A-Za-z0-9_-]{43}")]
     private static partial Regex LinkPattern();
 
-    public async Task InitializeAsync()
-    {
-        _db = await TestCluster.CreateDatabaseAsync();
-        _admin = (await new TenantBootstrap(_db, _clock).CreateAsync(new TenantId("acme"), new UserId("alice"))).AdminKey!;
-        _address = new Uri($"http://127.0.0.1:{SeleneServerFixture.FreePort()}");
-        _app = SeleneApp.Build(_db, new ServerOptions(_address.ToString().TrimEnd('/'), Workers: false, Metrics: false,
-            Deliveries: new DeliveryProviders(new FileSinkProvider(_sink)), LinkKey: Key), logging: _ => { }, clock: _clock);
-        await _app.StartAsync();
-        _api = new SeleneApi(_address);
-        _worker = new OutboxWorker(_db, _app.Services.GetRequiredService<SimulationExecutor>(), _clock,
-            new OutboxWorkerOptions("w1", 64, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), _app.Services.GetRequiredService<HandoffServices>()));
-    }
+    public async Task InitializeAsync() => _server = await WorkforceServer.StartAsync(DateTimeOffset.UtcNow);
 
     public async Task DisposeAsync()
     {
-        _api?.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        if (_db is not null) await _db.DisposeAsync();
-        if (Directory.Exists(_sink)) Directory.Delete(_sink, recursive: true);
+        if (_server is not null) await _server.DisposeAsync();
     }
 
     [Fact]
@@ -76,9 +37,9 @@ public sealed partial class InviteDeliveryEndToEndTests(BrowserFixture browser) 
 
         // The inviter confirms where it goes; a retry of the same request (same Idempotency-Key) is the same answer.
         var deliver = JsonNode.Parse($$"""{"token_id":"{{token}}","delivery_method":"SELENE_APP","destination":"gia-phone"}""")!.AsObject();
-        AssertSuccess(await _api.SimulateAsync(_admin, "LINK_DELIVER_INVITE_START_COMMIT", deliver, "deliver-gia"), "LINK_OK_DELIVERY_REQUEST");
-        AssertSuccess(await _api.SimulateAsync(_admin, "LINK_DELIVER_INVITE_START_COMMIT", (JsonObject)deliver.DeepClone(), "deliver-gia"), "LINK_OK_DELIVERY_REQUEST");
-        await RunToQuietAsync();
+        AssertSuccess(await _server.Api.SimulateAsync(_server.AdminKey, "LINK_DELIVER_INVITE_START_COMMIT", deliver, "deliver-gia"), "LINK_OK_DELIVERY_REQUEST");
+        AssertSuccess(await _server.Api.SimulateAsync(_server.AdminKey, "LINK_DELIVER_INVITE_START_COMMIT", (JsonObject)deliver.DeepClone(), "deliver-gia"), "LINK_OK_DELIVERY_REQUEST");
+        await _server.RunToQuietAsync();
 
         // Delivered once, to the confirmed destination, with the invite's link; the token is SENT and says how it went.
         var message = Assert.Single(Messages());
@@ -90,7 +51,7 @@ public sealed partial class InviteDeliveryEndToEndTests(BrowserFixture browser) 
         Assert.Equal(("SENT", "APP_PUSH"), (read["last_delivery"]!["status"]!.GetValue<string>(), read["last_delivery"]!["channel"]!.GetValue<string>()));
 
         // The invitee opens the delivered link and onboards: one question, the terms, this browser as the device, finish.
-        await using var phone = await browser.NewDeviceAsync(_address);
+        await using var phone = await browser.NewDeviceAsync(_server.Address);
         var page = await phone.NewPageAsync();
         await page.GotoAsync(path);
         await Expect(page.Locator("#state")).ToHaveAttributeAsync("data-state", "ONBOARDING");
@@ -116,19 +77,18 @@ public sealed partial class InviteDeliveryEndToEndTests(BrowserFixture browser) 
     private static Task ExpectStepAsync(Microsoft.Playwright.IPage page, string step) => Expect(page.Locator("#state")).ToHaveAttributeAsync("data-step", step);
 
     /// <summary>What the file sink delivered: one file per attempt.</summary>
-    private List<JsonNode> Messages() => !Directory.Exists(_sink) ? [] :
-        Directory.GetFiles(_sink, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!).ToList();
+    private List<JsonNode> Messages() => _server.Deliveries();
 
     private async Task<Reply> AdminAsync(string simulation, string body, string reason)
     {
-        var reply = await _api.SimulateAsync(_admin, simulation, JsonNode.Parse(body)!.AsObject());
+        var reply = await _server.Api.SimulateAsync(_server.AdminKey, simulation, JsonNode.Parse(body)!.AsObject());
         AssertSuccess(reply, reason);
         return reply;
     }
 
     private async Task<JsonNode> ReadAsync(string path)
     {
-        var reply = await _api.GetAsync(_admin, path);
+        var reply = await _server.Api.GetAsync(_server.AdminKey, path);
         AssertSuccess(reply, "QUERY_OK");
         return reply.Json;
     }
@@ -152,31 +112,5 @@ public sealed partial class InviteDeliveryEndToEndTests(BrowserFixture browser) 
             {"company_id":"e2e-co","position_id":"{{position}}","schema_version_id":"v1","apply_scope":"NEW_HIRES_ONLY"}
             """, "POSITION_OK_REQUIREMENTS_SCHEMA_ACTIVATE_COMMIT");
         return position;
-    }
-
-    private async Task DrainAsync()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if ((await _worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 100 passes");
-    }
-
-    /// <summary>Drains, then moves the clock to the next row still waiting, until none is left.</summary>
-    private async Task RunToQuietAsync()
-    {
-        for (var i = 0; i < 30; i++)
-        {
-            await DrainAsync();
-            await using var tx = await TenantTransaction.BeginAsync(_db.App, "acme");
-            var open = (await OutboxStore.ListAsync(tx, default)).Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed or OutboxStatus.Sent).ToArray();
-            if (open.Length == 0) return;
-            var now = UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value;
-            var next = open.Min(r => r.NextAttemptAt);
-            Assert.True(next > now, "a due row was left after a drain");
-            _clock.Advance(TimeSpan.FromTicks((next - now + 99) / 100));
-        }
-        throw new InvalidOperationException("the delivery did not come to rest in 30 steps");
     }
 }

@@ -99,10 +99,14 @@ public sealed class WorkforceServer : IAsyncDisposable
         return reply.Json;
     }
 
+    /// <summary>Every envelope the file sink wrote, in the order they were sent.</summary>
+    public List<JsonNode> Deliveries() => !Directory.Exists(Sink) ? [] :
+        Directory.GetFiles(Sink, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!)
+            .OrderBy(j => j["timestamp"]!.GetValue<string>(), StringComparer.Ordinal).ToList();
+
     /// <summary>The texts the file sink delivered to <paramref name="user"/>, in the order they were sent.</summary>
-    public List<string> Messages(string user) => !Directory.Exists(Sink) ? [] :
-        Directory.GetFiles(Sink, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!).Where(j => j["recipient_id"]!.GetValue<string>() == user)
-            .OrderBy(j => j["timestamp"]!.GetValue<string>(), StringComparer.Ordinal).Select(j => j["content_text"]!.GetValue<string>()).ToList();
+    public List<string> Messages(string user) =>
+        Deliveries().Where(j => j["recipient_id"]!.GetValue<string>() == user).Select(j => j["content_text"]!.GetValue<string>()).ToList();
 
     /// <summary>The tenant's outbox rows, oldest first.</summary>
     public async Task<IReadOnlyList<OutboxRow>> OutboxAsync()

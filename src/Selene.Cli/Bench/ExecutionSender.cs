@@ -95,7 +95,7 @@ public abstract class ExecutionSender(HttpClient http, string runId)
     }
 
     /// <summary>A top-level string member of a JSON object body, or null.</summary>
-    protected static string? ReadString(byte[] body, string name)
+    internal static string? ReadString(byte[] body, string name)
     {
         try
         {

@@ -55,4 +55,15 @@ public static class IdempotencyStore
         update.Bind(tx.TenantId, scope, key, status, body, reasonCode, now);
         tx.Defer(update, "completing an idempotency key that was not claimed", expectedRows: 1);
     }
+
+    /// <summary>The tenant's completed keys — (scope, key) to the stored result's status — for checks such as <c>selene chaos</c>'s.</summary>
+    public static async Task<IReadOnlyDictionary<(string Scope, string Key), int>> CompletedAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using var select = tx.Command("SELECT scope, idem_key, result_status FROM selene.idempotency_keys WHERE tenant_id = $1 AND result_body IS NOT NULL");
+        select.Bind(tx.TenantId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        var completed = new Dictionary<(string, string), int>();
+        while (await reader.ReadAsync(ct)) completed[(reader.GetString(0), reader.GetString(1))] = reader.IsDBNull(2) ? 0 : reader.GetInt32(2);
+        return completed;
+    }
 }

@@ -49,9 +49,11 @@ public sealed class GovernedSchemaChangeTests : IAsyncLifetime
         _worker = new OutboxWorker(_db, _executor, _clock, new OutboxWorkerOptions("w1", 50, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1), services));
         _tenant = "t" + Guid.NewGuid().ToString("N")[..10];
         await new TenantBootstrap(_db, _clock).CreateAsync(new TenantId(_tenant), new UserId("alice"));
-        // sam manages requirement schemas, launches their backfills (the handoff runs as him) and asks for capabilities;
-        // olga may ask for capabilities but manages no schema.
-        await InstanceAsync("sam", "schema_manager", [PositionSimulations.SchemaManageAction, OnbSimulations.BackfillAction, "CAPREQ_MANAGE"]);
+        // sam manages requirement schemas, launches their backfills (the handoff and the campaign's whole loop run as him, so he
+        // may run every step of it: OnbBackfillLoop.LauncherSimulations) and asks for capabilities; olga may ask for
+        // capabilities but manages no schema.
+        string[] loop = [.. OnbBackfillLoop.LauncherSimulations.Select(id => SeleneCatalog.Default.Posture(id).Record!.RequestedAction).Distinct()];
+        await InstanceAsync("sam", "schema_manager", [PositionSimulations.SchemaManageAction, OnbSimulations.BackfillAction, "CAPREQ_MANAGE", .. loop]);
         await InstanceAsync("olga", "clerk", ["CAPREQ_MANAGE", "POSITION_MANAGE"]);
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Selene.Server.Tests;
+namespace Selene.Cli.Processes;
 
 /// <summary>The outcome of one finished child process.</summary>
 public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
@@ -10,19 +10,24 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
 }
 
 /// <summary>
-/// Child processes for the end-to-end tests: <c>dotnet selene.dll …</c>, psql and kill. The environment is
-/// scrubbed of SELENE_DB, SELENE_DATA_DIR and PG* so that nothing outside the test's data directory is reached.
+/// Child processes: <c>dotnet selene.dll …</c>, psql and kill, for <c>selene chaos</c> (which runs and SIGKILLs a real
+/// <c>selene serve</c>) and the end-to-end tests. The environment is scrubbed of SELENE_DB, SELENE_DATA_DIR and PG* so
+/// that nothing outside the given data directory is reached.
 /// </summary>
 public static class ChildProcess
 {
-    /// <summary>The dotnet host that runs these tests (the one `dotnet test` names), else the one on PATH.</summary>
+    /// <summary>The dotnet host that runs this process (the one `dotnet test` or `dotnet run` names), else the one on PATH.</summary>
     public static string DotnetHost { get; } =
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
         : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
         : "dotnet";
 
-    /// <summary>selene.dll, copied next to the test assembly by the project reference.</summary>
+    /// <summary>selene.dll: this program's own assembly, or the copy next to a test assembly that references the project.</summary>
     public static string SeleneDll { get; } = Path.Combine(AppContext.BaseDirectory, "selene.dll");
+
+    /// <summary>How to start <c>selene</c>: its apphost when this process is one, else the dotnet host with selene.dll.</summary>
+    public static (string FileName, IReadOnlyList<string> Prefix) Selene { get; } =
+        Environment.ProcessPath is { } path && Path.GetFileName(path) == "selene" && File.Exists(path) ? (path, []) : (DotnetHost, [SeleneDll]);
 
     public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments)
     {
