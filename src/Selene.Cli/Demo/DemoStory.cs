@@ -40,6 +40,7 @@ internal sealed partial class DemoStory : IAsyncDisposable
     private readonly HashSet<string> _reportedDeliveries = new(StringComparer.Ordinal);
     private readonly List<string> _correlations = [];
     private string _adminKey = "";
+    private ReasonCode _created = ReasonCodes.TenantExists;
     private int _step;
 
     [GeneratedRegex(@"/invite/(backfill/)?[A-Za-z0-9_-]{43}")]
@@ -79,10 +80,10 @@ internal sealed partial class DemoStory : IAsyncDisposable
         // Five days before now, at 09:00: the story needs three of them (a reminder waits a day), and ends in the past.
         var today = DateTimeOffset.UtcNow;
         var clock = new StoryClock(new DateTimeOffset(today.Year, today.Month, today.Day, 9, 0, 0, TimeSpan.Zero).AddDays(-5));
-        var (name, key) = await CreateTenantAsync(db, clock, tenant, ct);
+        var (name, key, created) = await CreateTenantAsync(db, clock, tenant, ct);
         if (key is null)
             return Cli.Fail(ReasonCodes.TenantExists, $"tenant {name} exists already: name another with --tenant");
-        await using var story = new DemoStory(db, dataDir, name, clock, output) { _adminKey = key };
+        await using var story = new DemoStory(db, dataDir, name, clock, output) { _adminKey = key, _created = created };
         try
         {
             await story._app.StartAsync(ct);
@@ -98,16 +99,16 @@ internal sealed partial class DemoStory : IAsyncDisposable
         }
     }
 
-    private static async Task<(string Name, string? Key)> CreateTenantAsync(SeleneDatabase db, TimeProvider clock, string? wanted, CancellationToken ct)
+    private static async Task<(string Name, string? Key, ReasonCode Reason)> CreateTenantAsync(SeleneDatabase db, TimeProvider clock, string? wanted, CancellationToken ct)
     {
         var bootstrap = new TenantBootstrap(db, clock);
         foreach (var name in wanted is not null ? [wanted] : Enumerable.Range(1, 99).Select(i => i == 1 ? "demo" : $"demo-{i}"))
         {
             var created = await bootstrap.CreateAsync(new TenantId(name), new UserId(Admin), ct);
-            if (created.Created) return (name, created.AdminKey);
-            if (wanted is not null) return (name, null);
+            if (created.Created) return (name, created.AdminKey, created.Reason);
+            if (wanted is not null) return (name, null, created.Reason);
         }
-        return ("demo-99", null);
+        return ("demo-99", null, ReasonCodes.TenantExists);
     }
 
     private sealed class StoryBroke(string message) : Exception(message);
@@ -119,7 +120,7 @@ internal sealed partial class DemoStory : IAsyncDisposable
         _out.WriteLine($"Selene demo: tenant {_tenant}, {Cli.Describe(_db)}, server {_http.BaseAddress}");
         _out.WriteLine($"The story's clock starts {_clock.GetUtcNow():yyyy-MM-dd HH:mm} UTC and moves only when the story waits; every record is dated on it.");
         _out.WriteLine();
-        Line(Admin, $"tenant {_tenant} with its first administrator {Admin} (selene tenant create)", "TENANT_OK_CREATED", null);
+        Line(Admin, $"tenant {_tenant} with its first administrator {Admin} (selene tenant create)", _created.Name, null);
 
         Chapter("A company, a position and what it requires of new hires");
         await AdminAsync("TENANT_COMPANY_UPSERT_COMMIT", $$"""{"company_id":"{{Company}}","legal_name":"Harbor Logistics GmbH","jurisdiction":"DE","lifecycle_state":"ACTIVE"}""", ct);
@@ -154,12 +155,11 @@ internal sealed partial class DemoStory : IAsyncDisposable
         var holders = (await ReadAsync($"/v1/positions/{position}/holders", ct))["holders"]!.AsArray().Select(h => h!["user_id"]!.GetValue<string>()).Order();
         Line(Admin, $"GET /v1/positions/{position}/holders: {string.Join(", ", holders)}", "QUERY_OK", null);
 
-        Chapter("Changes for current staff need an approval here; kim approves capability requests");
+        Chapter("Changes for current staff need an approval here; kim approves capability requests (with a key of her own)");
         await AdminAsync("GOV_APPROVAL_POLICY_SET_COMMIT", """{"capability_id":"POSITION_SCHEMA_CHANGE","required":true,"note":"changes for current staff need an approval"}""", ct);
         await AdminAsync("ACCESS_INSTANCE_UPSERT_COMMIT", """{"target_user_id":"kim","role_template_id":"approver","access_mode":"A","allow":["CAPREQ_MANAGE"]}""", ct);
         var approver = await KeyStore.CreateKeyAsync(_db, new TenantId(_tenant), new UserId("kim"), UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value, ct)
             ?? throw new StoryBroke("no key for the approver");
-        Line(Admin, "selene keys create --user kim: the approver's API key", "OK", null);
 
         Chapter("Drivers now need a forklift licence number, current staff too");
         await AdminAsync("POSITION_REQUIREMENTS_SCHEMA_CREATE_DRAFT", $$"""
