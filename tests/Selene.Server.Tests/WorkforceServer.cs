@@ -116,14 +116,7 @@ public sealed class WorkforceServer : IAsyncDisposable
     }
 
     /// <summary>Runs the worker until a pass claims nothing.</summary>
-    public async Task DrainAsync()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if ((await Worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 100 passes");
-    }
+    public async Task DrainAsync() => Assert.True(await Worker.DrainAsync(100), "the outbox did not drain in 100 passes");
 
     public async Task AdvanceAsync(TimeSpan by)
     {
@@ -131,20 +124,6 @@ public sealed class WorkforceServer : IAsyncDisposable
         await DrainAsync();
     }
 
-    /// <summary>Drains, then moves the clock to the next open row's due time, until no row is left open.</summary>
-    public async Task RunToQuietAsync()
-    {
-        for (var i = 0; i < 30; i++)
-        {
-            await DrainAsync();
-            // A dead-lettered row counts as open: a scenario coming to rest expects none.
-            var open = (await OutboxAsync()).Where(r => r.Status != OutboxStatus.Confirmed).ToArray();
-            if (open.Length == 0) return;
-            var now = UnixNanos.FromDateTimeOffset(Clock.GetUtcNow()).Value;
-            var next = open.Min(r => r.NextAttemptAt);
-            Assert.True(next > now, $"row {open.First(r => r.NextAttemptAt == next).EventType} is {open.First(r => r.NextAttemptAt == next).Status} after a drain");
-            Clock.Advance(TimeSpan.FromTicks((next - now + 99) / 100));
-        }
-        throw new InvalidOperationException("the outbox did not come to rest in 30 steps");
-    }
+    /// <summary>Drains, then moves the clock to the next waiting row's due time, until none waits; a dead-lettered row fails.</summary>
+    public Task RunToQuietAsync() => OutboxQuiet.RunAsync(Db, Tenant, Clock, DrainAsync, maxSteps: 30);
 }

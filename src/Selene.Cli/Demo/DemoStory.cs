@@ -324,9 +324,7 @@ internal sealed partial class DemoStory : IAsyncDisposable
     /// <summary>Runs the outbox worker until nothing is due; a line per handoff it settled and per message it delivered.</summary>
     private async Task WorkAsync(CancellationToken ct)
     {
-        for (var i = 0; i < 100 && (await _worker.RunOnceAsync(ct)).Claimed > 0; i++)
-        {
-        }
+        await _worker.DrainAsync(100, ct);
         await using (var tx = await TenantTransaction.BeginAsync(_db.App, _tenant, ct))
         {
             // One line per kind of handoff the worker settled (the loop of a campaign is many rows of a few kinds).

@@ -109,6 +109,20 @@ public sealed class OutboxWorker
     }
 
     /// <summary>
+    /// Runs passes until one claims nothing, at most <paramref name="maxPasses"/>: everything due now is settled, with the
+    /// handoffs those passes enqueued due at once. False when the last pass still claimed rows (a chain of handoffs longer
+    /// than the bound, or a row that keeps coming due).
+    /// </summary>
+    public async Task<bool> DrainAsync(int maxPasses, CancellationToken ct = default)
+    {
+        for (var i = 0; i < maxPasses; i++)
+        {
+            if ((await RunOnceAsync(ct)).Claimed == 0) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
     /// Runs passes until <paramref name="ct"/> is cancelled; after a pass that claimed less than a batch it waits the
     /// poll interval on the worker's clock. A pass that throws (the database away) is reported to <paramref name="onError"/>
     /// and the loop goes on after the interval: a row it held is claimed again when its lease expires.

@@ -149,14 +149,7 @@ public sealed class BroadcastScenarioTests : IAsyncLifetime
 
     // ---- helpers ----------------------------------------------------------------------------------------------------
 
-    private async Task DrainAsync()
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            if ((await _worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 50 passes");
-    }
+    private async Task DrainAsync() => Assert.True(await _worker.DrainAsync(50), "the outbox did not drain in 50 passes");
 
     private static string Deliver(string id, string recipient, string method, bool appUnavailable) => $$"""
         {"broadcast_id":"{{id}}","recipient_id":"{{recipient}}","delivery_method":"{{method}}","recipient_region":"GLOBAL",

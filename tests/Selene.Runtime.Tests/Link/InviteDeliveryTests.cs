@@ -6,7 +6,6 @@ using Selene.Engines.Delivery;
 using Selene.Engines.Link;
 using Selene.Engines.Position;
 using Selene.Postgres;
-using Selene.Postgres.Stores;
 using Selene.Runtime.Access;
 using Selene.Runtime.Delivery;
 using Selene.Runtime.Link;
@@ -208,31 +207,10 @@ public sealed partial class InviteDeliveryTests : IAsyncLifetime
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
-    private async Task DrainAsync()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if ((await _worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 100 passes");
-    }
+    private async Task DrainAsync() => Assert.True(await _worker.DrainAsync(100), "the outbox did not drain in 100 passes");
 
-    /// <summary>Drains, then moves the clock to the next row still waiting (PENDING, FAILED awaiting a retry, or SENT), until none is left.</summary>
-    private async Task RunToQuietAsync()
-    {
-        for (var i = 0; i < 60; i++)
-        {
-            await DrainAsync();
-            await using var tx = await TenantTransaction.BeginAsync(_db.App, Tenant);
-            var open = (await OutboxStore.ListAsync(tx, default)).Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed or OutboxStatus.Sent).ToArray();
-            if (open.Length == 0) return;
-            var now = UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value;
-            var next = open.Min(r => r.NextAttemptAt);
-            Assert.True(next > now, "a due row was left after a drain");
-            _clock.Advance(TimeSpan.FromTicks((next - now + 99) / 100));
-        }
-        throw new InvalidOperationException("the delivery did not come to rest in 60 steps");
-    }
+    /// <summary>Drains, then moves the clock to the next row still waiting, until none is left (dead letters are expected here).</summary>
+    private Task RunToQuietAsync() => OutboxQuiet.RunAsync(_db, Tenant, _clock, DrainAsync, maxSteps: 60, deadLettersAllowed: true);
 
     private Task<ExecutionResult> RunAsync(string simulation, string body, string key)
     {

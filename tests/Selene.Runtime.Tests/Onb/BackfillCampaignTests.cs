@@ -127,30 +127,10 @@ public sealed partial class BackfillCampaignTests : IAsyncLifetime
         Directory.GetFiles(_sink, "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!)
             .Select(j => new Message(j["delivery_attempt_id"]!.GetValue<string>(), j["recipient_id"]!.GetValue<string>(), j["content_text"]!.GetValue<string>())).ToList();
 
-    private async Task DrainAsync()
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if ((await _worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 200 passes");
-    }
+    private async Task DrainAsync() => Assert.True(await _worker.DrainAsync(200), "the outbox did not drain in 200 passes");
 
-    /// <summary>Drains, then moves the clock to the next row's due time, until no row is left open.</summary>
-    private async Task RunToQuietAsync()
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            await DrainAsync();
-            var open = await OpenRowsAsync();
-            if (open.Count == 0) return;
-            var next = open.Min(r => r.NextAttemptAt);
-            var now = UnixNanos.FromDateTimeOffset(_clock.GetUtcNow()).Value;
-            Assert.True(next > now, "a due row was left after a drain");
-            _clock.Advance(TimeSpan.FromTicks((next - now + 99) / 100));
-        }
-        throw new InvalidOperationException("the campaign did not come to rest in 50 steps");
-    }
+    /// <summary>Drains, then moves the clock to the next waiting row's due time, until none waits; a dead-lettered row fails.</summary>
+    private Task RunToQuietAsync() => OutboxQuiet.RunAsync(_db, "acme", _clock, DrainAsync);
 
     /// <summary>The tenant's rows not settled yet (PENDING or FAILED awaiting a retry).</summary>
     private async Task<List<OutboxRow>> OpenRowsAsync()

@@ -321,14 +321,7 @@ public sealed class GovernedSchemaChangeTests : IAsyncLifetime
             ["target_user_id"] = user, ["role_template_id"] = role, ["access_mode"] = "A", ["allow"] = allow, ["lifecycle_state"] = "ACTIVE",
         }));
 
-    private async Task DrainAsync()
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            if ((await _worker.RunOnceAsync()).Claimed == 0) return;
-        }
-        throw new InvalidOperationException("the outbox did not drain in 50 passes");
-    }
+    private async Task DrainAsync() => Assert.True(await _worker.DrainAsync(50), "the outbox did not drain in 50 passes");
 
     private Task<ExecutionResult> RunAsync(string actor, string simulation, string body)
     {

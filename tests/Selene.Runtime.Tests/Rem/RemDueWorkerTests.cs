@@ -294,10 +294,7 @@ public sealed class RemDueWorkerTests : IAsyncLifetime
     }
 
     /// <summary>Worker passes until one claims nothing (bounded): a handoff's own handoffs run too.</summary>
-    private static async Task DrainAsync(OutboxWorker worker)
-    {
-        for (var i = 0; i < 10 && (await worker.RunOnceAsync()).Claimed > 0; i++) { }
-    }
+    private static async Task DrainAsync(OutboxWorker worker) => Assert.True(await worker.DrainAsync(10), "the outbox did not drain in 10 passes");
 
     private static string Field(OutboxRow row, string name)
     {
