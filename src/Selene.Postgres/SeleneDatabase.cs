@@ -160,7 +160,7 @@ public sealed class TenantTransaction : IAsyncDisposable
         try
         {
             var tx = await conn.BeginTransactionAsync(isolation, ct);
-            await using var cmd = new NpgsqlCommand("SELECT set_config('selene.tenant_id', $1, true)", conn, tx);
+            await using var cmd = new NpgsqlCommand(SetTenantSql, conn, tx);
             cmd.Bind(tenantId);
             await cmd.ExecuteNonQueryAsync(ct);
             return new TenantTransaction(conn, tx, tenantId);
@@ -172,7 +172,81 @@ public sealed class TenantTransaction : IAsyncDisposable
         }
     }
 
-    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+    /// <summary>
+    /// Opens the connection and the transaction without a round trip: the tenant's <c>set_config</c> and, when
+    /// <paramref name="key"/> is not verified yet, the API key's check (<see cref="ApiKeyCheck"/>, for
+    /// <paramref name="actorUserId"/>) are queued for the transaction's first batch, whose builder takes them with
+    /// <see cref="TakePrelude"/> and reads them with <see cref="ReadPreludeAsync"/> (docs/performance.md: one round trip
+    /// for the tenant, the key and the turn's first reads). Until then <see cref="Command"/> and the deferred queue refuse to run.
+    /// </summary>
+    public static async Task<TenantTransaction> OpenAsync(NpgsqlDataSource dataSource, string tenantId, string actorUserId, ApiKeyCheck? key, CancellationToken ct)
+    {
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            // Npgsql sends BEGIN with the first statement: no round trip here.
+            var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+            var opened = new TenantTransaction(conn, tx, tenantId);
+            opened._prelude.Add(new NpgsqlBatchCommand(SetTenantSql).Bind(tenantId));
+            if (key is { Verified: false })
+            {
+                opened._keyCheck = key;
+                opened._prelude.Add(key.Command(tenantId, actorUserId));
+            }
+            return opened;
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    private const string SetTenantSql = "SELECT set_config('selene.tenant_id', $1, true)";
+    private readonly List<NpgsqlBatchCommand> _prelude = [];
+    private ApiKeyCheck? _keyCheck;
+
+    /// <summary>
+    /// Puts what <see cref="OpenAsync"/> queued at the front of <paramref name="batch"/> (the transaction's first batch);
+    /// returns how many result sets <see cref="ReadPreludeAsync"/> must read first (0 when nothing was queued).
+    /// </summary>
+    public int TakePrelude(NpgsqlBatch batch)
+    {
+        var taken = _prelude.ToArray();
+        _prelude.Clear();
+        for (var i = 0; i < taken.Length; i++) batch.BatchCommands.Insert(i, taken[i]);
+        return taken.Length;
+    }
+
+    /// <summary>
+    /// Reads the <paramref name="count"/> result sets of the prelude and moves <paramref name="reader"/> to the first result
+    /// set after them; throws <see cref="ApiKeyRejectedException"/> when the key check found no row (the caller's key was
+    /// revoked since the edge accepted it: nothing of the transaction may commit).
+    /// </summary>
+    public async Task ReadPreludeAsync(NpgsqlDataReader reader, int count, CancellationToken ct)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (i == 1)
+            {
+                if (!await reader.ReadAsync(ct)) throw new ApiKeyRejectedException();
+                _keyCheck!.Passed();
+            }
+            await reader.NextResultAsync(ct);
+        }
+    }
+
+    private void EnsureNoPrelude()
+    {
+        if (_prelude.Count > 0)
+            throw new InvalidOperationException("the transaction's tenant and key check have not been sent: its first batch must take them (TakePrelude)");
+    }
+
+    public NpgsqlCommand Command(string sql)
+    {
+        EnsureNoPrelude();
+        return new(sql, Connection, Transaction);
+    }
 
     private readonly List<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> _deferred = [];
 
@@ -187,6 +261,7 @@ public sealed class TenantTransaction : IAsyncDisposable
     /// <summary>Moves the queued writes to the front of <paramref name="batch"/>; check them with <see cref="CheckDeferred"/> after it ran.</summary>
     public IReadOnlyList<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> TakeDeferred(NpgsqlBatch batch)
     {
+        EnsureNoPrelude();
         var taken = _deferred.ToArray();
         _deferred.Clear();
         for (var i = 0; i < taken.Length; i++) batch.BatchCommands.Insert(i, taken[i].Command);
