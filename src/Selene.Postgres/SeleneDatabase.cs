@@ -256,16 +256,83 @@ public sealed class TenantTransaction : IAsyncDisposable
     /// disposing without commit drops it with the rest of the transaction. When <paramref name="expectedRows"/> is
     /// given, a different row count fails the transaction at that batch, naming <paramref name="what"/>.
     /// </summary>
-    public void Defer(NpgsqlBatchCommand command, string what, int? expectedRows = null) => _deferred.Add((command, expectedRows, what));
+    public void Defer(NpgsqlBatchCommand command, string what, int? expectedRows = null)
+    {
+        if (_commitSent) throw new InvalidOperationException($"{what}: the transaction already committed with its last batch");
+        _deferred.Add((command, expectedRows, what));
+    }
 
-    /// <summary>Moves the queued writes to the front of <paramref name="batch"/>; check them with <see cref="CheckDeferred"/> after it ran.</summary>
-    public IReadOnlyList<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> TakeDeferred(NpgsqlBatch batch)
+    private bool _commitWithLastBatch, _commitSent;
+
+    /// <summary>
+    /// Ends the transaction with its next journal append (<see cref="Stores.JournalStore.AppendAsync"/>): that batch carries
+    /// <c>COMMIT</c> after its writes, so the chain head it locks is held for that one round trip and the commit's flush, and
+    /// the commit costs no round trip of its own (docs/performance.md, issue 14). The batch's success is the commit's: a
+    /// failure of any statement in it, the commit's included, rolls the whole transaction back. <see cref="CommitAsync"/>
+    /// afterwards only confirms it (or commits on its own when no append ran); nothing may be written after that append.
+    /// </summary>
+    public void CommitWithJournal() => _commitWithLastBatch = true;
+
+    /// <summary>True when the next journal append ends the transaction (<see cref="CommitWithJournal"/>).</summary>
+    internal bool CommitsWithJournal => _commitWithLastBatch;
+
+    /// <summary>Appends <c>COMMIT</c> to <paramref name="batch"/>, the last batch of a transaction that <see cref="CommitWithJournal"/> asked for it.</summary>
+    internal void TakeCommit(NpgsqlBatch batch)
+    {
+        if (_ledgerWrites.Count > 0)
+            throw new InvalidOperationException($"ledger rows {string.Join(' ', _ledgerWrites.Select(w => w.Ref))} would commit unbound");
+        _commitWithLastBatch = false;
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+    }
+
+    /// <summary>The batch that <see cref="TakeCommit"/> ended ran: the transaction is committed.</summary>
+    internal void CommitSent() => _commitSent = true;
+
+    /// <summary>
+    /// Moves the queued writes to the front of <paramref name="batch"/>; check them with <see cref="CheckDeferred"/> after it ran.
+    /// With <paramref name="checkInBatch"/> (the batch commits: <see cref="CommitWithJournal"/>) each expected row count is
+    /// checked by the database instead, inside the batch and before its COMMIT: the write is wrapped so that another count
+    /// fails its statement (a text that is no boolean, cast to boolean), which aborts the batch and the transaction with it;
+    /// <see cref="DeferredCheckFailure"/> names the write.
+    /// </summary>
+    public IReadOnlyList<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> TakeDeferred(NpgsqlBatch batch, bool checkInBatch = false)
     {
         EnsureNoPrelude();
         var taken = _deferred.ToArray();
         _deferred.Clear();
+        if (checkInBatch)
+        {
+            for (var i = 0; i < taken.Length; i++)
+            {
+                if (taken[i].ExpectedRows is not { } rows) continue;
+                var command = taken[i].Command;
+                var next = command.Parameters.Count + 1;
+                command.CommandText = $"WITH written AS ({command.CommandText.TrimEnd()} RETURNING 1) SELECT CASE WHEN count(*) = ${next} THEN true " +
+                    $"ELSE ('{CheckedWrite} {_checkedInBatch.Count} touched ' || count(*) || ' row(s)')::boolean END FROM written";
+                command.Parameters.Add(new NpgsqlParameter { Value = (long)rows, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+                _checkedInBatch.Add((rows, taken[i].What));
+                taken[i] = (command, null, taken[i].What);
+            }
+        }
         for (var i = 0; i < taken.Length; i++) batch.BatchCommands.Insert(i, taken[i].Command);
         return taken;
+    }
+
+    private const string CheckedWrite = "selene deferred write";
+    private readonly List<(int Rows, string What)> _checkedInBatch = [];
+
+    /// <summary>
+    /// The failure to report when a batch failed at a write whose row count it checked (<see cref="TakeDeferred"/> with
+    /// checkInBatch): the same error as <see cref="CheckDeferred"/>'s; null for any other failure.
+    /// </summary>
+    public Exception? DeferredCheckFailure(PostgresException failure)
+    {
+        if (failure.SqlState != PostgresErrorCodes.InvalidTextRepresentation) return null;
+        var match = System.Text.RegularExpressions.Regex.Match(failure.MessageText, CheckedWrite + @" (\d+) touched (\d+) row");
+        if (!match.Success || !int.TryParse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture, out var index) ||
+            index >= _checkedInBatch.Count) return null;
+        var (rows, what) = _checkedInBatch[index];
+        return new InvalidOperationException($"{what}: expected {rows} row(s), touched {match.Groups[2].Value}", failure);
     }
 
     /// <summary>Fails when a deferred write touched another number of rows than it expected.</summary>
@@ -304,6 +371,14 @@ public sealed class TenantTransaction : IAsyncDisposable
 
     private const string EntityLockSql = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))";
 
+    private readonly Dictionary<string, Stores.ProjectionRow?> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>A stream row loaded under its lock by an earlier batch, for its first <see cref="Stores.EngineStore.LockAndLoadAsync"/>.</summary>
+    internal void Loaded(string lockKey, Stores.ProjectionRow? row) => _loaded[lockKey] = row;
+
+    /// <summary>Takes (once) the row <see cref="Loaded"/> kept for <paramref name="lockKey"/>.</summary>
+    internal bool TryTakeLoaded(string lockKey, out Stores.ProjectionRow? row) => _loaded.Remove(lockKey, out row);
+
     private readonly List<(LedgerRef Ref, string RowHash)> _ledgerWrites = [];
     private bool _journaled;
 
@@ -329,6 +404,13 @@ public sealed class TenantTransaction : IAsyncDisposable
     /// </summary>
     public async Task CommitAsync(CancellationToken ct = default)
     {
+        if (_commitSent)
+        {
+            if (_deferred.Count > 0 || _ledgerWrites.Count > 0) throw new InvalidOperationException("writes after the batch that committed the transaction");
+            return;
+        }
+        // Asked to commit with a journal append that had nothing to append: commit on its own.
+        _commitWithLastBatch = false;
         if (_journaled && _ledgerWrites.Count > 0)
             throw new InvalidOperationException($"ledger rows {string.Join(' ', _ledgerWrites.Select(w => w.Ref))} were written after the " +
                 "transaction's last journal append: no entry binds them");

@@ -170,12 +170,19 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             var caseId = record is not null ? Access.ExecutorGate.CaseIdOf(record, tenant, actor, simulation!.Key) : null;
             // Read as for a first run: a retry needs a subset of these rows (no approval is looked for), decided below.
             var governanceQuery = GovernanceReads.Query(record, posture.Blueprint?.ProcessId, simulation?.CapabilityScope, false, now);
-            var claimOf = simulation is { Handler: not null, Key: { } claimKey } ? (simulation.Scope, claimKey.Value, simulation.RequestHash) : ((string, string, string)?)null;
-            var (claim, accessFacts, governanceRows) = await GovernanceQueries.TurnFactsAsync(tx, claimOf, actor.Value, caseId, now.Value, governanceQuery.Day,
-                governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct);
-            if (simulation is { Handler: not null, Key: { } idempotencyKey })
+            (string, string, string)? claimOf = null;
+            (EngineStore, string)? firstStream = null;
+            if (simulation is { Handler: { } handler, Key: { } idempotencyKey })
             {
                 context = new ExecutionContext(tenant, actor, correlation, turn, idempotencyKey, now, services);
+                claimOf = (simulation.Scope, idempotencyKey.Value, simulation.RequestHash);
+                // The stream the handler works on is locked and loaded in the same round trip (unused when the gate refuses).
+                firstStream = handler.FirstStream(simulation.Input!, context);
+            }
+            var (claim, accessFacts, governanceRows) = await GovernanceQueries.TurnFactsAsync(tx, claimOf, actor.Value, caseId, now.Value, governanceQuery.Day,
+                governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct, firstStream);
+            if (simulation is { Handler: not null, Key: not null })
+            {
                 if (claim is IdempotencyClaim.Existing existing)
                 {
                     if (!string.Equals(existing.RequestHash, simulation.RequestHash, StringComparison.Ordinal))
@@ -280,6 +287,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                     result["correlation_id"] = correlation.ToString();
                     result["turn_id"] = turn.Value;
                     byte[] bytes = [];
+                    // The journal's batch commits too: the chain head is held for one round trip and the flush.
+                    tx.CommitWithJournal();
                     await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, actor, correlation, turn, simulation.Key)).ToArray(), now.Value, ct,
                         journal =>
                         {
@@ -315,6 +324,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 entries.Add(opened);
             TurnDecisionStore.Append(record, Row(decided, inputJson, actor, simulation, now, context));
             await RecordOutcomesAsync(record, shape, now, ct);
+            record.CommitWithJournal();
             await JournalStore.AppendAsync(record, entries.Select(e => ToEntry(e, actor, correlation, turn, simulation?.Key)).ToArray(), now.Value, ct);
             await record.CommitAsync(ct);
         }

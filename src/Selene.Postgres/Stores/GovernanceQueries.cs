@@ -32,16 +32,19 @@ public static class GovernanceQueries
     /// and, when <paramref name="capability"/> is given, the oldest APPROVED capability request of <paramref name="userId"/>
     /// for exactly that capability and <paramref name="scope"/> — so neither the claim nor governance costs a turn a round
     /// trip of its own. The facts are read after the claim (each statement takes its own snapshot), as if read in a later round trip.
+    /// Last, when <paramref name="stream"/> is given, the stream the execution will work on is locked and loaded for it
+    /// (<see cref="EngineStore.LockAndLoadAsync"/> answers from that): after the claim, as it would be.
     /// </summary>
     public static async Task<(IdempotencyClaim? Claim, GateFacts Access, GovernanceRows Governance)> TurnFactsAsync(TenantTransaction tx,
         (string Scope, string Key, string RequestHash)? claim, string userId, string? caseId, long now, DateOnly day, IReadOnlyList<string> definitionStreams,
-        string? capability, string? scope, CancellationToken ct)
+        string? capability, string? scope, CancellationToken ct, (EngineStore Store, string StreamId)? stream = null)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
         var prelude = tx.TakePrelude(batch);
         if (claim is { } c) IdempotencyStore.AddClaim(batch, tx, c.Scope, c.Key, c.RequestHash, now);
         AccessGovernanceQueries.AddGateFacts(batch, tx, userId, caseId, now);
         AddFacts(batch, tx, userId, day, definitionStreams, capability, scope);
+        if (stream is { } s) s.Store.AddLockAndLoad(batch, tx, s.StreamId);
         await using var r = await batch.ExecuteReaderAsync(ct);
         await tx.ReadPreludeAsync(r, prelude, ct);
         IdempotencyClaim? claimed = null;
@@ -52,7 +55,13 @@ public static class GovernanceQueries
         }
         var access = await AccessGovernanceQueries.ReadGateFactsAsync(r, ct);
         await r.NextResultAsync(ct);
-        return (claimed, access, await ReadFactsAsync(r, capability is not null, ct));
+        var governance = await ReadFactsAsync(r, capability is not null, ct);
+        if (stream is { } loaded)
+        {
+            await r.NextResultAsync(ct);
+            await loaded.Store.ReadLockAndLoadIntoAsync(r, tx, loaded.StreamId, ct);
+        }
+        return (claimed, access, governance);
     }
 
     private static void AddFacts(NpgsqlBatch batch, TenantTransaction tx, string userId, DateOnly day, IReadOnlyList<string> definitionStreams,
