@@ -225,6 +225,7 @@ public sealed class TenantTransaction : IAsyncDisposable
     /// </summary>
     public async Task ReadPreludeAsync(NpgsqlDataReader reader, int count, CancellationToken ct)
     {
+        // The prelude is the tenant's set_config, then (when queued) the key check: only the second result set is read.
         for (var i = 0; i < count; i++)
         {
             if (i == 1)
