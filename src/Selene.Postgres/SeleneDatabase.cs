@@ -160,7 +160,7 @@ public sealed class TenantTransaction : IAsyncDisposable
         try
         {
             var tx = await conn.BeginTransactionAsync(isolation, ct);
-            await using var cmd = new NpgsqlCommand("SELECT set_config('selene.tenant_id', $1, true)", conn, tx);
+            await using var cmd = new NpgsqlCommand(SetTenantSql, conn, tx);
             cmd.Bind(tenantId);
             await cmd.ExecuteNonQueryAsync(ct);
             return new TenantTransaction(conn, tx, tenantId);
@@ -172,7 +172,82 @@ public sealed class TenantTransaction : IAsyncDisposable
         }
     }
 
-    public NpgsqlCommand Command(string sql) => new(sql, Connection, Transaction);
+    /// <summary>
+    /// Opens the connection and the transaction without a round trip: the tenant's <c>set_config</c> and, when
+    /// <paramref name="key"/> is not verified yet, the API key's check (<see cref="ApiKeyCheck"/>, for
+    /// <paramref name="actorUserId"/>) are queued for the transaction's first batch, whose builder takes them with
+    /// <see cref="TakePrelude"/> and reads them with <see cref="ReadPreludeAsync"/> (docs/performance.md: one round trip
+    /// for the tenant, the key and the turn's first reads). Until then <see cref="Command"/> and the deferred queue refuse to run.
+    /// </summary>
+    public static async Task<TenantTransaction> OpenAsync(NpgsqlDataSource dataSource, string tenantId, string actorUserId, ApiKeyCheck? key, CancellationToken ct)
+    {
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            // Npgsql sends BEGIN with the first statement: no round trip here.
+            var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+            var opened = new TenantTransaction(conn, tx, tenantId);
+            opened._prelude.Add(new NpgsqlBatchCommand(SetTenantSql).Bind(tenantId));
+            if (key is { Verified: false })
+            {
+                opened._keyCheck = key;
+                opened._prelude.Add(key.Command(tenantId, actorUserId));
+            }
+            return opened;
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+    }
+
+    private const string SetTenantSql = "SELECT set_config('selene.tenant_id', $1, true)";
+    private readonly List<NpgsqlBatchCommand> _prelude = [];
+    private ApiKeyCheck? _keyCheck;
+
+    /// <summary>
+    /// Puts what <see cref="OpenAsync"/> queued at the front of <paramref name="batch"/> (the transaction's first batch);
+    /// returns how many result sets <see cref="ReadPreludeAsync"/> must read first (0 when nothing was queued).
+    /// </summary>
+    public int TakePrelude(NpgsqlBatch batch)
+    {
+        var taken = _prelude.ToArray();
+        _prelude.Clear();
+        for (var i = 0; i < taken.Length; i++) batch.BatchCommands.Insert(i, taken[i]);
+        return taken.Length;
+    }
+
+    /// <summary>
+    /// Reads the <paramref name="count"/> result sets of the prelude and moves <paramref name="reader"/> to the first result
+    /// set after them; throws <see cref="ApiKeyRejectedException"/> when the key check found no row (the caller's key was
+    /// revoked since the edge accepted it: nothing of the transaction may commit).
+    /// </summary>
+    public async Task ReadPreludeAsync(NpgsqlDataReader reader, int count, CancellationToken ct)
+    {
+        // The prelude is the tenant's set_config, then (when queued) the key check: only the second result set is read.
+        for (var i = 0; i < count; i++)
+        {
+            if (i == 1)
+            {
+                if (!await reader.ReadAsync(ct)) throw new ApiKeyRejectedException();
+                _keyCheck!.Passed();
+            }
+            await reader.NextResultAsync(ct);
+        }
+    }
+
+    private void EnsureNoPrelude()
+    {
+        if (_prelude.Count > 0)
+            throw new InvalidOperationException("the transaction's tenant and key check have not been sent: its first batch must take them (TakePrelude)");
+    }
+
+    public NpgsqlCommand Command(string sql)
+    {
+        EnsureNoPrelude();
+        return new(sql, Connection, Transaction);
+    }
 
     private readonly List<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> _deferred = [];
 
@@ -182,15 +257,83 @@ public sealed class TenantTransaction : IAsyncDisposable
     /// disposing without commit drops it with the rest of the transaction. When <paramref name="expectedRows"/> is
     /// given, a different row count fails the transaction at that batch, naming <paramref name="what"/>.
     /// </summary>
-    public void Defer(NpgsqlBatchCommand command, string what, int? expectedRows = null) => _deferred.Add((command, expectedRows, what));
-
-    /// <summary>Moves the queued writes to the front of <paramref name="batch"/>; check them with <see cref="CheckDeferred"/> after it ran.</summary>
-    public IReadOnlyList<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> TakeDeferred(NpgsqlBatch batch)
+    public void Defer(NpgsqlBatchCommand command, string what, int? expectedRows = null)
     {
+        if (_commitSent) throw new InvalidOperationException($"{what}: the transaction already committed with its last batch");
+        _deferred.Add((command, expectedRows, what));
+    }
+
+    private bool _commitWithLastBatch, _commitSent;
+
+    /// <summary>
+    /// Ends the transaction with its next journal append (<see cref="Stores.JournalStore.AppendAsync"/>): that batch carries
+    /// <c>COMMIT</c> after its writes, so the chain head it locks is held for that one round trip and the commit's flush, and
+    /// the commit costs no round trip of its own (docs/performance.md, issue 14). The batch's success is the commit's: a
+    /// failure of any statement in it, the commit's included, rolls the whole transaction back. <see cref="CommitAsync"/>
+    /// afterwards only confirms it (or commits on its own when no append ran); nothing may be written after that append.
+    /// </summary>
+    public void CommitWithJournal() => _commitWithLastBatch = true;
+
+    /// <summary>True when the next journal append ends the transaction (<see cref="CommitWithJournal"/>).</summary>
+    internal bool CommitsWithJournal => _commitWithLastBatch;
+
+    /// <summary>Appends <c>COMMIT</c> to <paramref name="batch"/>, the last batch of a transaction that <see cref="CommitWithJournal"/> asked for it.</summary>
+    internal void TakeCommit(NpgsqlBatch batch)
+    {
+        if (_ledgerWrites.Count > 0)
+            throw new InvalidOperationException($"ledger rows {string.Join(' ', _ledgerWrites.Select(w => w.Ref))} would commit unbound");
+        _commitWithLastBatch = false;
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+    }
+
+    /// <summary>The batch that <see cref="TakeCommit"/> ended ran: the transaction is committed.</summary>
+    internal void CommitSent() => _commitSent = true;
+
+    /// <summary>
+    /// Moves the queued writes to the front of <paramref name="batch"/>; check them with <see cref="CheckDeferred"/> after it ran.
+    /// With <paramref name="checkInBatch"/> (the batch commits: <see cref="CommitWithJournal"/>) each expected row count is
+    /// checked by the database instead, inside the batch and before its COMMIT: the write is wrapped so that another count
+    /// fails its statement (a text that is no boolean, cast to boolean), which aborts the batch and the transaction with it;
+    /// <see cref="DeferredCheckFailure"/> names the write.
+    /// </summary>
+    public IReadOnlyList<(NpgsqlBatchCommand Command, int? ExpectedRows, string What)> TakeDeferred(NpgsqlBatch batch, bool checkInBatch = false)
+    {
+        EnsureNoPrelude();
         var taken = _deferred.ToArray();
         _deferred.Clear();
+        if (checkInBatch)
+        {
+            for (var i = 0; i < taken.Length; i++)
+            {
+                if (taken[i].ExpectedRows is not { } rows) continue;
+                var command = taken[i].Command;
+                var next = command.Parameters.Count + 1;
+                command.CommandText = $"WITH written AS ({command.CommandText.TrimEnd()} RETURNING 1) SELECT CASE WHEN count(*) = ${next} THEN true " +
+                    $"ELSE ('{CheckedWrite} {_checkedInBatch.Count} touched ' || count(*) || ' row(s)')::boolean END FROM written";
+                command.Parameters.Add(new NpgsqlParameter { Value = (long)rows, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
+                _checkedInBatch.Add((rows, taken[i].What));
+                taken[i] = (command, null, taken[i].What);
+            }
+        }
         for (var i = 0; i < taken.Length; i++) batch.BatchCommands.Insert(i, taken[i].Command);
         return taken;
+    }
+
+    private const string CheckedWrite = "selene deferred write";
+    private readonly List<(int Rows, string What)> _checkedInBatch = [];
+
+    /// <summary>
+    /// The failure to report when a batch failed at a write whose row count it checked (<see cref="TakeDeferred"/> with
+    /// checkInBatch): the same error as <see cref="CheckDeferred"/>'s; null for any other failure.
+    /// </summary>
+    public Exception? DeferredCheckFailure(PostgresException failure)
+    {
+        if (failure.SqlState != PostgresErrorCodes.InvalidTextRepresentation) return null;
+        var match = System.Text.RegularExpressions.Regex.Match(failure.MessageText, CheckedWrite + @" (\d+) touched (\d+) row");
+        if (!match.Success || !int.TryParse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture, out var index) ||
+            index >= _checkedInBatch.Count) return null;
+        var (rows, what) = _checkedInBatch[index];
+        return new InvalidOperationException($"{what}: expected {rows} row(s), touched {match.Groups[2].Value}", failure);
     }
 
     /// <summary>Fails when a deferred write touched another number of rows than it expected.</summary>
@@ -229,6 +372,14 @@ public sealed class TenantTransaction : IAsyncDisposable
 
     private const string EntityLockSql = "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2 || ':' || $3, 0))";
 
+    private readonly Dictionary<string, Stores.ProjectionRow?> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>A stream row loaded under its lock by an earlier batch, for its first <see cref="Stores.EngineStore.LockAndLoadAsync"/>.</summary>
+    internal void Loaded(string lockKey, Stores.ProjectionRow? row) => _loaded[lockKey] = row;
+
+    /// <summary>Takes (once) the row <see cref="Loaded"/> kept for <paramref name="lockKey"/>.</summary>
+    internal bool TryTakeLoaded(string lockKey, out Stores.ProjectionRow? row) => _loaded.Remove(lockKey, out row);
+
     private readonly List<(LedgerRef Ref, string RowHash)> _ledgerWrites = [];
     private bool _journaled;
 
@@ -254,6 +405,13 @@ public sealed class TenantTransaction : IAsyncDisposable
     /// </summary>
     public async Task CommitAsync(CancellationToken ct = default)
     {
+        if (_commitSent)
+        {
+            if (_deferred.Count > 0 || _ledgerWrites.Count > 0) throw new InvalidOperationException("writes after the batch that committed the transaction");
+            return;
+        }
+        // Asked to commit with a journal append that had nothing to append: commit on its own.
+        _commitWithLastBatch = false;
         if (_journaled && _ledgerWrites.Count > 0)
             throw new InvalidOperationException($"ledger rows {string.Join(' ', _ledgerWrites.Select(w => w.Ref))} were written after the " +
                 "transaction's last journal append: no entry binds them");

@@ -15,10 +15,6 @@ public static class KernelReads
     /// <summary>The most journal entries one correlation id answers.</summary>
     public const int JournalLimit = 1000;
 
-    /// <summary>The (tenant, user) behind an API key, or null when the key is unknown or revoked.</summary>
-    public static Task<(TenantId Tenant, UserId User)?> ResolveApiKeyAsync(SeleneDatabase db, string key, CancellationToken ct) =>
-        KeyStore.ResolveAsync(db, key, ct);
-
     /// <summary>Completes when the database answers a round trip; throws what the database throws otherwise.</summary>
     public static Task CheckDatabaseAsync(SeleneDatabase db, CancellationToken ct) => db.PingAsync(ct);
 

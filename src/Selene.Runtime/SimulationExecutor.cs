@@ -56,8 +56,9 @@ public sealed class SimulationExecutor(TurnExecutor turns)
     /// <param name="onCommit">Work that must commit with the simulation's effect or not at all (<see cref="CommitHook"/>).</param>
     /// <param name="lease">For a lease-gated execution (a work order's step): the lease it must run under.</param>
     /// <param name="handoff">True only for the outbox worker's run of a handoff (<see cref="SimulationRecord.HandoffOnly"/>).</param>
+    /// <param name="key">The caller's API key when the edge accepted it without asking the database (<see cref="TurnExecutor.RunAsync"/>).</param>
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken ct = default, CommitHook? onCommit = null, LeaseClaim? lease = null,
-        bool handoff = false)
+        bool handoff = false, Selene.Postgres.ApiKeyCheck? key = null)
     {
         if (request.Body.ValueKind != JsonValueKind.Object)
             return Invalid(request, ReasonCodes.InputSchemaInvalid, "the body must be a JSON object");
@@ -65,7 +66,7 @@ public sealed class SimulationExecutor(TurnExecutor turns)
             return Invalid(request, textError.Reason, textError.Detail);
         var turn = new TurnRequest(request.Correlation.ToString(), request.Turn.Value, TurnPath.Text, TextAlwaysOn, ConfirmedPosture,
             [RequestedMove.DispatchSimulation], Simulation: new TurnSimulation(request.SimulationId, request.Body, request.IdempotencyKey));
-        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit, lease, handoff);
+        var result = await turns.RunAsync(request.Tenant, request.Actor, turn, ct, onCommit, lease, handoff, key);
         return result switch
         {
             { Execution: { } execution } => execution with { Journaled = execution.Outcome != ExecutionOutcome.Replayed },

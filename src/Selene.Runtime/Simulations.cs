@@ -77,6 +77,13 @@ public interface ISimulationHandler
     /// required by the tenant's policy (<see cref="SimulationRecord.CapabilityByTenantPolicy"/>) that the policy does not govern.
     /// </summary>
     string? CapabilityScopeOf(object input);
+
+    /// <summary>
+    /// The stream <see cref="ExecuteAsync"/> locks and loads first, from the prepared input and the context (pure), so that the
+    /// turn's first round trip takes that lock and loads the row (<see cref="Selene.Postgres.Stores.EngineStore.LockAndLoadAsync"/> then answers
+    /// from it: docs/performance.md, issue 14). Null: not known before the handler runs.
+    /// </summary>
+    (Selene.Postgres.Stores.EngineStore Store, string StreamId)? FirstStream(object input, ExecutionContext context) => null;
 }
 
 /// <summary>The simulations this process can execute, by id.</summary>

@@ -73,8 +73,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     /// <param name="onCommit">Work that must commit with a dispatched simulation's effect or not at all (<see cref="CommitHook"/>).</param>
     /// <param name="lease">The lease a lease-gated execution runs under (a work order's step); null: the turn needs none.</param>
     /// <param name="handoff">True only for the outbox worker's run of a handoff: a <see cref="SimulationRecord.HandoffOnly"/> simulation runs only so.</param>
+    /// <param name="key">The caller's API key when the edge accepted it without asking the database: the turn's first batch checks it (<see cref="ApiKeyCheck"/>).</param>
     public async Task<TurnResult> RunAsync(TenantId tenant, UserId actor, TurnRequest request, CancellationToken ct = default, CommitHook? onCommit = null,
-        LeaseClaim? lease = null, bool handoff = false)
+        LeaseClaim? lease = null, bool handoff = false, ApiKeyCheck? key = null)
     {
         // One span per turn (docs/observability.md); null, and nothing recorded on it, when no listener samples it.
         var started = clock.GetTimestamp();
@@ -93,19 +94,20 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         if (simulationLabel is not null) span?.SetTag(SeleneTelemetry.Tags.Simulation, simulationLabel);
         try
         {
-            var result = await RunTurnAsync(tenant, actor, request, onCommit, lease, handoff, ct);
+            var result = await RunTurnAsync(tenant, actor, request, onCommit, lease, handoff, key, ct);
             SeleneTelemetry.Record(span, simulationLabel, result, null, clock.GetElapsedTime(started));
             return result;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            SeleneTelemetry.Record(span, simulationLabel, null, StorageFailures.Classify(ex)?.Reason ?? ReasonCodes.InternalError, clock.GetElapsedTime(started));
+            SeleneTelemetry.Record(span, simulationLabel, null,
+                ex is ApiKeyRejectedException ? ReasonCodes.AuthKeyInvalid : StorageFailures.Classify(ex)?.Reason ?? ReasonCodes.InternalError, clock.GetElapsedTime(started));
             throw;
         }
     }
 
     private async Task<TurnResult> RunTurnAsync(TenantId tenant, UserId actor, TurnRequest request, CommitHook? onCommit, LeaseClaim? lease, bool handoff,
-        CancellationToken ct)
+        ApiKeyCheck? key, CancellationToken ct)
     {
         if (!CorrelationId.TryParse(request.CorrelationId, out var correlation))
             return Invalid(ReasonCodes.OsInputSchemaInvalid, "correlation_id must be a decimal string between 1 and 2^128-1", default, default);
@@ -132,7 +134,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         {
             try
             {
-                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, onCommit, lease, ct);
+                return await RunOnceAsync(tenant, actor, request, shape!, simulation, correlation, turn, onCommit, lease, key, ct);
             }
             catch (NpgsqlException ex) when (attempt < MaxAttempts && StorageFailures.Classify(ex) is { Kind: StorageFailureKind.Retry })
             {
@@ -142,7 +144,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
     }
 
     private async Task<TurnResult> RunOnceAsync(TenantId tenant, UserId actor, TurnRequest request, TurnShape shape, PreparedSimulation? simulation,
-        CorrelationId correlation, TurnId turn, CommitHook? onCommit, LeaseClaim? lease, CancellationToken ct)
+        CorrelationId correlation, TurnId turn, CommitHook? onCommit, LeaseClaim? lease, ApiKeyCheck? key, CancellationToken ct)
     {
         var now = UnixNanos.FromDateTimeOffset(clock.GetUtcNow());
         var posture = simulation?.Posture ?? default;
@@ -153,33 +155,42 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         string inputJson;
         JournalDraft? engineRefusal = null;
 
-        await using (var tx = await TenantTransaction.BeginAsync(db.App, tenant.Value, ct))
+        // The tenant, the caller's key check (when the edge took the key from its cache) and the claim go out with the
+        // gate's facts: the transaction's first round trip (docs/performance.md, issue 14).
+        await using (var tx = await TenantTransaction.OpenAsync(db.App, tenant.Value, actor.Value, key, ct))
         {
-            // 1. Claim the key. A committed key is a retry: it is checked before any transition is validated
+            // The gate stage's span ends once the move is decided (disposing it again at the block's end does nothing).
+            using var gateSpan = SeleneTelemetry.Source.StartActivity(SeleneTelemetry.GateSpan);
+
+            // 1. Claim the key, and 2. read the gate's facts, in one round trip: the acting user's access instance, overrides
+            //    and the request's escalation case, and what PH1.GOV stored (switches, the day's budgets, the definitions'
+            //    status, the required approval). A committed key is a retry: it is checked before any transition is validated
             //    (ARCHITECTURE.md §4), and its stored result is returned only if this turn passes the gate too (step 3).
-            if (simulation is { Handler: not null, Key: { } key })
+            var record = simulation?.Handler is not null ? simulation.Record : null;
+            var caseId = record is not null ? Access.ExecutorGate.CaseIdOf(record, tenant, actor, simulation!.Key) : null;
+            // Read as for a first run: a retry needs a subset of these rows (no approval is looked for), decided below.
+            var governanceQuery = GovernanceReads.Query(record, posture.Blueprint?.ProcessId, simulation?.CapabilityScope, false, now);
+            (string, string, string)? claimOf = null;
+            (EngineStore, string)? firstStream = null;
+            if (simulation is { Handler: { } handler, Key: { } idempotencyKey })
             {
-                context = new ExecutionContext(tenant, actor, correlation, turn, key, now, services);
-                var claim = await IdempotencyStore.ClaimAsync(tx, simulation.Scope, key.Value, simulation.RequestHash, now.Value, ct);
+                context = new ExecutionContext(tenant, actor, correlation, turn, idempotencyKey, now, services);
+                claimOf = (simulation.Scope, idempotencyKey.Value, simulation.RequestHash);
+                // The stream the handler works on is locked and loaded in the same round trip (unused when the gate refuses).
+                firstStream = handler.FirstStream(simulation.Input!, context);
+            }
+            var (claim, accessFacts, governanceRows) = await GovernanceQueries.TurnFactsAsync(tx, claimOf, actor.Value, caseId, now.Value, governanceQuery.Day,
+                governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct, firstStream);
+            if (simulation is { Handler: not null, Key: not null })
+            {
                 if (claim is IdempotencyClaim.Existing existing)
                 {
                     if (!string.Equals(existing.RequestHash, simulation.RequestHash, StringComparison.Ordinal))
                         return Invalid(ReasonCodes.IdempotencyKeyReused, "this idempotency key was already used for a different request", correlation, turn);
                     replayOf = existing;
+                    governanceQuery = GovernanceReads.Query(record, posture.Blueprint?.ProcessId, simulation.CapabilityScope, true, now);
                 }
             }
-
-            // The gate stage's span ends once the move is decided (disposing it again at the block's end does nothing).
-            using var gateSpan = SeleneTelemetry.Source.StartActivity(SeleneTelemetry.GateSpan);
-
-            // 2. Read the gate's facts in one round trip: the acting user's access instance, overrides and the request's
-            //    escalation case, and what PH1.GOV stored (switches, the day's budgets, the definitions' status, the
-            //    required approval).
-            var record = simulation?.Handler is not null ? simulation.Record : null;
-            var caseId = record is not null ? Access.ExecutorGate.CaseIdOf(record, tenant, actor, simulation!.Key) : null;
-            var governanceQuery = GovernanceReads.Query(record, posture.Blueprint?.ProcessId, simulation?.CapabilityScope, replayOf is not null, now);
-            var (accessFacts, governanceRows) = await GovernanceQueries.TurnFactsAsync(tx, actor.Value, caseId, now.Value, governanceQuery.Day,
-                governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct);
 
             // 3. The access posture: the acting user's instance and overrides, decided for the simulation's requested action
             //    at its declared mode. A retry of a committed request is not asked again: the access decision that let it run
@@ -276,6 +287,8 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                     result["correlation_id"] = correlation.ToString();
                     result["turn_id"] = turn.Value;
                     byte[] bytes = [];
+                    // The journal's batch commits too: the chain head is held for one round trip and the flush.
+                    tx.CommitWithJournal();
                     await JournalStore.AppendAsync(tx, entries.Select(d => ToEntry(d, actor, correlation, turn, simulation.Key)).ToArray(), now.Value, ct,
                         journal =>
                         {
@@ -311,6 +324,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 entries.Add(opened);
             TurnDecisionStore.Append(record, Row(decided, inputJson, actor, simulation, now, context));
             await RecordOutcomesAsync(record, shape, now, ct);
+            record.CommitWithJournal();
             await JournalStore.AppendAsync(record, entries.Select(e => ToEntry(e, actor, correlation, turn, simulation?.Key)).ToArray(), now.Value, ct);
             await record.CommitAsync(ct);
         }

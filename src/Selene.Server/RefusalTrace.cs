@@ -22,6 +22,8 @@ internal static class RefusalTrace
     public static async Task BeforeProblemAsync(HttpContext context, ReasonCode reason, int status, JsonObject body)
     {
         if (status is < 400 or > 499 || context.Items.ContainsKey(RecordedItem) || SeleneApp.AuthenticatedCaller(context) is not { } caller) return;
+        // A key taken from memory that no transaction of the request checked is checked before anything is written for it.
+        if (!await SeleneApp.KeyStillValidAsync(context)) return;
         context.Items[RecordedItem] = true;
 
         var request = context.Request;

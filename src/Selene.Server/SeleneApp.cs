@@ -49,6 +49,16 @@ public sealed record Caller(TenantId Tenant, UserId User);
 public static class SeleneApp
 {
     private const string CallerItem = "selene.caller";
+    private const string KeyItem = "selene.api_key";
+
+    /// <summary>
+    /// Endpoint metadata: the endpoint hands the caller's <see cref="ApiKeyCheck"/> to the executor, whose first batch checks
+    /// the key, so <see cref="Authenticate"/> may take the key from <see cref="ApiKeys"/>' memory without a round trip.
+    /// </summary>
+    private sealed class KeyCheckedInTransaction
+    {
+        public static readonly KeyCheckedInTransaction Instance = new();
+    }
 
     /// <summary>
     /// What the server gives the runtime beyond the database: the delivery providers for the worker's stages (the file sink
@@ -91,6 +101,7 @@ public static class SeleneApp
         else builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         Telemetry.Add(builder.Services, options);
         builder.Services.AddSingleton(db);
+        builder.Services.AddSingleton(new ApiKeys(db));
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton(SimulationRegistry.Default);
         var services = RuntimeServices(db, options);
@@ -157,15 +168,20 @@ public static class SeleneApp
         app.MapGroup("/healthz").WithTags("health").MapGet("", HealthAsync).WithName("Health")
             .Produces<JsonObject>().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
-        // Second line of defence: no /v1 endpoint runs without a caller established by Authenticate.
+        // Second line of defence: no /v1 endpoint runs without a caller established by Authenticate, and none answers a
+        // key the database has not confirmed during the request (ApiKeys: a remembered key the endpoint's transaction did
+        // not check is checked here, before the answer is written).
         var v1 = app.MapGroup("/v1").AddEndpointFilter(async (invocation, next) =>
-            invocation.HttpContext.Items.ContainsKey(CallerItem)
-                ? await next(invocation)
-                : Problems.Result(ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>"))
+        {
+            var context = invocation.HttpContext;
+            if (!context.Items.ContainsKey(CallerItem)) return Problems.Result(ReasonCodes.AuthKeyMissing, "send Authorization: Bearer <api key>");
+            var answer = await next(invocation);
+            return await KeyStillValidAsync(context) ? answer : KeyRejected(context);
+        })
             // Outcomes every /v1 endpoint shares: no or a bad key, and storage (or the gate) unavailable.
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        v1.MapGroup("/turns").WithTags("turns").MapPost("", RunTurnAsync)
+        v1.MapGroup("/turns").WithTags("turns").MapPost("", RunTurnAsync).WithMetadata(KeyCheckedInTransaction.Instance)
             .WithName("RunTurn")
             .WithSummary("One turn in, exactly one move out (docs/turns.md). DISPATCH_SIMULATION runs the simulation in the same request.")
             .Accepts<JsonObject>("application/json")
@@ -174,7 +190,7 @@ public static class SeleneApp
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-        v1.MapGroup("/simulations").WithTags("simulations").MapPost("/{simulation_id}", ExecuteSimulationAsync)
+        v1.MapGroup("/simulations").WithTags("simulations").MapPost("/{simulation_id}", ExecuteSimulationAsync).WithMetadata(KeyCheckedInTransaction.Instance)
             .WithName("ExecuteSimulation")
             .WithSummary("Run one registered simulation. Header Idempotency-Key is required; the body is the simulation's inputs.")
             .Accepts<JsonObject>("application/json")
@@ -262,19 +278,53 @@ public static class SeleneApp
             await Problems.WriteAsync(context, ReasonCodes.AuthKeyInvalid, "the API key is not valid");
             return;
         }
-        var db = context.RequestServices.GetRequiredService<SeleneDatabase>();
-        var resolved = await KernelReads.ResolveApiKeyAsync(db, header[scheme.Length..].Trim(), context.RequestAborted);
-        if (resolved is null)
+        var keys = context.RequestServices.GetRequiredService<ApiKeys>();
+        var inTransaction = context.GetEndpoint()?.Metadata.GetMetadata<KeyCheckedInTransaction>() is not null;
+        var check = await keys.AuthenticateAsync(header[scheme.Length..].Trim(), inTransaction, context.RequestAborted);
+        if (check is null)
         {
             await Problems.WriteAsync(context, ReasonCodes.AuthKeyInvalid, "the API key is not valid");
             return;
         }
-        context.Items[CallerItem] = new Caller(resolved.Value.Tenant, resolved.Value.User);
-        Telemetry.ScopeOf(context).TenantId = resolved.Value.Tenant.Value;
-        await next(context);
+        context.Items[CallerItem] = new Caller(check.Tenant, check.User);
+        context.Items[KeyItem] = check;
+        Telemetry.ScopeOf(context).TenantId = check.Tenant.Value;
+        try
+        {
+            await next(context);
+        }
+        catch (ApiKeyRejectedException) when (!context.Response.HasStarted)
+        {
+            // The executor's first batch found the remembered key revoked: its transaction rolled back, nothing happened.
+            context.Response.Clear();
+            await KeyRejected(context).ExecuteAsync(context);
+        }
+    }
+
+    /// <summary>
+    /// False when the request's key was taken from memory, no transaction of the request checked it, and the database
+    /// does not resolve it now (<see cref="ApiKeys.VerifyAsync"/>). True for a request without a key.
+    /// </summary>
+    internal static async Task<bool> KeyStillValidAsync(HttpContext context) =>
+        context.Items.TryGetValue(KeyItem, out var item) && item is ApiKeyCheck check
+            ? await context.RequestServices.GetRequiredService<ApiKeys>().VerifyAsync(check, context.RequestAborted)
+            : true;
+
+    /// <summary>
+    /// The answer to a remembered key the database no longer resolves: the key is forgotten and the request loses its
+    /// caller, so nothing (not even a refusal's trace) is recorded for it.
+    /// </summary>
+    private static IResult KeyRejected(HttpContext context)
+    {
+        if (context.Items[KeyItem] is ApiKeyCheck check) context.RequestServices.GetRequiredService<ApiKeys>().Forget(check);
+        context.Items.Remove(CallerItem);
+        context.Items.Remove(KeyItem);
+        return Problems.Result(ReasonCodes.AuthKeyInvalid, "the API key is not valid");
     }
 
     private static Caller CallerOf(HttpContext context) => (Caller)context.Items[CallerItem]!;
+
+    private static ApiKeyCheck? KeyOf(HttpContext context) => context.Items.TryGetValue(KeyItem, out var item) ? item as ApiKeyCheck : null;
 
     /// <summary>The caller established by the API key, or null when the request is not authenticated.</summary>
     internal static Caller? AuthenticatedCaller(HttpContext context) => context.Items.TryGetValue(CallerItem, out var caller) ? caller as Caller : null;
@@ -295,7 +345,7 @@ public static class SeleneApp
             if (!TurnRequest.TryRead(document!.RootElement, out var turn, out var error))
                 return Problems.Result(error!.Reason, error.Detail);
             if (CorrelationId.TryParse(turn!.CorrelationId, out var turnCorrelation)) Telemetry.ScopeOf(context).CorrelationId = turnCorrelation.ToString();
-            var result = await turns.RunAsync(caller.Tenant, caller.User, turn!, context.RequestAborted);
+            var result = await turns.RunAsync(caller.Tenant, caller.User, turn!, context.RequestAborted, key: KeyOf(context));
             Answered(context, result.Reason);
             if (result.Kind != TurnOutcomeKind.Decided)
                 return Problems.Result(result.Reason, result.Detail ?? result.Reason.Name, result.Correlation == default ? null : result.Correlation.ToString());
@@ -328,7 +378,7 @@ public static class SeleneApp
         using (document)
         {
             var result = await executor.ExecuteAsync(new ExecutionRequest(caller.Tenant, caller.User, simulation_id, idempotencyKey,
-                document!.RootElement, correlation.Value, turn.Value), context.RequestAborted);
+                document!.RootElement, correlation.Value, turn.Value), context.RequestAborted, key: KeyOf(context));
             Answered(context, result.Reason);
             if (result.Journaled) context.Items[RefusalTrace.RecordedItem] = true;
             if (!result.Succeeded)

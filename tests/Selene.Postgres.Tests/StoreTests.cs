@@ -94,6 +94,46 @@ public sealed class StoreTests
         Assert.Equal(["handoff:d"], (await OutboxStore.ListAsync(read, default)).Select(r => r.IdempotencyKey));
     }
 
+    /// <summary>
+    /// Issue 14: a transaction that commits with its journal append sends COMMIT in the journal's batch; a deferred write's row
+    /// count is then checked by the database before that COMMIT, so a miss leaves nothing behind — not even the journal entry.
+    /// </summary>
+    [Fact]
+    public async Task CommitWithJournal_CommitsInTheJournalBatch_AndAMissedRowCountCommitsNothing()
+    {
+        await using var db = await TestCluster.CreateDatabaseAsync();
+        await TestCluster.SeedUserAsync(db, "acme", "u1");
+        var message = new OutboxMessage("SIMULATION_COMMIT", "handoff:c", "TEST_HANDOFF", new Dictionary<string, string> { ["n"] = "1" });
+        JournalEntry Entry(int n) => new(new CorrelationId((UInt128)n), new TurnId(1), "PH1.OS", "TURN_DECISION", ReasonCodes.OsOkDecisionCompute,
+            JournalPayload.Create(("n", n.ToString(System.Globalization.CultureInfo.InvariantCulture))), "u1", "k" + n);
+        await using (var tx = await TenantTransaction.BeginAsync(db.App, "acme"))
+        {
+            Assert.IsType<IdempotencyClaim.Claimed>(await IdempotencyStore.ClaimAsync(tx, "sim:X", "kc", "h", 1, default));
+            OutboxStore.Enqueue(tx, new CorrelationId(7), [message], 1);
+            IdempotencyStore.Complete(tx, "sim:X", "kc", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 2);
+            tx.CommitWithJournal();
+            await JournalStore.AppendAsync(tx, [Entry(7)], 3, default);
+            // Committed by that batch: another transaction sees it before CommitAsync confirms, and nothing may be written after it.
+            await using (var other = await TenantTransaction.BeginAsync(db.App, "acme"))
+                Assert.Equal(1L, (await JournalStore.HeadAsync(other, default)).LastSeq);
+            Assert.Throws<InvalidOperationException>(() => OutboxStore.Enqueue(tx, new CorrelationId(8), [message with { IdempotencyKey = "handoff:late" }], 4));
+            await tx.CommitAsync();
+        }
+
+        await using (var tx = await TenantTransaction.BeginAsync(db.App, "acme"))
+        {
+            OutboxStore.Enqueue(tx, new CorrelationId(9), [message with { IdempotencyKey = "handoff:f" }], 4);
+            IdempotencyStore.Complete(tx, "sim:X", "never-claimed", 200, "{}", "CAPREQ_OK_CREATE_DRAFT", 4);
+            tx.CommitWithJournal();
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => JournalStore.AppendAsync(tx, [Entry(9)], 5, default));
+            Assert.Contains("not claimed", error.Message, StringComparison.Ordinal);
+        }
+        await using var read = await TenantTransaction.BeginAsync(db.App, "acme");
+        Assert.Equal(["handoff:c"], (await OutboxStore.ListAsync(read, default)).Select(r => r.IdempotencyKey));
+        Assert.Equal(1L, (await JournalStore.HeadAsync(read, default)).LastSeq);
+        Assert.IsType<IdempotencyClaim.Claimed>(await IdempotencyStore.ClaimAsync(read, "sim:X", "never-claimed", "h", 6, default));
+    }
+
     [Fact]
     public async Task Journal_Appends_FormOneVerifiableChainPerTenant()
     {

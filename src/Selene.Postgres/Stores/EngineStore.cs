@@ -86,16 +86,43 @@ public sealed class EngineStore(StorePair pair)
     /// Takes the stream's transaction-scoped advisory lock, then loads its projection row (null when the stream
     /// does not exist yet). One round trip; the SELECT takes its snapshot after the lock is granted.
     /// </summary>
+    /// <remarks>
+    /// When an earlier batch of the transaction took the lock and loaded the row already (<see cref="AddLockAndLoad"/>, a turn's
+    /// first round trip), that row is answered without a round trip, once: nobody else can have written the stream since,
+    /// because writers hold its lock, and the transaction itself writes a stream only after it loaded it.
+    /// </remarks>
     public async Task<ProjectionRow?> LockAndLoadAsync(TenantTransaction tx, string streamId, CancellationToken ct)
     {
+        if (tx.TryTakeLoaded(LockKey(tx, streamId), out var loaded)) return loaded;
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        AddLockAndLoad(batch, tx, streamId);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        return await ReadLockAndLoadAsync(reader, ct);
+    }
+
+    /// <summary>Adds the stream's lock and the load of its row to a batch (two result sets, read by <see cref="ReadLockAndLoadAsync"/>).</summary>
+    internal void AddLockAndLoad(NpgsqlBatch batch, TenantTransaction tx, string streamId)
+    {
         batch.BatchCommands.Add(TenantTransaction.EntityLock(Pair.Name, KeyOf(tx), streamId));
         batch.BatchCommands.Add(SqlBinding.Bind(new NpgsqlBatchCommand($"SELECT {CurrentColumns} FROM {Pair.Current} WHERE tenant_id = $1 AND stream_id = $2"),
             KeyOf(tx), streamId));
-        await using var reader = await batch.ExecuteReaderAsync(ct);
+    }
+
+    /// <summary>Reads what <see cref="AddLockAndLoad"/> added; the reader stands at its first result set and is left at its last.</summary>
+    internal static async Task<ProjectionRow?> ReadLockAndLoadAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
         await reader.NextResultAsync(ct);
         return await reader.ReadAsync(ct) ? ReadRow(reader) : null;
     }
+
+    /// <summary>
+    /// Locks and loads the stream in a batch the caller sends (<see cref="GovernanceQueries.TurnFactsAsync"/>); the row is kept
+    /// on the transaction for the stream's next <see cref="LockAndLoadAsync"/>.
+    /// </summary>
+    internal async Task ReadLockAndLoadIntoAsync(NpgsqlDataReader reader, TenantTransaction tx, string streamId, CancellationToken ct) =>
+        tx.Loaded(LockKey(tx, streamId), await ReadLockAndLoadAsync(reader, ct));
+
+    private string LockKey(TenantTransaction tx, string streamId) => Pair.Name + ":" + KeyOf(tx) + ":" + streamId;
 
     /// <summary>
     /// Appends one event and returns its ledger id. The row as stored (its payload in jsonb's text form) is hashed for the

@@ -24,23 +24,44 @@ public static class GovernanceQueries
     private const string Columns = EngineStore.CurrentColumns;
 
     /// <summary>
-    /// A turn's gate facts in ONE round trip: the access gate's (<see cref="AccessGovernanceQueries.GateFactsAsync"/>) and
-    /// everything the governance gate reads — the control rows (stream TENANT of the tenant, GLOBAL of the platform),
-    /// the rows of <paramref name="definitionStreams"/>, the tenant's and <paramref name="userId"/>'s executions on
-    /// <paramref name="day"/>, and, when <paramref name="capability"/> is given, the oldest APPROVED capability request of
-    /// <paramref name="userId"/> for exactly that capability and <paramref name="scope"/> — so governance costs a turn no
-    /// round trip of its own.
+    /// A turn's first round trip: the transaction's prelude (<see cref="TenantTransaction.OpenAsync"/>: the tenant and the
+    /// API key's check), the idempotency key's claim when <paramref name="claim"/> is given (<see cref="IdempotencyStore.AddClaim"/>),
+    /// and the gate facts: the access gate's (<see cref="AccessGovernanceQueries.GateFactsAsync"/>) and everything the
+    /// governance gate reads — the control rows (stream TENANT of the tenant, GLOBAL of the platform), the rows of
+    /// <paramref name="definitionStreams"/>, the tenant's and <paramref name="userId"/>'s executions on <paramref name="day"/>,
+    /// and, when <paramref name="capability"/> is given, the oldest APPROVED capability request of <paramref name="userId"/>
+    /// for exactly that capability and <paramref name="scope"/> — so neither the claim nor governance costs a turn a round
+    /// trip of its own. The facts are read after the claim (each statement takes its own snapshot), as if read in a later round trip.
+    /// Last, when <paramref name="stream"/> is given, the stream the execution will work on is locked and loaded for it
+    /// (<see cref="EngineStore.LockAndLoadAsync"/> answers from that): after the claim, as it would be.
     /// </summary>
-    public static async Task<(GateFacts Access, GovernanceRows Governance)> TurnFactsAsync(TenantTransaction tx, string userId, string? caseId, long now,
-        DateOnly day, IReadOnlyList<string> definitionStreams, string? capability, string? scope, CancellationToken ct)
+    public static async Task<(IdempotencyClaim? Claim, GateFacts Access, GovernanceRows Governance)> TurnFactsAsync(TenantTransaction tx,
+        (string Scope, string Key, string RequestHash)? claim, string userId, string? caseId, long now, DateOnly day, IReadOnlyList<string> definitionStreams,
+        string? capability, string? scope, CancellationToken ct, (EngineStore Store, string StreamId)? stream = null)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        var prelude = tx.TakePrelude(batch);
+        if (claim is { } c) IdempotencyStore.AddClaim(batch, tx, c.Scope, c.Key, c.RequestHash, now);
         AccessGovernanceQueries.AddGateFacts(batch, tx, userId, caseId, now);
         AddFacts(batch, tx, userId, day, definitionStreams, capability, scope);
+        if (stream is { } s) s.Store.AddLockAndLoad(batch, tx, s.StreamId);
         await using var r = await batch.ExecuteReaderAsync(ct);
+        await tx.ReadPreludeAsync(r, prelude, ct);
+        IdempotencyClaim? claimed = null;
+        if (claim is not null)
+        {
+            claimed = await IdempotencyStore.ReadClaimAsync(r, ct);
+            await r.NextResultAsync(ct);
+        }
         var access = await AccessGovernanceQueries.ReadGateFactsAsync(r, ct);
         await r.NextResultAsync(ct);
-        return (access, await ReadFactsAsync(r, capability is not null, ct));
+        var governance = await ReadFactsAsync(r, capability is not null, ct);
+        if (stream is { } loaded)
+        {
+            await r.NextResultAsync(ct);
+            await loaded.Store.ReadLockAndLoadIntoAsync(r, tx, loaded.StreamId, ct);
+        }
+        return (claimed, access, governance);
     }
 
     private static void AddFacts(NpgsqlBatch batch, TenantTransaction tx, string userId, DateOnly day, IReadOnlyList<string> definitionStreams,

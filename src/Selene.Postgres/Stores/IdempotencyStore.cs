@@ -23,23 +23,36 @@ public static class IdempotencyStore
     /// </summary>
     public static async Task<IdempotencyClaim> ClaimAsync(TenantTransaction tx, string scope, string key, string requestHash, long now, CancellationToken ct)
     {
-        await using (var insert = tx.Command("""
-            INSERT INTO selene.idempotency_keys (tenant_id, scope, idem_key, request_hash, created_at)
-            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
-            """))
-        {
-            insert.Bind(tx.TenantId, scope, key, requestHash, now);
-            if (await insert.ExecuteNonQueryAsync(ct) == 1) return new IdempotencyClaim.Claimed();
-        }
+        await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
+        AddClaim(batch, tx, scope, key, requestHash, now);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        return await ReadClaimAsync(reader, ct);
+    }
 
-        await using var select = tx.Command("""
+    /// <summary>
+    /// Adds the claim to a batch (<see cref="ClaimAsync"/>, or a turn's first batch: <see cref="GovernanceQueries.TurnFactsAsync"/>):
+    /// the insert, then a read of the key's row, which — each statement taking its own snapshot — sees the committed
+    /// result when the insert found the key taken. Two result sets, read by <see cref="ReadClaimAsync"/>.
+    /// </summary>
+    internal static void AddClaim(NpgsqlBatch batch, TenantTransaction tx, string scope, string key, string requestHash, long now)
+    {
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            INSERT INTO selene.idempotency_keys (tenant_id, scope, idem_key, request_hash, created_at)
+            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true
+            """).Bind(tx.TenantId, scope, key, requestHash, now));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             SELECT request_hash, result_status, result_body FROM selene.idempotency_keys
             WHERE tenant_id = $1 AND scope = $2 AND idem_key = $3
-            """);
-        select.Bind(tx.TenantId, scope, key);
-        await using var reader = await select.ExecuteReaderAsync(ct);
+            """).Bind(tx.TenantId, scope, key));
+    }
+
+    /// <summary>Reads what <see cref="AddClaim"/> added; the reader stands at its first result set and is left at its last.</summary>
+    internal static async Task<IdempotencyClaim> ReadClaimAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        var claimed = await reader.ReadAsync(ct);
+        await reader.NextResultAsync(ct);
         if (!await reader.ReadAsync(ct)) throw new InvalidOperationException("idempotency row vanished after a conflict");
-        return new IdempotencyClaim.Existing(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
+        return claimed ? new IdempotencyClaim.Claimed() : new IdempotencyClaim.Existing(reader.GetString(0), reader.GetInt32(1), reader.GetString(2));
     }
 
     /// <summary>

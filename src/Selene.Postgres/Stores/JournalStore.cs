@@ -55,7 +55,8 @@ public static class JournalStore
         beforeWrite?.Invoke(records);
         // The transaction's deferred writes ride along: one round trip for them and the entries.
         var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
-        var deferred = tx.TakeDeferred(batch);
+        var commits = tx.CommitsWithJournal;
+        var deferred = tx.TakeDeferred(batch, checkInBatch: commits);
         foreach (var r in records)
         {
             var cmd = new NpgsqlBatchCommand("""
@@ -70,8 +71,21 @@ public static class JournalStore
         var move = new NpgsqlBatchCommand("UPDATE selene.journal_heads SET last_seq = $2, last_hash = $3 WHERE tenant_id = $1");
         move.Bind(tx.TenantId, lastSeq, lastHash);
         batch.BatchCommands.Add(move);
-        await using (batch) await batch.ExecuteNonQueryAsync(ct);
+        // Last, when asked for: the commit (the deferred writes' row counts were checked in the batch, before it).
+        if (commits) tx.TakeCommit(batch);
+        await using (batch)
+        {
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException failure) when (tx.DeferredCheckFailure(failure) is { } checkFailed)
+            {
+                throw checkFailed;
+            }
+        }
         TenantTransaction.CheckDeferred(deferred);
+        if (commits) tx.CommitSent();
         return records;
     }
 

@@ -79,10 +79,13 @@ public static class KeyStore
     public static string HashKey(string key) => Hashing.Sha256Hex(key);
 
     /// <summary>The (tenant, user) of a key, or null when the key is unknown or revoked.</summary>
-    public static async Task<(TenantId Tenant, UserId User)?> ResolveAsync(SeleneDatabase db, string key, CancellationToken ct)
+    public static Task<(TenantId Tenant, UserId User)?> ResolveAsync(SeleneDatabase db, string key, CancellationToken ct) => ResolveHashAsync(db, HashKey(key), ct);
+
+    /// <summary>The (tenant, user) of the key with this hash (<see cref="HashKey"/>), or null when it is unknown or revoked.</summary>
+    public static async Task<(TenantId Tenant, UserId User)?> ResolveHashAsync(SeleneDatabase db, string keyHash, CancellationToken ct)
     {
         await using var cmd = db.App.CreateCommand("SELECT tenant_id, user_id FROM selene.resolve_api_key($1)");
-        cmd.Bind(HashKey(key));
+        cmd.Bind(keyHash);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
         return (new TenantId(reader.GetString(0)), new UserId(reader.GetString(1)));

@@ -95,6 +95,12 @@ public sealed class EngineSimulation<TInput, TCommand, TState, TEvent, TFacts> :
 
     public string? CapabilityScopeOf(object input) => _capabilityScope?.Invoke((TCommand)input);
 
+    public (Selene.Postgres.Stores.EngineStore Store, string StreamId)? FirstStream(object input, ExecutionContext context)
+    {
+        var targetId = _targetOf((TCommand)input, context);
+        return (_target.StoreOf(targetId), targetId);
+    }
+
     public async Task<HandlerOutcome> ExecuteAsync(TenantTransaction tx, object input, ExecutionContext context, CancellationToken ct)
     {
         var command = (TCommand)input;
