@@ -29,18 +29,23 @@ public static class GovernanceQueries
     /// the rows of <paramref name="definitionStreams"/>, the tenant's and <paramref name="userId"/>'s executions on
     /// <paramref name="day"/>, and, when <paramref name="capability"/> is given, the oldest APPROVED capability request of
     /// <paramref name="userId"/> for exactly that capability and <paramref name="scope"/> — so governance costs a turn no
-    /// round trip of its own.
+    /// round trip of its own. With <paramref name="priorsFor"/> (a simulation id), the same batch reads the learning
+    /// loop's mode and priors for the user and that simulation (<see cref="LearningStore.AddTurnPriors"/>: nothing in SHADOW).
     /// </summary>
-    public static async Task<(GateFacts Access, GovernanceRows Governance)> TurnFactsAsync(TenantTransaction tx, string userId, string? caseId, long now,
-        DateOnly day, IReadOnlyList<string> definitionStreams, string? capability, string? scope, CancellationToken ct)
+    public static async Task<(GateFacts Access, GovernanceRows Governance, TurnPriors Priors)> TurnFactsAsync(TenantTransaction tx, string userId, string? caseId,
+        long now, DateOnly day, IReadOnlyList<string> definitionStreams, string? capability, string? scope, CancellationToken ct, string? priorsFor = null,
+        int priorsPerKind = 0)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
         AccessGovernanceQueries.AddGateFacts(batch, tx, userId, caseId, now);
         AddFacts(batch, tx, userId, day, definitionStreams, capability, scope);
+        if (priorsFor is not null) LearningStore.AddTurnPriors(batch, tx, userId, priorsFor, priorsPerKind);
         await using var r = await batch.ExecuteReaderAsync(ct);
         var access = await AccessGovernanceQueries.ReadGateFactsAsync(r, ct);
         await r.NextResultAsync(ct);
-        return (access, await ReadFactsAsync(r, capability is not null, ct));
+        var governance = await ReadFactsAsync(r, capability is not null, ct);
+        var priors = priorsFor is not null && await r.NextResultAsync(ct) ? await LearningStore.ReadTurnPriorsAsync(r, ct) : TurnPriors.None;
+        return (access, governance, priors);
     }
 
     private static void AddFacts(NpgsqlBatch batch, TenantTransaction tx, string userId, DateOnly day, IReadOnlyList<string> definitionStreams,
