@@ -71,6 +71,11 @@ public class LearningEndToEndTests(SeleneServerFixture f)
         Assert.Equal(before.Json.AsObject().Select(p => p.Key).Append("suggestions").Order(StringComparer.Ordinal),
             guided.Json.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
 
+        // A direct call refused the same way carries them in its problem, beside the gate's answer.
+        var direct = await f.Api.SimulateAsync(erin, Approve, On(id), "erin-direct-4");
+        AssertProblem(direct, HttpStatusCode.Forbidden, "ACCESS_AP_REQUIRED");
+        Assert.Contains(direct.Json["suggestions"]!.AsArray(), s => s!["prior_id"]!.GetValue<string>() == prior["prior_id"]!.GetValue<string>());
+
         var journal = await f.Api.JournalAsync(erin, next["correlation_id"]!.GetValue<string>());
         var consulted = Assert.Single(journal, e => e!["event_type"]!.GetValue<string>() == "LEARN_PRIORS_CONSULTED")!;
         Assert.Equal("LEARN_OK_PRIORS_CONSULTED", consulted["reason_code"]!.GetValue<string>());
