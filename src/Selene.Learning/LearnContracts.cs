@@ -75,7 +75,7 @@ public static class LearnSchemas
     public static PinnedSchema Wrapper { get; } = Pin(WrapperId, """
         {"$id":"selene.learn.wrapper/v1","type":"object","additionalProperties":false,
          "required":["event_id","run_id","sequence","task_id","group_id","signal","wrapper_policy","key","policy_reason_code",
-                     "engine","event_type","reason_code","gate_set","evidence_refs","source_digest","observed_at"],
+                     "engine","event_type","reason_code","gate_set","evidence_refs","source_digest","observed_at","guard"],
          "properties":{"event_id":{"type":"string","pattern":"^evt-[0-9a-f]{32}$"},"run_id":{"type":"string","minLength":1},
            "sequence":{"type":"integer","minimum":1},"task_id":{"type":"string","minLength":1},"group_id":{"type":"string","minLength":1},
            "signal":{"enum":["FAILED_GATE","DENY","FAILURE","PROMOTED","OBSERVED"]},"wrapper_policy":{"enum":["STRICT","HYBRID","LENIENT"]},
@@ -85,7 +85,8 @@ public static class LearnSchemas
                "target_id":{"type":"string","minLength":1},"action_kind":{"type":"string","minLength":1},"failure_reason_code":{"type":"string"}}},
            "policy_reason_code":{"type":"string"},"engine":{"type":"string"},"event_type":{"type":"string"},"reason_code":{"type":"string"},
            "gate_set":{"type":"array","items":{"type":"string"}},"evidence_refs":{"type":"array","minItems":1,"items":{"type":"string"}},
-           "source_digest":{"type":"string","pattern":"^[0-9a-f]{64}$"},"observed_at":{"type":"integer"}}}
+           "source_digest":{"type":"string","pattern":"^[0-9a-f]{64}$"},"observed_at":{"type":"integer"},
+           "guard":{"$ref":"selene.learn.guard_eval/v1"},"transition":{"$ref":"selene.learn.transition_eval/v1"}}}
         """);
 
     public static PinnedSchema Capsule { get; } = Pin(CapsuleId, """
@@ -192,6 +193,7 @@ public sealed record GuardrailsBundle(string ArtifactKind, string BundleId, stri
             new("os.turn_gate", ReasonCodes.EngineOs, "TURN_DECISION", GuardDecision.Deny),
             new("access.gate", "PH1.ACCESS", "ACCESS_DECISION", GuardDecision.Deny),
             new("engine.state_machine", "*", "SIMULATION_REFUSED", GuardDecision.Deny),
+            new("engine.state_machine", "*", "STATE_TRANSITION", GuardDecision.Deny),
             new("api.request", ReasonCodes.EngineApi, "REQUEST_REFUSED", GuardDecision.Deny),
             new("work.outbox_attempt", ReasonCodes.EngineWork, "OUTBOX_ATTEMPT_FAILURE", GuardDecision.Stop),
         ]);

@@ -53,7 +53,9 @@ public sealed record TaskSpecKey(string Scope, string TargetKind, string TargetI
 /// deterministic (<see cref="Wrappers.EventIdOf"/>: run, sequence and the digest of the entry's canonical content), so
 /// reading the same journal again gives the same facts. <see cref="RunId"/> is the correlation, <see cref="Sequence"/>
 /// the journal seq, <see cref="GroupId"/> the turn's decision group (<c>correlation:turn</c>), <see cref="TaskId"/> the
-/// event id (one task per fact), <see cref="EvidenceRefs"/> <c>journal:&lt;seq&gt;:&lt;hash&gt;</c>.
+/// event id (one task per fact), <see cref="EvidenceRefs"/> <c>journal:&lt;seq&gt;:&lt;hash&gt;</c>. <see cref="Guard"/> is the
+/// entry read as its guard's evaluation (guard_eval/v1); <see cref="Transition"/>, for an engine's STATE_TRANSITION or
+/// SIMULATION_REFUSED, as the state machine's transition evaluation (transition_eval/v1).
 /// </summary>
 public sealed record LearnFact(
     string EventId,
@@ -71,7 +73,9 @@ public sealed record LearnFact(
     IReadOnlyList<string> GateSet,
     IReadOnlyList<string> EvidenceRefs,
     string SourceDigest,
-    long ObservedAt)
+    long ObservedAt,
+    GuardEval Guard,
+    TransitionEval? Transition = null)
 {
     /// <summary>An explicit failure or denial wrapper (what Strict mode mints from).</summary>
     [JsonIgnore]
@@ -172,8 +176,25 @@ public static class Wrappers
             : semantics.PolicyReasonCode.Length > 0 ? WrapperSignal.Deny
             : WrapperSignal.Failure;
 
-        var guard = bundle.GuardOf(entry.Engine, entry.EventType);
-        var gates = new SortedSet<string>(StringComparer.Ordinal) { guard?.GuardId ?? $"{entry.Engine}:{entry.EventType}" };
+        // The entry as its guard's evaluation. An entry of no guard the bundle knows is SKIP when it allowed; when it refused,
+        // the bundle's unknowns policy decides (DENY).
+        string[] evidence = [$"journal:{entry.Seq.ToString(CultureInfo.InvariantCulture)}:{entry.Hash}"];
+        var spec = bundle.GuardOf(entry.Engine, entry.EventType);
+        var refusedCode = semantics.PolicyReasonCode.Length > 0 ? semantics.PolicyReasonCode : semantics.FailureReasonCode;
+        var refused = refusedCode.Length > 0;
+        var guard = new GuardEval(spec?.GuardId ?? $"{entry.Engine}:{entry.EventType}",
+            refused ? GuardStatus.Fail : spec is null ? GuardStatus.Skip : GuardStatus.Pass,
+            refused ? spec?.DenyDecision ?? bundle.UnknownsPolicy.OnUnknownTransition : GuardDecision.Allow,
+            refused ? [refusedCode] : [], evidence);
+        var transition = entry.EventType switch
+        {
+            "STATE_TRANSITION" => new TransitionEval(simulation, State(payload, "state_from"), State(payload, "state_to"), GuardDecision.Allow, [], [], evidence),
+            "SIMULATION_REFUSED" => new TransitionEval(simulation, State(payload, "state"), State(payload, "state"), guard.Decision, guard.ReasonCodes,
+                refused ? [guard.GuardId] : [], evidence),
+            _ => null,
+        };
+
+        var gates = new SortedSet<string>(StringComparer.Ordinal) { guard.GuardId };
         // The deciding rule inside the guard, where the entry names one: the turn's first failing guard, the access step.
         if (payload.TryGetValue("first_guard_failure", out var firstGuard) && !NoSimulation.Contains(firstGuard)) gates.Add("os.guard:" + firstGuard);
         if (payload.TryGetValue("gate_step", out var step)) gates.Add("access.step:" + step);
@@ -184,10 +205,12 @@ public static class Wrappers
         var fact = new LearnFact(eventId, correlation, entry.Seq, eventId,
             correlation + ":" + entry.TurnId.ToString(CultureInfo.InvariantCulture), signal, policy,
             new TaskSpecKey(TaskSpecKey.TenantScope, TaskSpecKey.UserTarget, entry.ActorUserId, simulation, semantics.FailureReasonCode),
-            semantics.PolicyReasonCode, entry.Engine, entry.EventType, entry.ReasonCode, [.. gates],
-            [$"journal:{entry.Seq.ToString(CultureInfo.InvariantCulture)}:{entry.Hash}"], digest, entry.CreatedAt);
+            semantics.PolicyReasonCode, entry.Engine, entry.EventType, entry.ReasonCode, [.. gates], evidence, digest, entry.CreatedAt, guard, transition);
         return Validate(fact) is { } invalid ? new WrapperResult.Quarantined(entry.Seq, invalid.Reason, invalid.Detail) : new WrapperResult.Fact(fact);
     }
+
+    /// <summary>A state the entry names, or NONE (entries written before it named one).</summary>
+    private static string State(IReadOnlyDictionary<string, string> payload, string key) => payload.GetValueOrDefault(key) ?? "NONE";
 
     /// <summary>
     /// The wrapper contract (K1): every envelope field present, the TaskSpec key complete, the split kept (never both
@@ -209,6 +232,10 @@ public static class Wrappers
             return new JsonInputError(LearnReasons.LearnWrapperFieldMissing, "the wrapper's signal or wrapper_policy is not one of the contract's");
         if (fact.EvidenceRefs is not { Count: > 0 } || fact.GateSet is null)
             return new JsonInputError(LearnReasons.LearnWrapperFieldMissing, "the wrapper has no evidence reference");
+        if (fact.Guard is null || string.IsNullOrEmpty(fact.Guard.GuardId) || !fact.GateSet.Contains(fact.Guard.GuardId, StringComparer.Ordinal))
+            return new JsonInputError(LearnReasons.LearnWrapperFieldMissing, "the wrapper has no guard evaluation, or its gate set does not name its guard");
+        if ((fact.Guard.Status == GuardStatus.Fail) != fact.IsExplicitFailureOrDenial)
+            return new JsonInputError(LearnReasons.LearnWrapperSplitViolated, "the guard evaluation's status does not match the wrapper's signal");
         if (fact.Key!.FailureReasonCode.Length > 0 && fact.PolicyReasonCode.Length > 0)
             return new JsonInputError(LearnReasons.LearnWrapperSplitViolated, "a wrapper names a failure or a policy code, never both");
         if (fact.IsExplicitFailureOrDenial != (fact.Key.FailureReasonCode.Length > 0 || fact.PolicyReasonCode.Length > 0))

@@ -17,7 +17,7 @@ public sealed class ContractTests
         [LearnSchemas.GuardrailsBundleId] = "4fe6ffd519f49209ce8a10e677601ccb52ea0da330c61dcdc1bdfc157581f20b",
         [LearnSchemas.ReasonSemanticsId] = "609ced522b0368ecab3dc7ab3b197728ebd50e858c14652a69b5d6306f63ac11",
         [LearnSchemas.TransitionEvalId] = "d0e457da92e74ba279b8cae558df89338c78a27cddceb1692af2bacdd39d59b3",
-        [LearnSchemas.WrapperId] = "59c0c2b7306c405de5c24ceeb8790410f0f820ad2601459f7cbee79e789e16b5",
+        [LearnSchemas.WrapperId] = "f1c0cafbf751e0fab36d57c9c276910ff0bc0c4f4ecd98e63a178a89e461a748",
     };
 
     [Fact]
@@ -75,7 +75,8 @@ public sealed class ContractTests
         Assert.True(Journal.Registry.TryGet(bundle.UnknownsPolicy.ReasonCode, out _));
         Assert.Equal("access.gate", bundle.GuardOf("PH1.ACCESS", "ACCESS_DECISION")!.GuardId);
         Assert.Equal("engine.state_machine", bundle.GuardOf("PH1.CAPREQ", "SIMULATION_REFUSED")!.GuardId);
-        Assert.Null(bundle.GuardOf("PH1.CAPREQ", "STATE_TRANSITION"));
+        Assert.Equal("engine.state_machine", bundle.GuardOf("PH1.CAPREQ", "STATE_TRANSITION")!.GuardId);
+        Assert.Null(bundle.GuardOf("PH1.ACCESS", "ACCESS_ESCALATION_CASE_OPENED"));
     }
 
     /// <summary>Seed minimum test 1: a guard denial sets policy_reason_code without overwriting failure_reason_code.</summary>

@@ -18,6 +18,34 @@ public sealed class WrapperTests
     }
 
     [Fact]
+    public void EachFact_CarriesItsGuardEvaluation_AndAStateMachineEntry_ItsTransitionEvaluation()
+    {
+        var denied = Journal.Fact(Journal.AccessRefused(1, "42"));
+        Assert.Equal(new[] { "access.gate", GuardStatus.Fail.ToString(), GuardDecision.Deny.ToString(), "ACCESS_AP_REQUIRED" },
+            new[] { denied.Guard.GuardId, denied.Guard.Status.ToString(), denied.Guard.Decision.ToString(), Assert.Single(denied.Guard.ReasonCodes) });
+        Assert.Equal(denied.EvidenceRefs, denied.Guard.EvidenceRefs);
+        Assert.Null(denied.Transition);
+        var allowed = Journal.Fact(Journal.AccessAllowed(2, "42"));
+        Assert.Equal((GuardStatus.Pass, GuardDecision.Allow), (allowed.Guard.Status, allowed.Guard.Decision));
+        Assert.Empty(allowed.Guard.ReasonCodes);
+
+        var promoted = Journal.Fact(Journal.Promoted(3, "42"));
+        Assert.Equal(("engine.state_machine", GuardStatus.Pass), (promoted.Guard.GuardId, promoted.Guard.Status));
+        Assert.Equal(new TransitionEval("CAPREQ_APPROVE_COMMIT", "SUBMITTED", "APPROVED", GuardDecision.Allow, [], [], promoted.EvidenceRefs).Canonical(),
+            promoted.Transition!.Canonical());
+        var refused = Journal.Fact(Journal.Entry(4, "42", 1, "PH1.CAPREQ", "SIMULATION_REFUSED", Journal.Registry.All.First(c => c.Name == "OS_FAIL_ACCESS_GATE"),
+            new Dictionary<string, string> { ["simulation_id"] = "CAPREQ_APPROVE_COMMIT", ["state"] = "DRAFT" }));
+        Assert.Equal(("DRAFT", "DRAFT", GuardDecision.Deny), (refused.Transition!.FromState, refused.Transition.ToState, refused.Transition.Decision));
+        Assert.Equal(["engine.state_machine"], refused.Transition.ViolatedGuards);
+
+        // A refusal of an entry no guard of the bundle claims: the unknowns policy denies.
+        var unknown = Journal.Fact(Journal.Entry(5, "42", 1, "PH1.X", "SOMETHING_REFUSED", ReasonCodes.StorageUnavailable,
+            new Dictionary<string, string> { ["simulation_id"] = "CAPREQ_APPROVE_COMMIT" }));
+        Assert.Equal(("PH1.X:SOMETHING_REFUSED", GuardStatus.Fail, GuardrailsBundle.Selene.UnknownsPolicy.OnUnknownTransition),
+            (unknown.Guard.GuardId, unknown.Guard.Status, unknown.Guard.Decision));
+    }
+
+    [Fact]
     public void Wrapper_CarriesTheEnvelopeAndTheTaskSpecKey()
     {
         var entry = Journal.AccessRefused(9, "4242", at: 77);
@@ -85,5 +113,7 @@ public sealed class WrapperTests
         Assert.Equal(LearnReasons.LearnWrapperLineageMismatch, Wrappers.Validate(fact with { Sequence = 10 })!.Reason);
         Assert.Equal(LearnReasons.LearnWrapperSplitViolated, Wrappers.Validate(fact with { Key = fact.Key with { FailureReasonCode = "STORAGE_UNAVAILABLE" } })!.Reason);
         Assert.Equal(LearnReasons.LearnWrapperSplitViolated, Wrappers.Validate(fact with { Signal = WrapperSignal.Promoted })!.Reason);
+        Assert.Equal(LearnReasons.LearnWrapperSplitViolated, Wrappers.Validate(fact with { Guard = fact.Guard with { Status = GuardStatus.Pass } })!.Reason);
+        Assert.Equal(LearnReasons.LearnWrapperFieldMissing, Wrappers.Validate(fact with { Guard = fact.Guard with { GuardId = "elsewhere" } })!.Reason);
     }
 }
