@@ -61,6 +61,10 @@ public class LearningEndToEndTests(SeleneServerFixture f)
         var set = await f.SeleneAsync("learn", "mode", "guided", "--tenant", tenant, "--user", "admin", "--note", "pilot the priors");
         Assert.True(set.ExitCode == 0, set.ToString());
         Assert.Contains("LEARN_OK_MODE_SET", set.StandardOutput);
+        var state = await f.Api.GetAsync(admin, "/v1/learn");
+        AssertSuccess(state, "QUERY_OK");
+        Assert.Equal(("GUIDED", "admin"), (state.Json["mode"]!.GetValue<string>(), state.Json["learning"]!["last_actor_user_id"]!.GetValue<string>()));
+        Assert.True(state.Json["policy_priors"]!.GetValue<long>() >= 1, state.Text);
         var next = SeleneApi.TextTurn(Approve, On(id), "erin-turn-2");
         var guided = await f.Api.PostTurnAsync(erin, next.ToJsonString());
         Assert.Equal("OS_FAIL_ACCESS_GATE", guided.ReasonCode);

@@ -57,9 +57,18 @@ public sealed class LearningLoopTests : IAsyncLifetime
     public async Task IngestingTheSameJournalSnapshotTwice_StoresTheSameFactsOnce()
     {
         await ErinIsEscalatedAsync(2);
+        // An entry naming a simulation and a policy code the registry does not have: quarantined with its reason, not guessed at.
+        await using (var tx = await TenantTransaction.BeginAsync(_f.Db.App, "acme"))
+        {
+            await JournalStore.AppendAsync(tx, [new JournalEntry(_f.NextCorrelation(), new TurnId(1), "PH1.CAPREQ", "SIMULATION_REFUSED", ReasonCodes.QueryOk,
+                JournalPayload.Create(("simulation_id", CapreqSimulations.Approve), ("policy_reason_code", "NOT_A_REGISTERED_CODE")), "erin", null)], 7_000, default);
+            await tx.CommitAsync();
+        }
         var first = await IngestAsync();
         Assert.True(first.FactsStored >= 4, $"facts stored: {first.FactsStored}"); // per attempt at least the turn's and the access gate's decision
         Assert.Equal(first.Facts, first.FactsStored);
+        Assert.Equal((1, 1), (first.Quarantined, first.QuarantinedStored));
+        Assert.Equal(1, await _f.CountAsync("acme", "learn_quarantine", "reason_code = 'LEARN_WRAPPER_REASON_UNKNOWN'"));
         var counts = await CountsAsync();
         Assert.Equal(first.FactsStored, counts.Facts);
         Assert.Equal(first.ToSeq, counts.IngestedSeq);
@@ -70,6 +79,7 @@ public sealed class LearningLoopTests : IAsyncLifetime
         // From the start, in another mode: every fact is read again and none is stored twice.
         var reread = await IngestAsync(WrapperPolicy.Lenient, fromStart: true);
         Assert.Equal((first.Facts, 0), (reread.Facts, reread.FactsStored));
+        Assert.Equal((1, 0), (reread.Quarantined, reread.QuarantinedStored));
         Assert.Equal(counts with { IngestedSeq = (await CountsAsync()).IngestedSeq }, await CountsAsync());
         Assert.True((await CountsAsync()).IngestedSeq > counts.IngestedSeq);
     }
