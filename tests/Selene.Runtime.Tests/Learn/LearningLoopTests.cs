@@ -234,5 +234,8 @@ public sealed class LearningLoopTests : IAsyncLifetime
         var prescriptive = await ErinTurnAsync(id, _f.NextCorrelation(), "prescriptive-1");
         Assert.Equal(ReasonCodes.OsFailAccessGate, prescriptive.Reason);
         Assert.Single(prescriptive.Suggestions!, s => s!["use"]!.GetValue<string>() == "PRESCRIBE");
+
+        // Priors never enter a decision: every correlation of the tenant, consultations included, decides again as recorded.
+        await ReplayAssert.EveryCorrelationReproducesAsync(_f.Db, "acme", golden: null);
     }
 }
