@@ -31,8 +31,6 @@ public static class LearnAdvisor
     /// <summary>Candidates read per kind (the thresholds and the conformance check filter them).</summary>
     public const int CandidatesPerKind = 6;
 
-    public const string ConsultedEvent = "LEARN_PRIORS_CONSULTED";
-
     /// <summary>What the turn makes of <paramref name="priors"/> for <paramref name="simulation"/>; null when nothing was read (SHADOW, or no prior).</summary>
     public static Consultation? Consult(TurnPriors priors, SimulationRecord simulation, UnixNanos now)
     {
@@ -53,7 +51,7 @@ public static class LearnAdvisor
 
     /// <summary>The journal entry of a consultation: which priors (first 16 hex digits of their keys) were offered, and the prescribed one.</summary>
     public static JournalDraft Journal(Consultation c, SimulationRecord simulation, UserId actor) =>
-        new(LearnReasons.EngineId, ConsultedEvent, LearnReasons.LearnPriorsConsulted, JournalPayload.Create(
+        new(LearnReasons.EngineId, JournalEventTypes.LearnPriorsConsulted, LearnReasons.LearnPriorsConsulted, JournalPayload.Create(
             ("mode", WireNames.Of(c.Mode)),
             ("action_kind", simulation.SimulationId),
             ("target_id", actor.Value),

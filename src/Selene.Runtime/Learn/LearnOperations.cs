@@ -21,8 +21,6 @@ public sealed record BindReport(int Bound, int Minted, int Supported, int Contra
 public sealed class LearnOperations(SeleneDatabase db, TimeProvider clock)
 {
     private const int Page = 1000;
-    public const string IngestedEvent = "LEARN_INGESTED";
-    public const string BoundEvent = "LEARN_BOUND";
 
     /// <summary>Reads the tenant's journal after the watermark (from the start with <paramref name="fromStart"/>) as facts ingested under <paramref name="policy"/>.</summary>
     public async Task<IngestReport> IngestAsync(TenantId tenant, WrapperPolicy policy, bool fromStart, CorrelationId correlation, CancellationToken ct)
@@ -55,7 +53,7 @@ public sealed class LearnOperations(SeleneDatabase db, TimeProvider clock)
             if (page.Count < Page) break;
         }
         var report = new IngestReport(from, after, read, facts, quarantined, skipped, factsStored, quarantinedStored);
-        await JournalAsync(tenant, correlation, IngestedEvent, LearnReasons.LearnIngested,
+        await JournalAsync(tenant, correlation, JournalEventTypes.LearnIngested, LearnReasons.LearnIngested,
             [("wrapper_policy", WireNames.Of(policy)), ("from_seq", Text(from)), ("to_seq", Text(after)), ("entries_read", Text(read)),
              ("facts_stored", Text(factsStored)), ("quarantined_stored", Text(quarantinedStored))], ct);
         return report;
@@ -84,7 +82,7 @@ public sealed class LearnOperations(SeleneDatabase db, TimeProvider clock)
             changed += result.Changed.Count;
             if (inputs.Count < Page) break;
         }
-        await JournalAsync(tenant, correlation, BoundEvent, LearnReasons.LearnBound,
+        await JournalAsync(tenant, correlation, JournalEventTypes.LearnBound, LearnReasons.LearnBound,
             [("binder_version", Binder.Version), ("facts_bound", Text(bound)), ("minted", Text(minted)), ("supported", Text(supported)),
              ("contradicted", Text(contradicted)), ("fact_only", Text(factOnly)), ("anomaly_triggers", AnomalyTriggers.Version)], ct);
         return new BindReport(bound, minted, supported, contradicted, factOnly, changed);

@@ -205,7 +205,7 @@ public sealed class LearningLoopTests : IAsyncLifetime
         Assert.Equal(ReasonCodes.OsFailAccessGate, inShadow.Reason);
         Assert.Null(inShadow.Suggestions);
         Assert.False(TurnView.ToJson(inShadow).ContainsKey("suggestions"));
-        Assert.DoesNotContain(await JournalOfAsync(shadow), e => e.EventType == LearnAdvisor.ConsultedEvent);
+        Assert.DoesNotContain(await JournalOfAsync(shadow), e => e.EventType == JournalEventTypes.LearnPriorsConsulted);
 
         Assert.True((await _f.RunAsync("alice", LearnSimulations.ModeSet, Key("m"), """{"mode":"GUIDED","note":"pilot"}""")).Succeeded);
         var guided = _f.NextCorrelation();
@@ -218,7 +218,7 @@ public sealed class LearningLoopTests : IAsyncLifetime
             (approval["kind"]!.GetValue<string>(), approval["target_id"]!.GetValue<string>(), approval["action_kind"]!.GetValue<string>(),
              approval["support_count"]!.GetValue<long>(), approval["use"]!.GetValue<string>()));
         Assert.Contains("usually needs approval", approval["text"]!.GetValue<string>());
-        var consulted = Assert.Single(await JournalOfAsync(guided), e => e.EventType == LearnAdvisor.ConsultedEvent);
+        var consulted = Assert.Single(await JournalOfAsync(guided), e => e.EventType == JournalEventTypes.LearnPriorsConsulted);
         Assert.Equal(LearnReasons.LearnPriorsConsulted.Name, consulted.ReasonCode);
         var payload = JsonDocument.Parse(consulted.PayloadJson).RootElement;
         Assert.Equal("GUIDED", payload.GetProperty("mode").GetString());
