@@ -56,6 +56,14 @@ internal static class Cli
         return AuditCheckpoints.ReadKey(File.ReadAllText(path), requirePrivate, out problem);
     }
 
+    /// <summary>Prints rows as a table under <paramref name="header"/>, each column as wide as its widest cell (nothing when there are no rows).</summary>
+    public static void PrintTable(IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
+    {
+        if (rows.Count == 0) return;
+        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+        foreach (var r in rows.Prepend([.. header])) Console.WriteLine(string.Join("  ", r.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+    }
+
     /// <summary>Prints a replayed correlation: a table (or JSON) of its steps, then the count of each verdict and the first divergence.</summary>
     public static void PrintReplay(ReplayReport report, bool json)
     {
@@ -89,9 +97,8 @@ internal static class Cli
             s.Seq == 0 ? "-" : s.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Turn.ToString(System.Globalization.CultureInfo.InvariantCulture),
             s.Engine, s.EventType, s.ReasonCode, s.Outcome, Verdict(s),
         }).ToArray();
-        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         Console.WriteLine($"replay of correlation {report.CorrelationId} in tenant {report.TenantId}: {report.Turns} turn(s), {report.Steps.Count} step(s)");
-        foreach (var r in rows.Prepend(header)) Console.WriteLine(string.Join("  ", r.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+        PrintTable(header, rows);
         Console.WriteLine(summary);
         if (report.FirstDivergence is { } first)
             Console.WriteLine($"first divergent step: {(first.Seq == 0 ? "" : $"seq {first.Seq}, ")}turn {first.Turn}, {first.Replayed}: {first.Detail} ({ReasonCodes.JournalReplayDiverged.Name})");

@@ -84,12 +84,14 @@ internal static class GovCommand
         return command;
     }
 
-    private static (Option<string> Tenant, Option<string> User, Option<string> Note) Actor() => (
+    /// <summary>The options naming who runs a control-plane simulation from the CLI, and why.</summary>
+    internal static (Option<string> Tenant, Option<string> User, Option<string> Note) Actor() => (
         new Option<string>("--tenant") { Description = "The operator's tenant", Required = true },
         new Option<string>("--user") { Description = "The operator: a user of that tenant with GOV_CONTROL at mode X", Required = true },
         new Option<string>("--note") { Description = "Why (journaled with the change)", Required = true });
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> dataDirOption, Option<string> tenantOption, Option<string> userOption,
+    /// <summary>Runs a control-plane simulation through the turn gate as the named user of the named tenant (access-checked, journaled).</summary>
+    internal static async Task<int> RunAsync(ParseResult parse, Option<string?> dataDirOption, Option<string> tenantOption, Option<string> userOption,
         string simulationId, JsonObject body, CancellationToken ct)
     {
         var tenant = parse.GetValue(tenantOption)!;
@@ -103,7 +105,7 @@ internal static class GovCommand
         var correlation = CorrelationId.FromDigest(RandomNumberGenerator.GetBytes(32));
         using var document = JsonDocument.Parse(body.ToJsonString());
         var result = await executor.ExecuteAsync(new ExecutionRequest(new TenantId(tenant), new UserId(user), simulationId,
-            "gov-cli-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), document.RootElement, correlation, new TurnId(1)), ct);
+            "cli-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), document.RootElement, correlation, new TurnId(1)), ct);
         if (!result.Succeeded) return Cli.Fail(result.Reason, $"{result.Detail ?? result.Reason.Name} (correlation {correlation})");
         Console.WriteLine($"{result.Reason.Name} {simulationId} as {user} of {tenant} (correlation {correlation})");
         return 0;

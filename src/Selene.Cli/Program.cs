@@ -471,12 +471,8 @@ outboxList.SetAction(async (parse, ct) =>
         r.TenantId, r.OutboxId.ToString(CultureInfo.InvariantCulture), r.EventType, r.Status, r.AttemptCount.ToString(CultureInfo.InvariantCulture),
         new UnixNanos(r.NextAttemptAt).ToString(), r.LastErrorReasonCode ?? "-", OutboxOperations.LastErrorClass(r) ?? "-", r.ActorUserId ?? "-", r.LeaseOwner ?? "-",
         r.LeaseExpiresAt is { } expires ? new UnixNanos(expires).ToString() : "-",
-    }).Prepend(header).ToArray();
-    if (rows.Count > 0)
-    {
-        var widths = header.Select((_, c) => table.Max(line => line[c].Length)).ToArray();
-        foreach (var line in table) Console.WriteLine(string.Join("  ", line.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
-    }
+    }).ToArray();
+    Cli.PrintTable(header, table);
     Console.WriteLine($"outbox list: {rows.Count} row(s)");
     return 0;
 });
@@ -541,6 +537,8 @@ root.Subcommands.Add(Selene.Cli.Demo.DemoCommand.Create(dataDirOption));
 root.Subcommands.Add(Selene.Cli.Chaos.ChaosCommand.Create(dataDirOption));
 // selene gov … --------------------------------------------------------------------------------------------
 root.Subcommands.Add(GovCommand.Create(dataDirOption));
+
+root.Subcommands.Add(LearnCommand.Create(dataDirOption));
 // selene invite link ---------------------------------------------------------------------------------------
 root.Subcommands.Add(InviteCommand.Create(dataDirOption));
 // selene breakglass open | close ---------------------------------------------------------------------------

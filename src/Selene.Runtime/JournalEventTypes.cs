@@ -33,4 +33,10 @@ public static class JournalEventTypes
     public const string OutboxConfirmed = "OUTBOX_CONFIRMED";
     /// <summary>An operator put a DEAD_LETTER handoff back to PENDING (<c>selene outbox retry</c>).</summary>
     public const string OutboxRedriven = "OUTBOX_REDRIVEN";
+    /// <summary>A GUIDED or PRESCRIPTIVE turn consulted the learning loop's priors (payload: mode, priors read, offered, prescribed).</summary>
+    public const string LearnPriorsConsulted = "LEARN_PRIORS_CONSULTED";
+    /// <summary>An ingest pass read the journal into the learning loop's facts (payload: seqs read, facts and quarantined stored).</summary>
+    public const string LearnIngested = "LEARN_INGESTED";
+    /// <summary>A binder pass folded facts into priors (payload: facts bound, minted, supported, contradicted).</summary>
+    public const string LearnBound = "LEARN_BOUND";
 }

@@ -73,10 +73,20 @@ public sealed class SimulationExecutor(TurnExecutor turns)
             { Kind: TurnOutcomeKind.Invalid } or { Kind: TurnOutcomeKind.NotInvoked } => Invalid(request, result.Reason, result.Detail ?? result.Reason.Name),
             { Cause: { } cause } when cause == ReasonCodes.SimulationUnknown || cause == ReasonCodes.SimulationNotActive || cause == ReasonCodes.IdempotencyKeyMissing =>
                 Invalid(request, cause, result.Detail ?? cause.Name) with { Journaled = true },
-            { Cause: { } cause } => new ExecutionResult(ExecutionOutcome.Refused, cause, result.Detail, null, request.Correlation, result.Problem, Journaled: true),
+            { Cause: { } cause } => new ExecutionResult(ExecutionOutcome.Refused, cause, result.Detail, null, request.Correlation,
+                WithSuggestions(result.Problem, result.Suggestions), Journaled: true),
             _ => new ExecutionResult(ExecutionOutcome.Refused, result.Reason, result.Detail ?? $"the turn gate decided {WireNames.Of(result.Move)}", null,
-                request.Correlation, new JsonObject { ["next_move"] = WireNames.Of(result.Move) }, Journaled: true),
+                request.Correlation, WithSuggestions(new JsonObject { ["next_move"] = WireNames.Of(result.Move) }, result.Suggestions), Journaled: true),
         };
+    }
+
+    /// <summary>A refusal's problem members with the learning loop's suggestions beside them (a GUIDED or PRESCRIPTIVE tenant's).</summary>
+    private static JsonObject? WithSuggestions(JsonObject? problem, JsonArray? suggestions)
+    {
+        if (suggestions is null) return problem;
+        var copy = problem?.DeepClone().AsObject() ?? new JsonObject();
+        copy["suggestions"] = suggestions.DeepClone();
+        return copy;
     }
 
     /// <summary>The reason code a stored result carries.</summary>

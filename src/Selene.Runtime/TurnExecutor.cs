@@ -28,6 +28,8 @@ public enum TurnOutcomeKind
 /// executor's result. <see cref="Cause"/> names what made a gate fail when Selene knows more than the gate's code
 /// (the access gate's own refusal, an unknown or inactive simulation, a missing key). <see cref="Policy"/> is the
 /// whole OS_POLICY_EVALUATE output when the gate ran (every gate result and the echoed optional budget).
+/// <see cref="Suggestions"/> are the learning loop's priors a GUIDED or PRESCRIPTIVE tenant's turn consulted (null otherwise:
+/// a SHADOW tenant's answer is the same as with no learning at all; docs/learning.md).
 /// </summary>
 public sealed record TurnResult(
     TurnOutcomeKind Kind,
@@ -46,7 +48,8 @@ public sealed record TurnResult(
     ReasonCode? Cause = null,
     JsonObject? Problem = null,
     ExecutionResult? Execution = null,
-    OsPolicyResult? Policy = null);
+    OsPolicyResult? Policy = null,
+    JsonArray? Suggestions = null);
 
 /// <summary>
 /// The one path to execution (ARCHITECTURE.md §3): a turn is validated, the authority-bearing gate inputs are
@@ -154,6 +157,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
         TurnResult decided;
         string inputJson;
         JournalDraft? engineRefusal = null;
+        Learn.Consultation? consultation = null;
 
         // The tenant, the caller's key check (when the edge took the key from its cache) and the claim go out with the
         // gate's facts: the transaction's first round trip (docs/performance.md, issue 14).
@@ -179,8 +183,9 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                 // The stream the handler works on is locked and loaded in the same round trip (unused when the gate refuses).
                 firstStream = handler.FirstStream(simulation.Input!, context);
             }
-            var (claim, accessFacts, governanceRows) = await GovernanceQueries.TurnFactsAsync(tx, claimOf, actor.Value, caseId, now.Value, governanceQuery.Day,
-                governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct, firstStream);
+            var (claim, accessFacts, governanceRows, priors) = await GovernanceQueries.TurnFactsAsync(tx, claimOf, actor.Value, caseId, now.Value,
+                governanceQuery.Day, governanceQuery.DefinitionStreams, governanceQuery.Capability, governanceQuery.CapabilityScope, ct, firstStream,
+                record?.SimulationId, Learn.LearnAdvisor.CandidatesPerKind);
             if (simulation is { Handler: not null, Key: not null })
             {
                 if (claim is IdempotencyClaim.Existing existing)
@@ -191,6 +196,10 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                     governanceQuery = GovernanceReads.Query(record, posture.Blueprint?.ProcessId, simulation.CapabilityScope, true, now);
                 }
             }
+
+            // The learning loop's priors for this actor and simulation came with the facts (none unless the tenant's mode is
+            // GUIDED or PRESCRIPTIVE); a retry of a committed request consults nothing.
+            consultation = record is not null && replayOf is null ? Learn.LearnAdvisor.Consult(priors, record, now) : null;
 
             // 3. The access posture: the acting user's instance and overrides, decided for the simulation's requested action
             //    at its declared mode. A retry of a committed request is not asked again: the access decision that let it run
@@ -239,6 +248,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             var inputBytes = CanonicalJson.Canonicalize(Encoding.UTF8.GetBytes(OsTurnCodec.Write(input).ToJsonString()));
             inputJson = Encoding.UTF8.GetString(inputBytes);
             decided = ToResult(outcome, correlation, turn, Hashing.Sha256Hex(inputBytes), simulation, verdict, governance);
+            if (consultation is not null) decided = decided with { Suggestions = Learn.LearnAdvisor.ToJson(consultation) };
             if (gateSpan is not null)
             {
                 gateSpan.SetTag(SeleneTelemetry.Tags.Move, WireNames.Of(decided.Move));
@@ -268,6 +278,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
                         TurnJournal(decided, simulation, request),
                         Access.ExecutorGate.Journal(verdict!, ReasonCodes.AccessAllowed, simulation.Record!.SimulationId),
                     };
+                    if (consultation is not null) entries.Add(Learn.LearnAdvisor.Journal(consultation, simulation.Record, actor));
                     entries.AddRange(accepted.Journal);
                     // The execution spends the day's budgets and fulfils the approval it needed, in its own transaction.
                     if (governance.CountsAsExecution)
@@ -318,6 +329,7 @@ public sealed class TurnExecutor(SeleneDatabase db, SimulationRegistry registry,
             var entries = new List<JournalDraft> { TurnJournal(decided, simulation, request) };
             if (verdict is not null)
                 entries.Add(Access.ExecutorGate.Journal(verdict, verdict.Allowed ? ReasonCodes.AccessAllowed : verdict.RefusalReason, simulation!.Record!.SimulationId));
+            if (consultation is not null) entries.Add(Learn.LearnAdvisor.Journal(consultation, simulation!.Record!, actor));
             if (engineRefusal is not null) entries.Add(engineRefusal);
             if (verdict is { Allowed: false, OpensCase: true } && context is not null && decided.Reason == ReasonCodes.OsFailAccessGate &&
                 await Access.ExecutorGate.OpenCaseAsync(record, verdict, simulation!.Record!.SimulationId, context, simulation.RequestHash, ct) is { } opened)

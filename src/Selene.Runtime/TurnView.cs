@@ -26,6 +26,7 @@ public static class TurnView
         if (r.Cause is not null) body["cause_reason_code"] = r.Cause.Name;
         if (r.Problem is not null) body["access"] = r.Problem.DeepClone();
         if (r.Policy is { } policy) body["policy"] = Selene.Kernel.Os.OsTurnCodec.WritePolicy(policy);
+        if (r.Suggestions is not null) body["suggestions"] = r.Suggestions.DeepClone();
         if (r.Execution is { } e)
         {
             var execution = new JsonObject

@@ -9,20 +9,21 @@ namespace Selene.Contracts.Tests;
 /// <summary>
 /// Guard rails that keep the layers in shape (issue 9 item 7), checked on the compiled IL (signatures and method
 /// bodies), so a dependency cannot hide behind a lambda or a fully qualified name:
-/// the pure assemblies (Contracts, Kernel, Engines) reference nothing that does I/O; no engine references another
+/// the pure assemblies (Contracts, Kernel, Engines, Learning) reference nothing that does I/O; no engine references another
 /// engine (seed build plan P0 "enforce mediation": only the runtime sequences engines); the server references no store
 /// and no Npgsql (its reads go through the runtime); the banned-API list that
 /// the pure projects compile against names every overload it means.
 /// </summary>
 public sealed class ArchitectureTests
 {
-    public static TheoryData<string> PureAssemblies => new() { "Selene.Contracts", "Selene.Kernel", "Selene.Engines" };
+    public static TheoryData<string> PureAssemblies => new() { "Selene.Contracts", "Selene.Kernel", "Selene.Engines", "Selene.Learning" };
 
     private static Assembly Load(string name) => name switch
     {
         "Selene.Contracts" => typeof(ReasonCodes).Assembly,
         "Selene.Kernel" => typeof(OsGate).Assembly,
         "Selene.Engines" => typeof(CapreqDecider).Assembly,
+        "Selene.Learning" => typeof(Selene.Learning.Binder).Assembly,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "not a pure assembly"),
     };
 

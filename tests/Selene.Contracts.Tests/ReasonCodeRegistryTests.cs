@@ -32,6 +32,7 @@ public sealed partial class ReasonCodeRegistryTests
         [Selene.Engines.Bcast.BcastReasons.EngineId] = 14,
         [DeliveryReasons.EngineId] = 15,
         [RemReasons.EngineId] = 16,
+        [Selene.Learning.LearnReasons.EngineId] = 17,
     };
 
     [GeneratedRegex("^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")]

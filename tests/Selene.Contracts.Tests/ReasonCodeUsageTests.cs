@@ -8,7 +8,7 @@ namespace Selene.Contracts.Tests;
 public sealed partial class ReasonCodeUsageTests
 {
     private static readonly string[] ProductAssemblies =
-        ["Selene.Contracts", "Selene.Engines", "Selene.Postgres", "Selene.Runtime", "Selene.Server"];
+        ["Selene.Contracts", "Selene.Engines", "Selene.Learning", "Selene.Postgres", "Selene.Runtime", "Selene.Server"];
 
     // The append-only triggers raise 'SELENE:<CODE> ...'.
     [GeneratedRegex("SELENE:([A-Z_]+)")]

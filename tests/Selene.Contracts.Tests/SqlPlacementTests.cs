@@ -9,7 +9,7 @@ namespace Selene.Contracts.Tests;
 /// </summary>
 public sealed partial class SqlPlacementTests
 {
-    private static readonly string[] ProjectsWithoutSql = ["Selene.Runtime", "Selene.Cli", "Selene.Engines", "Selene.Kernel", "Selene.Contracts"];
+    private static readonly string[] ProjectsWithoutSql = ["Selene.Runtime", "Selene.Cli", "Selene.Engines", "Selene.Kernel", "Selene.Learning", "Selene.Contracts"];
 
     // A command built on a transaction or a data source, a batch, or one of ADO.NET's execute calls.
     [GeneratedRegex(@"\.Command\(|CreateCommand\(|Npgsql(?:Batch|Command)\b|\.Execute(?:NonQuery|Scalar|Reader)(?:Async)?\(")]

@@ -32,18 +32,22 @@ public static class GovernanceQueries
     /// and, when <paramref name="capability"/> is given, the oldest APPROVED capability request of <paramref name="userId"/>
     /// for exactly that capability and <paramref name="scope"/> — so neither the claim nor governance costs a turn a round
     /// trip of its own. The facts are read after the claim (each statement takes its own snapshot), as if read in a later round trip.
+    /// With <paramref name="priorsFor"/> (a simulation id), the same batch reads the learning loop's mode and priors for the
+    /// user and that simulation (<see cref="LearningStore.AddTurnPriors"/>: nothing in SHADOW).
     /// Last, when <paramref name="stream"/> is given, the stream the execution will work on is locked and loaded for it
     /// (<see cref="EngineStore.LockAndLoadAsync"/> answers from that): after the claim, as it would be.
     /// </summary>
-    public static async Task<(IdempotencyClaim? Claim, GateFacts Access, GovernanceRows Governance)> TurnFactsAsync(TenantTransaction tx,
+    public static async Task<(IdempotencyClaim? Claim, GateFacts Access, GovernanceRows Governance, TurnPriors Priors)> TurnFactsAsync(TenantTransaction tx,
         (string Scope, string Key, string RequestHash)? claim, string userId, string? caseId, long now, DateOnly day, IReadOnlyList<string> definitionStreams,
-        string? capability, string? scope, CancellationToken ct, (EngineStore Store, string StreamId)? stream = null)
+        string? capability, string? scope, CancellationToken ct, (EngineStore Store, string StreamId)? stream = null, string? priorsFor = null,
+        int priorsPerKind = 0)
     {
         await using var batch = new NpgsqlBatch(tx.Connection, tx.Transaction);
         var prelude = tx.TakePrelude(batch);
         if (claim is { } c) IdempotencyStore.AddClaim(batch, tx, c.Scope, c.Key, c.RequestHash, now);
         AccessGovernanceQueries.AddGateFacts(batch, tx, userId, caseId, now);
         AddFacts(batch, tx, userId, day, definitionStreams, capability, scope);
+        if (priorsFor is not null) LearningStore.AddTurnPriors(batch, tx, userId, priorsFor, priorsPerKind);
         if (stream is { } s) s.Store.AddLockAndLoad(batch, tx, s.StreamId);
         await using var r = await batch.ExecuteReaderAsync(ct);
         await tx.ReadPreludeAsync(r, prelude, ct);
@@ -56,12 +60,13 @@ public static class GovernanceQueries
         var access = await AccessGovernanceQueries.ReadGateFactsAsync(r, ct);
         await r.NextResultAsync(ct);
         var governance = await ReadFactsAsync(r, capability is not null, ct);
+        var priors = priorsFor is not null && await r.NextResultAsync(ct) ? await LearningStore.ReadTurnPriorsAsync(r, ct) : TurnPriors.None;
         if (stream is { } loaded)
         {
             await r.NextResultAsync(ct);
             await loaded.Store.ReadLockAndLoadIntoAsync(r, tx, loaded.StreamId, ct);
         }
-        return (claimed, access, governance);
+        return (claimed, access, governance, priors);
     }
 
     private static void AddFacts(NpgsqlBatch batch, TenantTransaction tx, string userId, DateOnly day, IReadOnlyList<string> definitionStreams,

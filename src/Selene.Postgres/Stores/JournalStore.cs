@@ -108,13 +108,19 @@ public static class JournalStore
         long after = 0;
         while (true)
         {
-            await using var cmd = tx.Command(SelectColumns + " WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000");
-            cmd.Bind(tx.TenantId, after);
-            var page = await ReadAllAsync(cmd, ct);
+            var page = await PageAsync(tx, after, 1000, ct);
             foreach (var r in page) yield return r;
             if (page.Count < 1000) yield break;
             after = page[^1].Seq;
         }
+    }
+
+    /// <summary>Up to <paramref name="limit"/> entries of the tenant's chain after seq <paramref name="after"/>, in seq order.</summary>
+    public static async Task<IReadOnlyList<JournalRecord>> PageAsync(TenantTransaction tx, long after, int limit, CancellationToken ct)
+    {
+        await using var cmd = tx.Command(SelectColumns + " WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        cmd.Bind(tx.TenantId, after, limit);
+        return await ReadAllAsync(cmd, ct);
     }
 
     /// <summary>The chain head the tenant's journal records (last seq and hash); seq 0 and the genesis hash before any entry.</summary>

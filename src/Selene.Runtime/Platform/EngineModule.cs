@@ -189,6 +189,7 @@ public static class EngineModules
         Rem.RemModule.Module,
         Link.LinkModule.Module,
         Onb.OnbModule.Module,
+        Learn.LearnModule.Module,
     ];
 
     /// <summary>Every module's handoff routes: the outbox event types this process consumes.</summary>
