@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Selene.Learning;
 using Selene.Postgres.Stores;
+using Selene.Runtime;
 using Selene.Runtime.Learn;
 using Selene.Runtime.Platform;
 
@@ -178,7 +179,10 @@ internal static class LearnCommand
                         ("kind", c is PolicyPrior ? "POLICY" : "FAILURE"), ("reason_code", c.Code.Length == 0 ? "-" : c.Code), ("target_id", c.Key.TargetId),
                         ("action_kind", c.Key.ActionKind), ("support_count", c.SupportCount), ("contradiction_count", c.ContradictionCount),
                         ("confidence_permille", c.ConfidencePermille), ("last_seen_at", new UnixNanos(c.LastSeenTs).ToString()),
-                        ("eligible", WireNames.Of(Eligibility.Evaluate(c, now, EligibilityThresholds.V1).Use)), ("minted_by", c.MintedBy),
+                        // What a turn would make of it: a prior that fails conformance is never offered, whatever its counters say.
+                        ("eligible", Conformance.Check(c, SeleneCatalog.Default.Posture(c.Key.ActionKind).Record, EngineModules.Reasons) is { Conformant: false } failed
+                            ? "NONE:" + failed.Failed!.Name : WireNames.Of(Eligibility.Evaluate(c, now, EligibilityThresholds.V1).Use)),
+                        ("minted_by", c.MintedBy),
                         ("prior_id", c.DerivedUpsertKey),
                     }).ToArray());
                 }

@@ -70,7 +70,7 @@ public sealed record PolicyPrior(string DerivedUpsertKey, TaskSpecKey Key, strin
 /// <summary>
 /// Hybrid mode's anomaly triggers, versioned (<see cref="Version"/>): a fact without a wrapper that trips one is bound as
 /// if it were a failure, keyed on the trigger's code. v1 has one trigger: a retry storm, at least
-/// <see cref="RetryStormFacts"/> facts of one run (correlation) for one subject.
+/// <see cref="RetryStormFacts"/> attempts (turn decisions) of one run (correlation) for one subject.
 /// </summary>
 public static class AnomalyTriggers
 {
@@ -85,7 +85,7 @@ public static class AnomalyTriggers
         fact.Signal == WrapperSignal.Observed && runSubjectFacts >= RetryStormFacts ? RetryStormCode : null;
 }
 
-/// <summary>A fact handed to the binder with what its anomaly triggers read: how many facts its run has for its subject.</summary>
+/// <summary>A fact handed to the binder with what its anomaly triggers read: how many attempts (turn decisions) its run has for its subject.</summary>
 public sealed record BindInput(LearnFact Fact, int RunSubjectFacts);
 
 /// <summary>What binding one fact did (the seen-set row, keyed on <see cref="IdempotencyKey"/>).</summary>

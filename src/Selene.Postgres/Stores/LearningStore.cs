@@ -81,13 +81,16 @@ public static class LearningStore
 
     /// <summary>
     /// Up to <paramref name="limit"/> facts no binder pass has bound yet (not in the seen-set), in journal order, each with
-    /// how many facts its run holds for its subject (what the anomaly triggers read).
+    /// how many attempts its run holds for its subject (what the anomaly triggers read): the run's turn decisions for that
+    /// user and simulation. One attempt journals several entries (the turn's decision, the access gate's, the transition),
+    /// so counting every fact would call each ordinary turn a retry storm.
     /// </summary>
     public static async Task<IReadOnlyList<BindInput>> UnboundAsync(TenantTransaction tx, int limit, CancellationToken ct)
     {
         await using var cmd = tx.Command("""
             SELECT f.doc, (SELECT count(*) FROM selene.learn_facts g WHERE g.tenant_id = f.tenant_id AND g.run_id = f.run_id
-                               AND g.target_kind = f.target_kind AND g.target_id = f.target_id AND g.action_kind = f.action_kind)
+                               AND g.target_kind = f.target_kind AND g.target_id = f.target_id AND g.action_kind = f.action_kind
+                               AND g.event_type = 'TURN_DECISION')
             FROM selene.learn_facts f
             WHERE f.tenant_id = $1
               AND NOT EXISTS (SELECT 1 FROM selene.learn_bindings b WHERE b.tenant_id = f.tenant_id AND b.idempotency_key = f.idempotency_key)

@@ -111,6 +111,35 @@ public sealed class LearningLoopTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// anomaly/v1 counts attempts, not entries: one ordinary turn journals its decision, the access gate's and the
+    /// transition, which is no retry storm; three attempts of one run for the same user and simulation are.
+    /// </summary>
+    [Fact]
+    public async Task RetryStorm_CountsTheAttemptsOfARun_NotTheEntriesOfOneTurn()
+    {
+        for (var i = 0; i < 3; i++)
+            Assert.True((await _f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("calm"), CreateBody($"calm.{i}"))).Succeeded);
+        await IngestAsync();
+        await BindAsync();
+        Assert.Empty(await StormPriorsAsync());
+
+        var run = _f.NextCorrelation();
+        for (var i = 0; i < 3; i++)
+            Assert.True((await _f.RunAsync("alice", CapreqSimulations.CreateDraft, Key("storm"), CreateBody($"storm.{i}"), run)).Succeeded);
+        await IngestAsync();
+        await BindAsync();
+        var storm = await StormPriorsAsync();
+        Assert.NotEmpty(storm);
+        Assert.All(storm, p => Assert.Equal(("alice", CapreqSimulations.CreateDraft), (p.Key.TargetId, p.Key.ActionKind)));
+    }
+
+    private async Task<IReadOnlyList<Capsule>> StormPriorsAsync()
+    {
+        await using var tx = await _ops.ReadAsync(new TenantId("acme"), default);
+        return await LearningStore.PriorsAsync(tx, policy: false, null, null, AnomalyTriggers.RetryStormCode, 200, default);
+    }
+
     /// <summary>Seed minimum test 5: the same snapshot and filters give the same rows in the same (total) order.</summary>
     [Fact]
     public async Task QueryPrimitiveDeterminism_SameSnapshotAndFilters_SameOrderedRows()
