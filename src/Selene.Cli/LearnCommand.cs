@@ -179,9 +179,7 @@ internal static class LearnCommand
                         ("kind", c is PolicyPrior ? "POLICY" : "FAILURE"), ("reason_code", c.Code.Length == 0 ? "-" : c.Code), ("target_id", c.Key.TargetId),
                         ("action_kind", c.Key.ActionKind), ("support_count", c.SupportCount), ("contradiction_count", c.ContradictionCount),
                         ("confidence_permille", c.ConfidencePermille), ("last_seen_at", new UnixNanos(c.LastSeenTs).ToString()),
-                        // What a turn would make of it: a prior that fails conformance is never offered, whatever its counters say.
-                        ("eligible", Conformance.Check(c, SeleneCatalog.Default.Posture(c.Key.ActionKind).Record, EngineModules.Reasons) is { Conformant: false } failed
-                            ? "NONE:" + failed.Failed!.Name : WireNames.Of(Eligibility.Evaluate(c, now, EligibilityThresholds.V1).Use)),
+                        ("eligible", Eligible(c, now)),
                         ("minted_by", c.MintedBy),
                         ("prior_id", c.DerivedUpsertKey),
                     }).ToArray());
@@ -189,6 +187,13 @@ internal static class LearnCommand
             }
         });
         return command;
+    }
+
+    /// <summary>What a turn would make of the prior (the advisor's own rule): its use, or NONE:&lt;code&gt; when it fails conformance.</summary>
+    private static string Eligible(Capsule prior, long now)
+    {
+        var (use, failed) = LearnAdvisor.UseOf(prior, SeleneCatalog.Default.Posture(prior.Key.ActionKind).Record, now);
+        return failed is null ? WireNames.Of(use) : "NONE:" + failed.Name;
     }
 
     /// <summary>Prints rows (name/value pairs, the same names in every row) as a JSON object of one array, or as a table.</summary>

@@ -31,6 +31,16 @@ public static class LearnAdvisor
     /// <summary>Candidates read per kind (the thresholds and the conformance check filter them).</summary>
     public const int CandidatesPerKind = 6;
 
+    /// <summary>
+    /// What a turn may make of <paramref name="prior"/> at <paramref name="now"/>: NONE with the failed check's code when it
+    /// fails conformance (K4: never used, whatever its counters say), else what the thresholds (<c>eligibility/v1</c>) allow.
+    /// </summary>
+    public static (PriorUse Use, ReasonCode? Nonconformant) UseOf(Capsule prior, SimulationRecord? simulation, long now)
+    {
+        var conformance = Conformance.Check(prior, simulation, EngineModules.Reasons);
+        return conformance.Conformant ? (Eligibility.Evaluate(prior, now, EligibilityThresholds.V1).Use, null) : (PriorUse.None, conformance.Failed);
+    }
+
     /// <summary>What the turn makes of <paramref name="priors"/> for <paramref name="simulation"/>; null when nothing was read (SHADOW, or no prior).</summary>
     public static Consultation? Consult(TurnPriors priors, SimulationRecord simulation, UnixNanos now)
     {
@@ -38,8 +48,7 @@ public static class LearnAdvisor
         var offered = new List<ConsultedPrior>();
         foreach (var prior in priors.Capsules)
         {
-            if (!Conformance.Check(prior, simulation, EngineModules.Reasons).Conformant) continue;
-            var (use, _) = Eligibility.Evaluate(prior, now.Value, EligibilityThresholds.V1);
+            var (use, _) = UseOf(prior, simulation, now.Value);
             if (use == PriorUse.None) continue;
             // Single shot: only the first prescriptive prior of a prescriptive tenant is marked; the rest are suggestions.
             if (use == PriorUse.Prescribe && (priors.Mode != LearnMode.Prescriptive || offered.Any(o => o.Use == PriorUse.Prescribe))) use = PriorUse.Suggest;
