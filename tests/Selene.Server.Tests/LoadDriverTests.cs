@@ -60,6 +60,25 @@ public class LoadDriverTests(SeleneServerFixture f)
     }
 
     [Fact]
+    public async Task RunAsync_SettleJit_OpensTheWindowAfterAQuietProbe_AndSaysSo()
+    {
+        // The fixture's server runs in this process, as bench's own does: the warmup lasts at least one probe of the
+        // JIT's compile rate, and the report says whether it settled (a light load settles long before the cap).
+        var report = await LoadDriver.RunAsync(new LoadOptions(f.BaseAddress, [f.AliceKey], Clients: 1,
+            Duration: TimeSpan.FromMilliseconds(300), Warmup: TimeSpan.Zero, Endpoint: BenchEndpoint.Simulations, SettleJit: true));
+
+        Assert.True(report.JitSettled);
+        Assert.True(report.WarmupSeconds >= LoadDriver.SettleProbe.TotalSeconds, $"warmup {report.WarmupSeconds} s");
+        Assert.True(report.WarmupExecutions > 0);
+        Assert.Empty(report.Errors);
+        Assert.Empty(report.WarmupErrors);
+
+        var plain = await LoadDriver.RunAsync(new LoadOptions(f.BaseAddress, [f.AliceKey], Clients: 1,
+            Duration: TimeSpan.FromMilliseconds(100), Warmup: TimeSpan.Zero, Endpoint: BenchEndpoint.Simulations));
+        Assert.Null(plain.JitSettled);
+    }
+
+    [Fact]
     public async Task RunAsync_InvalidKey_CountsErrorsByStatusAndReason()
     {
         var report = await LoadDriver.RunAsync(new LoadOptions(f.BaseAddress, ["not-a-key"], Clients: 1,

@@ -22,7 +22,7 @@ internal static class BenchCommand
     {
         var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with one request in flight", DefaultValueFactory = _ => 16 };
         var seconds = new Option<int>("--seconds") { Description = "Length of the measured window, in seconds", DefaultValueFactory = _ => 20 };
-        var warmup = new Option<int>("--warmup") { Description = "Uncounted load before the window, in seconds", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Uncounted load before the window, in seconds; in-process, at least this long and then until the JIT has settled (at most 120 s)", DefaultValueFactory = _ => 5 };
         var tenants = new Option<int?>("--tenants") { Description = "Bench tenants to bootstrap, used round-robin by the clients (default: one per client)" };
         var url = new Option<string?>("--url") { Description = "Drive an already running server instead of starting one (needs --key)" };
         var keys = new Option<string[]>("--key") { Description = "API key for --url; repeat it to spread clients over tenants", DefaultValueFactory = _ => [] };
@@ -125,7 +125,7 @@ internal static class BenchCommand
                                   $"{s.Warmup.TotalSeconds:0} s warmup + {s.Duration.TotalSeconds:0} s measured …");
                     var cpu = CpuSampler.Supported ? new CpuSampler(db.Cluster is null ? null : CpuSampler.PostmasterPid(db.Cluster.PgData)) : null;
                     (long, long)? xactStart = null;
-                    report = await LoadDriver.RunAsync(new LoadOptions(address, apiKeys, s.Clients, s.Duration, s.Warmup, s.Endpoint, runId),
+                    report = await LoadDriver.RunAsync(new LoadOptions(address, apiKeys, s.Clients, s.Duration, s.Warmup, s.Endpoint, runId, SettleJit: true),
                         new LoadHooks(() =>
                         {
                             cpu?.Start();
@@ -160,6 +160,10 @@ internal static class BenchCommand
         }
     }
 
+    /// <summary>CPU milliseconds per execution of the window from cores busy over it (null without executions).</summary>
+    private static double? PerExecutionMs(double cores, LoadReport r) =>
+        r.ExecutionsPerSecond > 0 ? Math.Round(cores / r.ExecutionsPerSecond * 1000, 3) : null;
+
     private static void Print(Settings s, LoadReport r, CpuUsage? cpu, (long Commits, long Rollbacks)? xacts, PgBenchResult? pgbench, string? pgbenchNote,
         JsonObject? cluster)
     {
@@ -184,6 +188,8 @@ internal static class BenchCommand
                 ["errors"] = ToJson(r.Errors),
                 ["warmup_executions"] = r.WarmupExecutions,
                 ["warmup_errors"] = ToJson(r.WarmupErrors),
+                ["jit_settled"] = r.JitSettled,
+                ["jit_methods_in_window"] = r.JitMethodsInWindow,
             };
             if (cpu is not null)
                 o["cpu_cores_busy"] = new JsonObject
@@ -191,6 +197,8 @@ internal static class BenchCommand
                     ["cores"] = cpu.Cores, ["selene_process"] = Math.Round(cpu.SelfCores, 2),
                     ["postgres"] = cpu.PostgresCores is { } pg ? Math.Round(pg, 2) : null, ["machine"] = Math.Round(cpu.MachineBusyCores, 2),
                     ["everything_else"] = Math.Round(cpu.OtherCores, 2),
+                    ["selene_ms_per_execution"] = PerExecutionMs(cpu.SelfCores, r),
+                    ["postgres_ms_per_execution"] = cpu.PostgresCores is { } pgm ? PerExecutionMs(pgm, r) : null,
                 };
             if (xacts is { } x)
                 o["database_transactions_per_execution"] = r.Executions > 0 ? Math.Round((double)(x.Commits + x.Rollbacks) / r.Executions, 2) : null;
@@ -211,6 +219,8 @@ internal static class BenchCommand
         Console.WriteLine();
         Console.WriteLine(string.Create(inv, $"endpoint:    POST {r.Path}{(r.FellBack ? " (fallback: POST /v1/turns answered 404 ROUTE_NOT_FOUND)" : "")}"));
         Console.WriteLine(string.Create(inv, $"load:        {r.Clients} client(s) over {r.Keys} tenant key(s), {r.WarmupSeconds:0} s warmup ({r.WarmupExecutions} executions), {r.MeasuredSeconds:0} s measured"));
+        if (r.JitSettled is { } settled)
+            Console.WriteLine(string.Create(inv, $"jit:         {(settled ? "settled before the window" : $"still compiling after {LoadDriver.MaxWarmup.TotalSeconds:0} s of warmup")}; {r.JitMethodsInWindow} methods compiled in the window"));
         Console.WriteLine(string.Create(inv, $"executions:  {r.Executions} ({r.ExecutionsPerSecond:0.0}/s)"));
         Console.WriteLine(string.Create(inv, $"latency ms:  mean {r.Latency.MeanMs:0.00}  p50 {r.Latency.P50Ms:0.00}  p95 {r.Latency.P95Ms:0.00}  p99 {r.Latency.P99Ms:0.00}  max {r.Latency.MaxMs:0.00}"));
         Console.WriteLine(r.Errors.Count == 0 ? "errors:      none" : "errors:      " + string.Join(", ", r.Errors.OrderByDescending(e => e.Value).Select(e => $"{e.Key} × {e.Value}")));
@@ -219,7 +229,10 @@ internal static class BenchCommand
         if (cpu is not null)
             Console.WriteLine(string.Create(inv, $"cpu:         {cpu.MachineBusyCores:0.00} of {cpu.Cores} cores busy; {(cluster is null ? "this process (load clients)" : "selene process (server + load clients)")} {cpu.SelfCores:0.00}") +
                               (cpu.PostgresCores is { } pgc ? string.Create(inv, $", postgres {pgc:0.00}") : "") +
-                              string.Create(inv, $", everything else {cpu.OtherCores:0.00}"));
+                              string.Create(inv, $", everything else {cpu.OtherCores:0.00}") +
+                              (PerExecutionMs(cpu.SelfCores, r) is { } selfMs
+                                  ? string.Create(inv, $"; per execution {selfMs:0.00} ms selene") + (cpu.PostgresCores is { } pgx ? string.Create(inv, $", {PerExecutionMs(pgx, r):0.00} ms postgres") : "")
+                                  : ""));
         if (xacts is { } t && r.Executions > 0)
             Console.WriteLine(string.Create(inv, $"database:    {(double)(t.Commits + t.Rollbacks) / r.Executions:0.00} transactions per execution ({t.Commits} commits, {t.Rollbacks} rollbacks in the window)"));
         if (pgbench is not null)
