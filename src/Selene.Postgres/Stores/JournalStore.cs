@@ -20,21 +20,7 @@ public static class JournalStore
         Action<IReadOnlyList<JournalRecord>>? beforeWrite = null)
     {
         if (entries.Count == 0) return [];
-        long lastSeq;
-        string lastHash;
-        await using (var head = tx.Command("""
-            INSERT INTO selene.journal_heads (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2)
-            ON CONFLICT (tenant_id) DO UPDATE SET last_seq = selene.journal_heads.last_seq
-            RETURNING last_seq, last_hash
-            """))
-        {
-            // The no-op DO UPDATE takes the row lock in the same round trip as the read.
-            head.Bind(tx.TenantId, JournalChain.GenesisHash);
-            await using var reader = await head.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            lastSeq = reader.GetInt64(0);
-            lastHash = reader.GetString(1);
-        }
+        var (lastSeq, lastHash) = await LockHeadAsync(tx, ct);
 
         var records = new List<JournalRecord>(entries.Count);
         // The first entry binds the ledger rows the transaction wrote since its last append.
@@ -87,6 +73,31 @@ public static class JournalStore
         TenantTransaction.CheckDeferred(deferred);
         if (commits) tx.CommitSent();
         return records;
+    }
+
+    /// <summary>
+    /// Locks the tenant's chain head and reads it. A row lock, not a write: the head row gets one new version per
+    /// append (the move), not two. A tenant's first append finds no head and creates it; a concurrent first append
+    /// waits on the insert's conflict and then takes the row lock the same way.
+    /// </summary>
+    private static async Task<(long LastSeq, string LastHash)> LockHeadAsync(TenantTransaction tx, CancellationToken ct)
+    {
+        await using (var locked = tx.Command("SELECT last_seq, last_hash FROM selene.journal_heads WHERE tenant_id = $1 FOR UPDATE"))
+        {
+            locked.Bind(tx.TenantId);
+            await using var reader = await locked.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct)) return (reader.GetInt64(0), reader.GetString(1));
+        }
+        await using var created = tx.Command("""
+            INSERT INTO selene.journal_heads (tenant_id, last_seq, last_hash) VALUES ($1, 0, $2)
+            ON CONFLICT (tenant_id) DO UPDATE SET last_seq = selene.journal_heads.last_seq
+            RETURNING last_seq, last_hash
+            """);
+        // The no-op DO UPDATE takes the row lock when a concurrent first append created the head first.
+        created.Bind(tx.TenantId, JournalChain.GenesisHash);
+        await using var head = await created.ExecuteReaderAsync(ct);
+        await head.ReadAsync(ct);
+        return (head.GetInt64(0), head.GetString(1));
     }
 
     private const string SelectColumns = """
